@@ -1,0 +1,211 @@
+/**
+ * JSON text <-> PyValue, keeping Python's int/float distinction.
+ *
+ * `parse` follows Python's `json.loads`: a number with a fraction or exponent is a float, anything
+ * else an int. `dumps` follows Python's `json.dumps` defaults (`", "` / `": "` separators, non-ASCII
+ * escaped as \uXXXX, floats in repr form), which is what tool outputs look like in the reference.
+ * `compact` is our storage form: no spaces, UTF-8 kept, floats still written with a `.0`.
+ */
+import { floatRepr, PyFloat, type PyObject, type PyValue } from "./value.ts"
+
+export class JsonSyntaxError extends Error {
+  readonly position: number
+  constructor(message: string, position: number) {
+    super(`${message} at position ${position}`)
+    this.name = "JsonSyntaxError"
+    this.position = position
+  }
+}
+
+export const parse = (text: string): PyValue => {
+  let i = 0
+  const ws = () => {
+    while (i < text.length) {
+      const c = text.charCodeAt(i)
+      if (c === 32 || c === 9 || c === 10 || c === 13) i++
+      else break
+    }
+  }
+  const fail = (what: string): never => {
+    throw new JsonSyntaxError(what, i)
+  }
+  const value = (): PyValue => {
+    ws()
+    const c = text[i]
+    if (c === "{") {
+      i++
+      const out: Record<string, PyValue> = {}
+      ws()
+      if (text[i] === "}") {
+        i++
+        return out
+      }
+      for (;;) {
+        ws()
+        if (text[i] !== '"') fail("Expecting property name enclosed in double quotes")
+        const key = str()
+        ws()
+        if (text[i] !== ":") fail("Expecting ':' delimiter")
+        i++
+        out[key] = value()
+        ws()
+        if (text[i] === ",") {
+          i++
+          continue
+        }
+        if (text[i] === "}") {
+          i++
+          return out
+        }
+        fail("Expecting ',' delimiter")
+      }
+    }
+    if (c === "[") {
+      i++
+      const out: PyValue[] = []
+      ws()
+      if (text[i] === "]") {
+        i++
+        return out
+      }
+      for (;;) {
+        out.push(value())
+        ws()
+        if (text[i] === ",") {
+          i++
+          continue
+        }
+        if (text[i] === "]") {
+          i++
+          return out
+        }
+        fail("Expecting ',' delimiter")
+      }
+    }
+    if (c === '"') return str()
+    if (text.startsWith("true", i)) return (i += 4), true
+    if (text.startsWith("false", i)) return (i += 5), false
+    if (text.startsWith("null", i)) return (i += 4), null
+    if (text.startsWith("NaN", i)) return (i += 3), new PyFloat(Number.NaN)
+    if (text.startsWith("Infinity", i)) return (i += 8), new PyFloat(Infinity)
+    if (text.startsWith("-Infinity", i)) return (i += 9), new PyFloat(-Infinity)
+    const m = /^-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400))
+    if (!m) return fail("Expecting value")
+    i += m[0].length
+    const n = Number(m[0])
+    return m[1] !== undefined || m[2] !== undefined ? new PyFloat(n) : n
+  }
+  const str = (): string => {
+    i++ // opening quote
+    let out = ""
+    let start = i
+    for (;;) {
+      if (i >= text.length) fail("Unterminated string starting")
+      const c = text[i]
+      if (c === '"') {
+        out += text.slice(start, i)
+        i++
+        return out
+      }
+      if (c === "\\") {
+        out += text.slice(start, i)
+        const e = text[i + 1]
+        const simple: Record<string, string> = { '"': '"', "\\": "\\", "/": "/", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t" }
+        if (e in simple) {
+          out += simple[e]
+          i += 2
+        } else if (e === "u") {
+          const hex = text.slice(i + 2, i + 6)
+          if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail("Invalid \\uXXXX escape")
+          out += String.fromCharCode(Number.parseInt(hex, 16))
+          i += 6
+        } else fail("Invalid \\escape")
+        start = i
+        continue
+      }
+      if (text.charCodeAt(i) < 0x20) fail("Invalid control character")
+      i++
+    }
+  }
+  const result = value()
+  ws()
+  if (i !== text.length) fail("Extra data")
+  return result
+}
+
+/** Parses JSON text produced by `JSON.parse`-compatible writers into plain JS (floats unboxed). */
+export const parsePlain = (text: string): unknown => JSON.parse(text)
+
+const escapeAscii = (s: string): string => {
+  let out = '"'
+  for (let k = 0; k < s.length; k++) {
+    const c = s.charCodeAt(k)
+    if (c === 0x22) out += '\\"'
+    else if (c === 0x5c) out += "\\\\"
+    else if (c === 0x0a) out += "\\n"
+    else if (c === 0x0d) out += "\\r"
+    else if (c === 0x09) out += "\\t"
+    else if (c === 0x08) out += "\\b"
+    else if (c === 0x0c) out += "\\f"
+    else if (c < 0x20 || c > 0x7e) out += `\\u${c.toString(16).padStart(4, "0")}`
+    else out += s[k]
+  }
+  return `${out}"`
+}
+
+const floatJson = (x: number): string =>
+  Number.isNaN(x) ? "NaN" : x === Infinity ? "Infinity" : x === -Infinity ? "-Infinity" : floatRepr(x)
+
+const write = (v: PyValue, itemSep: string, keySep: string, quote: (s: string) => string): string => {
+  if (v === null) return "null"
+  if (v === true) return "true"
+  if (v === false) return "false"
+  if (typeof v === "number") return Number.isInteger(v) ? String(v) : floatRepr(v)
+  if (typeof v === "string") return quote(v)
+  if (v instanceof PyFloat) return floatJson(v.value)
+  if (Array.isArray(v)) return `[${v.map((x) => write(x, itemSep, keySep, quote)).join(itemSep)}]`
+  const parts: string[] = []
+  for (const [k, x] of Object.entries(v as PyObject)) {
+    if (x === undefined) continue
+    parts.push(`${quote(k)}${keySep}${write(x, itemSep, keySep, quote)}`)
+  }
+  return `{${parts.join(itemSep)}}`
+}
+
+/** Python `json.dumps(v)` with default arguments. */
+export const dumps = (v: PyValue): string => write(v, ", ", ": ", escapeAscii)
+
+/** Python `json.dumps(v, sort_keys=True)`. */
+export const dumpsSorted = (v: PyValue): string => dumps(sortKeys(v))
+
+/** Compact storage form, readable back by `parse` with the same int/float identity. */
+export const compact = (v: PyValue): string => write(v, ",", ":", JSON.stringify)
+
+export const sortKeys = (v: PyValue): PyValue => {
+  if (v === null || typeof v !== "object" || v instanceof PyFloat) return v
+  if (Array.isArray(v)) return v.map(sortKeys)
+  const out: Record<string, PyValue> = {}
+  for (const k of Object.keys(v).sort()) out[k] = sortKeys((v as PyObject)[k])
+  return out
+}
+
+/** Converts a PyValue to plain JSON-compatible JS (floats unboxed), e.g. for JSON schemas or display. */
+export const toPlain = (v: PyValue): unknown => {
+  if (v instanceof PyFloat) return v.value
+  if (v === null || typeof v !== "object") return v
+  if (Array.isArray(v)) return v.map(toPlain)
+  const out: Record<string, unknown> = {}
+  for (const [k, x] of Object.entries(v as PyObject)) out[k] = toPlain(x)
+  return out
+}
+
+/** Converts plain JS (e.g. from `JSON.parse`) to PyValue: non-integers become floats. */
+export const fromPlain = (v: unknown): PyValue => {
+  if (typeof v === "number") return Number.isInteger(v) ? v : new PyFloat(v)
+  if (v === null || typeof v !== "object") return v as PyValue
+  if (v instanceof PyFloat) return v
+  if (Array.isArray(v)) return v.map(fromPlain)
+  const out: Record<string, PyValue> = {}
+  for (const [k, x] of Object.entries(v)) out[k] = fromPlain(x)
+  return out
+}

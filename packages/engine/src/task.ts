@@ -1,0 +1,104 @@
+/**
+ * τ² task model (semantics §1.1). Tasks are kept close to the reference shape so that a task file,
+ * a results file and our episodes all speak the same language.
+ */
+import { Schema } from "effect"
+
+const Json = Schema.Unknown
+
+export const EnvFunctionCall = Schema.Struct({
+  env_type: Schema.Literals(["user", "assistant"]),
+  func_name: Schema.String,
+  arguments: Schema.Record(Schema.String, Json),
+})
+export type EnvFunctionCall = typeof EnvFunctionCall.Type
+
+export const EnvAssertion = Schema.Struct({
+  env_type: Schema.Literals(["user", "assistant"]),
+  func_name: Schema.String,
+  arguments: Schema.Record(Schema.String, Json),
+  assert_value: Schema.optional(Schema.Boolean),
+  message: Schema.optional(Schema.NullOr(Schema.String)),
+})
+export type EnvAssertion = typeof EnvAssertion.Type
+
+export const Action = Schema.Struct({
+  action_id: Schema.String,
+  requestor: Schema.optional(Schema.Literals(["user", "assistant"])),
+  name: Schema.String,
+  arguments: Schema.Record(Schema.String, Json),
+  info: Schema.optional(Schema.NullOr(Schema.String)),
+  compare_args: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+})
+export type Action = typeof Action.Type
+
+export const RewardType = Schema.Literals(["DB", "ENV_ASSERTION", "NL_ASSERTION", "ACTION", "COMMUNICATE"])
+export type RewardType = typeof RewardType.Type
+
+export const EvaluationCriteria = Schema.Struct({
+  actions: Schema.optional(Schema.NullOr(Schema.Array(Action))),
+  env_assertions: Schema.optional(Schema.NullOr(Schema.Array(EnvAssertion))),
+  communicate_info: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+  nl_assertions: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+  reward_basis: Schema.optional(Schema.NullOr(Schema.Array(RewardType))),
+})
+export type EvaluationCriteria = typeof EvaluationCriteria.Type
+
+export const StructuredUserInstructions = Schema.Struct({
+  domain: Schema.String,
+  reason_for_call: Schema.String,
+  known_info: Schema.optional(Schema.NullOr(Schema.String)),
+  unknown_info: Schema.optional(Schema.NullOr(Schema.String)),
+  task_instructions: Schema.String,
+})
+
+export const UserScenario = Schema.Struct({
+  persona: Schema.optional(Schema.NullOr(Schema.String)),
+  instructions: Schema.Union([Schema.String, StructuredUserInstructions]),
+})
+
+/** A message of a task's initial `message_history` (τ² message shape, extra keys kept). */
+export const HistoryToolCall = Schema.Struct({
+  id: Schema.optional(Schema.String),
+  name: Schema.String,
+  arguments: Schema.Record(Schema.String, Json),
+  requestor: Schema.optional(Schema.Literals(["user", "assistant"])),
+})
+export const HistoryMessage = Schema.Struct({
+  role: Schema.Literals(["system", "assistant", "user", "tool"]),
+  content: Schema.optional(Schema.NullOr(Schema.String)),
+  tool_calls: Schema.optional(Schema.NullOr(Schema.Array(HistoryToolCall))),
+  id: Schema.optional(Schema.NullOr(Schema.String)),
+  requestor: Schema.optional(Schema.Literals(["user", "assistant"])),
+  error: Schema.optional(Schema.Boolean),
+})
+export type HistoryMessage = typeof HistoryMessage.Type
+
+export const InitialState = Schema.Struct({
+  initialization_data: Schema.optional(
+    Schema.NullOr(
+      Schema.Struct({
+        agent_data: Schema.optional(Schema.NullOr(Schema.Record(Schema.String, Json))),
+        user_data: Schema.optional(Schema.NullOr(Schema.Record(Schema.String, Json))),
+      }),
+    ),
+  ),
+  initialization_actions: Schema.optional(Schema.NullOr(Schema.Array(EnvFunctionCall))),
+  message_history: Schema.optional(Schema.NullOr(Schema.Array(HistoryMessage))),
+})
+export type InitialState = typeof InitialState.Type
+
+export const Task = Schema.Struct({
+  id: Schema.String,
+  description: Schema.optional(Schema.NullOr(Schema.Record(Schema.String, Json))),
+  user_scenario: UserScenario,
+  ticket: Schema.optional(Schema.NullOr(Schema.String)),
+  initial_state: Schema.optional(Schema.NullOr(InitialState)),
+  evaluation_criteria: Schema.optional(Schema.NullOr(EvaluationCriteria)),
+  user_tools: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+})
+export type Task = typeof Task.Type
+
+export const DEFAULT_REWARD_BASIS: ReadonlyArray<RewardType> = ["DB", "COMMUNICATE"]
+export const rewardBasis = (task: Task): ReadonlyArray<RewardType> =>
+  task.evaluation_criteria?.reward_basis ?? DEFAULT_REWARD_BASIS

@@ -1,0 +1,73 @@
+/**
+ * A draft is how a tool reads and writes the world: reads see the tool's own earlier writes, and
+ * every write is recorded as a JSON Patch operation. The tool never mutates anything; the engine
+ * keeps the recorded patch as the fact of what the tool did.
+ */
+import type { PyValue } from "../py/value.ts"
+import { apply, child, keysOf, materialize, type Node, nodeAt, type Op, type Path, toPointer } from "./tree.ts"
+
+interface DraftState {
+  root: Node
+  readonly ops: Op[]
+}
+
+export class Draft {
+  readonly #state: DraftState
+  /** Path of this view inside the world root (e.g. `["agent"]` for the agent database). */
+  readonly scope: Path
+
+  constructor(root: Node, scope: Path = [], state?: DraftState) {
+    this.#state = state ?? { root, ops: [] }
+    this.scope = scope
+  }
+
+  /** A view of a sub-tree that shares this draft's recorded operations. */
+  at(...path: string[]): Draft {
+    return new Draft(this.#state.root, [...this.scope, ...path], this.#state)
+  }
+
+  get root(): Node {
+    return this.#state.root
+  }
+  get ops(): ReadonlyArray<Op> {
+    return this.#state.ops
+  }
+
+  /** The plain value at `path` (relative to the scope), or undefined. */
+  get(...path: string[]): PyValue | undefined {
+    const n = nodeAt(this.#state.root, [...this.scope, ...path])
+    return n === undefined ? undefined : materialize(n)
+  }
+  has(...path: string[]): boolean {
+    return nodeAt(this.#state.root, [...this.scope, ...path]) !== undefined
+  }
+  /** Keys of an object (in insertion order) or indices of an array, without materialising it. */
+  keys(...path: string[]): string[] {
+    return keysOf(nodeAt(this.#state.root, [...this.scope, ...path]))
+  }
+  /** Iterates the members of a large collection lazily. */
+  *entries(...path: string[]): Generator<[string, PyValue]> {
+    const n = nodeAt(this.#state.root, [...this.scope, ...path])
+    for (const k of keysOf(n)) yield [k, materialize(child(n, k) as Node)]
+  }
+
+  /** Adds or replaces the member at `path`. */
+  set(path: ReadonlyArray<string>, value: PyValue): void {
+    const full = [...this.scope, ...path]
+    this.record({ op: nodeAt(this.#state.root, full) === undefined ? "add" : "replace", path: toPointer(full), value })
+  }
+  /** Appends to the array at `path`. */
+  push(path: ReadonlyArray<string>, value: PyValue): void {
+    const full = [...this.scope, ...path]
+    const length = keysOf(nodeAt(this.#state.root, full)).length
+    this.record({ op: "add", path: toPointer([...full, String(length)]), value })
+  }
+  remove(path: ReadonlyArray<string>): void {
+    this.record({ op: "remove", path: toPointer([...this.scope, ...path]) })
+  }
+  /** Applies an operation whose path is absolute (from the world root). */
+  record(op: Op): void {
+    this.#state.root = apply(this.#state.root, op)
+    this.#state.ops.push(op)
+  }
+}
