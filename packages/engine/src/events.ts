@@ -1,0 +1,181 @@
+/**
+ * The facts of an episode. Everything else (conversation, world at any point, scores, branches)
+ * is derived from this log.
+ *
+ * Every event carries its schema version `v`. Old versions stay readable: `decodeEvent` upcasts
+ * them to the current shape before decoding. World values (arguments, patches) are stored as
+ * JSON text in our Python-faithful compact form, so `2.0` stays a float across storage.
+ */
+import { Schema } from "effect"
+
+export const TERMINATION_REASONS = [
+  "user_stop",
+  "agent_stop",
+  "max_steps",
+  "too_many_errors",
+  "timeout",
+  "agent_error",
+  "user_error",
+  "infrastructure_error",
+  "context_window_exceeded",
+  "unexpected_error",
+] as const
+export const TerminationReason = Schema.Literals(TERMINATION_REASONS)
+export type TerminationReason = typeof TerminationReason.Type
+
+export const Role = Schema.Literals(["agent", "user"])
+export type Role = typeof Role.Type
+
+export const Actor = Schema.Literals(["agent", "user", "env"])
+export type Actor = typeof Actor.Type
+
+export const Mode = Schema.Literals(["default", "no-user", "oracle-plan", "no-user-oracle-plan", "no-policy"])
+export type Mode = typeof Mode.Type
+
+export const ParentRef = Schema.Struct({ episodeId: Schema.String, seq: Schema.Int })
+export type ParentRef = typeof ParentRef.Type
+
+export const Limits = Schema.Struct({ maxSteps: Schema.Int, maxErrors: Schema.Int })
+
+export const EpisodeStarted = Schema.TaggedStruct("EpisodeStarted", {
+  v: Schema.Literal(2),
+  runId: Schema.String,
+  episodeId: Schema.String,
+  domain: Schema.String,
+  taskId: Schema.String,
+  trial: Schema.Int,
+  /** sha256 of the task JSON, the policy text and the domain data this episode ran on. */
+  hashes: Schema.Struct({ task: Schema.String, policy: Schema.String, data: Schema.String }),
+  /** Data location the domain was loaded from (a τ² data dir), or null for built-in domains. */
+  dataDir: Schema.NullOr(Schema.String),
+  policyVariant: Schema.String,
+  mode: Mode,
+  agent: Schema.String,
+  user: Schema.String,
+  seed: Schema.Int,
+  limits: Limits,
+  engineVersion: Schema.String,
+  parent: Schema.NullOr(ParentRef),
+})
+export type EpisodeStarted = typeof EpisodeStarted.Type
+
+export const ToolCallRecord = Schema.Struct({
+  id: Schema.String,
+  name: Schema.String,
+  /** The raw argument JSON text as the participant produced it. */
+  argumentsJson: Schema.String,
+})
+export type ToolCallRecord = typeof ToolCallRecord.Type
+
+export const MessageSent = Schema.TaggedStruct("MessageSent", {
+  v: Schema.Literal(1),
+  role: Role,
+  text: Schema.NullOr(Schema.String),
+  toolCalls: Schema.Array(ToolCallRecord),
+})
+export type MessageSent = typeof MessageSent.Type
+
+export const ToolExecuted = Schema.TaggedStruct("ToolExecuted", {
+  v: Schema.Literal(1),
+  callId: Schema.String,
+  actor: Actor,
+  name: Schema.String,
+  /** Arguments the tool ran with (compact Python-faithful JSON). */
+  argumentsJson: Schema.String,
+  output: Schema.String,
+  error: Schema.Boolean,
+  /** JSON Patch of the world (compact Python-faithful JSON), paths from the world root. */
+  patchJson: Schema.String,
+})
+export type ToolExecuted = typeof ToolExecuted.Type
+
+export const Usage = Schema.Struct({ promptTokens: Schema.Int, completionTokens: Schema.Int })
+
+export const ModelCalled = Schema.TaggedStruct("ModelCalled", {
+  v: Schema.Literal(1),
+  participant: Schema.Literals(["agent", "user", "judge"]),
+  provider: Schema.String,
+  model: Schema.String,
+  request: Schema.Unknown,
+  response: Schema.Unknown,
+  usage: Usage,
+  cost: Schema.Number,
+  latencyMs: Schema.Number,
+  attempt: Schema.Int,
+  /** Content hash of the request, for the opt-in response cache. */
+  requestHash: Schema.String,
+  error: Schema.NullOr(Schema.String),
+})
+export type ModelCalled = typeof ModelCalled.Type
+
+export const EpisodeEnded = Schema.TaggedStruct("EpisodeEnded", {
+  v: Schema.Literal(1),
+  reason: TerminationReason,
+  steps: Schema.Int,
+  errors: Schema.Int,
+  /** Human-readable detail for errored episodes (never contains secrets). */
+  note: Schema.NullOr(Schema.String),
+})
+export type EpisodeEnded = typeof EpisodeEnded.Type
+
+export const EpisodeEvent = Schema.Union([EpisodeStarted, MessageSent, ToolExecuted, ModelCalled, EpisodeEnded])
+export type EpisodeEvent = typeof EpisodeEvent.Type
+
+/** An event as stored: its stream, its position and when it was recorded (wall clock, data only). */
+export interface StoredEvent {
+  readonly episodeId: string
+  readonly seq: number
+  readonly recordedAt: string
+  readonly event: EpisodeEvent
+}
+
+export class EventDecodeError extends Error {
+  readonly episodeId: string
+  readonly seq: number
+  constructor(episodeId: string, seq: number, detail: string) {
+    super(`event ${episodeId}#${seq} cannot be read: ${detail}`)
+    this.name = "EventDecodeError"
+    this.episodeId = episodeId
+    this.seq = seq
+  }
+}
+
+type Raw = Record<string, unknown>
+
+/**
+ * Upcasters from each old version to the next, keyed by tag. v1 of EpisodeStarted had flat
+ * `maxSteps`/`maxErrors` and no policy variant or data dir.
+ */
+const upcasters: Record<string, Record<number, (raw: Raw) => Raw>> = {
+  EpisodeStarted: {
+    1: ({ maxSteps, maxErrors, ...rest }) => ({
+      ...rest,
+      v: 2,
+      limits: { maxSteps, maxErrors },
+      policyVariant: rest.policyVariant ?? "default",
+      dataDir: rest.dataDir ?? null,
+    }),
+  },
+}
+
+export const upcast = (raw: Raw): Raw => {
+  let current = raw
+  for (;;) {
+    const step = upcasters[String(current._tag)]?.[Number(current.v)]
+    if (!step) return current
+    current = step(current)
+  }
+}
+
+const decode = Schema.decodeUnknownSync(EpisodeEvent)
+const encode = Schema.encodeSync(EpisodeEvent)
+
+export const decodeEvent = (episodeId: string, seq: number, json: string): EpisodeEvent => {
+  try {
+    return decode(upcast(JSON.parse(json) as Raw))
+  } catch (e) {
+    throw new EventDecodeError(episodeId, seq, e instanceof Error ? e.message : String(e))
+  }
+}
+
+export const encodeEvent = (event: EpisodeEvent): string => JSON.stringify(encode(event))
