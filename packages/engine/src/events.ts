@@ -72,6 +72,8 @@ export const MessageSent = Schema.TaggedStruct("MessageSent", {
   role: Role,
   text: Schema.NullOr(Schema.String),
   toolCalls: Schema.Array(ToolCallRecord),
+  /** Part of the episode's setup (greeting, task message history): not a step. */
+  setup: Schema.optional(Schema.Boolean),
 })
 export type MessageSent = typeof MessageSent.Type
 
@@ -86,6 +88,8 @@ export const ToolExecuted = Schema.TaggedStruct("ToolExecuted", {
   error: Schema.Boolean,
   /** JSON Patch of the world (compact Python-faithful JSON), paths from the world root. */
   patchJson: Schema.String,
+  /** Part of the episode's setup (initial state, history replay, syncs): not a step, no error count. */
+  setup: Schema.optional(Schema.Boolean),
 })
 export type ToolExecuted = typeof ToolExecuted.Type
 

@@ -17,8 +17,14 @@ export class VersionConflict extends Schema.TaggedError<VersionConflict>()("Vers
   }
 }
 
+/**
+ * Storage failed (I/O, closed store, invalid input). When a stored event cannot be read back
+ * (corrupt or unknown body), `episodeId` and `seq` name the row.
+ */
 export class StoreError extends Schema.TaggedError<StoreError>()("StoreError", {
   message: Schema.String,
+  episodeId: Schema.optional(Schema.String),
+  seq: Schema.optional(Schema.Int),
 }) {}
 
 export interface RunRecord {

@@ -1,0 +1,47 @@
+/**
+ * Reading an episode's full history. A fork stores only its own events; its history is the
+ * parent's history up to the fork point followed by its own, so forking costs O(1) storage and
+ * loading a fork costs O(events), never O(database).
+ */
+import { Effect } from "effect"
+import type { Domain } from "../domain.ts"
+import type { EpisodeEvent, EpisodeStarted, StoredEvent } from "../events.ts"
+import { EventStore, StoreError } from "../store/event-store.ts"
+import { type EpisodeState, evolve, initialState } from "./state.ts"
+
+export interface EpisodeHistory {
+  readonly episodeId: string
+  /** Events inherited from ancestors (fork prefix), oldest first. */
+  readonly inherited: ReadonlyArray<StoredEvent>
+  /** The episode's own stream. */
+  readonly own: ReadonlyArray<StoredEvent>
+}
+
+export const allEvents = (h: EpisodeHistory): ReadonlyArray<StoredEvent> => [...h.inherited, ...h.own]
+
+export const startedOf = (h: EpisodeHistory): EpisodeStarted => {
+  const first = h.own[0]?.event
+  if (!first || first._tag !== "EpisodeStarted") throw new Error(`episode ${h.episodeId} has no start event`)
+  return first
+}
+
+export const readHistory = (episodeId: string): Effect.Effect<EpisodeHistory, StoreError, EventStore> =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    const own = yield* store.read(episodeId)
+    if (own.length === 0) return yield* new StoreError({ message: `episode ${episodeId} not found` })
+    const first = own[0].event
+    if (first._tag !== "EpisodeStarted") return yield* new StoreError({ message: `episode ${episodeId} does not begin with EpisodeStarted` })
+    if (first.parent === null) return { episodeId, inherited: [], own }
+    const parent = yield* readHistory(first.parent.episodeId)
+    return { episodeId, inherited: allEvents(parent).slice(0, first.parent.seq), own }
+  })
+
+/** Folds events into the episode state, starting from the domain's base world. */
+export const foldHistory = (domain: Domain, events: ReadonlyArray<EpisodeEvent>): EpisodeState => {
+  const first = events[0]
+  if (!first || first._tag !== "EpisodeStarted") throw new Error("an episode history begins with EpisodeStarted")
+  let state = initialState(first, domain.initialWorld, 0)
+  for (const e of events) state = evolve(state, e, state.version)
+  return state
+}

@@ -1,0 +1,273 @@
+/**
+ * The τ² half-duplex protocol (semantics §2) as an Effect program that appends events.
+ *
+ * Each hop (a participant turn, or the execution of one batch of tool calls) is computed from the
+ * folded state and appended as one atomic batch with the expected stream version. Because the
+ * state is always re-derived from events, a crashed run continues from its last stored event.
+ */
+import { Effect } from "effect"
+import { type Domain, type Side } from "../domain.ts"
+import { executeToolCall, syncWorld } from "../execute.ts"
+import { applyInitialState } from "../initial-state.ts"
+import type { EpisodeEnded, EpisodeEvent, EpisodeStarted, MessageSent, TerminationReason, ToolExecuted } from "../events.ts"
+import { compact } from "../py/json.ts"
+import type { PyValue } from "../py/value.ts"
+import type { Task } from "../task.ts"
+import { EventStore, type StoreError, type VersionConflict } from "../store/event-store.ts"
+import type { Participant, ParticipantTurn } from "../participants/participant.ts"
+import { ParticipantError } from "../participants/participant.ts"
+import { type EpisodeState, evolve, isAgentStop, isUserStop, type TrajectoryToolCall } from "./state.ts"
+import { toolRandom } from "./random.ts"
+
+export const GREETING = "Hi! How can I help you today?"
+
+export interface EpisodeParticipants {
+  readonly agent: Participant
+  /** Absent in solo (no-user) mode. */
+  readonly user?: Participant
+}
+
+export const isSolo = (started: EpisodeStarted): boolean => started.mode === "no-user" || started.mode === "no-user-oracle-plan"
+
+const toolExecuted = (fields: Omit<ToolExecuted, "_tag" | "v">): ToolExecuted => ({ _tag: "ToolExecuted", v: 1, ...fields })
+const messageSent = (fields: Omit<MessageSent, "_tag" | "v">): MessageSent => ({ _tag: "MessageSent", v: 1, ...fields })
+const episodeEnded = (reason: TerminationReason, state: EpisodeState, note: string | null = null): EpisodeEnded => ({
+  _tag: "EpisodeEnded",
+  v: 1,
+  reason,
+  steps: state.steps,
+  errors: state.errors,
+  note,
+})
+
+/** The setup events of a new episode: start, initial state, then task history or the greeting. */
+export const setupEvents = (started: EpisodeStarted, domain: Domain, task: Task): ReadonlyArray<EpisodeEvent> => {
+  const events: EpisodeEvent[] = [started]
+  const init = applyInitialState(domain, task, { seed: started.seed, solo: isSolo(started) })
+  for (const step of init.steps) {
+    events.push(
+      toolExecuted({
+        callId: step.callId,
+        actor: "env",
+        name: step.name,
+        argumentsJson: compact(step.args),
+        output: step.output,
+        error: step.error,
+        patchJson: compact(step.patch as unknown as PyValue),
+        setup: true,
+      }),
+    )
+  }
+  const history = task.initial_state?.message_history ?? []
+  for (const m of history) {
+    if (m.role === "assistant" || m.role === "user") {
+      events.push(
+        messageSent({
+          role: m.role === "assistant" ? "agent" : "user",
+          text: m.content ?? null,
+          toolCalls: (m.tool_calls ?? []).map((c) => ({ id: c.id ?? "", name: c.name, argumentsJson: compact(c.arguments as PyValue) })),
+          setup: true,
+        }),
+      )
+    } else if (m.role === "tool") {
+      // The world change of history calls is already in the env steps above (the reference replays them there).
+      events.push(
+        toolExecuted({
+          callId: m.id ?? "",
+          actor: m.requestor === "user" ? "user" : "agent",
+          name: "",
+          argumentsJson: "{}",
+          output: m.content ?? "",
+          error: m.error ?? false,
+          patchJson: "[]",
+          setup: true,
+        }),
+      )
+    }
+  }
+  if (history.length === 0 && !isSolo(started)) {
+    events.push(messageSent({ role: "agent", text: GREETING, toolCalls: [], setup: true }))
+  }
+  return events
+}
+
+/** Stop checks of the last history message (§2.2 step 5): an episode may be over before it starts. */
+const endedBySetup = (state: EpisodeState): TerminationReason | null => {
+  const last = state.trajectory.at(-1)
+  if (!last || last.role === "tool") return null
+  if (last.role === "user" && isUserStop(last.content, last.toolCalls ?? [])) return "user_stop"
+  if (last.role === "assistant" && isAgentStop(last.content, last.toolCalls ?? [])) return "agent_stop"
+  return null
+}
+
+/** Gives every proposed call a unique id (providers sometimes omit or repeat them). */
+const withIds = (turn: ParticipantTurn, state: EpisodeState, role: Side) => {
+  const used = new Set<string>()
+  for (const m of state.trajectory) if (m.role !== "tool") for (const c of m.toolCalls ?? []) used.add(c.id)
+  return turn.toolCalls.map((c, i) => {
+    let id = c.id && !used.has(c.id) ? c.id : `${role}_${state.version}_${i}`
+    while (used.has(id)) id = `${id}_`
+    used.add(id)
+    return { id, name: c.name, argumentsJson: c.argumentsJson }
+  })
+}
+
+/** Executes the pending tool batch (AGENT/USER → ENV). */
+const executeBatch = (state: EpisodeState, domain: Domain): ReadonlyArray<EpisodeEvent> => {
+  const events: EpisodeEvent[] = []
+  let world = state.world
+  let position = state.trajectory.length
+  for (const call of state.pending) {
+    const outcome = runCall(domain, state, world, call, position)
+    events.push(
+      toolExecuted({
+        callId: call.id,
+        actor: call.requestor === "assistant" ? "agent" : "user",
+        name: call.name,
+        argumentsJson: call.arguments === undefined ? call.argumentsJson : compact(call.arguments),
+        output: outcome.output,
+        error: outcome.error,
+        patchJson: compact(outcome.patch as unknown as PyValue),
+      }),
+    )
+    world = outcome.world
+    position++
+  }
+  return events
+}
+
+/** One tool call as the orchestrator runs it; also used by `replay --verify` to re-execute. */
+export const runCall = (
+  domain: Domain,
+  state: EpisodeState,
+  world: EpisodeState["world"],
+  call: TrajectoryToolCall,
+  position: number,
+) => {
+  if (call.arguments === undefined) {
+    return {
+      output: `Error: the tool call arguments are not a valid JSON object: ${call.argumentsJson}`,
+      error: true,
+      patch: [],
+      world,
+    }
+  }
+  const random = toolRandom(state.started.seed, call.id, position)
+  return executeToolCall(domain, world, { id: call.id, name: call.name, arguments: call.arguments, requestor: call.requestor }, { random }, {
+    solo: isSolo(state.started),
+  })
+}
+
+/** After every hop the reference syncs agent and user state (a no-op outside telecom). */
+const stepSync = (state: EpisodeState, domain: Domain): ReadonlyArray<EpisodeEvent> => {
+  const synced = syncWorld(domain, state.world)
+  if (synced.patch.length === 0) return []
+  return [
+    toolExecuted({
+      callId: `sync_${state.version}`,
+      actor: "env",
+      name: "sync_tools",
+      argumentsJson: "{}",
+      output: "",
+      error: false,
+      patchJson: compact(synced.patch as unknown as PyValue),
+      setup: true,
+    }),
+  ]
+}
+
+/** Termination check after a hop (§2.4): later checks overwrite earlier reasons. */
+const terminationAfterHop = (state: EpisodeState, stopped: TerminationReason | null): TerminationReason | null => {
+  if (state.next === "env") return stopped
+  let reason = stopped
+  if (state.steps >= state.started.limits.maxSteps) reason = "max_steps"
+  if (state.errors >= state.started.limits.maxErrors) reason = "too_many_errors"
+  return reason
+}
+
+const fold = (state: EpisodeState, events: ReadonlyArray<EpisodeEvent>): EpisodeState =>
+  events.reduce((s, e) => evolve(s, e, s.version), state)
+
+export interface HopResult {
+  readonly events: ReadonlyArray<EpisodeEvent>
+}
+
+/** Computes the events of the next hop (without storing them). */
+export const nextHop = (
+  state: EpisodeState,
+  domain: Domain,
+  task: Task,
+  participants: EpisodeParticipants,
+): Effect.Effect<ReadonlyArray<EpisodeEvent>> =>
+  Effect.gen(function* () {
+    let events: EpisodeEvent[]
+    let stopped: TerminationReason | null = null
+    if (state.next === "env") {
+      events = [...executeBatch(state, domain)]
+    } else {
+      const role: Side = state.next
+      const participant = role === "agent" ? participants.agent : participants.user
+      if (!participant) return [episodeEnded("user_error", state, "no user participant in a dual-control episode")]
+      const turn = yield* participant.act({ role, state, domain, task }).pipe(Effect.result)
+      if (turn._tag === "Failure") {
+        const error = turn.failure
+        const reason: TerminationReason =
+          error.kind === "infrastructure" ? "infrastructure_error" : role === "agent" ? "agent_error" : "user_error"
+        return [episodeEnded(reason, state, error.message)]
+      }
+      const t = turn.success
+      const toolCalls = withIds(t, state, role)
+      if (t.text === null && toolCalls.length === 0) {
+        // The reference's validate() rejects an empty message.
+        return [...(t.modelCalls ?? []), episodeEnded(role === "agent" ? "agent_error" : "user_error", state, "empty message")]
+      }
+      events = [...(t.modelCalls ?? []), messageSent({ role, text: t.text, toolCalls })]
+      if (role === "user" && isUserStop(t.text, toolCalls)) stopped = "user_stop"
+      if (role === "agent" && isAgentStop(t.text, toolCalls)) stopped = "agent_stop"
+      else if (role === "agent" && isSolo(state.started) && toolCalls.length === 0) stopped = "agent_error"
+    }
+    let after = fold(state, events)
+    const sync = stepSync(after, domain)
+    events.push(...sync)
+    after = fold(after, sync)
+    const reason = terminationAfterHop(after, stopped)
+    if (reason) events.push(episodeEnded(reason, after))
+    return events
+  })
+
+export type EpisodeRunError = StoreError | VersionConflict
+
+/**
+ * Drives an episode to its end from `state`, appending each hop. `state` must reflect every
+ * stored event of the stream (`state.version` is the expected version of the next append,
+ * offset by the inherited prefix length for forks).
+ */
+export const continueEpisode = (
+  episodeId: string,
+  initial: EpisodeState,
+  ownVersion: number,
+  domain: Domain,
+  task: Task,
+  participants: EpisodeParticipants,
+): Effect.Effect<EpisodeState, EpisodeRunError, EventStore> =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    let state = initial
+    let version = ownVersion
+    if (state.ended === null && version > 0) {
+      const setupEnd = endedBySetup(state)
+      if (setupEnd && state.steps === 0) {
+        const ended = [episodeEnded(setupEnd, state)]
+        version = yield* store.append(episodeId, version, ended)
+        state = fold(state, ended)
+      }
+    }
+    while (state.ended === null) {
+      const events = yield* nextHop(state, domain, task, participants)
+      version = yield* store.append(episodeId, version, events)
+      state = fold(state, events)
+    }
+    return state
+  })
+
+export { fold as foldEvents }

@@ -1,0 +1,47 @@
+/**
+ * The participant port: a policy that looks at the episode so far and produces its next message
+ * (text and/or tool calls). Agents and users, LLM-backed or scripted, all implement it.
+ */
+import { type Effect, Schema } from "effect"
+import type { Domain, Side } from "../domain.ts"
+import type { EpisodeState } from "../episode/state.ts"
+import type { ModelCalled } from "../events.ts"
+import type { Task } from "../task.ts"
+
+export interface ProposedToolCall {
+  /** Provider call id; the orchestrator assigns one when it is missing or not unique. */
+  readonly id?: string
+  readonly name: string
+  /** Raw argument JSON text, exactly as produced (may be invalid: that is recorded, not thrown). */
+  readonly argumentsJson: string
+}
+
+export interface ParticipantTurn {
+  readonly text: string | null
+  readonly toolCalls: ReadonlyArray<ProposedToolCall>
+  /** Model calls made to produce this turn, recorded before the message. */
+  readonly modelCalls?: ReadonlyArray<ModelCalled>
+}
+
+export interface TurnInput {
+  readonly role: Side
+  readonly state: EpisodeState
+  readonly domain: Domain
+  readonly task: Task
+}
+
+/**
+ * `participant`: the participant misbehaved (e.g. an empty reply) — the episode ends with
+ * `agent_error` / `user_error`. `infrastructure`: the world around it failed (network, provider
+ * outage) — the episode is errored, excluded from metrics and can be resumed.
+ */
+export class ParticipantError extends Schema.TaggedError<ParticipantError>()("ParticipantError", {
+  kind: Schema.Literals(["participant", "infrastructure"]),
+  message: Schema.String,
+}) {}
+
+export interface Participant {
+  /** The spec it was built from (`oracle`, `scripted`, `openai:gpt-4.1`, ...). */
+  readonly spec: string
+  readonly act: (input: TurnInput) => Effect.Effect<ParticipantTurn, ParticipantError>
+}

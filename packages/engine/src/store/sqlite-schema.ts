@@ -1,0 +1,111 @@
+/**
+ * The SQLite layout of the event store: drizzle table definitions for queries, and the ordered
+ * migrations that create them. `PRAGMA user_version` records how many migrations a file has had.
+ */
+import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core"
+
+/** The log. The primary key makes a duplicate (episode, seq) fail instead of overwriting. */
+export const events = sqliteTable(
+  "events",
+  {
+    episodeId: text("episode_id").notNull(),
+    seq: integer("seq").notNull(),
+    recordedAt: text("recorded_at").notNull(),
+    tag: text("tag").notNull(),
+    v: integer("v").notNull(),
+    body: text("body").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.episodeId, t.seq] })],
+)
+
+export const runs = sqliteTable("runs", {
+  runId: text("run_id").primaryKey(),
+  createdAt: text("created_at").notNull(),
+  config: text("config").notNull(),
+  experiment: text("experiment"),
+})
+
+/** Read model of episode streams, maintained in the append's transaction. */
+export const episodes = sqliteTable(
+  "episodes",
+  {
+    episodeId: text("episode_id").primaryKey(),
+    runId: text("run_id").notNull(),
+    domain: text("domain").notNull(),
+    taskId: text("task_id").notNull(),
+    trial: integer("trial").notNull(),
+    status: text("status", { enum: ["running", "ended"] }).notNull(),
+    terminationReason: text("termination_reason"),
+    version: integer("version").notNull(),
+    parentEpisodeId: text("parent_episode_id"),
+    parentSeq: integer("parent_seq"),
+    reward: real("reward"),
+  },
+  (t) => [index("episodes_run").on(t.runId), index("episodes_status").on(t.status)],
+)
+
+/** Append-only: rescoring adds a row; `id` orders scores of an episode. */
+export const scores = sqliteTable(
+  "scores",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    episodeId: text("episode_id").notNull(),
+    evaluator: text("evaluator").notNull(),
+    evaluatorVersion: text("evaluator_version").notNull(),
+    reward: real("reward").notNull(),
+    breakdown: text("breakdown").notNull(),
+    recordedAt: text("recorded_at").notNull(),
+  },
+  (t) => [index("scores_episode").on(t.episodeId, t.id)],
+)
+
+/**
+ * Migration N (1-based) brings a file from user_version N-1 to N. Append only: never edit a
+ * migration that has shipped. Statements are idempotent so a half-applied step can be rerun.
+ */
+export const MIGRATIONS: ReadonlyArray<ReadonlyArray<string>> = [
+  [
+    `CREATE TABLE IF NOT EXISTS events (
+      episode_id TEXT NOT NULL,
+      seq INTEGER NOT NULL,
+      recorded_at TEXT NOT NULL,
+      tag TEXT NOT NULL,
+      v INTEGER NOT NULL,
+      body TEXT NOT NULL,
+      PRIMARY KEY (episode_id, seq)
+    )`,
+    `CREATE TABLE IF NOT EXISTS runs (
+      run_id TEXT PRIMARY KEY NOT NULL,
+      created_at TEXT NOT NULL,
+      config TEXT NOT NULL,
+      experiment TEXT
+    )`,
+    `CREATE TABLE IF NOT EXISTS episodes (
+      episode_id TEXT PRIMARY KEY NOT NULL,
+      run_id TEXT NOT NULL,
+      domain TEXT NOT NULL,
+      task_id TEXT NOT NULL,
+      trial INTEGER NOT NULL,
+      status TEXT NOT NULL,
+      termination_reason TEXT,
+      version INTEGER NOT NULL,
+      parent_episode_id TEXT,
+      parent_seq INTEGER,
+      reward REAL
+    )`,
+    `CREATE INDEX IF NOT EXISTS episodes_run ON episodes (run_id)`,
+    `CREATE INDEX IF NOT EXISTS episodes_status ON episodes (status)`,
+    `CREATE TABLE IF NOT EXISTS scores (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      episode_id TEXT NOT NULL,
+      evaluator TEXT NOT NULL,
+      evaluator_version TEXT NOT NULL,
+      reward REAL NOT NULL,
+      breakdown TEXT NOT NULL,
+      recorded_at TEXT NOT NULL
+    )`,
+    `CREATE INDEX IF NOT EXISTS scores_episode ON scores (episode_id, id)`,
+  ],
+]
+
+export const SCHEMA_VERSION = MIGRATIONS.length

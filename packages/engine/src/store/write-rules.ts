@@ -1,0 +1,117 @@
+/**
+ * The rules every event store enforces on writes, and how an append changes the episodes read
+ * model. Shared by the SQLite and in-memory stores so both behave identically.
+ */
+import { encodeEvent, type EpisodeEvent, type TerminationReason } from "../events.ts"
+import type { EpisodeRow, ScoreRecord } from "./event-store.ts"
+
+/** Thrown inside a store to reject a write; the store turns it into a `StoreError`. */
+export class InvalidWrite extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = "InvalidWrite"
+  }
+}
+
+/** JSON text of a value the store keeps as data (run configs, score breakdowns). */
+export const encodeJson = (what: string, value: unknown): string => {
+  let json: string | undefined
+  try {
+    json = JSON.stringify(value)
+  } catch (e) {
+    throw new InvalidWrite(`${what} is not JSON-compatible: ${e instanceof Error ? e.message : String(e)}`)
+  }
+  if (json === undefined) throw new InvalidWrite(`${what} is not JSON-compatible: ${typeof value}`)
+  return json
+}
+
+export const checkScore = (score: ScoreRecord): void => {
+  if (typeof score.reward !== "number" || !Number.isFinite(score.reward)) {
+    throw new InvalidWrite(`score of episode ${score.episodeId}: reward must be a finite number, got ${score.reward}`)
+  }
+}
+
+/** An event ready to be written: its position, its JSON body and the columns indexed beside it. */
+export interface EncodedEvent {
+  readonly seq: number
+  readonly tag: string
+  readonly v: number
+  readonly body: string
+}
+
+/** Encodes a batch before any write, so an invalid event rejects the whole append. */
+export const encodeBatch = (
+  episodeId: string,
+  expectedVersion: number,
+  events: ReadonlyArray<EpisodeEvent>,
+): Array<EncodedEvent> => {
+  if (!Number.isSafeInteger(expectedVersion) || expectedVersion < 0) {
+    throw new InvalidWrite(`episode ${episodeId}: expected version must be a non-negative integer, got ${expectedVersion}`)
+  }
+  return events.map((event, i) => {
+    let body: string
+    try {
+      body = encodeEvent(event)
+    } catch (e) {
+      throw new InvalidWrite(
+        `episode ${episodeId}: event ${i} of the append (${String(event?._tag)}) is not a valid event: ${e instanceof Error ? e.message : String(e)}`,
+      )
+    }
+    return { seq: expectedVersion + i, tag: event._tag, v: event.v, body }
+  })
+}
+
+/**
+ * A stream is its EpisodeStarted (at seq 0, for this episode) followed by everything else; the
+ * episodes read model is keyed on that first event. Called once the version check has passed.
+ */
+export const checkStreamShape = (episodeId: string, firstSeq: number, events: ReadonlyArray<EpisodeEvent>): void => {
+  events.forEach((event, i) => {
+    const seq = firstSeq + i
+    if (seq === 0 && event._tag !== "EpisodeStarted") {
+      throw new InvalidWrite(`episode ${episodeId}: a stream must start with EpisodeStarted, got ${event._tag}`)
+    }
+    if (event._tag === "EpisodeStarted") {
+      if (seq !== 0) throw new InvalidWrite(`episode ${episodeId}: EpisodeStarted at seq ${seq}; it must be the first event`)
+      if (event.episodeId !== episodeId) {
+        throw new InvalidWrite(`episode ${episodeId}: EpisodeStarted names another episode (${event.episodeId})`)
+      }
+    }
+  })
+}
+
+/** What an accepted append does to the episode's row. */
+export interface EpisodeRowChange {
+  /** The row to create, when the batch starts the episode (already carrying the final version/status). */
+  readonly created: EpisodeRow | undefined
+  readonly version: number
+  /** Reason of the last EpisodeEnded in the batch, if it has one. */
+  readonly ended: TerminationReason | undefined
+}
+
+export const episodeRowChange = (
+  episodeId: string,
+  newVersion: number,
+  events: ReadonlyArray<EpisodeEvent>,
+): EpisodeRowChange => {
+  let ended: TerminationReason | undefined
+  let started: Extract<EpisodeEvent, { _tag: "EpisodeStarted" }> | undefined
+  for (const event of events) {
+    if (event._tag === "EpisodeStarted") started = event
+    else if (event._tag === "EpisodeEnded") ended = event.reason
+  }
+  const created: EpisodeRow | undefined = started && {
+    episodeId,
+    runId: started.runId,
+    domain: started.domain,
+    taskId: started.taskId,
+    trial: started.trial,
+    status: ended === undefined ? "running" : "ended",
+    terminationReason: ended ?? null,
+    version: newVersion,
+    parentEpisodeId: started.parent?.episodeId ?? null,
+    parentSeq: started.parent?.seq ?? null,
+    reward: null,
+  }
+  return { created, version: newVersion, ended }
+}
