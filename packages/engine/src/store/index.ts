@@ -1,0 +1,5 @@
+/** Event store implementations (the port itself is `event-store.ts`, re-exported by the engine index). */
+export { layerSqlite, openSqliteStore, type SqliteStoreOptions } from "./sqlite.ts"
+export { layerMemory, makeMemoryStore } from "./memory.ts"
+export type { RawEventRow, StoreHandle } from "./store-handle.ts"
+export { SCHEMA_VERSION } from "./sqlite-schema.ts"

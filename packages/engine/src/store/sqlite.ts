@@ -1,0 +1,316 @@
+/**
+ * The embedded event store: one SQLite file (WAL) per store, shared safely by several processes.
+ * Appends run in one `BEGIN IMMEDIATE` transaction: check the stream's version, insert the events,
+ * update the read models. Every query is prepared once.
+ */
+import { mkdirSync } from "node:fs"
+import { dirname } from "node:path"
+import Database from "better-sqlite3"
+import { and, asc, eq, gte, lt, sql, type SQL } from "drizzle-orm"
+import { drizzle } from "drizzle-orm/better-sqlite3"
+import { Effect, Layer } from "effect"
+import type { EpisodeEvent, TerminationReason } from "../events.ts"
+import {
+  EventStore,
+  StoreError,
+  VersionConflict,
+  type EpisodeFilter,
+  type EpisodeRow,
+  type EventStoreShape,
+  type RunRecord,
+  type ScoreRecord,
+} from "./event-store.ts"
+import { episodes, events, MIGRATIONS, runs, scores, SCHEMA_VERSION } from "./sqlite-schema.ts"
+import { attempt, attemptAppend, decodeRow, parseStoredJson, toStoreError, type RawEventRow, type StoreHandle } from "./store-handle.ts"
+import { checkScore, checkStreamShape, encodeBatch, encodeJson, episodeRowChange, InvalidWrite } from "./write-rules.ts"
+
+export interface SqliteStoreOptions {
+  /** How long a write waits for another connection's write lock before failing. */
+  readonly busyTimeoutMs?: number
+}
+
+const DEFAULT_BUSY_TIMEOUT_MS = 10_000
+const END_OF_STREAM = Number.MAX_SAFE_INTEGER
+
+const isInMemoryPath = (path: string): boolean => path === ":memory:" || path === ""
+
+/** Brings the file to the current schema; serialised across processes by the write lock. */
+const migrate = (client: Database.Database): void => {
+  const userVersion = (): number => client.pragma("user_version", { simple: true }) as number
+  const check = (version: number): void => {
+    if (version > SCHEMA_VERSION) {
+      throw new StoreError({
+        message: `event store ${client.name} has schema version ${version}, newer than this engine's ${SCHEMA_VERSION}`,
+      })
+    }
+  }
+  check(userVersion())
+  if (userVersion() === SCHEMA_VERSION) return
+  client
+    .transaction(() => {
+      const from = userVersion()
+      check(from)
+      for (const step of MIGRATIONS.slice(from)) for (const statement of step) client.exec(statement)
+      client.pragma(`user_version = ${SCHEMA_VERSION}`)
+    })
+    .immediate()
+}
+
+const openClient = (path: string, busyTimeoutMs: number): Database.Database => {
+  if (!isInMemoryPath(path)) mkdirSync(dirname(path), { recursive: true })
+  const client = new Database(path, { timeout: busyTimeoutMs })
+  try {
+    client.pragma("journal_mode = WAL")
+    client.pragma("synchronous = NORMAL")
+    migrate(client)
+    return client
+  } catch (e) {
+    client.close()
+    throw e
+  }
+}
+
+type EpisodeSelect = typeof episodes.$inferSelect
+
+const toEpisodeRow = (row: EpisodeSelect): EpisodeRow => ({
+  episodeId: row.episodeId,
+  runId: row.runId,
+  domain: row.domain,
+  taskId: row.taskId,
+  trial: row.trial,
+  status: row.status,
+  terminationReason: row.terminationReason as TerminationReason | null,
+  version: row.version,
+  parentEpisodeId: row.parentEpisodeId,
+  parentSeq: row.parentSeq,
+  reward: row.reward,
+})
+
+const toRunRecord = (row: typeof runs.$inferSelect): RunRecord => ({
+  runId: row.runId,
+  createdAt: row.createdAt,
+  config: parseStoredJson(`config of run ${row.runId}`, row.config) as Record<string, unknown>,
+  experiment: row.experiment,
+})
+
+/** Opens (creating if needed) the store at `path`; `:memory:` gives a private in-memory database. */
+export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}): StoreHandle => {
+  const client = openClient(path, options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS)
+  const db = drizzle({ client })
+  const p = (name: string) => sql.placeholder(name)
+  // `update().set()` takes SQL, not bare placeholders.
+  const ps = (name: string) => sql`${sql.placeholder(name)}`
+
+  const nextSeq = db
+    .select({ next: sql<number>`coalesce(max(${events.seq}) + 1, 0)` })
+    .from(events)
+    .where(eq(events.episodeId, p("episodeId")))
+    .prepare()
+  const insertEvent = db
+    .insert(events)
+    .values({ episodeId: p("episodeId"), seq: p("seq"), recordedAt: p("recordedAt"), tag: p("tag"), v: p("v"), body: p("body") })
+    .prepare()
+  const readEvents = db
+    .select({ seq: events.seq, recordedAt: events.recordedAt, body: events.body })
+    .from(events)
+    .where(and(eq(events.episodeId, p("episodeId")), gte(events.seq, p("fromSeq")), lt(events.seq, p("toSeq"))))
+    .orderBy(asc(events.seq))
+    .prepare()
+  const insertEpisode = db
+    .insert(episodes)
+    .values({
+      episodeId: p("episodeId"),
+      runId: p("runId"),
+      domain: p("domain"),
+      taskId: p("taskId"),
+      trial: p("trial"),
+      status: p("status"),
+      terminationReason: p("terminationReason"),
+      version: p("version"),
+      parentEpisodeId: p("parentEpisodeId"),
+      parentSeq: p("parentSeq"),
+      reward: null,
+    })
+    .prepare()
+  const setEpisodeVersion = db
+    .update(episodes)
+    .set({ version: ps("version") })
+    .where(eq(episodes.episodeId, p("episodeId")))
+    .prepare()
+  const endEpisode = db
+    .update(episodes)
+    .set({ version: ps("version"), status: "ended", terminationReason: ps("reason") })
+    .where(eq(episodes.episodeId, p("episodeId")))
+    .prepare()
+  const selectEpisode = db.select().from(episodes).where(eq(episodes.episodeId, p("episodeId"))).prepare()
+  const upsertRun = db
+    .insert(runs)
+    .values({ runId: p("runId"), createdAt: p("createdAt"), config: p("config"), experiment: p("experiment") })
+    .onConflictDoUpdate({
+      target: runs.runId,
+      set: { createdAt: sql`excluded.created_at`, config: sql`excluded.config`, experiment: sql`excluded.experiment` },
+    })
+    .prepare()
+  const selectRun = db.select().from(runs).where(eq(runs.runId, p("runId"))).prepare()
+  // rowid order = the order runs were first put / episodes started (the in-memory store's order too).
+  const selectRuns = db.select().from(runs).orderBy(sql`rowid`).prepare()
+  const insertScore = db
+    .insert(scores)
+    .values({
+      episodeId: p("episodeId"),
+      evaluator: p("evaluator"),
+      evaluatorVersion: p("evaluatorVersion"),
+      reward: p("reward"),
+      breakdown: p("breakdown"),
+      recordedAt: p("recordedAt"),
+    })
+    .prepare()
+  const setReward = db
+    .update(episodes)
+    .set({ reward: ps("reward") })
+    .where(eq(episodes.episodeId, p("episodeId")))
+    .prepare()
+  const selectScores = db
+    .select()
+    .from(scores)
+    .where(eq(scores.episodeId, p("episodeId")))
+    .orderBy(asc(scores.id))
+    .prepare()
+
+  const appendNow = (episodeId: string, expectedVersion: number, batch: ReadonlyArray<EpisodeEvent>): number => {
+    const encoded = encodeBatch(episodeId, expectedVersion, batch)
+    const recordedAt = new Date().toISOString()
+    return db.transaction(
+      () => {
+        const actual = nextSeq.get({ episodeId })?.next ?? 0
+        if (actual !== expectedVersion) throw new VersionConflict({ episodeId, expected: expectedVersion, actual })
+        if (batch.length === 0) return actual
+        checkStreamShape(episodeId, expectedVersion, batch)
+        for (const e of encoded) insertEvent.run({ episodeId, seq: e.seq, recordedAt, tag: e.tag, v: e.v, body: e.body })
+        const version = expectedVersion + batch.length
+        const change = episodeRowChange(episodeId, version, batch)
+        if (change.created) {
+          const row = change.created
+          insertEpisode.run({
+            episodeId,
+            runId: row.runId,
+            domain: row.domain,
+            taskId: row.taskId,
+            trial: row.trial,
+            status: row.status,
+            terminationReason: row.terminationReason,
+            version,
+            parentEpisodeId: row.parentEpisodeId,
+            parentSeq: row.parentSeq,
+          })
+        } else if (change.ended !== undefined) {
+          endEpisode.run({ episodeId, version, reason: change.ended })
+        } else {
+          setEpisodeVersion.run({ episodeId, version })
+        }
+        return version
+      },
+      { behavior: "immediate" },
+    )
+  }
+
+  const listEpisodesNow = (filter: EpisodeFilter = {}): ReadonlyArray<EpisodeRow> => {
+    const conditions: Array<SQL> = []
+    if (filter.runId !== undefined) conditions.push(eq(episodes.runId, filter.runId))
+    if (filter.status !== undefined) conditions.push(eq(episodes.status, filter.status))
+    return db
+      .select()
+      .from(episodes)
+      .where(and(...conditions))
+      .orderBy(sql`rowid`)
+      .all()
+      .map(toEpisodeRow)
+  }
+
+  const appendScoreNow = (score: ScoreRecord): void => {
+    checkScore(score)
+    const breakdown = encodeJson(`breakdown of the score of episode ${score.episodeId}`, score.breakdown)
+    db.transaction(
+      () => {
+        if (!selectEpisode.get({ episodeId: score.episodeId })) {
+          throw new InvalidWrite(`cannot score episode ${score.episodeId}: no such episode`)
+        }
+        insertScore.run({
+          episodeId: score.episodeId,
+          evaluator: score.evaluator,
+          evaluatorVersion: score.evaluatorVersion,
+          reward: score.reward,
+          breakdown,
+          recordedAt: score.recordedAt,
+        })
+        setReward.run({ episodeId: score.episodeId, reward: score.reward })
+      },
+      { behavior: "immediate" },
+    )
+  }
+
+  const store: EventStoreShape = {
+    append: (episodeId, expectedVersion, batch) => attemptAppend(() => appendNow(episodeId, expectedVersion, batch)),
+    read: (episodeId, range = {}) =>
+      attempt(() =>
+        readEvents
+          .all({ episodeId, fromSeq: range.fromSeq ?? 0, toSeq: range.toSeq ?? END_OF_STREAM })
+          .map((row) => decodeRow(episodeId, row.seq, row.recordedAt, row.body)),
+      ),
+    putRun: (run) =>
+      attempt(() => {
+        upsertRun.run({
+          runId: run.runId,
+          createdAt: run.createdAt,
+          config: encodeJson(`config of run ${run.runId}`, run.config),
+          experiment: run.experiment,
+        })
+      }),
+    getRun: (runId) =>
+      attempt(() => {
+        const row = selectRun.get({ runId })
+        return row && toRunRecord(row)
+      }),
+    listRuns: () => attempt(() => selectRuns.all().map(toRunRecord)),
+    getEpisode: (episodeId) =>
+      attempt(() => {
+        const row = selectEpisode.get({ episodeId })
+        return row && toEpisodeRow(row)
+      }),
+    listEpisodes: (filter) => attempt(() => listEpisodesNow(filter)),
+    appendScore: (score) => attempt(() => appendScoreNow(score)),
+    listScores: (episodeId) =>
+      attempt(() =>
+        selectScores.all({ episodeId }).map(
+          (row): ScoreRecord => ({
+            episodeId: row.episodeId,
+            evaluator: row.evaluator,
+            evaluatorVersion: row.evaluatorVersion,
+            reward: row.reward,
+            breakdown: parseStoredJson(`breakdown of score ${row.id} of episode ${row.episodeId}`, row.breakdown),
+            recordedAt: row.recordedAt,
+          }),
+        ),
+      ),
+  }
+
+  return {
+    store,
+    writeRawEvent: (row: RawEventRow) => {
+      insertEvent.run({ ...row })
+    },
+    close: () => {
+      if (client.open) client.close()
+    },
+  }
+}
+
+/** The SQLite store at `path` as a layer; the database is closed when the layer is released. */
+export const layerSqlite = (path: string, options?: SqliteStoreOptions): Layer.Layer<EventStore, StoreError> =>
+  Layer.effect(
+    EventStore,
+    Effect.acquireRelease(
+      Effect.try({ try: () => openSqliteStore(path, options), catch: toStoreError }),
+      (handle) => Effect.sync(handle.close),
+    ).pipe(Effect.map((handle) => handle.store)),
+  )
