@@ -1,0 +1,21 @@
+/** `@tau-sim/domains`: the τ² domains (mock, airline, retail, telecom) and their data loader. */
+export type { Tau2Databases, Tau2DomainModule } from "./tau2/module.ts"
+export { DataFileError } from "./tau2/errors.ts"
+export { listTau2Domains, tau2Module, type Tau2DomainName, UnknownDomainError } from "./tau2/registry.ts"
+export {
+  clearTau2Cache,
+  loadTau2Domain,
+  loadTau2Split,
+  type LoadTau2Options,
+  readSplits,
+  readTaskFile,
+  tasksOfSplit,
+  tau2DomainDir,
+  UnknownPolicyVariantError,
+  UnknownSplitError,
+} from "./tau2/load.ts"
+export { hashFiles, hashTexts, sha256, taskContentHash } from "./tau2/hash.ts"
+export { decodeOrThrow, deepFreeze, forbidExtraKeys, formatPath, PyNumber, readJsonFile, readTextFile } from "./tau2/validate.ts"
+export { checkStr, PydanticValidationError, validateModel, validationErrorText } from "./tau2/pydantic.ts"
+export { hasKey, requireField } from "./tau2/python.ts"
+export { mockModule } from "./tau2/mock/index.ts"
