@@ -18,13 +18,16 @@
  *   readGoldFixture(domain) / readJsonl(file)   (from ./fixtures.ts) parse lines with PyJson.parse.
  *   reportConformance(result)                   (from ./report.ts) prints the one-line summary.
  *   formatMismatches(result.mismatches)         (from ./report.ts) readable text for assertions.
+ *   checkPerturbedOutputs(domainName, loadDomain, options?)  (from ./perturbed.ts) the same output
+ *                  and error-flag checks over `perturbed_<domain>.jsonl` (no state checks there).
+ *   compareOutput(outcome, recorded)            one output check (exact / json / errorFlagOnly).
  *
  * Per line (= per task):
  *   1. `applyInitialState(domain, task)`; the agent DB (and the user DB, i.e. whatever DB the user
  *      toolkit points at, see `scopeOf`) must equal the loaded DB + `initial_state_db_patch`
  *      (`initial_state_user_db_patch`).
  *   2. every gold call i runs via `executeToolCall(domain, world, {id: "gold_<i>", ...}, ctx)` with
- *      sync on (like the orchestrator). The output must be string-identical to the recorded tool
+ *      sync on, followed by `syncWorld` (the fixture driver's `sync_tools()` after every call). The output must be string-identical to the recorded tool
  *      message, or (when the fixture has `output.json`) equal after JSON parsing (key order ignored,
  *      1 == 1.0); `outputModes` counts which mode matched. The error flag must match. A recorded
  *      Python argument-binding error (CPython text) is compared by its error flag only.
@@ -55,6 +58,7 @@ import {
   scopeOf,
   seededRandom,
   type Side,
+  syncWorld,
   type Task,
   type ToolContext,
 } from "@tau-sim/engine"
@@ -116,7 +120,7 @@ const PYTHON_BINDING_ERROR = /got an unexpected keyword argument|missing \d+ req
 export const isPythonBindingError = (output: string): boolean => PYTHON_BINDING_ERROR.test(output)
 
 /** Deterministic per-call context: a string hash of task id and call index seeds the generator. */
-const defaultContext = (taskId: string, callIndex: number): ToolContext => {
+export const defaultContext = (taskId: string, callIndex: number): ToolContext => {
   let h = 2166136261
   for (const ch of `${taskId}#${callIndex}`) h = Math.imul(h ^ ch.charCodeAt(0), 16777619)
   return { random: seededRandom(h >>> 0) }
@@ -151,12 +155,35 @@ const recordedOutput = (line: GoldLine, index: number): { text: string; error: b
   return undefined
 }
 
-const tryParse = (text: string): { ok: true; value: PyValue } | { ok: false } => {
+export const tryParse = (text: string): { ok: true; value: PyValue } | { ok: false } => {
   try {
     return { ok: true, value: PyJson.parse(text) }
   } catch {
     return { ok: false }
   }
+}
+
+/** What the reference recorded for one call: the exact text and/or its JSON value, and the error flag. */
+export interface RecordedOutput {
+  readonly text?: string
+  readonly json?: PyValue
+  readonly error: boolean
+}
+
+type OutputVerdict = keyof OutputModes | Pick<Mismatch, "kind" | "detail" | "expected" | "actual">
+
+/** Compares one call outcome with the reference's record; returns the matching mode or the difference. */
+export const compareOutput = (outcome: { output: string; error: boolean }, recorded: RecordedOutput): OutputVerdict => {
+  const expectedShown = recorded.text ?? (recorded.json === undefined ? undefined : PyJson.toPlain(recorded.json))
+  if (outcome.error !== recorded.error)
+    return { kind: "error_flag", detail: `error flag ${outcome.error}, expected ${recorded.error}`, expected: expectedShown, actual: outcome.output }
+  if (recorded.text !== undefined && outcome.output === recorded.text) return "exact"
+  if (recorded.error && recorded.text !== undefined && isPythonBindingError(recorded.text)) return "errorFlagOnly"
+  if (recorded.json !== undefined) {
+    const ours = tryParse(outcome.output)
+    if (ours.ok && pyEquals(ours.value, recorded.json)) return "json"
+  }
+  return { kind: "output", detail: "output differs", expected: expectedShown, actual: outcome.output }
 }
 
 export const checkGoldFixtures = (
@@ -281,45 +308,17 @@ export const checkGoldFixtures = (
         mismatches.push({ taskId, callIndex: i, tool: call.name, kind: "harness_error", detail: `executeToolCall threw: ${(e as Error).stack ?? e}` })
         return
       }
-      world = outcome.world
+      // The fixture driver runs sync_tools() after every call, also after a failed one.
+      world = syncWorld(domain, outcome.world).world
       const recorded = recordedOutput(line, i)
-      const expectedText = recorded?.text ?? ("text" in call.output ? call.output.text : undefined)
-      if (outcome.error !== call.error) {
-        mismatches.push({
-          taskId,
-          callIndex: i,
-          tool: call.name,
-          kind: "error_flag",
-          detail: `error flag ${outcome.error}, expected ${call.error}`,
-          expected: expectedText ?? PyJson.toPlain((call.output as { json: PyValue }).json),
-          actual: outcome.output,
-        })
-        return
+      const expected: RecordedOutput = {
+        text: recorded?.text ?? ("text" in call.output ? call.output.text : undefined),
+        json: "json" in call.output ? call.output.json : undefined,
+        error: call.error,
       }
-      if (expectedText !== undefined && outcome.output === expectedText) {
-        outputModes.exact++
-        return
-      }
-      if (call.error && expectedText !== undefined && isPythonBindingError(expectedText)) {
-        outputModes.errorFlagOnly++
-        return
-      }
-      if ("json" in call.output) {
-        const ours = tryParse(outcome.output)
-        if (ours.ok && pyEquals(ours.value, call.output.json)) {
-          outputModes.json++
-          return
-        }
-      }
-      mismatches.push({
-        taskId,
-        callIndex: i,
-        tool: call.name,
-        kind: "output",
-        detail: "output differs",
-        expected: expectedText ?? PyJson.toPlain((call.output as { json: PyValue }).json),
-        actual: outcome.output,
-      })
+      const verdict = compareOutput(outcome, expected)
+      if (typeof verdict === "string") outputModes[verdict]++
+      else mismatches.push({ taskId, callIndex: i, tool: call.name, ...verdict })
     })
 
     checkStates(line, "final", afterInit, world)
