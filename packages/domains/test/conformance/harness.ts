@@ -27,9 +27,10 @@
  *      toolkit points at, see `scopeOf`) must equal the loaded DB + `initial_state_db_patch`
  *      (`initial_state_user_db_patch`).
  *   2. every gold call i runs via `executeToolCall(domain, world, {id: "gold_<i>", ...}, ctx)` with
- *      sync on, followed by `syncWorld` (the fixture driver's `sync_tools()` after every call). The output must be string-identical to the recorded tool
- *      message, or (when the fixture has `output.json`) equal after JSON parsing (key order ignored,
- *      1 == 1.0); `outputModes` counts which mode matched. The error flag must match. A recorded
+ *      sync on, then `syncWorld` (the fixture driver's `sync_tools()` after every call, failed or
+ *      not). The output must be string-identical to the recorded tool message, or (when the
+ *      fixture has `output.json`) equal after JSON parsing (key order ignored, 1 == 1.0);
+ *      `outputModes` counts which mode matched. The error flag must match. A recorded
  *      Python argument-binding error (CPython text) is compared by its error flag only.
  *   3. after the last call, the DBs must equal the expected after-initial-state DBs + `final_db_patch`
  *      (`final_user_db_patch`).
