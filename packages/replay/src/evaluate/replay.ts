@@ -1,0 +1,89 @@
+/**
+ * Rebuilding an environment's state from a trajectory, as the reference's `set_state` step 4 does
+ * (semantics §3.5, conformance README "Evaluator behaviour" 2).
+ *
+ * Every tool call is paired with the tool message that follows it (ids must match). Calls to
+ * unknown tools and to tools that do not mutate state are skipped; the others are re-executed
+ * (with the domain sync, like `get_response`) and their JSON-decoded output is compared with the
+ * recorded one: a mismatch raises in strict mode and is ignored in lenient mode.
+ */
+import { type Domain, executeToolCall, type Node, type Op, PyJson, type PyValue, type ToolContext } from "@tau-sim/engine"
+import { pythonEquals } from "./equality.ts"
+import { EvaluationError } from "./errors.ts"
+import type { Tau2Message, Tau2ToolCall, Tau2ToolMessage } from "./messages.ts"
+import { toolRegistry } from "./tool-registry.ts"
+
+const pythonClassOf = (m: Tau2Message): string =>
+  `<class 'tau2.data_model.message.${{ system: "SystemMessage", assistant: "AssistantMessage", user: "UserMessage", tool: "ToolMessage" }[m.role]}'>`
+
+/** Pairs each tool call with its tool message, raising like the reference on a broken trajectory. */
+export const pairToolCalls = (messages: ReadonlyArray<Tau2Message>): Array<readonly [Tau2ToolCall, Tau2ToolMessage]> => {
+  const pairs: Array<readonly [Tau2ToolCall, Tau2ToolMessage]> = []
+  const fail = (detail: string): never => {
+    throw new EvaluationError("trajectory", "ValueError", detail)
+  }
+  let i = 0
+  while (i < messages.length) {
+    const m = messages[i++]
+    if (m.role === "tool") fail("Tool message not expected. Tool messages should always follow a tool call.")
+    if ((m.role !== "assistant" && m.role !== "user") || m.tool_calls === null) continue
+    for (const call of m.tool_calls) {
+      if (i >= messages.length) fail("Tool message expected. Got None.")
+      const reply = messages[i++]
+      if (reply.role !== "tool") return fail(`Tool message expected. Got ${pythonClassOf(reply)}`)
+      if (call.id !== reply.id) fail(`Tool call id mismatch. Got ${call.id} and ${reply.id}`)
+      pairs.push([call, reply])
+    }
+  }
+  return pairs
+}
+
+/** `json.loads(text)`, or the raw text when it is not JSON. */
+const decodedOrRaw = (text: string | null): PyValue => {
+  // json.loads(None) raises TypeError in the reference (not caught as a decode error).
+  if (text === null) throw new EvaluationError("replay", "TypeError", "the JSON object must be str, bytes or bytearray, not NoneType")
+  try {
+    return PyJson.parse(text)
+  } catch {
+    return text
+  }
+}
+
+export interface ReplayOptions {
+  readonly strict: boolean
+  readonly solo: boolean
+  readonly ctx: ToolContext
+}
+
+export interface ReplayResult {
+  readonly world: Node
+  /** Every write the replay made (for path-based comparison). */
+  readonly ops: ReadonlyArray<Op>
+}
+
+/** Re-executes the state-changing calls of `messages` on `world` (no final sync). */
+export const replayToolCalls = (
+  domain: Domain,
+  world: Node,
+  messages: ReadonlyArray<Tau2Message>,
+  options: ReplayOptions,
+): ReplayResult => {
+  if (options.solo && messages.some((m) => m.role === "user"))
+    throw new EvaluationError("trajectory", "AssertionError", "User messages are not allowed in solo mode")
+  const registry = toolRegistry(domain)
+  const ops: Op[] = []
+  for (const [call, recorded] of pairToolCalls(messages)) {
+    if (!registry.has(call.name) || !registry.mutates(call.name)) continue
+    const outcome = executeToolCall(domain, world, call, options.ctx, { solo: options.solo })
+    if (!pythonEquals(decodedOrRaw(outcome.output), decodedOrRaw(recorded.content)) && options.strict) {
+      throw new EvaluationError(
+        "replay",
+        "ValueError",
+        `Tool call:\n${call.name}(${PyJson.dumps(call.arguments)}) [${call.id}]\n\nReturned:\n${outcome.output}\n\nExpected:\n${recorded.content}`,
+      )
+    }
+    world = outcome.world
+    for (const op of outcome.patch) ops.push(op)
+  }
+  return { world, ops }
+}

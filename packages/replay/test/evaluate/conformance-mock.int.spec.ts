@@ -1,0 +1,24 @@
+import { loadTau2Domain } from "@tau-sim/domains"
+import { describe, expect, it } from "vitest"
+import { TAU2_DATA_DIR } from "../../../domains/test/paths.ts"
+import { describeFailures, evaluateFixtures, fixtureCases } from "./conformance.ts"
+
+const domain = loadTau2Domain("mock", TAU2_DATA_DIR)
+const taskOf = (id: string) => {
+  const task = domain.tasks.find((t) => t.id === id)
+  if (!task) throw new Error(`no mock task ${id}`)
+  return task
+}
+
+describe("evaluator vs reference fixtures: mock", () => {
+  for (const kind of ["perturbed", "gold"] as const) {
+    it(`agrees on every ${kind} record`, async () => {
+      const cases = fixtureCases("mock", kind)
+      const agreement = await evaluateFixtures(domain, cases, taskOf)
+      console.log(`mock ${kind}: ${agreement.agreeing}/${agreement.total} agree`)
+      expect(describeFailures(agreement)).toBe("")
+      expect(agreement.agreeing).toBe(cases.length)
+      expect(cases.length).toBeGreaterThan(0)
+    })
+  }
+})
