@@ -1,0 +1,47 @@
+/** `tau fork`: branch an episode at a turn and continue it live with other participants. */
+import { EventStore } from "@tau-sim/engine"
+import { forkEpisode } from "@tau-sim/replay"
+import { Effect, Option } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import { fmtReward } from "../table.ts"
+import { dbFlag, jsonFlag, print, printJson, withStore } from "./common.ts"
+
+const flags = {
+  db: dbFlag,
+  json: jsonFlag,
+  episode: Argument.String("episode"),
+  atTurn: Flag.Int("at-turn").pipe(Flag.withDescription("Keep turns 0..N-1 of the parent; continue live from turn N")),
+  agent: Flag.String("agent").pipe(Flag.withDescription("Agent spec for the branch (default: the parent's)"), Flag.optional),
+  user: Flag.String("user").pipe(Flag.withDescription("User spec for the branch (default: the parent's)"), Flag.optional),
+}
+
+export const forkCommand = Command.make("fork", flags, (f) =>
+  withStore(
+    f.db,
+    Effect.gen(function* () {
+      const store = yield* EventStore
+      const parent = yield* store.getEpisode(f.episode)
+      if (!parent) return yield* Effect.fail(new Error(`episode ${f.episode} not found`))
+      const runId = `${parent.runId}~forks`
+      if (!(yield* store.getRun(runId))) {
+        yield* store.putRun({ runId, createdAt: new Date().toISOString(), config: { forksOf: parent.runId }, experiment: null })
+      }
+      const child = yield* forkEpisode(f.episode, {
+        atTurn: f.atTurn,
+        agent: Option.getOrUndefined(f.agent),
+        user: Option.getOrUndefined(f.user),
+        runId,
+      })
+      const out = {
+        episode_id: child.episodeId,
+        parent_episode_id: child.parent,
+        fork_seq: child.forkSeq,
+        at_turn: f.atTurn,
+        termination_reason: child.state.ended,
+        reward: child.reward,
+      }
+      if (f.json) yield* printJson(out)
+      else yield* print(`forked ${out.parent_episode_id} at turn ${f.atTurn} (event ${out.fork_seq}) -> ${out.episode_id}: ${out.termination_reason}, reward ${fmtReward(out.reward)}`)
+    }),
+  ),
+).pipe(Command.withDescription("Fork an episode at a turn into a counterfactual branch"))

@@ -1,0 +1,64 @@
+/** `tau tasks` and `tau policy`: what a domain offers. */
+import { resolveDomain, selectTasks } from "@tau-sim/replay"
+import { Effect, Option } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import { table } from "../table.ts"
+import { dataDirFlag, jsonFlag, print, printJson } from "./common.ts"
+
+const domainFlag = Flag.String("domain").pipe(Flag.withDefault("demo"))
+const variantFlag = Flag.String("policy-variant").pipe(Flag.withDefault("default"))
+
+const ref = (domain: string, dataDir: Option.Option<string>, policyVariant: string) => ({ domain, dataDir: Option.getOrNull(dataDir), policyVariant })
+
+const show = Command.make("show", { domain: domainFlag, dataDir: dataDirFlag, json: jsonFlag, id: Argument.String("id") }, (f) =>
+  Effect.gen(function* () {
+    const domain = resolveDomain(ref(f.domain, f.dataDir, "default"))
+    const task = domain.tasks.find((t) => t.id === f.id)
+    if (!task) return yield* Effect.fail(new Error(`task ${f.id} not found in ${domain.name}`))
+    if (f.json) return yield* printJson(task)
+    const c = task.evaluation_criteria
+    yield* print(`task ${task.id}`)
+    const instr = task.user_scenario.instructions
+    yield* print(`\nuser scenario:\n${typeof instr === "string" ? instr : JSON.stringify(instr, null, 2)}`)
+    if (task.ticket) yield* print(`\nticket:\n${task.ticket}`)
+    yield* print(`\nreward basis: ${(c?.reward_basis ?? ["DB", "COMMUNICATE"]).join(", ")}`)
+    yield* print(`\ngold actions:`)
+    for (const a of c?.actions ?? []) yield* print(`  ${a.requestor ?? "assistant"}: ${a.name}(${JSON.stringify(a.arguments)})`)
+    if (c?.env_assertions?.length) yield* print(`\nenv assertions:\n${c.env_assertions.map((a) => `  ${a.env_type}: ${a.func_name}(${JSON.stringify(a.arguments)})`).join("\n")}`)
+    if (c?.communicate_info?.length) yield* print(`\ncommunicate: ${c.communicate_info.join(" | ")}`)
+    if (c?.nl_assertions?.length) yield* print(`\nNL assertions:\n${c.nl_assertions.map((a) => `  - ${a}`).join("\n")}`)
+  }),
+).pipe(Command.withDescription("Print one task"))
+
+export const tasksCommand = Command.make(
+  "tasks",
+  { domain: domainFlag, dataDir: dataDirFlag, json: jsonFlag, split: Flag.String("split").pipe(Flag.optional) },
+  (f) =>
+    Effect.gen(function* () {
+      const domain = resolveDomain(ref(f.domain, f.dataDir, "default"))
+      const tasks = selectTasks(domain, { split: Option.getOrUndefined(f.split) })
+      const rows = tasks.map((t) => ({
+        id: t.id,
+        actions: t.evaluation_criteria?.actions?.length ?? 0,
+        reward_basis: (t.evaluation_criteria?.reward_basis ?? ["DB", "COMMUNICATE"]).join("+"),
+      }))
+      if (f.json) for (const r of rows) yield* printJson(r)
+      else {
+        yield* print(table(["task", "gold actions", "reward basis"], rows.map((r) => [r.id, r.actions, r.reward_basis])))
+        yield* print(`\n${rows.length} tasks (splits: ${Object.entries(domain.splits).map(([k, v]) => `${k} ${v.length}`).join(", ")})`)
+      }
+    }),
+).pipe(Command.withDescription("List a domain's tasks"), Command.withSubcommands([show]))
+
+export const policyCommand = Command.make(
+  "policy",
+  { domain: domainFlag, dataDir: dataDirFlag, json: jsonFlag, policyVariant: variantFlag, solo: Flag.Boolean("solo").pipe(Flag.withDefault(false)) },
+  (f) =>
+    Effect.gen(function* () {
+      const domain = resolveDomain(ref(f.domain, f.dataDir, f.policyVariant))
+      const text = f.solo ? domain.policy.solo : domain.policy.default
+      if (text === undefined) return yield* Effect.fail(new Error(`domain ${domain.name} has no solo policy`))
+      if (f.json) yield* printJson({ domain: domain.name, variant: f.policyVariant, solo: f.solo, policy: text })
+      else yield* print(text)
+    }),
+).pipe(Command.withDescription("Print the policy a participant would get"))

@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+/**
+ * The `tau` command line. Every command takes `--db PATH` (default `.tau/tau.db`) and `--json`.
+ */
+import { NodeRuntime, NodeServices } from "@effect/platform-node"
+import { Cause, Effect } from "effect"
+import { Command } from "effect/cli"
+import { forkCommand } from "./commands/fork.ts"
+import { policyCommand, tasksCommand } from "./commands/tasks.ts"
+import { replayCommand } from "./commands/replay.ts"
+import { rescoreCommand } from "./commands/rescore.ts"
+import { runCommand } from "./commands/run.ts"
+import { showCommand } from "./commands/show.ts"
+
+const tau = Command.make("tau").pipe(
+  Command.withDescription("Event-sourced simulation of tool-using agents (τ²-bench compatible)"),
+  Command.withSubcommands([runCommand, replayCommand, forkCommand, rescoreCommand, showCommand, tasksCommand, policyCommand]),
+)
+
+const program = Command.run(tau, { version: "0.1.0" }).pipe(
+  Effect.catchCause((cause) =>
+    Effect.sync(() => {
+      const error = Cause.squash(cause)
+      const message = error instanceof Error ? error.message : String(error)
+      process.stderr.write(`error: ${message}\n`)
+      if (process.env.TAU_DEBUG) process.stderr.write(`${Cause.pretty(cause)}\n`)
+      process.exitCode = process.exitCode || 1
+    }),
+  ),
+  Effect.provide(NodeServices.layer),
+)
+
+NodeRuntime.runMain(program, { disableErrorReporting: true })
+

@@ -1,0 +1,207 @@
+/**
+ * Runs: domains × tasks × trials as one resumable unit.
+ *
+ * Every (task, trial) has a deterministic episode id, so `--resume` can tell what is finished
+ * (skipped), what is half-way (continued from its last stored event) and what never started.
+ */
+import { createHash } from "node:crypto"
+import {
+  continueEpisode,
+  type Domain,
+  type EpisodeParticipants,
+  type EpisodeRow,
+  type EpisodeStarted,
+  type EpisodeState,
+  EventStore,
+  foldHistory,
+  type Mode,
+  readHistory,
+  allEvents,
+  setupEvents,
+  type Task,
+} from "@tau-sim/engine"
+import { Effect } from "effect"
+import { type DomainRef, resolveDomain } from "./domains.ts"
+import { makeParticipant } from "./participants.ts"
+import { scoreEpisode } from "./score.ts"
+import { trialSeeds } from "./seeds.ts"
+
+export const ENGINE_VERSION = "0.1.0"
+
+export interface RunConfig extends DomainRef {
+  readonly runId: string
+  readonly agent: string
+  readonly user: string
+  readonly mode: Mode
+  readonly trials: number
+  readonly seed: number
+  readonly maxSteps: number
+  readonly maxErrors: number
+  readonly taskIds: ReadonlyArray<string>
+  readonly maxConcurrency: number
+  readonly experiment?: string | null
+}
+
+export interface EpisodeSummary {
+  readonly run_id: string
+  readonly episode_id: string
+  readonly task_id: string
+  readonly trial: number
+  readonly termination_reason: string
+  readonly reward: number | null
+  /** Whether this invocation ran it (false: it was already finished). */
+  readonly ran: boolean
+}
+
+export const episodeIdFor = (runId: string, taskId: string, trial: number): string =>
+  `ep_${createHash("sha256").update(`${runId}\u0000${taskId}\u0000${trial}`).digest("hex").slice(0, 12)}`
+
+export const taskHash = (task: Task): string => createHash("sha256").update(JSON.stringify(task)).digest("hex")
+
+export const participantsFor = (config: { agent: string; user: string; mode: Mode }): EpisodeParticipants => ({
+  agent: makeParticipant(config.agent, "agent"),
+  user: config.mode === "no-user" || config.mode === "no-user-oracle-plan" ? undefined : makeParticipant(config.user, "user"),
+})
+
+export const findTask = (domain: Domain, taskId: string): Task => {
+  const task = domain.tasks.find((t) => t.id === taskId)
+  if (!task) throw new Error(`task ${taskId} not found in domain ${domain.name}`)
+  return task
+}
+
+const startedFor = (config: RunConfig, domain: Domain, task: Task, trial: number, seed: number): EpisodeStarted => ({
+  _tag: "EpisodeStarted",
+  v: 2,
+  runId: config.runId,
+  episodeId: episodeIdFor(config.runId, task.id, trial),
+  domain: config.domain,
+  taskId: task.id,
+  trial,
+  hashes: { task: taskHash(task), policy: domain.hashes.policy, data: domain.hashes.data },
+  dataDir: config.dataDir,
+  policyVariant: config.policyVariant,
+  mode: config.mode,
+  agent: config.agent,
+  user: config.user,
+  seed,
+  limits: { maxSteps: config.maxSteps, maxErrors: config.maxErrors },
+  engineVersion: ENGINE_VERSION,
+  parent: null,
+})
+
+/** Starts a new episode or continues a stored one, then scores it. */
+export const driveEpisode = (
+  episodeId: string,
+  existing: EpisodeRow | undefined,
+  fresh: () => { started: EpisodeStarted; domain: Domain; task: Task },
+  participants: () => EpisodeParticipants,
+) =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    let state: EpisodeState
+    let ownVersion: number
+    let domain: Domain
+    let task: Task
+    if (existing) {
+      const history = yield* readHistory(episodeId)
+      const events = allEvents(history).map((e) => e.event)
+      const started = history.own[0].event as EpisodeStarted
+      domain = resolveDomain(started)
+      task = findTask(domain, started.taskId)
+      state = foldHistory(domain, events)
+      ownVersion = history.own.length
+    } else {
+      const f = fresh()
+      domain = f.domain
+      task = f.task
+      const setup = setupEvents(f.started, domain, task)
+      ownVersion = yield* store.append(episodeId, 0, setup)
+      state = foldHistory(domain, setup)
+    }
+    const final = state.ended ? state : yield* continueEpisode(episodeId, state, ownVersion, domain, task, participants())
+    const score = yield* scoreEpisode(episodeId, domain, task, final)
+    return { state: final, reward: score?.reward ?? null }
+  })
+
+/** Runs (or resumes) every unit of a run; `onEpisode` sees each finished episode. */
+export const runEpisodes = (config: RunConfig, onEpisode: (s: EpisodeSummary) => void = () => {}) =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    const existingRun = yield* store.getRun(config.runId)
+    if (!existingRun) {
+      yield* store.putRun({
+        runId: config.runId,
+        createdAt: new Date().toISOString(),
+        config: { ...config } as Record<string, unknown>,
+        experiment: config.experiment ?? null,
+      })
+    }
+    const domain = resolveDomain(config)
+    const seeds = trialSeeds(config.seed, config.trials)
+    const units = seeds.flatMap((seed, trial) => config.taskIds.map((taskId) => ({ taskId, trial, seed })))
+    return yield* Effect.forEach(
+      units,
+      ({ taskId, trial, seed }) =>
+        Effect.gen(function* () {
+          const episodeId = episodeIdFor(config.runId, taskId, trial)
+          const row = yield* store.getEpisode(episodeId)
+          if (row?.status === "ended") {
+            const summary: EpisodeSummary = {
+              run_id: config.runId,
+              episode_id: episodeId,
+              task_id: taskId,
+              trial,
+              termination_reason: row.terminationReason ?? "unknown",
+              reward: row.reward,
+              ran: false,
+            }
+            return summary
+          }
+          const task = findTask(domain, taskId)
+          const result = yield* driveEpisode(
+            episodeId,
+            row,
+            () => ({ started: startedFor(config, domain, task, trial, seed), domain, task }),
+            () => participantsFor(config),
+          )
+          const summary: EpisodeSummary = {
+            run_id: config.runId,
+            episode_id: episodeId,
+            task_id: taskId,
+            trial,
+            termination_reason: result.state.ended ?? "unknown",
+            reward: result.reward,
+            ran: true,
+          }
+          onEpisode(summary)
+          return summary
+        }),
+      { concurrency: config.maxConcurrency },
+    )
+  })
+
+export interface TaskSelection {
+  readonly split?: string
+  readonly taskIds?: ReadonlyArray<string>
+  readonly numTasks?: number
+}
+
+/** Split (default `base` when the domain has one), then explicit ids (all must exist), then the first N. */
+export const selectTasks = (domain: Domain, selection: TaskSelection): ReadonlyArray<Task> => {
+  let tasks: ReadonlyArray<Task> = domain.tasks
+  const split = selection.split ?? (domain.splits.base ? "base" : undefined)
+  if (split) {
+    const ids = domain.splits[split]
+    if (!ids) throw new Error(`domain ${domain.name} has no split "${split}" (known: ${Object.keys(domain.splits).join(", ")})`)
+    const byId = new Map(domain.tasks.map((t) => [t.id, t]))
+    tasks = ids.flatMap((id) => (byId.has(id) ? [byId.get(id) as Task] : []))
+  }
+  if (selection.taskIds?.length) {
+    const byId = new Map(domain.tasks.map((t) => [t.id, t]))
+    const missing = selection.taskIds.filter((id) => !byId.has(id))
+    if (missing.length) throw new Error(`unknown task ids in ${domain.name}: ${missing.join(", ")}`)
+    tasks = selection.taskIds.map((id) => byId.get(id) as Task)
+  }
+  if (selection.numTasks !== undefined) tasks = tasks.slice(0, selection.numTasks)
+  return tasks
+}
