@@ -26,6 +26,15 @@ export class Draft {
     return new Draft(this.#state.root, [...this.scope, ...path], this.#state)
   }
 
+  /**
+   * A view of the world root (not of this draft's scope) that shares this draft's recorded
+   * operations: for world members that belong to no single database, such as state of the
+   * reference's Python process that a domain models explicitly.
+   */
+  atRoot(...path: string[]): Draft {
+    return new Draft(this.#state.root, path, this.#state)
+  }
+
   get root(): Node {
     return this.#state.root
   }
