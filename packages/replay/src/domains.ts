@@ -20,7 +20,15 @@ export interface DomainRef {
 
 export const TAU2_DOMAINS = ["mock", "airline", "retail", "telecom"] as const
 
+/** Domains registered in this process by name (benchmarks, embedding applications). */
+const registered = new Map<string, Domain>()
+export const registerDomain = (domain: Domain): void => {
+  registered.set(domain.name, domain)
+}
+
 export const resolveDomain = (ref: DomainRef): Domain => {
+  const own = registered.get(ref.domain)
+  if (own) return own
   if (ref.domain === "demo") return demoDomain()
   if ((TAU2_DOMAINS as ReadonlyArray<string>).includes(ref.domain)) {
     if (!ref.dataDir) throw new DomainConfigError(`domain ${ref.domain} needs --data-dir pointing at a τ² data folder (with domains/${ref.domain}/)`)

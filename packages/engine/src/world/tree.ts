@@ -29,6 +29,20 @@ export type Node = PyValue | Overlay
 
 export type Path = ReadonlyArray<string>
 
+/**
+ * Whether an object is large enough to be overlaid. Counting keys is O(size), so the answer is
+ * cached per object: base objects are immutable and shared, so each is counted once per process.
+ */
+const largeObjects = new WeakMap<object, boolean>()
+const isLarge = (o: PyObject): boolean => {
+  let large = largeObjects.get(o)
+  if (large === undefined) {
+    large = Object.keys(o).length > LARGE_OBJECT
+    largeObjects.set(o, large)
+  }
+  return large
+}
+
 const isContainer = (n: Node | undefined): boolean =>
   n instanceof Overlay || (typeof n === "object" && n !== null && !(n instanceof PyFloat))
 
@@ -58,10 +72,26 @@ export const nodeAt = (root: Node, path: Path): Node | undefined => {
 
 /** Plain value of a node (O(size) only for overlays). */
 export const materialize = (n: Node): PyValue => {
-  if (!(n instanceof Overlay)) return n
+  if (n instanceof Overlay) {
+    const out: Record<string, PyValue> = {}
+    for (const key of keysOf(n)) out[key] = materialize(child(n, key) as Node)
+    return out
+  }
+  // A plain container on the path of a write can hold an overlay deeper down (e.g. the agent
+  // database holding its overlaid `orders`); only those are rebuilt, everything else is shared.
+  if (!holdsOverlay.has(n as object)) return n
+  if (Array.isArray(n)) return (n as ReadonlyArray<Node>).map(materialize)
   const out: Record<string, PyValue> = {}
-  for (const key of keysOf(n)) out[key] = materialize(child(n, key) as Node)
+  for (const key of Object.keys(n as PyObject)) out[key] = materialize((n as PyObject)[key] as Node)
   return out
+}
+
+/** Plain containers (built by writes) that have an `Overlay` somewhere below them. */
+const holdsOverlay = new WeakSet<object>()
+const carriesOverlay = (n: Node | undefined): boolean => n instanceof Overlay || (typeof n === "object" && n !== null && holdsOverlay.has(n))
+const markIfHoldsOverlay = <T extends object>(container: T, previous: Node, value: Node | undefined): T => {
+  if (carriesOverlay(previous) || carriesOverlay(value)) holdsOverlay.add(container)
+  return container
 }
 
 /** Keys in Python dict order: surviving base keys first, then keys added later. */
@@ -112,15 +142,14 @@ const withChild = (node: Node, key: string, value: Node | undefined, op: Op["op"
     if (op === "add") arr.splice(index, 0, value as PyValue)
     else if (op === "remove") arr.splice(index, 1)
     else arr[index] = value as PyValue
-    return arr
+    return markIfHoldsOverlay(arr, node, value)
   }
   if (!isObject(node)) throw new PatchError("parent is not a container", pointer)
-  const keys = Object.keys(node)
-  if (keys.length > LARGE_OBJECT) return withChild(new Overlay(node, new Map()), key, value, op, pointer)
+  if (isLarge(node)) return withChild(new Overlay(node, new Map()), key, value, op, pointer)
   const out: Record<string, PyValue> = {}
-  for (const k of keys) if (k !== key || value !== undefined) out[k] = k === key ? (value as PyValue) : node[k]
+  for (const k of Object.keys(node)) if (k !== key || value !== undefined) out[k] = k === key ? (value as PyValue) : node[k]
   if (value !== undefined && !Object.hasOwn(node, key)) out[key] = value as PyValue
-  return out
+  return markIfHoldsOverlay(out, node, value)
 }
 
 export const apply = (root: Node, op: Op): Node => {
