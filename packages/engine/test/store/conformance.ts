@@ -1,0 +1,448 @@
+/**
+ * The behaviour every event store must have. Each implementation's spec calls
+ * `storeConformance(name, makeStore)` with a factory that opens a fresh, empty store.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Exit } from "effect"
+import * as fc from "fast-check"
+import type { EpisodeEvent } from "../../src/events.ts"
+import { StoreError, VersionConflict, type EventStoreShape, type ScoreRecord } from "../../src/store/event-store.ts"
+import type { StoreHandle } from "../../src/store/store-handle.ts"
+import {
+  agentMessage,
+  arbLaterEvent,
+  ended,
+  episodeStartedV1Json,
+  fullEpisode,
+  modelCalled,
+  splitAt,
+  started,
+  toolExecuted,
+  userMessage,
+} from "./sample-events.ts"
+
+/** Runs `use` against a fresh store and closes it afterwards. */
+const withStore =
+  (makeStore: () => StoreHandle) =>
+  <A, E>(use: (store: EventStoreShape, handle: StoreHandle) => Effect.Effect<A, E>): Effect.Effect<A, E> =>
+    Effect.acquireUseRelease(
+      Effect.sync(makeStore),
+      (handle) => use(handle.store, handle),
+      (handle) => Effect.sync(handle.close),
+    )
+
+const events = (stored: ReadonlyArray<{ readonly event: EpisodeEvent }>) => stored.map((s) => s.event)
+const seqs = (stored: ReadonlyArray<{ readonly seq: number }>) => stored.map((s) => s.seq)
+
+const score = (episodeId: string, reward: number, evaluator = "tau2"): ScoreRecord => ({
+  episodeId,
+  evaluator,
+  evaluatorVersion: "1",
+  reward,
+  breakdown: { reward, reward_basis: ["DB", "COMMUNICATE"], info: { db_match: reward === 1, nested: [1.5, null] } },
+  recordedAt: "2025-01-02T03:04:05.000Z",
+})
+
+export const storeConformance = (name: string, makeStore: () => StoreHandle): void => {
+  const using = withStore(makeStore)
+
+  describe(`${name}: event store conformance`, () => {
+    it.effect("round-trips one event of every type, with seq 0.. and one recordedAt per append", () =>
+      using((store) =>
+        Effect.gen(function* () {
+          const episode = fullEpisode("ep-1")
+          const before = Date.now()
+          const version = yield* store.append("ep-1", 0, episode)
+          assert.strictEqual(version, episode.length)
+          const stored = yield* store.read("ep-1")
+          assert.deepStrictEqual(events(stored), episode)
+          assert.deepStrictEqual(seqs(stored), [0, 1, 2, 3, 4, 5, 6])
+          assert.isTrue(stored.every((s) => s.episodeId === "ep-1"))
+          assert.strictEqual(new Set(stored.map((s) => s.recordedAt)).size, 1)
+          const recordedAt = Date.parse(stored[0].recordedAt)
+          assert.strictEqual(new Date(recordedAt).toISOString(), stored[0].recordedAt)
+          assert.isTrue(recordedAt >= before - 1000 && recordedAt <= Date.now() + 1000)
+        }),
+      ),
+    )
+
+    it.effect("keeps seq gapless across appends and returns the new version each time", () =>
+      using((store) =>
+        Effect.gen(function* () {
+          assert.strictEqual(yield* store.append("ep", 0, [started("ep")]), 1)
+          assert.strictEqual(yield* store.append("ep", 1, [agentMessage(), userMessage("hi"), agentMessage(null)]), 4)
+          assert.strictEqual(yield* store.append("ep", 4, []), 4)
+          assert.strictEqual(yield* store.append("ep", 4, [toolExecuted(), ended()]), 6)
+          const stored = yield* store.read("ep")
+          assert.deepStrictEqual(seqs(stored), [0, 1, 2, 3, 4, 5])
+          assert.deepStrictEqual(
+            stored.map((s) => s.event._tag),
+            ["EpisodeStarted", "MessageSent", "MessageSent", "MessageSent", "ToolExecuted", "EpisodeEnded"],
+          )
+          assert.deepStrictEqual(yield* store.read("other"), [])
+        }),
+      ),
+    )
+
+    it.effect("rejects a stale or future expected version with a typed VersionConflict and loses nothing", () =>
+      using((store) =>
+        Effect.gen(function* () {
+          yield* store.append("ep", 0, [started("ep"), agentMessage()])
+          for (const expected of [0, 1, 3]) {
+            const error = yield* Effect.flip(store.append("ep", expected, [userMessage(`stale ${expected}`)]))
+            assert.instanceOf(error, VersionConflict)
+            assert.strictEqual(error._tag, "VersionConflict")
+            if (error._tag === "VersionConflict") {
+              assert.deepStrictEqual([error.episodeId, error.expected, error.actual], ["ep", expected, 2])
+            }
+          }
+          const fresh = yield* Effect.flip(store.append("new", 1, [started("new")]))
+          assert.strictEqual(fresh._tag, "VersionConflict")
+          // An empty append still checks the version.
+          assert.strictEqual((yield* Effect.flip(store.append("ep", 5, [])))._tag, "VersionConflict")
+          assert.deepStrictEqual(events(yield* store.read("ep")), [started("ep"), agentMessage()])
+          assert.strictEqual((yield* store.getEpisode("ep"))?.version, 2)
+          assert.deepStrictEqual(yield* store.read("new"), [])
+          assert.isUndefined(yield* store.getEpisode("new"))
+        }),
+      ),
+    )
+
+    it.effect("lets exactly one of two writers with the same expected version win", () =>
+      using((store) =>
+        Effect.gen(function* () {
+          yield* store.append("ep", 0, [started("ep")])
+          const results = yield* Effect.all(
+            [store.append("ep", 1, [userMessage("writer A")]), store.append("ep", 1, [userMessage("writer B")])],
+            { concurrency: "unbounded", mode: "result" },
+          )
+          const winners = results.filter((r) => r._tag === "Success")
+          const losers = results.filter((r) => r._tag === "Failure")
+          assert.strictEqual(winners.length, 1)
+          assert.strictEqual(losers.length, 1)
+          assert.strictEqual(losers[0]._tag === "Failure" && losers[0].failure._tag, "VersionConflict")
+          const stored = yield* store.read("ep")
+          assert.strictEqual(stored.length, 2)
+          const winner = results[0]._tag === "Success" ? "writer A" : "writer B"
+          assert.deepStrictEqual(stored[1].event, userMessage(winner))
+        }),
+      ),
+    )
+
+    it.effect("serialises many concurrent writers that retry on conflict: every event lands exactly once", () =>
+      using((store) =>
+        Effect.gen(function* () {
+          yield* store.append("ep", 0, [started("ep")])
+          const writer = (id: number) =>
+            Effect.forEach(
+              [0, 1, 2, 3, 4],
+              (i) => {
+                const attempt: Effect.Effect<number, StoreError> = Effect.flatMap(store.read("ep"), (current) =>
+                  store.append("ep", current.length, [userMessage(`w${id}-${i}`)]),
+                ).pipe(
+                  Effect.catchTag("VersionConflict", () => Effect.yieldNow.pipe(Effect.flatMap(() => attempt))),
+                )
+                return attempt
+              },
+              { discard: true },
+            )
+          yield* Effect.all([0, 1, 2, 3].map(writer), { concurrency: "unbounded" })
+          const stored = yield* store.read("ep")
+          assert.deepStrictEqual(seqs(stored), Array.from({ length: 21 }, (_, i) => i))
+          const texts = stored.slice(1).map((s) => (s.event._tag === "MessageSent" ? s.event.text : null))
+          const expected = [0, 1, 2, 3].flatMap((w) => [0, 1, 2, 3, 4].map((i) => `w${w}-${i}`))
+          assert.deepStrictEqual([...texts].sort(), [...expected].sort())
+          // Each writer's own events keep their order.
+          for (let w = 0; w < 4; w++) {
+            const own = texts.filter((t) => t?.startsWith(`w${w}-`))
+            assert.deepStrictEqual(own, [0, 1, 2, 3, 4].map((i) => `w${w}-${i}`))
+          }
+          assert.strictEqual((yield* store.getEpisode("ep"))?.version, 21)
+        }),
+      ),
+    )
+
+    it.effect("reads ranges with an inclusive start and exclusive end", () =>
+      using((store) =>
+        Effect.gen(function* () {
+          const episode = fullEpisode("ep")
+          yield* store.append("ep", 0, episode)
+          assert.deepStrictEqual(seqs(yield* store.read("ep", { fromSeq: 2 })), [2, 3, 4, 5, 6])
+          assert.deepStrictEqual(seqs(yield* store.read("ep", { toSeq: 3 })), [0, 1, 2])
+          assert.deepStrictEqual(seqs(yield* store.read("ep", { fromSeq: 1, toSeq: 4 })), [1, 2, 3])
+          assert.deepStrictEqual(events(yield* store.read("ep", { fromSeq: 5, toSeq: 6 })), [episode[5]])
+          assert.deepStrictEqual(yield* store.read("ep", { fromSeq: 3, toSeq: 3 }), [])
+          assert.deepStrictEqual(yield* store.read("ep", { fromSeq: 7 }), [])
+          assert.deepStrictEqual(yield* store.read("ep", { fromSeq: 4, toSeq: 2 }), [])
+          assert.deepStrictEqual(seqs(yield* store.read("ep", { fromSeq: 0, toSeq: 100 })), [0, 1, 2, 3, 4, 5, 6])
+        }),
+      ),
+    )
+
+    it.effect("maintains the episodes read model: status, reason, version, parent, filters, start order", () =>
+      using((store) =>
+        Effect.gen(function* () {
+          yield* store.append("a", 0, [started("a", { runId: "r1", taskId: "t1", trial: 0 })])
+          let a = yield* store.getEpisode("a")
+          assert.deepStrictEqual(a, {
+            episodeId: "a",
+            runId: "r1",
+            domain: "airline",
+            taskId: "t1",
+            trial: 0,
+            status: "running",
+            terminationReason: null,
+            version: 1,
+            parentEpisodeId: null,
+            parentSeq: null,
+            reward: null,
+          })
+          yield* store.append("a", 1, [agentMessage(), userMessage("hello")])
+          a = yield* store.getEpisode("a")
+          assert.strictEqual(a?.version, 3)
+          assert.strictEqual(a?.status, "running")
+          yield* store.append("a", 3, [ended("max_steps")])
+          a = yield* store.getEpisode("a")
+          assert.deepStrictEqual([a?.status, a?.terminationReason, a?.version], ["ended", "max_steps", 4])
+
+          // A branch started and ended in one append; its parent is recorded.
+          yield* store.append("b", 0, [
+            started("b", { runId: "r2", taskId: "t1", trial: 1, parent: { episodeId: "a", seq: 2 } }),
+            ended("too_many_errors"),
+          ])
+          const b = yield* store.getEpisode("b")
+          assert.deepStrictEqual(
+            [b?.runId, b?.trial, b?.status, b?.terminationReason, b?.version, b?.parentEpisodeId, b?.parentSeq],
+            ["r2", 1, "ended", "too_many_errors", 2, "a", 2],
+          )
+          yield* store.append("c", 0, [started("c", { runId: "r1", taskId: "t2" })])
+
+          const ids = (rows: ReadonlyArray<{ readonly episodeId: string }>) => rows.map((r) => r.episodeId)
+          assert.deepStrictEqual(ids(yield* store.listEpisodes()), ["a", "b", "c"])
+          assert.deepStrictEqual(ids(yield* store.listEpisodes({})), ["a", "b", "c"])
+          assert.deepStrictEqual(ids(yield* store.listEpisodes({ runId: "r1" })), ["a", "c"])
+          assert.deepStrictEqual(ids(yield* store.listEpisodes({ status: "ended" })), ["a", "b"])
+          assert.deepStrictEqual(ids(yield* store.listEpisodes({ status: "running" })), ["c"])
+          assert.deepStrictEqual(ids(yield* store.listEpisodes({ runId: "r1", status: "ended" })), ["a"])
+          assert.deepStrictEqual(ids(yield* store.listEpisodes({ runId: "nope" })), [])
+          const c = yield* store.getEpisode("c")
+          assert.deepStrictEqual(yield* store.listEpisodes({ runId: "r1", status: "running" }), c ? [c] : [])
+          assert.isUndefined(yield* store.getEpisode("missing"))
+        }),
+      ),
+    )
+
+    it.effect("keeps every score, oldest first, and puts the latest reward on the episode row", () =>
+      using((store) =>
+        Effect.gen(function* () {
+          yield* store.append("ep", 0, [started("ep"), ended()])
+          yield* store.append("other", 0, [started("other")])
+          yield* store.appendScore(score("ep", 1))
+          assert.strictEqual((yield* store.getEpisode("ep"))?.reward, 1)
+          yield* store.appendScore(score("ep", 0.25, "tau2-rescored"))
+          const listed = yield* store.listScores("ep")
+          assert.deepStrictEqual(listed, [score("ep", 1), score("ep", 0.25, "tau2-rescored")])
+          assert.strictEqual((yield* store.getEpisode("ep"))?.reward, 0.25)
+          assert.isNull((yield* store.getEpisode("other"))?.reward)
+          assert.deepStrictEqual(yield* store.listScores("other"), [])
+          // Scoring does not touch the stream's version.
+          assert.strictEqual((yield* store.getEpisode("ep"))?.version, 2)
+
+          const unknown = yield* Effect.flip(store.appendScore(score("missing", 1)))
+          assert.instanceOf(unknown, StoreError)
+          assert.match(unknown.message, /missing/)
+          const notFinite = yield* Effect.flip(store.appendScore(score("ep", Number.NaN)))
+          assert.instanceOf(notFinite, StoreError)
+          const notJson = yield* Effect.flip(store.appendScore({ ...score("ep", 0), breakdown: { big: 1n } }))
+          assert.instanceOf(notJson, StoreError)
+          assert.strictEqual((yield* store.listScores("ep")).length, 2)
+          assert.strictEqual((yield* store.getEpisode("ep"))?.reward, 0.25)
+        }),
+      ),
+    )
+
+    it.effect("stores runs: put, get, list in first-put order, put again replaces in place", () =>
+      using((store) =>
+        Effect.gen(function* () {
+          const run1 = {
+            runId: "r1",
+            createdAt: "2025-01-01T00:00:00.000Z",
+            config: { domain: "airline", trials: 4, seed: 300, temperature: 0.5, participants: { agent: "llm" } },
+            experiment: null,
+          }
+          const run2 = { runId: "r2", createdAt: "2024-12-31T00:00:00.000Z", config: {}, experiment: "ablation" }
+          yield* store.putRun(run1)
+          yield* store.putRun(run2)
+          assert.deepStrictEqual(yield* store.getRun("r1"), run1)
+          assert.deepStrictEqual(yield* store.getRun("r2"), run2)
+          assert.isUndefined(yield* store.getRun("r3"))
+          assert.deepStrictEqual(yield* store.listRuns(), [run1, run2])
+          const updated = { ...run1, config: { ...run1.config, trials: 5 }, experiment: "exp" }
+          yield* store.putRun(updated)
+          assert.deepStrictEqual(yield* store.listRuns(), [updated, run2])
+          const notJson = yield* Effect.flip(store.putRun({ ...run2, config: { f: 1n } }))
+          assert.instanceOf(notJson, StoreError)
+          assert.deepStrictEqual(yield* store.getRun("r2"), run2)
+        }),
+      ),
+    )
+
+    it.effect("upcasts a stored v1 EpisodeStarted to v2 on read", () =>
+      using((store, handle) =>
+        Effect.gen(function* () {
+          handle.writeRawEvent({
+            episodeId: "old",
+            seq: 0,
+            recordedAt: "2024-06-01T00:00:00.000Z",
+            tag: "EpisodeStarted",
+            v: 1,
+            body: episodeStartedV1Json("old"),
+          })
+          const [first] = yield* store.read("old")
+          assert.strictEqual(first.recordedAt, "2024-06-01T00:00:00.000Z")
+          assert.deepStrictEqual(first.event, {
+            _tag: "EpisodeStarted",
+            v: 2,
+            runId: "run-old",
+            episodeId: "old",
+            domain: "retail",
+            taskId: "3",
+            trial: 2,
+            hashes: { task: "a", policy: "b", data: "c" },
+            dataDir: null,
+            policyVariant: "default",
+            mode: "default",
+            agent: "llm:gpt-4o",
+            user: "llm:gpt-4o",
+            seed: 42,
+            limits: { maxSteps: 200, maxErrors: 10 },
+            engineVersion: "0.0.1",
+            parent: null,
+          })
+          // The old stream continues at the next seq.
+          assert.strictEqual(yield* store.append("old", 1, [ended()]), 2)
+        }),
+      ),
+    )
+
+    it.effect("fails a read of an unreadable row with a StoreError naming episode and seq", () =>
+      using((store, handle) =>
+        Effect.gen(function* () {
+          yield* store.append("ep", 0, [started("ep"), agentMessage()])
+          const raw = { episodeId: "ep", recordedAt: "2025-01-01T00:00:00.000Z", tag: "MessageSent", v: 1 }
+          handle.writeRawEvent({ ...raw, seq: 2, body: '{"_tag":"MessageSent","v":1,"role":"agent"' })
+          const error = yield* Effect.flip(store.read("ep"))
+          assert.instanceOf(error, StoreError)
+          assert.deepStrictEqual([error.episodeId, error.seq], ["ep", 2])
+          assert.match(error.message, /ep#2/)
+          // The rows before it are still readable.
+          assert.strictEqual((yield* store.read("ep", { toSeq: 2 })).length, 2)
+          handle.writeRawEvent({ ...raw, seq: 3, tag: "Teleported", body: '{"_tag":"Teleported","v":1}' })
+          const unknownTag = yield* Effect.flip(store.read("ep", { fromSeq: 3 }))
+          assert.deepStrictEqual([unknownTag.episodeId, unknownTag.seq], ["ep", 3])
+        }),
+      ),
+    )
+
+    it.effect("rejects appends that break the stream's shape or hold invalid events, writing nothing", () =>
+      using((store) =>
+        Effect.gen(function* () {
+          const rejected = (effect: Effect.Effect<number, VersionConflict | StoreError>) =>
+            Effect.map(Effect.flip(effect), (error) => {
+              assert.instanceOf(error, StoreError)
+              return error.message
+            })
+          assert.match(yield* rejected(store.append("ep", 0, [agentMessage()])), /start with EpisodeStarted/)
+          assert.match(yield* rejected(store.append("ep", 0, [started("someone-else")])), /someone-else/)
+          assert.match(yield* rejected(store.append("ep", -1, [started("ep")])), /non-negative/)
+          yield* store.append("ep", 0, [started("ep")])
+          assert.match(yield* rejected(store.append("ep", 1, [agentMessage(), started("ep")])), /seq 2/)
+          const invalid = { ...agentMessage(), role: "robot" } as unknown as EpisodeEvent
+          assert.match(yield* rejected(store.append("ep", 1, [agentMessage(), invalid])), /event 1 of the append/)
+          assert.deepStrictEqual(events(yield* store.read("ep")), [started("ep")])
+          assert.strictEqual((yield* store.getEpisode("ep"))?.version, 1)
+        }),
+      ),
+    )
+
+    it.effect("fails every operation with a StoreError once closed", () =>
+      Effect.gen(function* () {
+        const handle = makeStore()
+        yield* handle.store.append("ep", 0, [started("ep")])
+        handle.close()
+        handle.close()
+        const errors = yield* Effect.all([
+          Effect.flip(handle.store.append("ep", 1, [ended()])),
+          Effect.flip(handle.store.read("ep")),
+          Effect.flip(handle.store.listEpisodes()),
+          Effect.flip(handle.store.listRuns()),
+          Effect.flip(handle.store.appendScore(score("ep", 1))),
+        ])
+        for (const error of errors) assert.instanceOf(error, StoreError)
+      }),
+    )
+
+    it.effect("property: any events split into any batches read back exactly, in order and by range", () =>
+      using((store) =>
+        Effect.promise(() => {
+          let n = 0
+          return fc.assert(
+            fc.asyncProperty(
+              fc.array(arbLaterEvent, { maxLength: 25 }),
+              fc.array(fc.nat(), { maxLength: 6 }),
+              fc.nat(),
+              fc.nat(),
+              async (later, cuts, a, b) => {
+                const episodeId = `prop-${n++}`
+                const all: Array<EpisodeEvent> = [started(episodeId), ...later]
+                let version = 0
+                for (const batch of splitAt(all, cuts)) {
+                  const next = await Effect.runPromise(store.append(episodeId, version, batch))
+                  assert.strictEqual(next, version + batch.length)
+                  version = next
+                }
+                const stored = await Effect.runPromise(store.read(episodeId))
+                assert.deepStrictEqual(events(stored), all)
+                assert.deepStrictEqual(seqs(stored), all.map((_, i) => i))
+                const [from, to] = [a % (all.length + 1), b % (all.length + 1)].sort((x, y) => x - y)
+                const range = await Effect.runPromise(store.read(episodeId, { fromSeq: from, toSeq: to }))
+                assert.deepStrictEqual(events(range), all.slice(from, to))
+                const row = await Effect.runPromise(store.getEpisode(episodeId))
+                const lastEnd = all.findLast((e) => e._tag === "EpisodeEnded")
+                assert.strictEqual(row?.version, all.length)
+                assert.strictEqual(row?.status, lastEnd ? "ended" : "running")
+                assert.strictEqual(row?.terminationReason, lastEnd?._tag === "EpisodeEnded" ? lastEnd.reason : null)
+              },
+            ),
+            { numRuns: 60 },
+          )
+        }),
+      ),
+    )
+
+    it.effect("property: a batch appended at a stale version never changes the stream", () =>
+      using((store) =>
+        Effect.promise(() => {
+          let n = 0
+          return fc.assert(
+            fc.asyncProperty(
+              fc.array(arbLaterEvent, { minLength: 1, maxLength: 10 }),
+              fc.array(arbLaterEvent, { minLength: 1, maxLength: 5 }),
+              fc.nat(),
+              async (first, intruder, stale) => {
+                const episodeId = `stale-${n++}`
+                const all = [started(episodeId), ...first]
+                await Effect.runPromise(store.append(episodeId, 0, all))
+                const expected = stale % all.length // always behind the stream
+                const exit = await Effect.runPromiseExit(store.append(episodeId, expected, intruder))
+                assert.isTrue(Exit.isFailure(exit))
+                assert.deepStrictEqual(events(await Effect.runPromise(store.read(episodeId))), all)
+              },
+            ),
+            { numRuns: 40 },
+          )
+        }),
+      ),
+    )
+  })
+}
