@@ -1,4 +1,4 @@
-import { float, type PyObject, PyJson, type Requestor } from "@tau-sim/engine"
+import { float, type PyObject, PyJson, type PyValue, type Requestor } from "@tau-sim/engine"
 import { describe, expect, it } from "vitest"
 import {
   type EvaluateSimulationInput,
@@ -161,7 +161,7 @@ describe("environment evaluator (§5.2)", () => {
         ],
         reward_basis: ["DB", "ENV_ASSERTION"],
       },
-      { initial_state: { initialization_data: { agent_data: { items: { c: { qty: 3 } } } }, message_history: history } },
+      { initial_state: { initialization_data: { agent_data: { items: { c: { qty: 3 } } } }, message_history: history as unknown as PyValue } },
     )
     const info = await run(t, [...history, ...setA2, say("done"), stop])
     expect(info.db_check?.db_match).toBe(true)
