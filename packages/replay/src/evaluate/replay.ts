@@ -42,12 +42,18 @@ export const pairToolCalls = (messages: ReadonlyArray<Tau2Message>): Array<reado
 const decodedOrRaw = (text: string | null): PyValue => {
   // json.loads(None) raises TypeError in the reference (not caught as a decode error).
   if (text === null) throw new EvaluationError("replay", "TypeError", "the JSON object must be str, bytes or bytearray, not NoneType")
+  // Most non-JSON outputs ("Error: ...", plain sentences) are recognisable from their first
+  // character; skipping the parser for them avoids building an exception per call.
+  if (!JSON_START.test(text)) return text
   try {
     return PyJson.parse(text)
   } catch {
     return text
   }
 }
+
+/** First non-blank character of any text Python's `json.loads` could accept. */
+const JSON_START = /^[ \t\n\r]*[[{"\-0-9tfnNI]/
 
 export interface ReplayOptions {
   readonly strict: boolean

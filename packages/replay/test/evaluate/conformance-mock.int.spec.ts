@@ -1,14 +1,10 @@
 import { loadTau2Domain } from "@tau-sim/domains"
 import { describe, expect, it } from "vitest"
 import { TAU2_DATA_DIR } from "../../../domains/test/paths.ts"
-import { describeFailures, evaluateFixtures, fixtureCases } from "./conformance.ts"
+import { describeFailures, evaluateFixtures, fixtureCases, taskResolver } from "./conformance.ts"
 
 const domain = loadTau2Domain("mock", TAU2_DATA_DIR)
-const taskOf = (id: string) => {
-  const task = domain.tasks.find((t) => t.id === id)
-  if (!task) throw new Error(`no mock task ${id}`)
-  return task
-}
+const taskOf = await taskResolver("mock", domain)
 
 describe("evaluator vs reference fixtures: mock", () => {
   for (const kind of ["perturbed", "gold"] as const) {

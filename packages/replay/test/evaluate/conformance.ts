@@ -58,6 +58,28 @@ export const fixtureCases = (domain: string, kind: "gold" | "perturbed"): Fixtur
     evaluatorError: typeof r.evaluator_error === "string" ? r.evaluator_error : null,
   }))
 
+/**
+ * Finds the task a fixture record refers to: the domain's task files, then (telecom) the tasks of
+ * the generated `full` split that are not in the task files.
+ */
+export const taskResolver = async (domainName: string, domain: Domain): Promise<(id: string) => Task> => {
+  const byId = new Map(domain.tasks.map((t) => [t.id, t]))
+  let generate: ((id: string) => Task) | undefined
+  if (domainName === "telecom") {
+    const domains = (await import("@tau-sim/domains")) as Record<string, unknown>
+    generate = domains.telecomTaskFromId as ((id: string) => Task) | undefined
+  }
+  return (id) => {
+    let task = byId.get(id)
+    if (!task && generate) {
+      task = generate(id)
+      byId.set(id, task) // one object per id, so the gold cache (keyed by task) is hit
+    }
+    if (!task) throw new Error(`${domainName}: no task ${id}`)
+    return task
+  }
+}
+
 export interface CaseOutcome {
   readonly id: string
   /** Empty when our verdict agrees with the reference. */
