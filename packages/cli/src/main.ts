@@ -6,15 +6,22 @@ import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Cause, Effect } from "effect"
 import { Command } from "effect/cli"
 import { forkCommand } from "./commands/fork.ts"
+import { evaluateTrajsCommand, exportCommand, importCommand } from "./commands/interop.ts"
 import { policyCommand, tasksCommand } from "./commands/tasks.ts"
 import { replayCommand } from "./commands/replay.ts"
 import { rescoreCommand } from "./commands/rescore.ts"
 import { runCommand } from "./commands/run.ts"
 import { showCommand } from "./commands/show.ts"
 
+// `tau ... | head` closes stdout early; that is not an error.
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(0)
+  throw e
+})
+
 const tau = Command.make("tau").pipe(
   Command.withDescription("Event-sourced simulation of tool-using agents (τ²-bench compatible)"),
-  Command.withSubcommands([runCommand, replayCommand, forkCommand, rescoreCommand, showCommand, tasksCommand, policyCommand]),
+  Command.withSubcommands([runCommand, replayCommand, forkCommand, rescoreCommand, showCommand, tasksCommand, policyCommand, evaluateTrajsCommand, importCommand, exportCommand]),
 )
 
 const program = Command.run(tau, { version: "0.1.0" }).pipe(

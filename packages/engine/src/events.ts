@@ -122,7 +122,19 @@ export const EpisodeEnded = Schema.TaggedStruct("EpisodeEnded", {
 })
 export type EpisodeEnded = typeof EpisodeEnded.Type
 
-export const EpisodeEvent = Schema.Union([EpisodeStarted, MessageSent, ToolExecuted, ModelCalled, EpisodeEnded])
+/**
+ * The original record of an episode imported from another system (e.g. a τ² results simulation),
+ * kept verbatim so that an export reproduces it field by field.
+ */
+export const ExternalRecord = Schema.TaggedStruct("ExternalRecord", {
+  v: Schema.Literal(1),
+  source: Schema.String,
+  /** The original record (compact Python-faithful JSON). */
+  json: Schema.String,
+})
+export type ExternalRecord = typeof ExternalRecord.Type
+
+export const EpisodeEvent = Schema.Union([EpisodeStarted, MessageSent, ToolExecuted, ModelCalled, EpisodeEnded, ExternalRecord])
 export type EpisodeEvent = typeof EpisodeEvent.Type
 
 /** An event as stored: its stream, its position and when it was recorded (wall clock, data only). */

@@ -99,6 +99,7 @@ export const evolve = (state: EpisodeState, event: EpisodeEvent, seq: number): E
       // A fork's own start event: new participants, same conversation and world.
       return { ...state, started: event, version }
     case "ModelCalled":
+    case "ExternalRecord":
       return { ...state, version }
     case "EpisodeEnded":
       return { ...state, ended: event.reason, version }

@@ -1,0 +1,74 @@
+/** τ² interop: `tau evaluate-trajs`, `tau import tau2`, `tau export tau2`. */
+import * as fs from "node:fs"
+import { PyJson, type PyValue } from "@tau-sim/engine"
+import { evaluateResultsFile, Evaluate, exportTau2Results, importTau2Results } from "@tau-sim/replay"
+import { Effect, Option } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import { fmtReward, table } from "../table.ts"
+import { dbFlag, jsonFlag, print, printJson, withStore } from "./common.ts"
+
+const dataDir = Flag.String("data-dir").pipe(Flag.withDescription("τ² data folder (containing domains/<name>/)"))
+
+const judgeFor = (spec: string) => {
+  if (spec === "scripted:all-met") return Evaluate.scriptedAllMetJudge
+  throw new Error(`unknown NL judge "${spec}" (offline: scripted:all-met)`)
+}
+
+export const evaluateTrajsCommand = Command.make(
+  "evaluate-trajs",
+  {
+    files: Argument.String("results").pipe(Argument.variadic()),
+    dataDir,
+    freshTasks: Flag.Boolean("fresh-tasks").pipe(Flag.withDescription("Use the tasks from --data-dir instead of the embedded ones"), Flag.withDefault(false)),
+    nlJudge: Flag.String("nl-judge").pipe(Flag.withDefault("scripted:all-met")),
+    json: jsonFlag,
+  },
+  (f) =>
+    Effect.gen(function* () {
+      const judge = judgeFor(f.nlJudge)
+      const rows: Array<[string, string, unknown, string]> = []
+      for (const file of f.files) {
+        const scores = yield* Effect.promise(async () => {
+          const out = []
+          for await (const s of evaluateResultsFile(file, { dataDir: f.dataDir, freshTasks: f.freshTasks, nlJudge: judge })) {
+            if (f.json) process.stdout.write(`${JSON.stringify(PyJson.toPlain(s as unknown as PyValue))}\n`)
+            out.push(s)
+          }
+          return out
+        })
+        for (const s of scores) rows.push([s.simulation_id, s.task_id, s.trial, s.error ? `error: ${s.error}` : fmtReward(s.reward)])
+      }
+      if (!f.json) yield* print(table(["simulation", "task", "trial", "reward"], rows))
+    }),
+).pipe(Command.withDescription("Score the simulations of τ² results files without storing anything"))
+
+const importTau2 = Command.make("tau2", { file: Argument.String("results"), dataDir, db: dbFlag, json: jsonFlag }, (f) =>
+  withStore(
+    f.db,
+    Effect.gen(function* () {
+      const summary = yield* importTau2Results(f.file, f.dataDir)
+      if (f.json) yield* printJson(summary)
+      else yield* print(`imported ${summary.episodes} simulations of ${summary.domain} as run ${summary.run_id}`)
+    }),
+  ),
+).pipe(Command.withDescription("Import a τ² results file as a run"))
+
+const exportTau2 = Command.make(
+  "tau2",
+  { run: Flag.String("run"), out: Flag.String("out").pipe(Flag.optional), db: dbFlag },
+  (f) =>
+    withStore(
+      f.db,
+      Effect.gen(function* () {
+        const doc = yield* exportTau2Results(f.run)
+        const text = `${PyJson.dumps(doc)}\n`
+        if (Option.isSome(f.out)) {
+          fs.writeFileSync(f.out.value, text)
+          yield* print(`wrote ${f.out.value}`)
+        } else process.stdout.write(text)
+      }),
+    ),
+).pipe(Command.withDescription("Export a run as a τ² results file"))
+
+export const importCommand = Command.make("import").pipe(Command.withDescription("Import results from other tools"), Command.withSubcommands([importTau2]))
+export const exportCommand = Command.make("export").pipe(Command.withDescription("Export runs for other tools"), Command.withSubcommands([exportTau2]))
