@@ -24,34 +24,56 @@ export const deepClone = <T extends PyValue>(v: T): T => {
 const sameScalar = (a: PyValue, b: PyValue): boolean =>
   a === b || (isFloat(a) && isFloat(b) && Object.is(a.value, b.value))
 
-/** Records in `draft` (at `path`, relative to its scope) the writes that turn `before` into `after`. */
-export const recordChanges = (draft: Draft, path: string[], before: PyValue, after: PyValue): void => {
+/** Whether the keys both objects have appear in the same relative order. */
+const sameKeyOrder = (beforeKeys: ReadonlyArray<string>, afterKeys: ReadonlyArray<string>, before: Obj, after: Obj): boolean => {
+  if (beforeKeys.length === afterKeys.length && beforeKeys.every((k, i) => afterKeys[i] === k)) return true
+  const common = (keys: ReadonlyArray<string>, other: Obj) => keys.filter((k) => Object.hasOwn(other, k)).join("\u0000")
+  return common(beforeKeys, after) === common(afterKeys, before)
+}
+
+/**
+ * Records in `draft` the writes that turn `before` into `after`. `path` (relative to the draft's
+ * scope) is a stack shared by the recursion; it is copied only when a write is recorded.
+ */
+const record = (draft: Draft, path: string[], before: PyValue, after: PyValue): void => {
   if (before === after) return
   if (isObj(before) && isObj(after)) {
     const beforeKeys = Object.keys(before)
     const afterKeys = Object.keys(after)
-    const sameOrder = beforeKeys.filter((k) => Object.hasOwn(after, k)).join("\u0000") === afterKeys.filter((k) => Object.hasOwn(before, k)).join("\u0000")
-    if (!sameOrder) {
+    if (!sameKeyOrder(beforeKeys, afterKeys, before, after)) {
       // Key order is part of a model dump; a reordered object is replaced as a whole.
-      draft.set(path, after)
+      draft.set([...path], after)
       return
     }
     for (const k of beforeKeys) if (!Object.hasOwn(after, k)) draft.remove([...path, k])
     for (const k of afterKeys) {
-      if (Object.hasOwn(before, k)) recordChanges(draft, [...path, k], before[k], after[k])
-      else draft.set([...path, k], after[k])
+      if (!Object.hasOwn(before, k)) {
+        draft.set([...path, k], after[k])
+        continue
+      }
+      path.push(k)
+      record(draft, path, before[k], after[k])
+      path.pop()
     }
     return
   }
   if (Array.isArray(before) && Array.isArray(after)) {
     const common = Math.min(before.length, after.length)
-    for (let i = 0; i < common; i++) recordChanges(draft, [...path, String(i)], before[i], after[i])
+    for (let i = 0; i < common; i++) {
+      path.push(String(i))
+      record(draft, path, before[i], after[i])
+      path.pop()
+    }
     for (let i = common; i < after.length; i++) draft.set([...path, String(i)], after[i])
     for (let i = before.length - 1; i >= common; i--) draft.remove([...path, String(i)])
     return
   }
-  if (!sameScalar(before, after)) draft.set(path, after)
+  if (!sameScalar(before, after)) draft.set([...path], after)
 }
+
+/** Records in `draft` (at `path`, relative to its scope) the writes that turn `before` into `after`. */
+export const recordChanges = (draft: Draft, path: ReadonlyArray<string>, before: PyValue, after: PyValue): void =>
+  record(draft, [...path], before, after)
 
 /**
  * Gives `run` mutable copies of the databases at `views` (drafts scoped to each database) and
