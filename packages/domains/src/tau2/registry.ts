@@ -1,11 +1,15 @@
 /** The τ² domain modules by name. */
 import { mockModule } from "./mock/index.ts"
 import type { Tau2DomainModule } from "./module.ts"
+import { retailModule } from "./retail/index.ts"
+import { telecomModule } from "./telecom/index.ts"
 
 export type Tau2DomainName = Tau2DomainModule["name"]
 
 const modules: Readonly<Record<string, Tau2DomainModule>> = {
   mock: mockModule,
+  retail: retailModule,
+  telecom: telecomModule,
 }
 
 export const listTau2Domains = (): ReadonlyArray<string> => Object.keys(modules)
