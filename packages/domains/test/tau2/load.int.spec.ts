@@ -81,6 +81,20 @@ describe("loadTau2Domain on the shared data", () => {
     expect(() => loadTau2Domain("mock", TAU2_DATA_DIR, { policyVariant: "nope" })).toThrow(UnknownPolicyVariantError)
   })
 
+  it("loads every registered domain from the shared data with consistent splits and distinct hashes", () => {
+    const hashes = new Set<string>()
+    for (const name of listTau2Domains()) {
+      const domain = loadTau2Domain(name, TAU2_DATA_DIR)
+      const ids = new Set(domain.tasks.map((t) => t.id))
+      expect(ids.size).toBe(domain.tasks.length)
+      for (const split of Object.values(domain.splits)) for (const id of split) expect(ids.has(id)).toBe(true)
+      expect(typeof domain.policy.default).toBe("string")
+      expect(domain.userToolkit === undefined).toBe((domain.initialWorld as PyObject).user === undefined)
+      hashes.add(domain.hashes.data)
+    }
+    expect(hashes.size).toBe(listTau2Domains().length)
+  })
+
   it("lists the domains and rejects unknown names", () => {
     expect(listTau2Domains()).toContain("mock")
     expect(() => loadTau2Domain("bank", TAU2_DATA_DIR)).toThrow(UnknownDomainError)
