@@ -23,7 +23,7 @@ import {
 } from "@tau-sim/engine"
 import { checkStr, validateModel } from "../pydantic.ts"
 import { hasKey } from "../python.ts"
-// PENDING: `calculate` comes from ../common/calculate.ts (being written by the airline helper).
+import { calculateTool } from "../common/calculate.ts"
 import { dumpsInSourceOrder, keysInSourceOrder } from "./key-order.ts"
 import { compareStr, count, dictKey, fstr, inStringSet, iterate, len, lower, PythonError, sorted } from "./python.ts"
 
@@ -545,7 +545,7 @@ const transferToHumanAgents: ToolDef = {
 export const retailToolkit: Toolkit = {
   className: "RetailTools",
   tools: [
-    // PENDING calculate (first tool in the reference order)
+    calculateTool,
     cancelPendingOrder,
     exchangeDeliveredOrderItems,
     findUserIdByNameZip,
