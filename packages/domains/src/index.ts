@@ -14,8 +14,8 @@ export {
   UnknownPolicyVariantError,
   UnknownSplitError,
 } from "./tau2/load.ts"
-export { hashFiles, hashTexts, sha256, taskContentHash } from "./tau2/hash.ts"
-export { decodeOrThrow, deepFreeze, forbidExtraKeys, formatPath, PyNumber, readJsonFile, readTextFile } from "./tau2/validate.ts"
-export { checkStr, PydanticValidationError, validateModel, validationErrorText } from "./tau2/pydantic.ts"
+export { hashFiles, hashTexts, sha256, tau2DbHash, taskContentHash } from "./tau2/hash.ts"
+export { type DecodeOptions, decodeOrThrow, deepFreeze, forbidExtraKeys, formatPath, PyNumber, readJsonFile, readTextFile } from "./tau2/validate.ts"
+export { checkStr, type PydanticErrorDetail, PydanticValidationError, validateModel, validationErrorText } from "./tau2/pydantic.ts"
 export { hasKey, requireField } from "./tau2/python.ts"
 export { mockModule } from "./tau2/mock/index.ts"

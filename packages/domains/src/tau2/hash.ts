@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { PyJson, type PyValue } from "@tau-sim/engine"
+import { isFloat, PyJson, type PyObject, type PyValue } from "@tau-sim/engine"
 
 export const sha256 = (content: string | Uint8Array): string => createHash("sha256").update(content).digest("hex")
 
@@ -31,3 +31,29 @@ export const hashTexts = (texts: Readonly<Record<string, string | undefined>>): 
 
 /** Hash of one task: its JSON with sorted keys (Python `json.dumps(..., sort_keys=True)`). */
 export const taskContentHash = (task: unknown): string => sha256(PyJson.dumpsSorted(task as PyValue))
+
+/**
+ * `json.dumps(v, sort_keys=True)`, memoised per container: world states share every untouched
+ * sub-object with the loaded DB (immutable by the world tree's contract), so after the first state
+ * only the changed paths are serialised again.
+ */
+const sortedJsonCache = new WeakMap<object, string>()
+const sortedJson = (v: PyValue): string => {
+  if (v === null || typeof v !== "object" || isFloat(v)) return PyJson.dumps(v)
+  const cached = sortedJsonCache.get(v)
+  if (cached !== undefined) return cached
+  const text = Array.isArray(v)
+    ? `[${v.map(sortedJson).join(", ")}]`
+    : `{${Object.keys(v)
+        .sort()
+        .map((k) => `${PyJson.dumps(k)}: ${sortedJson((v as PyObject)[k])}`)
+        .join(", ")}}`
+  sortedJsonCache.set(v, text)
+  return text
+}
+
+/**
+ * tau2's `DB.get_hash()`: sha256 hex of `json.dumps(db, sort_keys=True, default=str)` of the DB's
+ * JSON form. Equal hashes = equal DBs with Python's notion of number identity (`1` vs `1.0` differ).
+ */
+export const tau2DbHash = (db: PyValue): string => sha256(sortedJson(db))

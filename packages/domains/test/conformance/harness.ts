@@ -42,21 +42,18 @@
  *   reportConformance(result)
  *   expect(formatMismatches(result.mismatches)).toEqual("")
  */
-import { createHash } from "node:crypto"
 import {
   applyAll,
   applyInitialState,
   diff,
   type Domain,
   executeToolCall,
-  isFloat,
   materialize,
   type Node,
   nodeAt,
   type Op,
   PyJson,
   pyEquals,
-  type PyObject,
   type PyValue,
   scopeOf,
   seededRandom,
@@ -65,6 +62,7 @@ import {
   type Task,
   type ToolContext,
 } from "@tau-sim/engine"
+import { tau2DbHash } from "../../src/index.ts"
 import { type FixtureMessage, type GoldLine, readGoldFixture, readJsonl } from "./fixtures.ts"
 
 export type MismatchKind =
@@ -135,28 +133,7 @@ export const dbOf = (world: Node, side: Side): PyValue | undefined => {
   return node === undefined ? undefined : materialize(node)
 }
 
-/**
- * `json.dumps(v, sort_keys=True)`, memoised per container: world states share all untouched
- * sub-objects with the loaded DB (immutable by the world tree's contract), so after the first
- * state only the changed paths are serialised again.
- */
-const sortedJsonCache = new WeakMap<object, string>()
-const sortedJson = (v: PyValue): string => {
-  if (v === null || typeof v !== "object" || isFloat(v)) return PyJson.dumps(v)
-  const cached = sortedJsonCache.get(v)
-  if (cached !== undefined) return cached
-  const text = Array.isArray(v)
-    ? `[${v.map(sortedJson).join(", ")}]`
-    : `{${Object.keys(v)
-        .sort()
-        .map((k) => `${PyJson.dumps(k)}: ${sortedJson((v as PyObject)[k])}`)
-        .join(", ")}}`
-  sortedJsonCache.set(v, text)
-  return text
-}
-
-/** tau2's `get_db_hash`: sha256 of `json.dumps(db, sort_keys=True)`. */
-export const tau2DbHash = (db: PyValue): string => createHash("sha256").update(sortedJson(db)).digest("hex")
+export { tau2DbHash }
 
 const firstDifference = (expected: PyValue, actual: PyValue): { path: string; expected: unknown; actual: unknown } | undefined => {
   if (pyEquals(expected, actual)) return undefined
