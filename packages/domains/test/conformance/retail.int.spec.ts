@@ -25,8 +25,8 @@ import { formatMismatches, reportConformance } from "./report.ts"
 import { loadRetailDomain } from "./retail-domain.ts"
 
 describe("retail domain vs the reference's gold fixtures", () => {
-  it("replays every gold call with identical outputs, error flags and states", () => {
-    const result = checkGoldFixtures("retail", loadRetailDomain)
+  it("replays every gold call with identical outputs, error flags, states and DB hashes", () => {
+    const result = checkGoldFixtures("retail", loadRetailDomain, { checkHashes: true })
     reportConformance(result)
     expect(formatMismatches(result.mismatches)).toBe("")
     const lines = [...readGoldFixture("retail")]
