@@ -8,27 +8,9 @@
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { applyInitialState, type Domain, executeToolCall, type Node, type PyValue, type Requestor, seededRandom } from "@tau-sim/engine"
-import { listTau2Domains, loadTau2Domain, readSplits, readTaskFile, tau2DomainDir } from "../src/index.ts"
-import { retailModule } from "../src/tau2/retail/index.ts"
+import { loadTau2Domain } from "../src/index.ts"
 
 const dataDir = process.env.TAU2_DATA_DIR ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../../shared/tau2-data/tau2")
-
-/** The retail domain from the loader (or assembled from the module while it is not registered). */
-const retailDomain = (): Domain => {
-  if (listTau2Domains().includes("retail")) return loadTau2Domain("retail", dataDir)
-  const dir = tau2DomainDir("retail", dataDir)
-  const tasks = readTaskFile(path.join(dir, "tasks.json"))
-  return {
-    name: "retail",
-    agentToolkit: retailModule.agentToolkit,
-    initialWorld: { agent: retailModule.loadDatabases(dir).agent },
-    policy: retailModule.loadPolicies(dir),
-    tasks,
-    splits: readSplits(dir, new Set(tasks.map((t) => t.id))),
-    hashes: { data: "", tasks: "", policy: "" },
-    supportsSolo: false,
-  }
-}
 
 /** Replays every task's expected actions once; returns the number of calls made. */
 const replayAll = (domain: Domain): number => {
@@ -47,7 +29,7 @@ const replayAll = (domain: Domain): number => {
 
 /** Tool calls per second (rounded), measured over at least `minMs` of replays after a warm-up. */
 export const retailToolThroughput = (minMs = 2000): number => {
-  const domain = retailDomain()
+  const domain = loadTau2Domain("retail", dataDir)
   replayAll(domain)
   let calls = 0
   const t0 = performance.now()
