@@ -30,21 +30,18 @@ import {
   planById,
   targetLine,
 } from "./agent-db.ts"
-import { addDays, datetimeStr, firstOfMonth, lastOfMonth, lastOfPreviousMonth, TODAY } from "./calendar.ts"
+import { addDays, firstOfMonth, lastOfMonth, lastOfPreviousMonth, TODAY } from "./calendar.ts"
+import { Customer, Device } from "./models.ts"
+import { pythonModeDump } from "./python-dump.ts"
 import { eq, inList, type Obj, pyAbs, pyAdd, pyCompare, pyMul, pySub, requireStr, s, sliceTo } from "./python.ts"
 import { bindHelperArguments, type HelperParam } from "./helper-binding.ts"
 import { withWorkingCopy } from "./working-copy.ts"
 
 // --- rendering models the way the reference's tool outputs do -----------------------------------
 
-/** `model_dump()` rendered with `default=str`: datetimes print with a space instead of `T`. */
-const withDatetimes = (row: Obj, fields: ReadonlyArray<string>): Obj => {
-  const out: Obj = { ...row }
-  for (const f of fields) if (typeof out[f] === "string") out[f] = datetimeStr(out[f] as string)
-  return out
-}
-const customerOut = (c: Obj): Obj => withDatetimes(c, ["created_at"])
-const deviceOut = (d: Obj): Obj => withDatetimes(d, ["activation_date", "last_esim_transfer_date"])
+/** A model as tool outputs show it: `model_dump()` rendered with `default=str`. */
+const customerOut = (c: Obj): Obj => pythonModeDump(Customer, c) as Obj
+const deviceOut = (d: Obj): Obj => pythonModeDump(Device, d) as Obj
 
 /** The reference's `to_json_str` on a plain dict: bare numbers and bools become `str(x)`. */
 const plainValue = (v: PyValue): PyValue => (typeof v === "number" || typeof v === "boolean" || isFloat(v) ? s(v) : v)

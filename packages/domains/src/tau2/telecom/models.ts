@@ -61,7 +61,7 @@ const Plan: ModelDef = {
   ],
 }
 
-const Device: ModelDef = {
+export const Device: ModelDef = {
   name: "Device",
   fields: [
     field("device_id", str),
@@ -122,7 +122,7 @@ const PaymentMethod: ModelDef = {
   ],
 }
 
-const Customer: ModelDef = {
+export const Customer: ModelDef = {
   name: "Customer",
   fields: [
     field("customer_id", str),
