@@ -22,7 +22,15 @@ import {
 } from "./event-store.ts"
 import { episodes, events, MIGRATIONS, runs, scores, SCHEMA_VERSION } from "./sqlite-schema.ts"
 import { attempt, attemptAppend, decodeRow, parseStoredJson, toStoreError, type RawEventRow, type StoreHandle } from "./store-handle.ts"
-import { checkScore, checkStreamShape, encodeBatch, encodeJson, episodeRowChange, InvalidWrite } from "./write-rules.ts"
+import {
+  checkScore,
+  checkStreamShape,
+  encodeBatch,
+  encodeJson,
+  episodeRowChange,
+  InvalidWrite,
+  type EncodedEvent,
+} from "./write-rules.ts"
 
 export interface SqliteStoreOptions {
   /** How long a write waits for another connection's write lock before failing. */
@@ -31,6 +39,7 @@ export interface SqliteStoreOptions {
 
 const DEFAULT_BUSY_TIMEOUT_MS = 10_000
 const END_OF_STREAM = Number.MAX_SAFE_INTEGER
+const ROWS_PER_INSERT = 100
 
 const isInMemoryPath = (path: string): boolean => path === ":memory:" || path === ""
 
@@ -106,10 +115,43 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
     .from(events)
     .where(eq(events.episodeId, p("episodeId")))
     .prepare()
-  const insertEvent = db
-    .insert(events)
-    .values({ episodeId: p("episodeId"), seq: p("seq"), recordedAt: p("recordedAt"), tag: p("tag"), v: p("v"), body: p("body") })
-    .prepare()
+  // The hot path: multi-row inserts cut the per-statement cost of big batches, and the
+  // statements run on the client directly (drizzle writes the SQL; its per-parameter placeholder
+  // lookup would cost more than the insert itself).
+  const insertEventRows = (rows: number) =>
+    client.prepare<Array<string | number>>(
+      db
+        .insert(events)
+        .values(
+          Array.from({ length: rows }, () => ({
+            episodeId: p("_"),
+            seq: p("_"),
+            recordedAt: p("_"),
+            tag: p("_"),
+            v: p("_"),
+            body: p("_"),
+          })),
+        )
+        .toSQL().sql,
+    )
+  const insertEventChunk = insertEventRows(ROWS_PER_INSERT)
+  const insertEvent = insertEventRows(1)
+  const insertEncoded = (episodeId: string, recordedAt: string, encoded: ReadonlyArray<EncodedEvent>): void => {
+    const params: Array<string | number> = []
+    let i = 0
+    for (; i + ROWS_PER_INSERT <= encoded.length; i += ROWS_PER_INSERT) {
+      params.length = 0
+      for (let j = i; j < i + ROWS_PER_INSERT; j++) {
+        const e = encoded[j]
+        params.push(episodeId, e.seq, recordedAt, e.tag, e.v, e.body)
+      }
+      insertEventChunk.run(...params)
+    }
+    for (; i < encoded.length; i++) {
+      const e = encoded[i]
+      insertEvent.run(episodeId, e.seq, recordedAt, e.tag, e.v, e.body)
+    }
+  }
   const readEvents = db
     .select({ seq: events.seq, recordedAt: events.recordedAt, body: events.body })
     .from(events)
@@ -186,7 +228,7 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
         if (actual !== expectedVersion) throw new VersionConflict({ episodeId, expected: expectedVersion, actual })
         if (batch.length === 0) return actual
         checkStreamShape(episodeId, expectedVersion, batch)
-        for (const e of encoded) insertEvent.run({ episodeId, seq: e.seq, recordedAt, tag: e.tag, v: e.v, body: e.body })
+        insertEncoded(episodeId, recordedAt, encoded)
         const version = expectedVersion + batch.length
         const change = episodeRowChange(episodeId, version, batch)
         if (change.created) {
@@ -297,7 +339,7 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
   return {
     store,
     writeRawEvent: (row: RawEventRow) => {
-      insertEvent.run({ ...row })
+      insertEvent.run(row.episodeId, row.seq, row.recordedAt, row.tag, row.v, row.body)
     },
     close: () => {
       if (client.open) client.close()
