@@ -22,3 +22,6 @@ export const telecomModule: Tau2DomainModule = {
 }
 
 export { RUNTIME_KEY } from "./runtime.ts"
+export { parseTelecomTaskId, TaskGenerationError, telecomTaskFromId } from "./tasks/generate.ts"
+export { verifyTelecomTask } from "./tasks/verify.ts"
+export { telecomPythonDump, telecomUserPythonDump } from "./python-dump.ts"
