@@ -217,8 +217,8 @@ export const nextHop = (
       }
       const t = turn.success
       const toolCalls = withIds(t, state, role)
-      if (t.text === null && toolCalls.length === 0) {
-        // The reference's validate() rejects an empty message.
+      if ((t.text === null || t.text.trim() === "") && toolCalls.length === 0) {
+        // The reference's validate() rejects a message without tool calls or non-blank text (§1.2).
         return [...(t.modelCalls ?? []), episodeEnded(role === "agent" ? "agent_error" : "user_error", state, "empty message")]
       }
       events = [...(t.modelCalls ?? []), messageSent({ role, text: t.text, toolCalls })]
