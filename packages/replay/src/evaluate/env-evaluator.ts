@@ -63,8 +63,9 @@ const runAssertion = (domain: Domain, world: Node, assertion: EnvAssertion): { m
   let result
   try {
     const ran = runHelper(domain, world, side, assertion.func_name, assertion.arguments as PyObject, { random: seededRandom(PREDICTED_SEED + 1) })
-    // `run_env_function_call` syncs after every call.
-    result = { value: ran.result, world: syncWorld(domain, ran.world).world }
+    // `run_env_function_call` syncs after every call. The state was synced before, so the sync
+    // can only change something if the assertion wrote (sync is idempotent).
+    result = { value: ran.result, world: ran.patch.length === 0 ? ran.world : syncWorld(domain, ran.world).world }
   } catch (e) {
     throw new EvaluationError("env_assertion", pythonTypeOf(e), errorText(e), { cause: e })
   }

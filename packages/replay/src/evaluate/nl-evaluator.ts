@@ -112,7 +112,16 @@ export const evaluateNlAssertions = async (task: Task, messages: ReadonlyArray<T
     return { reward: 1, nl_assertions: [], reward_breakdown: { NL_ASSERTION: 1 }, info: { note: "No nl_assertions to evaluate" }, judge: null }
   let checks: ReadonlyArray<NlAssertionCheck>
   try {
-    checks = await judge.judge({ assertions, trajectoryText: trajectoryText(messages) })
+    // The text is built on first read: a scripted judge never needs it.
+    let text: string | undefined
+    const request: NlJudgeRequest = {
+      assertions,
+      get trajectoryText() {
+        text ??= trajectoryText(messages)
+        return text
+      },
+    }
+    checks = await judge.judge(request)
   } catch (e) {
     if (e instanceof EvaluationError) throw e
     throw new EvaluationError("nl_judge", "Exception", errorText(e), { cause: e })

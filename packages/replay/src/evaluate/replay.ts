@@ -55,6 +55,13 @@ const decodedOrRaw = (text: string | null): PyValue => {
 /** First non-blank character of any text Python's `json.loads` could accept. */
 const JSON_START = /^[ \t\n\r]*[[{"\-0-9tfnNI]/
 
+/** The reference's comparison: `json.loads` of both sides (raw text when not JSON), Python `==`. */
+const sameOutput = (replayed: string, recorded: string | null): boolean => {
+  // Equal texts decode to equal values, except that NaN is unequal to itself in Python.
+  if (replayed === recorded && !replayed.includes("NaN")) return true
+  return pythonEquals(decodedOrRaw(replayed), decodedOrRaw(recorded))
+}
+
 export interface ReplayOptions {
   readonly strict: boolean
   readonly solo: boolean
@@ -81,7 +88,8 @@ export const replayToolCalls = (
   for (const [call, recorded] of pairToolCalls(messages)) {
     if (!registry.has(call.name) || !registry.mutates(call.name)) continue
     const outcome = executeToolCall(domain, world, call, options.ctx, { solo: options.solo })
-    if (!pythonEquals(decodedOrRaw(outcome.output), decodedOrRaw(recorded.content)) && options.strict) {
+    if (recorded.content === null) decodedOrRaw(null) // raises in strict and lenient mode alike
+    if (options.strict && !sameOutput(outcome.output, recorded.content)) {
       throw new EvaluationError(
         "replay",
         "ValueError",

@@ -58,21 +58,21 @@ export const fixtureCases = (domain: string, kind: "gold" | "perturbed"): Fixtur
     evaluatorError: typeof r.evaluator_error === "string" ? r.evaluator_error : null,
   }))
 
+/** The reference's telecom task generator (tasks of the `full` split, generated from their ids). */
+export const telecomTaskGenerator = async (): Promise<(id: string, domain: Domain) => Task> =>
+  (await import("../../../domains/src/tau2/telecom/tasks/generate.ts")).telecomTaskFromId
+
 /**
- * Finds the task a fixture record refers to: the domain's task files, then (telecom) the tasks of
- * the generated `full` split that are not in the task files.
+ * Finds the task a fixture record refers to: the domain's task files, then (telecom) the task
+ * generator for ids of the `full` split that the task files lack.
  */
 export const taskResolver = async (domainName: string, domain: Domain): Promise<(id: string) => Task> => {
   const byId = new Map(domain.tasks.map((t) => [t.id, t]))
-  let generate: ((id: string) => Task) | undefined
-  if (domainName === "telecom") {
-    const domains = (await import("@tau-sim/domains")) as Record<string, unknown>
-    generate = domains.telecomTaskFromId as ((id: string) => Task) | undefined
-  }
+  const generate = domainName === "telecom" ? await telecomTaskGenerator() : undefined
   return (id) => {
     let task = byId.get(id)
     if (!task && generate) {
-      task = generate(id)
+      task = generate(id, domain)
       byId.set(id, task) // one object per id, so the gold cache (keyed by task) is hit
     }
     if (!task) throw new Error(`${domainName}: no task ${id}`)
