@@ -3,7 +3,7 @@
  * quirks, random draft bills, the dual-control sync of payments, solo routing and the process-wide
  * VPN quirk (semantics §9.6).
  */
-import { executeToolCall, float, materialize, type Node, nodeAt, type PyValue, runHelper, seededRandom, syncWorld } from "@tau-sim/engine"
+import { applyInitialState, executeToolCall, float, materialize, type Node, nodeAt, type PyValue, runHelper, seededRandom, syncWorld, type Task } from "@tau-sim/engine"
 import { beforeEach, describe, expect, it } from "vitest"
 import { RUNTIME_KEY } from "../../src/tau2/telecom/index.ts"
 import { telecomDomain } from "../conformance/telecom-domain.ts"
@@ -137,6 +137,11 @@ describe("telecom dual control", () => {
     // ... after a tool call it becomes that call's error output.
     s.world = runHelper(domain, s.world, "user", "set_user_info", args, { random: seededRandom(0) }).world
     expect(s.user("check_status_bar")).toMatchObject({ error: true, output: "Error: Line with phone number 555-000-0000 not found" })
+  })
+
+  it("fails like the reference when initialisation data re-points the user toolkit at the agent DB", () => {
+    const task = { id: "t", user_scenario: { instructions: "x" }, initial_state: { initialization_data: { agent_data: { plans: [] } } } } as unknown as Task
+    expect(() => applyInitialState(domain, task)).toThrow("'TelecomDB' object has no attribute 'surroundings'")
   })
 
   it("routes user tools through the assistant in solo mode and refuses user calls there", () => {

@@ -4,9 +4,10 @@
  */
 import { float, type PyValue, ToolError } from "@tau-sim/engine"
 import { addDays, firstOfNextMonth, lastOfMonth, TODAY } from "./calendar.ts"
-import { eq, type Obj, pyAdd, pyCompare, s } from "./python.ts"
+import { dbField, eq, type Obj, pyAdd, pyCompare, s } from "./python.ts"
 
-const rows = (db: Obj, table: string): Obj[] => (db[table] ?? []) as Obj[]
+/** A table of the agent database (`self.db.<table>`). */
+export const rows = (db: Obj, table: string): Obj[] => dbField(db, table) as Obj[]
 
 const byId = (db: Obj, table: string, key: string, id: PyValue, what: string): Obj => {
   const row = rows(db, table).find((r) => eq(r[key], id))

@@ -28,6 +28,7 @@ import {
   deviceById,
   lineById,
   planById,
+  rows,
   targetLine,
 } from "./agent-db.ts"
 import { addDays, firstOfMonth, lastOfMonth, lastOfPreviousMonth, TODAY } from "./calendar.ts"
@@ -102,7 +103,7 @@ const getCustomerByName = tool(
   ],
   (db, a) => {
     const matches: PyValue[] = []
-    for (const customer of (db.customers ?? []) as Obj[]) {
+    for (const customer of rows(db, "customers")) {
       if (pyLower(customer.full_name) === requireStr(a.full_name, "lower").toLowerCase() && eq(customer.date_of_birth, a.dob)) matches.push(customerOut(customer))
     }
     return matches
@@ -270,7 +271,7 @@ const suspendLineForOverdueBill = helper("suspend_line_for_overdue_bill", ["cust
   if (billIdsOf(customer).some((id) => billById(db, id).status === "Overdue")) throw new ToolError("Customer already has an overdue bill")
   const lastMonthEnd = lastOfPreviousMonth(TODAY)
   const lastMonthStart = firstOfMonth(lastMonthEnd)
-  ;(db.bills as PyValue[]).push({
+  ;(rows(db, "bills") as PyValue[]).push({
     bill_id: a.new_bill_id,
     customer_id: a.customer_id,
     period_start: lastMonthStart,
@@ -304,7 +305,7 @@ const assertOverdueBillExists = helper("assert_overdue_bill_exists", ["customer_
 })
 
 const assertNoOverdueBill = helper("assert_no_overdue_bill", ["overdue_bill_id"], (db, a) => {
-  const bill = ((db.bills ?? []) as Obj[]).find((b) => eq(b.bill_id, a.overdue_bill_id))
+  const bill = rows(db, "bills").find((b) => eq(b.bill_id, a.overdue_bill_id))
   return bill === undefined || bill.status === "Paid"
 })
 

@@ -6,7 +6,7 @@
  */
 import { float, type PyValue, pyRound, truthy } from "@tau-sim/engine"
 import { defaultsOf, APNSettings } from "./models.ts"
-import { attr, isObj, model, type Obj } from "./python.ts"
+import { attr, dbField, isObj, type Obj } from "./python.ts"
 import type { Runtime } from "./runtime.ts"
 import { deepClone } from "./working-copy.ts"
 
@@ -16,7 +16,7 @@ export interface UserDb {
 }
 
 /** The user database's two models (raises like Python if a task replaced one with something else). */
-export const userDb = (db: Obj): UserDb => ({ device: model(db, "device"), surroundings: model(db, "surroundings") })
+export const userDb = (db: Obj): UserDb => ({ device: dbField(db, "device") as Obj, surroundings: dbField(db, "surroundings") as Obj })
 
 // --- SIM and network search -------------------------------------------------------------------
 

@@ -95,6 +95,19 @@ export const attr = (obj: PyValue | undefined, name: string): PyValue => {
   throw new ToolError(`'${typeName(obj)}' object has no attribute '${name}'`)
 }
 
+/**
+ * The pydantic class a database object stands for. A task's initialisation data can re-point a
+ * toolkit at the other side's database (reference `set_state`), so an attribute may be missing.
+ */
+const dbModelName = (db: Obj): string =>
+  Object.hasOwn(db, "device") || Object.hasOwn(db, "surroundings") ? "TelecomUserDB" : Object.hasOwn(db, "plans") ? "TelecomDB" : "dict"
+
+/** `self.db.<field>` on a telecom database: CPython's `AttributeError` if the model has no such field. */
+export const dbField = (db: Obj, field: string): PyValue => {
+  if (Object.hasOwn(db, field)) return db[field]
+  throw new ToolError(`'${dbModelName(db)}' object has no attribute '${field}'`)
+}
+
 /** `attr` for assignment targets: the object itself. */
 export const model = (obj: PyValue | undefined, name: string): Obj => {
   const v = attr(obj, name)

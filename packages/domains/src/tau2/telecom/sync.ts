@@ -9,13 +9,13 @@
  */
 import { type Draft, float, isFloat, type PyValue, scopeOf, truthy } from "@tau-sim/engine"
 import { billById, billsAwaitingPayment, customerByPhone, lineByPhone, planById } from "./agent-db.ts"
-import { attr, model, type Obj, pyAdd, pyCompare } from "./python.ts"
+import { attr, dbField, type Obj, pyAdd, pyCompare } from "./python.ts"
 
 export const syncTelecom = (world: Draft): void => {
   const agentView = world.at(scopeOf(world.root, "agent"))
   const userView = world.at(scopeOf(world.root, "user"))
   const agent = () => agentView.get() as Obj
-  const surroundings = () => model(userView.get() as Obj, "surroundings")
+  const surroundings = () => dbField(userView.get() as Obj, "surroundings") as Obj
   const setSurrounding = (field: string, value: PyValue) => {
     const current = surroundings()[field]
     if (!(current === value || (isFloat(current) && isFloat(value) && Object.is(current.value, value.value)))) userView.set(["surroundings", field], value)
