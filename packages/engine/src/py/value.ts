@@ -75,7 +75,7 @@ export const floatRepr = (x: number): string => {
  * decimal ties to even. `toFixed` also works on the exact value but breaks exact ties upwards.
  */
 export const pyRound = (x: number, ndigits = 0): number => {
-  if (!Number.isFinite(x)) return x
+  if (!Number.isFinite(x) || x === 0) return x // keeps the sign of -0.0, as Python does
   // toFixed(100) is the exact decimal expansion for every double of ordinary magnitude.
   const exact = Math.abs(x).toFixed(100)
   const rest = exact.slice(exact.indexOf(".") + 1 + ndigits)
