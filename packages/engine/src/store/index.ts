@@ -2,4 +2,4 @@
 export { layerSqlite, openSqliteStore, type SqliteStoreOptions } from "./sqlite.ts"
 export { layerMemory, makeMemoryStore } from "./memory.ts"
 export type { RawEventRow, StoreHandle } from "./store-handle.ts"
-export { SCHEMA_VERSION } from "./sqlite-schema.ts"
+export { SCHEMA_VERSION as SQLITE_SCHEMA_VERSION } from "./sqlite-schema.ts"

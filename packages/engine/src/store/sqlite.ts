@@ -1,7 +1,8 @@
 /**
  * The embedded event store: one SQLite file (WAL) per store, shared safely by several processes.
  * Appends run in one `BEGIN IMMEDIATE` transaction: check the stream's version, insert the events,
- * update the read models. Every query is prepared once.
+ * update the read models. Queries are prepared once (listing episodes, with its optional
+ * filters, is built per call).
  */
 import { mkdirSync } from "node:fs"
 import { dirname } from "node:path"
@@ -102,9 +103,17 @@ const toRunRecord = (row: typeof runs.$inferSelect): RunRecord => ({
   experiment: row.experiment,
 })
 
-/** Opens (creating if needed) the store at `path`; `:memory:` gives a private in-memory database. */
+/**
+ * Opens (creating if needed) the store at `path`; `:memory:` gives a private in-memory database.
+ * Throws a `StoreError` when the file cannot be opened or has a newer schema.
+ */
 export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}): StoreHandle => {
-  const client = openClient(path, options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS)
+  let client: Database.Database
+  try {
+    client = openClient(path, options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS)
+  } catch (e) {
+    throw toStoreError(e)
+  }
   const db = drizzle({ client })
   const p = (name: string) => sql.placeholder(name)
   // `update().set()` takes SQL, not bare placeholders.
@@ -352,7 +361,7 @@ export const layerSqlite = (path: string, options?: SqliteStoreOptions): Layer.L
   Layer.effect(
     EventStore,
     Effect.acquireRelease(
-      Effect.try({ try: () => openSqliteStore(path, options), catch: toStoreError }),
+      attempt(() => openSqliteStore(path, options)),
       (handle) => Effect.sync(handle.close),
     ).pipe(Effect.map((handle) => handle.store)),
   )

@@ -95,7 +95,7 @@ describe("sqlite event store", () => {
       const db = raw(path)
       db.pragma(`user_version = ${SCHEMA_VERSION + 1}`)
       db.close()
-      assert.throws(() => openSqliteStore(path), /newer than this engine/)
+      assert.throws(() => openSqliteStore(path), StoreError, /newer than this engine/)
       const exit = yield* Effect.exit(Effect.provide(Effect.gen(function* () { return yield* EventStore }), layerSqlite(path)))
       assert.isTrue(Exit.isFailure(exit))
       assert.isTrue(Exit.isFailure(exit) && exit.cause.reasons.some((r) => r._tag === "Fail" && r.error instanceof StoreError))
@@ -191,6 +191,13 @@ describe("sqlite event store", () => {
       }),
     60_000,
   )
+
+  it("fails to open an unusable path with a StoreError", () => {
+    const path = freshPath()
+    openSqliteStore(path).close()
+    // A directory where the database file should be.
+    assert.throws(() => openSqliteStore(join(path, "..")), StoreError)
+  })
 
   it.effect("layerSqlite creates the parent directory, provides the store and closes the file when released", () =>
     Effect.gen(function* () {
