@@ -4,7 +4,7 @@
  * Only the fields that evaluation looks at are kept; timestamps, costs and voice fields are
  * ignored. Values come from `PyJson.parse`, so tool-call arguments keep Python's int/float identity.
  */
-import { isObject, type PyObject, type PyValue, type Requestor } from "@tau-sim/engine"
+import { isObject, type PyObject, PyJson, type PyValue, type Requestor } from "@tau-sim/engine"
 
 export interface Tau2ToolCall {
   /** Python default `""`. */
@@ -108,6 +108,9 @@ export const decodeTau2Messages = (v: PyValue): Tau2Message[] => {
   if (!Array.isArray(v)) throw new MessageDecodeError("", "a list of messages")
   return v.map((m, i) => decodeTau2Message(m, `[${i}]`))
 }
+
+/** Parses a JSON list of τ² messages (keeps int/float identity of tool-call arguments). */
+export const parseTau2Messages = (json: string): Tau2Message[] => decodeTau2Messages(PyJson.parse(json))
 
 /** Characters Python's `str.strip()` removes (`str.isspace`), which differ slightly from JS `trim`. */
 const PY_BLANK = /^[\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$/
