@@ -103,8 +103,8 @@ export const ModelCalled = Schema.TaggedStruct("ModelCalled", {
   request: Schema.Unknown,
   response: Schema.Unknown,
   usage: Usage,
-  cost: Schema.Number,
-  latencyMs: Schema.Number,
+  cost: Schema.Finite,
+  latencyMs: Schema.Finite,
   attempt: Schema.Int,
   /** Content hash of the request, for the opt-in response cache. */
   requestHash: Schema.String,
