@@ -73,6 +73,9 @@ const helper =
     return withWorkingCopy(db, (copy) => run(copy, bound, ctx.random))
   }
 
+/** Python `str.lower()` on a stored name. */
+const pyLower = (v: PyValue | undefined): string => requireStr(v, "lower").toLowerCase()
+
 const customerIdParam = (owner: string) => param("customer_id", Schema.String, `ID of the customer who owns the ${owner}.`)
 
 // --- tools --------------------------------------------------------------------------------------
@@ -109,9 +112,6 @@ const getCustomerByName = tool(
     return matches
   },
 )
-
-/** Python `str.lower()` on a stored name. */
-const pyLower = (v: PyValue | undefined): string => requireStr(v, "lower").toLowerCase()
 
 const getDetailsById = tool(
   "get_details_by_id",

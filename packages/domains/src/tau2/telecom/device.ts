@@ -4,8 +4,8 @@
  * initialisation helpers share. Everything works on a working copy of the user database
  * `{device, surroundings}` and mutates it in place, as the reference does.
  */
-import { float, type PyValue, pyRound, truthy } from "@tau-sim/engine"
-import { defaultsOf, APNSettings } from "./models.ts"
+import { type PyValue, pyRound, truthy } from "@tau-sim/engine"
+import { APNSettings, defaultsOf } from "./models.ts"
 import { attr, dbField, isObj, type Obj } from "./python.ts"
 import type { Runtime } from "./runtime.ts"
 import { deepClone } from "./working-copy.ts"
@@ -253,8 +253,3 @@ export const rebootDevice = (u: UserDb): string => {
   simulateNetworkSearch(u)
   return lines.join("\n")
 }
-
-/** The float a speed becomes in assertions (`speed or 0.0`). */
-export const speedOrZero = (t: SpeedTest): number => t.speed ?? 0.0
-
-export const floatSpeed = (t: SpeedTest) => (t.speed === null ? null : float(t.speed))

@@ -52,6 +52,9 @@ const helper =
     return onDevice(db, (u, runtime) => run(u, bound, runtime))
   }
 
+const param = (name: string, schema: Schema.Top, description?: string): ToolParam =>
+  description === undefined ? { name, schema } : { name, schema, description }
+
 const withStatusBar = (u: UserDb, text: string): string => `${text}\nStatus Bar: ${statusBar(u)}`
 const onOff = (on: boolean): string => (on ? "ON" : "OFF")
 const yesNo = (v: PyValue | undefined): string => (truthy(v) ? "Yes" : "No")
@@ -656,9 +659,5 @@ export const telecomUserToolkit: Toolkit = {
     assert_can_send_mms: assertCanSendMms,
     assert_mobile_data_usage_exceeded: assertMobileDataUsageExceeded,
   },
-}
-
-function param(name: string, schema: Schema.Top, description?: string): ToolParam {
-  return description === undefined ? { name, schema } : { name, schema, description }
 }
 
