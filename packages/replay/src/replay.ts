@@ -157,6 +157,14 @@ const checkTool = (
     if (!call) {
       return new DeterminismViolation({ episodeId, seq, tool: event.name, path: "call", recorded: event.callId, replayed: "no pending call with this id" })
     }
+    // The record must name the call it claims to have run, with the arguments the call carried.
+    const argumentsJson = call.arguments === undefined ? call.argumentsJson : PyJson.compact(call.arguments)
+    if (event.name !== call.name) {
+      return new DeterminismViolation({ episodeId, seq, tool: event.name, path: "name", recorded: short(event.name), replayed: short(call.name) })
+    }
+    if (event.argumentsJson !== argumentsJson) {
+      return new DeterminismViolation({ episodeId, seq, tool: event.name, path: "arguments", recorded: short(event.argumentsJson), replayed: short(argumentsJson) })
+    }
     const outcome = runCall(domain, state, state.world, call, state.trajectory.length)
     output = outcome.output
     error = outcome.error
