@@ -145,7 +145,10 @@ export const runEpisodes = (config: RunConfig, onEpisode: (s: EpisodeSummary) =>
         Effect.gen(function* () {
           const episodeId = episodeIdFor(config.runId, taskId, trial)
           const row = yield* store.getEpisode(episodeId)
-          if (row?.status === "ended") {
+          // A crash between the end of an episode and its score leaves it ended but unscored:
+          // it is not re-run, only scored (driveEpisode does that for an ended stream).
+          const scored = row?.status === "ended" && (yield* store.listScores(episodeId)).length > 0
+          if (row?.status === "ended" && scored) {
             const summary: EpisodeSummary = {
               run_id: config.runId,
               episode_id: episodeId,
