@@ -14,7 +14,6 @@ import {
   scriptedParticipant,
   type ParticipantTurn,
   type ProposedToolCall,
-  type ToolExecuted,
 } from "@tau-sim/engine"
 import fc from "fast-check"
 import { afterAll, describe, expect, it } from "vitest"
@@ -120,7 +119,7 @@ const session = fc.record({
 const TAMPER_OP = { op: "replace", path: "/agent/books/B001/title", value: "tampered title" }
 
 const tamperedBody = (body: string, kind: string): { body: string; kind: string } => {
-  const raw = JSON.parse(body) as ToolExecuted & Record<string, unknown>
+  const raw = JSON.parse(body) as { output: string; error: boolean; patchJson: string; argumentsJson: string }
   let effective = kind
   if (kind === "patch-clear" && raw.patchJson === "[]") effective = "patch-add"
   switch (effective) {
