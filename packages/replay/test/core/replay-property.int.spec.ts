@@ -29,7 +29,8 @@ const memberIds = Object.keys(agentDb.members as PyObject)
 const emails = Object.values(agentDb.members as PyObject).map((m) => String((m as PyObject).email))
 const loanIds = Object.keys(agentDb.loans as PyObject)
 const bookIds = Object.keys(agentDb.books as PyObject)
-const agentTools = domain.agentToolkit.tools.map((t) => t.name)
+// Write tools twice as likely: they are the ones that change the world.
+const agentTools = domain.agentToolkit.tools.flatMap((t) => (t.kind === "write" ? [t.name, t.name] : [t.name]))
 const userTools = (domain.userToolkit?.tools ?? []).map((t) => t.name)
 
 // ---- generators: argument JSON as raw text, so floats (`2.0`) and broken JSON survive as written.
