@@ -78,11 +78,14 @@ export const isUserStop = (text: string | null, toolCalls: ReadonlyArray<unknown
 export const isAgentStop = (text: string | null, toolCalls: ReadonlyArray<unknown>): boolean =>
   toolCalls.length === 0 && text !== null && text.includes(AGENT_STOP_TOKEN)
 
+/** Solo (no-user) episodes have no greeting: the agent opens (semantics §2.2 step 7). */
+const opener = (started: EpisodeStarted): Hop => (started.mode === "no-user" || started.mode === "no-user-oracle-plan" ? "agent" : "user")
+
 export const initialState = (started: EpisodeStarted, baseWorld: Node, version = 1): EpisodeState => ({
   started,
   world: baseWorld,
   trajectory: [],
-  next: "user",
+  next: opener(started),
   from: "agent",
   pending: [],
   steps: 0,

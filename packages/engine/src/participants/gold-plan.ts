@@ -9,6 +9,7 @@ import { compact } from "../py/json.ts"
 import type { PyValue } from "../py/value.ts"
 import type { TrajectoryMessage } from "../episode/state.ts"
 import type { Action, Task } from "../task.ts"
+import { isSolo } from "../episode/orchestrator.ts"
 import type { Participant, ParticipantTurn } from "./participant.ts"
 
 export const OPENING_USER_MESSAGE = "Hi, I need some help."
@@ -47,10 +48,22 @@ const describe = (action: Action): string =>
     .map(([k, v]) => `${k}=${compact(v as PyValue)}`)
     .join(", ")})`
 
+/**
+ * Solo (no-user) mode: there is nobody to hand over to, and the environment routes user-side tools
+ * for the agent, so the oracle performs every gold action itself, in order, then stops (the
+ * reference's solo agent ends with `done()`, recorded as a `###STOP###` message).
+ */
+const nextSoloAction = (task: Task, trajectory: ReadonlyArray<TrajectoryMessage>): Action | undefined =>
+  (task.evaluation_criteria?.actions ?? [])[countCalls(trajectory, "assistant")]
+
 export const oracleAgent: Participant = {
   spec: "oracle",
   act: ({ state, task }) =>
     Effect.sync(() => {
+      if (isSolo(state.started)) {
+        const action = nextSoloAction(task, state.trajectory)
+        return action === undefined ? { text: STOP, toolCalls: [] } : call(action)
+      }
       const next = nextGoldAction(task, state.trajectory)
       if (next === undefined) return { text: finalAgentMessage(task), toolCalls: [] }
       if (next.requestor !== "user") return call(next)
