@@ -6,6 +6,9 @@ import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Cause, Effect } from "effect"
 import { Command } from "effect/cli"
 import { forkCommand } from "./commands/fork.ts"
+import { counterfactualCommand } from "./commands/counterfactual.ts"
+import { experimentCommand } from "./commands/experiment.ts"
+import { reportCommand } from "./commands/report.ts"
 import { evaluateTrajsCommand, exportCommand, importCommand } from "./commands/interop.ts"
 import { policyCommand, tasksCommand } from "./commands/tasks.ts"
 import { replayCommand } from "./commands/replay.ts"
@@ -21,7 +24,7 @@ process.stdout.on("error", (e: NodeJS.ErrnoException) => {
 
 const tau = Command.make("tau").pipe(
   Command.withDescription("Event-sourced simulation of tool-using agents (τ²-bench compatible)"),
-  Command.withSubcommands([runCommand, replayCommand, forkCommand, rescoreCommand, showCommand, tasksCommand, policyCommand, evaluateTrajsCommand, importCommand, exportCommand]),
+  Command.withSubcommands([runCommand, replayCommand, forkCommand, rescoreCommand, showCommand, tasksCommand, policyCommand, evaluateTrajsCommand, importCommand, exportCommand, experimentCommand, reportCommand, counterfactualCommand]),
 )
 
 const program = Command.run(tau, { version: "0.1.0" }).pipe(

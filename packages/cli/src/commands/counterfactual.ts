@@ -1,0 +1,55 @@
+/** `tau counterfactual`: fork every episode of a run at one point under another agent/user/mode; compare with the parents. */
+import type { Mode } from "@tau-sim/engine"
+import { type ForkPoint, loadReport, MODES, renderReport, runCounterfactual } from "@tau-sim/replay"
+import { Effect, Option } from "effect"
+import { Command, Flag } from "effect/cli"
+import { fmtReward } from "../table.ts"
+import { dbFlag, jsonFlag, print, printJson, withStore } from "./common.ts"
+
+const flags = {
+  db: dbFlag,
+  json: jsonFlag,
+  run: Flag.String("run").pipe(Flag.withDescription("Run whose finished episodes are branched")),
+  atTurn: Flag.Int("at-turn").pipe(Flag.withDescription("Keep turns 0..N-1 of each parent; continue live from turn N"), Flag.optional),
+  atFirstWrite: Flag.Boolean("at-first-write").pipe(
+    Flag.withDescription("Branch at each parent's first call of a tool that changes the world"),
+    Flag.withDefault(false),
+  ),
+  agent: Flag.String("agent").pipe(Flag.withDescription("Agent spec for the branches (default: the parents')"), Flag.optional),
+  user: Flag.String("user").pipe(Flag.withDescription("User spec for the branches (default: the parents')"), Flag.optional),
+  mode: Flag.Literals("mode", MODES).pipe(Flag.withDescription("Mode for the branches (solo and dual control cannot be mixed)"), Flag.optional),
+  maxConcurrency: Flag.Int("max-concurrency").pipe(Flag.withDefault(3)),
+}
+
+export const counterfactualCommand = Command.make("counterfactual", flags, (f) =>
+  Effect.gen(function* () {
+    if (Option.isSome(f.atTurn) === f.atFirstWrite) return yield* Effect.fail(new Error("give exactly one of --at-turn N or --at-first-write"))
+    const at: ForkPoint = Option.isSome(f.atTurn) ? { kind: "turn", turn: f.atTurn.value } : { kind: "first-write" }
+    const result = yield* withStore(
+      f.db,
+      Effect.gen(function* () {
+        const batch = yield* runCounterfactual(
+          {
+            runId: f.run,
+            at,
+            agent: Option.getOrUndefined(f.agent),
+            user: Option.getOrUndefined(f.user),
+            mode: Option.getOrUndefined(f.mode) as Mode | undefined,
+            maxConcurrency: f.maxConcurrency,
+          },
+          (b) =>
+            process.stderr.write(
+              b.skipped
+                ? `  ${b.parent_episode_id} (${b.task_id} trial ${b.trial}): not branched: ${b.skipped}\n`
+                : `  ${b.parent_episode_id} -> ${b.episode_id}: reward ${fmtReward(b.parent_reward)} -> ${fmtReward(b.reward)}${b.ran ? "" : " (done before)"}\n`,
+            ),
+        )
+        const report = yield* loadReport({ run: batch.runId })
+        return { batch, report }
+      }),
+    )
+    if (f.json) return yield* printJson({ run_id: result.batch.runId, branches: result.batch.branches, comparison: result.report.counterfactual })
+    yield* print(`counterfactual run ${result.batch.runId} (tau report --run ${result.batch.runId})\n`)
+    yield* Effect.sync(() => process.stdout.write(renderReport(result.report, "table")))
+  }),
+).pipe(Command.withDescription("Fork every episode of a run at a turn or at its first write, under another agent/user/mode, and compare"))

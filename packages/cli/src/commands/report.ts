@@ -1,0 +1,42 @@
+/** `tau report`: metrics, mode deltas and charts for a run or an experiment, as a table, Markdown, JSON or HTML. */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import type { Mode } from "@tau-sim/engine"
+import { loadReport, MODES, REPORT_FORMATS, type ReportFormat, renderReport } from "@tau-sim/replay"
+import { Effect, Option } from "effect"
+import { Command, Flag } from "effect/cli"
+import { dbFlag, progress, withStore } from "./common.ts"
+
+const flags = {
+  db: dbFlag,
+  run: Flag.String("run").pipe(Flag.withDescription("Report one run"), Flag.optional),
+  experiment: Flag.String("experiment").pipe(Flag.withDescription("Report every run of an experiment"), Flag.optional),
+  format: Flag.Literals("format", REPORT_FORMATS).pipe(Flag.withDescription("table | md | json | html"), Flag.withDefault("table")),
+  out: Flag.String("out").pipe(Flag.withDescription("Write to this file instead of standard output"), Flag.optional),
+  baseline: Flag.Literals("baseline-mode", MODES).pipe(Flag.withDescription("Mode the others are compared with"), Flag.optional),
+  resamples: Flag.Int("bootstrap-resamples").pipe(Flag.withDefault(10_000)),
+  seed: Flag.Int("bootstrap-seed").pipe(Flag.withDefault(0)),
+}
+
+export const reportCommand = Command.make("report", flags, (f) =>
+  Effect.gen(function* () {
+    const run = Option.getOrUndefined(f.run)
+    const experiment = Option.getOrUndefined(f.experiment)
+    if ((run === undefined) === (experiment === undefined)) return yield* Effect.fail(new Error("give exactly one of --run ID or --experiment NAME"))
+    if (f.resamples < 1) return yield* Effect.fail(new Error("--bootstrap-resamples must be ≥ 1"))
+    const report = yield* withStore(
+      f.db,
+      loadReport(run !== undefined ? { run } : { experiment: experiment as string }, {
+        bootstrap: { resamples: f.resamples, seed: f.seed, confidence: 0.95 },
+        baselineMode: Option.getOrUndefined(f.baseline) as Mode | undefined,
+      }),
+    )
+    const text = renderReport(report, f.format as ReportFormat)
+    if (Option.isSome(f.out)) {
+      fs.mkdirSync(path.dirname(path.resolve(f.out.value)), { recursive: true })
+      fs.writeFileSync(f.out.value, text)
+      return yield* progress(`wrote ${f.format} report to ${f.out.value}`)
+    }
+    yield* Effect.sync(() => process.stdout.write(text))
+  }),
+).pipe(Command.withDescription("Report a run or an experiment: pass^k, rewards, breakdowns, costs, mode deltas, charts"))
