@@ -115,13 +115,11 @@ describe("tau fork", () => {
   })
 
   it("continues with a different agent given as scripted:<file.json>", async () => {
-    // A script's turn k is the participant's k-th own message in the whole episode, inherited ones
-    // included: turn 2 (the lookup) is inherited, so the branch starts at the script's second turn.
+    // A script given to a fork plays from its first turn at the fork point.
     const script = tmp.file("agent-script.json")
     writeFileSync(
       script,
       JSON.stringify([
-        { text: "(inherited turn, not played)" },
         { tool_calls: [{ name: "get_loan_details", arguments: { loan_id: "L001" } }] },
         { text: "I looked at your loan but did not renew it. ###STOP###" },
       ]),

@@ -15,15 +15,18 @@ export const ScriptTurn = Schema.Struct({
 export const Script = Schema.Array(ScriptTurn)
 export type Script = typeof Script.Type
 
-const ownTurns = (trajectory: ReadonlyArray<TrajectoryMessage>, role: "assistant" | "user"): number =>
-  trajectory.filter((m) => m.role === role && !m.setup).length
+const ownTurns = (trajectory: ReadonlyArray<TrajectoryMessage>, role: "assistant" | "user", fromSeq = 0): number =>
+  trajectory.filter((m) => m.role === role && !m.setup && m.seq >= fromSeq).length
 
-/** Plays its script turn by turn; turn k is the participant's k-th message of the episode. */
+/**
+ * Plays its script turn by turn. Turn k is the participant's k-th message since the episode (or,
+ * in a fork, the branch) started: a script given to a fork plays from its first turn.
+ */
 export const scriptedParticipant = (spec: string, turns: ReadonlyArray<ParticipantTurn>): Participant => ({
   spec,
   act: ({ role, state }) =>
     Effect.suspend(() => {
-      const k = ownTurns(state.trajectory, role === "agent" ? "assistant" : "user")
+      const k = ownTurns(state.trajectory, role === "agent" ? "assistant" : "user", state.started.parent?.seq ?? 0)
       const turn = turns[k]
       if (turn) return Effect.succeed(turn)
       return Effect.fail(new ParticipantError({ kind: "participant", message: `script has no turn ${k + 1}` }))
