@@ -1,4 +1,5 @@
 /** The τ² domain modules by name. */
+import { airlineModule } from "./airline/index.ts"
 import { mockModule } from "./mock/index.ts"
 import type { Tau2DomainModule } from "./module.ts"
 import { retailModule } from "./retail/index.ts"
@@ -8,6 +9,7 @@ export type Tau2DomainName = Tau2DomainModule["name"]
 
 const modules: Readonly<Record<string, Tau2DomainModule>> = {
   mock: mockModule,
+  airline: airlineModule,
   retail: retailModule,
   telecom: telecomModule,
 }
