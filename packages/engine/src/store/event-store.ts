@@ -5,7 +5,7 @@
  * Two implementations pass one conformance suite: SQLite (the embedded default) and in-memory.
  */
 import { Context, type Effect, Schema } from "effect"
-import type { EpisodeEvent, StoredEvent, TerminationReason } from "../events.ts"
+import type { EpisodeEvent, ModelCalled, StoredEvent, TerminationReason } from "../events.ts"
 
 export class VersionConflict extends Schema.TaggedError<VersionConflict>()("VersionConflict", {
   episodeId: Schema.String,
@@ -95,6 +95,11 @@ export interface EventStoreShape {
   readonly appendScore: (score: ScoreRecord) => Effect.Effect<void, StoreError>
   /** Every score the episode ever had, oldest first. */
   readonly listScores: (episodeId: string) => Effect.Effect<ReadonlyArray<ScoreRecord>, StoreError>
+  /**
+   * The first recorded successful model call (`ModelCalled` without `error`) with this request
+   * hash, in any episode: the opt-in response cache answers identical requests from it.
+   */
+  readonly findModelResponse: (requestHash: string) => Effect.Effect<ModelCalled | undefined, StoreError>
 }
 
 export class EventStore extends Context.Service<EventStore, EventStoreShape>()("@tau-sim/engine/EventStore") {}

@@ -4,7 +4,7 @@
  * JSON, writes are all or nothing, lists come back in the order things were first written.
  */
 import { Effect, Layer } from "effect"
-import type { EpisodeEvent } from "../events.ts"
+import type { EpisodeEvent, ModelCalled } from "../events.ts"
 import {
   EventStore,
   StoreError,
@@ -154,6 +154,26 @@ export const makeMemoryStore = (): StoreHandle => {
             breakdown: parseStoredJson(`breakdown of score ${i} of episode ${episodeId}`, score.breakdown),
           }),
         )
+      }),
+    findModelResponse: (requestHash) =>
+      attempt(() => {
+        ensureOpen()
+        // Streams in the order they were first written, then by seq: the same "first" as SQLite's rowid order.
+        for (const stream of streams.values()) {
+          for (const row of stream) {
+            if (row.tag !== "ModelCalled" || !row.body.includes(requestHash)) continue
+            let body: { requestHash?: unknown; error?: unknown }
+            try {
+              body = JSON.parse(row.body)
+            } catch {
+              continue
+            }
+            if (body.requestHash !== requestHash || body.error !== null) continue
+            const event = decodeRow(row.episodeId, row.seq, row.recordedAt, row.body).event
+            if (event._tag === "ModelCalled") return event as ModelCalled
+          }
+        }
+        return undefined
       }),
   }
 

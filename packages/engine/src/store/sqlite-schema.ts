@@ -60,6 +60,12 @@ export const scores = sqliteTable(
 )
 
 /**
+ * The request hash of a `ModelCalled` row, as indexed (queries must use this exact expression for
+ * the index to apply). Rows written raw may not be JSON; they simply have no hash.
+ */
+export const MODEL_REQUEST_HASH = "CASE WHEN json_valid(body) THEN json_extract(body, '$.requestHash') END"
+
+/**
  * Migration N (1-based) brings a file from user_version N-1 to N. Append only: never edit a
  * migration that has shipped. Statements are idempotent so a half-applied step can be rerun.
  */
@@ -106,6 +112,8 @@ export const MIGRATIONS: ReadonlyArray<ReadonlyArray<string>> = [
     )`,
     `CREATE INDEX IF NOT EXISTS scores_episode ON scores (episode_id, id)`,
   ],
+  // 2: the model response cache looks calls up by request hash.
+  [`CREATE INDEX IF NOT EXISTS events_model_request ON events (${MODEL_REQUEST_HASH}) WHERE tag = 'ModelCalled'`],
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

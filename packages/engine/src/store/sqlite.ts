@@ -10,7 +10,7 @@ import Database from "better-sqlite3"
 import { and, asc, eq, gte, lt, sql, type SQL } from "drizzle-orm"
 import { drizzle } from "drizzle-orm/better-sqlite3"
 import { Effect, Layer } from "effect"
-import type { EpisodeEvent, TerminationReason } from "../events.ts"
+import type { EpisodeEvent, ModelCalled, TerminationReason } from "../events.ts"
 import {
   EventStore,
   StoreError,
@@ -21,7 +21,7 @@ import {
   type RunRecord,
   type ScoreRecord,
 } from "./event-store.ts"
-import { episodes, events, MIGRATIONS, runs, scores, SCHEMA_VERSION } from "./sqlite-schema.ts"
+import { episodes, events, MIGRATIONS, MODEL_REQUEST_HASH, runs, scores, SCHEMA_VERSION } from "./sqlite-schema.ts"
 import { attempt, attemptAppend, decodeRow, parseStoredJson, toStoreError, type RawEventRow, type StoreHandle } from "./store-handle.ts"
 import {
   checkScore,
@@ -228,6 +228,13 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
     .orderBy(asc(scores.id))
     .prepare()
 
+  // Uses the partial expression index of migration 2; equal keys come in rowid (= write) order.
+  const selectModelResponse = client.prepare<[string], { episode_id: string; seq: number; recorded_at: string; body: string }>(
+    `SELECT episode_id, seq, recorded_at, body FROM events
+     WHERE tag = 'ModelCalled' AND ${MODEL_REQUEST_HASH} = ? AND json_extract(body, '$.error') IS NULL
+     ORDER BY rowid LIMIT 1`,
+  )
+
   const appendNow = (episodeId: string, expectedVersion: number, batch: ReadonlyArray<EpisodeEvent>): number => {
     const encoded = encodeBatch(episodeId, expectedVersion, batch)
     const recordedAt = new Date().toISOString()
@@ -343,6 +350,13 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
           }),
         ),
       ),
+    findModelResponse: (requestHash) =>
+      attempt(() => {
+        const row = selectModelResponse.get(requestHash)
+        if (!row) return undefined
+        const event = decodeRow(row.episode_id, row.seq, row.recorded_at, row.body).event
+        return event._tag === "ModelCalled" && event.error === null ? (event as ModelCalled) : undefined
+      }),
   }
 
   return {

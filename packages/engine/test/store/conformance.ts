@@ -5,7 +5,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit } from "effect"
 import * as fc from "fast-check"
-import type { EpisodeEvent } from "../../src/events.ts"
+import type { EpisodeEvent, ModelCalled } from "../../src/events.ts"
 import { StoreError, VersionConflict, type EventStoreShape, type ScoreRecord } from "../../src/store/event-store.ts"
 import type { StoreHandle } from "../../src/store/store-handle.ts"
 import {
@@ -340,6 +340,28 @@ export const storeConformance = (name: string, makeStore: () => StoreHandle): vo
           handle.writeRawEvent({ ...raw, seq: 3, tag: "Teleported", body: '{"_tag":"Teleported","v":1}' })
           const unknownTag = yield* Effect.flip(store.read("ep", { fromSeq: 3 }))
           assert.deepStrictEqual([unknownTag.episodeId, unknownTag.seq], ["ep", 3])
+        }),
+      ),
+    )
+
+    it.effect("finds the first successful model call with a request hash, in any episode, skipping failed attempts", () =>
+      using((store, handle) =>
+        Effect.gen(function* () {
+          const hash = "a".repeat(64)
+          const call = (overrides: Partial<ModelCalled>): ModelCalled => ({ ...modelCalled(), requestHash: hash, ...overrides })
+          assert.isUndefined(yield* store.findModelResponse(hash))
+          // A failed attempt is never an answer.
+          yield* store.append("ep-a", 0, [started("ep-a"), call({ error: "rate_limited (HTTP 429)", response: { error: "x" }, attempt: 1 })])
+          assert.isUndefined(yield* store.findModelResponse(hash))
+          // Unreadable raw rows and other hashes are passed over.
+          handle.writeRawEvent({ episodeId: "ep-a", seq: 2, recordedAt: "2025-01-01T00:00:00.000Z", tag: "ModelCalled", v: 1, body: `{"requestHash":"${hash}"` })
+          yield* store.append("ep-b", 0, [started("ep-b"), call({ requestHash: "b".repeat(64), cost: 9 })])
+          const first = call({ attempt: 2, cost: 0.5 })
+          yield* store.append("ep-b", 2, [first, agentMessage()])
+          yield* store.append("ep-c", 0, [started("ep-c"), call({ attempt: 1, cost: 0.25 })])
+          assert.deepStrictEqual(yield* store.findModelResponse(hash), first)
+          assert.strictEqual((yield* store.findModelResponse("b".repeat(64)))?.cost, 9)
+          assert.isUndefined(yield* store.findModelResponse("c".repeat(64)))
         }),
       ),
     )
