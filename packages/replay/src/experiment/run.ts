@@ -4,9 +4,7 @@
  */
 import { EventStore, type RunRecord } from "@tau-sim/engine"
 import { Effect, Schema } from "effect"
-import { loadEpisode } from "../replay.ts"
-import { type EpisodeSummary, findTask, runEpisodes } from "../run.ts"
-import { scoreEpisode } from "../score.ts"
+import { type EpisodeSummary, runEpisodes } from "../run.ts"
 import { cellInfo, cellRunConfig, type ExperimentCell, type ExperimentPlan } from "./plan.ts"
 
 /** The file changed a setting that the stored runs of the experiment were made with. */
@@ -28,10 +26,8 @@ export class ExperimentConflictError extends Schema.TaggedError<ExperimentConfli
 export interface CellOutcome {
   readonly cell: ExperimentCell
   readonly episodes: ReadonlyArray<EpisodeSummary>
-  /** Episodes this invocation ran (the rest were already finished). */
+  /** Episodes this invocation ran or scored (the rest were already finished and scored). */
   readonly ran: number
-  /** Finished episodes that had no score (interrupted between end and scoring) and were scored now. */
-  readonly rescored: number
 }
 
 export interface ExperimentHooks {
@@ -72,15 +68,6 @@ const checkStoredRun = (plan: ExperimentPlan, stored: RunRecord, config: Readonl
   return null
 }
 
-/** Scores an ended episode that has no score yet (a crash between its end and its score). */
-const scoreMissing = (episodeId: string) =>
-  Effect.gen(function* () {
-    const loaded = yield* loadEpisode(episodeId)
-    const task = findTask(loaded.domain, loaded.final.started.taskId)
-    const score = yield* scoreEpisode(episodeId, loaded.domain, task, loaded.final)
-    return score.reward
-  })
-
 const runCell = (plan: ExperimentPlan, cell: ExperimentCell, hooks: ExperimentHooks) =>
   Effect.gen(function* () {
     const store = yield* EventStore
@@ -100,16 +87,7 @@ const runCell = (plan: ExperimentPlan, cell: ExperimentCell, hooks: ExperimentHo
     })
     hooks.onCellStart?.(cell, config.taskIds.length * config.trials)
     const summaries = yield* runEpisodes(config, (s) => hooks.onEpisode?.(cell, s))
-    let rescored = 0
-    const episodes: EpisodeSummary[] = []
-    for (const s of summaries) {
-      if (s.reward === null && !s.ran) {
-        const reward = yield* scoreMissing(s.episode_id)
-        rescored++
-        episodes.push({ ...s, reward })
-      } else episodes.push(s)
-    }
-    const outcome: CellOutcome = { cell, episodes, ran: summaries.filter((s) => s.ran).length, rescored }
+    const outcome: CellOutcome = { cell, episodes: summaries, ran: summaries.filter((s) => s.ran).length }
     hooks.onCellEnd?.(outcome)
     return outcome
   })

@@ -18,7 +18,12 @@ export interface Section {
 export const fmt = (x: number | null | undefined, digits = 3): string =>
   x === null || x === undefined || Number.isNaN(x) ? "-" : x.toFixed(digits)
 
-const signed = (x: number, digits = 3): string => (Number.isNaN(x) ? "-" : `${x > 0 ? "+" : x < 0 ? "-" : ""}${Math.abs(x).toFixed(digits)}`)
+/** A signed difference; a value that rounds to zero has no sign. */
+const signed = (x: number, digits = 3): string => {
+  if (Number.isNaN(x)) return "-"
+  const magnitude = Math.abs(x).toFixed(digits)
+  return Number(magnitude) === 0 ? magnitude : `${x > 0 ? "+" : "-"}${magnitude}`
+}
 
 export const fmtInterval = (i: Interval): string => `${signed(i.estimate)} [${fmt(i.low)}, ${fmt(i.high)}]`
 
