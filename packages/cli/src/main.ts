@@ -4,6 +4,8 @@
  */
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Cause, Effect } from "effect"
+import { modelParticipantFactory } from "@tau-sim/models"
+import { registerModelParticipants } from "@tau-sim/replay"
 import { Command } from "effect/cli"
 import { forkCommand } from "./commands/fork.ts"
 import { counterfactualCommand } from "./commands/counterfactual.ts"
@@ -15,6 +17,9 @@ import { replayCommand } from "./commands/replay.ts"
 import { rescoreCommand } from "./commands/rescore.ts"
 import { runCommand } from "./commands/run.ts"
 import { showCommand } from "./commands/show.ts"
+
+// `openai:<model>`, `anthropic:<model>`, `compat:<model>@<url>` participants.
+registerModelParticipants(modelParticipantFactory())
 
 // `tau ... | head` closes stdout early; that is not an error.
 process.stdout.on("error", (e: NodeJS.ErrnoException) => {

@@ -6,6 +6,7 @@ import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { fmtReward, table } from "../table.ts"
 import { dataDirFlag, dbFlag, jsonFlag, print, progress, withStore } from "./common.ts"
+import { configureModelRuntime, costSoFar, modelFlags, specWithArgs } from "./model-flags.ts"
 
 const flags = {
   db: dbFlag,
@@ -26,6 +27,7 @@ const flags = {
   numTasks: Flag.Int("num-tasks").pipe(Flag.withDescription("Only the first N tasks"), Flag.optional),
   runId: Flag.String("run-id").pipe(Flag.withDescription("Id for a new run (default: generated)"), Flag.optional),
   resume: Flag.String("resume").pipe(Flag.withDescription("Resume an interrupted run by id"), Flag.optional),
+  ...modelFlags,
 }
 
 export const runCommand = Command.make("run", flags, (f) =>
@@ -33,6 +35,7 @@ export const runCommand = Command.make("run", flags, (f) =>
     f.db,
     Effect.gen(function* () {
       const store = yield* EventStore
+      yield* configureModelRuntime(f, store)
       let config: RunConfig
       if (Option.isSome(f.resume)) {
         const run = yield* store.getRun(f.resume.value)
@@ -50,8 +53,8 @@ export const runCommand = Command.make("run", flags, (f) =>
         config = {
           ...ref,
           runId: Option.getOrElse(f.runId, () => `run_${new Date().toISOString().slice(0, 10).replaceAll("-", "")}_${randomUUID().slice(0, 8)}`),
-          agent: f.agent,
-          user: f.user,
+          agent: specWithArgs(f.agent, f.agentArgs),
+          user: specWithArgs(f.user, f.userArgs),
           mode: f.mode as Mode,
           trials: f.trials,
           seed: f.seed,
@@ -67,7 +70,7 @@ export const runCommand = Command.make("run", flags, (f) =>
       const summaries = yield* runEpisodes(config, (s) => {
         done++
         if (f.json) process.stdout.write(`${JSON.stringify(jsonLine(s))}\n`)
-        process.stderr.write(`[${done}/${total}] ${s.task_id} trial ${s.trial}: ${s.termination_reason}, reward ${fmtReward(s.reward)}\n`)
+        process.stderr.write(`[${done}/${total}] ${s.task_id} trial ${s.trial}: ${s.termination_reason}, reward ${fmtReward(s.reward)}${costSoFar()}\n`)
       })
       const skipped = summaries.filter((s) => !s.ran)
       if (skipped.length > 0) yield* progress(`${skipped.length} episodes were already finished and were skipped`)

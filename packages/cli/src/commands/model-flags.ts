@@ -1,0 +1,52 @@
+/**
+ * Flags of model-backed runs. Generation arguments become part of the participant spec (so the
+ * episode records them and a resume or fork reuses them); the others configure how calls are made
+ * in this process (they are given again on `--resume`). API keys are never flags: they come from
+ * OPENAI_API_KEY, ANTHROPIC_API_KEY and COMPAT_API_KEY.
+ */
+import type { EventStoreShape } from "@tau-sim/engine"
+import { configureModels, currentModelRuntime, parseRateLimits, storeResponseCache, withArgs } from "@tau-sim/models"
+import { Effect, Option } from "effect"
+import { Flag } from "effect/cli"
+
+export const modelFlags = {
+  agentArgs: Flag.String("agent-args").pipe(Flag.withDescription('Generation arguments of a model agent as JSON, e.g. {"temperature": 0}'), Flag.optional),
+  userArgs: Flag.String("user-args").pipe(Flag.withDescription("Generation arguments of a model user simulator as JSON"), Flag.optional),
+  cache: Flag.Boolean("cache").pipe(Flag.withDescription("Answer a model request already answered in this store from the store"), Flag.withDefault(false)),
+  modelTimeout: Flag.Finite("model-timeout").pipe(Flag.withDescription("Seconds per model call attempt"), Flag.withDefault(120)),
+  modelRetries: Flag.Int("model-retries").pipe(Flag.withDescription("Retries of a model call on 429/5xx/timeouts"), Flag.withDefault(5)),
+  rateLimit: Flag.String("rate-limit").pipe(Flag.withDescription("Requests per minute per provider, e.g. openai=500,anthropic=50"), Flag.optional),
+}
+
+interface ModelFlagValues {
+  readonly agentArgs: Option.Option<string>
+  readonly userArgs: Option.Option<string>
+  readonly cache: boolean
+  readonly modelTimeout: number
+  readonly modelRetries: number
+  readonly rateLimit: Option.Option<string>
+}
+
+/** Configures the process's model runtime from the flags. */
+export const configureModelRuntime = (f: ModelFlagValues, store: EventStoreShape) =>
+  Effect.try({
+    try: () => {
+      configureModels({
+        cache: f.cache ? storeResponseCache(store) : null,
+        timeoutMs: f.modelTimeout * 1000,
+        maxRetries: f.modelRetries,
+        rateLimits: Option.match(f.rateLimit, { onNone: () => ({}), onSome: parseRateLimits }),
+      })
+    },
+    catch: (e) => (e instanceof Error ? e : new Error(String(e))),
+  })
+
+/** The spec with `--agent-args` / `--user-args` folded in. */
+export const specWithArgs = (spec: string, args: Option.Option<string>): string => (Option.isSome(args) ? withArgs(spec, args.value) : spec)
+
+/** `, cost so far $0.0123` once a model has been called. */
+export const costSoFar = (): string => {
+  const t = currentModelRuntime().totals
+  return t.calls === 0 ? "" : `, model cost so far $${t.cost.toFixed(4)} (${t.calls} calls${t.cachedCalls ? `, ${t.cachedCalls} cached` : ""}${t.failedCalls ? `, ${t.failedCalls} failed` : ""})`
+}
+

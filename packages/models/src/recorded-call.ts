@@ -1,0 +1,145 @@
+/**
+ * One logical model call as the benchmark makes it: answered from the cache when allowed, else
+ * rate limited, timed out per attempt and retried with exponential backoff and jitter on transient
+ * failures. Every attempt, failed ones included, becomes a `ModelCalled` event (request, raw
+ * response, usage, cost, latency, attempt number, request hash).
+ */
+import type { ModelCalled } from "@tau-sim/engine"
+import { Effect } from "effect"
+import { isTransient, ModelCallError, type ModelClient, type ModelRequest, type ModelResponse } from "./port.ts"
+import { costOf, priceOf } from "./pricing.ts"
+import { requestHash } from "./request-hash.ts"
+import type { ModelRuntime } from "./runtime.ts"
+import { redactText, redactValue } from "./secrets.ts"
+
+export type CallParticipant = ModelCalled["participant"]
+
+export interface CallSuccess {
+  readonly response: ModelResponse
+  readonly events: ReadonlyArray<ModelCalled>
+}
+
+/** The call failed for good; `events` records every attempt. */
+export interface CallFailure {
+  readonly error: ModelCallError
+  readonly attempts: number
+  readonly events: ReadonlyArray<ModelCalled>
+}
+
+const ZERO_USAGE = { promptTokens: 0, completionTokens: 0 }
+
+/** What we store of a request: enough to re-send it, never a key. */
+const recordedRequest = (client: ModelClient, request: ModelRequest) =>
+  redactValue({
+    identity: client.identity,
+    baseURL: client.baseURL,
+    messages: request.messages,
+    tools: request.tools,
+    toolChoice: request.toolChoice,
+    params: request.params,
+  })
+
+const describe = (error: ModelCallError): string => `${error.kind}${error.status !== undefined ? ` (HTTP ${error.status})` : ""}: ${error.message}`
+
+/** The response a recorded successful call carries, for the cache. */
+export const responseOfEvent = (event: ModelCalled): ModelResponse | undefined => {
+  const r = event.response as { text?: unknown; toolCalls?: unknown; finishReason?: unknown; raw?: unknown } | null
+  if (event.error !== null || r === null || typeof r !== "object" || !Array.isArray(r.toolCalls)) return undefined
+  return {
+    text: typeof r.text === "string" ? r.text : null,
+    toolCalls: r.toolCalls as ModelResponse["toolCalls"],
+    usage: event.usage,
+    finishReason: typeof r.finishReason === "string" ? r.finishReason : "unknown",
+    raw: r.raw,
+  }
+}
+
+export const backoffMs = (retry: number, runtime: ModelRuntime, retryAfterMs?: number): number => {
+  const { backoffBaseMs, backoffMaxMs, random } = runtime.options
+  const exponential = Math.min(backoffMaxMs, backoffBaseMs * 2 ** (retry - 1))
+  const jittered = exponential * (0.5 + random() * 0.5)
+  return Math.min(backoffMaxMs, Math.max(jittered, retryAfterMs ?? 0))
+}
+
+export const recordedCall = (
+  client: ModelClient,
+  request: ModelRequest,
+  participant: CallParticipant,
+  runtime: ModelRuntime,
+): Effect.Effect<CallSuccess, CallFailure> =>
+  Effect.gen(function* () {
+    const hash = requestHash(client.identity, request)
+    const recorded = recordedRequest(client, request)
+    const price = priceOf(client.model, runtime.options.prices)
+    const totals = runtime.totals
+    const event = (fields: Pick<ModelCalled, "response" | "usage" | "cost" | "latencyMs" | "attempt" | "error">): ModelCalled => ({
+      _tag: "ModelCalled",
+      v: 1,
+      participant,
+      provider: client.provider,
+      model: client.model,
+      request: recorded,
+      requestHash: hash,
+      ...fields,
+    })
+
+    if (runtime.options.cache) {
+      const hit = yield* runtime.options.cache.find(hash)
+      const cached = hit && responseOfEvent(hit)
+      if (hit && cached) {
+        totals.calls++
+        totals.cachedCalls++
+        const response = { ...(hit.response as object), cached: { requestHash: hash, usage: hit.usage, cost: hit.cost } }
+        return { response: cached, events: [event({ response, usage: ZERO_USAGE, cost: 0, latencyMs: 0, attempt: 1, error: null })] }
+      }
+    }
+
+    const limiter = runtime.limiter(client.rateLimitKey, client.provider)
+    const { timeoutMs, maxRetries } = runtime.options
+    const events: ModelCalled[] = []
+    for (let attempt = 1; ; attempt++) {
+      yield* limiter.take
+      const started = performance.now()
+      const outcome = yield* client.generate(request).pipe(
+        Effect.timeoutOrElse({
+          duration: timeoutMs,
+          orElse: () => Effect.fail(new ModelCallError({ kind: "timeout", message: `no answer within ${timeoutMs} ms` })),
+        }),
+        Effect.result,
+      )
+      const latencyMs = performance.now() - started
+      totals.calls++
+      if (outcome._tag === "Success") {
+        const response = outcome.success
+        const cost = costOf(price, response.usage)
+        totals.promptTokens += response.usage.promptTokens
+        totals.completionTokens += response.usage.completionTokens
+        totals.cost += cost
+        events.push(
+          event({
+            response: redactValue({ text: response.text, toolCalls: response.toolCalls, finishReason: response.finishReason, raw: response.raw, pricing: price }),
+            usage: response.usage,
+            cost,
+            latencyMs,
+            attempt,
+            error: null,
+          }),
+        )
+        return { response, events }
+      }
+      const error = outcome.failure
+      totals.failedCalls++
+      events.push(
+        event({
+          response: { error: { kind: error.kind, status: error.status ?? null, message: redactText(error.message) } },
+          usage: ZERO_USAGE,
+          cost: 0,
+          latencyMs,
+          attempt,
+          error: redactText(describe(error)),
+        }),
+      )
+      if (!isTransient(error) || attempt > maxRetries) return yield* Effect.fail({ error, attempts: attempt, events })
+      yield* Effect.sleep(Math.round(backoffMs(attempt, runtime, error.retryAfterMs)))
+    }
+  })

@@ -1,0 +1,2 @@
+export * from "./fake-llm-server.ts"
+export * from "./demo-brain.ts"
