@@ -85,5 +85,15 @@ export interface Domain {
 
 export const mutates = (t: ToolDef): boolean => t.mutates ?? t.kind === "write"
 
-export const findTool = (kit: Toolkit | undefined, name: string): ToolDef | undefined =>
-  kit?.tools.find((t) => t.name === name)
+const toolIndex = new WeakMap<Toolkit, Map<string, ToolDef>>()
+
+/** Looks a tool up by name (indexed once per toolkit: this is on every call's path). */
+export const findTool = (kit: Toolkit | undefined, name: string): ToolDef | undefined => {
+  if (!kit) return undefined
+  let index = toolIndex.get(kit)
+  if (!index) {
+    index = new Map(kit.tools.map((t) => [t.name, t]))
+    toolIndex.set(kit, index)
+  }
+  return index.get(name)
+}

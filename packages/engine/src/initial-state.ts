@@ -133,7 +133,8 @@ const replayHistory = (
       const reply = history[i + 1 + k]
       if (!reply || reply.role !== "tool" || reply.id !== call.id)
         throw new InitialStateError(`Tool call ${call.id} is not followed by its tool message`)
-      const requestor = call.requestor ?? (m.role === "user" ? "user" : "assistant")
+      // τ²'s ToolCall defaults its requestor to "assistant", whatever message carries it.
+      const requestor = call.requestor ?? "assistant"
       const kit = requestor === "user" ? domain.userToolkit : domain.agentToolkit
       const tool = kit?.tools.find((t) => t.name === call.name)
       if (!tool || !mutates(tool)) return

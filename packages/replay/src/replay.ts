@@ -5,7 +5,7 @@
  */
 import {
   allEvents,
-  compareAtPaths,
+  firstDifference,
   decodePatch,
   type Domain,
   type EpisodeEvent,
@@ -16,7 +16,6 @@ import {
   isSolo,
   type Node,
   PyJson,
-  parsePointer,
   readHistory,
   runCall,
   setupEvents,
@@ -85,16 +84,12 @@ const short = (v: unknown) => {
   return s.length > 200 ? `${s.slice(0, 200)}…` : s
 }
 
-const patchWorld = (world: Node, json: string) => applyAll(world, decodePatch(json))
-
 /** The first path where re-executing differs from the record, or undefined. */
-const firstDifference = (before: Node, recordedPatch: string, replayedPatch: string): string | undefined => {
+const patchDifference = (before: Node, recordedPatch: string, replayedPatch: string): string | undefined => {
   if (recordedPatch === replayedPatch) return undefined
   const recorded = decodePatch(recordedPatch)
   const replayed = decodePatch(replayedPatch)
-  const paths = [...recorded, ...replayed].map((op) => parsePointer(op.path))
-  const diff = compareAtPaths(patchWorld(before, recordedPatch), patchWorld(before, replayedPatch), paths)
-  return diff?.path ?? (recorded.length !== replayed.length ? "patch" : undefined)
+  return firstDifference(applyAll(before, recorded), applyAll(before, replayed), [...recorded, ...replayed]) ?? (recordedPatch !== replayedPatch ? "patch" : undefined)
 }
 
 /**
@@ -174,7 +169,7 @@ const checkTool = (
     new DeterminismViolation({ episodeId, seq, tool: event.name, path, recorded: short(recorded), replayed: short(replayed) })
   if (output !== event.output) return v("output", event.output, output)
   if (error !== event.error) return v("error", event.error, error)
-  const path = firstDifference(state.world, event.patchJson, patchJson)
+  const path = patchDifference(state.world, event.patchJson, patchJson)
   if (path !== undefined) return v(path, event.patchJson, patchJson)
   return undefined
 }

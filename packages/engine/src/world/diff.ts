@@ -6,7 +6,7 @@
  * end). `1` and `1.0` count as equal.
  */
 import { isNumber, isObject, num, PyFloat, pyEquals, type PyValue } from "../py/value.ts"
-import { escapeToken, get, type Node, type Op, parsePointer } from "./tree.ts"
+import { escapeToken, type Op } from "./tree.ts"
 
 export const diff = (before: PyValue, after: PyValue, prefix = ""): Op[] => {
   const ops: Op[] = []
@@ -38,36 +38,3 @@ export const diff = (before: PyValue, after: PyValue, prefix = ""): Op[] => {
 
 const sameScalar = (a: PyValue, b: PyValue): boolean =>
   a === b || (a instanceof PyFloat && b instanceof PyFloat && Object.is(a.value, b.value)) || pyEquals(a, b)
-
-/** The paths a patch touched, as token arrays. */
-export const touchedPaths = (ops: ReadonlyArray<Op>): string[][] => ops.map((o) => parsePointer(o.path))
-
-export interface WorldDifference {
-  readonly path: string
-  readonly left: PyValue | undefined
-  readonly right: PyValue | undefined
-}
-
-/**
- * Compares two worlds derived from the same base by the paths either side changed: a path that
- * neither patch touched holds the base value on both sides, so it cannot differ.
- */
-export const compareAtPaths = (
-  left: Node,
-  right: Node,
-  paths: ReadonlyArray<ReadonlyArray<string>>,
-): WorldDifference | undefined => {
-  const seen = new Set<string>()
-  for (const path of paths) {
-    const key = path.join("\u0000")
-    if (seen.has(key)) continue
-    seen.add(key)
-    // Compare at the path and at each ancestor an add/remove may have created or dropped.
-    const l = get(left, path)
-    const r = get(right, path)
-    if (!pyEquals(l, r) && !(l === undefined && r === undefined)) {
-      return { path: path.map((t) => `/${escapeToken(t)}`).join(""), left: l, right: r }
-    }
-  }
-  return undefined
-}

@@ -9,26 +9,9 @@
  * Array insertions and removals shift the indices after them, so for those we compare the whole
  * array (arrays in τ² databases are short: order items, flight segments, bills, ...).
  */
-import { type Node, nodeAt, type Op, parsePointer, scopeOf, type Side } from "@tau-sim/engine"
-import { hashEquals } from "./equality.ts"
+import { comparisonPaths, exactEquals, type Node, nodeAt, scopeOf, type Side } from "@tau-sim/engine"
 
-/** The paths to compare for a list of patches applied to a world that ends as `world`. */
-export const comparisonPaths = (ops: ReadonlyArray<Op>, ...worlds: ReadonlyArray<Node>): string[][] => {
-  const out: string[][] = []
-  const seen = new Set<string>()
-  for (const op of ops) {
-    let path = parsePointer(op.path)
-    if (op.op !== "replace" && path.length > 0) {
-      const parent = path.slice(0, -1)
-      if (path[path.length - 1] === "-" || worlds.some((w) => Array.isArray(nodeAt(w, parent)))) path = parent
-    }
-    const key = path.join("/")
-    if (seen.has(key)) continue
-    seen.add(key)
-    out.push(path)
-  }
-  return out
-}
+export { comparisonPaths }
 
 export interface DbDifference {
   /** JSON pointer (from the world root) of the first difference found. */
@@ -49,7 +32,7 @@ export const compareDatabases = (
   const roots = new Set(sides.map((s) => scopeOf(left, s)))
   for (const path of paths) {
     if (path.length === 0 ? false : !roots.has(path[0])) continue
-    if (!hashEquals(nodeAt(left, path), nodeAt(right, path))) return { path: `/${path.join("/")}` }
+    if (!exactEquals(nodeAt(left, path), nodeAt(right, path))) return { path: `/${path.join("/")}` }
   }
   return undefined
 }

@@ -8,7 +8,7 @@
  *   It works on persistent-tree nodes and short-cuts on shared sub-trees, so comparing two worlds
  *   derived from the same base costs only what they changed.
  */
-import { child, isNumber, keysOf, type Node, num, Overlay, PyFloat, type PyObject, type PyValue } from "@tau-sim/engine"
+import { exactEquals, isNumber, num, PyFloat, type PyObject, type PyValue } from "@tau-sim/engine"
 
 const numericValue = (v: PyValue | undefined): number | undefined => {
   if (typeof v === "boolean") return v ? 1 : 0
@@ -36,26 +36,5 @@ export const pythonEquals = (a: PyValue | undefined, b: PyValue | undefined): bo
   return true
 }
 
-const isMapping = (n: Node | undefined): boolean =>
-  n instanceof Overlay || (typeof n === "object" && n !== null && !Array.isArray(n) && !(n instanceof PyFloat))
-
-export const hashEquals = (a: Node | undefined, b: Node | undefined): boolean => {
-  if (a === b) return true
-  if (a === undefined || b === undefined || a === null || b === null) return false
-  if (a instanceof PyFloat) return b instanceof PyFloat && Object.is(a.value, b.value)
-  if (typeof a !== "object" || typeof b !== "object") return false
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false
-    for (let i = 0; i < a.length; i++) if (!hashEquals(a[i], b[i])) return false
-    return true
-  }
-  if (!isMapping(a) || !isMapping(b)) return false
-  const ka = keysOf(a)
-  const kb = keysOf(b)
-  if (ka.length !== kb.length) return false
-  for (const k of ka) {
-    const cb = child(b, k)
-    if (cb === undefined || !hashEquals(child(a, k), cb)) return false
-  }
-  return true
-}
+/** Equality of the reference's DB hash (exact: `1` vs `1.0` differ); see the engine's world comparison. */
+export const hashEquals = exactEquals
