@@ -21,7 +21,7 @@ import {
   type ModelResponse,
   type ModelToolCall,
 } from "./port.ts"
-import { KEY_VARIABLES, redactText } from "./secrets.ts"
+import { KEY_VARIABLES, redactText, secretValues } from "./secrets.ts"
 import type { ModelSpec } from "./spec.ts"
 
 type LanguageModel = ReturnType<ReturnType<typeof createOpenAI>["chat"]>
@@ -146,11 +146,11 @@ const retryAfterMs = (headers: Record<string, string> | undefined): number | und
 const CONTEXT_LENGTH = /context_length_exceeded|context length|context window|prompt is too long|too many tokens|maximum.*tokens/i
 
 /** Maps whatever a provider call threw to the error kinds that decide retrying (see `port.ts`). */
-export const classifyError = (error: unknown): ModelCallError => {
-  const message = redactText(error instanceof Error ? error.message : String(error))
+export const classifyError = (error: unknown, secrets: ReadonlyArray<string> = secretValues()): ModelCallError => {
+  const message = redactText(error instanceof Error ? error.message : String(error), secrets)
   if (APICallError.isInstance(error)) {
     const status = error.statusCode
-    const body = redactText(error.responseBody ?? "")
+    const body = redactText(error.responseBody ?? "", secrets)
     const detail = body ? `${message}: ${body.slice(0, 500)}` : message
     if (status === undefined) return new ModelCallError({ kind: "network", message: detail })
     if (status === 429) return new ModelCallError({ kind: "rate_limited", status, message: detail, retryAfterMs: retryAfterMs(error.responseHeaders) })
@@ -274,6 +274,7 @@ export const makeModelClient = (spec: ModelSpec, options: ClientOptions = {}): M
       break
   }
   const streaming = spec.args.stream === true
+  const secrets = secretValues(env)
 
   const generate = (request: ModelRequest) =>
     Effect.tryPromise({
@@ -297,7 +298,7 @@ export const makeModelClient = (spec: ModelSpec, options: ClientOptions = {}): M
         const result = await model.doStream({ ...options, includeRawChunks: true })
         return await fromStream(result.stream)
       },
-      catch: classifyError,
+      catch: (e) => classifyError(e, secrets),
     })
 
   return { provider: spec.provider, model: spec.model, identity, rateLimitKey, baseURL, generate }

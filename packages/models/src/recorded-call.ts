@@ -10,7 +10,7 @@ import { isTransient, ModelCallError, type ModelClient, type ModelRequest, type 
 import { costOf, priceOf } from "./pricing.ts"
 import { requestHash } from "./request-hash.ts"
 import type { ModelRuntime } from "./runtime.ts"
-import { redactText, redactValue } from "./secrets.ts"
+import { redactText, redactValue, secretValues } from "./secrets.ts"
 
 export type CallParticipant = ModelCalled["participant"]
 
@@ -29,15 +29,18 @@ export interface CallFailure {
 const ZERO_USAGE = { promptTokens: 0, completionTokens: 0 }
 
 /** What we store of a request: enough to re-send it, never a key. */
-const recordedRequest = (client: ModelClient, request: ModelRequest) =>
-  redactValue({
+const recordedRequest = (client: ModelClient, request: ModelRequest, secrets: ReadonlyArray<string>) =>
+  redactValue(
+    {
     identity: client.identity,
     baseURL: client.baseURL,
     messages: request.messages,
     tools: request.tools,
     toolChoice: request.toolChoice,
     params: request.params,
-  })
+    },
+    secrets,
+  )
 
 const describe = (error: ModelCallError): string => `${error.kind}${error.status !== undefined ? ` (HTTP ${error.status})` : ""}: ${error.message}`
 
@@ -69,7 +72,8 @@ export const recordedCall = (
 ): Effect.Effect<CallSuccess, CallFailure> =>
   Effect.gen(function* () {
     const hash = requestHash(client.identity, request)
-    const recorded = recordedRequest(client, request)
+    const secrets = secretValues(runtime.options.env)
+    const recorded = recordedRequest(client, request, secrets)
     const price = priceOf(client.model, runtime.options.prices)
     const totals = runtime.totals
     const event = (fields: Pick<ModelCalled, "response" | "usage" | "cost" | "latencyMs" | "attempt" | "error">): ModelCalled => ({
@@ -117,7 +121,10 @@ export const recordedCall = (
         totals.cost += cost
         events.push(
           event({
-            response: redactValue({ text: response.text, toolCalls: response.toolCalls, finishReason: response.finishReason, raw: response.raw, pricing: price }),
+            response: redactValue(
+              { text: response.text, toolCalls: response.toolCalls, finishReason: response.finishReason, raw: response.raw, pricing: price },
+              secrets,
+            ),
             usage: response.usage,
             cost,
             latencyMs,
@@ -131,12 +138,12 @@ export const recordedCall = (
       totals.failedCalls++
       events.push(
         event({
-          response: { error: { kind: error.kind, status: error.status ?? null, message: redactText(error.message) } },
+          response: { error: { kind: error.kind, status: error.status ?? null, message: redactText(error.message, secrets) } },
           usage: ZERO_USAGE,
           cost: 0,
           latencyMs,
           attempt,
-          error: redactText(describe(error)),
+          error: redactText(describe(error), secrets),
         }),
       )
       if (!isTransient(error) || attempt > maxRetries) return yield* Effect.fail({ error, attempts: attempt, events })

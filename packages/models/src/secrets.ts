@@ -10,7 +10,8 @@ const REDACTED = "[redacted]"
 /** Shorter values are not treated as secrets (they would match ordinary text). */
 const MIN_SECRET_LENGTH = 8
 
-const secretValues = (env: NodeJS.ProcessEnv = process.env): string[] =>
+/** The key values present in `env` (the ones to redact). */
+export const secretValues = (env: NodeJS.ProcessEnv = process.env): string[] =>
   Object.values(KEY_VARIABLES)
     .map((name) => env[name])
     .filter((v): v is string => typeof v === "string" && v.length >= MIN_SECRET_LENGTH)

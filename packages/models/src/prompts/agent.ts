@@ -10,7 +10,8 @@ const TURN_RULES = `Each of your turns is exactly one of these:
 - tool calls.
 Never put a message and tool calls in the same turn.`
 
-const CLOSING = "Be helpful, stay within the policy, and always give tool calls valid JSON arguments."
+const closing = (hasPolicy: boolean) =>
+  `Be helpful${hasPolicy ? ", stay within the policy," : ""} and always give tool calls valid JSON arguments.`
 
 const block = (tag: string, body: string) => `<${tag}>\n${body}\n</${tag}>`
 
@@ -46,7 +47,7 @@ const conversationalInstructions = (hasPolicy: boolean, hasPlan: boolean): strin
       : `You are a customer support agent.${hasPolicy ? " Serve the customer by following the <policy> below." : " Serve the customer as well as you can."}`,
     TURN_RULES,
     "",
-    CLOSING,
+    closing(hasPolicy),
   ].join("\n")
 
 const soloInstructions = (hasPolicy: boolean, hasPlan: boolean): string =>
@@ -55,7 +56,7 @@ const soloInstructions = (hasPolicy: boolean, hasPlan: boolean): string =>
     ...(hasPlan ? ["The steps that resolve the ticket are listed in <resolution_steps>: carry them out in order."] : []),
     "Every turn must be tool calls; do not write messages. When the ticket is resolved, call `done` on its own.",
     "",
-    CLOSING,
+    closing(hasPolicy),
   ].join("\n")
 
 export const agentSystemPrompt = (input: AgentPromptInput): string => {
