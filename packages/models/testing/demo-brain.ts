@@ -21,23 +21,31 @@ const calledName = (messages: ReadonlyArray<FakeMessage>, toolCallId: string): s
   return undefined
 }
 
+/** Names of the agent's calls that returned without an error. */
+const succeeded = (messages: ReadonlyArray<FakeMessage>): Map<string, string> => {
+  const out = new Map<string, string>()
+  for (const m of messages) {
+    if (m.role !== "tool" || m.text.startsWith("Error")) continue
+    const name = calledName(messages, m.toolCallId)
+    if (name) out.set(name, m.text)
+  }
+  return out
+}
+
 const agentTurn = (c: FakeCall): Reply => {
   const last = c.messages.at(-1)
   const customer = texts(c.messages, "user").join("\n")
-  if (last?.role === "tool") {
-    const name = calledName(c.messages, last.toolCallId)
-    if (name === "find_member_by_email") {
-      const loan = customer.match(LOAN)?.[0]
-      return loan ? call("renew_loan", { loan_id: loan }) : say(`I found your membership (${last.text}). What can I do for you?`)
-    }
-    if (name === "renew_loan") {
-      const due = (JSON.parse(last.text) as { due_date?: string }).due_date
-      return say(`Your loan is renewed. The new due date is ${due}.`)
-    }
-    return say(`Done: ${last.text}`)
+  const done = succeeded(c.messages)
+  // The renewal: identify the member, renew the loan, tell the new due date.
+  if (/renew/i.test(customer) && EMAIL.test(customer)) {
+    if (!done.has("find_member_by_email")) return call("find_member_by_email", { email: customer.match(EMAIL)?.[0] })
+    const loan = customer.match(LOAN)?.[0]
+    if (loan && !done.has("renew_loan")) return call("renew_loan", { loan_id: loan })
+    const renewed = done.get("renew_loan")
+    if (renewed) return say(`Your loan is renewed. The new due date is ${(JSON.parse(renewed) as { due_date?: string }).due_date}.`)
   }
+  if (last?.role === "tool") return say(`Result: ${last.text}`)
   const text = last?.role === "user" ? last.text : ""
-  if (/renew/i.test(text) && EMAIL.test(text)) return call("find_member_by_email", { email: text.match(EMAIL)?.[0] })
   if (/app/i.test(text) && /card/i.test(text) && !/linked/i.test(text)) {
     return say("Please log in to the library app, then scan your library card with the phone camera, and tell me when it is done.")
   }
