@@ -153,6 +153,27 @@ describe("tau experiment / tau report", () => {
     expect(html).toContain("<td>0.333</td>")
   }, 60_000)
 
+  // Branches the mock default run (previous tests) at each episode's first write under an agent that gives up.
+  it("tau counterfactual compares branches with their parents", () => {
+    const stop = path.join(dir, "give-up.json")
+    fs.writeFileSync(stop, JSON.stringify([{ text: "I cannot do that. ###STOP###" }]))
+    const report = JSON.parse(fs.readFileSync(path.join(dir, "report.json"), "utf8"))
+    const parentRun = report.cells[0].run_id
+    const r = tau("counterfactual", "--run", parentRun, "--at-first-write", "--agent", `scripted:${stop}`, "--db", db, "--json")
+    expect(r.status, r.stderr).toBe(0)
+    const out = JSON.parse(r.stdout)
+    expect(out.run_id).toBe(`${parentRun}~cf-${out.run_id.split("~cf-")[1]}`)
+    // Parents: create_task_1 and update_task_with_initialization_data succeed (6), update_task_with_user_tools fails (3);
+    // giving up before the first write fails all 9: 6 regress, 3 stay failures; Δ per task (-1, -1, 0) -> -2/3.
+    expect(out.comparison.pairs).toBe(9)
+    expect(out.comparison.transitions).toEqual({ improved: 0, regressed: 6, still_success: 0, still_failure: 3 })
+    expect(out.comparison.delta.estimate).toBeCloseTo(-2 / 3, 12)
+    expect(out.branches.every((b: { at_turn: number }) => b.at_turn === 2)).toBe(true)
+    const md = tau("report", "--run", out.run_id, "--db", db, "--format", "md")
+    expect(md.stdout).toContain(`## Counterfactual: branches of ${parentRun}`)
+    expect(md.stdout).toContain("| 9 | 0.667 | 0.000 | -0.667 [-1.000, 0.000] | 0 | 6 | 0 | 3 | 0 |")
+  }, 60_000)
+
   it("rejects an unsupported mode before running anything", () => {
     const bad = path.join(dir, "bad.yaml")
     fs.writeFileSync(bad, "name: bad\ndomains: [demo]\nmodes: [default, no-user]\nagents: [oracle]\n")

@@ -14,11 +14,12 @@
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { EventStore, makeMemoryStore, type EventStoreShape } from "@tau-sim/engine"
+import { EventStore, makeMemoryStore, type EventStoreShape, type Mode, oracleAgent } from "@tau-sim/engine"
 import { Effect, Layer } from "effect"
 import { describe, expect, it } from "vitest"
 import { TAU2_DATA_DIR } from "../../../domains/test/paths.ts"
 import {
+  agentPolicyFor,
   CounterfactualError,
   ExperimentConflictError,
   experimentSpecFromValue,
@@ -27,6 +28,7 @@ import {
   loadReport,
   planExperiment,
   runCounterfactual,
+  registerModelParticipants,
   runExperiment,
 } from "../../src/index.ts"
 
@@ -127,6 +129,31 @@ describe("experiments", () => {
     const after = await Effect.runPromise(copy.listEpisodes())
     expect(after.map((r) => [r.episodeId, r.version])).toEqual(before.map((r) => [r.episodeId, r.version]))
     for (const r of after) expect(await Effect.runPromise(copy.listScores(r.episodeId))).toHaveLength(1)
+  })
+})
+
+describe("modes reach the participants", () => {
+  it("a model-backed agent reads the mode (and the policy it implies) from the episode", async () => {
+    const seen: Array<{ mode: Mode; policy: string | null }> = []
+    registerModelParticipants((spec, side) =>
+      spec === "probe:agent" && side === "agent"
+        ? {
+            spec,
+            act: (input) => {
+              seen.push({ mode: input.state.started.mode, policy: agentPolicyFor(input.domain, input.state.started.mode) })
+              return oracleAgent.act(input)
+            },
+          }
+        : undefined,
+    )
+    const store = makeMemoryStore().store
+    const spec = experiment({ domains: ["mock"], modes: ["no-policy", "oracle-plan"], agents: ["probe:agent"], trials: 1, tasks: { ids: { mock: ["create_task_1"] } } })
+    const outcomes = await inStore(store, runExperiment(planExperiment(spec)))
+    expect(outcomes.map((o) => [o.cell.mode, o.episodes[0].reward])).toEqual([
+      ["no-policy", 1],
+      ["oracle-plan", 1],
+    ])
+    expect(new Set(seen.map((s) => `${s.mode}:${s.policy === null ? "no policy" : "policy"}`))).toEqual(new Set(["no-policy:no policy", "oracle-plan:policy"]))
   })
 })
 
