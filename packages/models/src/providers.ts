@@ -23,6 +23,7 @@ import {
 } from "./port.ts"
 import { KEY_VARIABLES, redactText, secretValues } from "./secrets.ts"
 import type { ModelSpec } from "./spec.ts"
+import { keepAliveFetch } from "./transport.ts"
 
 type LanguageModel = ReturnType<ReturnType<typeof createOpenAI>["chat"]>
 type CallOptions = Parameters<LanguageModel["doGenerate"]>[0]
@@ -232,6 +233,8 @@ const fromStream = async (stream: ReadableStream<StreamPart>): Promise<ModelResp
 
 export interface ClientOptions {
   readonly env?: NodeJS.ProcessEnv
+  /** The HTTP transport (default: keep-alive node:http, see `transport.ts`). */
+  readonly fetch?: typeof globalThis.fetch
 }
 
 const requireKey = (env: NodeJS.ProcessEnv, provider: "openai" | "anthropic"): string => {
@@ -247,6 +250,7 @@ const baseURLOf = (env: NodeJS.ProcessEnv, provider: "openai" | "anthropic"): st
 /** Builds the client for a parsed spec; keys and base-URL overrides come from `env` only. */
 export const makeModelClient = (spec: ModelSpec, options: ClientOptions = {}): ModelClient => {
   const env = options.env ?? process.env
+  const fetch = options.fetch ?? (keepAliveFetch as typeof globalThis.fetch)
   let model: LanguageModel
   let baseURL: string
   let identity: string
@@ -254,19 +258,19 @@ export const makeModelClient = (spec: ModelSpec, options: ClientOptions = {}): M
   switch (spec.provider) {
     case "openai":
       baseURL = baseURLOf(env, "openai")
-      model = createOpenAI({ apiKey: requireKey(env, "openai"), baseURL }).chat(spec.model)
+      model = createOpenAI({ apiKey: requireKey(env, "openai"), baseURL, fetch }).chat(spec.model)
       identity = `openai:${spec.model}`
       rateLimitKey = "openai"
       break
     case "anthropic":
       baseURL = baseURLOf(env, "anthropic")
-      model = createAnthropic({ apiKey: requireKey(env, "anthropic"), baseURL }).messages(spec.model) as unknown as LanguageModel
+      model = createAnthropic({ apiKey: requireKey(env, "anthropic"), baseURL, fetch }).messages(spec.model) as unknown as LanguageModel
       identity = `anthropic:${spec.model}`
       rateLimitKey = "anthropic"
       break
     case "compat":
       baseURL = spec.baseURL ?? ""
-      model = createOpenAICompatible({ name: "compat", baseURL, apiKey: env[KEY_VARIABLES.compat] || undefined, includeUsage: true }).chatModel(
+      model = createOpenAICompatible({ name: "compat", baseURL, apiKey: env[KEY_VARIABLES.compat] || undefined, includeUsage: true, fetch }).chatModel(
         spec.model,
       ) as unknown as LanguageModel
       identity = `compat:${spec.model}@${baseURL}`

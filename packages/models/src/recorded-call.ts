@@ -114,17 +114,15 @@ export const recordedCall = (
       const latencyMs = performance.now() - started
       totals.calls++
       if (outcome._tag === "Success") {
-        const response = outcome.success
+        // Redacted before anyone sees it: the turn's text and tool calls are recorded as messages too.
+        const response = redactValue(outcome.success, secrets)
         const cost = costOf(price, response.usage)
         totals.promptTokens += response.usage.promptTokens
         totals.completionTokens += response.usage.completionTokens
         totals.cost += cost
         events.push(
           event({
-            response: redactValue(
-              { text: response.text, toolCalls: response.toolCalls, finishReason: response.finishReason, raw: response.raw, pricing: price },
-              secrets,
-            ),
+            response: { text: response.text, toolCalls: response.toolCalls, finishReason: response.finishReason, raw: response.raw, pricing: price },
             usage: response.usage,
             cost,
             latencyMs,

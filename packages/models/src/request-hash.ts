@@ -1,24 +1,34 @@
 /**
- * The content address of a model request: sha256 over a canonical JSON form (object keys sorted)
- * of everything that determines the answer: the model's identity, messages, tools, tool choice
- * and generation arguments. Transport details (streaming, base-URL overrides) are left out, so a
- * request made through a proxy or a test server still finds its answer.
+ * The content address of a model request: sha256 over a JSON form of everything that determines
+ * the answer: the model's identity, messages, tools, tool choice and generation arguments.
+ * Transport details (streaming, base-URL overrides) are left out, so a request made through a
+ * proxy or a test server still finds its answer.
+ *
+ * The generation arguments come from users in any key order, so their keys are sorted; messages
+ * and tools are built by this package in a fixed key order and are serialised as they are (cheap:
+ * the hash is taken on every call, over the whole conversation).
  */
 import { createHash } from "node:crypto"
 import type { ModelRequest } from "./port.ts"
 import { TRANSPORT_ARGS } from "./providers.ts"
 
-const canonical = (value: unknown): string => {
-  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null"
-  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? "null" : canonical(v))).join(",")}]`
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`
+const sortedKeys = (value: unknown): unknown => {
+  if (value === null || typeof value !== "object") return value
+  if (Array.isArray(value)) return value.map(sortedKeys)
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((k) => [k, sortedKeys((value as Record<string, unknown>)[k])]),
+  )
 }
 
 export const requestHash = (identity: string, request: ModelRequest): string => {
   const params = Object.fromEntries(Object.entries(request.params).filter(([k]) => !(TRANSPORT_ARGS as ReadonlyArray<string>).includes(k)))
-  const text = canonical({ identity, messages: request.messages, tools: request.tools, toolChoice: request.toolChoice, params })
-  return createHash("sha256").update(text).digest("hex")
+  return createHash("sha256")
+    .update(JSON.stringify([identity, request.toolChoice, sortedKeys(params)]))
+    .update("\n")
+    .update(JSON.stringify(request.tools))
+    .update("\n")
+    .update(JSON.stringify(request.messages))
+    .digest("hex")
 }

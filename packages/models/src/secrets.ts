@@ -22,13 +22,27 @@ export const redactText = (text: string, secrets: ReadonlyArray<string> = secret
   return out
 }
 
-/** Deep copy of a JSON-like value with every known key value redacted from its strings. */
+/** A JSON-like value with every known key value redacted from its strings (copied only where one was found). */
 export const redactValue = <A>(value: A, secrets: ReadonlyArray<string> = secretValues()): A => {
   if (secrets.length === 0) return value
   const walk = (v: unknown): unknown => {
-    if (typeof v === "string") return redactText(v, secrets)
-    if (Array.isArray(v)) return v.map(walk)
-    if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]))
+    if (typeof v === "string") return secrets.some((s) => v.includes(s)) ? redactText(v, secrets) : v
+    if (Array.isArray(v)) {
+      let out: unknown[] | undefined
+      v.forEach((x, i) => {
+        const y = walk(x)
+        if (y !== x) (out ??= [...v])[i] = y
+      })
+      return out ?? v
+    }
+    if (v !== null && typeof v === "object") {
+      let out: Record<string, unknown> | undefined
+      for (const [k, x] of Object.entries(v)) {
+        const y = walk(x)
+        if (y !== x) (out ??= { ...v })[k] = y
+      }
+      return out ?? v
+    }
     return v
   }
   return walk(value) as A

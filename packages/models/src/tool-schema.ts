@@ -69,7 +69,19 @@ const title = (name: string) =>
     .map((w) => w[0].toUpperCase() + w.slice(1))
     .join(" ")
 
+/** Tool definitions never change: each is converted once. */
+const converted = new WeakMap<ToolDef, FunctionTool>()
+
 export const functionTool = (tool: ToolDef): FunctionTool => {
+  let fn = converted.get(tool)
+  if (!fn) {
+    fn = toFunctionTool(tool)
+    converted.set(tool, fn)
+  }
+  return fn
+}
+
+const toFunctionTool = (tool: ToolDef): FunctionTool => {
   const properties: Json = {}
   for (const param of tool.params) {
     const schema = modelJsonSchema(param.schema) as Json

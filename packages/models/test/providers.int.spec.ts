@@ -2,10 +2,21 @@
  * The model port over real HTTP: OpenAI Chat Completions, Anthropic Messages and an
  * OpenAI-compatible server, each as JSON and as SSE streams, against the scripted local server.
  */
+import * as http from "node:http"
+import * as zlib from "node:zlib"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type FakeLlmServer, type Reply, startFakeLlmServer } from "../testing/index.ts"
-import { makeModelClient, type ModelCallError, type ModelRequest, ModelSpecError, parseModelSpec, ProviderConfigError } from "../src/index.ts"
+import {
+  classifyError,
+  keepAliveFetch,
+  makeModelClient,
+  type ModelCallError,
+  type ModelRequest,
+  ModelSpecError,
+  parseModelSpec,
+  ProviderConfigError,
+} from "../src/index.ts"
 
 const OPENAI_KEY = "sk-test-providers-0123456789"
 const ANTHROPIC_KEY = "sk-ant-test-providers-0123456789"
@@ -175,5 +186,41 @@ describe("configuration", () => {
     expect(client("anthropic", true)).toMatchObject({ identity: "anthropic:claude-sonnet-4-5", rateLimitKey: "anthropic" })
     expect(client("compat", false)).toMatchObject({ identity: `compat:local-llama@${server.baseURL}`, rateLimitKey: `compat@${server.baseURL}` })
     expect(() => parseModelSpec("compat:x")).toThrow(ModelSpecError)
+  })
+})
+
+describe("transport", () => {
+  it("also works over the platform fetch", async () => {
+    next = { type: "message", text: "via fetch", toolCalls: [{ id: "c", name: "renew", arguments: '{"loan_id":"L1"' }] }
+    for (const stream of [false, true]) {
+      const spec = parseModelSpec(specOf("openai", stream))
+      if (!spec) throw new Error("not a model spec")
+      const response = await Effect.runPromise(makeModelClient(spec, { env: env(), fetch: globalThis.fetch }).generate(REQUEST))
+      expect([response.text, response.toolCalls[0].argumentsJson]).toEqual(["via fetch", '{"loan_id":"L1"'])
+    }
+  })
+
+  it("decodes compressed answers, reports refused connections as network errors, and aborts on the signal", async () => {
+    const gz = http.createServer((_, res) => {
+      res.writeHead(200, { "content-type": "application/json", "content-encoding": "gzip" })
+      res.end(zlib.gzipSync(JSON.stringify({ ok: true })))
+    })
+    await new Promise<void>((r) => gz.listen(0, "127.0.0.1", r))
+    const port = (gz.address() as { port: number }).port
+    try {
+      expect(await (await keepAliveFetch(`http://127.0.0.1:${port}/`)).json()).toEqual({ ok: true })
+    } finally {
+      await new Promise((r) => gz.close(r))
+    }
+    const refused = await keepAliveFetch(`http://127.0.0.1:${port}/`, { method: "POST", body: "{}" }).catch((e: unknown) => e)
+    expect(refused).toBeInstanceOf(TypeError)
+    expect(classifyError(refused).kind).toBe("network")
+    next = { type: "hang" }
+    const controller = new AbortController()
+    const pending = keepAliveFetch(`${server.baseURL}/chat/completions`, { method: "POST", body: JSON.stringify({ model: "m", messages: [] }), signal: controller.signal })
+    setTimeout(() => controller.abort(), 50)
+    const aborted = await pending.catch((e: unknown) => e)
+    expect((aborted as Error).name).toBe("AbortError")
+    expect(classifyError(aborted).kind).toBe("timeout")
   })
 })

@@ -170,10 +170,12 @@ describe("recorded calls", () => {
 
   it("never stores the API key, even when the server echoes it", async () => {
     server.setBrain(scripted({ type: "error", status: 500, message: `upstream saw key ${KEY}` }, { type: "message", text: `your key is ${KEY}` }))
-    const { events } = await succeed(runtime())
+    const { response, events } = await succeed(runtime())
     const text = events.map(encodeEvent).join("\n")
     expect(text).not.toContain(KEY)
     expect(text).toContain("[redacted]")
+    // The participant's turn (stored as a message) is redacted as well.
+    expect(response.text).toBe("your key is [redacted]")
   })
 })
 

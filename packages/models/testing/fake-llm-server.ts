@@ -58,6 +58,8 @@ export interface FakeServerOptions {
   readonly brain: Brain
   /** Delay before every answer. */
   readonly latencyMs?: number
+  /** Default: any free port. */
+  readonly port?: number
 }
 
 export interface FakeLlmServer {
@@ -295,7 +297,7 @@ export const startFakeLlmServer = async (options: FakeServerOptions): Promise<Fa
       res.end(JSON.stringify({ error: { message: `fake server: ${e instanceof Error ? e.message : e}` } }))
     })
   })
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve))
   const { port } = server.address() as AddressInfo
   const url = `http://127.0.0.1:${port}`
   return {

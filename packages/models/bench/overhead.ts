@@ -1,0 +1,176 @@
+/**
+ * Model-backed episodes: what the engine costs per step when the model answers instantly, and how
+ * close 64 concurrent episodes against a model server with 200 ms latency come to the ideal (every
+ * episode's calls back to back, all episodes fully overlapped).
+ *
+ * Both drive demo-domain episodes (agent and user are model participants; the scripted demo brain
+ * plays the model) on a SQLite store, through the full recording path: request building, request
+ * hashing, `ModelCalled` events, tool execution, appends. The 200 ms server runs in its own process
+ * (a remote provider does not share our event loop); the instant model is in-process.
+ * Run alone: node packages/models/bench/overhead.ts
+ */
+import * as fs from "node:fs"
+import * as os from "node:os"
+import { spawn } from "node:child_process"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { demoDomain } from "@tau-sim/domains/demo"
+import { continueEpisode, type Domain, type EpisodeStarted, EventStore, foldHistory, layerSqlite, type Participant, setupEvents, type Task } from "@tau-sim/engine"
+import { Effect } from "effect"
+import { makeModelParticipant, makeModelRuntime, type ModelClient, type ModelRuntime } from "../src/index.ts"
+import { demoBrain, inProcessModel } from "../testing/index.ts"
+
+export interface ModelBenchOptions {
+  /** Where the SQLite stores go (a temp dir by default). */
+  readonly dir?: string
+  /** Episodes for the overhead measurement. */
+  readonly overheadEpisodes?: number
+  readonly concurrentEpisodes?: number
+  readonly latencyMs?: number
+}
+
+const startedFor = (domain: Domain, task: Task, episodeId: string, seed: number): EpisodeStarted => ({
+  _tag: "EpisodeStarted",
+  v: 2,
+  runId: "bench-models",
+  episodeId,
+  domain: domain.name,
+  taskId: task.id,
+  trial: seed,
+  hashes: { ...domain.hashes, task: "bench" },
+  dataDir: null,
+  policyVariant: "default",
+  mode: "default",
+  agent: "openai:bench",
+  user: "openai:bench",
+  seed,
+  limits: { maxSteps: 60, maxErrors: 10 },
+  engineVersion: "bench",
+  parent: null,
+})
+
+interface BenchParticipants {
+  readonly agent: Participant
+  readonly user: Participant
+  readonly runtime: ModelRuntime
+}
+
+/** Runs one episode to its end; returns its step count and (when nothing else shares the runtime) its model calls. */
+const episode = (domain: Domain, task: Task, episodeId: string, seed: number, participants: BenchParticipants) =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    const callsBefore = participants.runtime.totals.calls
+    const setup = setupEvents(startedFor(domain, task, episodeId, seed), domain, task)
+    const version = yield* store.append(episodeId, 0, setup)
+    const final = yield* continueEpisode(episodeId, foldHistory(domain, setup), version, domain, task, participants)
+    if (final.ended !== "user_stop") throw new Error(`bench episode ${episodeId} ended with ${final.ended}`)
+    return { steps: final.steps, calls: participants.runtime.totals.calls - callsBefore }
+  })
+
+const participantsWith = (options: { client?: ModelClient; env?: NodeJS.ProcessEnv }): BenchParticipants => {
+  const runtime = makeModelRuntime({ env: options.env ?? {}, maxRetries: 0 })
+  const make = (side: "agent" | "user") => {
+    const p = makeModelParticipant("openai:bench", side, { runtime, client: options.client })
+    if (!p) throw new Error("not a model spec")
+    return p
+  }
+  return { agent: make("agent"), user: make("user"), runtime }
+}
+
+/** The scripted server in its own process, as a remote provider would be. */
+const serverProcess = async (latencyMs: number): Promise<{ baseURL: string; stop: () => void }> => {
+  const child = spawn(process.execPath, [fileURLToPath(new URL("../testing/serve.ts", import.meta.url)), "--latency", String(latencyMs)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  })
+  const baseURL = await new Promise<string>((resolve, reject) => {
+    let out = ""
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      out += d
+      if (out.includes("\n")) resolve(out.split("\n")[0].trim())
+    })
+    child.on("exit", (code) => reject(new Error(`the model server exited early (${code})`)))
+  })
+  return { baseURL, stop: () => child.kill("SIGTERM") }
+}
+
+const tasks = (domain: Domain) =>
+  ["renew_loan", "link_card_in_app"].map((id) => {
+    const task = domain.tasks.find((t) => t.id === id)
+    if (!task) throw new Error(`demo task ${id} missing`)
+    return task
+  })
+
+/** Engine time per step (ms) with a model that answers instantly, after a warm-up. */
+export const engineOverheadPerStep = async (dir: string, episodes = 200) => {
+  const domain = demoDomain()
+  const [renew, link] = tasks(domain)
+  const participants = participantsWith({ client: inProcessModel(demoBrain) })
+  const program = Effect.gen(function* () {
+    for (let i = 0; i < 20; i++) yield* episode(domain, i % 2 ? link : renew, `warm-${i}`, i, participants)
+    let steps = 0
+    let calls = 0
+    const t0 = performance.now()
+    for (let i = 0; i < episodes; i++) {
+      const r = yield* episode(domain, i % 2 ? link : renew, `ep-${i}`, 1000 + i, participants)
+      steps += r.steps
+      calls += r.calls
+    }
+    const ms = performance.now() - t0
+    return { episodes, steps, model_calls: calls, ms_per_step: Number((ms / steps).toFixed(4)), ms_per_model_call: Number((ms / calls).toFixed(4)) }
+  })
+  return Effect.runPromise(program.pipe(Effect.provide(layerSqlite(path.join(dir, "overhead.db")))))
+}
+
+/**
+ * Wall time of `episodes` concurrent episodes against a local server answering after `latencyMs`,
+ * as a percentage of the ideal (the longest episode's model calls back to back).
+ */
+export const concurrentThroughput = async (dir: string, episodes = 64, latencyMs = 200) => {
+  const server = await serverProcess(latencyMs)
+  try {
+    const domain = demoDomain()
+    const [, link] = tasks(domain)
+    const participants = participantsWith({ env: { OPENAI_API_KEY: "bench-not-a-key", OPENAI_BASE_URL: server.baseURL } })
+    const program = Effect.gen(function* () {
+      // Warm-up: one episode opens the connection pool and JIT-compiles the path.
+      yield* episode(domain, link, "warm", 1, participants)
+      const t0 = performance.now()
+      const results = yield* Effect.forEach(
+        Array.from({ length: episodes }, (_, i) => i),
+        (i) => episode(domain, link, `ep-${i}`, 100 + i, participants),
+        { concurrency: episodes },
+      )
+      const wallMs = performance.now() - t0
+      // Shared runtime: count each episode's calls from its stream (outside the timed part).
+      const store = yield* EventStore
+      const calls = yield* Effect.forEach(results, (_, i) =>
+        store.read(`ep-${i}`).pipe(Effect.map((events) => events.filter((e) => e.event._tag === "ModelCalled").length)),
+      )
+      const idealMs = Math.max(...calls) * latencyMs
+      return {
+        episodes,
+        latency_ms: latencyMs,
+        model_calls: calls.reduce((n, c) => n + c, 0),
+        wall_s: Number((wallMs / 1000).toFixed(3)),
+        ideal_s: Number((idealMs / 1000).toFixed(3)),
+        percent_of_ideal: Number(((idealMs / wallMs) * 100).toFixed(1)),
+      }
+    })
+    return await Effect.runPromise(program.pipe(Effect.provide(layerSqlite(path.join(dir, "concurrent.db")))))
+  } finally {
+    server.stop()
+  }
+}
+
+/** Both measurements, for `pnpm bench`. */
+export const benchModels = async (options: ModelBenchOptions = {}) => {
+  const dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "tau-bench-models-"))
+  const overhead = await engineOverheadPerStep(dir, options.overheadEpisodes)
+  const concurrent = await concurrentThroughput(dir, options.concurrentEpisodes, options.latencyMs)
+  if (!options.dir) fs.rmSync(dir, { recursive: true, force: true })
+  return { engine_overhead_instant_model: overhead, concurrent_episodes: concurrent }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.stdout.write(`${JSON.stringify(await benchModels(), null, 2)}\n`)
+}
