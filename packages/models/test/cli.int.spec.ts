@@ -46,12 +46,12 @@ interface Result {
 const outputs: string[] = []
 
 /** Spawns `tau`, with only our key in the environment and the providers pointed at the local server. */
-const spawnTau = (args: ReadonlyArray<string>): ChildProcess => {
+const spawnTau = (args: ReadonlyArray<string>, withKey = true): ChildProcess => {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/API_KEY|BASE_URL/.test(k)))
   return spawn(NODE, [MAIN, ...args], {
     cwd: root,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...env, NO_COLOR: "1", OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.baseURL },
+    env: { ...env, NO_COLOR: "1", OPENAI_BASE_URL: server.baseURL, ...(withKey ? { OPENAI_API_KEY: KEY } : {}) },
   })
 }
 const finished = (child: ChildProcess): Promise<Result> =>
@@ -203,6 +203,22 @@ describe("tau run with model participants over HTTP", () => {
       ] as string[]
       expect(stored.length).toBeGreaterThan(0)
       for (const text of [...stored, ...outputs]) expect(text).not.toContain(KEY)
+    } finally {
+      sqlite.close()
+    }
+  })
+})
+
+describe("configuration errors", () => {
+  it("a missing API key stops the run before anything is stored, naming the variable", async () => {
+    const db = join(root, "nokey.db")
+    const result = await finished(spawnTau(["run", "--domain", "demo", "--agent", "openai:test-model", "--user", "openai:test-model", "--db", db], false))
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain("error: openai models need an API key in the environment variable OPENAI_API_KEY")
+    const sqlite = new Database(db, { readonly: true })
+    try {
+      expect(sqlite.prepare("SELECT count(*) FROM runs").pluck().get()).toBe(0)
+      expect(sqlite.prepare("SELECT count(*) FROM events").pluck().get()).toBe(0)
     } finally {
       sqlite.close()
     }

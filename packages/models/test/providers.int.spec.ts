@@ -164,6 +164,24 @@ describe("raw tool-call arguments", () => {
   })
 })
 
+describe("generation arguments", () => {
+  it("maps the standard ones and passes the rest through to the provider", async () => {
+    next = { type: "message", text: "ok" }
+    const send = async (spec: string, params: Record<string, unknown>) => {
+      const parsed = parseModelSpec(spec)
+      if (!parsed) throw new Error("not a model spec")
+      await Effect.runPromise(makeModelClient(parsed, { env: env() }).generate({ ...REQUEST, params }))
+      return server.calls.at(-1)?.body ?? {}
+    }
+    const openai = await send("openai:gpt-4.1", { top_p: 0.5, stop: "END", presence_penalty: 0.1, parallel_tool_calls: false, seed: 9 })
+    expect(openai).toMatchObject({ top_p: 0.5, stop: ["END"], presence_penalty: 0.1, parallel_tool_calls: false, seed: 9 })
+    const compat = await send(`compat:local@${server.baseURL}`, { repetition_penalty: 1.1, top_k: 20, temperature: 0.7 })
+    expect(compat).toMatchObject({ repetition_penalty: 1.1, temperature: 0.7 })
+    const anthropic = await send("anthropic:claude-sonnet-4-5", { top_k: 20, max_tokens: 300, stop: ["END"] })
+    expect(anthropic).toMatchObject({ top_k: 20, max_tokens: 300, stop_sequences: ["END"] })
+  })
+})
+
 describe("configuration", () => {
   it("reads keys from the environment only, naming the variable when one is missing", () => {
     const { OPENAI_API_KEY: _, ...noOpenAi } = env()

@@ -1,7 +1,7 @@
 /** `tau run`: run (or resume) an evaluation: tasks × trials, stored as episodes. */
 import { randomUUID } from "node:crypto"
 import { EventStore, type Mode } from "@tau-sim/engine"
-import { type EpisodeSummary, type RunConfig, resolveDomain, runEpisodes, selectTasks } from "@tau-sim/replay"
+import { type EpisodeSummary, participantsFor, type RunConfig, resolveDomain, runEpisodes, selectTasks } from "@tau-sim/replay"
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { fmtReward, table } from "../table.ts"
@@ -64,6 +64,8 @@ export const runCommand = Command.make("run", flags, (f) =>
           maxConcurrency: f.maxConcurrency,
         }
       }
+      // A malformed participant spec or a missing API key fails here, before anything is stored.
+      yield* Effect.try({ try: () => participantsFor(config), catch: (e) => (e instanceof Error ? e : new Error(String(e))) })
       const total = config.taskIds.length * config.trials
       let done = 0
       yield* progress(`run ${config.runId}: ${config.domain}, ${config.taskIds.length} tasks × ${config.trials} trials, agent ${config.agent}, user ${config.user}`)
