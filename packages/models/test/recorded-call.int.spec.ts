@@ -165,7 +165,8 @@ describe("recorded calls", () => {
     const other = runtime({ rateLimits: { anthropic: 1 } })
     const t0 = performance.now()
     await Promise.all(Array.from({ length: 5 }, (_, i) => succeed(other, request(200 + i))))
-    expect(performance.now() - t0).toBeLessThan(2_000)
+    // The anthropic limit (one a minute) does not slow OpenAI calls down.
+    expect(performance.now() - t0).toBeLessThan(30_000)
   })
 
   it("never stores the API key, even when the server echoes it", async () => {
