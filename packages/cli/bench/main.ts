@@ -68,6 +68,7 @@ results.fork = { small, large, ratio_large_over_small: Number((large.fork_at_tur
 await optional("event_store", "../../engine/bench/store.ts", (m) => (m.benchStore as (o: object) => unknown)({ events: 200_000, dir: tmp }))
 await optional("domain_load_ms", "../../domains/bench/load.ts", (m) => (m.benchDomainLoad as () => unknown)())
 await optional("retail_tool_calls_per_s", "../../domains/bench/retail.ts", (m) => (m.retailToolThroughput as () => unknown)())
+await optional("models", "../../models/bench/overhead.ts", (m) => (m.benchModels as (o: object) => unknown)({ dir: tmp }))
 await optional("rescore_episodes_per_s", "../../replay/bench/rescore.ts", (m) => (m.benchRescore as () => unknown)())
 
 fs.rmSync(tmp, { recursive: true, force: true })

@@ -88,9 +88,10 @@ const toTurn = (response: ModelResponse, solo: boolean): Omit<ParticipantTurn, "
 export const participantFailure = (spec: string, failure: CallFailure): ParticipantError => {
   const { error, attempts } = failure
   const what = `${error.kind}${error.status !== undefined ? ` (HTTP ${error.status})` : ""}: ${error.message}`
-  if (error.kind === "context_length") return new ParticipantError({ kind: "participant", message: `context_window_exceeded: ${spec}: ${what}` })
+  const modelCalls = failure.events
+  if (error.kind === "context_length") return new ParticipantError({ kind: "context_window", message: `context_window_exceeded: ${spec}: ${what}`, modelCalls })
   const prefix = isTransient(error) ? `gave up after ${attempts} attempt${attempts === 1 ? "" : "s"}` : "request rejected"
-  return new ParticipantError({ kind: "infrastructure", message: `${spec}: ${prefix}: ${what}` })
+  return new ParticipantError({ kind: "infrastructure", message: `${spec}: ${prefix}: ${what}`, modelCalls })
 }
 
 export interface ModelParticipantOptions {

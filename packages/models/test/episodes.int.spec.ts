@@ -125,7 +125,9 @@ describe("model-backed episodes", () => {
   it("ends with a context-window outcome when the conversation no longer fits", async () => {
     server.setBrain(agentCallReplaced(1, { type: "context_length" }))
     const outcome = await runTask("renew_loan")
-    expect(outcome.reason).toBe("agent_error")
+    expect(outcome.reason).toBe("context_window_exceeded")
+    // The failed call is recorded before the end of the episode.
+    expect(outcome.events.at(-2)).toMatchObject({ _tag: "ModelCalled", participant: "agent" })
     expect(ended(outcome.events).note).toMatch(/^context_window_exceeded: openai:gpt-4\.1: context_length \(HTTP 400\): /)
   })
 
@@ -133,6 +135,8 @@ describe("model-backed episodes", () => {
     server.setBrain((c, i) => (isAgent(c) ? demoBrain(c, i) : { type: "error", status: 429 }))
     const storm = await runTask("renew_loan")
     expect(storm.reason).toBe("infrastructure_error")
+    // Every failed attempt stays on record.
+    expect(storm.events.filter((e) => e._tag === "ModelCalled" && e.error !== null).length).toBeGreaterThanOrEqual(2)
     expect(ended(storm.events).note).toMatch(/^openai:gpt-4\.1-mini: gave up after 2 attempts: rate_limited \(HTTP 429\)/)
 
     server.setBrain(() => ({ type: "hang" }))

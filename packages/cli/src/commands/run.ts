@@ -1,7 +1,7 @@
 /** `tau run`: run (or resume) an evaluation: tasks × trials, stored as episodes. */
 import { randomUUID } from "node:crypto"
 import { EventStore, type Mode } from "@tau-sim/engine"
-import { type EpisodeSummary, participantsFor, type RunConfig, resolveDomain, runEpisodes, selectTasks } from "@tau-sim/replay"
+import { eligibleTasks, type EpisodeSummary, participantsFor, type RunConfig, resolveDomain, runEpisodes, selectTasks, validateMode } from "@tau-sim/replay"
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { fmtReward, table } from "../table.ts"
@@ -45,11 +45,16 @@ export const runCommand = Command.make("run", flags, (f) =>
         if (Option.isNone(f.domain)) return yield* Effect.fail(new Error("--domain is required (or --resume RUN)"))
         const ref = { domain: f.domain.value, dataDir: Option.getOrNull(f.dataDir), policyVariant: f.policyVariant }
         const domain = resolveDomain(ref)
-        const tasks = selectTasks(domain, {
-          split: Option.getOrUndefined(f.split),
-          taskIds: Option.getOrUndefined(f.taskIds)?.split(",").map((s) => s.trim()).filter(Boolean),
-          numTasks: Option.getOrUndefined(f.numTasks),
-        })
+        // A mode the domain cannot run is an error before anything is stored or any model is called.
+        const unsupported = validateMode(domain, f.mode as Mode, f.policyVariant)
+        if (unsupported) return yield* Effect.fail(unsupported)
+        const explicitIds = Option.getOrUndefined(f.taskIds)?.split(",").map((s) => s.trim()).filter(Boolean)
+        const selected = selectTasks(domain, { split: Option.getOrUndefined(f.split), taskIds: explicitIds, numTasks: Option.getOrUndefined(f.numTasks) })
+        const { tasks, excluded } = eligibleTasks(selected, f.mode as Mode)
+        if (excluded.length > 0 && explicitIds?.length) {
+          return yield* Effect.fail(new Error(`mode ${f.mode} cannot run: ${excluded.map((e) => `${e.id} (${e.reason})`).join("; ")}`))
+        }
+        if (excluded.length > 0) yield* progress(`mode ${f.mode}: ${excluded.length} tasks left out (${excluded[0].reason}${excluded.length > 1 ? ", ..." : ""})`)
         config = {
           ...ref,
           runId: Option.getOrElse(f.runId, () => `run_${new Date().toISOString().slice(0, 10).replaceAll("-", "")}_${randomUUID().slice(0, 8)}`),

@@ -212,8 +212,14 @@ export const nextHop = (
       if (turn._tag === "Failure") {
         const error = turn.failure
         const reason: TerminationReason =
-          error.kind === "infrastructure" ? "infrastructure_error" : role === "agent" ? "agent_error" : "user_error"
-        return [episodeEnded(reason, state, error.message)]
+          error.kind === "infrastructure"
+            ? "infrastructure_error"
+            : error.kind === "context_window"
+              ? "context_window_exceeded"
+              : role === "agent"
+                ? "agent_error"
+                : "user_error"
+        return [...(error.modelCalls ?? []), episodeEnded(reason, state, error.message)]
       }
       const t = turn.success
       const toolCalls = withIds(t, state, role)

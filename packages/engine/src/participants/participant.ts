@@ -5,7 +5,7 @@
 import { type Effect, Schema } from "effect"
 import type { Domain, Side } from "../domain.ts"
 import type { EpisodeState } from "../episode/state.ts"
-import type { ModelCalled } from "../events.ts"
+import { ModelCalled } from "../events.ts"
 import type { Task } from "../task.ts"
 
 export interface ProposedToolCall {
@@ -36,8 +36,11 @@ export interface TurnInput {
  * outage) — the episode is errored, excluded from metrics and can be resumed.
  */
 export class ParticipantError extends Schema.TaggedError<ParticipantError>()("ParticipantError", {
-  kind: Schema.Literals(["participant", "infrastructure"]),
+  /** `context_window`: the conversation no longer fits the model (`context_window_exceeded`). */
+  kind: Schema.Literals(["participant", "infrastructure", "context_window"]),
   message: Schema.String,
+  /** Model calls made before giving up; recorded so that nothing paid for is lost. */
+  modelCalls: Schema.optional(Schema.Array(ModelCalled)),
 }) {}
 
 export interface Participant {
