@@ -40,6 +40,8 @@ export interface RunConfig extends DomainRef {
   readonly taskIds: ReadonlyArray<string>
   readonly maxConcurrency: number
   readonly experiment?: string | null
+  /** Attempts per unit when an episode ends with `infrastructure_error` (default 2). */
+  readonly maxAttempts?: number
 }
 
 export interface EpisodeSummary {
@@ -123,6 +125,32 @@ export const driveEpisode = (
     return { state: final, reward: score?.reward ?? null }
   })
 
+/** Attempts per (task, trial) when episodes end with `infrastructure_error` (as τ²'s retries). */
+export const DEFAULT_MAX_ATTEMPTS = 2
+
+/** Attempt 0 is the unit's episode; a retry k is `<id>_r<k>`. */
+export const attemptId = (base: string, attempt: number): string => (attempt === 0 ? base : `${base}_r${attempt}`)
+
+/**
+ * Retries an errored episode as a branch of it taken just before its end: recorded turns (and the
+ * model calls behind them) are reused, only the failed hop is attempted again.
+ */
+const retryErrored = (erroredId: string, retryId: string, participants: () => EpisodeParticipants) =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    const history = yield* readHistory(erroredId)
+    const events = allEvents(history).map((e) => e.event)
+    const cut = events.length - 1 // drop the EpisodeEnded
+    const parentStart = history.own[0].event as EpisodeStarted
+    const started: EpisodeStarted = { ...parentStart, episodeId: retryId, parent: { episodeId: erroredId, seq: cut } }
+    const domain = resolveDomain(started)
+    const task = findTask(domain, started.taskId)
+    yield* store.append(retryId, 0, [started])
+    const state = foldHistory(domain, [...events.slice(0, cut), started])
+    const final = yield* continueEpisode(retryId, state, 1, domain, task, participants())
+    yield* scoreEpisode(retryId, domain, task, final)
+  })
+
 /** Runs (or resumes) every unit of a run; `onEpisode` sees each finished episode. */
 export const runEpisodes = (config: RunConfig, onEpisode: (s: EpisodeSummary) => void = () => {}) =>
   Effect.gen(function* () {
@@ -143,41 +171,45 @@ export const runEpisodes = (config: RunConfig, onEpisode: (s: EpisodeSummary) =>
       units,
       ({ taskId, trial, seed }) =>
         Effect.gen(function* () {
-          const episodeId = episodeIdFor(config.runId, taskId, trial)
-          const row = yield* store.getEpisode(episodeId)
-          // A crash between the end of an episode and its score leaves it ended but unscored:
-          // it is not re-run, only scored (driveEpisode does that for an ended stream).
-          const scored = row?.status === "ended" && (yield* store.listScores(episodeId)).length > 0
-          if (row?.status === "ended" && scored) {
-            const summary: EpisodeSummary = {
-              run_id: config.runId,
-              episode_id: episodeId,
-              task_id: taskId,
-              trial,
-              termination_reason: row.terminationReason ?? "unknown",
-              reward: row.reward,
-              ran: false,
+          const base = episodeIdFor(config.runId, taskId, trial)
+          const maxAttempts = Math.max(1, config.maxAttempts ?? DEFAULT_MAX_ATTEMPTS)
+          // The unit's current attempt is the latest one stored (retries of errored episodes).
+          let attempt = 0
+          while ((yield* store.getEpisode(attemptId(base, attempt + 1))) !== undefined) attempt++
+          let ran = false
+          for (;;) {
+            const episodeId = attemptId(base, attempt)
+            const row = yield* store.getEpisode(episodeId)
+            // A crash between the end of an episode and its score leaves it ended but unscored:
+            // it is not re-run, only scored (driveEpisode does that for an ended stream).
+            const scored = row?.status === "ended" && (yield* store.listScores(episodeId)).length > 0
+            let reason: string
+            let reward: number | null
+            if (row?.status === "ended" && scored) {
+              reason = row.terminationReason ?? "unknown"
+              reward = row.reward
+            } else {
+              const task = findTask(domain, taskId)
+              const result = yield* driveEpisode(
+                episodeId,
+                row,
+                () => ({ started: startedFor(config, domain, task, trial, seed), domain, task }),
+                () => participantsFor(config),
+              )
+              reason = result.state.ended ?? "unknown"
+              reward = result.reward
+              ran = true
             }
+            // Infrastructure failures are not the agent's: retry them, reusing what was recorded.
+            if (reason === "infrastructure_error" && attempt + 1 < maxAttempts) {
+              yield* retryErrored(episodeId, attemptId(base, attempt + 1), () => participantsFor(config))
+              attempt++
+              continue
+            }
+            const summary: EpisodeSummary = { run_id: config.runId, episode_id: episodeId, task_id: taskId, trial, termination_reason: reason, reward, ran }
+            if (ran) onEpisode(summary)
             return summary
           }
-          const task = findTask(domain, taskId)
-          const result = yield* driveEpisode(
-            episodeId,
-            row,
-            () => ({ started: startedFor(config, domain, task, trial, seed), domain, task }),
-            () => participantsFor(config),
-          )
-          const summary: EpisodeSummary = {
-            run_id: config.runId,
-            episode_id: episodeId,
-            task_id: taskId,
-            trial,
-            termination_reason: result.state.ended ?? "unknown",
-            reward: result.reward,
-            ran: true,
-          }
-          onEpisode(summary)
-          return summary
         }),
       { concurrency: config.maxConcurrency },
     )
