@@ -24,6 +24,7 @@ import { calculateTool } from "../common/calculate.ts"
 import { hasKey } from "../python.ts"
 import { build, Certificate, FlightInfo, type ModelSpec, Passenger, Payment, reservationSpec, ReservationFlight } from "./models.ts"
 import { isNonZero, iterate, len, noAttribute, pyArith, pyIntOfStr, pyLess, pyMax } from "./python-ops.ts"
+import { transferToHumanAgents } from "../common/transfer.ts"
 
 /** "Now" in the airline world (the reference's `_get_datetime`). */
 const NOW = "2024-05-15T15:00:00"
@@ -389,14 +390,6 @@ const sendCertificate: ToolDef = {
   },
 }
 
-const transferToHumanAgents: ToolDef = {
-  name: "transfer_to_human_agents",
-  kind: "generic",
-  description:
-    "Transfer the user to a human agent, with a summary of the user's issue.\n\nOnly transfer if\n -  the user explicitly asks for a human agent\n -  given the policy and the available tools, you cannot solve the user's issue.",
-  params: [{ name: "summary", description: "A summary of the user's issue.", schema: Schema.String }],
-  run: () => "Transfer successful",
-}
 
 const updateReservationBaggages: ToolDef = {
   name: "update_reservation_baggages",

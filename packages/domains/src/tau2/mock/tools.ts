@@ -7,6 +7,7 @@ import { type Draft, type Helper, pyEquals, pyStr, type PyValue, type ToolDef, T
 import { checkStr, validateModel } from "../pydantic.ts"
 import { hasKey, requireField } from "../python.ts"
 import { mockModelName, TaskStatus, taskJson } from "./db.ts"
+import { transferToHumanAgents } from "../common/transfer.ts"
 
 const field = (db: Draft, name: string) => requireField(db, name, mockModelName)
 
@@ -69,19 +70,6 @@ const updateTaskStatus: ToolDef = {
   },
 }
 
-const transferToHumanAgents: ToolDef = {
-  name: "transfer_to_human_agents",
-  kind: "generic",
-  description: [
-    "Transfer the user to a human agent, with a summary of the user's issue.",
-    "",
-    "Only transfer if",
-    " -  the user explicitly asks for a human agent",
-    " -  given the policy and the available tools, you cannot solve the user's issue.",
-  ].join("\n"),
-  params: [{ name: "summary", description: "A summary of the user's issue.", schema: Schema.String }],
-  run: () => "Transfer successful",
-}
 
 /** Python `==` between a length and an expected number (`True == 1` included). */
 const equalsCount = (count: number, expected: PyValue | undefined): boolean =>

@@ -26,6 +26,7 @@ import { hasKey } from "../python.ts"
 import { calculateTool } from "../common/calculate.ts"
 import { dumpsInSourceOrder, keysInSourceOrder } from "./key-order.ts"
 import { compareStr, count, dictKey, fstr, inStringSet, iterate, len, lower, PythonError, sorted } from "./python.ts"
+import { transferToHumanAgents } from "../common/transfer.ts"
 
 // --- parameter descriptions (the reference's docstrings) --------------------------------------
 
@@ -527,19 +528,6 @@ const returnDeliveredOrderItems: ToolDef = {
   },
 }
 
-const transferToHumanAgents: ToolDef = {
-  name: "transfer_to_human_agents",
-  kind: "generic",
-  description: [
-    "Transfer the user to a human agent, with a summary of the user's issue.",
-    "",
-    "Only transfer if",
-    " -  the user explicitly asks for a human agent",
-    " -  given the policy and the available tools, you cannot solve the user's issue.",
-  ].join("\n"),
-  params: [{ name: "summary", description: "A summary of the user's issue.", schema: Schema.String }],
-  run: () => "Transfer successful",
-}
 
 /** `RetailTools`, tools in class-definition order (the order of the schemas sent to the model). */
 export const retailToolkit: Toolkit = {

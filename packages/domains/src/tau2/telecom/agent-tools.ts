@@ -37,6 +37,7 @@ import { pythonModeDump } from "./python-dump.ts"
 import { eq, inList, type Obj, pyAbs, pyAdd, pyCompare, pyMul, pySub, requireStr, s, sliceTo } from "./python.ts"
 import { bindHelperArguments, type HelperParam } from "./helper-binding.ts"
 import { withWorkingCopy } from "./working-copy.ts"
+import { transferToHumanAgents } from "../common/transfer.ts"
 
 // --- rendering models the way the reference's tool outputs do -----------------------------------
 
@@ -222,13 +223,6 @@ const roamingTool = (name: string, enable: boolean, lineDescription: string) =>
 const enableRoaming = roamingTool("enable_roaming", true, "ID of the line to enable roaming for.")
 const disableRoaming = roamingTool("disable_roaming", false, "ID of the line to disable roaming for.")
 
-const transferToHumanAgents = tool(
-  "transfer_to_human_agents",
-  "generic",
-  "Transfer the user to a human agent, with a summary of the user's issue.\n\nOnly transfer if\n -  the user explicitly asks for a human agent\n -  given the policy and the available tools, you cannot solve the user's issue.",
-  [param("summary", Schema.String, "A summary of the user's issue.")],
-  () => "Transfer successful",
-)
 
 const refuelData = tool(
   "refuel_data",
