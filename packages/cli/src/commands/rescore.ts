@@ -27,21 +27,56 @@ export const rescoreCommand = Command.make("rescore", flags, (f) =>
         const loaded = yield* loadEpisode(ep.episodeId)
         const task = findTask(loaded.domain, ep.taskId)
         const score = yield* scoreEpisode(ep.episodeId, loaded.domain, task, loaded.final, { evaluatorVersion: Option.getOrUndefined(f.evaluatorVersion) })
+        const components = changedComponents(previous?.breakdown, score.breakdown)
         const row = {
           episode_id: ep.episodeId,
           task_id: ep.taskId,
           old_reward: previous?.reward ?? null,
           new_reward: score.reward,
           changed: previous === undefined || previous.reward !== score.reward,
+          components,
           evaluator: `${score.evaluator}@${score.evaluatorVersion}`,
+          previous_evaluator: previous ? `${previous.evaluator}@${previous.evaluatorVersion}` : null,
         }
         rows.push(row)
         if (f.json) yield* printJson(row)
       }
       if (!f.json) {
-        yield* print(table(["episode", "task", "old", "new", "changed"], rows.map((r) => [r.episode_id, r.task_id, fmtReward(r.old_reward), fmtReward(r.new_reward), r.changed ? "yes" : ""])))
+        yield* print(
+          table(
+            ["episode", "task", "old", "new", "changed", "components (old -> new)"],
+            rows.map((r) => [
+              r.episode_id,
+              r.task_id,
+              fmtReward(r.old_reward),
+              fmtReward(r.new_reward),
+              r.changed ? "yes" : "",
+              r.components.map((c) => `${c.component} ${fmtReward(c.old)} -> ${fmtReward(c.new)}`).join(", "),
+            ]),
+          ),
+        )
         yield* print(`\n${rows.length} episodes re-scored, ${rows.filter((r) => r.changed).length} changed reward`)
       }
     }),
   ),
 ).pipe(Command.withDescription("Re-run the evaluators over stored episodes, appending new scores"))
+
+interface ComponentChange {
+  readonly component: string
+  readonly old: number | null
+  readonly new: number | null
+}
+
+const breakdownOf = (b: unknown): Record<string, number> => {
+  const rb = b && typeof b === "object" ? (b as { reward_breakdown?: unknown }).reward_breakdown : undefined
+  return rb && typeof rb === "object" ? (rb as Record<string, number>) : {}
+}
+
+/** Reward components (DB, ACTION, ...) whose value differs between two score breakdowns. */
+export const changedComponents = (previous: unknown, current: unknown): ComponentChange[] => {
+  const a = breakdownOf(previous)
+  const b = breakdownOf(current)
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])]
+    .filter((k) => a[k] !== b[k])
+    .map((k) => ({ component: k, old: a[k] ?? null, new: b[k] ?? null }))
+}
