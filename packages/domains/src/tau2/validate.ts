@@ -30,14 +30,16 @@ export const readTextFile = (file: string): string => {
 }
 
 /** Parses a JSON file keeping Python's int/float distinction. */
-export const readJsonFile = (file: string): PyValue => {
-  const text = readTextFile(file)
+/** Parses a data file's text (Python-faithful), naming the file when it is not JSON. */
+export const parseJsonText = (file: string, text: string): PyValue => {
   try {
     return PyJson.parse(text)
   } catch (e) {
     throw new DataFileError(file, "", "valid JSON", (e as Error).message)
   }
 }
+
+export const readJsonFile = (file: string): PyValue => parseJsonText(file, readTextFile(file))
 
 const valueAt = (root: unknown, path: ReadonlyArray<PropertyKey>): unknown => {
   let v: unknown = root

@@ -10,7 +10,7 @@
 import * as path from "node:path"
 import { float, isFloat, isObject, type PyFloat, PyJson, type PyObject, type PyValue, typeName } from "@tau-sim/engine"
 import { DataFileError } from "../errors.ts"
-import { deepFreeze, formatPath, type PathSegment, readTextFile } from "../validate.ts"
+import { deepFreeze, formatPath, type PathSegment, readJsonFile } from "../validate.ts"
 
 export const CABIN_CLASSES = ["business", "economy", "basic_economy"] as const
 export const FLIGHT_TYPES = ["round_trip", "one_way"] as const
@@ -188,12 +188,5 @@ export const AIRLINE_DB_FILE = "db.json"
 /** Reads `<domainDir>/db.json` into the agent database (deeply frozen: every episode shares it). */
 export const loadFlightDb = (domainDir: string): { readonly db: PyObject; readonly file: string } => {
   const file = path.join(domainDir, AIRLINE_DB_FILE)
-  const text = readTextFile(file)
-  let raw: PyValue
-  try {
-    raw = PyJson.parse(text)
-  } catch (e) {
-    throw new DataFileError(file, "", "valid JSON", (e as Error).message)
-  }
-  return { db: deepFreeze(shapeFlightDb(raw, file)), file }
+  return { db: deepFreeze(shapeFlightDb(readJsonFile(file), file)), file }
 }

@@ -7,7 +7,7 @@
 import * as path from "node:path"
 import { float, isFloat, isObject, type PyFloat, PyJson, type PyObject, type PyValue, typeName } from "@tau-sim/engine"
 import { DataFileError } from "../errors.ts"
-import { deepFreeze, formatPath, type PathSegment, readTextFile } from "../validate.ts"
+import { deepFreeze, formatPath, parseJsonText, type PathSegment, readTextFile } from "../validate.ts"
 import { integerKeyedObjectOrders, rememberKeyOrder } from "./key-order.ts"
 
 export const ORDER_STATUSES = [
@@ -181,11 +181,5 @@ export const RETAIL_DB_FILE = "db.json"
 export const loadRetailDb = (domainDir: string): { readonly db: PyObject; readonly file: string } => {
   const file = path.join(domainDir, RETAIL_DB_FILE)
   const text = readTextFile(file)
-  let raw: PyValue
-  try {
-    raw = PyJson.parse(text)
-  } catch (e) {
-    throw new DataFileError(file, "", "valid JSON", (e as Error).message)
-  }
-  return { db: deepFreeze(shapeRetailDb(raw, file, text)), file }
+  return { db: deepFreeze(shapeRetailDb(parseJsonText(file, text), file, text)), file }
 }
