@@ -13,7 +13,6 @@ import {
   type EpisodeState,
   evolve,
   initialState,
-  isSolo,
   type Node,
   PyJson,
   readHistory,
@@ -89,7 +88,7 @@ const patchDifference = (before: Node, recordedPatch: string, replayedPatch: str
   if (recordedPatch === replayedPatch) return undefined
   const recorded = decodePatch(recordedPatch)
   const replayed = decodePatch(replayedPatch)
-  return firstDifference(applyAll(before, recorded), applyAll(before, replayed), [...recorded, ...replayed]) ?? (recordedPatch !== replayedPatch ? "patch" : undefined)
+  return firstDifference(applyAll(before, recorded), applyAll(before, replayed), [...recorded, ...replayed]) ?? "patch"
 }
 
 /**
@@ -119,14 +118,12 @@ export const verifyEpisode = (episodeId: string) =>
         })
       }
     }
-    let state = initialState(rootStart, domain.initialWorld, 0)
-    for (let seq = 0; seq < events.length; seq++) {
+    // `states[seq - 1]` is the state each live tool call ran against (loading already folded them).
+    for (let seq = Math.min(expectedSetup.length, events.length); seq < events.length; seq++) {
       const event = events[seq]
-      if (event._tag === "ToolExecuted" && seq >= Math.min(expectedSetup.length, events.length)) {
-        const violation = checkTool(episodeId, seq, domain, state, event)
-        if (violation) return yield* violation
-      }
-      state = evolve(state, event, state.version)
+      if (event._tag !== "ToolExecuted") continue
+      const violation = checkTool(episodeId, seq, domain, loaded.states[seq - 1], event)
+      if (violation) return yield* violation
     }
     return { episodeId, events: events.length, verified: true as const }
   })
@@ -174,4 +171,3 @@ const checkTool = (
   return undefined
 }
 
-export { isSolo }

@@ -188,10 +188,6 @@ const terminationAfterHop = (state: EpisodeState, stopped: TerminationReason | n
 const fold = (state: EpisodeState, events: ReadonlyArray<EpisodeEvent>): EpisodeState =>
   events.reduce((s, e) => evolve(s, e, s.version), state)
 
-export interface HopResult {
-  readonly events: ReadonlyArray<EpisodeEvent>
-}
-
 /** Computes the events of the next hop (without storing them). */
 export const nextHop = (
   state: EpisodeState,
