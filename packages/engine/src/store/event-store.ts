@@ -6,6 +6,7 @@
  */
 import { Context, type Effect, Schema } from "effect"
 import type { EpisodeEvent, ModelCalled, StoredEvent, TerminationReason } from "../events.ts"
+import type { RawEventRow } from "./store-handle.ts"
 
 export class VersionConflict extends Schema.TaggedError<VersionConflict>()("VersionConflict", {
   episodeId: Schema.String,
@@ -70,6 +71,36 @@ export interface EpisodeFilter {
   readonly status?: EpisodeStatus
 }
 
+/**
+ * An event row exactly as stored, with its chain hash (see `chain.ts`). `hash` is null for a row
+ * written raw without one (imports of old logs, tests of damaged rows): such a row is unsealed.
+ */
+export type RawStoredRow = RawEventRow & { readonly hash: string | null }
+
+/**
+ * The stream's hashes up to `throughSeq` were computed when the store was upgraded, not when the
+ * events were written: tampering before `sealedAt` cannot be detected.
+ */
+export interface ChainSeal {
+  readonly throughSeq: number
+  readonly sealedAt: string
+}
+
+export interface AppendOptions {
+  /** Scores of this episode, stored in the same transaction as the events (all or nothing). */
+  readonly scores?: ReadonlyArray<ScoreRecord>
+}
+
+/** Who holds a lease (e.g. the process resuming a run). */
+export interface LeaseHolder {
+  readonly id: string
+  readonly pid: number
+  readonly host: string
+  readonly acquiredAt: string
+}
+
+export type LeaseResult = { readonly acquired: true } | { readonly acquired: false; readonly holder: LeaseHolder }
+
 export interface EventStoreShape {
   /**
    * Appends events to an episode stream whose current version must equal `expectedVersion`
@@ -80,13 +111,24 @@ export interface EventStoreShape {
     episodeId: string,
     expectedVersion: number,
     events: ReadonlyArray<EpisodeEvent>,
+    options?: AppendOptions,
   ) => Effect.Effect<number, VersionConflict | StoreError>
   /** Reads a stream in seq order; `toSeq` is exclusive. */
   readonly read: (
     episodeId: string,
     range?: { readonly fromSeq?: number; readonly toSeq?: number },
   ) => Effect.Effect<ReadonlyArray<StoredEvent>, StoreError>
+  /** Rows exactly as stored, in seq order, never decoded (an unreadable body can still be inspected). */
+  readonly readRaw: (episodeId: string) => Effect.Effect<ReadonlyArray<RawStoredRow>, StoreError>
+  /** Present when part of the stream was hashed at upgrade rather than at write time. */
+  readonly chainSeal: (episodeId: string) => Effect.Effect<ChainSeal | undefined, StoreError>
+  /** Inserts or replaces the run. */
   readonly putRun: (run: RunRecord) => Effect.Effect<void, StoreError>
+  /**
+   * Inserts the run unless one with its id exists; an existing run is returned unchanged (never
+   * overwritten). Atomic: of two racing creators exactly one gets `created: true`.
+   */
+  readonly createRun: (run: RunRecord) => Effect.Effect<{ readonly created: boolean; readonly run: RunRecord }, StoreError>
   readonly getRun: (runId: string) => Effect.Effect<RunRecord | undefined, StoreError>
   readonly listRuns: () => Effect.Effect<ReadonlyArray<RunRecord>, StoreError>
   readonly getEpisode: (episodeId: string) => Effect.Effect<EpisodeRow | undefined, StoreError>
@@ -100,6 +142,16 @@ export interface EventStoreShape {
    * hash, in any episode: the opt-in response cache answers identical requests from it.
    */
   readonly findModelResponse: (requestHash: string) => Effect.Effect<ModelCalled | undefined, StoreError>
+  /**
+   * Takes the named lease for `holder` unless someone else holds it and is alive. A lease is stale
+   * (taken over) when its last heartbeat is older than `staleAfterMs`, or its holder ran on this
+   * host and that process is gone. Re-acquiring a lease one already holds succeeds (and renews it).
+   */
+  readonly acquireLease: (name: string, holder: LeaseHolder, staleAfterMs: number) => Effect.Effect<LeaseResult, StoreError>
+  /** Refreshes the heartbeat; false when the lease is no longer held by `holderId` (taken over). */
+  readonly renewLease: (name: string, holderId: string) => Effect.Effect<boolean, StoreError>
+  /** Gives the lease up if `holderId` holds it; otherwise does nothing. */
+  readonly releaseLease: (name: string, holderId: string) => Effect.Effect<void, StoreError>
 }
 
 export class EventStore extends Context.Service<EventStore, EventStoreShape>()("@tau-sim/engine/EventStore") {}

@@ -2,4 +2,5 @@
 export { layerSqlite, openSqliteStore, type SqliteStoreOptions } from "./sqlite.ts"
 export { layerMemory, makeMemoryStore } from "./memory.ts"
 export type { RawEventRow, StoreHandle } from "./store-handle.ts"
+export { CHAIN_LABEL, CHAIN_START, chainHash } from "./chain.ts"
 export { SCHEMA_VERSION as SQLITE_SCHEMA_VERSION } from "./sqlite-schema.ts"

@@ -5,17 +5,32 @@
  */
 import { Effect, Layer } from "effect"
 import type { EpisodeEvent, ModelCalled } from "../events.ts"
+import { chainFrom, chainRows } from "./chain.ts"
 import {
   EventStore,
   StoreError,
   VersionConflict,
+  type AppendOptions,
   type EpisodeRow,
   type EventStoreShape,
+  type LeaseHolder,
+  type LeaseResult,
+  type RawStoredRow,
   type RunRecord,
   type ScoreRecord,
 } from "./event-store.ts"
-import { attempt, attemptAppend, decodeRow, parseStoredJson, type RawEventRow, type StoreHandle } from "./store-handle.ts"
-import { checkScore, checkStreamShape, encodeBatch, encodeJson, episodeRowChange, InvalidWrite } from "./write-rules.ts"
+import { leaseIsStale } from "./lease-rules.ts"
+import { attempt, attemptAppend, decodeRow, parseStoredJson, type StoreHandle } from "./store-handle.ts"
+import {
+  checkStreamShape,
+  encodeAppendScores,
+  encodeBatch,
+  encodeJson,
+  encodeScore,
+  episodeRowChange,
+  InvalidWrite,
+  type EncodedScore,
+} from "./write-rules.ts"
 
 interface StoredRun {
   readonly runId: string
@@ -24,28 +39,30 @@ interface StoredRun {
   readonly experiment: string | null
 }
 
-interface StoredScore extends Omit<ScoreRecord, "breakdown"> {
-  readonly breakdown: string
+interface StoredLease {
+  readonly holder: LeaseHolder
+  readonly heartbeatAtMs: number
 }
 
 export const makeMemoryStore = (): StoreHandle => {
   // Streams are kept sorted by seq (raw writes may land anywhere).
-  const streams = new Map<string, Array<RawEventRow>>()
+  const streams = new Map<string, Array<RawStoredRow>>()
   const runs = new Map<string, StoredRun>()
   const episodes = new Map<string, EpisodeRow>()
-  const scores = new Map<string, Array<StoredScore>>()
+  const scores = new Map<string, Array<EncodedScore>>()
+  const leases = new Map<string, StoredLease>()
   let open = true
 
   const ensureOpen = (): void => {
     if (!open) throw new StoreError({ message: "event store: the in-memory store is closed" })
   }
 
-  const nextSeq = (episodeId: string): number => {
+  const head = (episodeId: string): RawStoredRow | undefined => {
     const stream = streams.get(episodeId)
-    return stream && stream.length > 0 ? stream[stream.length - 1].seq + 1 : 0
+    return stream && stream.length > 0 ? stream[stream.length - 1] : undefined
   }
 
-  const insertRow = (row: RawEventRow): void => {
+  const insertRow = (row: RawStoredRow): void => {
     const stream = streams.get(row.episodeId) ?? []
     if (stream.some((existing) => existing.seq === row.seq)) {
       throw new StoreError({ message: `event store: episode ${row.episodeId} already has an event at seq ${row.seq}` })
@@ -55,26 +72,67 @@ export const makeMemoryStore = (): StoreHandle => {
     streams.set(row.episodeId, stream)
   }
 
-  const appendNow = (episodeId: string, expectedVersion: number, batch: ReadonlyArray<EpisodeEvent>): number => {
+  /** Stores scores of an episode whose row is `episode`; every check is done before. */
+  const storeScores = (episode: EpisodeRow, encodedScores: ReadonlyArray<EncodedScore>): void => {
+    if (encodedScores.length === 0) return
+    const list = scores.get(episode.episodeId) ?? []
+    list.push(...encodedScores)
+    scores.set(episode.episodeId, list)
+    episodes.set(episode.episodeId, { ...episode, reward: encodedScores[encodedScores.length - 1].reward })
+  }
+
+  const noSuchEpisode = (episodeId: string): InvalidWrite =>
+    new InvalidWrite(`cannot score episode ${episodeId}: no such episode`)
+
+  const appendNow = (
+    episodeId: string,
+    expectedVersion: number,
+    batch: ReadonlyArray<EpisodeEvent>,
+    options: AppendOptions = {},
+  ): number => {
     ensureOpen()
     const encoded = encodeBatch(episodeId, expectedVersion, batch)
+    const encodedScores = encodeAppendScores(episodeId, options.scores)
     const recordedAt = new Date().toISOString()
-    const actual = nextSeq(episodeId)
+    const last = head(episodeId)
+    const actual = last === undefined ? 0 : last.seq + 1
     if (actual !== expectedVersion) throw new VersionConflict({ episodeId, expected: expectedVersion, actual })
-    if (batch.length === 0) return actual
-    checkStreamShape(episodeId, expectedVersion, batch)
-    // Every check is done: from here on nothing throws, so the append is all or nothing.
-    const stream = streams.get(episodeId) ?? []
-    for (const e of encoded) stream.push({ episodeId, seq: e.seq, recordedAt, tag: e.tag, v: e.v, body: e.body })
-    streams.set(episodeId, stream)
+    if (batch.length > 0) checkStreamShape(episodeId, expectedVersion, batch)
     const version = expectedVersion + batch.length
     const change = episodeRowChange(episodeId, version, batch)
     const existing = episodes.get(episodeId)
-    if (change.created) episodes.set(episodeId, change.created)
+    if (encodedScores.length > 0 && !change.created && !existing) throw noSuchEpisode(episodeId)
+    if (batch.length === 0) {
+      if (existing) storeScores(existing, encodedScores)
+      return actual
+    }
+    // Every check is done: from here on nothing throws, so the append is all or nothing.
+    const hashes = chainRows(episodeId, chainFrom(last?.hash), encoded)
+    const stream = streams.get(episodeId) ?? []
+    encoded.forEach((e, i) => stream.push({ episodeId, seq: e.seq, recordedAt, tag: e.tag, v: e.v, body: e.body, hash: hashes[i] }))
+    streams.set(episodeId, stream)
+    let row: EpisodeRow | undefined
+    if (change.created) row = change.created
     else if (existing && change.ended !== undefined) {
-      episodes.set(episodeId, { ...existing, version, status: "ended", terminationReason: change.ended })
-    } else if (existing) episodes.set(episodeId, { ...existing, version })
+      row = { ...existing, version, status: "ended", terminationReason: change.ended }
+    } else if (existing) row = { ...existing, version }
+    if (row) {
+      episodes.set(episodeId, row)
+      storeScores(row, encodedScores)
+    }
     return version
+  }
+
+  const acquireLeaseNow = (name: string, holder: LeaseHolder, staleAfterMs: number): LeaseResult => {
+    ensureOpen()
+    const now = Date.now()
+    const current = leases.get(name)
+    if (current && current.holder.id !== holder.id && !leaseIsStale(current.holder, current.heartbeatAtMs, now, staleAfterMs)) {
+      return { acquired: false, holder: current.holder }
+    }
+    const kept = current && current.holder.id === holder.id ? current.holder : { ...holder }
+    leases.set(name, { holder: kept, heartbeatAtMs: now })
+    return { acquired: true }
   }
 
   const toRunRecord = (run: StoredRun): RunRecord => ({
@@ -85,7 +143,43 @@ export const makeMemoryStore = (): StoreHandle => {
   })
 
   const store: EventStoreShape = {
-    append: (episodeId, expectedVersion, batch) => attemptAppend(() => appendNow(episodeId, expectedVersion, batch)),
+    append: (episodeId, expectedVersion, batch, options) =>
+      attemptAppend(() => appendNow(episodeId, expectedVersion, batch, options)),
+    readRaw: (episodeId) =>
+      attempt(() => {
+        ensureOpen()
+        return (streams.get(episodeId) ?? []).map((row) => ({ ...row }))
+      }),
+    chainSeal: () =>
+      attempt(() => {
+        // Nothing in memory predates the chain.
+        ensureOpen()
+        return undefined
+      }),
+    createRun: (run) =>
+      attempt(() => {
+        ensureOpen()
+        const existing = runs.get(run.runId)
+        if (existing) return { created: false, run: toRunRecord(existing) }
+        const config = encodeJson(`config of run ${run.runId}`, run.config)
+        const stored: StoredRun = { runId: run.runId, createdAt: run.createdAt, config, experiment: run.experiment }
+        runs.set(run.runId, stored)
+        return { created: true, run: toRunRecord(stored) }
+      }),
+    acquireLease: (name, holder, staleAfterMs) => attempt(() => acquireLeaseNow(name, holder, staleAfterMs)),
+    renewLease: (name, holderId) =>
+      attempt(() => {
+        ensureOpen()
+        const current = leases.get(name)
+        if (!current || current.holder.id !== holderId) return false
+        leases.set(name, { holder: current.holder, heartbeatAtMs: Date.now() })
+        return true
+      }),
+    releaseLease: (name, holderId) =>
+      attempt(() => {
+        ensureOpen()
+        if (leases.get(name)?.holder.id === holderId) leases.delete(name)
+      }),
     read: (episodeId, range = {}) =>
       attempt(() => {
         ensureOpen()
@@ -129,21 +223,10 @@ export const makeMemoryStore = (): StoreHandle => {
     appendScore: (score) =>
       attempt(() => {
         ensureOpen()
-        checkScore(score)
-        const breakdown = encodeJson(`breakdown of the score of episode ${score.episodeId}`, score.breakdown)
+        const encodedScore = encodeScore(score)
         const episode = episodes.get(score.episodeId)
-        if (!episode) throw new InvalidWrite(`cannot score episode ${score.episodeId}: no such episode`)
-        const list = scores.get(score.episodeId) ?? []
-        list.push({
-          episodeId: score.episodeId,
-          evaluator: score.evaluator,
-          evaluatorVersion: score.evaluatorVersion,
-          reward: score.reward,
-          breakdown,
-          recordedAt: score.recordedAt,
-        })
-        scores.set(score.episodeId, list)
-        episodes.set(score.episodeId, { ...episode, reward: score.reward })
+        if (!episode) throw noSuchEpisode(score.episodeId)
+        storeScores(episode, [encodedScore])
       }),
     listScores: (episodeId) =>
       attempt(() => {
@@ -181,7 +264,7 @@ export const makeMemoryStore = (): StoreHandle => {
     store,
     writeRawEvent: (row) => {
       ensureOpen()
-      insertRow(row)
+      insertRow({ ...row, hash: row.hash ?? null })
     },
     close: () => {
       open = false

@@ -2,7 +2,9 @@
  * The SQLite layout of the event store: drizzle table definitions for queries, and the ordered
  * migrations that create them. `PRAGMA user_version` records how many migrations a file has had.
  */
+import type Database from "better-sqlite3"
 import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core"
+import { chainFrom, chainHash } from "./chain.ts"
 
 /** The log. The primary key makes a duplicate (episode, seq) fail instead of overwriting. */
 export const events = sqliteTable(
@@ -14,9 +16,28 @@ export const events = sqliteTable(
     tag: text("tag").notNull(),
     v: integer("v").notNull(),
     body: text("body").notNull(),
+    /** Chain hash (`chain.ts`); null for a row written raw without one. Added by migration 3. */
+    hash: text("hash"),
   },
   (t) => [primaryKey({ columns: [t.episodeId, t.seq] })],
 )
+
+/** Streams whose hashes up to `sealedThroughSeq` were computed at the upgrade to migration 3. */
+export const chainSeals = sqliteTable("chain_seals", {
+  episodeId: text("episode_id").primaryKey(),
+  sealedThroughSeq: integer("sealed_through_seq").notNull(),
+  sealedAt: text("sealed_at").notNull(),
+})
+
+/** Named leases (e.g. "the process resuming run X"), taken over when stale. */
+export const leases = sqliteTable("leases", {
+  name: text("name").primaryKey(),
+  holderId: text("holder_id").notNull(),
+  pid: integer("pid").notNull(),
+  host: text("host").notNull(),
+  acquiredAt: text("acquired_at").notNull(),
+  heartbeatAtMs: integer("heartbeat_at_ms").notNull(),
+})
 
 export const runs = sqliteTable("runs", {
   runId: text("run_id").primaryKey(),
@@ -66,10 +87,54 @@ export const scores = sqliteTable(
 export const MODEL_REQUEST_HASH = "CASE WHEN json_valid(body) THEN json_extract(body, '$.requestHash') END"
 
 /**
+ * One statement of a migration: SQL, or a function for what SQL alone cannot do. Both run in
+ * the migration's immediate transaction and must be idempotent.
+ */
+export type MigrationStatement = string | ((client: Database.Database) => void)
+
+const addColumnIfMissing = (table: string, column: string, type: string) => (client: Database.Database) => {
+  const columns = client.pragma(`table_info(${table})`) as Array<{ name: string }>
+  if (!columns.some((c) => c.name === column)) client.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`)
+}
+
+/**
+ * Hashes the rows written before the chain existed, stream by stream in seq order, and records
+ * each such stream as sealed through its last seq: those hashes vouch only for what the rows held
+ * at the upgrade. Rows that already have a hash are kept (and chained from).
+ */
+const sealUnhashedStreams = (client: Database.Database): void => {
+  const sealedAt = new Date().toISOString()
+  const streams = client
+    .prepare<[], { episode_id: string }>("SELECT DISTINCT episode_id FROM events WHERE hash IS NULL")
+    .all()
+  const rowsOf = client.prepare<[string], { seq: number; tag: string; v: number; body: string; hash: string | null }>(
+    "SELECT seq, tag, v, body, hash FROM events WHERE episode_id = ? ORDER BY seq",
+  )
+  const setHash = client.prepare<[string, string, number]>("UPDATE events SET hash = ? WHERE episode_id = ? AND seq = ?")
+  const seal = client.prepare<[string, number, string]>(
+    "INSERT OR IGNORE INTO chain_seals (episode_id, sealed_through_seq, sealed_at) VALUES (?, ?, ?)",
+  )
+  for (const { episode_id: episodeId } of streams) {
+    let prev: string | null = null
+    let last = 0
+    for (const row of rowsOf.all(episodeId)) {
+      let hash = row.hash
+      if (hash === null) {
+        hash = chainHash(episodeId, chainFrom(prev), row.seq, row.tag, row.v, row.body)
+        setHash.run(hash, episodeId, row.seq)
+      }
+      prev = hash
+      last = row.seq
+    }
+    seal.run(episodeId, last, sealedAt)
+  }
+}
+
+/**
  * Migration N (1-based) brings a file from user_version N-1 to N. Append only: never edit a
  * migration that has shipped. Statements are idempotent so a half-applied step can be rerun.
  */
-export const MIGRATIONS: ReadonlyArray<ReadonlyArray<string>> = [
+export const MIGRATIONS: ReadonlyArray<ReadonlyArray<MigrationStatement>> = [
   [
     `CREATE TABLE IF NOT EXISTS events (
       episode_id TEXT NOT NULL,
@@ -114,6 +179,24 @@ export const MIGRATIONS: ReadonlyArray<ReadonlyArray<string>> = [
   ],
   // 2: the model response cache looks calls up by request hash.
   [`CREATE INDEX IF NOT EXISTS events_model_request ON events (${MODEL_REQUEST_HASH}) WHERE tag = 'ModelCalled'`],
+  // 3: the tamper-evident chain (existing streams are hashed and sealed), and leases.
+  [
+    addColumnIfMissing("events", "hash", "TEXT"),
+    `CREATE TABLE IF NOT EXISTS chain_seals (
+      episode_id TEXT PRIMARY KEY NOT NULL,
+      sealed_through_seq INTEGER NOT NULL,
+      sealed_at TEXT NOT NULL
+    )`,
+    sealUnhashedStreams,
+    `CREATE TABLE IF NOT EXISTS leases (
+      name TEXT PRIMARY KEY NOT NULL,
+      holder_id TEXT NOT NULL,
+      pid INTEGER NOT NULL,
+      host TEXT NOT NULL,
+      acquired_at TEXT NOT NULL,
+      heartbeat_at_ms INTEGER NOT NULL
+    )`,
+  ],
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

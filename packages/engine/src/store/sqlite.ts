@@ -4,45 +4,58 @@
  * update the read models. Queries are prepared once (listing episodes, with its optional
  * filters, is built per call).
  */
-import { mkdirSync } from "node:fs"
+import { existsSync, mkdirSync } from "node:fs"
 import { dirname } from "node:path"
 import Database from "better-sqlite3"
 import { and, asc, eq, gte, lt, sql, type SQL } from "drizzle-orm"
 import { drizzle } from "drizzle-orm/better-sqlite3"
 import { Effect, Layer } from "effect"
 import type { EpisodeEvent, ModelCalled, TerminationReason } from "../events.ts"
+import { chainFrom, chainRows } from "./chain.ts"
 import {
   EventStore,
   StoreError,
   VersionConflict,
+  type AppendOptions,
   type EpisodeFilter,
   type EpisodeRow,
   type EventStoreShape,
+  type LeaseHolder,
+  type LeaseResult,
+  type RawStoredRow,
   type RunRecord,
   type ScoreRecord,
 } from "./event-store.ts"
-import { episodes, events, MIGRATIONS, MODEL_REQUEST_HASH, runs, scores, SCHEMA_VERSION } from "./sqlite-schema.ts"
+import { leaseIsStale } from "./lease-rules.ts"
+import { chainSeals, episodes, events, MIGRATIONS, MODEL_REQUEST_HASH, runs, scores, SCHEMA_VERSION } from "./sqlite-schema.ts"
 import { attempt, attemptAppend, decodeRow, parseStoredJson, toStoreError, type RawEventRow, type StoreHandle } from "./store-handle.ts"
 import {
-  checkScore,
   checkStreamShape,
+  encodeAppendScores,
   encodeBatch,
   encodeJson,
+  encodeScore,
   episodeRowChange,
   InvalidWrite,
   type EncodedEvent,
+  type EncodedScore,
 } from "./write-rules.ts"
 
 export interface SqliteStoreOptions {
   /** How long a write waits for another connection's write lock before failing. */
   readonly busyTimeoutMs?: number
+  /**
+   * Fail with "no event store at <path>" instead of creating the file (and its directory) when it
+   * does not exist: for commands that only read.
+   */
+  readonly mustExist?: boolean
 }
 
 const DEFAULT_BUSY_TIMEOUT_MS = 10_000
 const END_OF_STREAM = Number.MAX_SAFE_INTEGER
 const ROWS_PER_INSERT = 100
 
-const isInMemoryPath = (path: string): boolean => path === ":memory:" || path === ""
+const IN_MEMORY_PATH = ":memory:"
 
 /** Brings the file to the current schema; serialised across processes by the write lock. */
 const migrate = (client: Database.Database): void => {
@@ -60,15 +73,31 @@ const migrate = (client: Database.Database): void => {
     .transaction(() => {
       const from = userVersion()
       check(from)
-      for (const step of MIGRATIONS.slice(from)) for (const statement of step) client.exec(statement)
+      for (const step of MIGRATIONS.slice(from)) {
+        for (const statement of step) {
+          if (typeof statement === "string") client.exec(statement)
+          else statement(client)
+        }
+      }
       client.pragma(`user_version = ${SCHEMA_VERSION}`)
     })
     .immediate()
 }
 
-const openClient = (path: string, busyTimeoutMs: number): Database.Database => {
-  if (!isInMemoryPath(path)) mkdirSync(dirname(path), { recursive: true })
-  const client = new Database(path, { timeout: busyTimeoutMs })
+const openClient = (path: string, busyTimeoutMs: number, mustExist: boolean): Database.Database => {
+  // SQLite would take "" for a private temporary database: a run "stored" there keeps nothing.
+  if (path === "") throw new StoreError({ message: "event store path is empty (use :memory: for a throwaway store)" })
+  const inMemory = path === IN_MEMORY_PATH
+  if (!inMemory && mustExist && !existsSync(path)) throw new StoreError({ message: `no event store at ${path}` })
+  if (!inMemory && !mustExist) mkdirSync(dirname(path), { recursive: true })
+  let client: Database.Database
+  try {
+    // `fileMustExist` also covers the file vanishing between the check and the open.
+    client = new Database(path, { timeout: busyTimeoutMs, fileMustExist: mustExist && !inMemory })
+  } catch (e) {
+    if (mustExist && !existsSync(path)) throw new StoreError({ message: `no event store at ${path}` })
+    throw e
+  }
   try {
     client.pragma("journal_mode = WAL")
     client.pragma("synchronous = NORMAL")
@@ -104,13 +133,14 @@ const toRunRecord = (row: typeof runs.$inferSelect): RunRecord => ({
 })
 
 /**
- * Opens (creating if needed) the store at `path`; `:memory:` gives a private in-memory database.
- * Throws a `StoreError` when the file cannot be opened or has a newer schema.
+ * Opens (creating if needed, unless `mustExist`) the store at `path`; `:memory:` gives a private
+ * in-memory database. Throws a `StoreError` when the path is empty, the file cannot be opened or
+ * has a newer schema.
  */
 export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}): StoreHandle => {
   let client: Database.Database
   try {
-    client = openClient(path, options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS)
+    client = openClient(path, options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS, options.mustExist ?? false)
   } catch (e) {
     throw toStoreError(e)
   }
@@ -119,16 +149,15 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
   // `update().set()` takes SQL, not bare placeholders.
   const ps = (name: string) => sql`${sql.placeholder(name)}`
 
-  const nextSeq = db
-    .select({ next: sql<number>`coalesce(max(${events.seq}) + 1, 0)` })
-    .from(events)
-    .where(eq(events.episodeId, p("episodeId")))
-    .prepare()
+  // The stream's head: its version (last seq + 1) and the hash the next row chains from.
+  const selectHead = client.prepare<[string], { seq: number; hash: string | null }>(
+    "SELECT seq, hash FROM events WHERE episode_id = ? ORDER BY seq DESC LIMIT 1",
+  )
   // The hot path: multi-row inserts cut the per-statement cost of big batches, and the
   // statements run on the client directly (drizzle writes the SQL; its per-parameter placeholder
   // lookup would cost more than the insert itself).
   const insertEventRows = (rows: number) =>
-    client.prepare<Array<string | number>>(
+    client.prepare<Array<string | number | null>>(
       db
         .insert(events)
         .values(
@@ -139,26 +168,32 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
             tag: p("_"),
             v: p("_"),
             body: p("_"),
+            hash: p("_"),
           })),
         )
         .toSQL().sql,
     )
   const insertEventChunk = insertEventRows(ROWS_PER_INSERT)
   const insertEvent = insertEventRows(1)
-  const insertEncoded = (episodeId: string, recordedAt: string, encoded: ReadonlyArray<EncodedEvent>): void => {
-    const params: Array<string | number> = []
+  const insertEncoded = (
+    episodeId: string,
+    recordedAt: string,
+    encoded: ReadonlyArray<EncodedEvent>,
+    hashes: ReadonlyArray<string>,
+  ): void => {
+    const params: Array<string | number | null> = []
     let i = 0
     for (; i + ROWS_PER_INSERT <= encoded.length; i += ROWS_PER_INSERT) {
       params.length = 0
       for (let j = i; j < i + ROWS_PER_INSERT; j++) {
         const e = encoded[j]
-        params.push(episodeId, e.seq, recordedAt, e.tag, e.v, e.body)
+        params.push(episodeId, e.seq, recordedAt, e.tag, e.v, e.body, hashes[j])
       }
       insertEventChunk.run(...params)
     }
     for (; i < encoded.length; i++) {
       const e = encoded[i]
-      insertEvent.run(episodeId, e.seq, recordedAt, e.tag, e.v, e.body)
+      insertEvent.run(episodeId, e.seq, recordedAt, e.tag, e.v, e.body, hashes[i])
     }
   }
   const readEvents = db
@@ -202,7 +237,36 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
       set: { createdAt: sql`excluded.created_at`, config: sql`excluded.config`, experiment: sql`excluded.experiment` },
     })
     .prepare()
+  const insertRunIfAbsent = db
+    .insert(runs)
+    .values({ runId: p("runId"), createdAt: p("createdAt"), config: p("config"), experiment: p("experiment") })
+    .onConflictDoNothing({ target: runs.runId })
+    .prepare()
   const selectRun = db.select().from(runs).where(eq(runs.runId, p("runId"))).prepare()
+  const selectRawEvents = client.prepare<
+    [string],
+    { episodeId: string; seq: number; recordedAt: string; tag: string; v: number; body: string; hash: string | null }
+  >(
+    `SELECT episode_id AS episodeId, seq, recorded_at AS recordedAt, tag, v, body, hash
+     FROM events WHERE episode_id = ? ORDER BY seq`,
+  )
+  const selectSeal = db.select().from(chainSeals).where(eq(chainSeals.episodeId, p("episodeId"))).prepare()
+  const selectLease = client.prepare<
+    [string],
+    { holderId: string; pid: number; host: string; acquiredAt: string; heartbeatAtMs: number }
+  >(
+    `SELECT holder_id AS holderId, pid, host, acquired_at AS acquiredAt, heartbeat_at_ms AS heartbeatAtMs
+     FROM leases WHERE name = ?`,
+  )
+  const upsertLease = client.prepare<[string, string, number, string, string, number]>(
+    `INSERT INTO leases (name, holder_id, pid, host, acquired_at, heartbeat_at_ms) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (name) DO UPDATE SET holder_id = excluded.holder_id, pid = excluded.pid, host = excluded.host,
+       acquired_at = excluded.acquired_at, heartbeat_at_ms = excluded.heartbeat_at_ms`,
+  )
+  const touchLease = client.prepare<[number, string, string]>(
+    "UPDATE leases SET heartbeat_at_ms = ? WHERE name = ? AND holder_id = ?",
+  )
+  const deleteLease = client.prepare<[string, string]>("DELETE FROM leases WHERE name = ? AND holder_id = ?")
   // rowid order = the order runs were first put / episodes started (the in-memory store's order too).
   const selectRuns = db.select().from(runs).orderBy(sql`rowid`).prepare()
   const insertScore = db
@@ -235,16 +299,45 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
      ORDER BY rowid LIMIT 1`,
   )
 
-  const appendNow = (episodeId: string, expectedVersion: number, batch: ReadonlyArray<EpisodeEvent>): number => {
+  const insertEncodedScore = (score: EncodedScore): void => {
+    insertScore.run({
+      episodeId: score.episodeId,
+      evaluator: score.evaluator,
+      evaluatorVersion: score.evaluatorVersion,
+      reward: score.reward,
+      breakdown: score.breakdown,
+      recordedAt: score.recordedAt,
+    })
+    setReward.run({ episodeId: score.episodeId, reward: score.reward })
+  }
+
+  /** Stores scores of an episode that exists; inside the caller's transaction. */
+  const insertScores = (episodeId: string, encodedScores: ReadonlyArray<EncodedScore>): void => {
+    if (encodedScores.length === 0) return
+    if (!selectEpisode.get({ episodeId })) throw new InvalidWrite(`cannot score episode ${episodeId}: no such episode`)
+    for (const score of encodedScores) insertEncodedScore(score)
+  }
+
+  const appendNow = (
+    episodeId: string,
+    expectedVersion: number,
+    batch: ReadonlyArray<EpisodeEvent>,
+    options: AppendOptions = {},
+  ): number => {
     const encoded = encodeBatch(episodeId, expectedVersion, batch)
+    const encodedScores = encodeAppendScores(episodeId, options.scores)
     const recordedAt = new Date().toISOString()
     return db.transaction(
       () => {
-        const actual = nextSeq.get({ episodeId })?.next ?? 0
+        const head = selectHead.get(episodeId)
+        const actual = head === undefined ? 0 : head.seq + 1
         if (actual !== expectedVersion) throw new VersionConflict({ episodeId, expected: expectedVersion, actual })
-        if (batch.length === 0) return actual
+        if (batch.length === 0) {
+          insertScores(episodeId, encodedScores)
+          return actual
+        }
         checkStreamShape(episodeId, expectedVersion, batch)
-        insertEncoded(episodeId, recordedAt, encoded)
+        insertEncoded(episodeId, recordedAt, encoded, chainRows(episodeId, chainFrom(head?.hash), encoded))
         const version = expectedVersion + batch.length
         const change = episodeRowChange(episodeId, version, batch)
         if (change.created) {
@@ -266,6 +359,7 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
         } else {
           setEpisodeVersion.run({ episodeId, version })
         }
+        insertScores(episodeId, encodedScores)
         return version
       },
       { behavior: "immediate" },
@@ -286,35 +380,69 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
   }
 
   const appendScoreNow = (score: ScoreRecord): void => {
-    checkScore(score)
-    const breakdown = encodeJson(`breakdown of the score of episode ${score.episodeId}`, score.breakdown)
-    db.transaction(
+    const encodedScore = encodeScore(score)
+    db.transaction(() => insertScores(score.episodeId, [encodedScore]), { behavior: "immediate" })
+  }
+
+  const createRunNow = (run: RunRecord): { readonly created: boolean; readonly run: RunRecord } => {
+    const config = encodeJson(`config of run ${run.runId}`, run.config)
+    return db.transaction(
       () => {
-        if (!selectEpisode.get({ episodeId: score.episodeId })) {
-          throw new InvalidWrite(`cannot score episode ${score.episodeId}: no such episode`)
-        }
-        insertScore.run({
-          episodeId: score.episodeId,
-          evaluator: score.evaluator,
-          evaluatorVersion: score.evaluatorVersion,
-          reward: score.reward,
-          breakdown,
-          recordedAt: score.recordedAt,
-        })
-        setReward.run({ episodeId: score.episodeId, reward: score.reward })
+        const inserted = insertRunIfAbsent.run({ runId: run.runId, createdAt: run.createdAt, config, experiment: run.experiment })
+        const stored = selectRun.get({ runId: run.runId })
+        if (!stored) throw new StoreError({ message: `event store: run ${run.runId} vanished while being created` })
+        return { created: inserted.changes > 0, run: toRunRecord(stored) }
       },
       { behavior: "immediate" },
     )
   }
 
+  const acquireLeaseNow = (name: string, holder: LeaseHolder, staleAfterMs: number): LeaseResult =>
+    db.transaction(
+      (): LeaseResult => {
+        const now = Date.now()
+        const current = selectLease.get(name)
+        if (current && current.holderId !== holder.id) {
+          const currentHolder: LeaseHolder = {
+            id: current.holderId,
+            pid: current.pid,
+            host: current.host,
+            acquiredAt: current.acquiredAt,
+          }
+          if (!leaseIsStale(currentHolder, current.heartbeatAtMs, now, staleAfterMs)) {
+            return { acquired: false, holder: currentHolder }
+          }
+        }
+        const acquiredAt = current && current.holderId === holder.id ? current.acquiredAt : holder.acquiredAt
+        upsertLease.run(name, holder.id, holder.pid, holder.host, acquiredAt, now)
+        return { acquired: true }
+      },
+      { behavior: "immediate" },
+    )
+
   const store: EventStoreShape = {
-    append: (episodeId, expectedVersion, batch) => attemptAppend(() => appendNow(episodeId, expectedVersion, batch)),
+    append: (episodeId, expectedVersion, batch, options) =>
+      attemptAppend(() => appendNow(episodeId, expectedVersion, batch, options)),
     read: (episodeId, range = {}) =>
       attempt(() =>
         readEvents
           .all({ episodeId, fromSeq: range.fromSeq ?? 0, toSeq: range.toSeq ?? END_OF_STREAM })
           .map((row) => decodeRow(episodeId, row.seq, row.recordedAt, row.body)),
       ),
+    readRaw: (episodeId) =>
+      attempt((): ReadonlyArray<RawStoredRow> => selectRawEvents.all(episodeId)),
+    chainSeal: (episodeId) =>
+      attempt(() => {
+        const row = selectSeal.get({ episodeId })
+        return row && { throughSeq: row.sealedThroughSeq, sealedAt: row.sealedAt }
+      }),
+    createRun: (run) => attempt(() => createRunNow(run)),
+    acquireLease: (name, holder, staleAfterMs) => attempt(() => acquireLeaseNow(name, holder, staleAfterMs)),
+    renewLease: (name, holderId) => attempt(() => touchLease.run(Date.now(), name, holderId).changes > 0),
+    releaseLease: (name, holderId) =>
+      attempt(() => {
+        deleteLease.run(name, holderId)
+      }),
     putRun: (run) =>
       attempt(() => {
         upsertRun.run({
@@ -361,8 +489,8 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
 
   return {
     store,
-    writeRawEvent: (row: RawEventRow) => {
-      insertEvent.run(row.episodeId, row.seq, row.recordedAt, row.tag, row.v, row.body)
+    writeRawEvent: (row: RawEventRow & { readonly hash?: string | null }) => {
+      insertEvent.run(row.episodeId, row.seq, row.recordedAt, row.tag, row.v, row.body, row.hash ?? null)
     },
     close: () => {
       if (client.open) client.close()

@@ -22,9 +22,10 @@ export interface StoreHandle {
   readonly store: EventStoreShape
   /**
    * Writes a row verbatim: no encoding, no version check, no read-model update. For importing
-   * logs written by older versions, and for tests of old or damaged rows.
+   * logs written by older versions, and for tests of old or damaged rows. `hash` is stored as
+   * given; without one the row is unsealed (its chain hash is null).
    */
-  readonly writeRawEvent: (row: RawEventRow) => void
+  readonly writeRawEvent: (row: RawEventRow & { readonly hash?: string | null }) => void
   /** Releases the store; later calls fail with `StoreError`. Idempotent. */
   readonly close: () => void
 }

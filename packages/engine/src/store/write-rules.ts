@@ -25,11 +25,33 @@ export const encodeJson = (what: string, value: unknown): string => {
   return json
 }
 
-export const checkScore = (score: ScoreRecord): void => {
+/** A score ready to be written: checked, its breakdown as JSON text. */
+export interface EncodedScore extends Omit<ScoreRecord, "breakdown"> {
+  readonly breakdown: string
+}
+
+export const encodeScore = (score: ScoreRecord): EncodedScore => {
   if (typeof score.reward !== "number" || !Number.isFinite(score.reward)) {
     throw new InvalidWrite(`score of episode ${score.episodeId}: reward must be a finite number, got ${score.reward}`)
   }
+  return {
+    episodeId: score.episodeId,
+    evaluator: score.evaluator,
+    evaluatorVersion: score.evaluatorVersion,
+    reward: score.reward,
+    breakdown: encodeJson(`breakdown of the score of episode ${score.episodeId}`, score.breakdown),
+    recordedAt: score.recordedAt,
+  }
 }
+
+/** Scores stored with an append: checked before any write, and all for the appended episode. */
+export const encodeAppendScores = (episodeId: string, scores: ReadonlyArray<ScoreRecord> = []): Array<EncodedScore> =>
+  scores.map((score) => {
+    if (score.episodeId !== episodeId) {
+      throw new InvalidWrite(`episode ${episodeId}: an append cannot store a score of another episode (${score.episodeId})`)
+    }
+    return encodeScore(score)
+  })
 
 /** An event ready to be written: its position, its JSON body and the columns indexed beside it. */
 export interface EncodedEvent {

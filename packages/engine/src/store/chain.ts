@@ -1,0 +1,41 @@
+/**
+ * The hash chain that makes each episode stream tamper-evident: every stored row carries a sha256
+ * over its episode, position and content, and over the hash of the row before it. Editing,
+ * deleting, inserting or reordering a row therefore breaks the chain at that row (unless every
+ * later hash is recomputed too: the chain has no secret, it detects damage, not a forger).
+ */
+import { createHash } from "node:crypto"
+
+/** Names the hash scheme; a new scheme gets a new label so old and new hashes never collide. */
+export const CHAIN_LABEL = "tau-sim/chain/v1"
+
+/** What a row's hash chains from at seq 0. */
+export const CHAIN_START = ""
+
+/** The hash of the row at `seq` whose predecessor's hash is `prevHash` (`CHAIN_START` at seq 0). */
+export const chainHash = (episodeId: string, prevHash: string, seq: number, tag: string, v: number, body: string): string =>
+  createHash("sha256")
+    .update([CHAIN_LABEL, episodeId, prevHash, String(seq), tag, String(v), body].join("\u0000"))
+    .digest("hex")
+
+/**
+ * The predecessor hash a row chains from, given the stored hash of the row before it. A row
+ * after an unhashed (raw-written) row chains from `CHAIN_START`, so one unsealed row does not
+ * break every hash after it.
+ */
+export const chainFrom = (previousHash: string | null | undefined): string => previousHash ?? CHAIN_START
+
+/** The hashes of consecutive rows appended after a row whose hash is `prevHash`. */
+export const chainRows = (
+  episodeId: string,
+  prevHash: string,
+  rows: ReadonlyArray<{ readonly seq: number; readonly tag: string; readonly v: number; readonly body: string }>,
+): Array<string> => {
+  const hashes: Array<string> = []
+  let prev = prevHash
+  for (const row of rows) {
+    prev = chainHash(episodeId, prev, row.seq, row.tag, row.v, row.body)
+    hashes.push(prev)
+  }
+  return hashes
+}
