@@ -3,4 +3,13 @@ export { layerSqlite, openSqliteStore, type SqliteStoreOptions } from "./sqlite.
 export { layerMemory, makeMemoryStore } from "./memory.ts"
 export type { RawEventRow, StoreHandle } from "./store-handle.ts"
 export { CHAIN_LABEL, CHAIN_START, chainHash } from "./chain.ts"
+export {
+  checkIntegrity,
+  checkStreamIntegrity,
+  type ChainDiagnosis,
+  type IntegrityFinding,
+  type IntegrityKind,
+  type IntegrityReport,
+  type StreamRecord,
+} from "./integrity.ts"
 export { SCHEMA_VERSION as SQLITE_SCHEMA_VERSION } from "./sqlite-schema.ts"
