@@ -17,6 +17,7 @@ import { replayCommand } from "./commands/replay.ts"
 import { rescoreCommand } from "./commands/rescore.ts"
 import { runCommand } from "./commands/run.ts"
 import { showCommand } from "./commands/show.ts"
+import { installStopSignals, stopTeardown } from "./signals.ts"
 
 // `openai:<model>`, `anthropic:<model>`, `compat:<model>@<url>` participants.
 registerModelParticipants(modelParticipantFactory())
@@ -45,5 +46,7 @@ const program = Command.run(tau, { version: "0.1.0" }).pipe(
   Effect.provide(NodeServices.layer),
 )
 
-NodeRuntime.runMain(program, { disableErrorReporting: true })
+// SIGINT/SIGTERM interrupt the program (clean stop, exit 130/143); a second one exits at once.
+installStopSignals()
+NodeRuntime.runMain(program, { disableErrorReporting: true, teardown: stopTeardown })
 

@@ -265,6 +265,8 @@ export const continueEpisode = (
       }
     }
     while (state.ended === null) {
+      // Offline hops never wait on I/O: yield to the event loop so that a stop signal lands between hops.
+      yield* Effect.yieldNow
       const events = yield* nextHop(state, domain, task, participants)
       version = yield* store.append(episodeId, version, events)
       state = fold(state, events)
