@@ -1,6 +1,7 @@
 /**
  * Resolving a domain by name: the built-in demo domain, or a τ² domain loaded from a data folder.
  */
+import * as path from "node:path"
 import type { Domain } from "@tau-sim/engine"
 import { demoDomain } from "@tau-sim/domains/demo"
 import { loadTau2Domain } from "@tau-sim/domains"
@@ -17,6 +18,16 @@ export interface DomainRef {
   readonly dataDir: string | null
   readonly policyVariant: string
 }
+
+/**
+ * A domain reference as a run records it: the data folder absolute, so the run replays from any
+ * working directory (its content is recorded by hash; `--data-dir` points an old run elsewhere).
+ */
+export const domainRef = (domain: string, dataDir: string | null | undefined, policyVariant = "default"): DomainRef => ({
+  domain,
+  dataDir: dataDir ? path.resolve(dataDir) : null,
+  policyVariant,
+})
 
 export const TAU2_DOMAINS = ["mock", "airline", "retail", "telecom"] as const
 

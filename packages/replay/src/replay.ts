@@ -1,32 +1,50 @@
 /**
- * Replay: rebuild an episode's world from its recorded patches ("as recorded"), or re-execute
- * every tool and compare with what was recorded ("verify"). A difference is a typed determinism
- * violation naming the episode, the event, the tool and the first differing path.
+ * Replay: rebuild an episode's world from its recorded patches ("as recorded"), or verify it.
+ *
+ * Verification gathers every finding instead of stopping at the first: the integrity of the
+ * episode's stream and of every ancestor stream it inherits from (seqs, start and end, the hash
+ * chain, the read model), the task/policy/data hashes recorded at the start against the data it
+ * verifies with (`DataChanged`), and re-execution of every tool against the recorded world
+ * (`DeterminismViolation`, naming the stream, the event, the tool and the first differing path).
  */
+import * as path from "node:path"
 import {
   allEvents,
-  firstDifference,
+  applyAll,
+  applyInitialState,
+  type ChainSeal,
+  checkStreamIntegrity,
   decodePatch,
   type Domain,
   type EpisodeEvent,
   type EpisodeStarted,
   type EpisodeState,
+  EventStore,
   evolve,
+  firstDifference,
   initialState,
+  type IntegrityFinding,
+  isSolo,
   type Node,
+  type PyObject,
   PyJson,
+  type PyValue,
   readHistory,
   runCall,
   setupEvents,
+  type StoredEvent,
+  StoreError,
   syncWorld,
+  type Task,
   type ToolExecuted,
-  applyAll,
 } from "@tau-sim/engine"
 import { Effect, Schema } from "effect"
-import { resolveDomain } from "./domains.ts"
-import { findTask } from "./run.ts"
+import { type DomainRef, resolveDomain } from "./domains.ts"
+import { taskHash } from "./run.ts"
+import { embeddedTasks } from "./tau2-results.ts"
 
 export class DeterminismViolation extends Schema.TaggedError<DeterminismViolation>()("DeterminismViolation", {
+  /** The stream holding the event (an ancestor's, for an event a fork inherits). */
   episodeId: Schema.String,
   seq: Schema.Int,
   tool: Schema.String,
@@ -39,35 +57,305 @@ export class DeterminismViolation extends Schema.TaggedError<DeterminismViolatio
   }
 }
 
+const HASHED = ["task", "policy", "data"] as const
+
+/** The data an episode is replayed with is not the data its `EpisodeStarted` recorded (by content hash). */
+export class DataChanged extends Schema.TaggedError<DataChanged>()("DataChanged", {
+  episodeId: Schema.String,
+  which: Schema.Literals(HASHED),
+  recorded: Schema.String,
+  now: Schema.String,
+  /** Where the data was read from now (null for built-in domains). */
+  dataDir: Schema.NullOr(Schema.String),
+}) {
+  get message(): string {
+    return `episode ${this.episodeId}: data changed since recorded: ${this.which} hash recorded ${this.recorded.slice(0, 12)}, now ${this.now.slice(0, 12)}${this.dataDir ? ` (data from ${this.dataDir})` : ""}`
+  }
+}
+
+/** The task an episode ran is neither in its domain's data nor (for an import) in the results it came from. */
+export class TaskMissing extends Schema.TaggedError<TaskMissing>()("TaskMissing", {
+  episodeId: Schema.String,
+  taskId: Schema.String,
+  domain: Schema.String,
+  dataDir: Schema.NullOr(Schema.String),
+}) {
+  get message(): string {
+    return `episode ${this.episodeId}: task ${this.taskId} not found in domain ${this.domain}${this.dataDir ? ` (data from ${this.dataDir})` : ""}`
+  }
+}
+
+/** The domain an episode ran on cannot be loaded (moved or missing data folder, unknown domain). */
+export class DataUnavailable extends Schema.TaggedError<DataUnavailable>()("DataUnavailable", {
+  episodeId: Schema.String,
+  domain: Schema.String,
+  dataDir: Schema.NullOr(Schema.String),
+  reason: Schema.String,
+}) {
+  get message(): string {
+    return `episode ${this.episodeId}: cannot load domain ${this.domain}${this.dataDir ? ` from ${this.dataDir}` : ""}: ${this.reason} (point at the data with --data-dir)`
+  }
+}
+
+export class EpisodeNotFound extends Schema.TaggedError<EpisodeNotFound>()("EpisodeNotFound", {
+  episodeId: Schema.String,
+  /** The store looked in (the CLI's `--db`), when the caller knows it. */
+  store: Schema.optional(Schema.String),
+}) {
+  get message(): string {
+    return `episode ${this.episodeId} not found${this.store === undefined ? "" : ` in ${this.store}`}`
+  }
+}
+
+export interface LoadOptions {
+  /** Read the domain from this data folder instead of the one recorded (moved data; checked by hash). */
+  readonly dataDir?: string
+}
+
 export interface ReplayedEpisode {
   readonly episodeId: string
   readonly domain: Domain
   readonly events: ReadonlyArray<EpisodeEvent>
+  /** The same events as stored: the stream and seq each comes from (ancestors' for the inherited prefix). */
+  readonly stored: ReadonlyArray<StoredEvent>
   /** Number of events inherited from the parent (fork prefix). */
   readonly inherited: number
   readonly final: EpisodeState
+  /** `states[i]` is the state after folding events[0..i]. */
+  readonly states: ReadonlyArray<EpisodeState>
+}
+
+/** Folds events one at a time, stopping at the first that cannot be applied (a patch that is not JSON, ...). */
+const foldEach = (domain: Domain, events: ReadonlyArray<EpisodeEvent>): { states: EpisodeState[]; failed?: { index: number; error: unknown } } => {
+  const states: EpisodeState[] = []
+  let state = initialState(events[0] as EpisodeStarted, domain.initialWorld, 0)
+  for (let index = 0; index < events.length; index++) {
+    try {
+      state = evolve(state, events[index], state.version)
+    } catch (error) {
+      return { states, failed: { index, error } }
+    }
+    states.push(state)
+  }
+  return { states }
 }
 
 /** The world after each event: `states[i]` is the state after folding events[0..i]. */
 export const statesOf = (domain: Domain, events: ReadonlyArray<EpisodeEvent>): EpisodeState[] => {
-  const first = events[0] as EpisodeStarted
-  const states: EpisodeState[] = []
-  let state = initialState(first, domain.initialWorld, 0)
-  for (const e of events) {
-    state = evolve(state, e, state.version)
-    states.push(state)
-  }
+  const { states, failed } = foldEach(domain, events)
+  if (failed) throw failed.error
   return states
 }
 
-export const loadEpisode = (episodeId: string) =>
+/** The domain an episode's start names, from `dataDir` when given (recorded paths are absolute; old ones may not be). */
+export const domainOf = (episodeId: string, started: EpisodeStarted, dataDir?: string): Effect.Effect<Domain, DataUnavailable> => {
+  const ref: DomainRef = { domain: started.domain, dataDir: dataDir === undefined ? started.dataDir : path.resolve(dataDir), policyVariant: started.policyVariant }
+  return Effect.try({
+    try: () => resolveDomain(ref),
+    catch: (e) => new DataUnavailable({ episodeId, domain: ref.domain, dataDir: ref.dataDir, reason: e instanceof Error ? e.message : String(e) }),
+  })
+}
+
+export const loadEpisode = (episodeId: string, options: LoadOptions = {}) =>
   Effect.gen(function* () {
+    const store = yield* EventStore
+    if ((yield* store.read(episodeId, { toSeq: 1 })).length === 0) return yield* new EpisodeNotFound({ episodeId })
     const history = yield* readHistory(episodeId)
-    const events = allEvents(history).map((e) => e.event)
+    const stored = allEvents(history)
+    const events = stored.map((e) => e.event)
     const started = history.own[0].event as EpisodeStarted
-    const domain = resolveDomain(started)
-    const states = statesOf(domain, events)
-    return { episodeId, domain, events, inherited: history.inherited.length, final: states.at(-1) as EpisodeState, states }
+    const domain = yield* domainOf(episodeId, started, options.dataDir)
+    const { states, failed } = foldEach(domain, events)
+    if (failed) {
+      const at = stored[failed.index]
+      const reason = failed.error instanceof Error ? failed.error.message : String(failed.error)
+      return yield* new StoreError({ message: `event ${at.episodeId}#${at.seq} cannot be applied: ${reason}`, episodeId: at.episodeId, seq: at.seq })
+    }
+    const loaded: ReplayedEpisode = { episodeId, domain, events, stored, inherited: history.inherited.length, final: states.at(-1) as EpisodeState, states }
+    return loaded
+  })
+
+// ---- the recorded data --------------------------------------------------------------------------
+
+/** An imported episode (τ² results) keeps the source's record right after its start. */
+const isImported = (events: ReadonlyArray<EpisodeEvent>): boolean => events[1]?._tag === "ExternalRecord"
+
+const headerTasks = new Map<string, { readonly headerJson: string; readonly tasks: ReadonlyMap<string, Task> }>()
+
+/** Tasks embedded in the results header an imported run keeps in its config (parsed once per run). */
+const importedTasks = (runId: string) =>
+  Effect.gen(function* () {
+    const run = yield* (yield* EventStore).getRun(runId)
+    const headerJson = run?.config.headerJson
+    if (typeof headerJson !== "string") return new Map<string, Task>()
+    const cached = headerTasks.get(runId)
+    if (cached?.headerJson === headerJson) return cached.tasks
+    const header = PyJson.parse(headerJson) as PyObject
+    const tasks = embeddedTasks({
+      file: `results header of run ${runId}`,
+      raw: header,
+      info: (header.info ?? {}) as PyObject,
+      tasks: (Array.isArray(header.tasks) ? header.tasks : []) as ReadonlyArray<PyObject>,
+      simulations: [],
+    })
+    headerTasks.set(runId, { headerJson, tasks })
+    return tasks
+  })
+
+/**
+ * The task an episode ran: the domain's, or for an import the one embedded in the results file
+ * first (as the import chose it).
+ */
+export const taskOfEpisode = (loaded: ReplayedEpisode) =>
+  Effect.gen(function* () {
+    const root = loaded.events[0] as EpisodeStarted
+    const started = loaded.final.started
+    const embedded = isImported(loaded.events) ? (yield* importedTasks(root.runId)).get(started.taskId) : undefined
+    const task = embedded ?? loaded.domain.tasks.find((t) => t.id === started.taskId)
+    if (!task) return yield* new TaskMissing({ episodeId: loaded.episodeId, taskId: started.taskId, domain: started.domain, dataDir: started.dataDir })
+    return task
+  })
+
+/** Where the domain was read from this time. */
+const dataDirOf = (loaded: ReplayedEpisode, options: LoadOptions): string | null =>
+  options.dataDir === undefined ? loaded.final.started.dataDir : path.resolve(options.dataDir)
+
+/**
+ * The recorded hashes that differ from the data now loaded. An import records the source run's
+ * policy text (from the results file), not ours, so its policy is not compared.
+ */
+export const dataChanges = (loaded: ReplayedEpisode, task: Task, options: LoadOptions = {}): DataChanged[] => {
+  const started = loaded.final.started
+  const now = { task: taskHash(task), policy: loaded.domain.hashes.policy, data: loaded.domain.hashes.data }
+  const compared = isImported(loaded.events) ? (["task", "data"] as const) : HASHED
+  return compared
+    .filter((which) => started.hashes[which] !== now[which])
+    .map((which) => new DataChanged({ episodeId: loaded.episodeId, which, recorded: started.hashes[which], now: now[which], dataDir: dataDirOf(loaded, options) }))
+}
+
+/** The episode's task, failing with `DataChanged` when the data differs from what was recorded (fork, rescore). */
+export const requireRecordedData = (loaded: ReplayedEpisode, options: LoadOptions = {}) =>
+  Effect.gen(function* () {
+    const task = yield* taskOfEpisode(loaded)
+    const [changed] = dataChanges(loaded, task, options)
+    if (changed) return yield* changed
+    return task
+  })
+
+// ---- verification -------------------------------------------------------------------------------
+
+export type Finding = IntegrityFinding | DataChanged | TaskMissing | DataUnavailable | DeterminismViolation
+
+/** What verification found for one episode. */
+export interface Verdict {
+  readonly episodeId: string
+  readonly events: number
+  readonly findings: ReadonlyArray<Finding>
+  /** Present when part of the stream was hashed at a store upgrade, not when written. */
+  readonly seal: ChainSeal | undefined
+  readonly verified: boolean
+  /** The episode as loaded, unless it could not be. */
+  readonly episode: ReplayedEpisode | undefined
+}
+
+const FINDING_KINDS = {
+  DataChanged: "data-changed",
+  TaskMissing: "task-missing",
+  DataUnavailable: "data-unavailable",
+  DeterminismViolation: "determinism",
+} as const
+
+/** A finding as plain data: its kind, the stream and seq it is about, a sentence, and its own fields. */
+export const findingRecord = (f: Finding): { kind: string; episode_id: string; seq: number | null; detail: string } & Record<string, unknown> => {
+  if (!("_tag" in f)) return { kind: f.kind, episode_id: f.episodeId, seq: f.seq, detail: f.detail, ...(f.looksLike ? { looks_like: f.looksLike } : {}) }
+  const base = { kind: FINDING_KINDS[f._tag], episode_id: f.episodeId, detail: f.message }
+  switch (f._tag) {
+    case "DataChanged":
+      return { ...base, seq: 0, which: f.which, recorded: f.recorded, now: f.now, data_dir: f.dataDir }
+    case "TaskMissing":
+      return { ...base, seq: 0, task_id: f.taskId, domain: f.domain, data_dir: f.dataDir }
+    case "DataUnavailable":
+      return { ...base, seq: 0, domain: f.domain, data_dir: f.dataDir }
+    case "DeterminismViolation":
+      return { ...base, seq: f.seq, tool: f.tool, path: f.path, recorded: f.recorded, replayed: f.replayed }
+  }
+}
+
+/** The streams an episode inherits from, nearest first, with how many of their events it inherits. */
+const ancestorsOf = (episodeId: string) =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    const ancestors: Array<{ readonly episodeId: string; readonly inherited: number }> = []
+    const seen = new Set([episodeId])
+    let cursor = episodeId
+    for (;;) {
+      // The start event names the parent; a start that cannot be read falls back on the read model.
+      const first = yield* store.read(cursor, { toSeq: 1 }).pipe(Effect.orElseSucceed(() => []))
+      const start = first[0]?.event
+      const row = start?._tag === "EpisodeStarted" ? undefined : yield* store.getEpisode(cursor)
+      const parent =
+        start?._tag === "EpisodeStarted"
+          ? start.parent
+          : row?.parentEpisodeId
+            ? { episodeId: row.parentEpisodeId, seq: row.parentSeq ?? 0 }
+            : null
+      if (!parent || seen.has(parent.episodeId)) return ancestors
+      seen.add(parent.episodeId)
+      ancestors.push({ episodeId: parent.episodeId, inherited: parent.seq })
+      cursor = parent.episodeId
+    }
+  })
+
+/** Integrity findings of the episode's stream and of the part of each ancestor stream it inherits. */
+const integrityOf = (episodeId: string) =>
+  Effect.gen(function* () {
+    const own = yield* checkStreamIntegrity(episodeId)
+    const findings: IntegrityFinding[] = [...own.findings]
+    for (const ancestor of yield* ancestorsOf(episodeId)) {
+      const report = yield* checkStreamIntegrity(ancestor.episodeId)
+      // Damage after the fork point is the ancestor's own business, not this episode's.
+      findings.push(...report.findings.filter((f) => f.seq === null || f.seq < ancestor.inherited))
+    }
+    return { report: own, findings }
+  })
+
+/** Nothing could be checked beyond the stream itself: integrity already names the bad row, or this does. */
+const loadFailure = (episodeId: string, findings: ReadonlyArray<IntegrityFinding>, error: StoreError | EpisodeNotFound): IntegrityFinding[] =>
+  findings.length > 0
+    ? []
+    : [{ episodeId: "episodeId" in error && error.episodeId ? error.episodeId : episodeId, seq: ("seq" in error ? error.seq : undefined) ?? null, kind: "unreadable", detail: error.message }]
+
+/**
+ * Verifies one episode: integrity, recorded data, and re-execution of every tool. Storage
+ * failures (I/O) fail the effect; everything about the episode itself is a finding.
+ */
+export const verifyEpisode = (episodeId: string, options: LoadOptions = {}) =>
+  Effect.gen(function* () {
+    const integrity = yield* integrityOf(episodeId)
+    const findings: Finding[] = [...integrity.findings]
+    const verdict = (events: number, episode?: ReplayedEpisode): Verdict => ({
+      episodeId,
+      events,
+      findings,
+      seal: integrity.report.seal,
+      verified: findings.length === 0,
+      episode,
+    })
+    const outcome = yield* loadEpisode(episodeId, options).pipe(Effect.result)
+    if (outcome._tag === "Failure") {
+      const error = outcome.failure
+      if (error._tag === "DataUnavailable") findings.push(error)
+      else findings.push(...loadFailure(episodeId, integrity.findings, error))
+      return verdict(integrity.report.events)
+    }
+    const loaded = outcome.success
+    const task = yield* taskOfEpisode(loaded).pipe(Effect.catchTag("TaskMissing", (missing) => Effect.sync(() => void findings.push(missing))))
+    const changed = task ? dataChanges(loaded, task, options) : []
+    findings.push(...changed)
+    // On other data the recorded patches rebuild another world: re-executing would only restate that.
+    if (changed.some((c) => c.which === "data")) return verdict(loaded.events.length, loaded)
+    findings.push(...reexecute(loaded, task && !changed.some((c) => c.which === "task") ? task : undefined))
+    return verdict(loaded.events.length, loaded)
   })
 
 const sortDeep = (v: unknown): unknown =>
@@ -92,49 +380,74 @@ const patchDifference = (before: Node, recordedPatch: string, replayedPatch: str
 }
 
 /**
- * Re-executes every tool of an episode and compares output, error flag and world change with the
- * record. Setup events of a root episode are recomputed from the task and compared as a whole.
+ * The setup an episode's root recorded, re-derived from its task. Ours: the start, the initial
+ * state as env steps, then the task history or the greeting. An import: the start and the source
+ * record, then the initial state as the import applied it (not strict: a history output that
+ * differs from ours is kept as the source recorded it); the conversation follows as recorded.
  */
-export const verifyEpisode = (episodeId: string) =>
-  Effect.gen(function* () {
-    const loaded = yield* loadEpisode(episodeId)
-    const { domain, events } = loaded
-    // Setup of every episode in the chain is re-derived from its task and compared.
-    const rootStart = events[0] as EpisodeStarted
-    const task = findTask(domain, rootStart.taskId)
-    const expectedSetup = setupEvents(rootStart, domain, task)
-    // A fork may inherit only part of its root's setup.
-    for (let i = 0; i < Math.min(expectedSetup.length, events.length); i++) {
-      const recorded = events[i]
-      const expected = expectedSetup[i]
-      if (canonical(recorded) !== canonical(expected)) {
-        return yield* new DeterminismViolation({
-          episodeId,
-          seq: i,
+const expectedSetup = (events: ReadonlyArray<EpisodeEvent>, domain: Domain, task: Task): ReadonlyArray<EpisodeEvent> => {
+  const root = events[0] as EpisodeStarted
+  if (!isImported(events)) return setupEvents(root, domain, task)
+  const init = applyInitialState(domain, task, { seed: root.seed, solo: isSolo(root), strict: false })
+  const steps = init.steps.map(
+    (step): ToolExecuted => ({
+      _tag: "ToolExecuted",
+      v: 1,
+      callId: step.callId,
+      actor: "env",
+      name: step.name,
+      argumentsJson: PyJson.compact(step.args),
+      output: step.output,
+      error: step.error,
+      patchJson: PyJson.compact(step.patch as unknown as PyValue),
+      setup: true,
+    }),
+  )
+  return [root, events[1], ...steps]
+}
+
+/** Determinism findings: the setup compared with the task's (when it is known), every tool re-executed. */
+const reexecute = (loaded: ReplayedEpisode, task: Task | undefined): DeterminismViolation[] => {
+  const { domain, events, stored } = loaded
+  const found: DeterminismViolation[] = []
+  const at = (i: number) => ({ episodeId: stored[i].episodeId, seq: stored[i].seq })
+  const setup = task ? expectedSetup(events, domain, task) : []
+  // A fork may inherit only part of its root's setup.
+  const setupEnd = Math.min(setup.length, events.length)
+  for (let i = 0; i < setupEnd; i++) {
+    const expected = setup[i]
+    if (canonical(events[i]) !== canonical(expected)) {
+      found.push(
+        new DeterminismViolation({
+          ...at(i),
           tool: expected._tag === "ToolExecuted" ? expected.name : expected._tag,
           path: "setup",
-          recorded: short(recorded),
+          recorded: short(events[i]),
           replayed: short(expected),
-        })
-      }
+        }),
+      )
     }
-    // `states[seq - 1]` is the state each live tool call ran against (loading already folded them).
-    for (let seq = Math.min(expectedSetup.length, events.length); seq < events.length; seq++) {
-      const event = events[seq]
-      if (event._tag !== "ToolExecuted") continue
-      const violation = checkTool(episodeId, seq, domain, loaded.states[seq - 1], event)
-      if (violation) return yield* violation
-    }
-    return { episodeId, events: events.length, verified: true as const }
-  })
+  }
+  const importedRoot = isImported(events) ? stored[0].episodeId : undefined
+  // `states[i - 1]` is the state each live tool call ran against (loading already folded them).
+  for (let i = setupEnd; i < events.length; i++) {
+    const event = events[i]
+    if (event._tag !== "ToolExecuted") continue
+    const violation = checkTool(at(i), domain, loaded.states[i - 1], event, stored[i].episodeId === importedRoot)
+    if (violation) found.push(violation)
+  }
+  return found
+}
 
 const checkTool = (
-  episodeId: string,
-  seq: number,
+  at: { readonly episodeId: string; readonly seq: number },
   domain: Domain,
   state: EpisodeState,
   event: ToolExecuted,
+  imported: boolean,
 ): DeterminismViolation | undefined => {
+  const v = (path: string, recorded: unknown, replayed: unknown) =>
+    new DeterminismViolation({ ...at, tool: event.name, path, recorded: short(recorded), replayed: short(replayed) })
   let output: string
   let error: boolean
   let patchJson: string
@@ -145,29 +458,26 @@ const checkTool = (
     error = false
     patchJson = PyJson.compact(synced.patch as never)
   } else {
+    // A task history's tool messages change nothing: their calls ran in the initial state.
+    if (event.setup) return event.patchJson === "[]" ? undefined : v("patch", event.patchJson, "[]")
     const call = state.pending.find((c) => c.id === event.callId)
-    if (!call) {
-      return new DeterminismViolation({ episodeId, seq, tool: event.name, path: "call", recorded: event.callId, replayed: "no pending call with this id" })
-    }
+    if (!call) return v("call", event.callId, "no pending call with this id")
     // The record must name the call it claims to have run, with the arguments the call carried.
     const argumentsJson = call.arguments === undefined ? call.argumentsJson : PyJson.compact(call.arguments)
-    if (event.name !== call.name) {
-      return new DeterminismViolation({ episodeId, seq, tool: event.name, path: "name", recorded: short(event.name), replayed: short(call.name) })
-    }
-    if (event.argumentsJson !== argumentsJson) {
-      return new DeterminismViolation({ episodeId, seq, tool: event.name, path: "arguments", recorded: short(event.argumentsJson), replayed: short(argumentsJson) })
-    }
+    if (event.name !== call.name) return v("name", event.name, call.name)
+    if (event.argumentsJson !== argumentsJson) return v("arguments", event.argumentsJson, argumentsJson)
     const outcome = runCall(domain, state, state.world, call, state.trajectory.length)
     output = outcome.output
     error = outcome.error
     patchJson = PyJson.compact(outcome.patch as never)
   }
-  const v = (path: string, recorded: unknown, replayed: unknown) =>
-    new DeterminismViolation({ episodeId, seq, tool: event.name, path, recorded: short(recorded), replayed: short(replayed) })
-  if (output !== event.output) return v("output", event.output, output)
-  if (error !== event.error) return v("error", event.error, error)
+  // An imported output (and error flag) is what the source's tool returned, possibly perturbed: a
+  // fact from outside. The world change is ours, computed at import, so that is what must replay.
+  if (!imported) {
+    if (output !== event.output) return v("output", event.output, output)
+    if (error !== event.error) return v("error", event.error, error)
+  }
   const path = patchDifference(state.world, event.patchJson, patchJson)
   if (path !== undefined) return v(path, event.patchJson, patchJson)
   return undefined
 }
-

@@ -24,6 +24,7 @@ import {
 } from "@tau-sim/engine"
 import { demoDomain } from "@tau-sim/domains/demo"
 import Database from "better-sqlite3"
+import { taskHash } from "../../src/run.ts"
 import { Effect } from "effect"
 
 export const domain = demoDomain()
@@ -55,13 +56,19 @@ export const withStore = <A, E>(path: string, effect: Effect.Effect<A, E, EventS
 export const withStoreResult = <A, E>(path: string, effect: Effect.Effect<A, E, EventStore>) =>
   withStore(path, Effect.result(effect))
 
+const taskHashOf = (taskId: string): string => {
+  const task = domain.tasks.find((t) => t.id === taskId)
+  return task ? taskHash(task) : "t"
+}
+
 export const startedEvent = (overrides: Partial<EpisodeStarted> & { taskId: string; episodeId: string }): EpisodeStarted => ({
   _tag: "EpisodeStarted",
   v: 2,
   runId: "run_test",
   domain: "demo",
   trial: 0,
-  hashes: { task: "t", policy: domain.hashes.policy, data: domain.hashes.data },
+  // The hashes verify compares with the data (a test wanting other hashes overrides them).
+  hashes: { task: taskHashOf(overrides.taskId), policy: domain.hashes.policy, data: domain.hashes.data },
   dataDir: null,
   policyVariant: "default",
   mode: "default",

@@ -2,7 +2,8 @@
  * Property: for random scripted sessions on the demo domain (valid, invalid and unknown tool calls
  * from both sides, broken argument JSON, text turns, stops), the world rebuilt from the stored
  * events at every seq equals the world the live tool executions produced, `verifyEpisode` passes,
- * and tampering with any stored tool execution is caught at exactly that seq.
+ * and tampering with any stored tool execution is caught at exactly that seq, both by the hash
+ * chain and by re-execution.
  */
 import {
   type EpisodeEvent,
@@ -17,8 +18,8 @@ import {
 } from "@tau-sim/engine"
 import fc from "fast-check"
 import { afterAll, describe, expect, it } from "vitest"
-import { statesOf, verifyEpisode } from "../../src/replay.ts"
-import { domain, driveRecordingLiveWorld, overwriteEventBody, rawRows, readStored, startedEvent, tempDir, withStore, withStoreResult } from "./harness.ts"
+import { type DeterminismViolation, findingRecord, statesOf, verifyEpisode } from "../../src/replay.ts"
+import { domain, driveRecordingLiveWorld, overwriteEventBody, rawRows, readStored, startedEvent, tempDir, withStore } from "./harness.ts"
 
 const tmp = tempDir("replay-property")
 afterAll(tmp.dispose)
@@ -201,8 +202,8 @@ describe("replay rebuilds the live world and verify catches tampering (property)
           }
         }
 
-        const clean = await withStoreResult(path, verifyEpisode(episodeId))
-        if (clean._tag === "Failure") throw new Error(`verify failed on an untouched episode: ${clean.failure.message}`)
+        const clean = await withStore(path, verifyEpisode(episodeId))
+        if (!clean.verified) throw new Error(`verify failed on an untouched episode: ${clean.findings.map((f) => findingRecord(f).detail).join("; ")}`)
 
         // Tamper with one participant tool execution, directly in SQLite.
         const candidates = events.flatMap((e, seq) => (e._tag === "ToolExecuted" && !e.setup && e.actor !== "env" ? [seq] : []))
@@ -212,11 +213,14 @@ describe("replay rebuilds the live world and verify catches tampering (property)
         const row = rawRows(path, episodeId)[seq]
         const { body, kind } = tamperedBody(row.body, s.tamper.kind)
         overwriteEventBody(path, episodeId, seq, body)
-        const verdict = await withStoreResult(path, verifyEpisode(episodeId))
-        if (verdict._tag === "Success") throw new Error(`tampered ${kind} at seq ${seq} was not detected`)
-        const violation = verdict.failure
-        expect(violation._tag).toBe("DeterminismViolation")
-        if (violation._tag !== "DeterminismViolation") return
+        const verdict = await withStore(path, verifyEpisode(episodeId))
+        if (verdict.verified) throw new Error(`tampered ${kind} at seq ${seq} was not detected`)
+        // The chain names the edited row; re-executing names it too (later calls may differ as well,
+        // having run on a world the tampered patch changed).
+        expect(verdict.findings.filter((f) => !("_tag" in f))).toEqual([expect.objectContaining({ kind: "chain", seq, looksLike: "edited", episodeId })])
+        const violations = verdict.findings.filter((f): f is DeterminismViolation => "_tag" in f && f._tag === "DeterminismViolation")
+        expect(violations.length).toBeGreaterThan(0)
+        const violation = violations[0]
         expect({ kind, seq: violation.seq, episode: violation.episodeId }).toEqual({ kind, seq, episode: episodeId })
         const expectedPath = { output: "output", error: "error", arguments: "arguments", "patch-add": TAMPER_OP.path } as Record<string, string>
         if (kind in expectedPath) expect(violation.path).toBe(expectedPath[kind])
