@@ -8,7 +8,7 @@
 import type { ChildProcess } from "node:child_process"
 import type { ScoreRecord, StoredEvent } from "@tau-sim/engine"
 import { afterAll, describe, expect, it } from "vitest"
-import { finished, jsonLines, readStore, spawnTau, type StoredRun, storedRun, tau, type TauResult, tempDir } from "./tau.ts"
+import { finished, jsonLines, readStore, seededRandom, spawnTau, type StoredRun, storedRun, tau, type TauResult, tempDir } from "./tau.ts"
 import { Effect } from "effect"
 
 const tmp = tempDir("cli-kill")
@@ -20,18 +20,6 @@ const TOTAL = 10 * TRIALS
 const KILLS = 7
 const runArgs = (db: string) => ["run", "--domain", "demo", "--agent", "oracle", "--user", "scripted", "--trials", String(TRIALS), "--max-concurrency", "1", "--run-id", RUN, "--json", "--db", db]
 const resumeArgs = (db: string) => ["run", "--resume", RUN, "--json", "--db", db]
-
-/** mulberry32: small, seedable, good enough to spread kill points. */
-const rng = (seed: number) => {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 type Trigger = { readonly after: "ms"; readonly ms: number } | { readonly after: "lines"; readonly lines: number; readonly ms: number }
 
@@ -77,7 +65,7 @@ const expectGapless = (s: StoredRun) => {
 describe("tau run survives SIGKILL and resumes to the uninterrupted result", () => {
   it("matches an uninterrupted run after random kills", async () => {
     const seed = Number(process.env.TAU_KILL_SEED ?? Date.now() % 2 ** 31)
-    const random = rng(seed)
+    const random = seededRandom(seed)
     const referenceDb = tmp.db()
     const reference = tau(runArgs(referenceDb), tmp.root)
 

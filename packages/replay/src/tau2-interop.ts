@@ -20,14 +20,17 @@ import {
   type PyObject,
   PyJson,
   type PyValue,
+  type RunRecord,
+  type ScoreRecord,
   TERMINATION_REASONS,
   type TerminationReason,
   toolRandom,
 } from "@tau-sim/engine"
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import { resolveDomain } from "./domains.ts"
-import { domainOfResults, embeddedTasks, isSoloResults, readResultsFile, ResultsFileError } from "./tau2-results.ts"
+import { domainOfResults, embeddedTasks, isSoloResults, readResultsFile, ResultsFileError, type Tau2Results } from "./tau2-results.ts"
 import { loadEpisode } from "./replay.ts"
+import { requireRun, scanEpisodes, type SkippedEpisode } from "./store-scan.ts"
 import { findTask, taskHash } from "./run.ts"
 
 export const TAU2_ORIGINAL_EVALUATOR = "tau2-original"
@@ -35,6 +38,8 @@ const SOURCE = "tau2-results"
 
 const sha = (s: string) => createHash("sha256").update(s).digest("hex")
 const str = (v: PyValue | undefined, fallback = ""): string => (typeof v === "string" ? v : fallback)
+/** An imported simulation's episode id: fixed by the file's content and the simulation id. */
+const importedEpisodeId = (runId: string, simulationId: string) => `ep_${sha(`${runId}\u0000${simulationId}`).slice(0, 12)}`
 
 const participantSpec = (info: PyObject | undefined): string => {
   const impl = str(info?.implementation, "unknown")
@@ -44,59 +49,176 @@ const participantSpec = (info: PyObject | undefined): string => {
 
 export interface ImportSummary {
   readonly run_id: string
-  readonly episodes: number
   readonly domain: string
+  /** Simulations in the file. */
+  readonly simulations: number
+  /** Episodes this invocation stored (with their original score). */
+  readonly episodes: number
+  /** Episodes that were in the store already (an earlier or concurrent import). */
+  readonly already_present: number
+  /** Of those, episodes stored without their `tau2-original` score (by older versions) that got it now. */
+  readonly scores_repaired: number
 }
 
-/** Imports a τ² results file as one run. Importing the same file twice is a no-op. */
+/** A write failed part-way; what was stored before it is whole, and a re-run finishes the rest. */
+export class ImportWriteError extends Schema.TaggedError<ImportWriteError>()("ImportWriteError", {
+  file: Schema.String,
+  simulationId: Schema.String,
+  episodeId: Schema.String,
+  reason: Schema.String,
+}) {
+  get message(): string {
+    return `${this.file}: simulation ${this.simulationId} (episode ${this.episodeId}) was not stored: ${this.reason}; nothing of it was kept, and importing the file again finishes the import`
+  }
+}
+
+interface PlannedEpisode {
+  readonly simulationId: string
+  readonly episodeId: string
+  readonly events: ReadonlyArray<EpisodeEvent>
+  /** The original reward; null when the simulation has no `reward_info`. */
+  readonly score: ScoreRecord | null
+}
+
+interface ImportPlan {
+  readonly run: RunRecord
+  readonly domain: string
+  readonly episodes: ReadonlyArray<PlannedEpisode>
+}
+
+/** How many problems an invalid file's error lists (the count says how many there are). */
+const PROBLEMS_SHOWN = 20
+
+const simulationIdOf = (sim: PyObject): string | undefined =>
+  typeof sim.id === "string" && sim.id !== "" ? sim.id : typeof sim.id === "number" ? String(sim.id) : undefined
+
+/** The `tau2-original` score of a simulation, or why its `reward_info` cannot be one. */
+const originalScore = (results: Tau2Results, sim: PyObject, episodeId: string, recordedAt: string): ScoreRecord | null | string => {
+  const rewardInfo = sim.reward_info
+  if (rewardInfo === null || rewardInfo === undefined) return null
+  if (typeof rewardInfo !== "object" || Array.isArray(rewardInfo)) return "reward_info is neither an object nor null"
+  const raw = (rewardInfo as PyObject).reward
+  const reward = typeof raw === "number" ? raw : raw === undefined ? Number.NaN : Number(PyJson.toPlain(raw))
+  if (!Number.isFinite(reward)) return `reward_info.reward is ${raw === undefined ? "missing" : PyJson.compact(raw)}, not a finite number`
+  return {
+    episodeId,
+    evaluator: TAU2_ORIGINAL_EVALUATOR,
+    evaluatorVersion: str(results.info.git_commit, "unknown"),
+    reward,
+    breakdown: PyJson.toPlain(rewardInfo),
+    recordedAt,
+  }
+}
+
+/**
+ * Reads and checks the whole file and computes every episode's events and score before anything
+ * is written: a file with a problem (unknown task, unreadable reward, duplicate id, a message that
+ * cannot be replayed) is rejected as a whole, naming every simulation at fault.
+ */
+const planImport = (file: string, dataDir: string): ImportPlan => {
+  const results = readResultsFile(file)
+  const { domain: name, policyVariant } = domainOfResults(results)
+  let domain: Domain
+  try {
+    domain = resolveDomain({ domain: name, dataDir, policyVariant })
+  } catch (e) {
+    throw new ResultsFileError({ file, detail: `domain ${name} cannot be loaded: ${e instanceof Error ? e.message : String(e)}` })
+  }
+  const tasks = embeddedTasks(results)
+  const fileHash = sha(PyJson.compact(results.raw))
+  const runId = `tau2_${fileHash.slice(0, 12)}`
+  const recordedAt = new Date().toISOString()
+  const problems: string[] = []
+  const seen = new Set<string>()
+  const episodes: PlannedEpisode[] = []
+  results.simulations.forEach((sim, i) => {
+    const simulationId = simulationIdOf(sim)
+    if (simulationId === undefined) return void problems.push(`simulations[${i}] has no id`)
+    const at = `simulation ${simulationId}`
+    if (seen.has(simulationId)) return void problems.push(`${at} appears more than once`)
+    seen.add(simulationId)
+    const taskId = String(sim.task_id)
+    const task = tasks.get(taskId) ?? domain.tasks.find((t) => t.id === taskId)
+    if (!task) return void problems.push(`${at} refers to task ${taskId}, which is neither in the file nor in domain ${name}`)
+    const episodeId = importedEpisodeId(runId, simulationId)
+    const score = originalScore(results, sim, episodeId, recordedAt)
+    if (typeof score === "string") return void problems.push(`${at}: ${score}`)
+    if (sim.messages !== undefined && sim.messages !== null && !Array.isArray(sim.messages)) return void problems.push(`${at}: messages is not a list`)
+    try {
+      const events = simulationEvents(results, sim, episodeId, runId, domain, task, name, dataDir, policyVariant)
+      episodes.push({ simulationId, episodeId, events, score })
+    } catch (e) {
+      problems.push(`${at} cannot be turned into events: ${e instanceof Error ? e.message : String(e)}`)
+    }
+  })
+  if (problems.length > 0) {
+    const shown = problems.slice(0, PROBLEMS_SHOWN).map((p) => `\n  ${p}`).join("")
+    const more = problems.length > PROBLEMS_SHOWN ? `\n  ... and ${problems.length - PROBLEMS_SHOWN} more` : ""
+    throw new ResultsFileError({ file, detail: `nothing was imported: ${problems.length} of ${results.simulations.length} simulations cannot be imported:${shown}${more}` })
+  }
+  const { simulations: _omit, ...header } = results.raw
+  const run: RunRecord = {
+    runId,
+    createdAt: recordedAt,
+    // The results header (info, tasks, timestamp) kept verbatim for export.
+    config: { source: SOURCE, file, domain: name, dataDir, policyVariant, headerJson: PyJson.compact(header as PyValue), simulationOrder: results.simulations.map((s) => String(s.id)) },
+    experiment: null,
+  }
+  return { run, domain: name, episodes }
+}
+
+/**
+ * Imports a τ² results file as one run. Each episode's events, read model and original score are
+ * stored in one transaction, so a failed or killed import leaves every episode whole or absent;
+ * importing the file again stores exactly what is missing (and gives episodes stored without
+ * their score by older versions that score). Importing a complete file again changes nothing.
+ */
 export const importTau2Results = (file: string, dataDir: string) =>
   Effect.gen(function* () {
     const store = yield* EventStore
-    const results = readResultsFile(file)
-    const { domain: name, policyVariant } = domainOfResults(results)
-    const domain = resolveDomain({ domain: name, dataDir, policyVariant })
-    const tasks = embeddedTasks(results)
-    const fileHash = sha(PyJson.compact(results.raw))
-    const runId = `tau2_${fileHash.slice(0, 12)}`
-    if (!(yield* store.getRun(runId))) {
-      const { simulations: _omit, ...header } = results.raw
-      yield* store.putRun({
-        runId,
-        createdAt: new Date().toISOString(),
-        // The results header (info, tasks, timestamp) kept verbatim for export.
-        config: { source: SOURCE, file, domain: name, dataDir, policyVariant, headerJson: PyJson.compact(header as PyValue), simulationOrder: results.simulations.map((s) => String(s.id)) },
-        experiment: null,
-      })
-    }
+    const plan = yield* Effect.try({
+      try: () => planImport(file, dataDir),
+      catch: (e) => (e instanceof ResultsFileError ? e : new ResultsFileError({ file, detail: e instanceof Error ? e.message : String(e) })),
+    })
+    // The run first: an import killed after this has a run with fewer episodes than its
+    // `simulationOrder`, which a re-run completes; episodes never exist without their run.
+    yield* store.createRun(plan.run)
     let imported = 0
-    for (const sim of results.simulations) {
-      const episodeId = `ep_${sha(`${runId}\u0000${String(sim.id)}`).slice(0, 12)}`
-      if (yield* store.getEpisode(episodeId)) continue
-      const taskId = String(sim.task_id)
-      const task = tasks.get(taskId) ?? domain.tasks.find((t) => t.id === taskId)
-      if (!task) throw new ResultsFileError(file, `simulation ${String(sim.id)} refers to unknown task ${taskId}`)
-      const events = simulationEvents(results, sim, episodeId, runId, domain, task, name, dataDir, policyVariant)
-      yield* store.append(episodeId, 0, events)
-      const rewardInfo = sim.reward_info as PyObject | null | undefined
-      if (rewardInfo && typeof rewardInfo === "object") {
-        const reward = rewardInfo.reward
-        yield* store.appendScore({
-          episodeId,
-          evaluator: TAU2_ORIGINAL_EVALUATOR,
-          evaluatorVersion: str(results.info.git_commit, "unknown"),
-          reward: typeof reward === "number" ? reward : Number(PyJson.toPlain(reward as PyValue)),
-          breakdown: PyJson.toPlain(rewardInfo),
-          recordedAt: new Date().toISOString(),
-        })
+    let already = 0
+    let repaired = 0
+    for (const ep of plan.episodes) {
+      const failed = (reason: string) => new ImportWriteError({ file, simulationId: ep.simulationId, episodeId: ep.episodeId, reason })
+      if ((yield* store.getEpisode(ep.episodeId)) === undefined) {
+        const written = yield* store.append(ep.episodeId, 0, ep.events, ep.score ? { scores: [ep.score] } : {}).pipe(
+          Effect.map(() => true),
+          // A concurrent import of the same file stored it first (with its score, atomically).
+          Effect.catchTag("VersionConflict", () => Effect.succeed(false)),
+          Effect.mapError((e) => failed(e.message)),
+        )
+        if (written) imported++
+        else already++
+        continue
       }
-      imported++
+      already++
+      if (ep.score === null) continue
+      const scores = yield* store.listScores(ep.episodeId).pipe(Effect.mapError((e) => failed(e.message)))
+      if (scores.some((s) => s.evaluator === TAU2_ORIGINAL_EVALUATOR)) continue
+      yield* store.appendScore(ep.score).pipe(Effect.mapError((e) => failed(`its tau2-original score: ${e.message}`)))
+      repaired++
     }
-    const summary: ImportSummary = { run_id: runId, episodes: imported, domain: name }
+    const summary: ImportSummary = {
+      run_id: plan.run.runId,
+      domain: plan.domain,
+      simulations: plan.episodes.length,
+      episodes: imported,
+      already_present: already,
+      scores_repaired: repaired,
+    }
     return summary
   })
 
 const simulationEvents = (
-  results: ReturnType<typeof readResultsFile>,
+  results: Tau2Results,
   sim: PyObject,
   episodeId: string,
   runId: string,
@@ -185,40 +307,54 @@ const simulationEvents = (
   return events
 }
 
+export interface ExportedResults {
+  readonly document: PyObject
+  /** Episodes left out because they cannot be read (and simulations of an unfinished import). */
+  readonly skipped: ReadonlyArray<SkippedEpisode>
+}
+
 /**
  * Exports a run as a τ² results document. Imported episodes are written back verbatim; our own
- * episodes are rendered in the current τ² format from their events and latest τ² score.
+ * episodes are rendered in the current τ² format from their events and latest τ² score. An
+ * episode that cannot be read is left out and named in `skipped`; the others are exported.
  */
 export const exportTau2Results = (runId: string) =>
   Effect.gen(function* () {
     const store = yield* EventStore
-    const run = yield* store.getRun(runId)
-    if (!run) return yield* Effect.fail(new Error(`run ${runId} not found`))
+    const run = yield* requireRun(runId)
     const episodes = yield* store.listEpisodes({ runId })
-    const simulations: PyValue[] = []
     const byId = new Map<string, PyValue>()
-    for (const ep of episodes) {
-      const loaded = yield* loadEpisode(ep.episodeId)
-      const external = loaded.events.find((e) => e._tag === "ExternalRecord")
-      if (external?._tag === "ExternalRecord") {
-        const sim = PyJson.parse(external.json)
-        byId.set(String((sim as PyObject).id), sim)
-        continue
-      }
-      const scores = yield* store.listScores(ep.episodeId)
-      const score = [...scores].reverse().find((s) => s.evaluator === "tau2")
-      simulations.push(nativeSimulation(loaded, ep.episodeId, score?.breakdown ?? null))
-    }
+    type Exported = { readonly native: PyValue | null; readonly domain: Domain }
+    const scan = yield* scanEpisodes(episodes, (ep) => ep.episodeId, (ep) =>
+      Effect.gen(function* () {
+        const loaded = yield* loadEpisode(ep.episodeId)
+        const external = loaded.events.find((e) => e._tag === "ExternalRecord")
+        if (external?._tag === "ExternalRecord") {
+          const sim = PyJson.parse(external.json)
+          byId.set(String((sim as PyObject).id), sim)
+          return { native: null, domain: loaded.domain } satisfies Exported
+        }
+        const scores = yield* store.listScores(ep.episodeId)
+        const score = [...scores].reverse().find((s) => s.evaluator === "tau2")
+        return { native: nativeSimulation(loaded, ep.episodeId, score?.breakdown ?? null), domain: loaded.domain } satisfies Exported
+      }),
+    )
+    const simulations = scan.done.flatMap((e) => (e.native === null ? [] : [e.native]))
     const config = run.config as Record<string, unknown>
     if (config.source === SOURCE) {
       const header = PyJson.parse(String(config.headerJson)) as PyObject
       const order = (config.simulationOrder as string[]) ?? [...byId.keys()]
+      const stored = new Set(episodes.map((e) => e.episodeId))
+      const missing = order
+        .map((id) => ({ id, episodeId: importedEpisodeId(runId, id) }))
+        .filter((s) => !stored.has(s.episodeId))
+        .map((s): SkippedEpisode => ({ episode_id: s.episodeId, seq: null, reason: `simulation ${s.id} is not in the store: its import did not finish (import the file again)` }))
       const sims = order.flatMap((id) => (byId.has(id) ? [byId.get(id) as PyValue] : []))
-      return { ...header, simulations: [...sims, ...simulations], ...(header.simulation_index !== undefined ? { simulation_index: header.simulation_index } : {}) } as PyObject
+      const document = { ...header, simulations: [...sims, ...simulations], ...(header.simulation_index !== undefined ? { simulation_index: header.simulation_index } : {}) } as PyObject
+      return { document, skipped: [...scan.skipped, ...missing] } satisfies ExportedResults
     }
-    const first = episodes[0]
-    const domain = first ? (yield* loadEpisode(first.episodeId)).domain : undefined
-    return {
+    const domain = scan.done[0]?.domain
+    const document = {
       timestamp: run.createdAt,
       info: {
         git_commit: "tau-sim",
@@ -234,6 +370,7 @@ export const exportTau2Results = (runId: string) =>
       simulations,
       simulation_index: null,
     } as PyObject
+    return { document, skipped: scan.skipped } satisfies ExportedResults
   })
 
 const nativeSimulation = (loaded: { final: EpisodeState }, episodeId: string, rewardInfo: unknown): PyValue => {

@@ -15,14 +15,17 @@ import { evaluateSimulation } from "./evaluate/evaluate.ts"
 import type { NlJudge } from "./evaluate/nl-evaluator.ts"
 import type { RewardInfo } from "./evaluate/reward-info.ts"
 
-export class ResultsFileError extends Error {
-  readonly file: string
-  constructor(file: string, detail: string) {
-    super(`${file}: ${detail}`)
-    this.name = "ResultsFileError"
-    this.file = file
+/** A results file that cannot be read or imported; `detail` names the simulation or task at fault. */
+export class ResultsFileError extends Schema.TaggedError<ResultsFileError>()("ResultsFileError", {
+  file: Schema.String,
+  detail: Schema.String,
+}) {
+  get message(): string {
+    return `${this.file}: ${this.detail}`
   }
 }
+
+const fileError = (file: string, detail: string) => new ResultsFileError({ file, detail })
 
 export interface Tau2Results {
   readonly file: string
@@ -34,11 +37,11 @@ export interface Tau2Results {
 }
 
 const asObject = (v: PyValue | undefined, file: string, at: string): PyObject => {
-  if (v === null || typeof v !== "object" || Array.isArray(v)) throw new ResultsFileError(file, `${at}: expected an object`)
+  if (v === null || typeof v !== "object" || Array.isArray(v)) throw fileError(file, `${at}: expected an object`)
   return v as PyObject
 }
 const asArray = (v: PyValue | undefined, file: string, at: string): ReadonlyArray<PyValue> => {
-  if (!Array.isArray(v)) throw new ResultsFileError(file, `${at}: expected a list`)
+  if (!Array.isArray(v)) throw fileError(file, `${at}: expected a list`)
   return v
 }
 
@@ -47,13 +50,13 @@ export const readResultsFile = (file: string): Tau2Results => {
   try {
     text = fs.readFileSync(file, "utf8")
   } catch (e) {
-    throw new ResultsFileError(file, `cannot read: ${e instanceof Error ? e.message : e}`)
+    throw fileError(file, `cannot read: ${e instanceof Error ? e.message : e}`)
   }
   let raw: PyValue
   try {
     raw = PyJson.parse(text)
   } catch (e) {
-    throw new ResultsFileError(file, `not valid JSON: ${e instanceof Error ? e.message : e}`)
+    throw fileError(file, `not valid JSON: ${e instanceof Error ? e.message : e}`)
   }
   const doc = asObject(raw, file, "<root>")
   const info = asObject(doc.info, file, "info")
@@ -71,7 +74,7 @@ const str = (v: PyValue | undefined): string | undefined => (typeof v === "strin
 export const domainOfResults = (r: Tau2Results): { domain: string; policyVariant: string } => {
   const env = r.info.environment_info as PyObject | undefined
   const name = str(env?.domain_name)
-  if (!name) throw new ResultsFileError(r.file, "info.environment_info.domain_name is missing")
+  if (!name) throw fileError(r.file, "info.environment_info.domain_name is missing")
   if (name.endsWith("-workflow")) return { domain: name.slice(0, -"-workflow".length), policyVariant: "workflow" }
   return { domain: name, policyVariant: "default" }
 }
@@ -90,7 +93,7 @@ export const embeddedTasks = (r: Tau2Results): Map<string, TaskType> =>
         const task = decodeTask(t) as TaskType
         return [task.id, task]
       } catch (e) {
-        throw new ResultsFileError(r.file, `tasks[${i}] is not a valid task: ${e instanceof Error ? e.message.split("\n")[0] : e}`)
+        throw fileError(r.file, `tasks[${i}] is not a valid task: ${e instanceof Error ? e.message.split("\n")[0] : e}`)
       }
     }),
   )

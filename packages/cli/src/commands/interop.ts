@@ -6,6 +6,7 @@ import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { fmtReward, table } from "../table.ts"
 import { dbFlag, jsonFlag, print, printJson, withStore } from "./common.ts"
+import { namingStore, reportSkipped } from "./store-scan.ts"
 
 const dataDir = Flag.String("data-dir").pipe(Flag.withDescription("τ² data folder (containing domains/<name>/)"))
 
@@ -48,7 +49,11 @@ const importTau2 = Command.make("tau2", { file: Argument.String("results"), data
     Effect.gen(function* () {
       const summary = yield* importTau2Results(f.file, f.dataDir)
       if (f.json) yield* printJson(summary)
-      else yield* print(`imported ${summary.episodes} simulations of ${summary.domain} as run ${summary.run_id}`)
+      else {
+        const repaired = summary.scores_repaired > 0 ? ` (${summary.scores_repaired} of them lacked their tau2-original score and got it now)` : ""
+        const already = summary.already_present > 0 ? `; ${summary.already_present} were already there${repaired}` : ""
+        yield* print(`imported ${summary.episodes} of ${summary.simulations} simulations of ${summary.domain} as run ${summary.run_id}${already}`)
+      }
     }),
   ),
 ).pipe(Command.withDescription("Import a τ² results file as a run"))
@@ -60,12 +65,13 @@ const exportTau2 = Command.make(
     withStore(
       f.db,
       Effect.gen(function* () {
-        const doc = yield* exportTau2Results(f.run)
-        const text = `${PyJson.dumps(doc)}\n`
+        const { document, skipped } = yield* exportTau2Results(f.run).pipe(namingStore(f.db))
+        const text = `${PyJson.dumps(document)}\n`
         if (Option.isSome(f.out)) {
           fs.writeFileSync(f.out.value, text)
           yield* print(`wrote ${f.out.value}`)
         } else process.stdout.write(text)
+        yield* reportSkipped(skipped)
       }),
     ),
 ).pipe(Command.withDescription("Export a run as a τ² results file"))

@@ -6,6 +6,7 @@ import { loadReport, MODES, REPORT_FORMATS, type ReportFormat, renderReport } fr
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { dbFlag, progress, withStore } from "./common.ts"
+import { namingStore, reportSkipped } from "./store-scan.ts"
 
 const flags = {
   db: dbFlag,
@@ -29,14 +30,14 @@ export const reportCommand = Command.make("report", flags, (f) =>
       loadReport(run !== undefined ? { run } : { experiment: experiment as string }, {
         bootstrap: { resamples: f.resamples, seed: f.seed, confidence: 0.95 },
         baselineMode: Option.getOrUndefined(f.baseline) as Mode | undefined,
-      }),
+      }).pipe(namingStore(f.db)),
     )
     const text = renderReport(report, f.format as ReportFormat)
     if (Option.isSome(f.out)) {
       fs.mkdirSync(path.dirname(path.resolve(f.out.value)), { recursive: true })
       fs.writeFileSync(f.out.value, text)
-      return yield* progress(`wrote ${f.format} report to ${f.out.value}`)
-    }
-    yield* Effect.sync(() => process.stdout.write(text))
+      yield* progress(`wrote ${f.format} report to ${f.out.value}`)
+    } else yield* Effect.sync(() => process.stdout.write(text))
+    yield* reportSkipped(report.skipped)
   }),
 ).pipe(Command.withDescription("Report a run or an experiment: pass^k, rewards, breakdowns, costs, mode deltas, charts"))

@@ -1,10 +1,11 @@
 /** `tau rescore`: evaluate stored episodes again and append new scores (old ones are kept). */
-import { EventStore } from "@tau-sim/engine"
-import { findTask, loadEpisode, scoreEpisode } from "@tau-sim/replay"
+import { type EpisodeRow, EventStore } from "@tau-sim/engine"
+import { findTask, loadEpisode, requireRun, scanEpisodes, scoreEpisode } from "@tau-sim/replay"
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { fmtReward, table } from "../table.ts"
 import { dbFlag, jsonFlag, print, printJson, withStore } from "./common.ts"
+import { namingStore, reportSkipped } from "./store-scan.ts"
 
 const flags = {
   db: dbFlag,
@@ -20,27 +21,30 @@ export const rescoreCommand = Command.make("rescore", flags, (f) =>
     Effect.gen(function* () {
       const store = yield* EventStore
       if (Option.isNone(f.run) && !f.all) return yield* Effect.fail(new Error("give --run ID or --all"))
+      if (Option.isSome(f.run)) yield* requireRun(f.run.value).pipe(namingStore(f.db))
       const episodes = (yield* store.listEpisodes(Option.isSome(f.run) ? { runId: f.run.value, status: "ended" } : { status: "ended" }))
-      const rows = []
-      for (const ep of episodes) {
-        const previous = (yield* store.listScores(ep.episodeId)).at(-1)
-        const loaded = yield* loadEpisode(ep.episodeId)
-        const task = findTask(loaded.domain, ep.taskId)
-        const score = yield* scoreEpisode(ep.episodeId, loaded.domain, task, loaded.final, { evaluatorVersion: Option.getOrUndefined(f.evaluatorVersion) })
-        const components = changedComponents(previous?.breakdown, score.breakdown)
-        const row = {
-          episode_id: ep.episodeId,
-          task_id: ep.taskId,
-          old_reward: previous?.reward ?? null,
-          new_reward: score.reward,
-          changed: previous === undefined || previous.reward !== score.reward,
-          components,
-          evaluator: `${score.evaluator}@${score.evaluatorVersion}`,
-          previous_evaluator: previous ? `${previous.evaluator}@${previous.evaluatorVersion}` : null,
-        }
-        rows.push(row)
-        if (f.json) yield* printJson(row)
-      }
+      const rescoreOne = (ep: EpisodeRow) =>
+        Effect.gen(function* () {
+          const previous = (yield* store.listScores(ep.episodeId)).at(-1)
+          const loaded = yield* loadEpisode(ep.episodeId)
+          const task = findTask(loaded.domain, ep.taskId)
+          const score = yield* scoreEpisode(ep.episodeId, loaded.domain, task, loaded.final, { evaluatorVersion: Option.getOrUndefined(f.evaluatorVersion) })
+          const components = changedComponents(previous?.breakdown, score.breakdown)
+          const row = {
+            episode_id: ep.episodeId,
+            task_id: ep.taskId,
+            old_reward: previous?.reward ?? null,
+            new_reward: score.reward,
+            changed: previous === undefined || previous.reward !== score.reward,
+            components,
+            evaluator: `${score.evaluator}@${score.evaluatorVersion}`,
+            previous_evaluator: previous ? `${previous.evaluator}@${previous.evaluatorVersion}` : null,
+          }
+          if (f.json) yield* printJson(row)
+          return row
+        })
+      // An episode that cannot be read or evaluated is named and skipped; the others are re-scored.
+      const { done: rows, skipped } = yield* scanEpisodes(episodes, (ep) => ep.episodeId, rescoreOne)
       if (!f.json) {
         yield* print(
           table(
@@ -57,6 +61,7 @@ export const rescoreCommand = Command.make("rescore", flags, (f) =>
         )
         yield* print(`\n${rows.length} episodes re-scored, ${rows.filter((r) => r.changed).length} changed reward`)
       }
+      yield* reportSkipped(skipped)
     }),
   ),
 ).pipe(Command.withDescription("Re-run the evaluators over stored episodes, appending new scores"))

@@ -6,6 +6,7 @@
 import { EventStore, type EpisodeStarted, type Mode, type RunRecord, type ScoreRecord } from "@tau-sim/engine"
 import { Effect, Schema } from "effect"
 import { TAU2_EVALUATOR } from "../evaluate/versions.ts"
+import { scanEpisodes, type SkippedEpisode } from "../store-scan.ts"
 
 export const PARTICIPANT_KINDS = ["agent", "user", "judge"] as const
 export type ParticipantKind = (typeof PARTICIPANT_KINDS)[number]
@@ -50,6 +51,8 @@ export interface ReportEpisode {
 export interface ReportRun {
   readonly run: RunRecord
   readonly episodes: ReadonlyArray<ReportEpisode>
+  /** Episodes left out because they cannot be read (named with the row and the reason). */
+  readonly skipped: ReadonlyArray<SkippedEpisode>
 }
 
 export class ReportSourceError extends Schema.TaggedError<ReportSourceError>()("ReportSourceError", { message: Schema.String }) {}
@@ -108,9 +111,10 @@ export const collectRun = (runId: string) =>
     const taskIds = Array.isArray(run.config.taskIds) ? new Set(run.config.taskIds as string[]) : null
     const trials = typeof run.config.trials === "number" ? run.config.trials : null
     const wanted = rows.filter((r) => (taskIds === null || taskIds.has(r.taskId)) && (trials === null || r.trial < trials))
-    const episodes = yield* Effect.forEach(wanted, (r) => collectEpisode(runId, r.episodeId))
+    // One unreadable episode is named and left out; the report covers the others.
+    const { done: episodes, skipped } = yield* scanEpisodes(wanted, (r) => r.episodeId, (r) => collectEpisode(runId, r.episodeId))
     const sorted = [...episodes].sort((a, b) => cmp(a.task_id, b.task_id) || a.trial - b.trial || cmp(a.episode_id, b.episode_id))
-    return { run, episodes: sorted } satisfies ReportRun
+    return { run, episodes: sorted, skipped } satisfies ReportRun
   })
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)

@@ -1,8 +1,9 @@
 /** Building a report straight from the store, for one run or a whole experiment. */
 import type { Mode } from "@tau-sim/engine"
 import { Effect } from "effect"
+import { requireRun, type SkippedEpisode } from "../store-scan.ts"
 import { buildReport, type Report } from "./build.ts"
-import { collectExperiment, collectRun, counterfactualParentOf } from "./collect.ts"
+import { collectExperiment, collectRun, counterfactualParentOf, type ReportRun } from "./collect.ts"
 import type { BootstrapOptions } from "./stats.ts"
 
 export type ReportSource = { readonly run: string } | { readonly experiment: string }
@@ -12,14 +13,22 @@ export interface LoadReportOptions {
   readonly baselineMode?: Mode
 }
 
+/** A report and the episodes it had to leave out because they cannot be read. */
+export type LoadedReport = Report & { readonly skipped: ReadonlyArray<SkippedEpisode> }
+
+const skippedIn = (runs: ReadonlyArray<ReportRun>): ReadonlyArray<SkippedEpisode> => runs.flatMap((r) => r.skipped)
+
 export const loadReport = (source: ReportSource, options: LoadReportOptions = {}) =>
   Effect.gen(function* () {
     if ("experiment" in source) {
       const runs = yield* collectExperiment(source.experiment)
-      return buildReport(runs, { kind: "experiment", title: source.experiment, ...options }) satisfies Report
+      const report = buildReport(runs, { kind: "experiment", title: source.experiment, ...options })
+      return { ...report, skipped: skippedIn(runs) } satisfies LoadedReport
     }
+    yield* requireRun(source.run)
     const run = yield* collectRun(source.run)
     const parentId = counterfactualParentOf(run.run)
     const parents = parentId === null ? undefined : yield* collectRun(parentId)
-    return buildReport([run], { kind: "run", title: source.run, parents, ...options }) satisfies Report
+    const report = buildReport([run], { kind: "run", title: source.run, parents, ...options })
+    return { ...report, skipped: skippedIn(parents === undefined ? [run] : [run, parents]) } satisfies LoadedReport
   })
