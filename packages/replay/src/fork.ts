@@ -4,9 +4,12 @@
  * nothing of the prefix is copied, so forking costs O(events), not O(database).
  */
 import { randomUUID } from "node:crypto"
+import * as path from "node:path"
 import { continueEpisode, type EpisodeStarted, EventStore, foldEvents, type Mode } from "@tau-sim/engine"
-import { Effect, Schema } from "effect"
-import { loadEpisode } from "./replay.ts"
+import { Effect, Option, Schema } from "effect"
+import { episodeLease, withLease } from "./lease.ts"
+import { loadEpisode, requireRecordedData } from "./replay.ts"
+import { decodeRunConfig, type ForksRunConfig } from "./run-config.ts"
 import { findTask, participantsFor } from "./run.ts"
 import { scoreEpisode } from "./score.ts"
 
@@ -21,6 +24,10 @@ export interface ForkOptions {
   readonly runId?: string
   /** Stop after creating the child (no live continuation). */
   readonly noContinue?: boolean
+  /** Id of the child (default: random). */
+  readonly childId?: string
+  /** Read the parent's domain from this data folder instead of the recorded one (it must hash the same). */
+  readonly dataDir?: string
 }
 
 /** Index of the event that produced trajectory message `turn`. */
@@ -30,7 +37,9 @@ const eventOfTurn = (states: ReadonlyArray<{ trajectory: ReadonlyArray<unknown> 
 export const forkEpisode = (parentId: string, options: ForkOptions) =>
   Effect.gen(function* () {
     const store = yield* EventStore
-    const parent = yield* loadEpisode(parentId)
+    const parent = yield* loadEpisode(parentId, { dataDir: options.dataDir })
+    // A branch continued on other data than its parent's prefix ran on would not be a branch of it.
+    yield* requireRecordedData(parent, { dataDir: options.dataDir })
     const { states, events, domain } = parent
     const at = eventOfTurn(states, options.atTurn)
     const turns = parent.final.trajectory.length
@@ -47,7 +56,7 @@ export const forkEpisode = (parentId: string, options: ForkOptions) =>
     const prefix = events.slice(0, at)
     const parentStart = events.find((e): e is EpisodeStarted => e._tag === "EpisodeStarted") as EpisodeStarted
     const latestStart = [...prefix].reverse().find((e): e is EpisodeStarted => e._tag === "EpisodeStarted") ?? parentStart
-    const childId = `ep_${randomUUID().replaceAll("-", "").slice(0, 12)}`
+    const childId = options.childId ?? `ep_${randomUUID().replaceAll("-", "").slice(0, 12)}`
     const started: EpisodeStarted = {
       ...latestStart,
       runId: options.runId ?? latestStart.runId,
@@ -55,13 +64,33 @@ export const forkEpisode = (parentId: string, options: ForkOptions) =>
       agent: options.agent ?? latestStart.agent,
       user: options.user ?? latestStart.user,
       mode: options.mode ?? latestStart.mode,
+      dataDir: options.dataDir === undefined ? latestStart.dataDir : path.resolve(options.dataDir),
       parent: { episodeId: parentId, seq: at },
     }
-    yield* store.append(childId, 0, [started])
-    const state = foldEvents(states[at - 1], [started])
-    if (options.noContinue) return { episodeId: childId, parent: parentId, forkSeq: at, state, reward: null as number | null }
-    const task = findTask(domain, started.taskId)
-    const final = yield* continueEpisode(childId, state, 1, domain, task, participantsFor(started))
-    const score = yield* scoreEpisode(childId, domain, task, final)
-    return { episodeId: childId, parent: parentId, forkSeq: at, state: final, reward: score?.reward ?? null }
+    // The child is ours from before it exists: a `--resume` of its run cannot drive it alongside us.
+    return yield* Effect.gen(function* () {
+      yield* store.append(childId, 0, [started])
+      const state = foldEvents(states[at - 1], [started])
+      if (options.noContinue) return { episodeId: childId, parent: parentId, forkSeq: at, state, reward: null as number | null }
+      const task = findTask(domain, started.taskId)
+      const final = yield* continueEpisode(childId, state, 1, domain, task, participantsFor(started))
+      const score = yield* scoreEpisode(childId, domain, task, final)
+      return { episodeId: childId, parent: parentId, forkSeq: at, state: final, reward: score?.reward ?? null }
+    }).pipe(withLease(episodeLease(childId)))
+  })
+
+/**
+ * The run `tau fork` puts a branch in: `<parent run>~forks` (a branch of a branch joins the same
+ * run), so forks never change the parent run's metrics. Created on first use.
+ */
+export const forksRunOf = (parentRunId: string) =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    const parentRun = yield* store.getRun(parentRunId)
+    const parentConfig = parentRun ? yield* Effect.option(decodeRunConfig(parentRun)) : Option.none()
+    if (Option.isSome(parentConfig) && parentConfig.value.kind === "forks") return parentRunId
+    const runId = `${parentRunId}~forks`
+    const config: ForksRunConfig = { kind: "forks", forksOf: parentRunId }
+    yield* store.createRun({ runId, createdAt: new Date().toISOString(), config: config as unknown as Record<string, unknown>, experiment: null })
+    return runId
   })

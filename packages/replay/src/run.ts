@@ -3,6 +3,8 @@
  *
  * Every (task, trial) has a deterministic episode id, so `--resume` can tell what is finished
  * (skipped), what is half-way (continued from its last stored event) and what never started.
+ * A run's configuration is fixed when it is created (`run-config.ts`); one process at a time
+ * works on it (`lease.ts`).
  */
 import { createHash } from "node:crypto"
 import {
@@ -22,7 +24,9 @@ import {
 } from "@tau-sim/engine"
 import { Effect } from "effect"
 import { type DomainRef, resolveDomain } from "./domains.ts"
+import { runLease, withLease } from "./lease.ts"
 import { makeParticipant } from "./participants.ts"
+import { DEFAULT_MAX_ATTEMPTS, decodeRunConfig, mismatchOf, type PlainRunConfig, type RunHashes } from "./run-config.ts"
 import { scoreEpisode } from "./score.ts"
 import { trialSeeds } from "./seeds.ts"
 
@@ -42,6 +46,8 @@ export interface RunConfig extends DomainRef {
   readonly experiment?: string | null
   /** Attempts per unit when an episode ends with `infrastructure_error` (default 2). */
   readonly maxAttempts?: number
+  /** Content hashes of the data, the selected tasks and the policy (filled in when the run is created). */
+  readonly hashes?: RunHashes
 }
 
 export interface EpisodeSummary {
@@ -125,8 +131,7 @@ export const driveEpisode = (
     return { state: final, reward: score?.reward ?? null }
   })
 
-/** Attempts per (task, trial) when episodes end with `infrastructure_error` (as τ²'s retries). */
-export const DEFAULT_MAX_ATTEMPTS = 2
+export { DEFAULT_MAX_ATTEMPTS }
 
 /** Attempt 0 is the unit's episode; a retry k is `<id>_r<k>`. */
 export const attemptId = (base: string, attempt: number): string => (attempt === 0 ? base : `${base}_r${attempt}`)
@@ -151,20 +156,54 @@ const retryErrored = (erroredId: string, retryId: string, participants: () => Ep
     yield* scoreEpisode(retryId, domain, task, final)
   })
 
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
+
+/** What the run's episodes run on: the domain's data and policy, and exactly the selected tasks. */
+export const runHashes = (domain: Domain, taskIds: ReadonlyArray<string>): RunHashes => ({
+  data: domain.hashes.data,
+  tasks: sha256(JSON.stringify(taskIds.map((id) => taskHash(findTask(domain, id))))),
+  policy: domain.hashes.policy,
+})
+
+/** The configuration as stored with the run (JSON-compatible). */
+export const storedRunConfig = (config: RunConfig, domain: Domain): PlainRunConfig => ({
+  kind: "run",
+  ...config,
+  experiment: config.experiment ?? null,
+  hashes: runHashes(domain, config.taskIds),
+})
+
+/**
+ * Creates the run, or checks that the stored run is this configuration: another one under the
+ * same id is a `RunConfigMismatch` and nothing is stored.
+ */
+export const ensureRun = (config: RunConfig, domain: Domain) =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    const requested = storedRunConfig(config, domain)
+    const { created, run } = yield* store.createRun({
+      runId: config.runId,
+      createdAt: new Date().toISOString(),
+      config: requested as unknown as Record<string, unknown>,
+      experiment: config.experiment ?? null,
+    })
+    if (created) return
+    const stored = yield* decodeRunConfig(run)
+    const mismatch = mismatchOf(config.runId, stored, requested)
+    if (mismatch) return yield* mismatch
+  })
+
 /** Runs (or resumes) every unit of a run; `onEpisode` sees each finished episode. */
 export const runEpisodes = (config: RunConfig, onEpisode: (s: EpisodeSummary) => void = () => {}) =>
   Effect.gen(function* () {
-    const store = yield* EventStore
-    const existingRun = yield* store.getRun(config.runId)
-    if (!existingRun) {
-      yield* store.putRun({
-        runId: config.runId,
-        createdAt: new Date().toISOString(),
-        config: { ...config } as Record<string, unknown>,
-        experiment: config.experiment ?? null,
-      })
-    }
     const domain = resolveDomain(config)
+    yield* ensureRun(config, domain)
+    return yield* driveUnits(config, domain, onEpisode).pipe(withLease(runLease(config.runId)))
+  })
+
+const driveUnits = (config: RunConfig, domain: Domain, onEpisode: (s: EpisodeSummary) => void) =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
     const seeds = trialSeeds(config.seed, config.trials)
     const units = seeds.flatMap((seed, trial) => config.taskIds.map((taskId) => ({ taskId, trial, seed })))
     return yield* Effect.forEach(
@@ -214,6 +253,9 @@ export const runEpisodes = (config: RunConfig, onEpisode: (s: EpisodeSummary) =>
       { concurrency: config.maxConcurrency },
     )
   })
+
+/** Termination reasons that say the episode could not be evaluated (not that the agent failed). */
+export const ERRORED_REASONS: ReadonlyArray<string> = ["infrastructure_error", "unexpected_error"]
 
 export interface TaskSelection {
   readonly split?: string

@@ -19,12 +19,12 @@ import {
 } from "@tau-sim/engine"
 import { Effect, Schema } from "effect"
 import { forkEpisode } from "../fork.ts"
+import { runLease, withLease } from "../lease.ts"
+import { type CounterfactualRunConfig, type ForkPoint } from "../run-config.ts"
 import { makeParticipant } from "../participants.ts"
 import { loadEpisode } from "../replay.ts"
 import { driveEpisode, participantsFor } from "../run.ts"
 import { modeTraits, validateMode } from "./modes.ts"
-
-export type ForkPoint = { readonly kind: "turn"; readonly turn: number } | { readonly kind: "first-write" }
 
 export interface CounterfactualOptions {
   /** The run whose episodes are forked. */
@@ -34,15 +34,6 @@ export interface CounterfactualOptions {
   readonly user?: string
   readonly mode?: Mode
   readonly maxConcurrency?: number
-}
-
-/** Config stored on a counterfactual run (reports recognise such runs by `counterfactual_of`). */
-export interface CounterfactualRunConfig {
-  readonly counterfactual_of: string
-  readonly at: ForkPoint
-  readonly agent: string | null
-  readonly user: string | null
-  readonly mode: Mode | null
 }
 
 export class CounterfactualError extends Schema.TaggedError<CounterfactualError>()("CounterfactualError", { message: Schema.String }) {}
@@ -69,6 +60,10 @@ export const counterfactualRunId = (options: CounterfactualOptions): string => {
   const key = JSON.stringify([options.at, options.agent ?? null, options.user ?? null, options.mode ?? null])
   return `${options.runId}~cf-${createHash("sha256").update(key).digest("hex").slice(0, 8)}`
 }
+
+/** A branch's id depends only on its batch and parent, so an interrupted batch resumes to the same ids. */
+export const branchIdFor = (runId: string, parentEpisodeId: string): string =>
+  `ep_${createHash("sha256").update(`${runId}\u0000${parentEpisodeId}`).digest("hex").slice(0, 12)}`
 
 /** The tool a call runs, routed as the environment would route it (§3.2). */
 const toolOf = (domain: Domain, name: string, requestor: "assistant" | "user", solo: boolean): ToolDef | undefined => {
@@ -140,27 +135,33 @@ export const runCounterfactual = (options: CounterfactualOptions, onBranch: (b: 
       catch: (e) => e as Error,
     })
     const runId = counterfactualRunId(options)
-    if (!(yield* store.getRun(runId))) {
-      const config: CounterfactualRunConfig = {
-        counterfactual_of: options.runId,
-        at: options.at,
-        agent: options.agent ?? null,
-        user: options.user ?? null,
-        mode: options.mode ?? null,
-      }
-      yield* store.putRun({ runId, createdAt: new Date().toISOString(), config: config as unknown as Record<string, unknown>, experiment: null })
+    // The id is a hash of what the batch is, so an existing run with this id is this batch.
+    const config: CounterfactualRunConfig = {
+      kind: "counterfactual",
+      counterfactual_of: options.runId,
+      at: options.at,
+      agent: options.agent ?? null,
+      user: options.user ?? null,
+      mode: options.mode ?? null,
     }
+    yield* store.createRun({ runId, createdAt: new Date().toISOString(), config: config as unknown as Record<string, unknown>, experiment: null })
+    return yield* branchAll(runId, parents, options, onBranch).pipe(withLease(runLease(runId)))
+  })
+
+const branchAll = (runId: string, parents: ReadonlyArray<EpisodeRow>, options: CounterfactualOptions, onBranch: (b: BranchOutcome) => void) =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
     const children = new Map((yield* store.listEpisodes({ runId })).map((c) => [c.parentEpisodeId, c]))
     const branches = yield* Effect.forEach(
       parents,
       (parent) =>
         Effect.gen(function* () {
           const child = children.get(parent.episodeId)
-          if (child?.status === "ended") {
+          if (child?.status === "ended" && (yield* store.listScores(child.episodeId)).length > 0) {
             return branchOf(parent, { episode_id: child.episodeId, reward: child.reward, termination_reason: child.terminationReason })
           }
           if (child) {
-            // Created but interrupted: continue it from its last stored event, with its own participants.
+            // Created but interrupted (or ended, not scored): continue it from its last stored event, with its own participants.
             const [start] = yield* store.read(child.episodeId, { toSeq: 1 })
             const started = start.event as EpisodeStarted
             const done = yield* driveEpisode(
@@ -180,7 +181,14 @@ export const runCounterfactual = (options: CounterfactualOptions, onBranch: (b: 
             return branchOf(parent, { skipped: `only ${loaded.final.trajectory.length} turns` })
           }
           if (loaded.final.trajectory[turn].setup) return branchOf(parent, { at_turn: turn, skipped: `turn ${turn} is part of the task setup` })
-          const forked = yield* forkEpisode(parent.episodeId, { atTurn: turn, agent: options.agent, user: options.user, mode: options.mode, runId })
+          const forked = yield* forkEpisode(parent.episodeId, {
+            atTurn: turn,
+            agent: options.agent,
+            user: options.user,
+            mode: options.mode,
+            runId,
+            childId: branchIdFor(runId, parent.episodeId),
+          })
           return branchOf(parent, { episode_id: forked.episodeId, at_turn: turn, reward: forked.reward, termination_reason: forked.state.ended, ran: true })
         }).pipe(Effect.tap((b) => Effect.sync(() => onBranch(b)))),
       { concurrency: options.maxConcurrency ?? 3 },

@@ -2,9 +2,11 @@
  * Running an experiment: every cell is one run with a deterministic id, executed (or resumed) by
  * `runEpisodes`. Re-running the same file skips finished episodes and continues unfinished ones.
  */
-import { EventStore, type RunRecord } from "@tau-sim/engine"
+import { EventStore } from "@tau-sim/engine"
 import { Effect, Schema } from "effect"
-import { type EpisodeSummary, runEpisodes } from "../run.ts"
+import { resolveDomain } from "../domains.ts"
+import { type CellRunConfig, decodeRunConfig, describeKind, identityDifferences, runIdentity, type StoredRunConfig } from "../run-config.ts"
+import { type EpisodeSummary, runEpisodes, storedRunConfig } from "../run.ts"
 import { cellInfo, cellRunConfig, type ExperimentCell, type ExperimentPlan } from "./plan.ts"
 
 /** The file changed a setting that the stored runs of the experiment were made with. */
@@ -36,55 +38,50 @@ export interface ExperimentHooks {
   readonly onCellEnd?: (outcome: CellOutcome) => void
 }
 
-/** Settings that define what a cell's episodes mean; changing them under the same run would mix two experiments. */
-const FIXED_KEYS = [
-  ["seed", "seed"],
-  ["maxSteps", "max_steps"],
-  ["maxErrors", "max_errors"],
-  ["policyVariant", "policy variant"],
-] as const
+/** An experiment may grow (more trials, other tasks) under the same cells; nothing else may change. */
+const GROWABLE = ["trials", "taskIds", "hashes.tasks"]
 
-const checkStoredRun = (plan: ExperimentPlan, stored: RunRecord, config: Readonly<Record<string, unknown>>) => {
-  if (stored.experiment !== plan.spec.name) {
-    return new ExperimentConflictError({
-      experiment: plan.spec.name,
-      runId: stored.runId,
-      key: "experiment",
-      stored: String(stored.experiment),
-      requested: plan.spec.name,
-    })
+const conflictOf = (plan: ExperimentPlan, runId: string, stored: StoredRunConfig, requested: CellRunConfig): ExperimentConflictError | null => {
+  const experiment = plan.spec.name
+  if (stored.kind !== "cell" && stored.kind !== "run") {
+    return new ExperimentConflictError({ experiment, runId, key: "kind", stored: describeKind(stored), requested: "an experiment cell" })
   }
-  for (const [field, key] of FIXED_KEYS) {
-    if (stored.config[field] !== undefined && stored.config[field] !== config[field]) {
-      return new ExperimentConflictError({
-        experiment: plan.spec.name,
-        runId: stored.runId,
-        key,
-        stored: String(stored.config[field]),
-        requested: String(config[field]),
-      })
-    }
+  if ((stored.experiment ?? null) !== experiment) {
+    return new ExperimentConflictError({ experiment, runId, key: "experiment", stored: String(stored.experiment ?? null), requested: experiment })
   }
-  return null
+  const diffs = identityDifferences(runIdentity(stored), runIdentity(requested), GROWABLE)
+  if (diffs.length === 0) return null
+  return new ExperimentConflictError({
+    experiment,
+    runId,
+    key: diffs.map((d) => d.field).join(", "),
+    stored: diffs.map((d) => d.stored).join(", "),
+    requested: diffs.map((d) => d.requested).join(", "),
+  })
 }
 
 const runCell = (plan: ExperimentPlan, cell: ExperimentCell, hooks: ExperimentHooks) =>
   Effect.gen(function* () {
     const store = yield* EventStore
     const config = cellRunConfig(plan.spec, cell)
-    const stored = yield* store.getRun(cell.runId)
-    const record = { ...config, cell: cellInfo(plan.spec, cell) } as unknown as Record<string, unknown>
-    if (stored) {
-      const conflict = checkStoredRun(plan, stored, record)
-      if (conflict) return yield* conflict
-    }
-    // Written before any episode so that a killed run is found, and updated when trials or tasks grow.
-    yield* store.putRun({
+    const domain = resolveDomain(config)
+    const record: CellRunConfig = { ...storedRunConfig(config, domain), kind: "cell", cell: cellInfo(plan.spec, cell) }
+    // Created before any episode so that a killed run is found.
+    const { created, run } = yield* store.createRun({
       runId: cell.runId,
-      createdAt: stored?.createdAt ?? new Date().toISOString(),
-      config: record,
+      createdAt: new Date().toISOString(),
+      config: record as unknown as Record<string, unknown>,
       experiment: plan.spec.name,
     })
+    if (!created) {
+      const stored = yield* decodeRunConfig(run)
+      const conflict = conflictOf(plan, cell.runId, stored, record)
+      if (conflict) return yield* conflict
+      // Grown (trials, tasks) or recorded before hashes were: the run now says what it covers.
+      if (JSON.stringify(run.config) !== JSON.stringify(record)) {
+        yield* store.putRun({ runId: cell.runId, createdAt: run.createdAt, config: record as unknown as Record<string, unknown>, experiment: plan.spec.name })
+      }
+    }
     hooks.onCellStart?.(cell, config.taskIds.length * config.trials)
     const summaries = yield* runEpisodes(config, (s) => hooks.onEpisode?.(cell, s))
     const outcome: CellOutcome = { cell, episodes: summaries, ran: summaries.filter((s) => s.ran).length }

@@ -5,7 +5,7 @@
  */
 import type { Mode } from "@tau-sim/engine"
 import { computeMetrics, INFRASTRUCTURE_ERROR, isSuccessful, type SimulationOutcome } from "../evaluate/metrics.ts"
-import type { ForkPoint } from "../experiment/counterfactual.ts"
+import type { ForkPoint } from "../run-config.ts"
 import { addUsage, PARTICIPANT_KINDS, type ParticipantKind, type ReportEpisode, type ReportRun, type UsageTotals, zeroUsage } from "./collect.ts"
 import { average, type BootstrapOptions, bootstrapMean, DEFAULT_BOOTSTRAP, type Interval } from "./stats.ts"
 

@@ -1,0 +1,215 @@
+/**
+ * What a stored run is: its configuration, fixed when the run is created, decoded with a Schema.
+ *
+ * Runs come in kinds with different shapes, told apart by `kind`: a plain run (`tau run`), an
+ * experiment cell (a plain run plus its place in the experiment), the forks of a run (`tau fork`),
+ * a counterfactual batch and an imported τ² results file. Configs stored before `kind` existed are
+ * recognised by their fields.
+ *
+ * A run's identity is the part of its configuration that decides what its episodes mean (domain,
+ * data, tasks, participants with their arguments, mode, limits, seed, trials); how a process runs
+ * it (concurrency, data location when the content is the same) is not part of it.
+ */
+import { Mode, type RunRecord } from "@tau-sim/engine"
+import { Effect, Schema } from "effect"
+
+export const ForkPoint = Schema.Union([
+  Schema.Struct({ kind: Schema.Literal("turn"), turn: Schema.Int }),
+  Schema.Struct({ kind: Schema.Literal("first-write") }),
+])
+export type ForkPoint = typeof ForkPoint.Type
+
+/** Content hashes of what a run's episodes run on (recorded since run identity was fixed). */
+export const RunHashes = Schema.Struct({ data: Schema.String, tasks: Schema.String, policy: Schema.String })
+export type RunHashes = typeof RunHashes.Type
+
+const runFields = {
+  runId: Schema.String,
+  domain: Schema.String,
+  dataDir: Schema.NullOr(Schema.String),
+  policyVariant: Schema.String,
+  agent: Schema.String,
+  user: Schema.String,
+  mode: Mode,
+  trials: Schema.Int,
+  seed: Schema.Int,
+  maxSteps: Schema.Int,
+  maxErrors: Schema.Int,
+  taskIds: Schema.Array(Schema.String),
+  maxConcurrency: Schema.Int,
+  experiment: Schema.optional(Schema.NullOr(Schema.String)),
+  maxAttempts: Schema.optional(Schema.Int),
+  hashes: Schema.optional(RunHashes),
+}
+
+export const PlainRunConfig = Schema.Struct({ kind: Schema.Literal("run"), ...runFields })
+export type PlainRunConfig = typeof PlainRunConfig.Type
+
+export const StoredCellInfo = Schema.Struct({
+  index: Schema.Int,
+  domain_label: Schema.String,
+  baseline_mode: Mode,
+  excluded: Schema.Array(Schema.Struct({ id: Schema.String, reason: Schema.String })),
+})
+
+export const CellRunConfig = Schema.Struct({ kind: Schema.Literal("cell"), ...runFields, cell: StoredCellInfo })
+export type CellRunConfig = typeof CellRunConfig.Type
+
+export const ForksRunConfig = Schema.Struct({ kind: Schema.Literal("forks"), forksOf: Schema.String })
+export type ForksRunConfig = typeof ForksRunConfig.Type
+
+export const CounterfactualRunConfig = Schema.Struct({
+  kind: Schema.Literal("counterfactual"),
+  counterfactual_of: Schema.String,
+  at: ForkPoint,
+  agent: Schema.NullOr(Schema.String),
+  user: Schema.NullOr(Schema.String),
+  mode: Schema.NullOr(Mode),
+})
+export type CounterfactualRunConfig = typeof CounterfactualRunConfig.Type
+
+/** The importer's own fields are its business; a resume only needs to say which file to import again. */
+export const ImportRunConfig = Schema.Struct({
+  kind: Schema.Literal("import"),
+  source: Schema.String,
+  file: Schema.String,
+  domain: Schema.String,
+  dataDir: Schema.optional(Schema.NullOr(Schema.String)),
+})
+export type ImportRunConfig = typeof ImportRunConfig.Type
+
+export const StoredRunConfig = Schema.Union([PlainRunConfig, CellRunConfig, ForksRunConfig, CounterfactualRunConfig, ImportRunConfig])
+export type StoredRunConfig = typeof StoredRunConfig.Type
+export type RunKind = StoredRunConfig["kind"]
+
+/** A stored run configuration that does not decode (damaged, or written by something else). */
+export class StoredRunConfigError extends Schema.TaggedError<StoredRunConfigError>()("StoredRunConfigError", {
+  runId: Schema.String,
+  detail: Schema.String,
+}) {
+  get message(): string {
+    return `run ${this.runId}: the stored configuration cannot be read: ${this.detail}`
+  }
+}
+
+/** The kind of a config stored before `kind` was recorded, from the fields each kind always had. */
+const legacyKind = (config: Readonly<Record<string, unknown>>): RunKind => {
+  if (typeof config.forksOf === "string") return "forks"
+  if (typeof config.counterfactual_of === "string") return "counterfactual"
+  if (config.source === "tau2-results") return "import"
+  if (config.cell !== undefined && config.cell !== null) return "cell"
+  return "run"
+}
+
+const decodeConfig = Schema.decodeUnknownExit(StoredRunConfig)
+
+/** The stored configuration of `run`, whatever its kind and age. */
+export const decodeRunConfig = (run: RunRecord): Effect.Effect<StoredRunConfig, StoredRunConfigError> => {
+  const raw = run.config
+  const tagged = typeof raw.kind === "string" ? raw : { ...raw, kind: legacyKind(raw) }
+  const decoded = decodeConfig(tagged)
+  if (decoded._tag === "Success") return Effect.succeed(decoded.value)
+  let detail = "invalid"
+  try {
+    Schema.decodeUnknownSync(StoredRunConfig)(tagged)
+  } catch (e) {
+    detail = (e instanceof Error ? e.message : String(e)).split("\n").slice(0, 3).join("; ")
+  }
+  return Effect.fail(new StoredRunConfigError({ runId: run.runId, detail }))
+}
+
+/** One field that differs between the stored configuration of a run and the one requested. */
+export interface ConfigDifference {
+  readonly field: string
+  readonly stored: string
+  readonly requested: string
+}
+
+/**
+ * `tau run --run-id X` (or `--resume X` with flags) asked for another configuration than run X
+ * was created with. Nothing is stored.
+ */
+export class RunConfigMismatch extends Schema.TaggedError<RunConfigMismatch>()("RunConfigMismatch", {
+  runId: Schema.String,
+  differences: Schema.Array(Schema.Struct({ field: Schema.String, stored: Schema.String, requested: Schema.String })),
+}) {
+  get message(): string {
+    const lines = this.differences.map((d) => `  ${d.field}: run has ${d.stored}, requested ${d.requested}`)
+    return (
+      `run ${this.runId} was created with another configuration; nothing was stored.\n${lines.join("\n")}\n` +
+      `Continue it as created with \`tau run --resume ${this.runId}\`, or give a new --run-id.`
+    )
+  }
+}
+
+export type RunIdentity = Readonly<Record<string, unknown>>
+
+/** Attempts per (task, trial) when episodes end with `infrastructure_error` (as τ²'s retries). */
+export const DEFAULT_MAX_ATTEMPTS = 2
+
+type RunLike = Omit<PlainRunConfig, "kind">
+
+/** The fields of a plain run (or cell) that decide what its episodes mean. */
+export const runIdentity = (config: RunLike): RunIdentity => ({
+  domain: config.domain,
+  policyVariant: config.policyVariant,
+  "hashes.data": config.hashes?.data,
+  "hashes.tasks": config.hashes?.tasks,
+  "hashes.policy": config.hashes?.policy,
+  taskIds: config.taskIds,
+  trials: config.trials,
+  agent: config.agent,
+  user: config.user,
+  mode: config.mode,
+  seed: config.seed,
+  maxSteps: config.maxSteps,
+  maxErrors: config.maxErrors,
+  maxAttempts: config.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+  experiment: config.experiment ?? null,
+})
+
+const show = (v: unknown): string => (v === undefined ? "(not recorded)" : JSON.stringify(v))
+
+/**
+ * Field-by-field differences. A field the stored run did not record (older runs have no hashes)
+ * is not compared; `ignore` leaves out fields a caller allows to change (an experiment may grow).
+ */
+export const identityDifferences = (stored: RunIdentity, requested: RunIdentity, ignore: ReadonlyArray<string> = []): ConfigDifference[] => {
+  const out: ConfigDifference[] = []
+  for (const field of Object.keys(requested)) {
+    if (ignore.includes(field) || stored[field] === undefined) continue
+    if (JSON.stringify(stored[field]) !== JSON.stringify(requested[field])) {
+      out.push({ field, stored: show(stored[field]), requested: show(requested[field]) })
+    }
+  }
+  return out
+}
+
+/** Differences between what run `runId` is and the plain run requested under its id (other kinds differ in `kind`). */
+export const mismatchOf = (
+  runId: string,
+  stored: StoredRunConfig,
+  requested: RunLike,
+  ignore: ReadonlyArray<string> = [],
+): RunConfigMismatch | null => {
+  if (stored.kind !== "run" && stored.kind !== "cell") {
+    return new RunConfigMismatch({ runId, differences: [{ field: "kind", stored: describeKind(stored), requested: "a plain run" }] })
+  }
+  const differences = identityDifferences(runIdentity(stored), runIdentity(requested), ignore)
+  return differences.length === 0 ? null : new RunConfigMismatch({ runId, differences })
+}
+
+export const describeKind = (config: StoredRunConfig): string => {
+  switch (config.kind) {
+    case "run":
+      return "a plain run"
+    case "cell":
+      return `a cell of experiment ${config.experiment ?? "?"}`
+    case "forks":
+      return `the forks of run ${config.forksOf}`
+    case "counterfactual":
+      return `a counterfactual batch of run ${config.counterfactual_of}`
+    case "import":
+      return `an import of ${config.file}`
+  }
+}
