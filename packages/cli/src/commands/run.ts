@@ -1,99 +1,227 @@
-/** `tau run`: run (or resume) an evaluation: tasks × trials, stored as episodes. */
+/**
+ * `tau run`: run (or resume) an evaluation: tasks × trials, stored as episodes.
+ *
+ * A run's configuration is fixed when it is created. `--run-id X` with the configuration of run X
+ * continues it; with another one it is an error that lists the differences and stores nothing.
+ * `--resume X` takes the stored configuration; configuration flags given with it must agree with
+ * it (they are refused otherwise, never silently ignored). Flags about how this process runs
+ * (`--max-concurrency`, the model call flags) may differ.
+ */
 import { randomUUID } from "node:crypto"
-import { EventStore, type Mode } from "@tau-sim/engine"
-import { eligibleTasks, type EpisodeSummary, participantsFor, type RunConfig, resolveDomain, runEpisodes, selectTasks, validateMode } from "@tau-sim/replay"
-import { Effect, Option } from "effect"
+import { EventStore, layerSqlite, type Mode } from "@tau-sim/engine"
+import {
+  decodeRunConfig,
+  describeKind,
+  domainRef,
+  eligibleTasks,
+  ERRORED_REASONS,
+  type EpisodeSummary,
+  mismatchOf,
+  participantsFor,
+  type RunConfig,
+  resolveDomain,
+  resumeRun,
+  RunNotFound,
+  runEpisodes,
+  selectTasks,
+  storedRunConfig,
+  validateMode,
+} from "@tau-sim/replay"
+import { Effect, Option, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
+import { resumableOnStop, shellArg } from "../signals.ts"
 import { fmtReward, table } from "../table.ts"
-import { dataDirFlag, dbFlag, jsonFlag, print, progress, withStore } from "./common.ts"
+import { dataDirFlag, dbFlag, jsonFlag, print, progress, storeLayer } from "./common.ts"
 import { configureModelRuntime, costSoFar, modelFlags, specWithArgs } from "./model-flags.ts"
+
+/** Defaults of the configuration flags (optional flags, so that `--resume` can tell what was given). */
+const DEFAULTS = { agent: "oracle", user: "scripted", mode: "default", policyVariant: "default", trials: 1, seed: 300, maxSteps: 200, maxErrors: 10 } as const
+const MAX_CONCURRENCY = 3
 
 const flags = {
   db: dbFlag,
   json: jsonFlag,
   dataDir: dataDirFlag,
   domain: Flag.String("domain").pipe(Flag.withDescription("demo | mock | airline | retail | telecom"), Flag.optional),
-  agent: Flag.String("agent").pipe(Flag.withDescription("Agent spec: oracle | scripted:<file> | <provider>:<model>"), Flag.withDefault("oracle")),
-  user: Flag.String("user").pipe(Flag.withDescription("User spec: scripted | scripted:<file> | <provider>:<model>"), Flag.withDefault("scripted")),
-  mode: Flag.Literals("mode", ["default", "no-user", "oracle-plan", "no-user-oracle-plan", "no-policy"]).pipe(Flag.withDefault("default")),
-  policyVariant: Flag.String("policy-variant").pipe(Flag.withDescription("Policy variant (e.g. workflow for telecom)"), Flag.withDefault("default")),
-  trials: Flag.Int("trials").pipe(Flag.withDefault(1)),
-  seed: Flag.Int("seed").pipe(Flag.withDefault(300)),
-  maxSteps: Flag.Int("max-steps").pipe(Flag.withDefault(200)),
-  maxErrors: Flag.Int("max-errors").pipe(Flag.withDefault(10)),
-  maxConcurrency: Flag.Int("max-concurrency").pipe(Flag.withDefault(3)),
+  agent: Flag.String("agent").pipe(Flag.withDescription("Agent spec: oracle | scripted:<file> | <provider>:<model> (default: oracle)"), Flag.optional),
+  user: Flag.String("user").pipe(Flag.withDescription("User spec: scripted | scripted:<file> | <provider>:<model> (default: scripted)"), Flag.optional),
+  mode: Flag.Literals("mode", ["default", "no-user", "oracle-plan", "no-user-oracle-plan", "no-policy"]).pipe(Flag.withDescription("(default: default)"), Flag.optional),
+  policyVariant: Flag.String("policy-variant").pipe(Flag.withDescription("Policy variant (e.g. workflow for telecom; default: default)"), Flag.optional),
+  trials: Flag.Int("trials").pipe(Flag.withDescription("(default: 1)"), Flag.optional),
+  seed: Flag.Int("seed").pipe(Flag.withDescription("(default: 300)"), Flag.optional),
+  maxSteps: Flag.Int("max-steps").pipe(Flag.withDescription("(default: 200)"), Flag.optional),
+  maxErrors: Flag.Int("max-errors").pipe(Flag.withDescription("(default: 10)"), Flag.optional),
+  maxConcurrency: Flag.Int("max-concurrency").pipe(Flag.withDescription(`Episodes at once (default: ${MAX_CONCURRENCY}, or the run's on --resume)`), Flag.optional),
   split: Flag.String("split").pipe(Flag.withDescription("Task split (default: base)"), Flag.optional),
   taskIds: Flag.String("task-ids").pipe(Flag.withDescription("Comma-separated task ids"), Flag.optional),
   numTasks: Flag.Int("num-tasks").pipe(Flag.withDescription("Only the first N tasks"), Flag.optional),
-  runId: Flag.String("run-id").pipe(Flag.withDescription("Id for a new run (default: generated)"), Flag.optional),
-  resume: Flag.String("resume").pipe(Flag.withDescription("Resume an interrupted run by id"), Flag.optional),
+  runId: Flag.String("run-id").pipe(Flag.withDescription("Id for a new run (default: generated); the id of an existing run continues it if the configuration is the same"), Flag.optional),
+  resume: Flag.String("resume").pipe(Flag.withDescription("Resume an interrupted run (any kind: run, experiment cell, forks, counterfactual) by id"), Flag.optional),
   ...modelFlags,
 }
 
+type Flags = typeof flags extends infer F ? { readonly [K in keyof F]: F[K] extends Flag.Flag<infer A> ? A : never } : never
+
+/** A flag that does not fit the rest (e.g. `--agent` with `--resume` of a counterfactual run). */
+export class RunFlagError extends Schema.TaggedError<RunFlagError>()("RunFlagError", { message: Schema.String }) {}
+
+/** Every episode of the run ended in an error (nothing was evaluated): the command fails. */
+export class RunAllErrored extends Schema.TaggedError<RunAllErrored>()("RunAllErrored", {
+  runId: Schema.String,
+  episodes: Schema.Int,
+  reasons: Schema.String,
+}) {
+  get message(): string {
+    return `run ${this.runId}: all ${this.episodes} episodes errored (${this.reasons}); nothing was evaluated`
+  }
+}
+
+const CONFIG_FLAGS = ["domain", "dataDir", "agent", "user", "agentArgs", "userArgs", "mode", "policyVariant", "trials", "seed", "maxSteps", "maxErrors", "split", "taskIds", "numTasks"] as const
+const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`
+
+/** The configuration the flags describe (tasks selected and checked against the mode). */
+const requestedConfig = (f: Flags, runId: string) =>
+  Effect.gen(function* () {
+    if (Option.isNone(f.domain)) return yield* new RunFlagError({ message: "--domain is required (or --resume RUN)" })
+    const mode = Option.getOrElse(f.mode, () => DEFAULTS.mode) as Mode
+    const policyVariant = Option.getOrElse(f.policyVariant, () => DEFAULTS.policyVariant)
+    const ref = domainRef(f.domain.value, Option.getOrNull(f.dataDir), policyVariant)
+    const domain = resolveDomain(ref)
+    // A mode the domain cannot run is an error before anything is stored or any model is called.
+    const unsupported = validateMode(domain, mode, policyVariant)
+    if (unsupported) return yield* Effect.fail(unsupported)
+    const explicitIds = Option.getOrUndefined(f.taskIds)?.split(",").map((s) => s.trim()).filter(Boolean)
+    const selected = selectTasks(domain, { split: Option.getOrUndefined(f.split), taskIds: explicitIds, numTasks: Option.getOrUndefined(f.numTasks) })
+    const { tasks, excluded } = eligibleTasks(selected, mode)
+    if (excluded.length > 0 && explicitIds?.length) {
+      return yield* new RunFlagError({ message: `mode ${mode} cannot run: ${excluded.map((e) => `${e.id} (${e.reason})`).join("; ")}` })
+    }
+    if (excluded.length > 0) yield* progress(`mode ${mode}: ${excluded.length} tasks left out (${excluded[0].reason}${excluded.length > 1 ? ", ..." : ""})`)
+    const config: RunConfig = {
+      ...ref,
+      runId,
+      agent: specWithArgs(Option.getOrElse(f.agent, () => DEFAULTS.agent), f.agentArgs),
+      user: specWithArgs(Option.getOrElse(f.user, () => DEFAULTS.user), f.userArgs),
+      mode,
+      trials: Option.getOrElse(f.trials, () => DEFAULTS.trials),
+      seed: Option.getOrElse(f.seed, () => DEFAULTS.seed),
+      maxSteps: Option.getOrElse(f.maxSteps, () => DEFAULTS.maxSteps),
+      maxErrors: Option.getOrElse(f.maxErrors, () => DEFAULTS.maxErrors),
+      taskIds: tasks.map((t) => t.id),
+      maxConcurrency: Option.getOrElse(f.maxConcurrency, () => MAX_CONCURRENCY),
+    }
+    return { config, domain }
+  })
+
+/**
+ * `--resume` with configuration flags: they must describe the stored run (for a plain run or a
+ * cell, the flags not given are taken from it); for other kinds they do not apply.
+ */
+const checkResumeFlags = (f: Flags, runId: string) =>
+  Effect.gen(function* () {
+    const given = CONFIG_FLAGS.filter((k) => Option.isSome(f[k] as Option.Option<unknown>))
+    if (given.length === 0) return
+    const run = yield* (yield* EventStore).getRun(runId)
+    if (!run) return
+    const stored = yield* decodeRunConfig(run)
+    if (stored.kind !== "run" && stored.kind !== "cell") {
+      return yield* new RunFlagError({
+        message: `${given.map(flagName).join(", ")} cannot be given with --resume of ${describeKind(stored)} (run ${runId}): it continues as it was created`,
+      })
+    }
+    const withStored: Flags = {
+      ...f,
+      domain: Option.orElse(f.domain, () => Option.some(stored.domain)),
+      dataDir: Option.orElse(f.dataDir, () => Option.fromNullishOr(stored.dataDir)),
+      policyVariant: Option.orElse(f.policyVariant, () => Option.some(stored.policyVariant)),
+      agent: Option.orElse(f.agent, () => Option.some(stored.agent)),
+      user: Option.orElse(f.user, () => Option.some(stored.user)),
+      mode: Option.orElse(f.mode, () => Option.some(stored.mode)),
+      trials: Option.orElse(f.trials, () => Option.some(stored.trials)),
+      seed: Option.orElse(f.seed, () => Option.some(stored.seed)),
+      maxSteps: Option.orElse(f.maxSteps, () => Option.some(stored.maxSteps)),
+      maxErrors: Option.orElse(f.maxErrors, () => Option.some(stored.maxErrors)),
+      taskIds: Option.isSome(f.split) || Option.isSome(f.numTasks) ? f.taskIds : Option.orElse(f.taskIds, () => Option.some(stored.taskIds.join(","))),
+    }
+    const { config, domain } = yield* requestedConfig(withStored, runId)
+    const mismatch = mismatchOf(runId, stored, { ...storedRunConfig(config, domain), experiment: stored.experiment ?? null, maxAttempts: stored.maxAttempts })
+    if (mismatch) return yield* mismatch
+  })
+
 export const runCommand = Command.make("run", flags, (f) =>
-  withStore(
-    f.db,
-    Effect.gen(function* () {
+  Effect.gen(function* () {
       const store = yield* EventStore
       yield* configureModelRuntime(f, store)
-      let config: RunConfig
-      if (Option.isSome(f.resume)) {
-        const run = yield* store.getRun(f.resume.value)
-        if (!run) return yield* Effect.fail(new Error(`run ${f.resume.value} not found in ${f.db}`))
-        config = run.config as unknown as RunConfig
-      } else {
-        if (Option.isNone(f.domain)) return yield* Effect.fail(new Error("--domain is required (or --resume RUN)"))
-        const ref = { domain: f.domain.value, dataDir: Option.getOrNull(f.dataDir), policyVariant: f.policyVariant }
-        const domain = resolveDomain(ref)
-        // A mode the domain cannot run is an error before anything is stored or any model is called.
-        const unsupported = validateMode(domain, f.mode as Mode, f.policyVariant)
-        if (unsupported) return yield* Effect.fail(unsupported)
-        const explicitIds = Option.getOrUndefined(f.taskIds)?.split(",").map((s) => s.trim()).filter(Boolean)
-        const selected = selectTasks(domain, { split: Option.getOrUndefined(f.split), taskIds: explicitIds, numTasks: Option.getOrUndefined(f.numTasks) })
-        const { tasks, excluded } = eligibleTasks(selected, f.mode as Mode)
-        if (excluded.length > 0 && explicitIds?.length) {
-          return yield* Effect.fail(new Error(`mode ${f.mode} cannot run: ${excluded.map((e) => `${e.id} (${e.reason})`).join("; ")}`))
-        }
-        if (excluded.length > 0) yield* progress(`mode ${f.mode}: ${excluded.length} tasks left out (${excluded[0].reason}${excluded.length > 1 ? ", ..." : ""})`)
-        config = {
-          ...ref,
-          runId: Option.getOrElse(f.runId, () => `run_${new Date().toISOString().slice(0, 10).replaceAll("-", "")}_${randomUUID().slice(0, 8)}`),
-          agent: specWithArgs(f.agent, f.agentArgs),
-          user: specWithArgs(f.user, f.userArgs),
-          mode: f.mode as Mode,
-          trials: f.trials,
-          seed: f.seed,
-          maxSteps: f.maxSteps,
-          maxErrors: f.maxErrors,
-          taskIds: tasks.map((t) => t.id),
-          maxConcurrency: f.maxConcurrency,
+      let runId: string | null = null
+      const resumeCommand = () => (runId ? `tau run --resume ${shellArg(runId)} --db ${shellArg(f.db)}` : null)
+      const onEpisode = (total: () => number) => {
+        let done = 0
+        return (s: EpisodeSummary) => {
+          done++
+          if (f.json) process.stdout.write(`${JSON.stringify(jsonLine(s))}\n`)
+          process.stderr.write(`[${done}/${total()}] ${s.task_id} trial ${s.trial}: ${s.termination_reason}, reward ${fmtReward(s.reward)}${costSoFar()}\n`)
         }
       }
-      // A malformed participant spec or a missing API key fails here, before anything is stored.
-      yield* Effect.try({ try: () => participantsFor(config), catch: (e) => (e instanceof Error ? e : new Error(String(e))) })
-      const total = config.taskIds.length * config.trials
-      let done = 0
-      yield* progress(`run ${config.runId}: ${config.domain}, ${config.taskIds.length} tasks × ${config.trials} trials, agent ${config.agent}, user ${config.user}`)
-      const summaries = yield* runEpisodes(config, (s) => {
-        done++
-        if (f.json) process.stdout.write(`${JSON.stringify(jsonLine(s))}\n`)
-        process.stderr.write(`[${done}/${total}] ${s.task_id} trial ${s.trial}: ${s.termination_reason}, reward ${fmtReward(s.reward)}${costSoFar()}\n`)
-      })
+      let summaries: ReadonlyArray<EpisodeSummary>
+      if (Option.isSome(f.resume)) {
+        if (Option.isSome(f.runId)) return yield* new RunFlagError({ message: "give --resume RUN or --run-id RUN, not both" })
+        const id = f.resume.value
+        if (!(yield* store.getRun(id))) return yield* new RunNotFound({ runId: id, store: f.db })
+        yield* checkResumeFlags(f, id)
+        const stored = yield* decodeRunConfig((yield* store.getRun(id))!)
+        runId = id
+        let total = 0
+        if (stored.kind === "run" || stored.kind === "cell") {
+          // A malformed participant spec or a missing API key fails here, before anything is stored.
+          yield* Effect.try({ try: () => participantsFor(stored), catch: (e) => (e instanceof Error ? e : new Error(String(e))) })
+          total = stored.taskIds.length * stored.trials
+          yield* progress(`resuming run ${id}: ${stored.domain}, ${stored.taskIds.length} tasks × ${stored.trials} trials, agent ${stored.agent}, user ${stored.user}`)
+        } else {
+          yield* progress(`resuming run ${id}: ${describeKind(stored)}`)
+        }
+        const result = yield* resumeRun(id, {
+          store: f.db,
+          maxConcurrency: Option.getOrUndefined(f.maxConcurrency),
+          onEpisode: onEpisode(() => total || Number.NaN),
+        }).pipe(resumableOnStop(resumeCommand))
+        summaries = result.summaries
+      } else {
+        const { config } = yield* requestedConfig(f, Option.getOrElse(f.runId, () => `run_${new Date().toISOString().slice(0, 10).replaceAll("-", "")}_${randomUUID().slice(0, 8)}`))
+        // A malformed participant spec or a missing API key fails here, before anything is stored.
+        yield* Effect.try({ try: () => participantsFor(config), catch: (e) => (e instanceof Error ? e : new Error(String(e))) })
+        const total = config.taskIds.length * config.trials
+        yield* progress(`run ${config.runId}: ${config.domain}, ${config.taskIds.length} tasks × ${config.trials} trials, agent ${config.agent}, user ${config.user}`)
+        summaries = yield* Effect.suspend(() => {
+          runId = config.runId
+          return runEpisodes(config, onEpisode(() => total))
+        }).pipe(resumableOnStop(() => (runId && total > 0 ? resumeCommand() : null)))
+      }
+      const id = runId as string
       const skipped = summaries.filter((s) => !s.ran)
       if (skipped.length > 0) yield* progress(`${skipped.length} episodes were already finished and were skipped`)
-      if (f.json) return
-      yield* print(
-        table(
-          ["episode", "task", "trial", "termination", "reward"],
-          summaries.map((s) => [s.episode_id, s.task_id, s.trial, s.termination_reason, fmtReward(s.reward)]),
-        ),
-      )
-      const rewards = summaries.map((s) => s.reward).filter((r): r is number => r !== null)
-      const avg = rewards.length ? rewards.reduce((a, b) => a + b, 0) / rewards.length : null
-      yield* print(`\nrun ${config.runId}: ${summaries.length} episodes, average reward ${fmtReward(avg)}`)
-    }),
+      const errored = summaries.filter((s) => ERRORED_REASONS.includes(s.termination_reason))
+      const allErrored = summaries.length > 0 && errored.length === summaries.length
+      if (!f.json) {
+        yield* print(
+          table(
+            ["episode", "task", "trial", "termination", "reward"],
+            summaries.map((s) => [s.episode_id, s.task_id, s.trial, s.termination_reason, fmtReward(s.reward)]),
+          ),
+        )
+        const rewards = summaries.map((s) => s.reward).filter((r): r is number => r !== null)
+        const avg = rewards.length ? rewards.reduce((a, b) => a + b, 0) / rewards.length : null
+        yield* print(`\nrun ${id}: ${summaries.length} episodes, average reward ${fmtReward(avg)}`)
+      }
+      if (allErrored) {
+        const counts = new Map<string, number>()
+        for (const s of errored) counts.set(s.termination_reason, (counts.get(s.termination_reason) ?? 0) + 1)
+        return yield* new RunAllErrored({ runId: id, episodes: summaries.length, reasons: [...counts].map(([r, n]) => `${r}: ${n}`).join(", ") })
+      }
+  }).pipe(
+    // A resume never creates a store: a mistyped --db is named, not filled with an empty database.
+    Effect.provide(Option.isSome(f.resume) ? layerSqlite(f.db, { mustExist: true }) : storeLayer(f.db)),
   ),
-).pipe(Command.withDescription("Run an evaluation (domains × tasks × trials), or resume one with --resume RUN"))
+).pipe(Command.withDescription("Run an evaluation (domains × tasks × trials), or resume any run with --resume RUN"))
 
 const jsonLine = (s: EpisodeSummary) => ({
   run_id: s.run_id,
@@ -103,5 +231,3 @@ const jsonLine = (s: EpisodeSummary) => ({
   termination_reason: s.termination_reason,
   reward: s.reward,
 })
-
-
