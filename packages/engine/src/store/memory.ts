@@ -97,7 +97,7 @@ export const makeMemoryStore = (): StoreHandle => {
     const last = head(episodeId)
     const actual = last === undefined ? 0 : last.seq + 1
     if (actual !== expectedVersion) throw new VersionConflict({ episodeId, expected: expectedVersion, actual })
-    if (batch.length > 0) checkStreamShape(episodeId, expectedVersion, batch)
+    if (batch.length > 0) checkStreamShape(episodeId, expectedVersion, batch, last?.tag)
     const version = expectedVersion + batch.length
     const change = episodeRowChange(episodeId, version, batch)
     const existing = episodes.get(episodeId)

@@ -149,9 +149,9 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
   // `update().set()` takes SQL, not bare placeholders.
   const ps = (name: string) => sql`${sql.placeholder(name)}`
 
-  // The stream's head: its version (last seq + 1) and the hash the next row chains from.
-  const selectHead = client.prepare<[string], { seq: number; hash: string | null }>(
-    "SELECT seq, hash FROM events WHERE episode_id = ? ORDER BY seq DESC LIMIT 1",
+  // The stream's head: its version (last seq + 1), whether it has ended, and the hash the next row chains from.
+  const selectHead = client.prepare<[string], { seq: number; tag: string; hash: string | null }>(
+    "SELECT seq, tag, hash FROM events WHERE episode_id = ? ORDER BY seq DESC LIMIT 1",
   )
   // The hot path: multi-row inserts cut the per-statement cost of big batches, and the
   // statements run on the client directly (drizzle writes the SQL; its per-parameter placeholder
@@ -336,7 +336,7 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
           insertScores(episodeId, encodedScores)
           return actual
         }
-        checkStreamShape(episodeId, expectedVersion, batch)
+        checkStreamShape(episodeId, expectedVersion, batch, head?.tag)
         insertEncoded(episodeId, recordedAt, encoded, chainRows(episodeId, chainFrom(head?.hash), encoded))
         const version = expectedVersion + batch.length
         const change = episodeRowChange(episodeId, version, batch)

@@ -84,12 +84,21 @@ export const encodeBatch = (
 }
 
 /**
- * A stream is its EpisodeStarted (at seq 0, for this episode) followed by everything else; the
- * episodes read model is keyed on that first event. Called once the version check has passed.
+ * A stream is its EpisodeStarted (at seq 0, for this episode), then everything else, and nothing
+ * after an EpisodeEnded; the episodes read model is keyed on that first event. Called once the
+ * version check has passed; `lastTag` is the tag of the stream's last stored row, if any.
  */
-export const checkStreamShape = (episodeId: string, firstSeq: number, events: ReadonlyArray<EpisodeEvent>): void => {
+export const checkStreamShape = (
+  episodeId: string,
+  firstSeq: number,
+  events: ReadonlyArray<EpisodeEvent>,
+  lastTag: string | undefined,
+): void => {
+  let ended = lastTag === "EpisodeEnded"
   events.forEach((event, i) => {
     const seq = firstSeq + i
+    if (ended) throw new InvalidWrite(`episode ${episodeId} has ended: ${event._tag} at seq ${seq} would follow its EpisodeEnded`)
+    if (event._tag === "EpisodeEnded") ended = true
     if (seq === 0 && event._tag !== "EpisodeStarted") {
       throw new InvalidWrite(`episode ${episodeId}: a stream must start with EpisodeStarted, got ${event._tag}`)
     }

@@ -2,11 +2,23 @@
  * The behaviour every event store must have. Each implementation's spec calls
  * `storeConformance(name, makeStore)` with a factory that opens a fresh, empty store.
  */
+import { spawnSync } from "node:child_process"
+import { hostname } from "node:os"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit } from "effect"
 import * as fc from "fast-check"
 import type { EpisodeEvent, ModelCalled } from "../../src/events.ts"
-import { StoreError, VersionConflict, type EventStoreShape, type ScoreRecord } from "../../src/store/event-store.ts"
+import { CHAIN_START, chainHash } from "../../src/store/chain.ts"
+import {
+  EventStore,
+  StoreError,
+  VersionConflict,
+  type EventStoreShape,
+  type LeaseHolder,
+  type RawStoredRow,
+  type ScoreRecord,
+} from "../../src/store/event-store.ts"
+import { checkStreamIntegrity } from "../../src/store/integrity.ts"
 import type { StoreHandle } from "../../src/store/store-handle.ts"
 import {
   agentMessage,
@@ -19,6 +31,7 @@ import {
   started,
   toolExecuted,
   userMessage,
+  wellFormed,
 } from "./sample-events.ts"
 
 /** Runs `use` against a fresh store and closes it afterwards. */
@@ -41,6 +54,30 @@ const score = (episodeId: string, reward: number, evaluator = "tau2"): ScoreReco
   reward,
   breakdown: { reward, reward_basis: ["DB", "COMMUNICATE"], info: { db_match: reward === 1, nested: [1.5, null] } },
   recordedAt: "2025-01-02T03:04:05.000Z",
+})
+
+/** Recomputes a stream's chain from its rows' content: what an untouched stream's hashes must be. */
+const expectedHashes = (rows: ReadonlyArray<RawStoredRow>): Array<string> => {
+  let prev = CHAIN_START
+  return rows.map((row) => (prev = chainHash(row.episodeId, prev, row.seq, row.tag, row.v, row.body)))
+}
+
+const integrityOf = (store: EventStoreShape, episodeId: string) =>
+  checkStreamIntegrity(episodeId).pipe(Effect.provideService(EventStore, store))
+
+/** The pid of a process that has exited (so a lease it held is stale at once). */
+const deadPid = (): number => {
+  const child = spawnSync(process.execPath, ["-e", ""])
+  if (child.pid === undefined || child.status !== 0) throw new Error("could not run a short-lived child process")
+  return child.pid
+}
+
+const holder = (id: string, overrides: Partial<LeaseHolder> = {}): LeaseHolder => ({
+  id,
+  pid: process.pid,
+  host: hostname(),
+  acquiredAt: "2025-01-01T00:00:00.000Z",
+  ...overrides,
 })
 
 export const storeConformance = (name: string, makeStore: () => StoreHandle): void => {
@@ -381,8 +418,203 @@ export const storeConformance = (name: string, makeStore: () => StoreHandle): vo
           assert.match(yield* rejected(store.append("ep", 1, [agentMessage(), started("ep")])), /seq 2/)
           const invalid = { ...agentMessage(), role: "robot" } as unknown as EpisodeEvent
           assert.match(yield* rejected(store.append("ep", 1, [agentMessage(), invalid])), /event 1 of the append/)
+          // Nothing follows an EpisodeEnded: not in the same batch, nor in a later one.
+          assert.match(yield* rejected(store.append("ep", 1, [ended(), agentMessage()])), /ep has ended: MessageSent at seq 2/)
+          assert.match(yield* rejected(store.append("ep", 1, [ended(), ended()])), /has ended/)
           assert.deepStrictEqual(events(yield* store.read("ep")), [started("ep")])
           assert.strictEqual((yield* store.getEpisode("ep"))?.version, 1)
+          yield* store.append("ep", 1, [ended()])
+          assert.match(yield* rejected(store.append("ep", 2, [userMessage("too late")])), /has ended/)
+          assert.deepStrictEqual(events(yield* store.read("ep")), [started("ep"), ended()])
+          assert.strictEqual((yield* store.getEpisode("ep"))?.status, "ended")
+        }),
+      ),
+    )
+
+    it.effect("chains every row: each stored hash covers its episode, seq, tag, version, body and the previous hash", () =>
+      using((store) =>
+        Effect.gen(function* () {
+          yield* store.append("ep", 0, [started("ep"), agentMessage()])
+          yield* store.append("ep", 2, [])
+          yield* store.append("ep", 2, [userMessage("hi"), toolExecuted(), modelCalled(), ended()])
+          yield* store.append("other", 0, [started("other"), agentMessage()])
+          const rows = yield* store.readRaw("ep")
+          assert.deepStrictEqual(rows.map((r) => r.seq), [0, 1, 2, 3, 4, 5])
+          assert.isTrue(rows.every((r) => r.episodeId === "ep" && typeof r.hash === "string" && /^[0-9a-f]{64}$/.test(r.hash)))
+          assert.deepStrictEqual(rows.map((r) => r.hash), expectedHashes(rows))
+          // The rows are the stored ones: reading them decoded gives the same events.
+          assert.deepStrictEqual(rows.map((r) => JSON.parse(r.body)._tag), rows.map((r) => r.tag))
+          // Same content in another episode hashes differently (the episode is part of the chain).
+          const other = yield* store.readRaw("other")
+          assert.notStrictEqual(other[1].hash, rows[1].hash)
+          assert.deepStrictEqual(yield* store.readRaw("missing"), [])
+          // Appended through the store, nothing was hashed at an upgrade.
+          assert.isUndefined(yield* store.chainSeal("ep"))
+          assert.deepStrictEqual((yield* integrityOf(store, "ep")).findings, [])
+        }),
+      ),
+    )
+
+    it.effect("readRaw returns raw rows as written, unreadable ones included, with their hash or null", () =>
+      using((store, handle) =>
+        Effect.gen(function* () {
+          yield* store.append("ep", 0, [started("ep")])
+          const raw = { episodeId: "ep", recordedAt: "2025-01-01T00:00:00.000Z", tag: "MessageSent", v: 1 }
+          handle.writeRawEvent({ ...raw, seq: 1, body: "not json" })
+          handle.writeRawEvent({ ...raw, seq: 2, body: "{}", hash: "f".repeat(64) })
+          const rows = yield* store.readRaw("ep")
+          assert.deepStrictEqual(rows.slice(1), [
+            { ...raw, seq: 1, body: "not json", hash: null },
+            { ...raw, seq: 2, body: "{}", hash: "f".repeat(64) },
+          ])
+          // The checker reports them instead of failing.
+          const report = yield* integrityOf(store, "ep")
+          assert.deepStrictEqual(
+            report.findings.filter((f) => f.kind !== "read-model").map((f) => [f.seq, f.kind, f.looksLike]),
+            [
+              [1, "unreadable", undefined],
+              [2, "unreadable", undefined],
+              [1, "chain", "unsealed"],
+              [2, "chain", "edited"],
+            ],
+          )
+          // A stream continues after an unsealed row, chaining from the start value.
+          yield* store.append("ep", 3, [ended()])
+          const last = (yield* store.readRaw("ep"))[3]
+          assert.strictEqual(last.hash, chainHash("ep", "f".repeat(64), 3, last.tag, last.v, last.body))
+        }),
+      ),
+    )
+
+    it.effect("appends scores with the events: events, read model and scores together", () =>
+      using((store) =>
+        Effect.gen(function* () {
+          const version = yield* store.append("ep", 0, fullEpisode("ep"), { scores: [score("ep", 1), score("ep", 0.5, "second")] })
+          assert.strictEqual(version, 7)
+          assert.deepStrictEqual(yield* store.listScores("ep"), [score("ep", 1), score("ep", 0.5, "second")])
+          assert.strictEqual((yield* store.getEpisode("ep"))?.reward, 0.5)
+          assert.strictEqual((yield* store.getEpisode("ep"))?.version, 7)
+          // An empty batch stores its scores too, after the version check.
+          assert.strictEqual(yield* store.append("ep", 7, [], { scores: [score("ep", 0.25)] }), 7)
+          assert.strictEqual((yield* store.getEpisode("ep"))?.reward, 0.25)
+          assert.deepStrictEqual((yield* integrityOf(store, "ep")).findings, [])
+          // Later batches of an existing stream.
+          yield* store.append("b", 0, [started("b")])
+          yield* store.append("b", 1, [ended()], { scores: [score("b", 0)] })
+          assert.deepStrictEqual([(yield* store.getEpisode("b"))?.status, (yield* store.getEpisode("b"))?.reward], ["ended", 0])
+        }),
+      ),
+    )
+
+    it.effect("an append whose scores cannot be stored stores nothing at all", () =>
+      using((store) =>
+        Effect.gen(function* () {
+          const rejected = (scores: ReadonlyArray<ScoreRecord>, episodeId = "ep", version = 0) =>
+            Effect.flip(store.append(episodeId, version, version === 0 ? fullEpisode(episodeId) : [ended()], { scores }))
+          const nan = yield* rejected([score("ep", 1), score("ep", Number.NaN)])
+          assert.instanceOf(nan, StoreError)
+          assert.match(nan.message, /finite/)
+          assert.match((yield* rejected([score("ep", 1), score("another", 1)])).message, /another/)
+          assert.instanceOf(yield* rejected([{ ...score("ep", 1), breakdown: { big: 1n } }]), StoreError)
+          assert.deepStrictEqual(yield* store.readRaw("ep"), [])
+          assert.isUndefined(yield* store.getEpisode("ep"))
+          assert.deepStrictEqual(yield* store.listScores("ep"), [])
+          // On an existing stream: neither the events, the version nor a score change.
+          yield* store.append("ep", 0, [started("ep")])
+          assert.instanceOf(yield* rejected([score("ep", Number.POSITIVE_INFINITY)], "ep", 1), StoreError)
+          const conflict = yield* Effect.flip(store.append("ep", 0, [ended()], { scores: [score("ep", 1)] }))
+          assert.strictEqual(conflict._tag, "VersionConflict")
+          assert.strictEqual((yield* store.readRaw("ep")).length, 1)
+          assert.deepStrictEqual([(yield* store.getEpisode("ep"))?.version, (yield* store.getEpisode("ep"))?.reward], [1, null])
+          assert.deepStrictEqual(yield* store.listScores("ep"), [])
+          // Scores of a stream with no episode row (written raw) are refused.
+          const noRow = yield* Effect.flip(store.append("ghost", 0, [], { scores: [score("ghost", 1)] }))
+          assert.match(noRow.message, /no such episode/)
+        }),
+      ),
+    )
+
+    it.effect("createRun inserts a run once and never overwrites it; of racing creators one wins", () =>
+      using((store) =>
+        Effect.gen(function* () {
+          const run = { runId: "r1", createdAt: "2025-01-01T00:00:00.000Z", config: { domain: "airline", trials: 2 }, experiment: null }
+          assert.deepStrictEqual(yield* store.createRun(run), { created: true, run })
+          const other = { ...run, createdAt: "2026-01-01T00:00:00.000Z", config: { domain: "retail" }, experiment: "x" }
+          assert.deepStrictEqual(yield* store.createRun(other), { created: false, run })
+          assert.deepStrictEqual(yield* store.getRun("r1"), run)
+          const racers = [0, 1, 2, 3].map((i) => ({ ...run, runId: "r2", config: { racer: i } }))
+          const results = yield* Effect.all(racers.map((r) => store.createRun(r)), { concurrency: "unbounded" })
+          assert.strictEqual(results.filter((r) => r.created).length, 1)
+          const winner = results.find((r) => r.created)?.run
+          assert.isTrue(results.every((r) => JSON.stringify(r.run) === JSON.stringify(winner)))
+          assert.deepStrictEqual(yield* store.getRun("r2"), winner)
+          assert.instanceOf(yield* Effect.flip(store.createRun({ ...run, runId: "r3", config: { f: 1n } })), StoreError)
+          assert.isUndefined(yield* store.getRun("r3"))
+        }),
+      ),
+    )
+
+    it.effect("leases: one holder at a time; a live holder is refused, a dead one on this host is taken over", () =>
+      using((store) =>
+        Effect.gen(function* () {
+          const day = 24 * 60 * 60 * 1000
+          assert.deepStrictEqual(yield* store.acquireLease("run:r1", holder("a"), day), { acquired: true })
+          // Another holder while "a" (this live process) heartbeats: refused, told who holds it.
+          assert.deepStrictEqual(yield* store.acquireLease("run:r1", holder("b", { acquiredAt: "later" }), day), {
+            acquired: false,
+            holder: holder("a"),
+          })
+          // Re-acquiring one's own lease succeeds and keeps the first acquisition time.
+          assert.deepStrictEqual(yield* store.acquireLease("run:r1", holder("a", { acquiredAt: "again" }), day), { acquired: true })
+          assert.isTrue(yield* store.renewLease("run:r1", "a"))
+          assert.isFalse(yield* store.renewLease("run:r1", "b"))
+          assert.isFalse(yield* store.renewLease("run:other", "a"))
+          // Other names are independent.
+          assert.deepStrictEqual(yield* store.acquireLease("run:r2", holder("b"), day), { acquired: true })
+          // Releasing someone else's lease does nothing; one's own frees it.
+          yield* store.releaseLease("run:r1", "b")
+          assert.isFalse((yield* store.acquireLease("run:r1", holder("c"), day)).acquired)
+          yield* store.releaseLease("run:r1", "a")
+          assert.isFalse(yield* store.renewLease("run:r1", "a"))
+          assert.deepStrictEqual(yield* store.acquireLease("run:r1", holder("c"), day), { acquired: true })
+
+          // A holder on this host whose process is gone is taken over at once, however fresh its heartbeat.
+          const dead = holder("dead", { pid: deadPid() })
+          assert.deepStrictEqual(yield* store.acquireLease("run:r3", dead, day), { acquired: true })
+          assert.deepStrictEqual(yield* store.acquireLease("run:r3", holder("next"), day), { acquired: true })
+          assert.isFalse(yield* store.renewLease("run:r3", "dead"))
+          // A holder on another host cannot be checked: its fresh heartbeat is trusted.
+          const remote = holder("remote", { pid: deadPid(), host: `not-${hostname()}` })
+          assert.deepStrictEqual(yield* store.acquireLease("run:r4", remote, day), { acquired: true })
+          assert.deepStrictEqual(yield* store.acquireLease("run:r4", holder("local"), day), { acquired: false, holder: remote })
+        }),
+      ),
+    )
+
+    it.effect("property: a stream written only through append has no integrity findings", () =>
+      using((store) =>
+        Effect.promise(() => {
+          let n = 0
+          return fc.assert(
+            fc.asyncProperty(
+              fc.array(arbLaterEvent, { maxLength: 25 }),
+              fc.array(fc.nat(), { maxLength: 6 }),
+              fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 3 }),
+              async (later, cuts, rewards) => {
+                const episodeId = `check-${n++}`
+                let version = 0
+                const batches = splitAt(wellFormed(started(episodeId, { parent: n % 2 ? { episodeId: "p", seq: 3 } : null }), later), cuts)
+                for (const [i, batch] of batches.entries()) {
+                  const scores = i === batches.length - 1 ? rewards.map((r) => score(episodeId, r)) : []
+                  version = await Effect.runPromise(store.append(episodeId, version, batch, { scores }))
+                }
+                const report = await Effect.runPromise(integrityOf(store, episodeId))
+                assert.deepStrictEqual(report.findings, [])
+                assert.strictEqual(report.events, version)
+              },
+            ),
+            { numRuns: 60 },
+          )
         }),
       ),
     )
@@ -399,6 +631,9 @@ export const storeConformance = (name: string, makeStore: () => StoreHandle): vo
           Effect.flip(handle.store.listEpisodes()),
           Effect.flip(handle.store.listRuns()),
           Effect.flip(handle.store.appendScore(score("ep", 1))),
+          Effect.flip(handle.store.readRaw("ep")),
+          Effect.flip(handle.store.createRun({ runId: "r", createdAt: "x", config: {}, experiment: null })),
+          Effect.flip(handle.store.acquireLease("l", holder("a"), 1000)),
         ])
         for (const error of errors) assert.instanceOf(error, StoreError)
       }),
@@ -416,7 +651,7 @@ export const storeConformance = (name: string, makeStore: () => StoreHandle): vo
               fc.nat(),
               async (later, cuts, a, b) => {
                 const episodeId = `prop-${n++}`
-                const all: Array<EpisodeEvent> = [started(episodeId), ...later]
+                const all = wellFormed(started(episodeId), later)
                 let version = 0
                 for (const batch of splitAt(all, cuts)) {
                   const next = await Effect.runPromise(store.append(episodeId, version, batch))
@@ -430,7 +665,7 @@ export const storeConformance = (name: string, makeStore: () => StoreHandle): vo
                 const range = await Effect.runPromise(store.read(episodeId, { fromSeq: from, toSeq: to }))
                 assert.deepStrictEqual(events(range), all.slice(from, to))
                 const row = await Effect.runPromise(store.getEpisode(episodeId))
-                const lastEnd = all.findLast((e) => e._tag === "EpisodeEnded")
+                const lastEnd = all.find((e) => e._tag === "EpisodeEnded")
                 assert.strictEqual(row?.version, all.length)
                 assert.strictEqual(row?.status, lastEnd ? "ended" : "running")
                 assert.strictEqual(row?.terminationReason, lastEnd?._tag === "EpisodeEnded" ? lastEnd.reason : null)
@@ -453,7 +688,7 @@ export const storeConformance = (name: string, makeStore: () => StoreHandle): vo
               fc.nat(),
               async (first, intruder, stale) => {
                 const episodeId = `stale-${n++}`
-                const all = [started(episodeId), ...first]
+                const all = wellFormed(started(episodeId), first)
                 await Effect.runPromise(store.append(episodeId, 0, all))
                 const expected = stale % all.length // always behind the stream
                 const exit = await Effect.runPromiseExit(store.append(episodeId, expected, intruder))

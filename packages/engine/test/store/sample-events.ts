@@ -170,6 +170,15 @@ const arbEnded: fc.Arbitrary<EpisodeEnded> = fc.record({
 /** Events that may follow EpisodeStarted in a stream. */
 export const arbLaterEvent: fc.Arbitrary<EpisodeEvent> = fc.oneof(arbMessage, arbTool, arbModel, arbEnded)
 
+/**
+ * A stream the store accepts from generated later events: its EpisodeStarted, then the events,
+ * cut after the first EpisodeEnded (nothing may follow it).
+ */
+export const wellFormed = (first: EpisodeEvent, later: ReadonlyArray<EpisodeEvent>): Array<EpisodeEvent> => {
+  const end = later.findIndex((e) => e._tag === "EpisodeEnded")
+  return [first, ...(end < 0 ? later : later.slice(0, end + 1))]
+}
+
 /** Splits `items` into consecutive non-empty batches at the given cut points. */
 export const splitAt = <A>(items: ReadonlyArray<A>, cuts: ReadonlyArray<number>): Array<Array<A>> => {
   const points = [...new Set(cuts.map((c) => c % (items.length + 1)))].filter((c) => c > 0 && c < items.length)
