@@ -7,6 +7,7 @@
  * Kill points come from a seeded generator; set TAU_KILL_SEED to replay a failing sequence.
  */
 import type { ChildProcess } from "node:child_process"
+import * as path from "node:path"
 import { PyJson, type PyObject, type PyValue } from "@tau-sim/engine"
 import Database from "better-sqlite3"
 import { afterAll, describe, expect, it } from "vitest"
@@ -231,6 +232,15 @@ describe("tau import tau2 is atomic per episode and finishes what is missing", (
     const count = (table: string) => (raw.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n
     expect([count("runs"), count("episodes"), count("events"), count("scores")]).toEqual([0, 0, 0, 0])
     raw.close()
+  })
+
+  it("records the file and the data folder absolute, so the import can be finished from anywhere", async () => {
+    const db = tmp.db()
+    const relative = path.relative(tmp.root, file)
+    const result = await tau(["import", "tau2", relative, "--data-dir", path.relative(tmp.root, TAU2_DATA_DIR), "--db", db, "--json"], tmp.root)
+    expect(result.code, result.stderr).toBe(0)
+    const config = peek(db, (raw) => JSON.parse((raw.prepare("SELECT config FROM runs").get() as { config: string }).config))
+    expect(config).toMatchObject({ kind: "import", file, dataDir: path.resolve(TAU2_DATA_DIR) })
   })
 
   it("repairs episodes an older version stored without their original score", async () => {

@@ -8,6 +8,7 @@
  * an imported run reproduces the file field by field.
  */
 import { createHash } from "node:crypto"
+import * as path from "node:path"
 import {
   applyInitialState,
   type Domain,
@@ -27,7 +28,7 @@ import {
   toolRandom,
 } from "@tau-sim/engine"
 import { Effect, Schema } from "effect"
-import { resolveDomain } from "./domains.ts"
+import { domainRef, resolveDomain } from "./domains.ts"
 import { domainOfResults, embeddedTasks, isSoloResults, readResultsFile, ResultsFileError, type Tau2Results } from "./tau2-results.ts"
 import { loadEpisode } from "./replay.ts"
 import { requireRun, scanEpisodes, type SkippedEpisode } from "./store-scan.ts"
@@ -118,9 +119,11 @@ const originalScore = (results: Tau2Results, sim: PyObject, episodeId: string, r
 const planImport = (file: string, dataDir: string): ImportPlan => {
   const results = readResultsFile(file)
   const { domain: name, policyVariant } = domainOfResults(results)
+  // Recorded absolute (as every run records it), so replay and a re-import work from anywhere.
+  const ref = domainRef(name, dataDir, policyVariant)
   let domain: Domain
   try {
-    domain = resolveDomain({ domain: name, dataDir, policyVariant })
+    domain = resolveDomain(ref)
   } catch (e) {
     throw new ResultsFileError({ file, detail: `domain ${name} cannot be loaded: ${e instanceof Error ? e.message : String(e)}` })
   }
@@ -145,7 +148,7 @@ const planImport = (file: string, dataDir: string): ImportPlan => {
     if (typeof score === "string") return void problems.push(`${at}: ${score}`)
     if (sim.messages !== undefined && sim.messages !== null && !Array.isArray(sim.messages)) return void problems.push(`${at}: messages is not a list`)
     try {
-      const events = simulationEvents(results, sim, episodeId, runId, domain, task, name, dataDir, policyVariant)
+      const events = simulationEvents(results, sim, episodeId, runId, domain, task, name, ref.dataDir ?? dataDir, policyVariant)
       episodes.push({ simulationId, episodeId, events, score })
     } catch (e) {
       problems.push(`${at} cannot be turned into events: ${e instanceof Error ? e.message : String(e)}`)
@@ -161,7 +164,7 @@ const planImport = (file: string, dataDir: string): ImportPlan => {
     runId,
     createdAt: recordedAt,
     // The results header (info, tasks, timestamp) kept verbatim for export.
-    config: { source: SOURCE, file, domain: name, dataDir, policyVariant, headerJson: PyJson.compact(header as PyValue), simulationOrder: results.simulations.map((s) => String(s.id)) },
+    config: { kind: "import", source: SOURCE, file: path.resolve(file), domain: name, dataDir: ref.dataDir, policyVariant, headerJson: PyJson.compact(header as PyValue), simulationOrder: results.simulations.map((s) => String(s.id)) },
     experiment: null,
   }
   return { run, domain: name, episodes }

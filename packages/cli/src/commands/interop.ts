@@ -1,11 +1,11 @@
 /** τ² interop: `tau evaluate-trajs`, `tau import tau2`, `tau export tau2`. */
-import * as fs from "node:fs"
 import { PyJson, type PyValue } from "@tau-sim/engine"
 import { evaluateResultsFile, Evaluate, exportTau2Results, importTau2Results } from "@tau-sim/replay"
 import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { fmtReward, table } from "../table.ts"
-import { dbFlag, jsonFlag, print, printJson, withStore } from "./common.ts"
+import { writeFileAtomic } from "../write-file.ts"
+import { dbFlag, jsonFlag, print, printJson, withExistingStore, withStore } from "./common.ts"
 import { namingStore, reportSkipped } from "./store-scan.ts"
 
 const dataDir = Flag.String("data-dir").pipe(Flag.withDescription("τ² data folder (containing domains/<name>/)"))
@@ -62,13 +62,13 @@ const exportTau2 = Command.make(
   "tau2",
   { run: Flag.String("run"), out: Flag.String("out").pipe(Flag.optional), db: dbFlag },
   (f) =>
-    withStore(
+    withExistingStore(
       f.db,
       Effect.gen(function* () {
         const { document, skipped } = yield* exportTau2Results(f.run).pipe(namingStore(f.db))
         const text = `${PyJson.dumps(document)}\n`
         if (Option.isSome(f.out)) {
-          fs.writeFileSync(f.out.value, text)
+          yield* writeFileAtomic(f.out.value, text)
           yield* print(`wrote ${f.out.value}`)
         } else process.stdout.write(text)
         yield* reportSkipped(skipped)

@@ -5,7 +5,8 @@ import type { Mode } from "@tau-sim/engine"
 import { loadReport, MODES, REPORT_FORMATS, type ReportFormat, renderReport } from "@tau-sim/replay"
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
-import { dbFlag, progress, withStore } from "./common.ts"
+import { FileWriteError, writeFileAtomic } from "../write-file.ts"
+import { dbFlag, positiveInt, progress, withExistingStore } from "./common.ts"
 import { namingStore, reportSkipped } from "./store-scan.ts"
 
 const flags = {
@@ -15,7 +16,7 @@ const flags = {
   format: Flag.Literals("format", REPORT_FORMATS).pipe(Flag.withDescription("table | md | json | html"), Flag.withDefault("table")),
   out: Flag.String("out").pipe(Flag.withDescription("Write to this file instead of standard output"), Flag.optional),
   baseline: Flag.Literals("baseline-mode", MODES).pipe(Flag.withDescription("Mode the others are compared with"), Flag.optional),
-  resamples: Flag.Int("bootstrap-resamples").pipe(Flag.withDefault(10_000)),
+  resamples: positiveInt("bootstrap-resamples").pipe(Flag.withDefault(10_000)),
   seed: Flag.Int("bootstrap-seed").pipe(Flag.withDefault(0)),
 }
 
@@ -25,7 +26,7 @@ export const reportCommand = Command.make("report", flags, (f) =>
     const experiment = Option.getOrUndefined(f.experiment)
     if ((run === undefined) === (experiment === undefined)) return yield* Effect.fail(new Error("give exactly one of --run ID or --experiment NAME"))
     if (f.resamples < 1) return yield* Effect.fail(new Error("--bootstrap-resamples must be ≥ 1"))
-    const report = yield* withStore(
+    const report = yield* withExistingStore(
       f.db,
       loadReport(run !== undefined ? { run } : { experiment: experiment as string }, {
         bootstrap: { resamples: f.resamples, seed: f.seed, confidence: 0.95 },
@@ -34,9 +35,13 @@ export const reportCommand = Command.make("report", flags, (f) =>
     )
     const text = renderReport(report, f.format as ReportFormat)
     if (Option.isSome(f.out)) {
-      fs.mkdirSync(path.dirname(path.resolve(f.out.value)), { recursive: true })
-      fs.writeFileSync(f.out.value, text)
-      yield* progress(`wrote ${f.format} report to ${f.out.value}`)
+      const target = f.out.value
+      yield* Effect.try({
+        try: () => fs.mkdirSync(path.dirname(path.resolve(target)), { recursive: true }),
+        catch: (e) => new FileWriteError({ path: target, reason: e instanceof Error ? e.message : String(e) }),
+      })
+      yield* writeFileAtomic(target, text)
+      yield* progress(`wrote ${f.format} report to ${target}`)
     } else yield* Effect.sync(() => process.stdout.write(text))
     yield* reportSkipped(report.skipped)
   }),
