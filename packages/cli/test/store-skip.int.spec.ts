@@ -21,8 +21,11 @@ const db = tmp.db()
 let imported = ""
 let importedTotal = 0
 let nativeIds: string[] = []
-/** Damaged episodes: a native one (body not JSON), an imported one (body of an unknown event), one with an unreadable score. */
-const bad = { native: { episode: "", seq: 0 }, imported: { episode: "", seq: 1 }, score: { episode: "" } }
+/**
+ * Damaged episodes: a native one (body not JSON), an imported one (body of an unknown event), one
+ * with an unreadable score, and a fork that inherits the native one's damaged prefix.
+ */
+const bad = { native: { episode: "", seq: 2 }, imported: { episode: "", seq: 1 }, score: { episode: "" }, fork: { episode: "" } }
 
 const reportJson = (out: string) => JSON.parse(out) as { cells: Array<{ episodes: { total: number } }>; skipped: Array<{ episode_id: string; seq: number | null }> }
 const episodesIn = (out: string) => reportJson(out).cells.reduce((n, c) => n + c.episodes.total, 0)
@@ -44,7 +47,10 @@ beforeAll(async () => {
   const native = await storedRun(db, RUN)
   const ext = await storedRun(db, imported)
   nativeIds = native.rows.map((r) => r.episodeId)
-  bad.native = { episode: native.rows[3].episodeId, seq: 4 }
+  bad.native = { episode: native.rows[3].episodeId, seq: 2 }
+  const fork = await tau(["fork", bad.native.episode, "--at-turn", "3", "--agent", "oracle", "--json", "--db", db], tmp.root)
+  expect(fork.code, fork.stderr).toBe(0)
+  bad.fork = { episode: String(jsonLines(fork.stdout)[0].episode_id) }
   bad.imported = { episode: ext.rows[5].episodeId, seq: 1 }
   bad.score = { episode: native.rows[6].episodeId }
   const raw = new Database(db)
@@ -99,10 +105,12 @@ describe("whole-store commands go on past unreadable episodes", () => {
     expect(jsonLines(one.stdout).map((r) => r.episode_id).sort()).toEqual(nativeIds.filter((id) => id !== bad.native.episode && id !== bad.score.episode).sort())
     const all = await tau(["rescore", "--all", "--db", db], tmp.root)
     expect(all.code, all.stderr).toBe(3)
-    expect(all.stderr).toContain("3 episodes skipped")
+    expect(all.stderr).toContain("4 episodes skipped")
     namesNative(all.stderr)
     namesImported(all.stderr)
     namesScore(all.stderr)
+    // The fork is unreadable through its parent's damaged prefix, and says so.
+    expect(all.stderr).toContain(`${bad.fork.episode}: in episode ${bad.native.episode} it branches from: event ${bad.native.episode}#${bad.native.seq} cannot be read`)
     expect(all.stdout).toContain(`${TASKS + importedTotal - 3} episodes re-scored`)
   })
 
