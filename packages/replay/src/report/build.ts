@@ -199,21 +199,49 @@ const perTask = (episodes: ReadonlyArray<ReportEpisode>): Map<string, { reward: 
 export const cellLabel = (domain: string, mode: string, agent: string, user: string): string =>
   `${domain} · ${mode} · ${agent}${user === "none" ? "" : ` / ${user}`}`
 
-const domainLabelOf = (r: ReportRun, first: ReportEpisode | undefined): string => {
+/** Episodes of one run that ran with one configuration: what a cell reports on. */
+interface CellSource {
+  readonly run: ReportRun
+  /** The configuration the episodes recorded when they started (null: the run has no episodes). */
+  readonly actual: { readonly domain: string; readonly policy_variant: string; readonly mode: Mode; readonly agent: string; readonly user: string } | null
+}
+
+/** A retry of an errored attempt is the same unit (`<id>_r<k>`), not a branch. */
+const attemptBase = (episodeId: string) => episodeId.replace(/_r\d+$/, "")
+const isBranch = (e: ReportEpisode) => e.parent_episode_id !== null && attemptBase(e.parent_episode_id) !== attemptBase(e.episode_id)
+
+/**
+ * Splits a run by the configuration each episode actually ran with (its own start event), so
+ * that episodes made by different participants, modes or domains (the forks of a run, or a run
+ * id reused by an older version with another agent) are never pooled under one label.
+ */
+const splitByConfig = (r: ReportRun): CellSource[] => {
+  if (r.episodes.length === 0) return [{ run: r, actual: null }]
+  const groups = new Map<string, ReportEpisode[]>()
+  for (const e of r.episodes) {
+    const key = JSON.stringify([e.domain, e.policy_variant, e.mode, e.agent, e.user, isBranch(e)])
+    groups.set(key, [...(groups.get(key) ?? []), e])
+  }
+  return [...groups.values()].map((episodes, i) => ({
+    run: { ...r, episodes, skipped: i === 0 ? r.skipped : [] },
+    actual: { domain: episodes[0].domain, policy_variant: episodes[0].policy_variant, mode: episodes[0].mode, agent: episodes[0].agent, user: episodes[0].user },
+  }))
+}
+
+const domainLabelOf = (r: ReportRun, domain: string, variant: string): string => {
   const cell = r.run.config.cell as { domain_label?: unknown } | undefined
-  if (typeof cell?.domain_label === "string") return cell.domain_label
-  const domain = str(r.run.config.domain, first?.domain ?? "?")
-  const variant = str(r.run.config.policyVariant, first?.policy_variant ?? "default")
+  const sameAsRun = str(r.run.config.domain, domain) === domain && str(r.run.config.policyVariant, variant) === variant
+  if (typeof cell?.domain_label === "string" && sameAsRun) return cell.domain_label
   return variant === "default" ? domain : `${domain}:${variant}`
 }
 
-export const buildCell = (r: ReportRun): CellReport => {
-  const first = r.episodes[0]
+const buildCell = ({ run: r, actual }: CellSource): CellReport => {
   const config = r.run.config
-  const mode = str(config.mode, first?.mode ?? "default") as Mode
-  const agent = str(config.agent, first?.agent ?? "?")
-  const user = str(config.user, first?.user ?? "?")
-  const domain = domainLabelOf(r, first)
+  const mode = actual?.mode ?? (str(config.mode, "default") as Mode)
+  const agent = actual?.agent ?? str(config.agent, "?")
+  const user = actual?.user ?? str(config.user, "?")
+  const policyVariant = actual?.policy_variant ?? str(config.policyVariant, "default")
+  const domain = domainLabelOf(r, actual?.domain ?? str(config.domain, "?"), policyVariant)
   const finished = finishedOf(r.episodes)
   const evaluated = evaluatedOf(r.episodes)
   const perTaskCounts = countBy(evaluated, (e) => e.task_id)
@@ -226,7 +254,7 @@ export const buildCell = (r: ReportRun): CellReport => {
     run_id: r.run.runId,
     label: cellLabel(domain, mode, agent, user),
     domain,
-    policy_variant: str(config.policyVariant, first?.policy_variant ?? "default"),
+    policy_variant: policyVariant,
     mode,
     agent,
     user,
@@ -274,17 +302,17 @@ const deltaMetric = (
  * Each non-baseline cell against the baseline-mode cell of the same domain and agent (and user;
  * a solo cell has no user and is compared with every baseline user). Paired over common tasks.
  */
-export const modeDeltas = (runs: ReadonlyArray<ReportRun>, cells: ReadonlyArray<CellReport>, baselineMode: Mode, bootstrap: BootstrapOptions): ModeDelta[] => {
+const modeDeltas = (sources: ReadonlyArray<CellSource>, cells: ReadonlyArray<CellReport>, baselineMode: Mode, bootstrap: BootstrapOptions): ModeDelta[] => {
   const out: ModeDelta[] = []
-  const tasksOf = new Map(runs.map((r) => [r.run.runId, perTask(r.episodes)]))
+  const tasksOf = new Map(cells.map((c, i) => [c, perTask(sources[i].run.episodes)]))
   for (const cell of cells) {
     if (cell.mode === baselineMode) continue
     const baselines = cells.filter(
       (b) => b.mode === baselineMode && b.domain === cell.domain && b.agent === cell.agent && (b.user === cell.user || b.user === "none" || cell.user === "none"),
     )
     for (const base of baselines) {
-      const a = tasksOf.get(base.run_id)!
-      const b = tasksOf.get(cell.run_id)!
+      const a = tasksOf.get(base)!
+      const b = tasksOf.get(cell)!
       const common = [...a.keys()].filter((t) => b.has(t)).sort()
       if (common.length === 0) continue
       out.push({
@@ -372,7 +400,8 @@ export interface BuildOptions {
 
 export const buildReport = (runs: ReadonlyArray<ReportRun>, options: BuildOptions): Report => {
   const bootstrap = options.bootstrap ?? DEFAULT_BOOTSTRAP
-  const cells = runs.map(buildCell)
+  const sources = runs.flatMap(splitByConfig)
+  const cells = sources.map(buildCell)
   const stored = runs
     .map((r) => (r.run.config.cell as { baseline_mode?: unknown } | undefined)?.baseline_mode)
     .find((m): m is Mode => typeof m === "string")
@@ -384,7 +413,7 @@ export const buildReport = (runs: ReadonlyArray<ReportRun>, options: BuildOption
     baseline_mode: modes.length > 1 ? baselineMode : null,
     bootstrap,
     cells,
-    deltas: modes.length > 1 && baselineMode ? modeDeltas(runs, cells, baselineMode, bootstrap) : [],
+    deltas: modes.length > 1 && baselineMode ? modeDeltas(sources, cells, baselineMode, bootstrap) : [],
     counterfactual: options.parents && runs.length === 1 ? counterfactualReport(runs[0], options.parents, bootstrap) : null,
   }
 }
