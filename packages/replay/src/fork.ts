@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto"
 import * as path from "node:path"
-import { continueEpisode, type EpisodeStarted, EventStore, foldEvents, type Mode } from "@tau-sim/engine"
+import { continueEpisode, type EpisodeStarted, EventStore, foldEvents, type Mode, type StoreError } from "@tau-sim/engine"
 import { Effect, Option, Schema } from "effect"
 import { episodeLease, withLease } from "./lease.ts"
 import { loadEpisode, requireRecordedData } from "./replay.ts"
@@ -26,6 +26,8 @@ export interface ForkOptions {
   readonly noContinue?: boolean
   /** Id of the child (default: random). */
   readonly childId?: string
+  /** Runs once the fork point is known to be valid, before the child is stored (creates the run it goes into). */
+  readonly prepareRun?: Effect.Effect<void, StoreError, EventStore>
   /** Read the parent's domain from this data folder instead of the recorded one (it must hash the same). */
   readonly dataDir?: string
 }
@@ -69,6 +71,7 @@ export const forkEpisode = (parentId: string, options: ForkOptions) =>
     }
     // The child is ours from before it exists: a `--resume` of its run cannot drive it alongside us.
     return yield* Effect.gen(function* () {
+      if (options.prepareRun) yield* options.prepareRun
       yield* store.append(childId, 0, [started])
       const state = foldEvents(states[at - 1], [started])
       if (options.noContinue) return { episodeId: childId, parent: parentId, forkSeq: at, state, reward: null as number | null }
@@ -81,16 +84,18 @@ export const forkEpisode = (parentId: string, options: ForkOptions) =>
 
 /**
  * The run `tau fork` puts a branch in: `<parent run>~forks` (a branch of a branch joins the same
- * run), so forks never change the parent run's metrics. Created on first use.
+ * run), so forks never change the parent run's metrics. `create` stores it if it is new.
  */
 export const forksRunOf = (parentRunId: string) =>
   Effect.gen(function* () {
     const store = yield* EventStore
     const parentRun = yield* store.getRun(parentRunId)
     const parentConfig = parentRun ? yield* Effect.option(decodeRunConfig(parentRun)) : Option.none()
-    if (Option.isSome(parentConfig) && parentConfig.value.kind === "forks") return parentRunId
-    const runId = `${parentRunId}~forks`
-    const config: ForksRunConfig = { kind: "forks", forksOf: parentRunId }
-    yield* store.createRun({ runId, createdAt: new Date().toISOString(), config: config as unknown as Record<string, unknown>, experiment: null })
-    return runId
+    const forksOf = Option.isSome(parentConfig) && parentConfig.value.kind === "forks" ? parentConfig.value.forksOf : parentRunId
+    const runId = `${forksOf}~forks`
+    const config: ForksRunConfig = { kind: "forks", forksOf }
+    const create = store
+      .createRun({ runId, createdAt: new Date().toISOString(), config: config as unknown as Record<string, unknown>, experiment: null })
+      .pipe(Effect.asVoid)
+    return { runId, create }
   })
