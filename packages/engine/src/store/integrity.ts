@@ -102,7 +102,7 @@ const checkChain = (episodeId: string, rows: ReadonlyArray<RawStoredRow>): Array
     const row = rows[i]
     const seq = row.seq
     if (row.hash === null) {
-      diagnoses[i] = { looksLike: "unsealed", detail: "has no hash: written outside the store's append (inserted raw)" }
+      diagnoses[i] = { looksLike: "unsealed", detail: "" }
       continue
     }
     const twin = hashIndex.get(row.hash)
@@ -118,7 +118,7 @@ const checkChain = (episodeId: string, rows: ReadonlyArray<RawStoredRow>): Array
       diagnoses[i] = { looksLike: "renumbered", detail: "", shift }
       continue
     }
-    if (i >= 1 && fits(i, prevOf(i - 1), seq - 1)) {
+    if (i >= 1 && diagnoses[i - 1]?.looksLike !== "reordered" && fits(i, prevOf(i - 1), seq - 1)) {
       // This row chains from the one two before it, at the seq just before its own: the row in
       // between was slipped in and everything after it renumbered.
       diagnoses[i - 1] = {
@@ -145,6 +145,15 @@ const checkChain = (episodeId: string, rows: ReadonlyArray<RawStoredRow>): Array
     const slot = findSlot(i, window(i), ok, rows, prevOf, hashOf)
     if (slot !== undefined) {
       diagnoses[i] = { looksLike: "reordered", detail: `was recorded at seq ${slot}: events were reordered` }
+      continue
+    }
+    // The row after a reordered pair chains from a row that is no longer just before it.
+    const predecessor = window(i).find((m) => m !== i - 1 && fits(i, chainFrom(rows[m].hash), seq))
+    if (predecessor !== undefined) {
+      diagnoses[i] = {
+        looksLike: "reordered",
+        detail: `chains from the event now at seq ${rows[predecessor].seq}, not from the one before it: events before it were reordered`,
+      }
       continue
     }
     const next = i + 1 < n ? i + 1 : undefined
@@ -175,8 +184,8 @@ const checkChain = (episodeId: string, rows: ReadonlyArray<RawStoredRow>): Array
         looksLike: "edited",
         detail:
           next === undefined
-            ? "its content no longer matches its hash: edited after it was written"
-            : "its content no longer matches its hash, though the next event chains from it: edited after it was written",
+            ? "its content no longer matches its hash: edited after it was written, or not written by this stream's append"
+            : `its content no longer matches its hash, though the next event chains from it: edited after it was written${i === 0 ? "" : " (or the event before it was edited and given a new hash)"}`,
       }
       continue
     }
@@ -194,13 +203,13 @@ const checkChain = (episodeId: string, rows: ReadonlyArray<RawStoredRow>): Array
       const range = seqRange(rows[i].seq, rows[end].seq)
       const detail =
         d.looksLike === "unsealed"
-          ? `${range}: ${d.detail}`
+          ? `${range}: ${end === i ? "has" : "have"} no hash: written outside the store's append (inserted raw)`
           : `${range} ${end === i ? "was" : "were"} recorded at ${d.shift === 1 ? "one seq higher: an event before them was deleted" : "one seq lower: an event before them was inserted"}`
       findings.push({ episodeId, seq: rows[i].seq, kind: "chain", looksLike: d.looksLike, detail })
       i = end
       continue
     }
-    findings.push({ episodeId, seq: rows[i].seq, kind: "chain", looksLike: d.looksLike, detail: `seq ${rows[i].seq} ${d.detail}` })
+    findings.push({ episodeId, seq: rows[i].seq, kind: "chain", looksLike: d.looksLike, detail: `seq ${rows[i].seq}: ${d.detail}` })
   }
   return findings
 }

@@ -1,0 +1,469 @@
+/**
+ * Tampering with a real SQLite store through a second connection (raw SQL, as someone editing the
+ * file would), then checking the stream: every kind of damage is found and named by episode, seq
+ * and kind, and the untouched episode next to it stays clean.
+ */
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { assert, describe, it } from "@effect/vitest"
+import Database from "better-sqlite3"
+import { Effect } from "effect"
+import { afterAll } from "vitest"
+import type { EpisodeEvent } from "../../src/events.ts"
+import { chainHash } from "../../src/store/chain.ts"
+import { EventStore, type ScoreRecord } from "../../src/store/event-store.ts"
+import { checkStreamIntegrity, type IntegrityReport } from "../../src/store/integrity.ts"
+import { openSqliteStore } from "../../src/store/sqlite.ts"
+import { agentMessage, ended, modelCalled, started, toolExecuted, userMessage } from "./sample-events.ts"
+
+const root = mkdtempSync(join(tmpdir(), "tau-sim-tamper-"))
+afterAll(() => rmSync(root, { recursive: true, force: true }))
+let files = 0
+
+/** seq 0..8: a short conversation with a tool call, a model call and an end. */
+const conversation = (episodeId: string): Array<EpisodeEvent> => [
+  started(episodeId),
+  agentMessage("How can I help?"),
+  userMessage("I want to cancel my reservation"),
+  agentMessage(null),
+  toolExecuted('{"reservation_id": "ZFA04Y", "status": "active"}'),
+  agentMessage("Your reservation ZFA04Y is cancelled."),
+  userMessage("thanks"),
+  modelCalled(),
+  ended("user_stop"),
+]
+const LAST = 8
+
+const score = (episodeId: string, reward: number): ScoreRecord => ({
+  episodeId,
+  evaluator: "tau2",
+  evaluatorVersion: "1",
+  reward,
+  breakdown: { reward },
+  recordedAt: "2025-01-02T03:04:05.000Z",
+})
+
+interface Row {
+  readonly episode_id: string
+  readonly seq: number
+  readonly recorded_at: string
+  readonly tag: string
+  readonly v: number
+  readonly body: string
+  readonly hash: string | null
+}
+
+/** Raw SQL helpers over a second connection to the store's file. */
+const sqlTools = (db: Database.Database) => {
+  const row = (seq: number, episodeId = "ep"): Row =>
+    db.prepare<[string, number], Row>("SELECT * FROM events WHERE episode_id = ? AND seq = ?").get(episodeId, seq) as Row
+  const insert = (r: Row): void => {
+    db.prepare(
+      "INSERT INTO events (episode_id, seq, recorded_at, tag, v, body, hash) VALUES (@episode_id, @seq, @recorded_at, @tag, @v, @body, @hash)",
+    ).run(r)
+  }
+  return {
+    row,
+    insert,
+    exec: (statement: string): void => {
+      db.exec(statement)
+    },
+    remove: (seq: number): void => {
+      db.prepare("DELETE FROM events WHERE episode_id = 'ep' AND seq = ?").run(seq)
+    },
+    /** Shifts the seqs from `from` on by `delta` (through negative seqs, so the primary key never collides). */
+    renumber: (from: number, delta: number): void => {
+      db.prepare("UPDATE events SET seq = -(seq + ?) - 1 WHERE episode_id = 'ep' AND seq >= ?").run(delta, from)
+      db.prepare("UPDATE events SET seq = -seq - 1 WHERE episode_id = 'ep' AND seq < 0").run()
+    },
+    editBody: (seq: number, edit: (body: Record<string, unknown>) => void): void => {
+      const body = JSON.parse(row(seq).body) as Record<string, unknown>
+      edit(body)
+      db.prepare("UPDATE events SET body = ? WHERE episode_id = 'ep' AND seq = ?").run(JSON.stringify(body), seq)
+    },
+    set: (column: "body" | "tag" | "hash", seq: number, value: string | null): void => {
+      db.prepare(`UPDATE events SET ${column} = ? WHERE episode_id = 'ep' AND seq = ?`).run(value, seq)
+    },
+    setEpisode: (column: string, value: string | number | null, episodeId = "ep"): void => {
+      db.prepare(`UPDATE episodes SET ${column} = ? WHERE episode_id = ?`).run(value, episodeId)
+    },
+    /** What someone who knows the scheme would write: a row whose hash chains from `prevHash`. */
+    forged: (seq: number, prevHash: string, body: EpisodeEvent): Row => {
+      const json = JSON.stringify(body)
+      return {
+        episode_id: "ep",
+        seq,
+        recorded_at: "2025-01-01T00:00:00.000Z",
+        tag: body._tag,
+        v: body.v,
+        body: json,
+        hash: chainHash("ep", prevHash, seq, body._tag, body.v, json),
+      }
+    },
+  }
+}
+
+type SqlTools = ReturnType<typeof sqlTools>
+
+/** [seq, kind, looksLike] of each finding, in report order. */
+const named = (report: IntegrityReport) => report.findings.map((f) => [f.seq, f.kind, f.looksLike ?? null] as const)
+
+/**
+ * Writes "ep" (scored 0.5) and "other" through the store, applies `tamper` through a second
+ * connection, and checks both streams through the store again.
+ */
+const tampered = (tamper: (sql: SqlTools) => void) =>
+  Effect.gen(function* () {
+    const path = join(root, `tamper-${files++}.db`)
+    const handle = openSqliteStore(path)
+    yield* handle.store.append("ep", 0, conversation("ep"), { scores: [score("ep", 0.5)] })
+    yield* handle.store.append("other", 0, [started("other"), agentMessage("Hello")])
+    const db = new Database(path)
+    try {
+      tamper(sqlTools(db))
+    } finally {
+      db.close()
+    }
+    const check = (episodeId: string) => checkStreamIntegrity(episodeId).pipe(Effect.provideService(EventStore, handle.store))
+    const reports = { ep: yield* check("ep"), other: yield* check("other") }
+    handle.close()
+    for (const report of [reports.ep, reports.other]) {
+      for (const f of report.findings) {
+        assert.strictEqual(f.episodeId, report.episodeId)
+        assert.isTrue(f.detail.length > 0)
+      }
+    }
+    return reports
+  })
+
+/** A tampering of "ep" only: the other episode stays clean. */
+const tamperedEp = (tamper: (sql: SqlTools) => void) =>
+  Effect.map(tampered(tamper), (reports) => {
+    assert.deepStrictEqual(reports.other.findings, [])
+    return reports.ep
+  })
+
+describe("integrity check of a tampered SQLite store", () => {
+  it.effect("an untouched store has no findings", () =>
+    Effect.gen(function* () {
+      const reports = yield* tampered(() => {})
+      assert.deepStrictEqual([reports.ep.findings, reports.other.findings], [[], []])
+      assert.deepStrictEqual([reports.ep.events, reports.ep.seal], [9, undefined])
+    }),
+  )
+
+  describe("deleting", () => {
+    it.effect("a row in the middle: the gap, the broken link after it, and the read model's version", () =>
+      Effect.gen(function* () {
+        const report = yield* tamperedEp((sql) => sql.remove(4))
+        assert.deepStrictEqual(named(report), [
+          [4, "seq-gap", null],
+          [5, "chain", "deleted"],
+          [null, "read-model", null],
+        ])
+        assert.match(report.findings[0].detail, /seq 4 is missing/)
+        assert.match(report.findings[1].detail, /seq 4 was deleted/)
+        assert.match(report.findings[2].detail, /version is 9.*says 8/)
+      }),
+    )
+
+    it.effect("a row, renumbering the later ones to close the gap", () =>
+      Effect.gen(function* () {
+        const report = yield* tamperedEp((sql) => {
+          sql.remove(4)
+          sql.renumber(5, -1)
+        })
+        assert.deepStrictEqual(named(report), [
+          [4, "chain", "deleted"],
+          [5, "chain", "renumbered"],
+          [null, "read-model", null],
+        ])
+        assert.match(report.findings[1].detail, /seqs 5\.\.7 were recorded at one seq higher/)
+      }),
+    )
+
+    it.effect("the first row (EpisodeStarted)", () =>
+      Effect.gen(function* () {
+        const report = yield* tamperedEp((sql) => sql.remove(0))
+        assert.deepStrictEqual(named(report), [
+          [0, "seq-gap", null],
+          [null, "no-start", null],
+          [1, "chain", "deleted"],
+          [null, "read-model", null],
+        ])
+      }),
+    )
+
+    it.effect("the last row (EpisodeEnded): the read model still says ended, at the old version", () =>
+      Effect.gen(function* () {
+        const report = yield* tamperedEp((sql) => sql.remove(LAST))
+        assert.deepStrictEqual(named(report), [
+          [null, "read-model", null],
+          [null, "read-model", null],
+          [null, "read-model", null],
+        ])
+        assert.match(report.findings.map((f) => f.detail).join("\n"), /version is 9[^\n]*8\n.*status is "ended"[^\n]*"running"\n.*terminationReason/)
+      }),
+    )
+  })
+
+  describe("editing", () => {
+    it.effect("a message's text", () =>
+      Effect.gen(function* () {
+        const report = yield* tamperedEp((sql) => sql.editBody(5, (b) => (b.text = "Your reservation was NOT cancelled.")))
+        assert.deepStrictEqual(named(report), [[5, "chain", "edited"]])
+        assert.match(report.findings[0].detail, /^seq 5: its content no longer matches its hash, though the next event chains from it/)
+      }),
+    )
+
+    it.effect("a tool's output", () =>
+      Effect.gen(function* () {
+        const report = yield* tamperedEp((sql) => sql.editBody(4, (b) => (b.output = '{"reservation_id": "ZFA04Y", "status": "cancelled"}')))
+        assert.deepStrictEqual(named(report), [[4, "chain", "edited"]])
+      }),
+    )
+
+    it.effect("the EpisodeEnded's reason: the chain and the read model disagree with it", () =>
+      Effect.gen(function* () {
+        const report = yield* tamperedEp((sql) => sql.editBody(LAST, (b) => (b.reason = "agent_stop")))
+        assert.deepStrictEqual(named(report), [
+          [LAST, "chain", "edited"],
+          [null, "read-model", null],
+        ])
+        assert.match(report.findings[1].detail, /terminationReason is "user_stop", the log says "agent_stop"/)
+      }),
+    )
+
+    it.effect("the tag column only", () =>
+      Effect.gen(function* () {
+        const report = yield* tamperedEp((sql) => sql.set("tag", 7, "MessageSent"))
+        assert.deepStrictEqual(named(report), [[7, "chain", "edited"]])
+      }),
+    )
+
+    it.effect("a row re-hashed to hide an edit breaks the link to the next row instead", () =>
+      Effect.gen(function* () {
+        const report = yield* tamperedEp((sql) => {
+          sql.editBody(2, (b) => (b.text = "I want to book a flight"))
+          const prev = sql.row(1).hash ?? ""
+          const edited = sql.row(2)
+          sql.set("hash", 2, chainHash("ep", prev, 2, edited.tag, edited.v, edited.body))
+        })
+        assert.deepStrictEqual(named(report), [[3, "chain", "edited"]])
+        assert.match(report.findings[0].detail, /or the event before it was edited and given a new hash/)
+      }),
+    )
+
+    it.effect("a body into something that is not JSON: unreadable, and reported rather than thrown", () =>
+      Effect.gen(function* () {
+        const report = yield* tamperedEp((sql) => sql.set("body", 3, "\u0000garbage"))
+        assert.deepStrictEqual(named(report), [
+          [3, "unreadable", null],
+          [3, "chain", "edited"],
+        ])
+        assert.match(report.findings[0].detail, /ep#3 cannot be read/)
+      }),
+    )
+  })
+
+  describe("inserting", () => {
+    it.effect("a raw row (no hash) in the middle, renumbering the later ones", () =>
+      Effect.gen(function* () {
+        const report = yield* tamperedEp((sql) => {
+          sql.renumber(5, 1)
+          const text = agentMessage("Actually, I can offer you a refund.")
+          sql.insert({ ...sql.forged(5, "", text), hash: null })
+        })
+        assert.deepStrictEqual(named(report), [
+          [5, "chain", "inserted"],
+          [6, "chain", "renumbered"],
+          [null, "read-model", null],
+        ])
+        assert.match(report.findings[1].detail, /seqs 6\.\.9 were recorded at one seq lower/)
+      }),
+    )
+
+    it.effect("a row with a forged hash chained from the row before it", () =>
+      Effect.gen(function* () {
+        const report = yield* tamperedEp((sql) => {
+          sql.renumber(5, 1)
+          sql.insert(sql.forged(5, sql.row(4).hash ?? "", userMessage("please also refund me")))
+        })
+        assert.deepStrictEqual(named(report), [
+          [5, "chain", "inserted"],
+          [6, "chain", "renumbered"],
+          [null, "read-model", null],
+        ])
+      }),
+    )
+
+    it.effect("a copy of a row, with its hash", () =>
+      Effect.gen(function* () {
+        const report = yield* tamperedEp((sql) => {
+          sql.renumber(5, 1)
+          sql.insert({ ...sql.row(4), seq: 5 })
+        })
+        assert.deepStrictEqual(named(report), [
+          [5, "chain", "inserted"],
+          [6, "chain", "renumbered"],
+          [null, "read-model", null],
+        ])
+        assert.match(report.findings[0].detail, /hash of the event at seq 4/)
+      }),
+    )
+
+    it.effect("a second EpisodeStarted", () =>
+      Effect.gen(function* () {
+        const report = yield* tamperedEp((sql) => {
+          sql.renumber(1, 1)
+          sql.insert(sql.forged(1, sql.row(0).hash ?? "", started("ep", { runId: "run-2" })))
+        })
+        assert.deepStrictEqual(named(report), [
+          [1, "start-not-first", null],
+          [1, "chain", "inserted"],
+          [2, "chain", "renumbered"],
+          [null, "read-model", null],
+        ])
+      }),
+    )
+  })
+
+  describe("reordering", () => {
+    it.effect("two rows' contents (hashes left in place)", () =>
+      Effect.gen(function* () {
+        const report = yield* tamperedEp((sql) => {
+          const [a, b] = [sql.row(1), sql.row(2)]
+          for (const [seq, from] of [[1, b], [2, a]] as const) {
+            sql.set("body", seq, from.body)
+            sql.set("tag", seq, from.tag)
+          }
+        })
+        assert.deepStrictEqual(named(report), [
+          [1, "chain", "reordered"],
+          [2, "chain", "reordered"],
+        ])
+        assert.match(report.findings[0].detail, /event now at seq 2/)
+      }),
+    )
+
+    it.effect("two whole rows (seqs exchanged, hashes travel with them)", () =>
+      Effect.gen(function* () {
+        const report = yield* tamperedEp((sql) => {
+          const [a, b] = [sql.row(5), sql.row(6)]
+          sql.remove(5)
+          sql.remove(6)
+          sql.insert({ ...b, seq: 5 })
+          sql.insert({ ...a, seq: 6 })
+        })
+        assert.deepStrictEqual(named(report), [
+          [5, "chain", "reordered"],
+          [6, "chain", "reordered"],
+          [7, "chain", "reordered"],
+        ])
+        assert.match(report.findings[0].detail, /seq 5: was recorded at seq 6/)
+        assert.match(report.findings[1].detail, /seq 6: was recorded at seq 5/)
+        assert.match(report.findings[2].detail, /seq 7: chains from the event now at seq 5/)
+      }),
+    )
+
+    it.effect("moving EpisodeEnded before the last message", () =>
+      Effect.gen(function* () {
+        const report = yield* tamperedEp((sql) => {
+          const [model, end] = [sql.row(7), sql.row(8)]
+          sql.remove(7)
+          sql.remove(8)
+          sql.insert({ ...end, seq: 7 })
+          sql.insert({ ...model, seq: 8 })
+        })
+        assert.deepStrictEqual(named(report), [
+          [8, "after-end", null],
+          [7, "chain", "reordered"],
+          [8, "chain", "reordered"],
+        ])
+      }),
+    )
+  })
+
+  describe("appending after EpisodeEnded", () => {
+    it.effect("a raw row", () =>
+      Effect.gen(function* () {
+        const report = yield* tamperedEp((sql) => sql.insert({ ...sql.forged(9, "", agentMessage("one more thing")), hash: null }))
+        assert.deepStrictEqual(named(report), [
+          [9, "after-end", null],
+          [9, "chain", "unsealed"],
+          [null, "read-model", null],
+        ])
+      }),
+    )
+
+    it.effect("a row with a forged hash that chains", () =>
+      Effect.gen(function* () {
+        const report = yield* tamperedEp((sql) => sql.insert(sql.forged(9, sql.row(LAST).hash ?? "", agentMessage("one more thing"))))
+        assert.deepStrictEqual(named(report), [
+          [9, "after-end", null],
+          [null, "read-model", null],
+        ])
+        assert.match(report.findings[0].detail, /MessageSent at seq 9 comes after EpisodeEnded at seq 8/)
+      }),
+    )
+  })
+
+  describe("the read model", () => {
+    const readModelOnly = (column: string, value: string | number | null, detail: RegExp) =>
+      Effect.gen(function* () {
+        const report = yield* tamperedEp((sql) => sql.setEpisode(column, value))
+        assert.deepStrictEqual(named(report), [[null, "read-model", null]])
+        assert.match(report.findings[0].detail, detail)
+      })
+
+    it.effect("version", () => readModelOnly("version", 12, /version is 12, the number of events in the log says 9/))
+    it.effect("status", () => readModelOnly("status", "running", /status is "running", the log's EpisodeEnded says "ended"/))
+    it.effect("reward", () => readModelOnly("reward", 1, /reward is 1, the latest score says 0.5/))
+    it.effect("run id", () => readModelOnly("run_id", "run-9", /runId is "run-9", EpisodeStarted says "run-1"/))
+    it.effect("task id", () => readModelOnly("task_id", "task-8", /taskId/))
+
+    it.effect("the episodes row deleted", () =>
+      Effect.gen(function* () {
+        const report = yield* tamperedEp((sql) => sql.exec("DELETE FROM episodes WHERE episode_id = 'ep'"))
+        assert.deepStrictEqual(named(report), [[null, "read-model", null]])
+        assert.match(report.findings[0].detail, /no row for it/)
+      }),
+    )
+
+    it.effect("a score deleted: the reward no longer matches", () =>
+      Effect.gen(function* () {
+        const report = yield* tamperedEp((sql) => sql.exec("DELETE FROM scores WHERE episode_id = 'ep'"))
+        assert.deepStrictEqual(named(report), [[null, "read-model", null]])
+        assert.match(report.findings[0].detail, /reward is 0.5, the latest score says null/)
+      }),
+    )
+
+    it.effect("a score's breakdown corrupted: reported, the check goes on", () =>
+      Effect.gen(function* () {
+        const report = yield* tamperedEp((sql) => sql.exec("UPDATE scores SET breakdown = '{' WHERE episode_id = 'ep'"))
+        assert.deepStrictEqual(named(report), [[null, "read-model", null]])
+        assert.match(report.findings[0].detail, /scores cannot be read/)
+      }),
+    )
+  })
+
+  it.effect("moving a row to another episode: named in both", () =>
+    Effect.gen(function* () {
+      const reports = yield* tampered((sql) => {
+        sql.insert({ ...sql.row(5), episode_id: "other", seq: 2 })
+        sql.remove(5)
+      })
+      assert.deepStrictEqual(named(reports.ep), [
+        [5, "seq-gap", null],
+        [6, "chain", "deleted"],
+        [null, "read-model", null],
+      ])
+      assert.deepStrictEqual(named(reports.other), [
+        [2, "chain", "edited"],
+        [null, "read-model", null],
+      ])
+      assert.match(reports.other.findings[0].detail, /not written by this stream's append/)
+    }),
+  )
+})
