@@ -197,7 +197,7 @@ describe("tau import tau2 is atomic per episode and finishes what is missing", (
 
     const failed = await tau(importArgs(smallFile, db), tmp.root)
     expect(failed.code).not.toBe(0)
-    expect(failed.stderr).toMatch(/simulation \S+ \(episode ep_\w+\) was not stored: .*injected: the store rejects this score/)
+    expect(failed.stderr).toMatch(/simulation \S+ \(episode ep_\w+\) was not stored \(nothing of it was kept\): .*injected: the store rejects this score/)
     const victim = /\(episode (ep_\w+)\)/.exec(failed.stderr)?.[1] as string
     expect(expectWhole(await storedRun(db, importedRunIn(db) as string), small)).toBe(5)
     const raw2 = new Database(db)

@@ -61,7 +61,7 @@ export interface ImportSummary {
   readonly scores_repaired: number
 }
 
-/** A write failed part-way; what was stored before it is whole, and a re-run finishes the rest. */
+/** A write failed part-way; the episodes stored before it are whole, and a re-run finishes the rest. */
 export class ImportWriteError extends Schema.TaggedError<ImportWriteError>()("ImportWriteError", {
   file: Schema.String,
   simulationId: Schema.String,
@@ -69,7 +69,7 @@ export class ImportWriteError extends Schema.TaggedError<ImportWriteError>()("Im
   reason: Schema.String,
 }) {
   get message(): string {
-    return `${this.file}: simulation ${this.simulationId} (episode ${this.episodeId}) was not stored: ${this.reason}; nothing of it was kept, and importing the file again finishes the import`
+    return `${this.file}: simulation ${this.simulationId} (episode ${this.episodeId}) ${this.reason}; importing the file again finishes the import`
   }
 }
 
@@ -196,7 +196,7 @@ export const importTau2Results = (file: string, dataDir: string) =>
           Effect.map(() => true),
           // A concurrent import of the same file stored it first (with its score, atomically).
           Effect.catchTag("VersionConflict", () => Effect.succeed(false)),
-          Effect.mapError((e) => failed(e.message)),
+          Effect.mapError((e) => failed(`was not stored (nothing of it was kept): ${e.message}`)),
         )
         if (written) imported++
         else already++
@@ -204,9 +204,9 @@ export const importTau2Results = (file: string, dataDir: string) =>
       }
       already++
       if (ep.score === null) continue
-      const scores = yield* store.listScores(ep.episodeId).pipe(Effect.mapError((e) => failed(e.message)))
+      const scores = yield* store.listScores(ep.episodeId).pipe(Effect.mapError((e) => failed(`cannot be checked for its tau2-original score: ${e.message}`)))
       if (scores.some((s) => s.evaluator === TAU2_ORIGINAL_EVALUATOR)) continue
-      yield* store.appendScore(ep.score).pipe(Effect.mapError((e) => failed(`its tau2-original score: ${e.message}`)))
+      yield* store.appendScore(ep.score).pipe(Effect.mapError((e) => failed(`did not get its tau2-original score: ${e.message}`)))
       repaired++
     }
     const summary: ImportSummary = {
