@@ -1,15 +1,22 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { spawn } from "node:child_process"
+import { once } from "node:events"
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs"
+import { hostname, tmpdir } from "node:os"
 import { join } from "node:path"
+import { createInterface } from "node:readline"
 import { assert, describe, it } from "@effect/vitest"
 import Database from "better-sqlite3"
 import { Effect, Exit } from "effect"
 import { afterAll } from "vitest"
-import { EventStore, StoreError } from "../../src/store/event-store.ts"
-import { SCHEMA_VERSION } from "../../src/store/sqlite-schema.ts"
+import { encodeEvent, type EpisodeEvent } from "../../src/events.ts"
+import { CHAIN_START, chainHash } from "../../src/store/chain.ts"
+import { EventStore, StoreError, type LeaseResult, type RawStoredRow } from "../../src/store/event-store.ts"
+import { checkStreamIntegrity } from "../../src/store/integrity.ts"
+import { MIGRATIONS, SCHEMA_VERSION } from "../../src/store/sqlite-schema.ts"
 import { layerSqlite, openSqliteStore } from "../../src/store/sqlite.ts"
+import type { StoreHandle } from "../../src/store/store-handle.ts"
 import { storeConformance } from "./conformance.ts"
-import { runWriters } from "./fixtures/run-writers.ts"
+import { runTogether, runWriters } from "./fixtures/run-writers.ts"
 import { agentMessage, ended, fullEpisode, started, userMessage } from "./sample-events.ts"
 
 const root = mkdtempSync(join(tmpdir(), "tau-sim-store-"))
@@ -20,6 +27,48 @@ const freshPath = (): string => join(root, `db-${files++}`, "events.db")
 storeConformance("sqlite", () => openSqliteStore(freshPath()))
 
 const raw = (path: string): Database.Database => new Database(path)
+
+const integrity = (handle: StoreHandle, episodeId: string) =>
+  checkStreamIntegrity(episodeId).pipe(Effect.provideService(EventStore, handle.store))
+
+const chainOf = (rows: ReadonlyArray<RawStoredRow>): Array<string> => {
+  let prev = CHAIN_START
+  return rows.map((row) => (prev = chainHash(row.episodeId, prev, row.seq, row.tag, row.v, row.body)))
+}
+
+/**
+ * A store file as engines before the hash chain wrote it: schema 2 (migrations 1 and 2 only),
+ * with its events and read model rows written by raw SQL.
+ */
+const writeSchema2Store = (path: string, streams: Record<string, ReadonlyArray<EpisodeEvent>>): void => {
+  const db = new Database(path)
+  for (const step of MIGRATIONS.slice(0, 2)) {
+    for (const statement of step) {
+      if (typeof statement !== "string") throw new Error("migrations 1 and 2 are plain SQL")
+      db.exec(statement)
+    }
+  }
+  db.pragma("user_version = 2")
+  const insertEvent = db.prepare("INSERT INTO events (episode_id, seq, recorded_at, tag, v, body) VALUES (?, ?, ?, ?, ?, ?)")
+  const insertEpisode = db.prepare(
+    "INSERT INTO episodes (episode_id, run_id, domain, task_id, trial, status, termination_reason, version) VALUES (?, 'run-1', 'airline', 'task-7', 0, ?, ?, ?)",
+  )
+  for (const [episodeId, events] of Object.entries(streams)) {
+    events.forEach((event, seq) => insertEvent.run(episodeId, seq, "2024-06-01T00:00:00.000Z", event._tag, event.v, encodeEvent(event)))
+    const end = events.find((e) => e._tag === "EpisodeEnded")
+    insertEpisode.run(episodeId, end ? "ended" : "running", end?._tag === "EpisodeEnded" ? end.reason : null, events.length)
+  }
+  db.close()
+}
+
+/** A child process holding a lease until killed; resolves once it reports whether it got the lease. */
+const leaseHolder = async (path: string, name: string, holderId: string) => {
+  const child = spawn(process.execPath, [join(import.meta.dirname, "fixtures", "lease-holder.ts"), path, name, holderId], {
+    stdio: ["pipe", "pipe", "inherit"],
+  })
+  const [line] = (await once(createInterface({ input: child.stdout }), "line")) as [string]
+  return { child, result: JSON.parse(line) as LeaseResult }
+}
 
 describe("sqlite event store", () => {
   it.effect("keeps events, read models, runs and scores across close and reopen", () =>
@@ -187,9 +236,225 @@ describe("sqlite event store", () => {
           )
         }
         assert.strictEqual((yield* check.store.getEpisode("shared"))?.version, 1 + 4 * perWriter)
+        // Every writer chained from the row the one before it wrote.
+        assert.deepStrictEqual((yield* integrity(check, "shared")).findings, [])
         check.close()
       }),
     60_000,
+  )
+
+  describe("upgrading a store written before the hash chain (schema 2)", () => {
+    const streams = { done: fullEpisode("done"), open: [started("open"), agentMessage(), userMessage("still talking")] }
+
+    it.effect("hashes every existing row in seq order, seals the streams, and reports the seal", () =>
+      Effect.gen(function* () {
+        const path = freshPath().replace("/events.db", "-v2.db")
+        writeSchema2Store(path, streams)
+        const before = Date.now()
+        const handle = openSqliteStore(path)
+        const db = raw(path)
+        assert.strictEqual(db.pragma("user_version", { simple: true }), SCHEMA_VERSION)
+        db.close()
+        for (const [episodeId, events] of Object.entries(streams)) {
+          const rows = yield* handle.store.readRaw(episodeId)
+          assert.strictEqual(rows.length, events.length)
+          assert.deepStrictEqual(rows.map((r) => r.hash), chainOf(rows))
+          const seal = yield* handle.store.chainSeal(episodeId)
+          assert.strictEqual(seal?.throughSeq, events.length - 1)
+          assert.isTrue(Date.parse(seal?.sealedAt ?? "") >= before - 1000)
+          const report = yield* integrity(handle, episodeId)
+          assert.deepStrictEqual([report.findings, report.seal, report.events], [[], seal, events.length])
+        }
+        // The open stream goes on, chained from its upgraded hashes; its seal still ends where it did.
+        yield* handle.store.append("open", 3, [agentMessage("after the upgrade"), ended()])
+        const open = yield* handle.store.readRaw("open")
+        assert.deepStrictEqual(open.map((r) => r.hash), chainOf(open))
+        assert.strictEqual((yield* handle.store.chainSeal("open"))?.throughSeq, 2)
+        assert.deepStrictEqual((yield* integrity(handle, "open")).findings, [])
+        // A stream begun after the upgrade is not sealed.
+        yield* handle.store.append("new", 0, [started("new")])
+        assert.isUndefined(yield* handle.store.chainSeal("new"))
+        handle.close()
+      }),
+    )
+
+    it.effect("detects tampering made after the upgrade, in the sealed part and after it", () =>
+      Effect.gen(function* () {
+        const path = freshPath().replace("/events.db", "-v2.db")
+        writeSchema2Store(path, streams)
+        const handle = openSqliteStore(path)
+        yield* handle.store.append("open", 3, [agentMessage("after the upgrade")])
+        const db = raw(path)
+        db.prepare("UPDATE events SET body = json_set(body, '$.text', 'changed') WHERE episode_id = 'done' AND seq = 2").run()
+        db.prepare("UPDATE events SET body = json_set(body, '$.text', 'changed') WHERE episode_id = 'open' AND seq = 3").run()
+        db.close()
+        const done = yield* integrity(handle, "done")
+        assert.deepStrictEqual(done.findings.map((f) => [f.episodeId, f.seq, f.kind, f.looksLike]), [["done", 2, "chain", "edited"]])
+        assert.strictEqual(done.seal?.throughSeq, 6)
+        const open = yield* integrity(handle, "open")
+        assert.deepStrictEqual(open.findings.map((f) => [f.episodeId, f.seq, f.kind, f.looksLike]), [["open", 3, "chain", "edited"]])
+        handle.close()
+      }),
+    )
+
+    it("is idempotent: rerunning the upgrade changes no hash and no seal", () => {
+      const path = freshPath().replace("/events.db", "-v2.db")
+      writeSchema2Store(path, streams)
+      openSqliteStore(path).close()
+      const snapshot = () => {
+        const db = raw(path)
+        const state = {
+          hashes: db.prepare("SELECT episode_id, seq, hash FROM events ORDER BY episode_id, seq").all(),
+          seals: db.prepare("SELECT * FROM chain_seals ORDER BY episode_id").all(),
+        }
+        db.close()
+        return state
+      }
+      const first = snapshot()
+      assert.strictEqual(first.seals.length, 2)
+      const db = raw(path)
+      db.pragma("user_version = 2")
+      db.close()
+      openSqliteStore(path).close()
+      assert.deepStrictEqual(snapshot(), first)
+    })
+  })
+
+  describe("opening only an existing store (mustExist)", () => {
+    it.effect("fails with 'no event store at <path>' and creates neither the file nor its directory", () =>
+      Effect.gen(function* () {
+        const dir = join(root, `absent-${files++}`)
+        const path = join(dir, "nested", "events.db")
+        assert.throws(() => openSqliteStore(path, { mustExist: true }), StoreError, `no event store at ${path}`)
+        const exit = yield* Effect.exit(Effect.provide(Effect.gen(function* () { return yield* EventStore }), layerSqlite(path, { mustExist: true })))
+        assert.isTrue(Exit.isFailure(exit) && exit.cause.reasons.some((r) => r._tag === "Fail" && r.error instanceof StoreError))
+        assert.isFalse(existsSync(dir))
+        // In an existing directory, no file appears either.
+        const beside = join(root, `absent-file-${files++}.db`)
+        assert.throws(() => openSqliteStore(beside, { mustExist: true }), StoreError, /no event store at/)
+        assert.isFalse(readdirSync(root).some((name) => name.startsWith(`absent-file-${files - 1}`)))
+      }),
+    )
+
+    it.effect("opens an existing store as usual", () =>
+      Effect.gen(function* () {
+        const path = freshPath()
+        const writer = openSqliteStore(path)
+        yield* writer.store.append("ep", 0, [started("ep")])
+        writer.close()
+        const reader = openSqliteStore(path, { mustExist: true })
+        assert.strictEqual((yield* reader.store.read("ep")).length, 1)
+        reader.close()
+      }),
+    )
+
+    it("rejects an empty path (which SQLite would take as a throwaway database); :memory: stays allowed", () => {
+      assert.throws(() => openSqliteStore(""), StoreError, /path is empty/)
+      assert.throws(() => openSqliteStore("", { mustExist: true }), StoreError, /path is empty/)
+      const memory = openSqliteStore(":memory:")
+      Effect.runSync(memory.store.append("ep", 0, [started("ep")]))
+      memory.close()
+      openSqliteStore(":memory:", { mustExist: true }).close()
+    })
+  })
+
+  it.effect("an append whose score write fails inside the transaction leaves no events, read model or score", () =>
+    Effect.gen(function* () {
+      const path = freshPath()
+      const handle = openSqliteStore(path)
+      // A failure only the database sees (like a full disk at the score insert).
+      const db = raw(path)
+      db.exec("CREATE TRIGGER fail_scores BEFORE INSERT ON scores BEGIN SELECT RAISE(ABORT, 'disk I/O error (simulated)'); END")
+      db.close()
+      const score = { episodeId: "ep", evaluator: "tau2", evaluatorVersion: "1", reward: 1, breakdown: {}, recordedAt: "x" }
+      const error = yield* Effect.flip(handle.store.append("ep", 0, fullEpisode("ep"), { scores: [score] }))
+      assert.instanceOf(error, StoreError)
+      assert.match(error.message, /simulated/)
+      assert.deepStrictEqual(yield* handle.store.readRaw("ep"), [])
+      assert.isUndefined(yield* handle.store.getEpisode("ep"))
+      // Once the failure is gone, the same append goes through whole.
+      const fix = raw(path)
+      fix.exec("DROP TRIGGER fail_scores")
+      fix.close()
+      assert.strictEqual(yield* handle.store.append("ep", 0, fullEpisode("ep"), { scores: [score] }), 7)
+      assert.strictEqual((yield* handle.store.listScores("ep")).length, 1)
+      assert.deepStrictEqual((yield* integrity(handle, "ep")).findings, [])
+      handle.close()
+    }),
+  )
+
+  it.effect(
+    "createRun: of four processes racing to create one run, exactly one creates it and all see its config",
+    () =>
+      Effect.gen(function* () {
+        const path = freshPath()
+        openSqliteStore(path).close()
+        const racers = ["a", "b", "c", "d"]
+        const results = (yield* Effect.promise(() =>
+          runTogether(
+            join(import.meta.dirname, "fixtures", "create-run.ts"),
+            racers.map((racer) => [path, "run-x", racer]),
+            `${path}.create-go`,
+          ),
+        )) as Array<{ created: boolean; racer: string }>
+        const winners = results.filter((r) => r.created)
+        assert.strictEqual(winners.length, 1)
+        assert.isTrue(results.every((r) => r.racer === winners[0].racer))
+        const check = openSqliteStore(path)
+        assert.deepStrictEqual((yield* check.store.getRun("run-x"))?.config, { racer: winners[0].racer })
+        assert.strictEqual((yield* check.store.listRuns()).length, 1)
+        check.close()
+      }),
+    60_000,
+  )
+
+  it.effect(
+    "leases across processes: a live holder is refused; after kill -9 its lease is taken over at once",
+    () =>
+      Effect.gen(function* () {
+        const path = freshPath()
+        openSqliteStore(path).close()
+        const first = yield* Effect.promise(() => leaseHolder(path, "run:r1", "first"))
+        assert.deepStrictEqual(first.result, { acquired: true })
+        const handle = openSqliteStore(path)
+        const me = { id: "me", pid: process.pid, host: hostname(), acquiredAt: new Date().toISOString() }
+        const hour = 60 * 60 * 1000
+        const refused = yield* handle.store.acquireLease("run:r1", me, hour)
+        assert.isFalse(refused.acquired)
+        assert.deepStrictEqual(refused.acquired ? undefined : [refused.holder.id, refused.holder.pid], ["first", first.child.pid])
+        // A second process is refused as well, and says who holds it.
+        const second = yield* Effect.promise(() => leaseHolder(path, "run:r1", "second"))
+        assert.strictEqual(second.result.acquired, false)
+        second.child.stdin?.end()
+        yield* Effect.promise(() => once(second.child, "exit"))
+        // kill -9: the holder cannot release; its pid is gone, so the lease is free at once.
+        first.child.kill("SIGKILL")
+        yield* Effect.promise(() => once(first.child, "exit"))
+        assert.deepStrictEqual(yield* handle.store.acquireLease("run:r1", me, hour), { acquired: true })
+        assert.isFalse(yield* handle.store.renewLease("run:r1", "first"))
+        assert.isTrue(yield* handle.store.renewLease("run:r1", "me"))
+        handle.close()
+      }),
+    60_000,
+  )
+
+  it.effect("leases: a holder on another host is trusted until its heartbeat is older than staleAfterMs", () =>
+    Effect.gen(function* () {
+      const path = freshPath()
+      const handle = openSqliteStore(path)
+      const remote = { id: "remote", pid: 1, host: `elsewhere-${hostname()}`, acquiredAt: "2025-01-01T00:00:00.000Z" }
+      assert.deepStrictEqual(yield* handle.store.acquireLease("run:r1", remote, 60_000), { acquired: true })
+      const me = { id: "me", pid: process.pid, host: hostname(), acquiredAt: "2025-01-01T00:00:01.000Z" }
+      assert.isFalse((yield* handle.store.acquireLease("run:r1", me, 60_000)).acquired)
+      // Its last heartbeat, as if it stopped an hour ago.
+      const db = raw(path)
+      db.prepare("UPDATE leases SET heartbeat_at_ms = ? WHERE name = 'run:r1'").run(Date.now() - 60 * 60 * 1000)
+      db.close()
+      assert.isFalse((yield* handle.store.acquireLease("run:r1", me, 2 * 60 * 60 * 1000)).acquired)
+      assert.deepStrictEqual(yield* handle.store.acquireLease("run:r1", me, 60_000), { acquired: true })
+      assert.isFalse(yield* handle.store.renewLease("run:r1", "remote"))
+      handle.close()
+    }),
   )
 
   it("fails to open an unusable path with a StoreError", () => {
