@@ -144,10 +144,13 @@ describe("tau import tau2 is atomic per episode and finishes what is missing", (
     }
     for (let i = 0; i < 8; i++) {
       const before = await storedNow()
-      // Alternately a random moment (start-up, reading and checking the file, writing) and a
-      // random point of the writes (once some of the missing episodes are visible).
+      // Alternately a random point of the writes (once some of the first half of the missing
+      // episodes are visible: the import is still writing then) and a random moment (start-up,
+      // reading and checking the file, or writing).
       const trigger: Trigger =
-        i % 2 === 0 ? { after: "ms", ms: Math.floor(random() * 1500) } : { after: "episodes", episodes: before + 1 + Math.floor(random() * (total - before - 1)) }
+        i % 2 === 0
+          ? { after: "episodes", episodes: before + 1 + Math.floor((random() * (total - before - 1)) / 2) }
+          : { after: "ms", ms: Math.floor(random() * 1500) }
       const result = await importAndKill(file, db, trigger)
       if (result.signal !== "SIGKILL") expect(result.code, result.stderr).toBe(0)
       const after = await storedNow()
