@@ -4,7 +4,8 @@
  * `tau2-original` score). After every fault the store holds each simulation at most once, whole
  * (events, read model and score); running the import again finishes exactly what is missing.
  *
- * Kill points come from a seeded generator; set TAU_KILL_SEED to replay a failing sequence.
+ * Kill points are what a second connection sees in the store (the run record, N episodes), N
+ * from a seeded generator; set TAU_FAULT_SEED to replay a failing sequence.
  */
 import type { ChildProcess } from "node:child_process"
 import * as path from "node:path"
@@ -98,25 +99,22 @@ const visibleEpisodes = (db: string): number => peek(db, (raw) => (raw.prepare("
 const importedRunIn = (db: string): string | undefined =>
   peek(db, (raw) => (raw.prepare("SELECT run_id FROM runs WHERE run_id LIKE 'tau2_%'").get() as { run_id: string } | undefined)?.run_id)
 
-type Trigger = { readonly after: "ms"; readonly ms: number } | { readonly after: "episodes"; readonly episodes: number }
+/** Kill points, by what the store shows (never by time): the run record, or N episodes. */
+type Trigger = { readonly after: "run" } | { readonly after: "episodes"; readonly episodes: number }
 
-/** Starts an import and SIGKILLs it when the trigger fires (if it is still running then). */
+const reached = (db: string, trigger: Trigger): boolean =>
+  trigger.after === "run" ? importedRunIn(db) !== undefined : visibleEpisodes(db) >= trigger.episodes
+
+/** Starts an import and SIGKILLs it once the store shows the trigger (if it is still running then). */
 const importAndKill = async (file: string, db: string, trigger: Trigger): Promise<TauResult> => {
   const child: ChildProcess = spawnTau(importArgs(file, db), tmp.root)
   const done = finished(child)
-  const running = () => child.exitCode === null && child.signalCode === null
-  if (trigger.after === "ms") {
-    const timer = setTimeout(() => running() && child.kill("SIGKILL"), trigger.ms)
-    const result = await done
-    clearTimeout(timer)
-    return result
-  }
-  // Watch the store through a second connection; the import's commits are what we wait for.
   let exited = false
   void done.then(() => (exited = true))
+  // Watch the store through a second connection: the import's commits are what we wait for.
   while (!exited) {
-    if (visibleEpisodes(db) >= trigger.episodes) {
-      if (running()) child.kill("SIGKILL")
+    if (reached(db, trigger)) {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
       break
     }
     await new Promise((resolve) => setTimeout(resolve, 2))
@@ -130,7 +128,7 @@ describe("tau import tau2 is atomic per episode and finishes what is missing", (
   const file = writeResults(tmp.root, "airline.json", doc)
 
   it("survives kill -9 at random points: every simulation once, with one original score", async () => {
-    const seed = Number(process.env.TAU_KILL_SEED ?? Date.now() % 2 ** 31)
+    const seed = Number(process.env.TAU_FAULT_SEED ?? Date.now() % 2 ** 31)
     const random = seededRandom(seed)
     const db = tmp.db()
     const log: string[] = []
@@ -144,13 +142,10 @@ describe("tau import tau2 is atomic per episode and finishes what is missing", (
     }
     for (let i = 0; i < 8; i++) {
       const before = await storedNow()
-      // Alternately a random point of the writes (once some of the first half of the missing
-      // episodes are visible: the import is still writing then) and a random moment (start-up,
-      // reading and checking the file, or writing).
-      const trigger: Trigger =
-        i % 2 === 0
-          ? { after: "episodes", episodes: before + 1 + Math.floor((random() * (total - before - 1)) / 2) }
-          : { after: "ms", ms: Math.floor(random() * 1500) }
+      // First right after the run record is written (before or among the first episodes), then
+      // at random points of the writes: once some of the first half of what is missing is
+      // visible, so the import is still writing when it is killed.
+      const trigger: Trigger = i === 0 ? { after: "run" } : { after: "episodes", episodes: before + 1 + Math.floor((random() * (total - before - 1)) / 2) }
       const result = await importAndKill(file, db, trigger)
       if (result.signal !== "SIGKILL") expect(result.code, result.stderr).toBe(0)
       const after = await storedNow()
@@ -164,7 +159,7 @@ describe("tau import tau2 is atomic per episode and finishes what is missing", (
     const summary = summaryOf(final)
     expect(summary).toMatchObject({ simulations: total, episodes: total - before, already_present: before, scores_repaired: 0 })
     expect(expectWhole(await storedRun(db, summary.run_id), doc)).toBe(total)
-    console.log(`import kill -9 (TAU_KILL_SEED=${seed}): ${midImport} kills mid-import\n  ${log.join("\n  ")}`)
+    console.log(`import kill -9 (TAU_FAULT_SEED=${seed}): ${midImport} kills mid-import\n  ${log.join("\n  ")}`)
     // The kills really hit the import while it was writing.
     expect(midImport).toBeGreaterThan(0)
   })
