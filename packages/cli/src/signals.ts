@@ -22,7 +22,7 @@ export const installStopSignals = (): void => {
         received = signal
         return
       }
-      process.stderr.write(`${signal} again: exiting now (everything stored so far is kept)\n`)
+      process.stderr.write(`second stop signal (${signal}): exiting now (everything stored so far is kept)\n`)
       process.exit(EXIT_CODES[received])
     })
   }
@@ -47,4 +47,4 @@ export const resumableOnStop =
     )
 
 /** A path as typed into a shell (quoted when it has to be). */
-export const shellArg = (value: string): string => (/^[A-Za-z0-9_./:=@%+-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`)
+export const shellArg = (value: string): string => (/^[A-Za-z0-9_./:=@%+-][A-Za-z0-9_./:=@%+~-]*$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`)

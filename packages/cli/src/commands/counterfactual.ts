@@ -1,10 +1,11 @@
 /** `tau counterfactual`: fork every episode of a run at one point under another agent/user/mode; compare with the parents. */
-import type { Mode } from "@tau-sim/engine"
-import { type ForkPoint, loadReport, MODES, renderReport, runCounterfactual } from "@tau-sim/replay"
+import { EventStore, layerSqlite, type Mode } from "@tau-sim/engine"
+import { type CounterfactualOptions, counterfactualRunId, type ForkPoint, loadReport, MODES, renderReport, runCounterfactual, RunNotFound } from "@tau-sim/replay"
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { fmtReward } from "../table.ts"
-import { dbFlag, jsonFlag, print, printJson, withStore } from "./common.ts"
+import { resumableOnStop, shellArg } from "../signals.ts"
+import { dbFlag, jsonFlag, print, printJson } from "./common.ts"
 
 const flags = {
   db: dbFlag,
@@ -25,29 +26,26 @@ export const counterfactualCommand = Command.make("counterfactual", flags, (f) =
   Effect.gen(function* () {
     if (Option.isSome(f.atTurn) === f.atFirstWrite) return yield* Effect.fail(new Error("give exactly one of --at-turn N or --at-first-write"))
     const at: ForkPoint = Option.isSome(f.atTurn) ? { kind: "turn", turn: f.atTurn.value } : { kind: "first-write" }
-    const result = yield* withStore(
-      f.db,
-      Effect.gen(function* () {
-        const batch = yield* runCounterfactual(
-          {
-            runId: f.run,
-            at,
-            agent: Option.getOrUndefined(f.agent),
-            user: Option.getOrUndefined(f.user),
-            mode: Option.getOrUndefined(f.mode) as Mode | undefined,
-            maxConcurrency: f.maxConcurrency,
-          },
-          (b) =>
-            process.stderr.write(
-              b.skipped
-                ? `  ${b.parent_episode_id} (${b.task_id} trial ${b.trial}): not branched: ${b.skipped}\n`
-                : `  ${b.parent_episode_id} -> ${b.episode_id}: reward ${fmtReward(b.parent_reward)} -> ${fmtReward(b.reward)}${b.ran ? "" : " (done before)"}\n`,
-            ),
-        )
-        const report = yield* loadReport({ run: batch.runId })
-        return { batch, report }
-      }),
-    )
+    const options: CounterfactualOptions = {
+      runId: f.run,
+      at,
+      agent: Option.getOrUndefined(f.agent),
+      user: Option.getOrUndefined(f.user),
+      mode: Option.getOrUndefined(f.mode) as Mode | undefined,
+      maxConcurrency: f.maxConcurrency,
+    }
+    const result = yield* Effect.gen(function* () {
+      if (!(yield* (yield* EventStore).getRun(f.run))) return yield* new RunNotFound({ runId: f.run, store: f.db })
+      const batch = yield* runCounterfactual(options, (b) =>
+        process.stderr.write(
+          b.skipped
+            ? `  ${b.parent_episode_id} (${b.task_id} trial ${b.trial}): not branched: ${b.skipped}\n`
+            : `  ${b.parent_episode_id} -> ${b.episode_id}: reward ${fmtReward(b.parent_reward)} -> ${fmtReward(b.reward)}${b.ran ? "" : " (done before)"}\n`,
+        ),
+      ).pipe(resumableOnStop(() => `tau run --resume ${shellArg(counterfactualRunId(options))} --db ${shellArg(f.db)}`))
+      const report = yield* loadReport({ run: batch.runId })
+      return { batch, report }
+    }).pipe(Effect.provide(layerSqlite(f.db, { mustExist: true })))
     if (f.json) return yield* printJson({ run_id: result.batch.runId, branches: result.batch.branches, comparison: result.report.counterfactual })
     yield* print(`counterfactual run ${result.batch.runId} (tau report --run ${result.batch.runId})\n`)
     yield* Effect.sync(() => process.stdout.write(renderReport(result.report, "table")))

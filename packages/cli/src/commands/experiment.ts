@@ -3,6 +3,7 @@ import { loadExperimentFile, planExperiment, runExperiment } from "@tau-sim/repl
 import { Effect } from "effect"
 import { Argument, Command } from "effect/cli"
 import { fmtReward, table } from "../table.ts"
+import { resumableOnStop, shellArg } from "../signals.ts"
 import { dbFlag, jsonFlag, print, printJson, progress, withStore } from "./common.ts"
 
 const flags = {
@@ -30,7 +31,7 @@ export const experimentCommand = Command.make("experiment", flags, (f) =>
           done++
           process.stderr.write(`  [${done}] ${s.task_id} trial ${s.trial}: ${s.termination_reason}, reward ${fmtReward(s.reward)}\n`)
         },
-      }),
+      }).pipe(resumableOnStop(() => `tau experiment ${shellArg(f.file)} --db ${shellArg(f.db)}`)),
     )
     const rows = outcomes.map((o) => {
       const rewards = o.episodes.map((e) => e.reward).filter((r): r is number => r !== null)

@@ -1,10 +1,12 @@
 /** `tau fork`: branch an episode at a turn and continue it live with other participants. */
-import { EventStore } from "@tau-sim/engine"
-import { forkEpisode } from "@tau-sim/replay"
+import { randomUUID } from "node:crypto"
+import { EventStore, layerSqlite } from "@tau-sim/engine"
+import { EpisodeNotFound, forkEpisode, forksRunOf } from "@tau-sim/replay"
 import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { fmtReward } from "../table.ts"
-import { dbFlag, jsonFlag, print, printJson, withStore } from "./common.ts"
+import { resumableOnStop, shellArg } from "../signals.ts"
+import { dbFlag, jsonFlag, print, printJson } from "./common.ts"
 
 const flags = {
   db: dbFlag,
@@ -16,22 +18,20 @@ const flags = {
 }
 
 export const forkCommand = Command.make("fork", flags, (f) =>
-  withStore(
-    f.db,
-    Effect.gen(function* () {
+  Effect.gen(function* () {
       const store = yield* EventStore
       const parent = yield* store.getEpisode(f.episode)
-      if (!parent) return yield* Effect.fail(new Error(`episode ${f.episode} not found`))
-      const runId = `${parent.runId}~forks`
-      if (!(yield* store.getRun(runId))) {
-        yield* store.putRun({ runId, createdAt: new Date().toISOString(), config: { forksOf: parent.runId }, experiment: null })
-      }
+      if (!parent) return yield* new EpisodeNotFound({ episodeId: f.episode, store: f.db })
+      const { runId, create } = yield* forksRunOf(parent.runId)
+      const childId = `ep_${randomUUID().replaceAll("-", "").slice(0, 12)}`
       const child = yield* forkEpisode(f.episode, {
         atTurn: f.atTurn,
         agent: Option.getOrUndefined(f.agent),
         user: Option.getOrUndefined(f.user),
         runId,
-      })
+        childId,
+        prepareRun: create,
+      }).pipe(resumableOnStop(() => `tau run --resume ${shellArg(runId)} --db ${shellArg(f.db)}  (continues ${childId})`))
       const out = {
         episode_id: child.episodeId,
         parent_episode_id: child.parent,
@@ -42,6 +42,5 @@ export const forkCommand = Command.make("fork", flags, (f) =>
       }
       if (f.json) yield* printJson(out)
       else yield* print(`forked ${out.parent_episode_id} at turn ${f.atTurn} (event ${out.fork_seq}) -> ${out.episode_id}: ${out.termination_reason}, reward ${fmtReward(out.reward)}`)
-    }),
-  ),
+  }).pipe(Effect.provide(layerSqlite(f.db, { mustExist: true }))),
 ).pipe(Command.withDescription("Fork an episode at a turn into a counterfactual branch"))
