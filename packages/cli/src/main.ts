@@ -4,9 +4,9 @@
  */
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Cause, Effect } from "effect"
-import { modelParticipantFactory } from "@tau-sim/models"
-import { registerModelParticipants } from "@tau-sim/replay"
-import { Command } from "effect/cli"
+import { modelParticipantFactory, publicSpec, redactText } from "@tau-sim/models"
+import { registerModelParticipants, registerSpecRedaction } from "@tau-sim/replay"
+import { CliError, CliOutput, Command } from "effect/cli"
 import { forkCommand } from "./commands/fork.ts"
 import { counterfactualCommand } from "./commands/counterfactual.ts"
 import { experimentCommand } from "./commands/experiment.ts"
@@ -21,6 +21,8 @@ import { installStopSignals, stopTeardown } from "./signals.ts"
 
 // `openai:<model>`, `anthropic:<model>`, `compat:<model>@<url>` participants.
 registerModelParticipants(modelParticipantFactory())
+// Specs read from files (experiments) are redacted like those given as flags.
+registerSpecRedaction(publicSpec)
 
 // `tau ... | head` closes stdout early; that is not an error.
 process.stdout.on("error", (e: NodeJS.ErrnoException) => {
@@ -33,16 +35,39 @@ const tau = Command.make("tau").pipe(
   Command.withSubcommands([runCommand, replayCommand, forkCommand, rescoreCommand, showCommand, tasksCommand, policyCommand, evaluateTrajsCommand, importCommand, exportCommand, experimentCommand, reportCommand, counterfactualCommand]),
 )
 
+/** What a failure says: its message; a typed error without one, its tag and fields; a usage error, what was wrong. */
+const describeFailure = (error: unknown): string => {
+  if (CliError.isCliError(error) && error._tag === "ShowHelp") {
+    // Without errors it is help shown for a command that needs a subcommand: the help says it all.
+    if (error.errors.length === 0) return ""
+    return `${error.errors.map((e) => e.message).join("; ")} (see ${error.commandPath.join(" ")} --help)`
+  }
+  if (error instanceof Error && error.message) return error.message
+  if (error !== null && typeof error === "object" && "_tag" in error) {
+    const fields = Object.entries(error)
+      .filter(([k, v]) => k !== "_tag" && typeof v !== "function")
+      .map(([k, v]) => `${k} ${typeof v === "string" ? v : JSON.stringify(v)}`)
+    return `${String(error._tag)}${fields.length ? `: ${fields.join(", ")}` : ""}`
+  }
+  return String(error)
+}
+
+// A usage error is one line on standard error (from `describeFailure`), not the whole help page.
+const presenter = CliOutput.layerPresenter({
+  present: (event) => (event._tag === "InvalidInvocation" ? Effect.void : CliOutput.defaultPresenter.present(event)),
+})
+
 const program = Command.run(tau, { version: "0.1.0" }).pipe(
   Effect.catchCause((cause) =>
     Effect.sync(() => {
-      const error = Cause.squash(cause)
-      const message = error instanceof Error ? error.message : String(error)
-      process.stderr.write(`error: ${message}\n`)
-      if (process.env.TAU_DEBUG) process.stderr.write(`${Cause.pretty(cause)}\n`)
+      const message = describeFailure(Cause.squash(cause))
+      // Redacted like all output: a spec or URL in a message loses its credentials.
+      if (message) process.stderr.write(`error: ${redactText(message)}\n`)
+      if (process.env.TAU_DEBUG) process.stderr.write(`${redactText(Cause.pretty(cause))}\n`)
       process.exitCode = process.exitCode || 1
     }),
   ),
+  Effect.provide(presenter),
   Effect.provide(NodeServices.layer),
 )
 

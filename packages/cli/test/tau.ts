@@ -34,8 +34,8 @@ export interface TauResult {
 }
 
 /** Starts `tau <args>`; the working directory is a temp dir so nothing lands in the repository. */
-export const spawnTau = (args: ReadonlyArray<string>, cwd: string): ChildProcess =>
-  spawn(NODE, [MAIN, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } })
+export const spawnTau = (args: ReadonlyArray<string>, cwd: string, env: NodeJS.ProcessEnv = process.env): ChildProcess =>
+  spawn(NODE, [MAIN, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...env, NO_COLOR: "1" } })
 
 /** Collects a child's output until it exits. */
 export const finished = (child: ChildProcess): Promise<TauResult> =>
@@ -48,7 +48,7 @@ export const finished = (child: ChildProcess): Promise<TauResult> =>
     child.on("close", (code, signal) => resolvePromise({ code, signal, stdout, stderr }))
   })
 
-export const tau = (args: ReadonlyArray<string>, cwd: string): Promise<TauResult> => finished(spawnTau(args, cwd))
+export const tau = (args: ReadonlyArray<string>, cwd: string, env?: NodeJS.ProcessEnv): Promise<TauResult> => finished(spawnTau(args, cwd, env))
 
 /** mulberry32: small, seedable, good enough to spread kill points (print the seed to replay a failure). */
 export const seededRandom = (seed: number) => {

@@ -17,6 +17,7 @@ import {
 } from "@tau-sim/engine"
 import { Effect } from "effect"
 import { conversationFor } from "./conversation.ts"
+import { liveSpec, publicSpec } from "./credentials.ts"
 import { agentSystemPrompt } from "./prompts/agent.ts"
 import { STOP_TOKEN, userSystemPrompt } from "./prompts/user.ts"
 import type { ModelClient, ModelRequest, ModelResponse } from "./port.ts"
@@ -24,7 +25,7 @@ import { isTransient } from "./port.ts"
 import { makeModelClient } from "./providers.ts"
 import { type CallFailure, type CallParticipant, recordedCall } from "./recorded-call.ts"
 import { currentModelRuntime, type ModelRuntime } from "./runtime.ts"
-import { type ModelSpec, parseModelSpec } from "./spec.ts"
+import { isModelSpec, type ModelSpec, parseModelSpec } from "./spec.ts"
 import { DONE_TOOL, functionTool } from "./tool-schema.ts"
 
 const oraclePlan = (mode: Mode) => mode === "oracle-plan" || mode === "no-user-oracle-plan"
@@ -117,10 +118,15 @@ const participant = (spec: string, parsed: ModelSpec, side: Side, options: Model
   }
 }
 
-/** A model participant from its spec (`openai:gpt-4.1`, ...); undefined if `spec` is not a model spec. */
+/**
+ * A model participant from its spec (`openai:gpt-4.1`, ...); undefined if `spec` is not a model spec.
+ * A spec whose URL credentials were redacted is called with its live form (see `credentials.ts`);
+ * the participant shows, and its failures name, the redacted one.
+ */
 export const makeModelParticipant = (spec: string, side: Side, options: ModelParticipantOptions = {}): Participant | undefined => {
-  const parsed = parseModelSpec(spec)
-  return parsed && participant(spec, parsed, side, options)
+  if (!isModelSpec(spec)) return undefined
+  const parsed = parseModelSpec(liveSpec(spec, (options.runtime ?? currentModelRuntime()).options.env))
+  return parsed && participant(publicSpec(spec), parsed, side, options)
 }
 
 /** The factory to register with `registerModelParticipants` (`@tau-sim/replay`). */

@@ -21,7 +21,7 @@ import {
   type ModelResponse,
   type ModelToolCall,
 } from "./port.ts"
-import { KEY_VARIABLES, redactText, secretValues } from "./secrets.ts"
+import { BASE_URL_VARIABLES, KEY_VARIABLES, redactText, redactUrl, rememberSecrets, secretValues, urlSecrets } from "./secrets.ts"
 import type { ModelSpec } from "./spec.ts"
 import { keepAliveFetch } from "./transport.ts"
 
@@ -32,7 +32,6 @@ type GenerateResult = Awaited<ReturnType<LanguageModel["doGenerate"]>>
 type StreamPart = Awaited<ReturnType<LanguageModel["doStream"]>>["stream"] extends ReadableStream<infer P> ? P : never
 
 export const DEFAULT_BASE_URLS = { openai: "https://api.openai.com/v1", anthropic: "https://api.anthropic.com/v1" } as const
-export const BASE_URL_VARIABLES = { openai: "OPENAI_BASE_URL", anthropic: "ANTHROPIC_BASE_URL" } as const
 
 export class ProviderConfigError extends Error {
   constructor(message: string) {
@@ -247,30 +246,62 @@ const requireKey = (env: NodeJS.ProcessEnv, provider: "openai" | "anthropic"): s
 const baseURLOf = (env: NodeJS.ProcessEnv, provider: "openai" | "anthropic"): string =>
   (env[BASE_URL_VARIABLES[provider]] || DEFAULT_BASE_URLS[provider]).replace(/\/+$/, "")
 
+type Fetch = typeof globalThis.fetch
+
+/**
+ * A base URL with its credentials taken out: the SDKs build request URLs by appending a path, which
+ * a query string would break, and the platform fetch refuses userinfo. The query is added to every
+ * request and the userinfo sent as Basic authorization (unless the provider sends a key itself).
+ */
+const splitCredentials = (url: string, fetch: Fetch): { readonly baseURL: string; readonly fetch: Fetch } => {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    return { baseURL: url, fetch }
+  }
+  const query = parsed.search.slice(1)
+  const authorization =
+    parsed.username || parsed.password
+      ? `Basic ${Buffer.from(`${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`).toString("base64")}`
+      : undefined
+  if (!query && !authorization) return { baseURL: url, fetch }
+  const baseURL = `${parsed.protocol}//${parsed.host}${parsed.pathname}`.replace(/\/+$/, "")
+  const credentialed: Fetch = (input, init) => {
+    let target = typeof input === "string" ? input : input instanceof URL ? input.href : input.url
+    if (query) target += `${target.includes("?") ? "&" : "?"}${query}`
+    const headers = new Headers(init?.headers)
+    if (authorization && !headers.has("authorization")) headers.set("authorization", authorization)
+    return fetch(target, { ...init, headers })
+  }
+  return { baseURL, fetch: credentialed }
+}
+
 /** Builds the client for a parsed spec; keys and base-URL overrides come from `env` only. */
 export const makeModelClient = (spec: ModelSpec, options: ClientOptions = {}): ModelClient => {
   const env = options.env ?? process.env
-  const fetch = options.fetch ?? (keepAliveFetch as typeof globalThis.fetch)
+  const transport = options.fetch ?? (keepAliveFetch as Fetch)
+  const liveURL = spec.provider === "compat" ? (spec.baseURL ?? "") : baseURLOf(env, spec.provider)
+  // What is recorded, printed and keyed on (identity, rate limits): the URL without its credentials.
+  const baseURL = redactUrl(liveURL)
+  rememberSecrets(urlSecrets(liveURL))
+  const { baseURL: callURL, fetch } = splitCredentials(liveURL, transport)
   let model: LanguageModel
-  let baseURL: string
   let identity: string
   let rateLimitKey: string
   switch (spec.provider) {
     case "openai":
-      baseURL = baseURLOf(env, "openai")
-      model = createOpenAI({ apiKey: requireKey(env, "openai"), baseURL, fetch }).chat(spec.model)
+      model = createOpenAI({ apiKey: requireKey(env, "openai"), baseURL: callURL, fetch }).chat(spec.model)
       identity = `openai:${spec.model}`
       rateLimitKey = "openai"
       break
     case "anthropic":
-      baseURL = baseURLOf(env, "anthropic")
-      model = createAnthropic({ apiKey: requireKey(env, "anthropic"), baseURL, fetch }).messages(spec.model) as unknown as LanguageModel
+      model = createAnthropic({ apiKey: requireKey(env, "anthropic"), baseURL: callURL, fetch }).messages(spec.model) as unknown as LanguageModel
       identity = `anthropic:${spec.model}`
       rateLimitKey = "anthropic"
       break
     case "compat":
-      baseURL = spec.baseURL ?? ""
-      model = createOpenAICompatible({ name: "compat", baseURL, apiKey: env[KEY_VARIABLES.compat] || undefined, includeUsage: true, fetch }).chatModel(
+      model = createOpenAICompatible({ name: "compat", baseURL: callURL, apiKey: env[KEY_VARIABLES.compat] || undefined, includeUsage: true, fetch }).chatModel(
         spec.model,
       ) as unknown as LanguageModel
       identity = `compat:${spec.model}@${baseURL}`

@@ -4,6 +4,7 @@
  * first served) instead of letting them race for the next refill.
  */
 import { Effect } from "effect"
+import { redactUrlsIn } from "./secrets.ts"
 
 export class TokenBucket {
   private tokens: number
@@ -52,7 +53,8 @@ export const tokenBucketLimiter = (requestsPerMinute: number, burst = Math.max(1
 
 /**
  * Parses `openai=500,anthropic=50` (requests per minute per provider; `compat` applies to each
- * OpenAI-compatible endpoint separately, `compat@<base-url>` to one).
+ * OpenAI-compatible endpoint separately, `compat@<base-url>` to one; a URL with credentials is
+ * matched by its redacted form, as clients are keyed).
  */
 export const parseRateLimits = (text: string): Record<string, number> => {
   const limits: Record<string, number> = {}
@@ -60,8 +62,10 @@ export const parseRateLimits = (text: string): Record<string, number> => {
     const eq = part.lastIndexOf("=")
     const key = part.slice(0, eq).trim()
     const value = Number(part.slice(eq + 1))
-    if (eq <= 0 || !key || !(value > 0)) throw new RangeError(`rate limit "${part}": expected <provider>=<requests per minute>, e.g. openai=500`)
-    limits[key] = value
+    if (eq <= 0 || !key || !(value > 0) || !Number.isFinite(value)) {
+      throw new RangeError(`rate limit "${redactUrlsIn(part)}": expected <provider>=<requests per minute> (a positive number), e.g. openai=500`)
+    }
+    limits[redactUrlsIn(key)] = value
   }
   return limits
 }

@@ -9,6 +9,8 @@
  * `openai:gpt-4.1{"temperature":0}`. Keeping the arguments in the spec means a resumed or forked
  * episode gets exactly the arguments its start event recorded.
  */
+import { isSecretParameter, KEY_VARIABLES, redactUrlsIn } from "./secrets.ts"
+
 export const PROVIDERS = ["openai", "anthropic", "compat"] as const
 export type Provider = (typeof PROVIDERS)[number]
 
@@ -56,6 +58,11 @@ export const parseModelSpec = (spec: string): ModelSpec | undefined => {
   const brace = spec.indexOf("{")
   const body = brace >= 0 ? spec.slice(colon + 1, brace) : spec.slice(colon + 1)
   const args = brace >= 0 ? parseArgs(spec, spec.slice(brace)) : {}
+  // Arguments are recorded with every episode: a key there would be stored.
+  const credential = Object.keys(args).find(isSecretParameter)
+  if (credential !== undefined) {
+    throw new ModelSpecError(`${redactUrlsIn(spec.slice(0, brace))}: the argument "${credential}" would be stored with every episode; give keys in ${KEY_VARIABLES[provider]}`)
+  }
   if (provider === "compat") {
     const at = body.indexOf("@")
     const model = at >= 0 ? body.slice(0, at) : ""

@@ -25,6 +25,8 @@ export type FakeMessage =
 export interface FakeCall {
   readonly api: Api
   readonly path: string
+  /** The query string as received (without `?`). */
+  readonly query: string
   readonly model: string
   readonly stream: boolean
   readonly system: string
@@ -241,7 +243,7 @@ export const startFakeLlmServer = async (options: FakeServerOptions): Promise<Fa
   const calls: FakeCall[] = []
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const path = (req.url ?? "").split("?")[0]
+    const [path, query = ""] = (req.url ?? "").split("?", 2)
     const api: Api | null = path.endsWith("/chat/completions") ? "openai" : path.endsWith("/messages") ? "anthropic" : null
     if (req.method !== "POST" || api === null) {
       res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: `no route ${req.method} ${path}` } }))
@@ -249,7 +251,7 @@ export const startFakeLlmServer = async (options: FakeServerOptions): Promise<Fa
     }
     const body = JSON.parse(await readBody(req)) as Record<string, unknown>
     const parsed = api === "openai" ? parseOpenAi(body) : parseAnthropic(body)
-    const call: FakeCall = { api, path, model: String(body.model), stream: body.stream === true, body, headers: req.headers, ...parsed }
+    const call: FakeCall = { api, path, query, model: String(body.model), stream: body.stream === true, body, headers: req.headers, ...parsed }
     calls.push(call)
     const reply = await brain(call, calls.length - 1)
     if (options.latencyMs) await sleep(options.latencyMs)

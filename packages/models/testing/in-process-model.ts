@@ -24,6 +24,7 @@ const asCall = (request: ModelRequest, model: string): FakeCall => {
   return {
     api: "openai",
     path: "in-process",
+    query: "",
     model,
     stream: false,
     system,

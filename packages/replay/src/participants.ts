@@ -32,6 +32,16 @@ export const registerModelParticipants = (factory: ModelParticipantFactory): voi
   modelFactories.push(factory)
 }
 
+/**
+ * Model specs may carry credentials in a URL (`compat:m@https://user:pass@host/v1`); the model port
+ * registers how a spec reads with them redacted, the only form that may be stored or printed.
+ */
+let redactSpec: (spec: string) => string = (spec) => spec
+export const registerSpecRedaction = (redact: (spec: string) => string): void => {
+  redactSpec = redact
+}
+export const publicParticipantSpec = (spec: string): string => redactSpec(spec)
+
 export const makeParticipant = (spec: string, side: Side): Participant => {
   if (spec === "oracle") {
     if (side !== "agent") throw new ParticipantSpecError("oracle is an agent; for the user use `scripted`")

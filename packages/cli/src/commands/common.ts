@@ -1,23 +1,52 @@
 /** Flags and plumbing shared by every command. */
 import * as path from "node:path"
 import { type EventStore, layerSqlite, type StoreError } from "@tau-sim/engine"
+import { redactText } from "@tau-sim/models"
 import { Effect, type Layer } from "effect"
 import { Flag } from "effect/cli"
 
 export const DEFAULT_DB = path.join(".tau", "tau.db")
 
-export const dbFlag = Flag.String("db").pipe(Flag.withDescription("SQLite event store file"), Flag.withDefault(DEFAULT_DB))
+// An empty path would be SQLite's private temporary database: a run stored there keeps nothing.
+export const dbFlag = Flag.String("db").pipe(
+  Flag.withDescription("SQLite event store file"),
+  Flag.filter((p) => p.trim() !== "", () => "a file path (an empty one would store nothing)"),
+  Flag.withDefault(DEFAULT_DB),
+)
 export const jsonFlag = Flag.Boolean("json").pipe(Flag.withDescription("Print machine-readable JSON"), Flag.withDefault(false))
 export const dataDirFlag = Flag.String("data-dir").pipe(
   Flag.withDescription("τ² data folder (containing domains/<name>/) for the τ² domains"),
   Flag.optional,
 )
 
-export const storeLayer = (db: string): Layer.Layer<EventStore, StoreError> => layerSqlite(db)
+/**
+ * Numeric flags, checked when the command line is parsed: a count or limit that is zero, negative or
+ * fractional is a usage error naming the flag, before anything runs or is stored.
+ */
+const wholeNumber = (name: string, min: number) =>
+  Flag.Int(name).pipe(Flag.filter((n) => n >= min && Number.isSafeInteger(n), () => `a whole number ≥ ${min}`))
+/** 1, 2, ...: counts and limits (`--trials`, `--max-steps`, `--max-concurrency`, ...). */
+export const positiveInt = (name: string) => wholeNumber(name, 1)
+/** 0, 1, ...: where 0 means none (`--model-retries`, `--at-turn`). */
+export const nonNegativeInt = (name: string) => wholeNumber(name, 0)
+/** A finite number > 0 (`--model-timeout` seconds). */
+export const positiveNumber = (name: string) => Flag.Finite(name).pipe(Flag.filter((n) => n > 0, () => "a number > 0"))
+
+export interface StoreOptions {
+  /** For commands over stored records: a missing store is an error naming it, and nothing is created. */
+  readonly mustExist?: boolean
+}
+
+export const storeLayer = (db: string, options: StoreOptions = {}): Layer.Layer<EventStore, StoreError> => layerSqlite(db, options)
 
 /** Runs a command body with the store. */
-export const withStore = <A, E>(db: string, body: Effect.Effect<A, E, EventStore>) => body.pipe(Effect.provide(storeLayer(db)))
+export const withStore = <A, E>(db: string, body: Effect.Effect<A, E, EventStore>, options: StoreOptions = {}) =>
+  body.pipe(Effect.provide(storeLayer(db, options)))
 
-export const print = (line: string) => Effect.sync(() => process.stdout.write(`${line}\n`))
-export const progress = (line: string) => Effect.sync(() => process.stderr.write(`${line}\n`))
+/** Runs a command body over an existing store (read-only commands, and those that add to stored runs). */
+export const withExistingStore = <A, E>(db: string, body: Effect.Effect<A, E, EventStore>) => withStore(db, body, { mustExist: true })
+
+// Output is redacted like the record: URLs lose their credentials, known secret values are replaced.
+export const print = (line: string) => Effect.sync(() => process.stdout.write(`${redactText(line)}\n`))
+export const progress = (line: string) => Effect.sync(() => process.stderr.write(`${redactText(line)}\n`))
 export const printJson = (value: unknown) => print(JSON.stringify(value))

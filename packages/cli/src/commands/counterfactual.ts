@@ -5,21 +5,22 @@ import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { fmtReward } from "../table.ts"
 import { resumableOnStop, shellArg } from "../signals.ts"
-import { dbFlag, jsonFlag, print, printJson } from "./common.ts"
+import { dbFlag, jsonFlag, nonNegativeInt, positiveInt, print, printJson } from "./common.ts"
+import { participantFlag } from "./model-flags.ts"
 
 const flags = {
   db: dbFlag,
   json: jsonFlag,
   run: Flag.String("run").pipe(Flag.withDescription("Run whose finished episodes are branched")),
-  atTurn: Flag.Int("at-turn").pipe(Flag.withDescription("Keep turns 0..N-1 of each parent; continue live from turn N"), Flag.optional),
+  atTurn: nonNegativeInt("at-turn").pipe(Flag.withDescription("Keep turns 0..N-1 of each parent; continue live from turn N"), Flag.optional),
   atFirstWrite: Flag.Boolean("at-first-write").pipe(
     Flag.withDescription("Branch at each parent's first call of a tool that changes the world"),
     Flag.withDefault(false),
   ),
-  agent: Flag.String("agent").pipe(Flag.withDescription("Agent spec for the branches (default: the parents')"), Flag.optional),
-  user: Flag.String("user").pipe(Flag.withDescription("User spec for the branches (default: the parents')"), Flag.optional),
+  agent: participantFlag("agent").pipe(Flag.withDescription("Agent spec for the branches (default: the parents')"), Flag.optional),
+  user: participantFlag("user").pipe(Flag.withDescription("User spec for the branches (default: the parents')"), Flag.optional),
   mode: Flag.Literals("mode", MODES).pipe(Flag.withDescription("Mode for the branches (solo and dual control cannot be mixed)"), Flag.optional),
-  maxConcurrency: Flag.Int("max-concurrency").pipe(Flag.withDefault(3)),
+  maxConcurrency: positiveInt("max-concurrency").pipe(Flag.withDefault(3)),
 }
 
 export const counterfactualCommand = Command.make("counterfactual", flags, (f) =>

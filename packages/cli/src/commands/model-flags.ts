@@ -5,17 +5,29 @@
  * OPENAI_API_KEY, ANTHROPIC_API_KEY and COMPAT_API_KEY.
  */
 import type { EventStoreShape } from "@tau-sim/engine"
-import { configureModels, currentModelRuntime, parseRateLimits, storeResponseCache, withArgs } from "@tau-sim/models"
+import { configureModels, currentModelRuntime, liveSpec, parseRateLimits, publicSpec, storeResponseCache, withArgs } from "@tau-sim/models"
 import { Effect, Option } from "effect"
 import { Flag } from "effect/cli"
+import { nonNegativeInt, positiveNumber } from "./common.ts"
+
+/**
+ * A participant spec flag (`--agent`, `--user`). Its value is redacted as soon as it is parsed
+ * (`compat:m@https://***@host/v1?api-key=***`): that form is what the command stores and prints,
+ * while this process keeps the live one to make the calls (see `credentials.ts` in the models).
+ */
+export const participantFlag = (name: string) => Flag.String(name).pipe(Flag.map(publicSpec))
 
 export const modelFlags = {
   agentArgs: Flag.String("agent-args").pipe(Flag.withDescription('Generation arguments of a model agent as JSON, e.g. {"temperature": 0}'), Flag.optional),
   userArgs: Flag.String("user-args").pipe(Flag.withDescription("Generation arguments of a model user simulator as JSON"), Flag.optional),
   cache: Flag.Boolean("cache").pipe(Flag.withDescription("Answer a model request already answered in this store from the store"), Flag.withDefault(false)),
-  modelTimeout: Flag.Finite("model-timeout").pipe(Flag.withDescription("Seconds per model call attempt"), Flag.withDefault(120)),
-  modelRetries: Flag.Int("model-retries").pipe(Flag.withDescription("Retries of a model call on 429/5xx/timeouts"), Flag.withDefault(5)),
-  rateLimit: Flag.String("rate-limit").pipe(Flag.withDescription("Requests per minute per provider, e.g. openai=500,anthropic=50"), Flag.optional),
+  modelTimeout: positiveNumber("model-timeout").pipe(Flag.withDescription("Seconds per model call attempt"), Flag.withDefault(120)),
+  modelRetries: nonNegativeInt("model-retries").pipe(Flag.withDescription("Retries of a model call on 429/5xx/timeouts (0: none)"), Flag.withDefault(5)),
+  rateLimit: Flag.String("rate-limit").pipe(
+    Flag.withDescription("Requests per minute per provider, e.g. openai=500,anthropic=50"),
+    Flag.mapTryCatch(parseRateLimits, () => "<provider>=<requests per minute> entries with positive numbers, e.g. openai=500,anthropic=50"),
+    Flag.optional,
+  ),
 }
 
 interface ModelFlagValues {
@@ -24,7 +36,7 @@ interface ModelFlagValues {
   readonly cache: boolean
   readonly modelTimeout: number
   readonly modelRetries: number
-  readonly rateLimit: Option.Option<string>
+  readonly rateLimit: Option.Option<Readonly<Record<string, number>>>
 }
 
 /** Configures the process's model runtime from the flags. */
@@ -35,14 +47,15 @@ export const configureModelRuntime = (f: ModelFlagValues, store: EventStoreShape
         cache: f.cache ? storeResponseCache(store) : null,
         timeoutMs: f.modelTimeout * 1000,
         maxRetries: f.modelRetries,
-        rateLimits: Option.match(f.rateLimit, { onNone: () => ({}), onSome: parseRateLimits }),
+        rateLimits: Option.getOrElse(f.rateLimit, () => ({})),
       })
     },
     catch: (e) => (e instanceof Error ? e : new Error(String(e))),
   })
 
-/** The spec with `--agent-args` / `--user-args` folded in. */
-export const specWithArgs = (spec: string, args: Option.Option<string>): string => (Option.isSome(args) ? withArgs(spec, args.value) : spec)
+/** The (redacted) spec with `--agent-args` / `--user-args` folded in, still redacted. */
+export const specWithArgs = (spec: string, args: Option.Option<string>): string =>
+  Option.isSome(args) ? publicSpec(withArgs(liveSpec(spec), args.value)) : spec
 
 /** `, cost so far $0.0123` once a model has been called. */
 export const costSoFar = (): string => {

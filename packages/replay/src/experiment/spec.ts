@@ -7,6 +7,7 @@ import * as path from "node:path"
 import { type Mode, Mode as ModeSchema } from "@tau-sim/engine"
 import { Schema } from "effect"
 import { parseDocument } from "yaml"
+import { publicParticipantSpec } from "../participants.ts"
 
 export class ExperimentFileError extends Schema.TaggedError<ExperimentFileError>()("ExperimentFileError", {
   file: Schema.String,
@@ -167,8 +168,9 @@ export const experimentSpecFromValue = (value: unknown, file: string): Experimen
     dataDir: f.data_dir === undefined ? null : path.resolve(path.dirname(path.resolve(file)), f.data_dir),
     domains,
     modes,
-    agents: f.agents,
-    users: f.users ?? ["scripted"],
+    // Redacted before run ids are derived from them or anything is stored (credentials in URLs).
+    agents: f.agents.map(publicParticipantSpec),
+    users: (f.users ?? ["scripted"]).map(publicParticipantSpec),
     trials: f.trials ?? 1,
     tasks: { split: f.tasks?.split, ids: f.tasks?.ids, numTasks: f.tasks?.num_tasks },
     seed: f.seed ?? 300,
