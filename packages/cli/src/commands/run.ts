@@ -8,7 +8,7 @@
  * (`--max-concurrency`, the model call flags) may differ.
  */
 import { randomUUID } from "node:crypto"
-import { EventStore, layerSqlite, type Mode } from "@tau-sim/engine"
+import { EventStore, type Mode } from "@tau-sim/engine"
 import {
   decodeRunConfig,
   describeKind,
@@ -31,8 +31,8 @@ import { Effect, Option, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
 import { resumableOnStop, shellArg } from "../signals.ts"
 import { fmtReward, table } from "../table.ts"
-import { dataDirFlag, dbFlag, jsonFlag, print, progress, storeLayer } from "./common.ts"
-import { configureModelRuntime, costSoFar, modelFlags, specWithArgs } from "./model-flags.ts"
+import { dataDirFlag, dbFlag, jsonFlag, positiveInt, print, progress, storeLayer } from "./common.ts"
+import { configureModelRuntime, costSoFar, modelFlags, participantFlag, specWithArgs } from "./model-flags.ts"
 
 /** Defaults of the configuration flags (optional flags, so that `--resume` can tell what was given). */
 const DEFAULTS = { agent: "oracle", user: "scripted", mode: "default", policyVariant: "default", trials: 1, seed: 300, maxSteps: 200, maxErrors: 10 } as const
@@ -43,18 +43,18 @@ const flags = {
   json: jsonFlag,
   dataDir: dataDirFlag,
   domain: Flag.String("domain").pipe(Flag.withDescription("demo | mock | airline | retail | telecom"), Flag.optional),
-  agent: Flag.String("agent").pipe(Flag.withDescription("Agent spec: oracle | scripted:<file> | <provider>:<model> (default: oracle)"), Flag.optional),
-  user: Flag.String("user").pipe(Flag.withDescription("User spec: scripted | scripted:<file> | <provider>:<model> (default: scripted)"), Flag.optional),
+  agent: participantFlag("agent").pipe(Flag.withDescription("Agent spec: oracle | scripted:<file> | <provider>:<model> (default: oracle)"), Flag.optional),
+  user: participantFlag("user").pipe(Flag.withDescription("User spec: scripted | scripted:<file> | <provider>:<model> (default: scripted)"), Flag.optional),
   mode: Flag.Literals("mode", ["default", "no-user", "oracle-plan", "no-user-oracle-plan", "no-policy"]).pipe(Flag.withDescription("(default: default)"), Flag.optional),
   policyVariant: Flag.String("policy-variant").pipe(Flag.withDescription("Policy variant (e.g. workflow for telecom; default: default)"), Flag.optional),
-  trials: Flag.Int("trials").pipe(Flag.withDescription("(default: 1)"), Flag.optional),
+  trials: positiveInt("trials").pipe(Flag.withDescription("(default: 1)"), Flag.optional),
   seed: Flag.Int("seed").pipe(Flag.withDescription("(default: 300)"), Flag.optional),
-  maxSteps: Flag.Int("max-steps").pipe(Flag.withDescription("(default: 200)"), Flag.optional),
-  maxErrors: Flag.Int("max-errors").pipe(Flag.withDescription("(default: 10)"), Flag.optional),
-  maxConcurrency: Flag.Int("max-concurrency").pipe(Flag.withDescription(`Episodes at once (default: ${MAX_CONCURRENCY}, or the run's on --resume)`), Flag.optional),
+  maxSteps: positiveInt("max-steps").pipe(Flag.withDescription("(default: 200)"), Flag.optional),
+  maxErrors: positiveInt("max-errors").pipe(Flag.withDescription("(default: 10)"), Flag.optional),
+  maxConcurrency: positiveInt("max-concurrency").pipe(Flag.withDescription(`Episodes at once (default: ${MAX_CONCURRENCY}, or the run's on --resume)`), Flag.optional),
   split: Flag.String("split").pipe(Flag.withDescription("Task split (default: base)"), Flag.optional),
   taskIds: Flag.String("task-ids").pipe(Flag.withDescription("Comma-separated task ids"), Flag.optional),
-  numTasks: Flag.Int("num-tasks").pipe(Flag.withDescription("Only the first N tasks"), Flag.optional),
+  numTasks: positiveInt("num-tasks").pipe(Flag.withDescription("Only the first N tasks"), Flag.optional),
   runId: Flag.String("run-id").pipe(Flag.withDescription("Id for a new run (default: generated); the id of an existing run continues it if the configuration is the same"), Flag.optional),
   resume: Flag.String("resume").pipe(Flag.withDescription("Resume an interrupted run (any kind: run, experiment cell, forks, counterfactual) by id"), Flag.optional),
   ...modelFlags,
@@ -159,7 +159,7 @@ export const runCommand = Command.make("run", flags, (f) =>
         return (s: EpisodeSummary) => {
           done++
           if (f.json) process.stdout.write(`${JSON.stringify(jsonLine(s))}\n`)
-          process.stderr.write(`[${done}/${total()}] ${s.task_id} trial ${s.trial}: ${s.termination_reason}, reward ${fmtReward(s.reward)}${costSoFar()}\n`)
+          process.stderr.write(`[${total() > 0 ? `${done}/${total()}` : done}] ${s.task_id} trial ${s.trial}: ${s.termination_reason}, reward ${fmtReward(s.reward)}${costSoFar()}\n`)
         }
       }
       let summaries: ReadonlyArray<EpisodeSummary>
@@ -182,7 +182,7 @@ export const runCommand = Command.make("run", flags, (f) =>
         const result = yield* resumeRun(id, {
           store: f.db,
           maxConcurrency: Option.getOrUndefined(f.maxConcurrency),
-          onEpisode: onEpisode(() => total || Number.NaN),
+          onEpisode: onEpisode(() => total),
         }).pipe(resumableOnStop(resumeCommand))
         summaries = result.summaries
       } else {
@@ -219,7 +219,7 @@ export const runCommand = Command.make("run", flags, (f) =>
       }
   }).pipe(
     // A resume never creates a store: a mistyped --db is named, not filled with an empty database.
-    Effect.provide(Option.isSome(f.resume) ? layerSqlite(f.db, { mustExist: true }) : storeLayer(f.db)),
+    Effect.provide(storeLayer(f.db, { mustExist: Option.isSome(f.resume) })),
   ),
 ).pipe(Command.withDescription("Run an evaluation (domains × tasks × trials), or resume any run with --resume RUN"))
 
