@@ -1,11 +1,11 @@
 /** `tau counterfactual`: fork every episode of a run at one point under another agent/user/mode; compare with the parents. */
-import { EventStore, layerSqlite, type Mode } from "@tau-sim/engine"
+import { EventStore, type Mode } from "@tau-sim/engine"
 import { type CounterfactualOptions, counterfactualRunId, type ForkPoint, loadReport, MODES, renderReport, runCounterfactual, RunNotFound } from "@tau-sim/replay"
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { fmtReward } from "../table.ts"
 import { resumableOnStop, shellArg } from "../signals.ts"
-import { dbFlag, jsonFlag, nonNegativeInt, positiveInt, print, printJson } from "./common.ts"
+import { dbFlag, jsonFlag, nonNegativeInt, positiveInt, print, printJson, storeLayer } from "./common.ts"
 import { participantFlag } from "./model-flags.ts"
 
 const flags = {
@@ -46,7 +46,7 @@ export const counterfactualCommand = Command.make("counterfactual", flags, (f) =
       ).pipe(resumableOnStop(() => `tau run --resume ${shellArg(counterfactualRunId(options))} --db ${shellArg(f.db)}`))
       const report = yield* loadReport({ run: batch.runId })
       return { batch, report }
-    }).pipe(Effect.provide(layerSqlite(f.db, { mustExist: true })))
+    }).pipe(Effect.provide(storeLayer(f.db, { mustExist: true })))
     if (f.json) return yield* printJson({ run_id: result.batch.runId, branches: result.batch.branches, comparison: result.report.counterfactual })
     yield* print(`counterfactual run ${result.batch.runId} (tau report --run ${result.batch.runId})\n`)
     yield* Effect.sync(() => process.stdout.write(renderReport(result.report, "table")))

@@ -1,20 +1,21 @@
 /** `tau fork`: branch an episode at a turn and continue it live with other participants. */
 import { randomUUID } from "node:crypto"
-import { EventStore, layerSqlite } from "@tau-sim/engine"
+import { EventStore } from "@tau-sim/engine"
 import { EpisodeNotFound, forkEpisode, forksRunOf } from "@tau-sim/replay"
 import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { fmtReward } from "../table.ts"
 import { resumableOnStop, shellArg } from "../signals.ts"
-import { dbFlag, jsonFlag, print, printJson } from "./common.ts"
+import { dbFlag, jsonFlag, nonNegativeInt, print, printJson, storeLayer } from "./common.ts"
+import { participantFlag } from "./model-flags.ts"
 
 const flags = {
   db: dbFlag,
   json: jsonFlag,
   episode: Argument.String("episode"),
-  atTurn: Flag.Int("at-turn").pipe(Flag.withDescription("Keep turns 0..N-1 of the parent; continue live from turn N")),
-  agent: Flag.String("agent").pipe(Flag.withDescription("Agent spec for the branch (default: the parent's)"), Flag.optional),
-  user: Flag.String("user").pipe(Flag.withDescription("User spec for the branch (default: the parent's)"), Flag.optional),
+  atTurn: nonNegativeInt("at-turn").pipe(Flag.withDescription("Keep turns 0..N-1 of the parent; continue live from turn N")),
+  agent: participantFlag("agent").pipe(Flag.withDescription("Agent spec for the branch (default: the parent's)"), Flag.optional),
+  user: participantFlag("user").pipe(Flag.withDescription("User spec for the branch (default: the parent's)"), Flag.optional),
 }
 
 export const forkCommand = Command.make("fork", flags, (f) =>
@@ -42,5 +43,5 @@ export const forkCommand = Command.make("fork", flags, (f) =>
       }
       if (f.json) yield* printJson(out)
       else yield* print(`forked ${out.parent_episode_id} at turn ${f.atTurn} (event ${out.fork_seq}) -> ${out.episode_id}: ${out.termination_reason}, reward ${fmtReward(out.reward)}`)
-  }).pipe(Effect.provide(layerSqlite(f.db, { mustExist: true }))),
+  }).pipe(Effect.provide(storeLayer(f.db, { mustExist: true }))),
 ).pipe(Command.withDescription("Fork an episode at a turn into a counterfactual branch"))
