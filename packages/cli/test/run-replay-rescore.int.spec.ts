@@ -100,7 +100,13 @@ describe("tau run / replay / rescore / show", () => {
     expect(replay.code).toBe(2)
     const rows = jsonLines(replay.stdout)
     expect(rows.filter((r) => r.verified === false)).toEqual([
-      expect.objectContaining({ episode_id: victim, violation: expect.objectContaining({ seq: target.seq, tool: target.event.name, path: "output" }) }),
+      expect.objectContaining({
+        episode_id: victim,
+        findings: [
+          expect.objectContaining({ kind: "chain", seq: target.seq, looks_like: "edited" }),
+          expect.objectContaining({ kind: "determinism", seq: target.seq, tool: target.event.name, path: "output" }),
+        ],
+      }),
     ])
     expect(rows.filter((r) => r.verified === true)).toHaveLength(TASKS * TRIALS - 1)
   })

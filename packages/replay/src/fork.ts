@@ -41,7 +41,7 @@ export const forkEpisode = (parentId: string, options: ForkOptions) =>
     const store = yield* EventStore
     const parent = yield* loadEpisode(parentId, { dataDir: options.dataDir })
     // A branch continued on other data than its parent's prefix ran on would not be a branch of it.
-    yield* requireRecordedData(parent, { dataDir: options.dataDir })
+    yield* requireRecordedData(parent)
     const { states, events, domain } = parent
     const at = eventOfTurn(states, options.atTurn)
     const turns = parent.final.trajectory.length

@@ -120,6 +120,8 @@ export interface ReplayedEpisode {
   readonly stored: ReadonlyArray<StoredEvent>
   /** Number of events inherited from the parent (fork prefix). */
   readonly inherited: number
+  /** The data folder the domain was read from this time (the recorded one, or `--data-dir`). */
+  readonly dataDir: string | null
   readonly final: EpisodeState
   /** `states[i]` is the state after folding events[0..i]. */
   readonly states: ReadonlyArray<EpisodeState>
@@ -148,13 +150,11 @@ export const statesOf = (domain: Domain, events: ReadonlyArray<EpisodeEvent>): E
 }
 
 /** The domain an episode's start names, from `dataDir` when given (recorded paths are absolute; old ones may not be). */
-export const domainOf = (episodeId: string, started: EpisodeStarted, dataDir?: string): Effect.Effect<Domain, DataUnavailable> => {
-  const ref: DomainRef = { domain: started.domain, dataDir: dataDir === undefined ? started.dataDir : path.resolve(dataDir), policyVariant: started.policyVariant }
-  return Effect.try({
+const domainOf = (episodeId: string, ref: DomainRef): Effect.Effect<Domain, DataUnavailable> =>
+  Effect.try({
     try: () => resolveDomain(ref),
     catch: (e) => new DataUnavailable({ episodeId, domain: ref.domain, dataDir: ref.dataDir, reason: e instanceof Error ? e.message : String(e) }),
   })
-}
 
 export const loadEpisode = (episodeId: string, options: LoadOptions = {}) =>
   Effect.gen(function* () {
@@ -164,14 +164,20 @@ export const loadEpisode = (episodeId: string, options: LoadOptions = {}) =>
     const stored = allEvents(history)
     const events = stored.map((e) => e.event)
     const started = history.own[0].event as EpisodeStarted
-    const domain = yield* domainOf(episodeId, started, options.dataDir)
+    const ref: DomainRef = {
+      domain: started.domain,
+      dataDir: options.dataDir === undefined ? started.dataDir : path.resolve(options.dataDir),
+      policyVariant: started.policyVariant,
+    }
+    const domain = yield* domainOf(episodeId, ref)
     const { states, failed } = foldEach(domain, events)
     if (failed) {
       const at = stored[failed.index]
       const reason = failed.error instanceof Error ? failed.error.message : String(failed.error)
       return yield* new StoreError({ message: `event ${at.episodeId}#${at.seq} cannot be applied: ${reason}`, episodeId: at.episodeId, seq: at.seq })
     }
-    const loaded: ReplayedEpisode = { episodeId, domain, events, stored, inherited: history.inherited.length, final: states.at(-1) as EpisodeState, states }
+    const final = states.at(-1) as EpisodeState
+    const loaded: ReplayedEpisode = { episodeId, domain, events, stored, inherited: history.inherited.length, dataDir: ref.dataDir, final, states }
     return loaded
   })
 
@@ -212,32 +218,28 @@ export const taskOfEpisode = (loaded: ReplayedEpisode) =>
     const started = loaded.final.started
     const embedded = isImported(loaded.events) ? (yield* importedTasks(root.runId)).get(started.taskId) : undefined
     const task = embedded ?? loaded.domain.tasks.find((t) => t.id === started.taskId)
-    if (!task) return yield* new TaskMissing({ episodeId: loaded.episodeId, taskId: started.taskId, domain: started.domain, dataDir: started.dataDir })
+    if (!task) return yield* new TaskMissing({ episodeId: loaded.episodeId, taskId: started.taskId, domain: started.domain, dataDir: loaded.dataDir })
     return task
   })
-
-/** Where the domain was read from this time. */
-const dataDirOf = (loaded: ReplayedEpisode, options: LoadOptions): string | null =>
-  options.dataDir === undefined ? loaded.final.started.dataDir : path.resolve(options.dataDir)
 
 /**
  * The recorded hashes that differ from the data now loaded. An import records the source run's
  * policy text (from the results file), not ours, so its policy is not compared.
  */
-export const dataChanges = (loaded: ReplayedEpisode, task: Task, options: LoadOptions = {}): DataChanged[] => {
+export const dataChanges = (loaded: ReplayedEpisode, task: Task): DataChanged[] => {
   const started = loaded.final.started
   const now = { task: taskHash(task), policy: loaded.domain.hashes.policy, data: loaded.domain.hashes.data }
   const compared = isImported(loaded.events) ? (["task", "data"] as const) : HASHED
   return compared
     .filter((which) => started.hashes[which] !== now[which])
-    .map((which) => new DataChanged({ episodeId: loaded.episodeId, which, recorded: started.hashes[which], now: now[which], dataDir: dataDirOf(loaded, options) }))
+    .map((which) => new DataChanged({ episodeId: loaded.episodeId, which, recorded: started.hashes[which], now: now[which], dataDir: loaded.dataDir }))
 }
 
 /** The episode's task, failing with `DataChanged` when the data differs from what was recorded (fork, rescore). */
-export const requireRecordedData = (loaded: ReplayedEpisode, options: LoadOptions = {}) =>
+export const requireRecordedData = (loaded: ReplayedEpisode) =>
   Effect.gen(function* () {
     const task = yield* taskOfEpisode(loaded)
-    const [changed] = dataChanges(loaded, task, options)
+    const [changed] = dataChanges(loaded, task)
     if (changed) return yield* changed
     return task
   })
@@ -281,29 +283,35 @@ export const findingRecord = (f: Finding): { kind: string; episode_id: string; s
   }
 }
 
-/** The streams an episode inherits from, nearest first, with how many of their events it inherits. */
-const ancestorsOf = (episodeId: string) =>
+/** The parent a stream's start names; a start that cannot be read falls back on the read model. */
+const parentOf = (episodeId: string) =>
   Effect.gen(function* () {
     const store = yield* EventStore
-    const ancestors: Array<{ readonly episodeId: string; readonly inherited: number }> = []
+    const first = yield* store.read(episodeId, { toSeq: 1 }).pipe(Effect.orElseSucceed(() => []))
+    const start = first[0]?.event
+    if (start?._tag === "EpisodeStarted") return start.parent
+    const row = yield* store.getEpisode(episodeId)
+    return row?.parentEpisodeId ? { episodeId: row.parentEpisodeId, seq: row.parentSeq ?? 0 } : null
+  })
+
+/**
+ * The streams an episode inherits from, nearest first, each with how many of its own rows are
+ * inherited. A fork point counts events of the parent's whole history, of which the parent's own
+ * rows are what follows the part it inherited itself.
+ */
+const ancestorsOf = (episodeId: string) =>
+  Effect.gen(function* () {
+    const ancestors: Array<{ readonly episodeId: string; readonly ownRows: number }> = []
     const seen = new Set([episodeId])
-    let cursor = episodeId
-    for (;;) {
-      // The start event names the parent; a start that cannot be read falls back on the read model.
-      const first = yield* store.read(cursor, { toSeq: 1 }).pipe(Effect.orElseSucceed(() => []))
-      const start = first[0]?.event
-      const row = start?._tag === "EpisodeStarted" ? undefined : yield* store.getEpisode(cursor)
-      const parent =
-        start?._tag === "EpisodeStarted"
-          ? start.parent
-          : row?.parentEpisodeId
-            ? { episodeId: row.parentEpisodeId, seq: row.parentSeq ?? 0 }
-            : null
-      if (!parent || seen.has(parent.episodeId)) return ancestors
-      seen.add(parent.episodeId)
-      ancestors.push({ episodeId: parent.episodeId, inherited: parent.seq })
-      cursor = parent.episodeId
+    let link = yield* parentOf(episodeId)
+    while (link && !seen.has(link.episodeId)) {
+      seen.add(link.episodeId)
+      const next = yield* parentOf(link.episodeId)
+      const before = next?.seq ?? 0
+      ancestors.push({ episodeId: link.episodeId, ownRows: Math.max(0, link.seq - before) })
+      link = next && { episodeId: next.episodeId, seq: Math.min(link.seq, next.seq) }
     }
+    return ancestors
   })
 
 /** Integrity findings of the episode's stream and of the part of each ancestor stream it inherits. */
@@ -314,16 +322,17 @@ const integrityOf = (episodeId: string) =>
     for (const ancestor of yield* ancestorsOf(episodeId)) {
       const report = yield* checkStreamIntegrity(ancestor.episodeId)
       // Damage after the fork point is the ancestor's own business, not this episode's.
-      findings.push(...report.findings.filter((f) => f.seq === null || f.seq < ancestor.inherited))
+      findings.push(...report.findings.filter((f) => f.seq === null || f.seq < ancestor.ownRows))
     }
     return { report: own, findings }
   })
 
 /** Nothing could be checked beyond the stream itself: integrity already names the bad row, or this does. */
-const loadFailure = (episodeId: string, findings: ReadonlyArray<IntegrityFinding>, error: StoreError | EpisodeNotFound): IntegrityFinding[] =>
-  findings.length > 0
-    ? []
-    : [{ episodeId: "episodeId" in error && error.episodeId ? error.episodeId : episodeId, seq: ("seq" in error ? error.seq : undefined) ?? null, kind: "unreadable", detail: error.message }]
+const loadFailure = (episodeId: string, found: ReadonlyArray<IntegrityFinding>, error: StoreError | EpisodeNotFound): IntegrityFinding[] => {
+  if (found.length > 0) return []
+  const at = error._tag === "StoreError" ? { episodeId: error.episodeId ?? episodeId, seq: error.seq ?? null } : { episodeId, seq: null }
+  return [{ ...at, kind: "unreadable", detail: error.message }]
+}
 
 /**
  * Verifies one episode: integrity, recorded data, and re-execution of every tool. Storage
@@ -350,7 +359,7 @@ export const verifyEpisode = (episodeId: string, options: LoadOptions = {}) =>
     }
     const loaded = outcome.success
     const task = yield* taskOfEpisode(loaded).pipe(Effect.catchTag("TaskMissing", (missing) => Effect.sync(() => void findings.push(missing))))
-    const changed = task ? dataChanges(loaded, task, options) : []
+    const changed = task ? dataChanges(loaded, task) : []
     findings.push(...changed)
     // On other data the recorded patches rebuild another world: re-executing would only restate that.
     if (changed.some((c) => c.which === "data")) return verdict(loaded.events.length, loaded)

@@ -19,6 +19,12 @@ export const dataDirFlag = Flag.String("data-dir").pipe(
   Flag.optional,
 )
 
+/** For commands over stored episodes: where a run's data is now, when it moved (checked by content hash). */
+export const movedDataDirFlag = Flag.String("data-dir").pipe(
+  Flag.withDescription("Read the τ² data from this folder instead of the one recorded (it must hash the same)"),
+  Flag.optional,
+)
+
 /**
  * Numeric flags, checked when the command line is parsed: a count or limit that is zero, negative or
  * fractional is a usage error naming the flag, before anything runs or is stored.

@@ -6,7 +6,7 @@ import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { fmtReward } from "../table.ts"
 import { resumableOnStop, shellArg } from "../signals.ts"
-import { dbFlag, jsonFlag, nonNegativeInt, print, printJson, storeLayer } from "./common.ts"
+import { dbFlag, jsonFlag, movedDataDirFlag, nonNegativeInt, print, printJson, storeLayer } from "./common.ts"
 import { participantFlag } from "./model-flags.ts"
 
 const flags = {
@@ -16,6 +16,7 @@ const flags = {
   atTurn: nonNegativeInt("at-turn").pipe(Flag.withDescription("Keep turns 0..N-1 of the parent; continue live from turn N")),
   agent: participantFlag("agent").pipe(Flag.withDescription("Agent spec for the branch (default: the parent's)"), Flag.optional),
   user: participantFlag("user").pipe(Flag.withDescription("User spec for the branch (default: the parent's)"), Flag.optional),
+  dataDir: movedDataDirFlag,
 }
 
 export const forkCommand = Command.make("fork", flags, (f) =>
@@ -32,6 +33,7 @@ export const forkCommand = Command.make("fork", flags, (f) =>
         runId,
         childId,
         prepareRun: create,
+        dataDir: Option.getOrUndefined(f.dataDir),
       }).pipe(resumableOnStop(() => `tau run --resume ${shellArg(runId)} --db ${shellArg(f.db)}  (continues ${childId})`))
       const out = {
         episode_id: child.episodeId,

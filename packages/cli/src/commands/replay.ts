@@ -1,73 +1,132 @@
-/** `tau replay`: rebuild episodes from their events; `--verify` re-executes every tool and compares. */
+/**
+ * `tau replay`: rebuild episodes from their events; `--verify` checks each one (integrity of its
+ * streams, recorded data hashes, re-execution of every tool) and lists what it found. An episode
+ * that cannot be read is named and the others go on.
+ */
 import { diff, EventStore, materialize, type Node, type PyValue } from "@tau-sim/engine"
-import { loadEpisode, verifyEpisode } from "@tau-sim/replay"
+import {
+  dataChanges,
+  EpisodeNotFound,
+  findingRecord,
+  type LoadOptions,
+  loadEpisode,
+  type ReplayedEpisode,
+  requireRun,
+  scanEpisodes,
+  taskOfEpisode,
+  verifyEpisode,
+} from "@tau-sim/replay"
 import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { table } from "../table.ts"
-import { dbFlag, jsonFlag, print, printJson, withStore } from "./common.ts"
+import { dbFlag, jsonFlag, movedDataDirFlag, nonNegativeInt, print, printJson, progress, withExistingStore } from "./common.ts"
+import { namingStore, reportSkipped } from "./store-scan.ts"
+
+/** Exit code when verification found something wrong with an episode. */
+export const FINDINGS_EXIT_CODE = 2
 
 const flags = {
   db: dbFlag,
   json: jsonFlag,
+  dataDir: movedDataDirFlag,
   episode: Argument.String("episode").pipe(Argument.optional),
   run: Flag.String("run").pipe(Flag.withDescription("Replay every episode of a run"), Flag.optional),
   all: Flag.Boolean("all").pipe(Flag.withDescription("Replay every episode in the store"), Flag.withDefault(false)),
-  verify: Flag.Boolean("verify").pipe(Flag.withDescription("Re-execute every tool and compare with the record"), Flag.withDefault(false)),
-  atTurn: Flag.Int("at-turn").pipe(Flag.withDescription("Show the world as it was when turn N was produced"), Flag.optional),
+  verify: Flag.Boolean("verify").pipe(
+    Flag.withDescription("Check the log (seqs, hash chain, read model), the recorded data hashes, and re-execute every tool; exit 2 on any finding"),
+    Flag.withDefault(false),
+  ),
+  atTurn: nonNegativeInt("at-turn").pipe(Flag.withDescription("Show the world as it was when turn N was produced"), Flag.optional),
 }
 
 const worldDiff = (before: Node, after: Node) => diff(materialize(before) as PyValue, materialize(after) as PyValue)
 
+/** An episode id given on the command line must name a stream or a read-model row. */
+export const requireEpisode = (episodeId: string, db: string) =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    if ((yield* store.getEpisode(episodeId)) !== undefined) return
+    if ((yield* store.read(episodeId, { toSeq: 1 }).pipe(Effect.orElseSucceed(() => [null]))).length > 0) return
+    return yield* new EpisodeNotFound({ episodeId, store: db })
+  })
+
+/** Data-changed sentences for an episode replayed as recorded (a warning: the record is still shown). */
+const dataWarnings = (loaded: ReplayedEpisode) =>
+  taskOfEpisode(loaded).pipe(
+    Effect.map((task) => dataChanges(loaded, task).map((c) => c.message)),
+    Effect.catchTag("TaskMissing", (e) => Effect.succeed([e.message])),
+  )
+
 export const replayCommand = Command.make("replay", flags, (f) =>
-  withStore(
+  withExistingStore(
     f.db,
     Effect.gen(function* () {
       const store = yield* EventStore
+      const options: LoadOptions = Option.isSome(f.dataDir) ? { dataDir: f.dataDir.value } : {}
       let ids: string[]
-      if (Option.isSome(f.episode)) ids = [f.episode.value]
-      else if (Option.isSome(f.run)) ids = (yield* store.listEpisodes({ runId: f.run.value })).map((e) => e.episodeId)
-      else if (f.all) ids = (yield* store.listEpisodes()).map((e) => e.episodeId)
+      if (Option.isSome(f.episode)) {
+        yield* requireEpisode(f.episode.value, f.db)
+        ids = [f.episode.value]
+      } else if (Option.isSome(f.run)) {
+        yield* requireRun(f.run.value).pipe(namingStore(f.db))
+        ids = (yield* store.listEpisodes({ runId: f.run.value })).map((e) => e.episodeId)
+      } else if (f.all) ids = (yield* store.listEpisodes()).map((e) => e.episodeId)
       else return yield* Effect.fail(new Error("give an episode id, --run ID or --all"))
-      const rows: Array<Record<string, unknown>> = []
-      let failures = 0
-      for (const id of ids) {
-        const loaded = yield* loadEpisode(id)
-        const row: Record<string, unknown> = { episode_id: id, events: loaded.events.length, turns: loaded.final.trajectory.length, ended: loaded.final.ended }
-        if (Option.isSome(f.atTurn)) {
-          const at = loaded.states.findIndex((s) => s.trajectory.length > f.atTurn.pipe(Option.getOrElse(() => 0)))
-          if (at < 0) return yield* Effect.fail(new Error(`episode ${id} has no turn ${f.atTurn.value}`))
-          row.at_turn = f.atTurn.value
-          row.world_changes = worldDiff(loaded.domain.initialWorld, loaded.states[at].world)
-        }
-        if (f.verify) {
-          const verdict = yield* verifyEpisode(id).pipe(Effect.result)
-          if (verdict._tag === "Failure") {
-            failures++
-            const e = verdict.failure
-            row.verified = false
-            row.violation =
-              e._tag === "DeterminismViolation"
-                ? { episode: e.episodeId, seq: e.seq, tool: e.tool, path: e.path, recorded: e.recorded, replayed: e.replayed }
-                : { message: e.message }
-          } else row.verified = true
-        }
-        rows.push(row)
-        if (f.json) yield* printJson(row)
-      }
+
+      const atTurn = (loaded: ReplayedEpisode, turn: number) =>
+        Effect.gen(function* () {
+          const at = loaded.states.findIndex((s) => s.trajectory.length > turn)
+          if (at < 0) return yield* Effect.fail(new Error(`episode ${loaded.episodeId} has no turn ${turn}`))
+          return { at_turn: turn, world_changes: worldDiff(loaded.domain.initialWorld, loaded.states[at].world) }
+        })
+
+      const replayOne = (id: string) =>
+        Effect.gen(function* () {
+          const verdict = f.verify ? yield* verifyEpisode(id, options) : undefined
+          // Verify already loaded the episode when it could; otherwise an unreadable one is skipped.
+          const loaded = verdict ? verdict.episode : yield* loadEpisode(id, options)
+          const row: Record<string, unknown> = {
+            episode_id: id,
+            events: loaded?.events.length ?? verdict?.events ?? null,
+            turns: loaded?.final.trajectory.length ?? null,
+            ended: loaded?.final.ended ?? null,
+          }
+          if (loaded && Option.isSome(f.atTurn)) Object.assign(row, yield* atTurn(loaded, f.atTurn.value))
+          if (verdict) {
+            row.verified = verdict.verified
+            row.findings = verdict.findings.map(findingRecord)
+            row.chain_sealed_from = verdict.seal ?? null
+          } else if (loaded) {
+            const warnings = yield* dataWarnings(loaded)
+            for (const w of warnings) yield* progress(`warning: ${w}`)
+          }
+          if (f.json) yield* printJson(row)
+          return row
+        })
+
+      const { done: rows, skipped } = yield* scanEpisodes(ids, (id) => id, replayOne)
+      const withFindings = rows.filter((r) => r.verified === false)
       if (!f.json) {
+        const kinds = (r: Record<string, unknown>) => [...new Set((r.findings as Array<{ kind: string }>).map((x) => x.kind))].join(", ")
         yield* print(
           table(
-            ["episode", "events", "turns", "ended", ...(f.verify ? ["verified"] : [])],
-            rows.map((r) => [r.episode_id, r.events, r.turns, r.ended, ...(f.verify ? [r.verified ? "ok" : "VIOLATION"] : [])]),
+            ["episode", "events", "turns", "ended", ...(f.verify ? ["verified", "findings"] : [])],
+            rows.map((r) => [r.episode_id, r.events, r.turns ?? "-", r.ended ?? "-", ...(f.verify ? [r.verified ? "ok" : "NO", kinds(r)] : [])]),
           ),
         )
+        for (const r of withFindings) {
+          yield* print(`\n${r.episode_id}:`)
+          for (const x of r.findings as Array<ReturnType<typeof findingRecord>>) {
+            yield* print(`  ${x.episode_id === r.episode_id ? "" : `${x.episode_id} `}seq ${x.seq ?? "-"} ${x.kind}: ${x.detail}`)
+          }
+        }
         for (const r of rows) {
-          if (r.violation) yield* print(`\n${r.episode_id}: ${JSON.stringify(r.violation)}`)
           if (r.world_changes) yield* print(`\n${r.episode_id} world at turn ${r.at_turn} (changes from the base database):\n${JSON.stringify(r.world_changes, null, 2)}`)
         }
-        yield* print(`\n${rows.length} episodes replayed${f.verify ? `, ${rows.length - failures} verified, ${failures} violations` : ""}`)
+        yield* print(`\n${rows.length} episodes replayed${f.verify ? `, ${rows.length - withFindings.length} verified, ${withFindings.length} with findings` : ""}`)
       }
-      if (failures > 0) process.exitCode = 2
+      yield* reportSkipped(skipped)
+      if (withFindings.length > 0) process.exitCode = FINDINGS_EXIT_CODE
     }),
   ),
-).pipe(Command.withDescription("Rebuild episodes from their event logs; --verify re-executes and compares"))
+).pipe(Command.withDescription("Rebuild episodes from their event logs; --verify checks the log, the data and every tool"))

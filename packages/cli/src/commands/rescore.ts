@@ -1,10 +1,10 @@
 /** `tau rescore`: evaluate stored episodes again and append new scores (old ones are kept). */
 import { type EpisodeRow, EventStore } from "@tau-sim/engine"
-import { findTask, loadEpisode, requireRun, scanEpisodes, scoreEpisode } from "@tau-sim/replay"
+import { findTask, loadEpisode, requireRecordedData, requireRun, scanEpisodes, scoreEpisode } from "@tau-sim/replay"
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { fmtReward, table } from "../table.ts"
-import { dbFlag, jsonFlag, print, printJson, withStore } from "./common.ts"
+import { dbFlag, jsonFlag, movedDataDirFlag, print, printJson, withExistingStore } from "./common.ts"
 import { namingStore, reportSkipped } from "./store-scan.ts"
 
 const flags = {
@@ -13,10 +13,11 @@ const flags = {
   run: Flag.String("run").pipe(Flag.optional),
   all: Flag.Boolean("all").pipe(Flag.withDefault(false)),
   evaluatorVersion: Flag.String("evaluator-version").pipe(Flag.withDescription("Version tag recorded with the new scores"), Flag.optional),
+  dataDir: movedDataDirFlag,
 }
 
 export const rescoreCommand = Command.make("rescore", flags, (f) =>
-  withStore(
+  withExistingStore(
     f.db,
     Effect.gen(function* () {
       const store = yield* EventStore
@@ -26,7 +27,10 @@ export const rescoreCommand = Command.make("rescore", flags, (f) =>
       const rescoreOne = (ep: EpisodeRow) =>
         Effect.gen(function* () {
           const previous = (yield* store.listScores(ep.episodeId)).at(-1)
-          const loaded = yield* loadEpisode(ep.episodeId)
+          const data = { dataDir: Option.getOrUndefined(f.dataDir) }
+          const loaded = yield* loadEpisode(ep.episodeId, data)
+          // Scores of the data the episode ran on only: other data is a DataChanged error.
+          yield* requireRecordedData(loaded)
           const task = findTask(loaded.domain, ep.taskId)
           const score = yield* scoreEpisode(ep.episodeId, loaded.domain, task, loaded.final, { evaluatorVersion: Option.getOrUndefined(f.evaluatorVersion) })
           const components = changedComponents(previous?.breakdown, score.breakdown)

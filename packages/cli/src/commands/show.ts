@@ -1,21 +1,43 @@
-/** `tau show`: one episode: lineage, messages and tool calls, world diff, score history. */
+/**
+ * `tau show`: one episode: lineage, messages and tool calls, world diff, score history. An episode
+ * that cannot be read is an error naming the episode and seq; data that changed since the episode
+ * was recorded is a warning.
+ */
 import { diff, EventStore, materialize, type PyValue } from "@tau-sim/engine"
-import { loadEpisode } from "@tau-sim/replay"
-import { Effect } from "effect"
+import { dataChanges, loadEpisode, taskOfEpisode } from "@tau-sim/replay"
+import { Effect, Option } from "effect"
 import { Argument, Command } from "effect/cli"
 import { fmtReward, table } from "../table.ts"
-import { dbFlag, jsonFlag, print, printJson, withStore } from "./common.ts"
+import { dbFlag, jsonFlag, movedDataDirFlag, print, printJson, progress, withExistingStore } from "./common.ts"
+import { requireEpisode } from "./replay.ts"
 
-const flags = { db: dbFlag, json: jsonFlag, episode: Argument.String("episode") }
+const flags = { db: dbFlag, json: jsonFlag, dataDir: movedDataDirFlag, episode: Argument.String("episode") }
 
 export const showCommand = Command.make("show", flags, (f) =>
-  withStore(
+  withExistingStore(
     f.db,
     Effect.gen(function* () {
       const store = yield* EventStore
-      const row = yield* store.getEpisode(f.episode)
-      if (!row) return yield* Effect.fail(new Error(`episode ${f.episode} not found`))
-      const loaded = yield* loadEpisode(f.episode)
+      yield* requireEpisode(f.episode, f.db)
+      const options = { dataDir: Option.getOrUndefined(f.dataDir) }
+      const loaded = yield* loadEpisode(f.episode, options)
+      const started = loaded.final.started
+      // The log is the record: a missing read-model row is rebuilt from it.
+      const row = (yield* store.getEpisode(f.episode)) ?? {
+        episodeId: f.episode,
+        runId: started.runId,
+        domain: started.domain,
+        taskId: started.taskId,
+        trial: started.trial,
+        status: loaded.final.ended ? ("ended" as const) : ("running" as const),
+        terminationReason: loaded.final.ended,
+        version: loaded.events.length - loaded.inherited,
+        parentEpisodeId: started.parent?.episodeId ?? null,
+        parentSeq: started.parent?.seq ?? null,
+        reward: null,
+      }
+      const task = yield* taskOfEpisode(loaded).pipe(Effect.catchTag("TaskMissing", (e) => progress(`warning: ${e.message}`).pipe(Effect.as(undefined))))
+      if (task) for (const changed of dataChanges(loaded, task)) yield* progress(`warning: ${changed.message}`)
       const lineage: Array<{ episode_id: string; fork_seq: number | null }> = []
       let cursor = row
       while (cursor) {
