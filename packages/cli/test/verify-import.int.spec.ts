@@ -81,6 +81,21 @@ describe("imported τ² runs verify", () => {
     expect(findingsOf(writer.episodeId)).toEqual([expect.objectContaining({ kind: "determinism", episode_id: writer.episodeId, seq: write.seq, tool: write.event.name })])
   })
 
+  it("a task's message history is setup: its calls run once, so the world is the one a native run reaches", async () => {
+    const gold = await importFile(db, "gold_mock", resultsFromFixtures("gold", "mock"))
+    const task = "update_task_with_message_history"
+    const imported = (await storedRun(db, gold.runId)).rows.find((r) => r.taskId === task)?.episodeId as string
+    const native = await tau(["run", "--domain", "mock", "--data-dir", TAU2_DATA_DIR, "--task-ids", task, "--run-id", "run_native_history", "--json", "--db", db], tmp.root)
+    expect(native.code, native.stderr).toBe(0)
+    const worldOf = async (id: string) => JSON.parse((await tau(["show", id, "--json", "--db", db], tmp.root)).stdout).world_diff
+    const importedWorld = await worldOf(imported)
+    expect(importedWorld).toEqual(await worldOf(String(jsonLines(native.stdout)[0].episode_id)))
+    expect(importedWorld).toContainEqual(expect.objectContaining({ path: "/agent/tasks/task_2" }))
+    const stored = (await storedRun(db, gold.runId)).events[imported]
+    expect(stored.filter((e) => e.event._tag !== "ExternalRecord" && "setup" in e.event && e.event.setup && e.event._tag !== "ToolExecuted").length).toBeGreaterThan(0)
+    expect((await verifyRun(db, gold.runId)).code).toBe(0)
+  })
+
   it("a fork of an imported episode verifies", async () => {
     const stored = await storedRun(db, runs.mock.runId)
     const parent = stored.rows.find((r) => r.taskId === "update_task_1") as (typeof stored.rows)[number]

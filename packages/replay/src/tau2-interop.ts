@@ -270,33 +270,40 @@ const simulationEvents = (
   }
   let world: Node = init.world
   const calls = new Map<string, { name: string; arguments: PyObject; requestor: "assistant" | "user" }>()
+  // τ² records begin with the task's message history, whose calls the initial state above already
+  // ran: those messages are setup (as in our own episodes), kept as recorded but not run again.
+  const messages = (sim.messages ?? []) as ReadonlyArray<PyObject>
+  const history = task.initial_state?.message_history ?? []
+  const historyLength = history.every((h, i) => str(messages[i]?.role) === h.role) ? history.length : 0
   let position = 0
   let steps = 0
   let errors = 0
-  for (const m of (sim.messages ?? []) as ReadonlyArray<PyObject>) {
+  for (const m of messages) {
     const role = str(m.role)
+    const setup = position < historyLength
     if (role === "assistant" || role === "user") {
       const toolCalls = ((m.tool_calls ?? []) as ReadonlyArray<PyObject>).map((c) => {
         const call = { name: str(c.name), arguments: (c.arguments ?? {}) as PyObject, requestor: (str(c.requestor, role === "user" ? "user" : "assistant") as "assistant" | "user") }
         calls.set(str(c.id), call)
         return { id: str(c.id), name: call.name, argumentsJson: PyJson.compact(call.arguments) }
       })
-      events.push({ _tag: "MessageSent", v: 1, role: role === "assistant" ? "agent" : "user", text: typeof m.content === "string" ? m.content : null, toolCalls })
-      steps++
+      events.push({ _tag: "MessageSent", v: 1, role: role === "assistant" ? "agent" : "user", text: typeof m.content === "string" ? m.content : null, toolCalls, ...(setup ? { setup } : {}) })
+      if (!setup) steps++
     } else if (role === "tool") {
       const id = str(m.id)
       const call = calls.get(id)
       let patch: PyValue = []
-      if (call) {
+      if (call && !setup) {
         const outcome = executeToolCall(domain, world, { id, ...call }, { random: toolRandom(seed, id, position) }, { solo })
         world = outcome.world
         patch = outcome.patch as unknown as PyValue
       }
       const error = m.error === true
-      if (error) errors++
+      if (error && !setup) errors++
       events.push({
         _tag: "ToolExecuted", v: 1, callId: id, actor: str(m.requestor, "assistant") === "user" ? "user" : "agent", name: call?.name ?? "",
         argumentsJson: PyJson.compact(call?.arguments ?? {}), output: typeof m.content === "string" ? m.content : "", error, patchJson: PyJson.compact(patch),
+        ...(setup ? { setup } : {}),
       })
     }
     position++
