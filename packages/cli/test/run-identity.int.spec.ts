@@ -4,9 +4,10 @@
  * configuration continues it; `--resume` takes the stored configuration, whatever kind of run it
  * is and however old (configs stored before `kind` existed still decode), and refuses flags that
  * contradict it. Unknown runs, episodes and stores are named. A run whose episodes all errored
- * fails. Reports never pool forks made by different agents under one label.
+ * fails. Reports never pool forks made by different agents under one label, and a τ² export of
+ * such a run is refused rather than labelled with one agent.
  */
-import { existsSync, writeFileSync } from "node:fs"
+import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { TAU2_DATA_DIR } from "../../domains/test/paths.ts"
 import { type FakeLlmServer, startFakeLlmServer } from "@tau-sim/models/testing"
 import type { RunRecord } from "@tau-sim/engine"
@@ -190,5 +191,15 @@ describe("reports group episodes by the configuration they ran with", () => {
       [`scripted:${script}`, 2, 0],
     ])
     expect(new Set(cells.map((c) => c.label)).size).toBe(2)
+
+    // A τ² results file has one agent: the mixed forks run is refused, naming both; the parent run says who ran it.
+    const mixed = await tau(["export", "tau2", "--run", "G~forks", "--out", tmp.file("forks.json"), "--db", db], tmp.root)
+    expect(mixed.code).toBe(1)
+    expect(mixed.stderr).toContain("run G~forks has episodes of 2 configurations")
+    expect(mixed.stderr).toContain(`agent scripted:${script} / user scripted`)
+    expect(mixed.stderr).toContain("agent oracle / user scripted")
+    const single = await tau(["export", "tau2", "--run", "G", "--out", tmp.file("parent.json"), "--db", db], tmp.root)
+    expect(single.code, single.stderr).toBe(0)
+    expect(JSON.parse(readFileSync(tmp.file("parent.json"), "utf8")).info.agent_info.implementation).toBe("oracle")
   })
 })

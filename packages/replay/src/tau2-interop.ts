@@ -334,7 +334,7 @@ export const exportTau2Results = (runId: string) =>
     const run = yield* requireRun(runId)
     const episodes = yield* store.listEpisodes({ runId })
     const byId = new Map<string, PyValue>()
-    type Exported = { readonly native: PyValue | null; readonly domain: Domain }
+    type Exported = { readonly native: PyValue | null; readonly domain: Domain; readonly started: EpisodeStarted }
     const scan = yield* scanEpisodes(episodes, (ep) => ep.episodeId, (ep) =>
       Effect.gen(function* () {
         const loaded = yield* loadEpisode(ep.episodeId)
@@ -342,11 +342,11 @@ export const exportTau2Results = (runId: string) =>
         if (external?._tag === "ExternalRecord") {
           const sim = PyJson.parse(external.json)
           byId.set(String((sim as PyObject).id), sim)
-          return { native: null, domain: loaded.domain } satisfies Exported
+          return { native: null, domain: loaded.domain, started: loaded.final.started } satisfies Exported
         }
         const scores = yield* store.listScores(ep.episodeId)
         const score = [...scores].reverse().find((s) => s.evaluator === "tau2")
-        return { native: nativeSimulation(loaded, ep.episodeId, score?.breakdown ?? null), domain: loaded.domain } satisfies Exported
+        return { native: nativeSimulation(loaded, ep.episodeId, score?.breakdown ?? null), domain: loaded.domain, started: loaded.final.started } satisfies Exported
       }),
     )
     const simulations = scan.done.flatMap((e) => (e.native === null ? [] : [e.native]))
@@ -364,16 +364,22 @@ export const exportTau2Results = (runId: string) =>
       return { document, skipped: [...scan.skipped, ...missing] } satisfies ExportedResults
     }
     const domain = scan.done[0]?.domain
+    // The header says what the episodes ran with (their own start events), and there must be one such configuration.
+    const configurations = new Map(scan.done.map(({ started: st }) => [JSON.stringify(exportedConfiguration(st)), exportedConfiguration(st)]))
+    if (configurations.size > 1) {
+      return yield* new MixedConfigurationsExport({ runId, configurations: [...configurations.values()].map(describeConfiguration) })
+    }
+    const ran = [...configurations.values()][0]
     const document = {
       timestamp: run.createdAt,
       info: {
         git_commit: "tau-sim",
         num_trials: Number(config.trials ?? 1),
-        max_steps: Number(config.maxSteps ?? 200),
-        max_errors: Number(config.maxErrors ?? 10),
-        user_info: { implementation: String(config.user ?? ""), llm: null, llm_args: {}, global_simulation_guidelines: null },
-        agent_info: { implementation: String(config.agent ?? ""), llm: null, llm_args: {} },
-        environment_info: { domain_name: String(config.domain ?? ""), policy: domain?.policy.default ?? "", tool_defs: null },
+        max_steps: ran?.maxSteps ?? Number(config.maxSteps ?? 200),
+        max_errors: ran?.maxErrors ?? Number(config.maxErrors ?? 10),
+        user_info: { implementation: ran?.user ?? String(config.user ?? ""), llm: null, llm_args: {}, global_simulation_guidelines: null },
+        agent_info: { implementation: ran?.agent ?? String(config.agent ?? ""), llm: null, llm_args: {} },
+        environment_info: { domain_name: ran?.domain ?? String(config.domain ?? ""), policy: domain?.policy.default ?? "", tool_defs: null },
         seed: Number(config.seed ?? 300),
       },
       tasks: domain ? (domain.tasks.filter((t) => episodes.some((e) => e.taskId === t.id)) as unknown as PyValue[]) : [],
@@ -382,6 +388,30 @@ export const exportTau2Results = (runId: string) =>
     } as PyObject
     return { document, skipped: scan.skipped } satisfies ExportedResults
   })
+
+/** A τ² results file has one agent, one user, one domain and one set of limits in its header. */
+const exportedConfiguration = (started: EpisodeStarted) => ({
+  domain: started.domain,
+  policyVariant: started.policyVariant,
+  mode: started.mode,
+  agent: started.agent,
+  user: started.user,
+  maxSteps: started.limits.maxSteps,
+  maxErrors: started.limits.maxErrors,
+})
+
+const describeConfiguration = (c: ReturnType<typeof exportedConfiguration>): string =>
+  `${c.domain}${c.policyVariant === "default" ? "" : `:${c.policyVariant}`} · ${c.mode} · agent ${c.agent} / user ${c.user} · max_steps ${c.maxSteps}, max_errors ${c.maxErrors}`
+
+/** The run's episodes ran with different configurations (e.g. the forks of a run by two agents): one results file cannot say so. */
+export class MixedConfigurationsExport extends Schema.TaggedError<MixedConfigurationsExport>()("MixedConfigurationsExport", {
+  runId: Schema.String,
+  configurations: Schema.Array(Schema.String),
+}) {
+  get message(): string {
+    return `run ${this.runId} has episodes of ${this.configurations.length} configurations, and a τ² results file has one agent, user and domain: ${this.configurations.join("; ")}`
+  }
+}
 
 const nativeSimulation = (loaded: { final: EpisodeState }, episodeId: string, rewardInfo: unknown): PyValue => {
   const started = loaded.final.started

@@ -222,7 +222,9 @@ const splitByConfig = (r: ReportRun): CellSource[] => {
     const key = JSON.stringify([e.domain, e.policy_variant, e.mode, e.agent, e.user, isBranch(e)])
     groups.set(key, [...(groups.get(key) ?? []), e])
   }
-  return [...groups.values()].map((episodes, i) => ({
+  // In a stable order (by configuration): episode ids of branches are random.
+  const ordered = [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, episodes]) => episodes)
+  return ordered.map((episodes, i) => ({
     run: { ...r, episodes, skipped: i === 0 ? r.skipped : [] },
     actual: { domain: episodes[0].domain, policy_variant: episodes[0].policy_variant, mode: episodes[0].mode, agent: episodes[0].agent, user: episodes[0].user },
   }))
