@@ -11,7 +11,7 @@
 import { writeFileSync } from "node:fs"
 import { demoBrain, type FakeLlmServer, startFakeLlmServer } from "@tau-sim/models/testing"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { between, conversationOf, expectComplete, expectGapless, facts, faultSeed, modelCallsOf, runExists, runWithFault, storedRuns } from "./faults.ts"
+import { between, conversationOf, expectComplete, expectGapless, facts, faultSeed, modelCallsOf, runExists, runIds, runWithFault, storedRuns } from "./faults.ts"
 import { finished, seededRandom, spawnTau, storedRun, tau, tempDir } from "./tau.ts"
 
 const tmp = tempDir("cli-faults")
@@ -67,12 +67,18 @@ describe("kill -9, resume, compare with an uninterrupted run", () => {
     const [referenceDb, db] = [tmp.db(), tmp.db()]
     const reference = tau(["experiment", file, "--db", referenceDb], tmp.root)
     for (let i = 0; i < 4; i++) {
-      const afterLines = between(random, 1, 14)
-      const killed = await runWithFault(["experiment", file, "--db", db], tmp.root, { afterLines, matching: /^ {2}\[\d+\] /, signals: ["SIGKILL"] })
+      const afterLines = between(random, 1, 12)
+      // Kills hit the experiment, or (once cells exist) `tau run --resume` of one of its cells.
+      const cells = await runIds(db, "faults")
+      const cell = cells.length > 0 && random() < 0.4 ? cells[between(random, 0, cells.length - 1)] : null
+      const ended = cell ? (await storedRun(db, cell)).rows.filter((r) => r.status === "ended").length : 0
+      const args = cell && ended < 40 - 12 ? ["run", "--resume", cell, "--db", db] : ["experiment", file, "--db", db]
+      const matching = args[0] === "run" ? /^\[\d+\/40\] / : /^ {2}\[\d+\] /
+      const killed = await runWithFault(args, tmp.root, { afterLines, matching, signals: ["SIGKILL"] })
       expect(killed.fired, killed.stderr).toBe(true)
       expect(killed.signal).toBe("SIGKILL")
       for (const [id, run] of Object.entries(await storedRuns(db, "faults"))) expectGapless(run, `${id} after kill ${i}`)
-      log.push(`experiment: killed after ${afterLines} episodes`)
+      log.push(`experiment: ${args[0] === "run" ? `tau run --resume ${cell}` : "tau experiment"} killed after ${afterLines} episodes`)
       cases++
     }
     const finish = await tau(["experiment", file, "--db", db], tmp.root)
