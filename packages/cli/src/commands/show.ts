@@ -4,7 +4,7 @@
  * was recorded is a warning.
  */
 import { diff, EventStore, materialize, type PyValue } from "@tau-sim/engine"
-import { dataChanges, loadEpisode, taskOfEpisode } from "@tau-sim/replay"
+import { dataChanges, forksRunOf, loadEpisode, taskOfEpisode } from "@tau-sim/replay"
 import { Effect, Option } from "effect"
 import { Argument, Command } from "effect/cli"
 import { fmtReward, table } from "../table.ts"
@@ -47,7 +47,9 @@ export const showCommand = Command.make("show", flags, (f) =>
         if (!parent) break
         cursor = parent
       }
-      const children = (yield* store.listEpisodes({ runId: `${row.runId}~forks` })).filter((e) => e.parentEpisodeId === row.episodeId)
+      // Forks of a fork are in the same forks run as their parent.
+      const { runId: forksRun } = yield* forksRunOf(row.runId)
+      const children = (yield* store.listEpisodes({ runId: forksRun })).filter((e) => e.parentEpisodeId === row.episodeId)
       const scores = yield* store.listScores(f.episode)
       const worldDiff = diff(materialize(loaded.domain.initialWorld) as PyValue, materialize(loaded.final.world) as PyValue)
       const messages = loaded.final.trajectory.map((m, turn) =>
