@@ -41,6 +41,10 @@ export interface ExperimentHooks {
 /** An experiment may grow (more trials, other tasks) under the same cells; nothing else may change. */
 const GROWABLE = ["trials", "taskIds", "hashes.tasks"]
 
+/** Identity fields by the experiment file's key that sets them. */
+const FILE_KEYS: Readonly<Record<string, string>> = { seed: "seed", maxSteps: "max_steps", maxErrors: "max_errors", policyVariant: "policy variant", maxAttempts: "max attempts" }
+const fileKey = (field: string) => FILE_KEYS[field] ?? (field.startsWith("hashes.") ? `${field.slice(7)} data hash` : field)
+
 const conflictOf = (plan: ExperimentPlan, runId: string, stored: StoredRunConfig, requested: CellRunConfig): ExperimentConflictError | null => {
   const experiment = plan.spec.name
   if (stored.kind !== "cell" && stored.kind !== "run") {
@@ -54,7 +58,7 @@ const conflictOf = (plan: ExperimentPlan, runId: string, stored: StoredRunConfig
   return new ExperimentConflictError({
     experiment,
     runId,
-    key: diffs.map((d) => d.field).join(", "),
+    key: diffs.map((d) => fileKey(d.field)).join(", "),
     stored: diffs.map((d) => d.stored).join(", "),
     requested: diffs.map((d) => d.requested).join(", "),
   })
