@@ -7,13 +7,13 @@
  * fails. Reports never pool forks made by different agents under one label, and a τ² export of
  * such a run is refused rather than labelled with one agent.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs"
+import { chmodSync, cpSync, existsSync, readFileSync, renameSync, writeFileSync } from "node:fs"
 import { TAU2_DATA_DIR } from "../../domains/test/paths.ts"
 import { type FakeLlmServer, startFakeLlmServer } from "@tau-sim/models/testing"
 import type { RunRecord } from "@tau-sim/engine"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { expectComplete, facts, storedRuns } from "./faults.ts"
+import { expectComplete, facts, runWithFault, storedRuns } from "./faults.ts"
 import { jsonLines, readStore, storedRun, tau, tempDir } from "./tau.ts"
 
 const tmp = tempDir("cli-identity")
@@ -82,6 +82,30 @@ describe("fixed run identity", () => {
     expect(agreeing.code, agreeing.stderr).toBe(0)
     expect(both.code).toBe(1)
     expect(both.stderr).toContain("give --resume RUN or --run-id RUN, not both")
+  })
+
+  it("--resume --data-dir continues a stopped run on moved data; changed data is a mismatch", async () => {
+    const copy = (name: string) => {
+      const dir = tmp.file(name)
+      cpSync(`${TAU2_DATA_DIR}/domains/mock`, `${dir}/domains/mock`, { recursive: true })
+      return dir
+    }
+    const [original, changed] = [copy("data-a"), copy("data-c")]
+    const db = tmp.db()
+    const args = ["run", "--domain", "mock", "--data-dir", original, "--trials", "6", "--max-concurrency", "2", "--run-id", "D", "--db", db]
+    const stopped = await runWithFault(args, tmp.root, { afterLines: 3, matching: /^\[\d+\/\d+\] /, signals: ["SIGTERM"] })
+    expect(stopped.code, stopped.stderr).toBe(143)
+    const moved = tmp.file("data-b")
+    renameSync(original, moved)
+    const dbFile = `${changed}/domains/mock/db.json`
+    chmodSync(dbFile, 0o644)
+    writeFileSync(dbFile, readFileSync(dbFile, "utf8").replace('"Test User"', '"Another User"'))
+    const refused = await tau(["run", "--resume", "D", "--data-dir", changed, "--db", db], tmp.root)
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toContain("hashes.data: run has")
+    const resumed = await tau(["run", "--resume", "D", "--data-dir", moved, "--db", db], tmp.root)
+    expect(resumed.code, resumed.stderr).toBe(0)
+    expectComplete(await storedRun(db, "D"), "run on moved data")
   })
 
   it("a config stored before runs had a kind (and hashes) still decodes and resumes", async () => {

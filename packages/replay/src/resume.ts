@@ -4,6 +4,7 @@
  * counterfactual batch continue their unfinished branches from their last stored event (and score
  * the ones that ended unscored); an import is finished by importing its file again.
  */
+import * as path from "node:path"
 import { type EpisodeRow, type EpisodeStarted, EventStore, readHistory } from "@tau-sim/engine"
 import { Effect, Schema } from "effect"
 import { type BranchOutcome, runCounterfactual } from "./experiment/counterfactual.ts"
@@ -29,6 +30,8 @@ export interface ResumeOptions {
   readonly store: string
   /** Overrides the stored concurrency (how a process runs, not what the run is). */
   readonly maxConcurrency?: number
+  /** Where the data of a plain run or cell is now (moved; the run's hashes must still match). */
+  readonly dataDir?: string
   readonly onEpisode?: (summary: EpisodeSummary) => void
 }
 
@@ -48,7 +51,14 @@ export const resumeRun = (runId: string, options: ResumeOptions) =>
       case "run":
       case "cell": {
         const { kind: _kind, ...runConfig } = config
-        const summaries = yield* runEpisodes({ ...runConfig, maxConcurrency: options.maxConcurrency ?? runConfig.maxConcurrency }, onEpisode)
+        const summaries = yield* runEpisodes(
+          {
+            ...runConfig,
+            maxConcurrency: options.maxConcurrency ?? runConfig.maxConcurrency,
+            dataDir: options.dataDir === undefined ? runConfig.dataDir : path.resolve(options.dataDir),
+          },
+          onEpisode,
+        )
         return { config, summaries } satisfies ResumeResult
       }
       case "forks":

@@ -97,12 +97,17 @@ const startedFor = (config: RunConfig, domain: Domain, task: Task, trial: number
   parent: null,
 })
 
-/** Starts a new episode or continues a stored one, then scores it. */
+/**
+ * Starts a new episode or continues a stored one, then scores it. A stored one runs on `runDomain`
+ * when given (its run's domain, already checked against the run's hashes: the data may have
+ * moved), else on the domain its start event names.
+ */
 export const driveEpisode = (
   episodeId: string,
   existing: EpisodeRow | undefined,
   fresh: () => { started: EpisodeStarted; domain: Domain; task: Task },
   participants: () => EpisodeParticipants,
+  runDomain?: Domain,
 ) =>
   Effect.gen(function* () {
     const store = yield* EventStore
@@ -114,7 +119,7 @@ export const driveEpisode = (
       const history = yield* readHistory(episodeId)
       const events = allEvents(history).map((e) => e.event)
       const started = history.own[0].event as EpisodeStarted
-      domain = resolveDomain(started)
+      domain = runDomain ?? resolveDomain(started)
       task = findTask(domain, started.taskId)
       state = foldHistory(domain, events)
       ownVersion = history.own.length
@@ -140,7 +145,7 @@ export const attemptId = (base: string, attempt: number): string => (attempt ===
  * Retries an errored episode as a branch of it taken just before its end: recorded turns (and the
  * model calls behind them) are reused, only the failed hop is attempted again.
  */
-const retryErrored = (erroredId: string, retryId: string, participants: () => EpisodeParticipants) =>
+const retryErrored = (erroredId: string, retryId: string, domain: Domain, participants: () => EpisodeParticipants) =>
   Effect.gen(function* () {
     const store = yield* EventStore
     const history = yield* readHistory(erroredId)
@@ -148,7 +153,6 @@ const retryErrored = (erroredId: string, retryId: string, participants: () => Ep
     const cut = events.length - 1 // drop the EpisodeEnded
     const parentStart = history.own[0].event as EpisodeStarted
     const started: EpisodeStarted = { ...parentStart, episodeId: retryId, parent: { episodeId: erroredId, seq: cut } }
-    const domain = resolveDomain(started)
     const task = findTask(domain, started.taskId)
     yield* store.append(retryId, 0, [started])
     const state = foldHistory(domain, [...events.slice(0, cut), started])
@@ -234,6 +238,7 @@ const driveUnits = (config: RunConfig, domain: Domain, onEpisode: (s: EpisodeSum
                 row,
                 () => ({ started: startedFor(config, domain, task, trial, seed), domain, task }),
                 () => participantsFor(config),
+                domain,
               )
               reason = result.state.ended ?? "unknown"
               reward = result.reward
@@ -241,7 +246,7 @@ const driveUnits = (config: RunConfig, domain: Domain, onEpisode: (s: EpisodeSum
             }
             // Infrastructure failures are not the agent's: retry them, reusing what was recorded.
             if (reason === "infrastructure_error" && attempt + 1 < maxAttempts) {
-              yield* retryErrored(episodeId, attemptId(base, attempt + 1), () => participantsFor(config))
+              yield* retryErrored(episodeId, attemptId(base, attempt + 1), domain, () => participantsFor(config))
               attempt++
               continue
             }

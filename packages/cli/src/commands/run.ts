@@ -182,6 +182,7 @@ export const runCommand = Command.make("run", flags, (f) =>
         const result = yield* resumeRun(id, {
           store: f.db,
           maxConcurrency: Option.getOrUndefined(f.maxConcurrency),
+          dataDir: Option.getOrUndefined(f.dataDir),
           onEpisode: onEpisode(() => total),
         }).pipe(resumableOnStop(resumeCommand))
         summaries = result.summaries
