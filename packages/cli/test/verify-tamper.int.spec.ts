@@ -254,6 +254,14 @@ describe("replay --all --verify names every kind of damage", () => {
     expect(findings.map((f) => f.kind)).toEqual(["read-model"])
   })
 
+  it("a deleted read-model row: the stream is still found by --all and named", async () => {
+    const path = await damaged("read-model-row", (raw) => {
+      expect(raw.prepare("DELETE FROM episodes WHERE episode_id = ?").run(victim).changes).toBe(1)
+    })
+    const { findings } = await expectNamed(path, [{ kind: "read-model", seq: null }])
+    expect(findings.map((f) => f.kind)).toEqual(["read-model"])
+  })
+
   it("damage to a parent's prefix is named in the fork that inherits it, as the parent's row", async () => {
     let seq = 0
     const path = await damaged("inherited", (raw) => {

@@ -70,7 +70,12 @@ export const replayCommand = Command.make("replay", flags, (f) =>
       } else if (Option.isSome(f.run)) {
         yield* requireRun(f.run.value).pipe(namingStore(f.db))
         ids = (yield* store.listEpisodes({ runId: f.run.value })).map((e) => e.episodeId)
-      } else if (f.all) ids = (yield* store.listEpisodes()).map((e) => e.episodeId)
+      } else if (f.all) {
+        // Streams without a read-model row (deleted or never written) are part of the store too.
+        const listed = (yield* store.listEpisodes()).map((e) => e.episodeId)
+        const known = new Set(listed)
+        ids = [...listed, ...(yield* store.listStreamIds()).filter((id) => !known.has(id))]
+      }
       else return yield* Effect.fail(new Error("give an episode id, --run ID or --all"))
 
       const atTurn = (loaded: ReplayedEpisode, turn: number) =>

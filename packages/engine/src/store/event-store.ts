@@ -120,6 +120,12 @@ export interface EventStoreShape {
   ) => Effect.Effect<ReadonlyArray<StoredEvent>, StoreError>
   /** Rows exactly as stored, in seq order, never decoded (an unreadable body can still be inspected). */
   readonly readRaw: (episodeId: string) => Effect.Effect<ReadonlyArray<RawStoredRow>, StoreError>
+  /**
+   * Every episode id that has stored events, in the order the streams were first written. A
+   * whole-store check uses it beside `listEpisodes`, so a stream whose read-model row was deleted
+   * is still seen.
+   */
+  readonly listStreamIds: () => Effect.Effect<ReadonlyArray<string>, StoreError>
   /** Present when part of the stream was hashed at upgrade rather than at write time. */
   readonly chainSeal: (episodeId: string) => Effect.Effect<ChainSeal | undefined, StoreError>
   /** Inserts or replaces the run. */

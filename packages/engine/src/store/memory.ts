@@ -150,6 +150,12 @@ export const makeMemoryStore = (): StoreHandle => {
         ensureOpen()
         return (streams.get(episodeId) ?? []).map((row) => ({ ...row }))
       }),
+    listStreamIds: () =>
+      attempt(() => {
+        ensureOpen()
+        // Map keys keep insertion order: the order streams were first written.
+        return [...streams.keys()].filter((id) => (streams.get(id)?.length ?? 0) > 0)
+      }),
     chainSeal: () =>
       attempt(() => {
         // Nothing in memory predates the chain.

@@ -250,6 +250,10 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
     `SELECT episode_id AS episodeId, seq, recorded_at AS recordedAt, tag, v, body, hash
      FROM events WHERE episode_id = ? ORDER BY seq`,
   )
+  // The rowid of a stream's first row orders streams by when they were first written.
+  const selectStreamIds = client.prepare<[], { episode_id: string }>(
+    `SELECT episode_id FROM events GROUP BY episode_id ORDER BY min(rowid)`,
+  )
   const selectSeal = db.select().from(chainSeals).where(eq(chainSeals.episodeId, p("episodeId"))).prepare()
   const selectLease = client.prepare<
     [string],
@@ -431,6 +435,7 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
       ),
     readRaw: (episodeId) =>
       attempt((): ReadonlyArray<RawStoredRow> => selectRawEvents.all(episodeId)),
+    listStreamIds: () => attempt(() => selectStreamIds.all().map((row) => row.episode_id)),
     chainSeal: (episodeId) =>
       attempt(() => {
         const row = selectSeal.get({ episodeId })

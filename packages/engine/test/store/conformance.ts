@@ -455,6 +455,21 @@ export const storeConformance = (name: string, makeStore: () => StoreHandle): vo
       ),
     )
 
+    it.effect("listStreamIds names every stream with events, in first-write order, read model or not", () =>
+      using((store, handle) =>
+        Effect.gen(function* () {
+          assert.deepStrictEqual(yield* store.listStreamIds(), [])
+          yield* store.append("b", 0, [started("b")])
+          yield* store.append("a", 0, [started("a")])
+          yield* store.append("b", 1, [agentMessage()])
+          // A row written raw (no read-model row) is still a stream.
+          handle.writeRawEvent({ episodeId: "orphan", seq: 0, recordedAt: "2026-01-01T00:00:00.000Z", tag: "MessageSent", v: 1, body: "{}" })
+          assert.deepStrictEqual(yield* store.listStreamIds(), ["b", "a", "orphan"])
+          assert.deepStrictEqual((yield* store.listEpisodes()).map((e) => e.episodeId), ["b", "a"])
+        }),
+      ),
+    )
+
     it.effect("readRaw returns raw rows as written, unreadable ones included, with their hash or null", () =>
       using((store, handle) =>
         Effect.gen(function* () {
