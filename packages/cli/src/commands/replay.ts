@@ -50,11 +50,12 @@ export const requireEpisode = (episodeId: string, db: string) =>
     return yield* new EpisodeNotFound({ episodeId, store: db })
   })
 
-/** Data-changed sentences for an episode replayed as recorded (a warning: the record is still shown). */
-const dataWarnings = (loaded: ReplayedEpisode) =>
+/** Warns (on standard error) when an episode shown as recorded ran on other data, or its task is gone: the record is still shown. */
+export const warnDataChanges = (loaded: ReplayedEpisode) =>
   taskOfEpisode(loaded).pipe(
     Effect.map((task) => dataChanges(loaded, task).map((c) => c.message)),
     Effect.catchTag("TaskMissing", (e) => Effect.succeed([e.message])),
+    Effect.flatMap((warnings) => Effect.forEach(warnings, (w) => progress(`warning: ${w}`), { discard: true })),
   )
 
 export const replayCommand = Command.make("replay", flags, (f) =>
@@ -101,10 +102,7 @@ export const replayCommand = Command.make("replay", flags, (f) =>
             row.verified = verdict.verified
             row.findings = verdict.findings.map(findingRecord)
             row.chain_sealed_from = verdict.seal ?? null
-          } else if (loaded) {
-            const warnings = yield* dataWarnings(loaded)
-            for (const w of warnings) yield* progress(`warning: ${w}`)
-          }
+          } else if (loaded) yield* warnDataChanges(loaded)
           if (f.json) yield* printJson(row)
           return row
         })

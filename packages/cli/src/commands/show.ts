@@ -4,12 +4,12 @@
  * was recorded is a warning.
  */
 import { diff, EventStore, materialize, type PyValue } from "@tau-sim/engine"
-import { dataChanges, forksRunOf, loadEpisode, taskOfEpisode } from "@tau-sim/replay"
+import { forksRunOf, loadEpisode } from "@tau-sim/replay"
 import { Effect, Option } from "effect"
 import { Argument, Command } from "effect/cli"
 import { fmtReward, table } from "../table.ts"
-import { dbFlag, jsonFlag, movedDataDirFlag, print, printJson, progress, withExistingStore } from "./common.ts"
-import { requireEpisode } from "./replay.ts"
+import { dbFlag, jsonFlag, movedDataDirFlag, print, printJson, withExistingStore } from "./common.ts"
+import { requireEpisode, warnDataChanges } from "./replay.ts"
 
 const flags = { db: dbFlag, json: jsonFlag, dataDir: movedDataDirFlag, episode: Argument.String("episode") }
 
@@ -36,8 +36,7 @@ export const showCommand = Command.make("show", flags, (f) =>
         parentSeq: started.parent?.seq ?? null,
         reward: null,
       }
-      const task = yield* taskOfEpisode(loaded).pipe(Effect.catchTag("TaskMissing", (e) => progress(`warning: ${e.message}`).pipe(Effect.as(undefined))))
-      if (task) for (const changed of dataChanges(loaded, task)) yield* progress(`warning: ${changed.message}`)
+      yield* warnDataChanges(loaded)
       const lineage: Array<{ episode_id: string; fork_seq: number | null }> = []
       let cursor = row
       while (cursor) {
