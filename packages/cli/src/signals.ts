@@ -15,22 +15,32 @@ let received: StopSignal | null = null
 /** The first stop signal received, if any. */
 export const stopSignal = (): StopSignal | null => received
 
-export const installStopSignals = (): void => {
-  for (const signal of Object.keys(EXIT_CODES) as StopSignal[]) {
-    process.on(signal, () => {
-      if (received === null) {
-        received = signal
-        return
-      }
-      process.stderr.write(`second stop signal (${signal}): exiting now (everything stored so far is kept)\n`)
-      process.exit(EXIT_CODES[received])
-    })
+const onStopSignal = (signal: StopSignal): void => {
+  if (received === null) {
+    received = signal
+    return
   }
+  process.stderr.write(`second stop signal (${signal}): exiting now (everything stored so far is kept)\n`)
+  process.exit(EXIT_CODES[received])
+}
+
+export const installStopSignals = (): void => {
+  for (const signal of Object.keys(EXIT_CODES) as StopSignal[]) process.on(signal, onStopSignal)
+}
+
+/**
+ * Once the program has ended our handlers go too (as the runtime's do): left installed, they would
+ * swallow a first Ctrl-C while the process waits for open handles to close.
+ */
+const uninstallStopSignals = (): void => {
+  for (const signal of Object.keys(EXIT_CODES) as StopSignal[]) process.removeListener(signal, onStopSignal)
 }
 
 /** The default teardown, with 143 instead of 130 when SIGTERM stopped the program. */
-export const stopTeardown: Runtime.Teardown = (exit, onExit) =>
+export const stopTeardown: Runtime.Teardown = (exit, onExit) => {
+  uninstallStopSignals()
   Runtime.defaultTeardown(exit, (code) => onExit(code === 130 && received !== null ? EXIT_CODES[received] : code))
+}
 
 /** Says, when a stop signal interrupts `self`, that what was done is kept and how to continue. */
 export const resumableOnStop =
