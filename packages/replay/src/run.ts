@@ -61,8 +61,11 @@ export interface EpisodeSummary {
   readonly ran: boolean
 }
 
-export const episodeIdFor = (runId: string, taskId: string, trial: number): string =>
-  `ep_${createHash("sha256").update(`${runId}\u0000${taskId}\u0000${trial}`).digest("hex").slice(0, 12)}`
+/** A deterministic episode id: the sha256 of its parts (joined by NUL), so a rerun finds the same episodes. */
+export const stableEpisodeId = (...parts: ReadonlyArray<string | number>): string =>
+  `ep_${createHash("sha256").update(parts.join("\u0000")).digest("hex").slice(0, 12)}`
+
+export const episodeIdFor = (runId: string, taskId: string, trial: number): string => stableEpisodeId(runId, taskId, trial)
 
 export const taskHash = (task: Task): string => createHash("sha256").update(JSON.stringify(task)).digest("hex")
 

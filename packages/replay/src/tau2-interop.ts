@@ -32,7 +32,7 @@ import { domainRef, resolveDomain } from "./domains.ts"
 import { domainOfResults, embeddedTasks, isSoloResults, readResultsFile, ResultsFileError, type Tau2Results } from "./tau2-results.ts"
 import { loadEpisode } from "./replay.ts"
 import { requireRun, scanEpisodes, type SkippedEpisode } from "./store-scan.ts"
-import { findTask, taskHash } from "./run.ts"
+import { findTask, stableEpisodeId, taskHash } from "./run.ts"
 
 export const TAU2_ORIGINAL_EVALUATOR = "tau2-original"
 const SOURCE = "tau2-results"
@@ -40,7 +40,7 @@ const SOURCE = "tau2-results"
 const sha = (s: string) => createHash("sha256").update(s).digest("hex")
 const str = (v: PyValue | undefined, fallback = ""): string => (typeof v === "string" ? v : fallback)
 /** An imported simulation's episode id: fixed by the file's content and the simulation id. */
-const importedEpisodeId = (runId: string, simulationId: string) => `ep_${sha(`${runId}\u0000${simulationId}`).slice(0, 12)}`
+const importedEpisodeId = (runId: string, simulationId: string) => stableEpisodeId(runId, simulationId)
 
 const participantSpec = (info: PyObject | undefined): string => {
   const impl = str(info?.implementation, "unknown")

@@ -23,7 +23,7 @@ import { runLease, withLease } from "../lease.ts"
 import { type CounterfactualRunConfig, type ForkPoint } from "../run-config.ts"
 import { makeParticipant } from "../participants.ts"
 import { loadEpisode } from "../replay.ts"
-import { driveEpisode, participantsFor } from "../run.ts"
+import { driveEpisode, participantsFor, stableEpisodeId } from "../run.ts"
 import { modeTraits, validateMode } from "./modes.ts"
 
 export interface CounterfactualOptions {
@@ -62,8 +62,7 @@ export const counterfactualRunId = (options: CounterfactualOptions): string => {
 }
 
 /** A branch's id depends only on its batch and parent, so an interrupted batch resumes to the same ids. */
-export const branchIdFor = (runId: string, parentEpisodeId: string): string =>
-  `ep_${createHash("sha256").update(`${runId}\u0000${parentEpisodeId}`).digest("hex").slice(0, 12)}`
+export const branchIdFor = (runId: string, parentEpisodeId: string): string => stableEpisodeId(runId, parentEpisodeId)
 
 /** The tool a call runs, routed as the environment would route it (§3.2). */
 const toolOf = (domain: Domain, name: string, requestor: "assistant" | "user", solo: boolean): ToolDef | undefined => {
