@@ -5,13 +5,13 @@
  * the ones that ended unscored); an import is finished by importing its file again.
  */
 import * as path from "node:path"
-import { type EpisodeRow, type EpisodeStarted, EventStore, readHistory } from "@tau-sim/engine"
+import { type EpisodeRow, EventStore } from "@tau-sim/engine"
 import { Effect, Schema } from "effect"
 import { type BranchOutcome, runCounterfactual } from "./experiment/counterfactual.ts"
 import { episodeLease, runLease, withLease } from "./lease.ts"
 import { decodeRunConfig, type StoredRunConfig } from "./run-config.ts"
 import { RunNotFound } from "./store-scan.ts"
-import { driveEpisode, type EpisodeSummary, participantsFor, runEpisodes } from "./run.ts"
+import { continueStoredEpisode, type EpisodeSummary, runEpisodes } from "./run.ts"
 
 /** An imported run is finished by the importer, which stores exactly what is missing. */
 export class ImportNotResumable extends Schema.TaggedError<ImportNotResumable>()("ImportNotResumable", {
@@ -109,16 +109,7 @@ const continueBranches = (runId: string, concurrency: number, onEpisode: (s: Epi
             ran,
           })
           if (row.status === "ended" && (yield* store.listScores(row.episodeId)).length > 0) return summary(row.terminationReason, row.reward, false)
-          const history = yield* readHistory(row.episodeId)
-          const started = history.own[0].event as EpisodeStarted
-          const done = yield* driveEpisode(
-            row.episodeId,
-            row,
-            () => {
-              throw new Error(`branch ${row.episodeId} exists; it is continued, not created`)
-            },
-            () => participantsFor(started),
-          ).pipe(withLease(episodeLease(row.episodeId)))
+          const done = yield* continueStoredEpisode(row).pipe(withLease(episodeLease(row.episodeId)))
           const s = summary(done.state.ended, done.reward, true)
           onEpisode(s)
           return s

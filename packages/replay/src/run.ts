@@ -103,13 +103,13 @@ const startedFor = (config: RunConfig, domain: Domain, task: Task, trial: number
 /**
  * Starts a new episode or continues a stored one, then scores it. A stored one runs on `runDomain`
  * when given (its run's domain, already checked against the run's hashes: the data may have
- * moved), else on the domain its start event names.
+ * moved), else on the domain its start event names. `participants` gets the episode's start.
  */
 export const driveEpisode = (
   episodeId: string,
   existing: EpisodeRow | undefined,
   fresh: () => { started: EpisodeStarted; domain: Domain; task: Task },
-  participants: () => EpisodeParticipants,
+  participants: (started: EpisodeStarted) => EpisodeParticipants,
   runDomain?: Domain,
 ) =>
   Effect.gen(function* () {
@@ -118,10 +118,11 @@ export const driveEpisode = (
     let ownVersion: number
     let domain: Domain
     let task: Task
+    let started: EpisodeStarted
     if (existing) {
       const history = yield* readHistory(episodeId)
       const events = allEvents(history).map((e) => e.event)
-      const started = history.own[0].event as EpisodeStarted
+      started = history.own[0].event as EpisodeStarted
       domain = runDomain ?? resolveDomain(started)
       task = findTask(domain, started.taskId)
       state = foldHistory(domain, events)
@@ -130,14 +131,29 @@ export const driveEpisode = (
       const f = fresh()
       domain = f.domain
       task = f.task
+      started = f.started
       const setup = setupEvents(f.started, domain, task)
       ownVersion = yield* store.append(episodeId, 0, setup)
       state = foldHistory(domain, setup)
     }
-    const final = state.ended ? state : yield* continueEpisode(episodeId, state, ownVersion, domain, task, participants())
+    const final = state.ended ? state : yield* continueEpisode(episodeId, state, ownVersion, domain, task, participants(started))
     const score = yield* scoreEpisode(episodeId, domain, task, final)
     return { state: final, reward: score?.reward ?? null }
   })
+
+/**
+ * Continues a stored episode (a branch interrupted, or ended but not scored) from its last stored
+ * event, with the participants it started with, and scores it.
+ */
+export const continueStoredEpisode = (row: EpisodeRow) =>
+  driveEpisode(
+    row.episodeId,
+    row,
+    () => {
+      throw new Error(`episode ${row.episodeId} exists; it is continued, not created`)
+    },
+    participantsFor,
+  )
 
 export { DEFAULT_MAX_ATTEMPTS }
 

@@ -8,7 +8,6 @@ import { createHash } from "node:crypto"
 import {
   type Domain,
   type EpisodeRow,
-  type EpisodeStarted,
   type EpisodeState,
   EventStore,
   findTool,
@@ -23,7 +22,7 @@ import { runLease, withLease } from "../lease.ts"
 import { type CounterfactualRunConfig, type ForkPoint } from "../run-config.ts"
 import { makeParticipant } from "../participants.ts"
 import { loadEpisode } from "../replay.ts"
-import { driveEpisode, participantsFor, stableEpisodeId } from "../run.ts"
+import { continueStoredEpisode, stableEpisodeId } from "../run.ts"
 import { modeTraits, validateMode } from "./modes.ts"
 
 export interface CounterfactualOptions {
@@ -161,16 +160,7 @@ const branchAll = (runId: string, parents: ReadonlyArray<EpisodeRow>, options: C
           }
           if (child) {
             // Created but interrupted (or ended, not scored): continue it from its last stored event, with its own participants.
-            const [start] = yield* store.read(child.episodeId, { toSeq: 1 })
-            const started = start.event as EpisodeStarted
-            const done = yield* driveEpisode(
-              child.episodeId,
-              child,
-              () => {
-                throw new Error(`branch ${child.episodeId} exists; it is continued, not created`)
-              },
-              () => participantsFor(started),
-            )
+            const done = yield* continueStoredEpisode(child)
             return branchOf(parent, { episode_id: child.episodeId, reward: done.reward, termination_reason: done.state.ended, ran: true })
           }
           const loaded = yield* loadEpisode(parent.episodeId)
