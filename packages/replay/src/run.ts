@@ -221,8 +221,12 @@ export const runEpisodes = (config: RunConfig, onEpisode: (s: EpisodeSummary) =>
   Effect.gen(function* () {
     const domain = resolveDomain(config)
     yield* ensureRun(config, domain)
-    return yield* driveUnits(config, domain, onEpisode).pipe(withLease(runLease(config.runId)))
+    return yield* driveRun(config, domain, onEpisode)
   })
+
+/** Runs (or resumes) the units of a run already created as `config`, on its resolved `domain`, holding the run's lease. */
+export const driveRun = (config: RunConfig, domain: Domain, onEpisode: (s: EpisodeSummary) => void = () => {}) =>
+  driveUnits(config, domain, onEpisode).pipe(withLease(runLease(config.runId)))
 
 const driveUnits = (config: RunConfig, domain: Domain, onEpisode: (s: EpisodeSummary) => void) =>
   Effect.gen(function* () {

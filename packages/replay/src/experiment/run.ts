@@ -1,12 +1,12 @@
 /**
  * Running an experiment: every cell is one run with a deterministic id, executed (or resumed) by
- * `runEpisodes`. Re-running the same file skips finished episodes and continues unfinished ones.
+ * `driveRun`. Re-running the same file skips finished episodes and continues unfinished ones.
  */
 import { EventStore } from "@tau-sim/engine"
 import { Effect, Schema } from "effect"
 import { resolveDomain } from "../domains.ts"
 import { type CellRunConfig, decodeRunConfig, describeKind, identityDifferences, runIdentity, type StoredRunConfig } from "../run-config.ts"
-import { type EpisodeSummary, runEpisodes, storedRunConfig } from "../run.ts"
+import { driveRun, type EpisodeSummary, storedRunConfig } from "../run.ts"
 import { cellInfo, cellRunConfig, type ExperimentCell, type ExperimentPlan } from "./plan.ts"
 
 /** The file changed a setting that the stored runs of the experiment were made with. */
@@ -87,7 +87,8 @@ const runCell = (plan: ExperimentPlan, cell: ExperimentCell, hooks: ExperimentHo
       }
     }
     hooks.onCellStart?.(cell, config.taskIds.length * config.trials)
-    const summaries = yield* runEpisodes(config, (s) => hooks.onEpisode?.(cell, s))
+    // The run is created and checked above: its units run on the domain already loaded.
+    const summaries = yield* driveRun(config, domain, (s) => hooks.onEpisode?.(cell, s))
     const outcome: CellOutcome = { cell, episodes: summaries, ran: summaries.filter((s) => s.ran).length }
     hooks.onCellEnd?.(outcome)
     return outcome
