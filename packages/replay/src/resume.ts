@@ -10,7 +10,7 @@ import { Effect, Schema } from "effect"
 import { type BranchOutcome, runCounterfactual } from "./experiment/counterfactual.ts"
 import { episodeLease, runLease, withLease } from "./lease.ts"
 import { decodeRunConfig, type StoredRunConfig } from "./run-config.ts"
-import { RunNotFound } from "./store-scan.ts"
+import { requireRun } from "./store-scan.ts"
 import { continueStoredEpisode, type EpisodeSummary, runEpisodes } from "./run.ts"
 
 /** An imported run is finished by the importer, which stores exactly what is missing. */
@@ -42,11 +42,8 @@ export interface ResumeResult {
 
 export const resumeRun = (runId: string, options: ResumeOptions) =>
   Effect.gen(function* () {
-    const store = yield* EventStore
     const onEpisode = options.onEpisode ?? (() => {})
-    const run = yield* store.getRun(runId)
-    if (!run) return yield* new RunNotFound({ runId, store: options.store })
-    const config = yield* decodeRunConfig(run)
+    const config = yield* decodeRunConfig(yield* requireRun(runId, options.store))
     switch (config.kind) {
       case "run":
       case "cell": {

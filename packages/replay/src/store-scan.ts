@@ -17,11 +17,11 @@ export class RunNotFound extends Schema.TaggedError<RunNotFound>()("RunNotFound"
   }
 }
 
-/** The run record, or `RunNotFound`. */
-export const requireRun = (runId: string) =>
+/** The run record, or `RunNotFound` (naming `store`, the file looked in, when given). */
+export const requireRun = (runId: string, store?: string) =>
   Effect.gen(function* () {
     const run: RunRecord | undefined = yield* (yield* EventStore).getRun(runId)
-    if (run === undefined) return yield* new RunNotFound({ runId })
+    if (run === undefined) return yield* new RunNotFound(store === undefined ? { runId } : { runId, store })
     return run
   })
 

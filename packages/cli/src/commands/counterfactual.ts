@@ -1,6 +1,6 @@
 /** `tau counterfactual`: fork every episode of a run at one point under another agent/user/mode; compare with the parents. */
-import { EventStore, type Mode } from "@tau-sim/engine"
-import { type CounterfactualOptions, counterfactualRunId, type ForkPoint, loadReport, MODES, renderReport, runCounterfactual, RunNotFound } from "@tau-sim/replay"
+import type { Mode } from "@tau-sim/engine"
+import { type CounterfactualOptions, counterfactualRunId, type ForkPoint, loadReport, MODES, renderReport, requireRun, runCounterfactual } from "@tau-sim/replay"
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { fmtReward } from "../table.ts"
@@ -36,7 +36,7 @@ export const counterfactualCommand = Command.make("counterfactual", flags, (f) =
       maxConcurrency: f.maxConcurrency,
     }
     const result = yield* Effect.gen(function* () {
-      if (!(yield* (yield* EventStore).getRun(f.run))) return yield* new RunNotFound({ runId: f.run, store: f.db })
+      yield* requireRun(f.run, f.db)
       const batch = yield* runCounterfactual(options, (b) =>
         process.stderr.write(
           b.skipped

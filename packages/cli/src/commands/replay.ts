@@ -20,7 +20,7 @@ import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { table } from "../table.ts"
 import { dbFlag, jsonFlag, movedDataDirFlag, nonNegativeInt, print, printJson, progress, withExistingStore } from "./common.ts"
-import { namingStore, reportSkipped } from "./store-scan.ts"
+import { reportSkipped } from "./store-scan.ts"
 
 /** Exit code when verification found something wrong with an episode. */
 export const FINDINGS_EXIT_CODE = 2
@@ -69,7 +69,7 @@ export const replayCommand = Command.make("replay", flags, (f) =>
         yield* requireEpisode(f.episode.value, f.db)
         ids = [f.episode.value]
       } else if (Option.isSome(f.run)) {
-        yield* requireRun(f.run.value).pipe(namingStore(f.db))
+        yield* requireRun(f.run.value, f.db)
         ids = (yield* store.listEpisodes({ runId: f.run.value })).map((e) => e.episodeId)
       } else if (f.all) {
         // Streams without a read-model row (deleted or never written) are part of the store too.

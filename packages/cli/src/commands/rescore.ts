@@ -5,7 +5,7 @@ import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { fmtReward, table } from "../table.ts"
 import { dbFlag, jsonFlag, movedDataDirFlag, print, printJson, withExistingStore } from "./common.ts"
-import { namingStore, reportSkipped } from "./store-scan.ts"
+import { reportSkipped } from "./store-scan.ts"
 
 const flags = {
   db: dbFlag,
@@ -22,7 +22,7 @@ export const rescoreCommand = Command.make("rescore", flags, (f) =>
     Effect.gen(function* () {
       const store = yield* EventStore
       if (Option.isNone(f.run) && !f.all) return yield* Effect.fail(new Error("give --run ID or --all"))
-      if (Option.isSome(f.run)) yield* requireRun(f.run.value).pipe(namingStore(f.db))
+      if (Option.isSome(f.run)) yield* requireRun(f.run.value, f.db)
       const episodes = (yield* store.listEpisodes(Option.isSome(f.run) ? { runId: f.run.value, status: "ended" } : { status: "ended" }))
       const rescoreOne = (ep: EpisodeRow) =>
         Effect.gen(function* () {

@@ -20,11 +20,12 @@ import {
   participantsFor,
   type RunConfig,
   resolveDomain,
+  requireRun,
   resumeRun,
-  RunNotFound,
   runEpisodes,
   selectTasks,
   storedRunConfig,
+  type StoredRunConfig,
   validateMode,
 } from "@tau-sim/replay"
 import { Effect, Option, Schema } from "effect"
@@ -117,13 +118,10 @@ const requestedConfig = (f: Flags, runId: string) =>
  * `--resume` with configuration flags: they must describe the stored run (for a plain run or a
  * cell, the flags not given are taken from it); for other kinds they do not apply.
  */
-const checkResumeFlags = (f: Flags, runId: string) =>
+const checkResumeFlags = (f: Flags, runId: string, stored: StoredRunConfig) =>
   Effect.gen(function* () {
     const given = CONFIG_FLAGS.filter((k) => Option.isSome(f[k] as Option.Option<unknown>))
     if (given.length === 0) return
-    const run = yield* (yield* EventStore).getRun(runId)
-    if (!run) return
-    const stored = yield* decodeRunConfig(run)
     if (stored.kind !== "run" && stored.kind !== "cell") {
       return yield* new RunFlagError({
         message: `${given.map(flagName).join(", ")} cannot be given with --resume of ${describeKind(stored)} (run ${runId}): it continues as it was created`,
@@ -166,9 +164,8 @@ export const runCommand = Command.make("run", flags, (f) =>
       if (Option.isSome(f.resume)) {
         if (Option.isSome(f.runId)) return yield* new RunFlagError({ message: "give --resume RUN or --run-id RUN, not both" })
         const id = f.resume.value
-        if (!(yield* store.getRun(id))) return yield* new RunNotFound({ runId: id, store: f.db })
-        yield* checkResumeFlags(f, id)
-        const stored = yield* decodeRunConfig((yield* store.getRun(id))!)
+        const stored = yield* decodeRunConfig(yield* requireRun(id, f.db))
+        yield* checkResumeFlags(f, id, stored)
         runId = id
         let total = 0
         if (stored.kind === "run" || stored.kind === "cell") {
