@@ -28,8 +28,13 @@ const writeNow = (target: string, data: string | Uint8Array): void => {
     fd = undefined
     fs.renameSync(temp, target)
   } catch (e) {
-    if (fd !== undefined) fs.closeSync(fd)
-    fs.rmSync(temp, { force: true })
+    // Cleaning up must not hide why the write failed (a close can fail on a full disk too).
+    try {
+      if (fd !== undefined) fs.closeSync(fd)
+      fs.rmSync(temp, { force: true })
+    } catch {
+      // the temporary file is left; the error below names the target
+    }
     throw e
   }
 }
