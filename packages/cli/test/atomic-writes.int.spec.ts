@@ -128,7 +128,6 @@ describe("killed with SIGKILL while writing", () => {
     const dir = join(tmp.root, "killed")
     mkdirSync(dir)
     const target = join(dir, "results.json")
-    const outcomes = { previous: 0, replaced: 0 }
     for (let i = 0; i < 5; i++) {
       writeFileSync(target, small)
       for (const f of readdirSync(dir)) if (f.endsWith(".tmp")) rmSync(join(dir, f))
@@ -144,10 +143,8 @@ describe("killed with SIGKILL while writing", () => {
       }
       const now = readFileSync(target, "utf8")
       expect([small, big]).toContain(now)
-      outcomes[now === small ? "previous" : "replaced"]++
       if (r.signal === null) expect(now).toBe(big)
     }
-    expect(outcomes.previous + outcomes.replaced).toBe(5)
     expect(existsSync(target)).toBe(true)
   })
 })

@@ -1,6 +1,7 @@
 /** `tau counterfactual`: fork every episode of a run at one point under another agent/user/mode; compare with the parents. */
 import type { Mode } from "@tau-sim/engine"
 import { type CounterfactualOptions, counterfactualRunId, type ForkPoint, loadReport, MODES, renderReport, requireRun, runCounterfactual } from "@tau-sim/replay"
+import { redactText } from "@tau-sim/models"
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { fmtReward } from "../table.ts"
@@ -49,6 +50,6 @@ export const counterfactualCommand = Command.make("counterfactual", flags, (f) =
     }).pipe(Effect.provide(storeLayer(f.db, { mustExist: true })))
     if (f.json) return yield* printJson({ run_id: result.batch.runId, branches: result.batch.branches, comparison: result.report.counterfactual })
     yield* print(`counterfactual run ${result.batch.runId} (tau report --run ${result.batch.runId})\n`)
-    yield* Effect.sync(() => process.stdout.write(renderReport(result.report, "table")))
+    yield* Effect.sync(() => process.stdout.write(redactText(renderReport(result.report, "table"))))
   }),
 ).pipe(Command.withDescription("Fork every episode of a run at a turn or at its first write, under another agent/user/mode, and compare"))

@@ -3,6 +3,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import type { Mode } from "@tau-sim/engine"
 import { loadReport, MODES, REPORT_FORMATS, type ReportFormat, renderReport } from "@tau-sim/replay"
+import { redactText } from "@tau-sim/models"
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { FileWriteError, writeFileAtomic } from "../write-file.ts"
@@ -33,7 +34,8 @@ export const reportCommand = Command.make("report", flags, (f) =>
         baselineMode: Option.getOrUndefined(f.baseline) as Mode | undefined,
       }).pipe(namingStore(f.db)),
     )
-    const text = renderReport(report, f.format as ReportFormat)
+    // Participant specs of stores written before specs were redacted may still carry credentials.
+    const text = redactText(renderReport(report, f.format as ReportFormat))
     if (Option.isSome(f.out)) {
       const target = f.out.value
       yield* Effect.try({
