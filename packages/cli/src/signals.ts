@@ -36,10 +36,18 @@ const uninstallStopSignals = (): void => {
   for (const signal of Object.keys(EXIT_CODES) as StopSignal[]) process.removeListener(signal, onStopSignal)
 }
 
-/** The default teardown, with 143 instead of 130 when SIGTERM stopped the program. */
+/**
+ * The default teardown, with 143 instead of 130 when SIGTERM stopped the program. A program that
+ * finished although a signal came keeps the exit code it set (2 findings, 3 skipped): the runtime
+ * calls `process.exit(0)` after a signal, which would otherwise drop it.
+ */
 export const stopTeardown: Runtime.Teardown = (exit, onExit) => {
   uninstallStopSignals()
-  Runtime.defaultTeardown(exit, (code) => onExit(code === 130 && received !== null ? EXIT_CODES[received] : code))
+  Runtime.defaultTeardown(exit, (code) => {
+    if (code === 130 && received !== null) return onExit(EXIT_CODES[received])
+    if (code === 0 && typeof process.exitCode === "number") return onExit(process.exitCode)
+    onExit(code)
+  })
 }
 
 /** Says, when a stop signal interrupts `self`, that what was done is kept and how to continue. */
