@@ -50,17 +50,8 @@ export const finished = (child: ChildProcess): Promise<TauResult> =>
 
 export const tau = (args: ReadonlyArray<string>, cwd: string, env?: NodeJS.ProcessEnv): Promise<TauResult> => finished(spawnTau(args, cwd, env))
 
-/** mulberry32: small, seedable, good enough to spread kill points (print the seed to replay a failure). */
-export const seededRandom = (seed: number) => {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** Seedable randomness for kill points (print the seed to replay a failure): the reports' PRNG. */
+export { seededRandom } from "@tau-sim/replay"
 
 /** `tau ... --json` output: one JSON value per line. */
 export const jsonLines = (stdout: string): Array<Record<string, unknown>> =>
