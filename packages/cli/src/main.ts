@@ -9,6 +9,7 @@ import { registerModelParticipants, registerSpecRedaction } from "@tau-sim/repla
 import { CliError, CliOutput, Command } from "effect/cli"
 import { forkCommand } from "./commands/fork.ts"
 import { counterfactualCommand } from "./commands/counterfactual.ts"
+import { dataCommand } from "./commands/data.ts"
 import { experimentCommand } from "./commands/experiment.ts"
 import { reportCommand } from "./commands/report.ts"
 import { evaluateTrajsCommand, exportCommand, importCommand } from "./commands/interop.ts"
@@ -32,7 +33,7 @@ process.stdout.on("error", (e: NodeJS.ErrnoException) => {
 
 const tau = Command.make("tau").pipe(
   Command.withDescription("Event-sourced simulation of tool-using agents (τ²-bench compatible)"),
-  Command.withSubcommands([runCommand, replayCommand, forkCommand, rescoreCommand, showCommand, tasksCommand, policyCommand, evaluateTrajsCommand, importCommand, exportCommand, experimentCommand, reportCommand, counterfactualCommand]),
+  Command.withSubcommands([runCommand, replayCommand, forkCommand, rescoreCommand, showCommand, tasksCommand, policyCommand, evaluateTrajsCommand, importCommand, exportCommand, experimentCommand, reportCommand, counterfactualCommand, dataCommand]),
 )
 
 /** What a failure says: its message; a typed error without one, its tag and fields; a usage error, what was wrong. */

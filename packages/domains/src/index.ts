@@ -15,6 +15,7 @@ export {
   UnknownSplitError,
 } from "./tau2/load.ts"
 export { hashFiles, hashTexts, sha256, tau2DbHash, taskContentHash } from "./tau2/hash.ts"
+export { type ManifestFile, tau2DataManifest, tau2ManifestCommits } from "./tau2/data-manifest.ts"
 export { type DecodeOptions, decodeOrThrow, deepFreeze, forbidExtraKeys, formatPath, PyNumber, readJsonFile, readTextFile } from "./tau2/validate.ts"
 export { checkStr, type PydanticErrorDetail, PydanticValidationError, validateModel, validationErrorText } from "./tau2/pydantic.ts"
 export { hasKey, requireField } from "./tau2/python.ts"

@@ -1,4 +1,5 @@
 export * from "./domains.ts"
+export * from "./data-dir.ts"
 export * from "./participants.ts"
 export * from "./run.ts"
 export * from "./run-config.ts"

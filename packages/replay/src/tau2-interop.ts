@@ -116,7 +116,7 @@ const originalScore = (results: Tau2Results, sim: PyObject, episodeId: string, r
  * is written: a file with a problem (unknown task, unreadable reward, duplicate id, a message that
  * cannot be replayed) is rejected as a whole, naming every simulation at fault.
  */
-const planImport = (file: string, dataDir: string): ImportPlan => {
+const planImport = (file: string, dataDir: string | null): ImportPlan => {
   const results = readResultsFile(file)
   const { domain: name, policyVariant } = domainOfResults(results)
   // Recorded absolute (as every run records it), so replay and a re-import work from anywhere.
@@ -176,7 +176,7 @@ const planImport = (file: string, dataDir: string): ImportPlan => {
  * importing the file again stores exactly what is missing (and gives episodes stored without
  * their score by older versions that score). Importing a complete file again changes nothing.
  */
-export const importTau2Results = (file: string, dataDir: string) =>
+export const importTau2Results = (file: string, dataDir: string | null) =>
   Effect.gen(function* () {
     const store = yield* EventStore
     const plan = yield* Effect.try({
@@ -228,7 +228,7 @@ const simulationEvents = (
   domain: Domain,
   task: ReturnType<typeof findTask>,
   name: string,
-  dataDir: string,
+  dataDir: string | null,
   policyVariant: string,
 ): EpisodeEvent[] => {
   const seed = typeof sim.seed === "number" ? sim.seed : 0

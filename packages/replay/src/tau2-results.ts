@@ -108,7 +108,8 @@ export interface TrajectoryScore {
 }
 
 export interface EvaluateTrajsOptions {
-  readonly dataDir: string
+  /** null: the data `resolveDataDir` finds. */
+  readonly dataDir: string | null
   readonly freshTasks: boolean
   readonly nlJudge: NlJudge
 }

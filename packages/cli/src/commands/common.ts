@@ -15,7 +15,7 @@ export const dbFlag = Flag.String("db").pipe(
 )
 export const jsonFlag = Flag.Boolean("json").pipe(Flag.withDescription("Print machine-readable JSON"), Flag.withDefault(false))
 export const dataDirFlag = Flag.String("data-dir").pipe(
-  Flag.withDescription("τ² data folder (containing domains/<name>/) for the τ² domains"),
+  Flag.withDescription("τ² data folder (containing domains/<name>/) for the τ² domains; default: $TAU2_DATA_DIR, else the data `tau data fetch` installed"),
   Flag.optional,
 )
 

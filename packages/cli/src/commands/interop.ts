@@ -5,10 +5,10 @@ import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { fmtReward, table } from "../table.ts"
 import { writeFileAtomic } from "../write-file.ts"
-import { dbFlag, jsonFlag, print, printJson, withExistingStore, withStore } from "./common.ts"
+import { dataDirFlag, dbFlag, jsonFlag, print, printJson, withExistingStore, withStore } from "./common.ts"
 import { namingStore, reportSkipped } from "./store-scan.ts"
 
-const dataDir = Flag.String("data-dir").pipe(Flag.withDescription("τ² data folder (containing domains/<name>/)"))
+const dataDir = dataDirFlag
 
 const judgeFor = (spec: string) => {
   if (spec === "scripted:all-met") return Evaluate.scriptedAllMetJudge
@@ -31,7 +31,7 @@ export const evaluateTrajsCommand = Command.make(
       for (const file of f.files) {
         const scores = yield* Effect.promise(async () => {
           const out = []
-          for await (const s of evaluateResultsFile(file, { dataDir: f.dataDir, freshTasks: f.freshTasks, nlJudge: judge })) {
+          for await (const s of evaluateResultsFile(file, { dataDir: Option.getOrNull(f.dataDir), freshTasks: f.freshTasks, nlJudge: judge })) {
             if (f.json) process.stdout.write(`${JSON.stringify(PyJson.toPlain(s as unknown as PyValue))}\n`)
             out.push(s)
           }
@@ -47,7 +47,7 @@ const importTau2 = Command.make("tau2", { file: Argument.String("results"), data
   withStore(
     f.db,
     Effect.gen(function* () {
-      const summary = yield* importTau2Results(f.file, f.dataDir)
+      const summary = yield* importTau2Results(f.file, Option.getOrNull(f.dataDir))
       if (f.json) yield* printJson(summary)
       else {
         const repaired = summary.scores_repaired > 0 ? ` (${summary.scores_repaired} of them lacked their tau2-original score and got it now)` : ""

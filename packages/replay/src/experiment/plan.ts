@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto"
 import type { Domain, Mode, Task } from "@tau-sim/engine"
 import { Schema } from "effect"
-import { resolveDomain } from "../domains.ts"
+import { domainRef, resolveDomain } from "../domains.ts"
 import { makeParticipant } from "../participants.ts"
 import type { RunConfig } from "../run.ts"
 import { selectTasks } from "../run.ts"
@@ -144,7 +144,8 @@ export const planExperiment = (spec: ExperimentSpec): ExperimentPlan => {
 export const cellRunConfig = (spec: ExperimentSpec, cell: ExperimentCell): RunConfig => ({
   runId: cell.runId,
   domain: cell.domain.domain,
-  dataDir: spec.dataDir,
+  // Without `data_dir`, a τ² cell records the data folder found now (TAU2_DATA_DIR, fetched cache).
+  dataDir: domainRef(cell.domain.domain, spec.dataDir).dataDir,
   policyVariant: cell.domain.policyVariant,
   agent: cell.agent,
   user: cell.user,

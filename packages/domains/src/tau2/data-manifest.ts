@@ -1,0 +1,23 @@
+/**
+ * The content hashes of tau2-bench's `data/tau2/` files that we ship (`data-manifest.json`, written by
+ * `scripts/tau2-data-manifest.ts`): what `tau data fetch` checks a downloaded archive against.
+ */
+import { readFileSync } from "node:fs"
+
+export interface ManifestFile {
+  readonly sha256: string
+  readonly size: number
+}
+
+interface Manifest {
+  readonly commits: Record<string, { readonly files: Record<string, ManifestFile> }>
+}
+
+let manifest: Manifest | undefined
+const load = (): Manifest => (manifest ??= JSON.parse(readFileSync(new URL("./data-manifest.json", import.meta.url), "utf8")) as Manifest)
+
+/** The commits we have hashes for. */
+export const tau2ManifestCommits = (): ReadonlyArray<string> => Object.keys(load().commits)
+
+/** Relative path (under `data/tau2/`, `/`-separated) → hash and size, for `commit`; undefined when we have none. */
+export const tau2DataManifest = (commit: string): Readonly<Record<string, ManifestFile>> | undefined => load().commits[commit]?.files
