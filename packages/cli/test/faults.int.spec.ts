@@ -9,9 +9,8 @@
  * TAU_FAULT_SEED replays a sequence.
  */
 import { writeFileSync } from "node:fs"
-import { demoBrain, type FakeLlmServer, startFakeLlmServer } from "@tau-sim/models/testing"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { between, conversationOf, expectComplete, expectGapless, facts, faultSeed, modelCallsOf, runExists, runIds, runWithFault, storedRuns } from "./faults.ts"
+import { between, gatedModelServer, conversationOf, expectComplete, expectGapless, facts, faultSeed, modelCallsOf, runExists, runIds, runWithFault, storedRuns } from "./faults.ts"
 import { finished, seededRandom, spawnTau, storedRun, tau, tempDir } from "./tau.ts"
 
 const tmp = tempDir("cli-faults")
@@ -20,43 +19,18 @@ const random = seededRandom(seed)
 const log: string[] = []
 let cases = 0
 
-let server: FakeLlmServer
-let gate: ((index: number) => Promise<void> | undefined) | null = null
+let models: Awaited<ReturnType<typeof gatedModelServer>>
 beforeAll(async () => {
-  server = await startFakeLlmServer({
-    brain: async (call, index) => {
-      const wait = gate?.(index)
-      if (wait) await wait
-      return demoBrain(call, index)
-    },
-  })
+  models = await gatedModelServer()
 })
 afterAll(async () => {
-  gate = null
-  await server.close()
+  await models.close()
   tmp.dispose()
   console.log(`faults (TAU_FAULT_SEED=${seed}): ${cases} kills\n  ${log.join("\n  ")}`)
 })
 
-const modelEnv = () => {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/API_KEY|BASE_URL/.test(k)))
-  return { ...env, OPENAI_API_KEY: "sk-local-test", OPENAI_BASE_URL: server.baseURL }
-}
-
-/** The `n`-th request from now (1-based) and every later one wait until released; `reached` resolves at the `n`-th. */
-const hangAt = (n: number) => {
-  let count = 0
-  let arrived = () => {}
-  const reached = new Promise<void>((resolve) => (arrived = resolve))
-  let open = () => {}
-  const released = new Promise<void>((resolve) => (open = resolve))
-  gate = () => {
-    if (++count < n) return undefined
-    if (count === n) arrived()
-    return released
-  }
-  return { reached, release: () => ((gate = null), open()) }
-}
+const modelEnv = () => models.env()
+const hangAt = (n: number) => models.hangAt(n)
 
 describe("kill -9, resume, compare with an uninterrupted run", () => {
   it("tau experiment (two cells) killed after random progress lines, resumed by running the file again", async () => {
@@ -67,12 +41,19 @@ describe("kill -9, resume, compare with an uninterrupted run", () => {
     const [referenceDb, db] = [tmp.db(), tmp.db()]
     const reference = tau(["experiment", file, "--db", referenceDb], tmp.root)
     for (let i = 0; i < 4; i++) {
-      const afterLines = between(random, 1, 12)
       // Kills hit the experiment, or (once cells exist) `tau run --resume` of one of its cells.
       const cells = await runIds(db, "faults")
       const cell = cells.length > 0 && random() < 0.4 ? cells[between(random, 0, cells.length - 1)] : null
-      const ended = cell ? (await storedRun(db, cell)).rows.filter((r) => r.status === "ended").length : 0
+      const endedIn = async (id: string) => (await storedRun(db, id)).rows.filter((r) => r.status === "ended").length
+      const ended = cell ? await endedIn(cell) : 0
       const args = cell && ended < 40 - 12 ? ["run", "--resume", cell, "--db", db] : ["experiment", file, "--db", db]
+      // The kill must land before the command finishes: never after more lines than it has left to print.
+      let left = 40 - ended
+      if (args[0] === "experiment") {
+        left = 80
+        for (const id of cells) left -= await endedIn(id)
+      }
+      const afterLines = between(random, 1, Math.max(1, Math.min(12, left - 1)))
       const matching = args[0] === "run" ? /^\[\d+\/40\] / : /^ {2}\[\d+\] /
       const killed = await runWithFault(args, tmp.root, { afterLines, matching, signals: ["SIGKILL"] })
       expect(killed.fired, killed.stderr).toBe(true)

@@ -5,6 +5,7 @@
  */
 import type { ChildProcess } from "node:child_process"
 import type { ScoreRecord, StoredEvent } from "@tau-sim/engine"
+import { demoBrain, type FakeLlmServer, startFakeLlmServer } from "@tau-sim/models/testing"
 import { Effect } from "effect"
 import { expect } from "vitest"
 import { finished, readStore, spawnTau, type StoredRun, storedRun, type TauResult } from "./tau.ts"
@@ -129,3 +130,48 @@ export const conversationOf = (events: ReadonlyArray<StoredEvent>) =>
 
 /** Successful model calls per episode (a resumed episode must not have paid twice for a recorded turn). */
 export const modelCallsOf = (events: ReadonlyArray<StoredEvent>) => events.filter((e) => e.event._tag === "ModelCalled" && e.event.error === null).length
+
+/**
+ * The local fake model server (demo brain) with a gate: `hangAt(n)` makes the `n`-th request from
+ * then on (1-based) and every later one wait until `release()`; `reached` resolves when the
+ * `n`-th arrives (the client is then waiting on it: a provider that hangs).
+ */
+export const gatedModelServer = async () => {
+  let gate: ((index: number) => Promise<void> | undefined) | null = null
+  const server: FakeLlmServer = await startFakeLlmServer({
+    brain: async (call, index) => {
+      const wait = gate?.(index)
+      if (wait) await wait
+      return demoBrain(call, index)
+    },
+  })
+  const hangAt = (n: number) => {
+    let count = 0
+    let arrived = () => {}
+    const reached = new Promise<void>((resolve) => (arrived = resolve))
+    let open = () => {}
+    const released = new Promise<void>((resolve) => (open = resolve))
+    gate = () => {
+      if (++count < n) return undefined
+      if (count === n) arrived()
+      return released
+    }
+    return {
+      reached,
+      release: () => {
+        gate = null
+        open()
+      },
+    }
+  }
+  /** The environment of a child that talks to this server only (no other keys or base URLs). */
+  const env = () => {
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/API_KEY|BASE_URL/.test(k)))
+    return { ...inherited, OPENAI_API_KEY: "sk-local-test", OPENAI_BASE_URL: server.baseURL }
+  }
+  const close = async () => {
+    gate = null
+    await server.close()
+  }
+  return { server, hangAt, env, close }
+}

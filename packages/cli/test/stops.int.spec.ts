@@ -11,9 +11,8 @@
  */
 import { writeFileSync } from "node:fs"
 import { hostname } from "node:os"
-import { demoBrain, type FakeLlmServer, startFakeLlmServer } from "@tau-sim/models/testing"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { between, conversationOf, expectComplete, expectGapless, facts, faultSeed, modelCallsOf, runWithFault, storedRuns } from "./faults.ts"
+import { between, gatedModelServer, conversationOf, expectComplete, expectGapless, facts, faultSeed, modelCallsOf, runWithFault, storedRuns } from "./faults.ts"
 import { finished, seededRandom, spawnTau, storedRun, tau, type TauResult, tempDir } from "./tau.ts"
 
 const tmp = tempDir("cli-stops")
@@ -21,53 +20,18 @@ const seed = faultSeed()
 const random = seededRandom(seed)
 const PROGRESS = /^\s*\[\d+(\/\d+)?\] /
 
-let server: FakeLlmServer
-/** Decides, per request, whether the server answers now or waits (a provider that hangs). */
-let gate: ((index: number) => Promise<void> | undefined) | null = null
+let models: Awaited<ReturnType<typeof gatedModelServer>>
 beforeAll(async () => {
-  server = await startFakeLlmServer({
-    brain: async (call, index) => {
-      const wait = gate?.(index)
-      if (wait) await wait
-      return demoBrain(call, index)
-    },
-  })
+  models = await gatedModelServer()
 })
 afterAll(async () => {
-  gate = null
-  await server.close()
+  await models.close()
   tmp.dispose()
   console.log(`stops: TAU_FAULT_SEED=${seed}`)
 })
 
-const modelEnv = () => {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/API_KEY|BASE_URL/.test(k)))
-  return { ...env, OPENAI_API_KEY: "sk-local-test", OPENAI_BASE_URL: server.baseURL }
-}
-
-/**
- * From now on the `n`-th request (1-based) and every later one wait until `release()`;
- * `reached` resolves when the `n`-th arrives (the client is then waiting on it).
- */
-const hangAt = (n: number) => {
-  let count = 0
-  let arrived = () => {}
-  const reached = new Promise<void>((resolve) => (arrived = resolve))
-  let open = () => {}
-  const released = new Promise<void>((resolve) => (open = resolve))
-  gate = () => {
-    if (++count < n) return undefined
-    if (count === n) arrived()
-    return released
-  }
-  return {
-    reached,
-    release: () => {
-      gate = null
-      open()
-    },
-  }
-}
+const modelEnv = () => models.env()
+const hangAt = (n: number) => models.hangAt(n)
 
 const offline = (runId: string, db: string, trials = 8) => ["run", "--domain", "demo", "--trials", String(trials), "--max-concurrency", "2", "--run-id", runId, "--db", db]
 const MODEL_TASKS = "renew_loan,link_card_in_app"
