@@ -7,7 +7,10 @@ import type { Domain } from "@tau-sim/engine"
 import { hashFiles, hashTexts, listTau2Domains, loadTau2Domain } from "../../src/index.ts"
 import { airlineModule } from "../../src/tau2/airline/index.ts"
 import { readSplits, readTaskFile, tau2DomainDir } from "../../src/tau2/load.ts"
-import { TAU2_DATA_DIR } from "../paths.ts"
+import { testDataDirs } from "../../testing/locate.ts"
+
+// The suites using this helper declared their needs (needsData); missing folders are placeholders.
+const { tau2: TAU2_DATA_DIR } = testDataDirs()
 
 let cached: Domain | undefined
 

@@ -1,13 +1,16 @@
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { CONFORMANCE_DIR } from "../paths.ts"
+import { needsData } from "../../testing/index.ts"
 import { loadAirlineDomain } from "./airline-domain.ts"
 import { readGoldFixture, readJsonl } from "./fixtures.ts"
 import { checkGoldFixtures } from "./harness.ts"
 import { checkPerturbedOutputs } from "./perturbed.ts"
 import { formatMismatches, reportConformance } from "./report.ts"
 
-describe("airline domain vs the reference's fixtures", () => {
+const data = needsData("tau2", "conformance")
+const CONFORMANCE_DIR = data.conformance
+
+data.describe("airline domain vs the reference's fixtures", () => {
   it("replays every gold task with identical outputs, error flags, states and DB hashes", () => {
     const result = checkGoldFixtures("airline", loadAirlineDomain, { checkHashes: true })
     reportConformance(result)

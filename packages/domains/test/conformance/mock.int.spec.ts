@@ -1,11 +1,14 @@
 import { describe, expect, it } from "vitest"
 import { loadTau2Domain } from "../../src/index.ts"
-import { TAU2_DATA_DIR } from "../paths.ts"
+import { needsData } from "../../testing/index.ts"
 import { readGoldFixture } from "./fixtures.ts"
 import { checkGoldFixtures } from "./harness.ts"
 import { formatMismatches, reportConformance } from "./report.ts"
 
-describe("mock domain vs the reference's gold fixtures", () => {
+const data = needsData("tau2", "conformance")
+const TAU2_DATA_DIR = data.tau2
+
+data.describe("mock domain vs the reference's gold fixtures", () => {
   it("replays every gold task with identical outputs, error flags, states and DB hashes", () => {
     const result = checkGoldFixtures("mock", () => loadTau2Domain("mock", TAU2_DATA_DIR), { checkHashes: true })
     reportConformance(result)

@@ -8,10 +8,13 @@
  */
 import * as path from "node:path"
 import { applyInitialState, type Domain, executeToolCall, type Node, type PyValue, syncWorld, type Task, type ToolContext } from "@tau-sim/engine"
-import { CONFORMANCE_DIR } from "../paths.ts"
+import { testDataDirs } from "../../testing/locate.ts"
 import type { FixtureMessage } from "./fixtures.ts"
 import { readJsonl } from "./fixtures.ts"
 import { compareOutput, type ConformanceResult, defaultContext, type Mismatch, type OutputModes, tryParse } from "./harness.ts"
+
+// The suites using this helper declared their needs (needsData); missing folders are placeholders.
+const { conformance: CONFORMANCE_DIR } = testDataDirs()
 
 export interface PerturbedLine {
   readonly task_id: string

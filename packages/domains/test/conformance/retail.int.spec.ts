@@ -18,13 +18,16 @@ import {
   syncWorld,
   type Task,
 } from "@tau-sim/engine"
-import { CONFORMANCE_DIR } from "../paths.ts"
+import { needsData } from "../../testing/index.ts"
 import { type FixtureMessage, readGoldFixture, readJsonl } from "./fixtures.ts"
 import { checkGoldFixtures, compareOutput, dbOf, type Mismatch, type OutputModes, tau2DbHash } from "./harness.ts"
 import { formatMismatches, reportConformance } from "./report.ts"
 import { loadRetailDomain } from "./retail-domain.ts"
 
-describe("retail domain vs the reference's gold fixtures", () => {
+const data = needsData("tau2", "conformance")
+const CONFORMANCE_DIR = data.conformance
+
+data.describe("retail domain vs the reference's gold fixtures", () => {
   it("replays every gold call with identical outputs, error flags, states and DB hashes", () => {
     const result = checkGoldFixtures("retail", loadRetailDomain, { checkHashes: true })
     reportConformance(result)
@@ -116,7 +119,7 @@ const replayTrajectory = (domain: Domain, task: Task, line: PerturbedLine, modes
   return calls
 }
 
-describe("retail domain vs the reference's perturbed trajectories", () => {
+data.describe("retail domain vs the reference's perturbed trajectories", () => {
   it("reproduces every recorded tool output and error flag", () => {
     const domain = loadRetailDomain()
     const tasks = new Map(domain.tasks.map((t) => [t.id, t]))

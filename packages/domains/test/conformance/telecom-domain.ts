@@ -6,7 +6,10 @@ import * as path from "node:path"
 import type { Domain, PyValue } from "@tau-sim/engine"
 import { readTaskFile } from "../../src/tau2/load.ts"
 import { telecomModule } from "../../src/tau2/telecom/index.ts"
-import { TAU2_DATA_DIR } from "../paths.ts"
+import { testDataDirs } from "../../testing/locate.ts"
+
+// The suites using this helper declared their needs (needsData); missing folders are placeholders.
+const { tau2: TAU2_DATA_DIR } = testDataDirs()
 
 export const TELECOM_DIR = path.join(TAU2_DATA_DIR, "domains", "telecom")
 

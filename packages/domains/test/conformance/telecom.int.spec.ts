@@ -9,14 +9,17 @@ import { applyInitialState, executeToolCall, materialize, type Node, nodeAt, PyJ
 import { describe, expect, it } from "vitest"
 import { telecomPythonDump, telecomUserPythonDump } from "../../src/tau2/telecom/python-dump.ts"
 import { telecomTaskFromId } from "../../src/tau2/telecom/tasks/generate.ts"
-import { CONFORMANCE_DIR } from "../paths.ts"
+import { needsData } from "../../testing/index.ts"
 import { readGoldFixture, readJsonl } from "./fixtures.ts"
 import { checkGoldFixtures, defaultContext } from "./harness.ts"
 import { checkPerturbedOutputs } from "./perturbed.ts"
 import { formatMismatches, reportConformance } from "./report.ts"
 import { telecomDomain } from "./telecom-domain.ts"
 
-const domain = telecomDomain()
+const data = needsData("tau2", "conformance")
+const CONFORMANCE_DIR = data.conformance
+
+const domain = data.ifPresent(() => telecomDomain())
 const generated = new Map<string, Task>()
 const taskFor = (id: string): Task => {
   let task = generated.get(id)
@@ -34,7 +37,7 @@ const referenceHash = (world: Node, side: Side): string => {
   return createHash("sha256").update(PyJson.dumpsSorted(dump)).digest("hex")
 }
 
-describe("telecom domain vs the reference's fixtures", () => {
+data.describe("telecom domain vs the reference's fixtures", () => {
   it("replays all gold tasks: identical outputs, error flags, agent and user DB states", () => {
     const result = checkGoldFixtures("telecom", () => domain, { taskFor })
     reportConformance(result)

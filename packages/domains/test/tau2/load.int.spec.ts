@@ -14,7 +14,10 @@ import {
   UnknownPolicyVariantError,
   UnknownSplitError,
 } from "../../src/index.ts"
-import { TAU2_DATA_DIR } from "../paths.ts"
+import { needsData } from "../../testing/index.ts"
+
+const data = needsData("tau2")
+const TAU2_DATA_DIR = data.tau2
 
 const MOCK_DIR = path.join(TAU2_DATA_DIR, "domains", "mock")
 
@@ -46,7 +49,7 @@ const loadError = (dataDir: string): DataFileError => {
   throw new Error("expected a DataFileError")
 }
 
-describe("loadTau2Domain on the shared data", () => {
+data.describe("loadTau2Domain on the shared data", () => {
   beforeEach(() => clearTau2Cache())
 
   it("loads mock: toolkits, world root with both DBs, tasks, splits and policies", () => {
@@ -120,7 +123,7 @@ describe("loadTau2Domain on the shared data", () => {
   })
 })
 
-describe("loadTau2Domain on broken data folders", () => {
+data.describe("loadTau2Domain on broken data folders", () => {
   let dataDir: string
   let domainDir: string
   beforeEach(() => {

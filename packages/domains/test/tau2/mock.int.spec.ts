@@ -10,15 +10,18 @@ import {
 } from "@tau-sim/engine"
 import { describe, expect, it } from "vitest"
 import { loadTau2Domain } from "../../src/index.ts"
-import { TAU2_DATA_DIR } from "../paths.ts"
+import { needsData } from "../../testing/index.ts"
 import { dbOf } from "../conformance/harness.ts"
 
-const domain = loadTau2Domain("mock", TAU2_DATA_DIR)
+const data = needsData("tau2")
+const TAU2_DATA_DIR = data.tau2
+
+const domain = data.ifPresent(() => loadTau2Domain("mock", TAU2_DATA_DIR))
 const ctx = { random: seededRandom(1) }
 const call = (name: string, args: Record<string, PyValue>, requestor: Requestor = "assistant", world: Node = domain.initialWorld, solo = false) =>
   executeToolCall(domain, world, { id: "c", name, arguments: args, requestor }, ctx, { solo })
 
-describe("mock agent tools", () => {
+data.describe("mock agent tools", () => {
   it("create_task appends a pending task with the next id and renders it like Python json.dumps", () => {
     const r = call("create_task", { user_id: "user_1", title: "Café" })
     expect(r.error).toBe(false)
@@ -61,7 +64,7 @@ describe("mock agent tools", () => {
   })
 })
 
-describe("mock user tools", () => {
+data.describe("mock user tools", () => {
   it("dismiss_notification marks the notification read in the user DB", () => {
     const r = call("dismiss_notification", { notification_id: "notif_1" }, "user")
     expect(r.output).toBe("Notification notif_1 dismissed")

@@ -9,13 +9,16 @@ import { float, isFloat, type PyValue } from "@tau-sim/engine"
 import { describe, expect, it } from "vitest"
 import { DataFileError } from "../../src/tau2/errors.ts"
 import { telecomModule } from "../../src/tau2/telecom/index.ts"
+import { needsData } from "../../testing/index.ts"
 import { TELECOM_DIR } from "../conformance/telecom-domain.ts"
 
+const data = needsData("tau2")
+
 type Row = Record<string, PyValue>
-const { agent, user, files } = telecomModule.loadDatabases(TELECOM_DIR)
+const { agent, user, files } = data.ifPresent(() => telecomModule.loadDatabases(TELECOM_DIR), { agent: {}, user: {}, files: [] } as never)
 const table = (name: string) => (agent as Row)[name] as Row[]
 
-describe("telecom databases", () => {
+data.describe("telecom databases", () => {
   it("load db.toml as TelecomDB's JSON dump: model field order, floats by field type, ISO dates and datetimes, defaults", () => {
     expect(Object.keys(agent as Row)).toEqual(["plans", "customers", "lines", "bills", "devices"])
     expect(table("plans")[0]).toEqual({ plan_id: "P1001", name: "Basic Plan", data_limit_gb: float(5), price_per_month: float(40), data_refueling_price_per_gb: float(5) })
@@ -93,8 +96,8 @@ describe("telecom databases", () => {
   })
 })
 
-describe("telecom policies", () => {
-  const policies = telecomModule.loadPolicies(TELECOM_DIR)
+data.describe("telecom policies", () => {
+  const policies = data.ifPresent(() => telecomModule.loadPolicies(TELECOM_DIR))
   const read = (f: string) => fs.readFileSync(path.join(TELECOM_DIR, f), "utf8")
   const compose = (main: string, tech: string) => `<main_policy>\n${read(main)}\n</main_policy>\n<tech_support_policy>\n${read(tech)}\n</tech_support_policy>`
 

@@ -8,13 +8,16 @@ import { float, PyJson, type PyValue, type Task } from "@tau-sim/engine"
 import { describe, expect, it } from "vitest"
 import { readJsonFile } from "../../src/tau2/validate.ts"
 import { parseTelecomTaskId, TaskGenerationError, telecomTaskFromId, verifyTelecomTask } from "../../src/tau2/telecom/index.ts"
+import { needsData } from "../../testing/index.ts"
 import { TELECOM_DIR, telecomDomain } from "../conformance/telecom-domain.ts"
 
-const domain = telecomDomain()
-const shipped = readJsonFile(path.join(TELECOM_DIR, "tasks.json")) as unknown as ReadonlyArray<Task>
-const splits = readJsonFile(path.join(TELECOM_DIR, "split_tasks.json")) as Record<string, ReadonlyArray<string>>
+const data = needsData("tau2")
 
-describe("telecom task generator", () => {
+const domain = data.ifPresent(() => telecomDomain())
+const shipped = data.ifPresent(() => readJsonFile(path.join(TELECOM_DIR, "tasks.json")) as unknown as ReadonlyArray<Task>)
+const splits = data.ifPresent(() => readJsonFile(path.join(TELECOM_DIR, "split_tasks.json")) as Record<string, ReadonlyArray<string>>)
+
+data.describe("telecom task generator", () => {
   it("rebuilds every shipped task from its id: same JSON text, key order and int/float identity", () => {
     expect(shipped.length).toBe(2285)
     expect(new Set(shipped.map((t) => t.id))).toEqual(new Set(splits.full))

@@ -6,9 +6,12 @@
 import { applyInitialState, executeToolCall, float, materialize, type Node, nodeAt, type PyValue, runHelper, seededRandom, syncWorld, type Task } from "@tau-sim/engine"
 import { beforeEach, describe, expect, it } from "vitest"
 import { RUNTIME_KEY } from "../../src/tau2/telecom/index.ts"
+import { needsData } from "../../testing/index.ts"
 import { telecomDomain } from "../conformance/telecom-domain.ts"
 
-const domain = telecomDomain()
+const data = needsData("tau2")
+
+const domain = data.ifPresent(() => telecomDomain())
 
 /** A little episode: tool calls and helpers against one evolving world. */
 class Session {
@@ -37,7 +40,7 @@ beforeEach(() => {
   s = new Session()
 })
 
-describe("telecom agent tools", () => {
+data.describe("telecom agent tools", () => {
   it("render customers and devices like pydantic's model_dump with default=str (datetimes with a space)", () => {
     const customer = s.agent("get_customer_by_phone", { phone_number: "555-123-2002" }).output
     expect(customer).toContain(`"created_at": "2025-01-15 10:30:00", "last_extension_date": null, "goodwill_credit_used_this_year": 25.0}`)
@@ -103,7 +106,7 @@ describe("telecom agent tools", () => {
   })
 })
 
-describe("telecom dual control", () => {
+data.describe("telecom dual control", () => {
   it("turns an Awaiting-Payment bill into the user's payment request and a paid request into a Paid bill", () => {
     s.helper("user", "set_user_info", { name: "Sarah Johnson", phone_number: "555-123-2004" })
     expect(s.user("check_payment_request").output).toBe("No payment request has been made.")
@@ -151,7 +154,7 @@ describe("telecom dual control", () => {
   })
 })
 
-describe("telecom user tools", () => {
+data.describe("telecom user tools", () => {
   it("print the VPN details as a Python dict with the enum member's repr", () => {
     expect(s.user("check_vpn_status").output).toBe("VPN is turned OFF.")
     expect(s.user("connect_vpn").output).toBe(

@@ -1,0 +1,72 @@
+/**
+ * How a test file says it needs the τ² data or the conformance fixtures (issue 19, "tests that
+ * say what they need"); the folders are found by ./locate.ts.
+ *
+ * A test file declares its needs once: `const data = needsData("tau2", "conformance")`, then
+ * writes its data suites with `data.describe(...)` (skipped when something is missing) and guards
+ * module-level reads with `data.ifPresent(() => load(...), fallback)` (a skipped suite's body is
+ * still collected). Missing data: the suites are skipped and the global setup
+ * (`./global-setup.ts`) prints one line for the whole run; under `CI=true` the file fails with
+ * that line instead, never a silent skip.
+ */
+import * as fs from "node:fs"
+import { describe, inject } from "vitest"
+import { conformanceDir, type DataNeed, MISSING_DIR, missingDataNotice, tau2DataDir } from "./locate.ts"
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** File the skipped suites are appended to (one line each), set by ./global-setup.ts. */
+    tauDataSkipLog: string
+  }
+}
+
+const recordSkip = (missing: ReadonlyArray<DataNeed>, suites: number): void => {
+  const log = inject("tauDataSkipLog")
+  if (log) fs.appendFileSync(log, `${JSON.stringify({ missing, suites })}\n`)
+  // No global setup (a runner that does not use ours): say it per file rather than not at all.
+  else console.warn(missingDataNotice(missing, suites))
+}
+
+export interface TestData {
+  /** The τ² data folder (a non-existent placeholder when missing). */
+  readonly tau2: string
+  /** The conformance fixtures folder (a non-existent placeholder when missing). */
+  readonly conformance: string
+  /** Everything declared is there. */
+  readonly present: boolean
+  /** `describe`, or (data missing) a `describe.skip` that counts the suite for the notice. */
+  readonly describe: typeof describe
+  /** `load()` when the data is present, `fallback` otherwise (guards module-level reads). */
+  readonly ifPresent: <A>(load: () => A, fallback?: A) => A
+}
+
+/**
+ * Declares what this test file needs. Missing under `CI=true`: throws (the file fails with the
+ * notice). Missing otherwise: the suites written with `.describe` are skipped and counted.
+ */
+export const needsData = (...needs: ReadonlyArray<DataNeed>): TestData => {
+  const tau2 = needs.includes("tau2") ? tau2DataDir() : undefined
+  const conformance = needs.includes("conformance") ? conformanceDir() : undefined
+  const missing = needs.filter((n) => (n === "tau2" ? tau2 : conformance) === undefined)
+  const present = missing.length === 0
+  if (!present && process.env.CI === "true") throw new Error(`${missingDataNotice(missing)} (CI=true: missing data fails the run, never skips it)`)
+  const skipping = Object.assign(
+    (name: string, fn: () => void) => {
+      recordSkip(missing, 1)
+      describe.skip(name, fn)
+    },
+    {
+      each: (cases: ReadonlyArray<unknown>) => (name: string, fn: (...args: Array<unknown>) => void) => {
+        recordSkip(missing, cases.length)
+        describe.skip.each(cases as Array<unknown>)(name, fn)
+      },
+    },
+  ) as unknown as typeof describe
+  return {
+    tau2: tau2 ?? MISSING_DIR,
+    conformance: conformance ?? MISSING_DIR,
+    present,
+    describe: present ? describe : skipping,
+    ifPresent: <A>(load: () => A, fallback?: A): A => (present ? load() : (fallback as A)),
+  }
+}
