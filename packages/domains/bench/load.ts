@@ -1,11 +1,9 @@
 /** Loading time per τ² domain (databases, tasks, policies), from a cold cache. */
-import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import { clearTau2Cache, loadTau2Domain } from "../src/index.ts"
+import { requireDataDir } from "../testing/locate.ts"
 
-const DEFAULT_DATA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../../shared/tau2-data/tau2")
-
-export const benchDomainLoad = (dataDir = process.env.TAU2_DATA_DIR ?? DEFAULT_DATA_DIR): Record<string, number> => {
+/** Found like the tests find it (../testing/locate.ts); missing data throws the notice. */
+export const benchDomainLoad = (dataDir = requireDataDir("tau2")): Record<string, number> => {
   const out: Record<string, number> = {}
   for (const name of ["mock", "airline", "retail", "telecom"]) {
     const runs: number[] = []

@@ -5,12 +5,10 @@
  *
  * Run alone: `node packages/domains/bench/retail.ts` (prints the number).
  */
-import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { applyInitialState, type Domain, executeToolCall, type Node, type PyValue, type Requestor, seededRandom } from "@tau-sim/engine"
 import { loadTau2Domain } from "../src/index.ts"
-
-const dataDir = process.env.TAU2_DATA_DIR ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../../shared/tau2-data/tau2")
+import { requireDataDir } from "../testing/locate.ts"
 
 /** Replays every task's expected actions once; returns the number of calls made. */
 const replayAll = (domain: Domain): number => {
@@ -29,7 +27,8 @@ const replayAll = (domain: Domain): number => {
 
 /** Tool calls per second (rounded), measured over at least `minMs` of replays after a warm-up. */
 export const retailToolThroughput = (minMs = 2000): number => {
-  const domain = loadTau2Domain("retail", dataDir)
+  // Found like the tests find it (../testing/locate.ts); missing data throws the notice.
+  const domain = loadTau2Domain("retail", requireDataDir("tau2"))
   replayAll(domain)
   let calls = 0
   const t0 = performance.now()

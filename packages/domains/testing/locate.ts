@@ -71,3 +71,10 @@ export const testDataDirs = (): { readonly tau2: string; readonly conformance: s
   tau2: tau2DataDir() ?? MISSING_DIR,
   conformance: conformanceDir() ?? MISSING_DIR,
 })
+
+/** For benches: the folder `need` names, or an Error whose message says where it was looked for and how to get it. */
+export const requireDataDir = (need: DataNeed): string => {
+  const dir = need === "tau2" ? tau2DataDir() : conformanceDir()
+  if (dir === undefined) throw new Error(missingDataNotice([need]))
+  return dir
+}

@@ -4,7 +4,7 @@
  * the gold cache and lets the JIT settle. Run alone: node packages/replay/bench/rescore.ts [domain...]
  */
 import { loadTau2Domain, listTau2Domains } from "@tau-sim/domains"
-import { TAU2_DATA_DIR } from "../../domains/test/paths.ts"
+import { requireDataDir } from "@tau-sim/domains/testing/locate"
 import { EvaluationError, evaluateSimulation, scriptedAllMetJudge } from "../src/evaluate/index.ts"
 import { fixtureCases, taskResolver } from "../test/evaluate/conformance.ts"
 
@@ -21,7 +21,8 @@ export interface RescoreStats {
 }
 
 export const rescoreStats = async (domainName: string): Promise<RescoreStats> => {
-  const domain = loadTau2Domain(domainName, TAU2_DATA_DIR)
+  requireDataDir("conformance")
+  const domain = loadTau2Domain(domainName, requireDataDir("tau2"))
   const taskOf = await taskResolver(domainName, domain)
   const cases = fixtureCases(domainName, "perturbed").map((c) => ({ ...c, task: taskOf(c.taskId) }))
   const pass = async () => {

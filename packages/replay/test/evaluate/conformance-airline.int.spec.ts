@@ -1,12 +1,15 @@
 import { loadTau2Domain } from "@tau-sim/domains"
 import { describe, expect, it } from "vitest"
-import { TAU2_DATA_DIR } from "../../../domains/test/paths.ts"
+import { needsData } from "@tau-sim/domains/testing"
 import { describeFailures, evaluateFixtures, fixtureCases, taskResolver } from "./conformance.ts"
 
-const domain = loadTau2Domain("airline", TAU2_DATA_DIR)
-const taskOf = await taskResolver("airline", domain)
+const data = needsData("tau2", "conformance")
+const TAU2_DATA_DIR = data.tau2
 
-describe("evaluator vs reference fixtures: airline", () => {
+const domain = data.ifPresent(() => loadTau2Domain("airline", TAU2_DATA_DIR))
+const taskOf = await data.ifPresent(() => taskResolver("airline", domain))
+
+data.describe("evaluator vs reference fixtures: airline", () => {
   for (const kind of ["perturbed", "gold"] as const) {
     it(`agrees on every ${kind} record`, async () => {
       const cases = fixtureCases("airline", kind)

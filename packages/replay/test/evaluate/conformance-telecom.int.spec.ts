@@ -1,13 +1,16 @@
 import { loadTau2Domain } from "@tau-sim/domains"
 import { describe, expect, it } from "vitest"
-import { TAU2_DATA_DIR } from "../../../domains/test/paths.ts"
+import { needsData } from "@tau-sim/domains/testing"
 import type { Task } from "@tau-sim/engine"
 import { describeFailures, evaluateFixtures, fixtureCases, taskResolver, telecomTaskGenerator } from "./conformance.ts"
 
-const domain = loadTau2Domain("telecom", TAU2_DATA_DIR)
-const taskOf = await taskResolver("telecom", domain)
+const data = needsData("tau2", "conformance")
+const TAU2_DATA_DIR = data.tau2
 
-describe("evaluator vs reference fixtures: telecom", () => {
+const domain = data.ifPresent(() => loadTau2Domain("telecom", TAU2_DATA_DIR))
+const taskOf = await data.ifPresent(() => taskResolver("telecom", domain))
+
+data.describe("evaluator vs reference fixtures: telecom", () => {
   for (const kind of ["perturbed", "gold"] as const) {
     it(`agrees on every ${kind} record`, async () => {
       const cases = fixtureCases("telecom", kind)
@@ -20,7 +23,7 @@ describe("evaluator vs reference fixtures: telecom", () => {
   }
 })
 
-describe("evaluator vs reference fixtures: telecom tasks generated from their ids", () => {
+data.describe("evaluator vs reference fixtures: telecom tasks generated from their ids", () => {
   it("agrees on a sample of gold records when the task comes from the generator, not tasks.json", async () => {
     const generate = await telecomTaskGenerator()
     const cases = fixtureCases("telecom", "gold").filter((_, i) => i % 20 === 0)

@@ -6,9 +6,12 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { type Domain, isObject, PyJson, type PyObject, type PyValue, type Task } from "@tau-sim/engine"
-import { CONFORMANCE_DIR } from "../../../domains/test/paths.ts"
+import { testDataDirs } from "@tau-sim/domains/testing/locate"
 import { decodeTau2Messages, EvaluationError, evaluateSimulation, rewardInfoToPy, scriptedAllMetJudge, type Tau2Message } from "../../src/evaluate/index.ts"
 import { strictDifference } from "./strict-equal.ts"
+
+// The suites using this helper declared their needs (needsData); missing folders are placeholders.
+const { conformance: CONFORMANCE_DIR } = testDataDirs()
 
 export const REWARD_INFO_FIELDS = [
   "reward",

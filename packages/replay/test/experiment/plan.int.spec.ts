@@ -4,7 +4,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { demoDomain } from "@tau-sim/domains/demo"
 import { describe, expect, it } from "vitest"
-import { TAU2_DATA_DIR } from "../../../domains/test/paths.ts"
+import { needsData } from "@tau-sim/domains/testing"
 import {
   agentPolicyFor,
   cellRunId,
@@ -21,8 +21,11 @@ import {
   validateMode,
 } from "../../src/index.ts"
 
-const mock = resolveDomain({ domain: "mock", dataDir: TAU2_DATA_DIR, policyVariant: "default" })
-const telecom = resolveDomain({ domain: "telecom", dataDir: TAU2_DATA_DIR, policyVariant: "default" })
+const data = needsData("tau2")
+const TAU2_DATA_DIR = data.tau2
+
+const mock = data.ifPresent(() => resolveDomain({ domain: "mock", dataDir: TAU2_DATA_DIR, policyVariant: "default" }))
+const telecom = data.ifPresent(() => resolveDomain({ domain: "telecom", dataDir: TAU2_DATA_DIR, policyVariant: "default" }))
 const task = (id: string) => mock.tasks.find((t) => t.id === id)!
 
 const scriptDir = fs.mkdtempSync(path.join(os.tmpdir(), "tau-plan-"))
@@ -41,7 +44,7 @@ const thrown = (f: () => unknown): unknown => {
   throw new Error("expected an error")
 }
 
-describe("modes", () => {
+data.describe("modes", () => {
   it("traits and the agent's policy per mode", () => {
     expect(modeTraits("no-user-oracle-plan")).toEqual({ solo: true, oraclePlan: true, policy: true })
     expect(modeTraits("no-policy")).toEqual({ solo: false, oraclePlan: false, policy: false })
@@ -79,7 +82,7 @@ describe("modes", () => {
   })
 })
 
-describe("experiment plans", () => {
+data.describe("experiment plans", () => {
   it("one cell per domain × mode × agent × user, solo cells without a user, deterministic run ids", () => {
     const plan = planExperiment(spec({ domains: ["mock", "telecom"], modes: ["default", "no-user"], agents: ["oracle", `scripted:${SCRIPT}`], users: ["scripted"], tasks: { split: "base", num_tasks: 3 } }))
     expect(plan.cells.map((c) => [c.domain.label, c.mode, c.agent, c.user])).toEqual([

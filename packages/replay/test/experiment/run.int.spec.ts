@@ -17,7 +17,7 @@ import * as path from "node:path"
 import { EventStore, makeMemoryStore, type EventStoreShape, type Mode, oracleAgent } from "@tau-sim/engine"
 import { Effect, Layer } from "effect"
 import { describe, expect, it } from "vitest"
-import { TAU2_DATA_DIR } from "../../../domains/test/paths.ts"
+import { needsData } from "@tau-sim/domains/testing"
 import {
   agentPolicyFor,
   CounterfactualError,
@@ -31,6 +31,9 @@ import {
   registerModelParticipants,
   runExperiment,
 } from "../../src/index.ts"
+
+const data = needsData("tau2")
+const TAU2_DATA_DIR = data.tau2
 
 const MOCK_TASKS = ["create_task_1", "update_task_with_initialization_data", "update_task_with_user_tools"]
 const TELECOM_TASKS = ["[mobile_data_issue]user_abroad_roaming_enabled_off[PERSONA:None]", "[service_issue]airplane_mode_on[PERSONA:None]"]
@@ -60,7 +63,7 @@ const rewardsByTask = (episodes: ReadonlyArray<{ task_id: string; reward: number
   return out
 }
 
-describe("experiments", () => {
+data.describe("experiments", () => {
   it("runs every cell with the mode reaching the episodes, then resumes and grows", async () => {
     const store = makeMemoryStore().store
     const first = await inStore(store, runExperiment(planExperiment(experiment())))
@@ -132,7 +135,7 @@ describe("experiments", () => {
   })
 })
 
-describe("modes reach the participants", () => {
+data.describe("modes reach the participants", () => {
   it("a model-backed agent reads the mode (and the policy it implies) from the episode", async () => {
     const seen: Array<{ mode: Mode; policy: string | null }> = []
     registerModelParticipants((spec, side) =>
@@ -157,7 +160,7 @@ describe("modes reach the participants", () => {
   })
 })
 
-describe("counterfactual batches", () => {
+data.describe("counterfactual batches", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tau-cf-"))
   const stop = path.join(dir, "stop.json")
   fs.writeFileSync(stop, JSON.stringify([{ text: "I cannot do that. ###STOP###" }]))

@@ -9,8 +9,11 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { PyJson, type PyObject, pyEquals } from "@tau-sim/engine"
 import { describe, expect, it } from "vitest"
-import { TAU2_DATA_DIR } from "../../../domains/test/paths.ts"
+import { needsData } from "@tau-sim/domains/testing"
 import { fixtureRecords, resultsFromFixtures, writeResults } from "./results-file.ts"
+
+const data = needsData("tau2", "conformance")
+const TAU2_DATA_DIR = data.tau2
 
 const NODE = process.execPath
 const CLI = path.resolve(import.meta.dirname, "../../../cli/src/main.ts")
@@ -27,7 +30,7 @@ const evaluateTrajs = (file: string): PyObject[] =>
 
 const FIELDS = ["reward", "reward_basis", "reward_breakdown", "db_check", "env_assertions", "action_checks", "communicate_checks", "nl_assertions", "info"]
 
-describe.each(["mock", "airline", "retail", "telecom"])("evaluate-trajs agrees with the reference on %s", (domain) => {
+data.describe.each(["mock", "airline", "retail", "telecom"])("evaluate-trajs agrees with the reference on %s", (domain) => {
   it.each(["perturbed", "gold"] as const)("%s fixtures", (kind) => {
     const records = fixtureRecords(kind, domain)
     const file = writeResults(tmp, `${kind}_${domain}.json`, resultsFromFixtures(kind, domain, records))

@@ -8,8 +8,11 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { PyJson, type PyObject, type PyValue, pyEquals } from "@tau-sim/engine"
 import { describe, expect, it } from "vitest"
-import { TAU2_DATA_DIR } from "../../../domains/test/paths.ts"
+import { needsData } from "@tau-sim/domains/testing"
 import { resultsFromFixtures, writeResults } from "./results-file.ts"
+
+const data = needsData("tau2", "conformance")
+const TAU2_DATA_DIR = data.tau2
 
 const CLI = path.resolve(import.meta.dirname, "../../../cli/src/main.ts")
 const tau = (...args: string[]) => execFileSync(process.execPath, [CLI, ...args], { encoding: "utf8", maxBuffer: 1 << 30 })
@@ -24,7 +27,7 @@ const differences = (a: PyValue, b: PyValue, at = ""): string[] => {
   return [at || "/"]
 }
 
-describe("τ² results import/export round trip", () => {
+data.describe("τ² results import/export round trip", () => {
   it.each([["perturbed", "mock"], ["gold", "retail"], ["perturbed", "telecom"]] as const)("%s %s is lossless", (kind, domain) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tau-interop-"))
     const db = path.join(dir, "tau.db")

@@ -2,7 +2,10 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { PyJson, type PyObject, type PyValue } from "@tau-sim/engine"
-import { CONFORMANCE_DIR, TAU2_DATA_DIR } from "../../../domains/test/paths.ts"
+import { testDataDirs } from "@tau-sim/domains/testing/locate"
+
+// The suites using this helper declared their needs (needsData); missing folders are placeholders.
+const { tau2: TAU2_DATA_DIR, conformance: CONFORMANCE_DIR } = testDataDirs()
 
 export const fixtureRecords = (kind: "gold" | "perturbed", domain: string): PyObject[] =>
   fs
