@@ -72,7 +72,7 @@ describe("tau run on a disk that fills under the event store", () => {
     const failed = await tau(runArgs(db), tmp.root)
     expect(failed.code, failed.stderr).toBe(1)
     const errors = failed.stderr.split("\n").filter((l) => !PROGRESS.test(l) && !l.startsWith("run ") && l !== "")
-    expect(errors, failed.stderr).toEqual([expect.stringMatching(/^error: .*(disk is full|SQLITE_FULL)/)])
+    expect(errors, failed.stderr).toEqual([expect.stringMatching(new RegExp(`^error: event store ${db}: .*(disk is full|SQLITE_FULL)`))])
     expect(failed.stderr).not.toMatch(/^\s+at /m)
 
     // Room again (a reader may need to write the WAL index), then look at what the failed run kept.

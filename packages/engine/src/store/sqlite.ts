@@ -28,7 +28,7 @@ import {
 } from "./event-store.ts"
 import { leaseIsStale } from "./lease-rules.ts"
 import { chainSeals, episodes, events, MIGRATIONS, MODEL_REQUEST_HASH, runs, scores, SCHEMA_VERSION } from "./sqlite-schema.ts"
-import { attempt, attemptAppend, decodeRow, parseStoredJson, toStoreError, type RawEventRow, type StoreHandle } from "./store-handle.ts"
+import { attempt as attemptWith, attemptAppend as attemptAppendWith, decodeRow, parseStoredJson, toStoreError, type RawEventRow, type StoreHandle } from "./store-handle.ts"
 import {
   checkStreamShape,
   encodeAppendScores,
@@ -142,9 +142,13 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
   try {
     client = openClient(path, options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS, options.mustExist ?? false)
   } catch (e) {
-    throw toStoreError(e)
+    throw toStoreError(e, `event store ${path}`)
   }
   const db = drizzle({ client })
+  // Failures of this store name its file.
+  const where = `event store ${path}`
+  const attempt = <A>(operation: () => A) => attemptWith(operation, where)
+  const attemptAppend = <A>(operation: () => A) => attemptAppendWith(operation, where)
   const p = (name: string) => sql.placeholder(name)
   // `update().set()` takes SQL, not bare placeholders.
   const ps = (name: string) => sql`${sql.placeholder(name)}`
@@ -508,7 +512,7 @@ export const layerSqlite = (path: string, options?: SqliteStoreOptions): Layer.L
   Layer.effect(
     EventStore,
     Effect.acquireRelease(
-      attempt(() => openSqliteStore(path, options)),
+      attemptWith(() => openSqliteStore(path, options)),
       (handle) => Effect.sync(handle.close),
     ).pipe(Effect.map((handle) => handle.store)),
   )

@@ -40,11 +40,12 @@ export const decodeRow = (episodeId: string, seq: number, recordedAt: string, bo
   }
 }
 
-export const toStoreError = (cause: unknown): StoreError => {
+/** `where` names the store in I/O failures ("database or disk is full" says nothing about which). */
+export const toStoreError = (cause: unknown, where = "event store"): StoreError => {
   if (cause instanceof StoreError) return cause
   if (cause instanceof InvalidWrite) return new StoreError({ message: cause.message })
   const message = cause instanceof Error ? cause.message : String(cause)
-  return new StoreError({ message: `event store: ${message}` })
+  return new StoreError({ message: `${where}: ${message}` })
 }
 
 /** Parses JSON the store wrote itself (run configs, score breakdowns). */
@@ -57,9 +58,9 @@ export const parseStoredJson = (what: string, json: string): unknown => {
 }
 
 /** Runs a synchronous store operation as an Effect; anything it throws becomes a `StoreError`. */
-export const attempt = <A>(operation: () => A): Effect.Effect<A, StoreError> =>
-  Effect.try({ try: operation, catch: toStoreError })
+export const attempt = <A>(operation: () => A, where?: string): Effect.Effect<A, StoreError> =>
+  Effect.try({ try: operation, catch: (e) => toStoreError(e, where) })
 
 /** Like `attempt`, keeping a thrown `VersionConflict` as itself. */
-export const attemptAppend = <A>(operation: () => A): Effect.Effect<A, VersionConflict | StoreError> =>
-  Effect.try({ try: operation, catch: (e) => (e instanceof VersionConflict ? e : toStoreError(e)) })
+export const attemptAppend = <A>(operation: () => A, where?: string): Effect.Effect<A, VersionConflict | StoreError> =>
+  Effect.try({ try: operation, catch: (e) => (e instanceof VersionConflict ? e : toStoreError(e, where)) })
