@@ -10,8 +10,8 @@
  * that line instead, never a silent skip.
  */
 import * as fs from "node:fs"
-import { describe, inject } from "vitest"
-import { conformanceDir, type DataNeed, MISSING_DIR, missingDataNotice, tau2DataDir } from "./locate.ts"
+import { describe, inject, it } from "vitest"
+import { conformanceDir, type DataNeed, MISSING_DIR, missingDataNotice, type Skipped, tau2DataDir } from "./locate.ts"
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -20,12 +20,27 @@ declare module "vitest" {
   }
 }
 
-const recordSkip = (missing: ReadonlyArray<DataNeed>, suites: number): void => {
+const recordSkip = (missing: ReadonlyArray<DataNeed>, skipped: Skipped): void => {
   const log = inject("tauDataSkipLog")
-  if (log) fs.appendFileSync(log, `${JSON.stringify({ missing, suites })}\n`)
+  if (log) fs.appendFileSync(log, `${JSON.stringify({ missing, ...skipped })}\n`)
   // No global setup (a runner that does not use ours): say it per file rather than not at all.
-  else console.warn(missingDataNotice(missing, suites))
+  else console.warn(missingDataNotice(missing, skipped))
 }
+
+/** `describe.skip` / `it.skip` that count each suite or test they skip for the notice. */
+const counting = <F extends typeof describe.skip | typeof it.skip>(skip: F, unit: keyof Skipped, missing: ReadonlyArray<DataNeed>): F =>
+  Object.assign(
+    (name: string, fn: () => void) => {
+      recordSkip(missing, { suites: 0, tests: 0, [unit]: 1 })
+      ;(skip as (name: string, fn: () => void) => void)(name, fn)
+    },
+    {
+      each: (cases: ReadonlyArray<unknown>) => (name: string, fn: (...args: Array<unknown>) => void) => {
+        recordSkip(missing, { suites: 0, tests: 0, [unit]: cases.length })
+        ;(skip.each as (cases: Array<unknown>) => (name: string, fn: (...args: Array<unknown>) => void) => void)([...cases])(name, fn)
+      },
+    },
+  ) as unknown as F
 
 export interface TestData {
   /** The τ² data folder (a non-existent placeholder when missing). */
@@ -36,6 +51,8 @@ export interface TestData {
   readonly present: boolean
   /** `describe`, or (data missing) a `describe.skip` that counts the suite for the notice. */
   readonly describe: typeof describe
+  /** `it`, or (data missing) an `it.skip` that counts the test, for files whose other tests need no data. */
+  readonly it: typeof it
   /** `load()` when the data is present, `fallback` otherwise (guards module-level reads). */
   readonly ifPresent: <A>(load: () => A, fallback?: A) => A
 }
@@ -50,23 +67,12 @@ export const needsData = (...needs: ReadonlyArray<DataNeed>): TestData => {
   const missing = needs.filter((n) => (n === "tau2" ? tau2 : conformance) === undefined)
   const present = missing.length === 0
   if (!present && process.env.CI === "true") throw new Error(`${missingDataNotice(missing)} (CI=true: missing data fails the run, never skips it)`)
-  const skipping = Object.assign(
-    (name: string, fn: () => void) => {
-      recordSkip(missing, 1)
-      describe.skip(name, fn)
-    },
-    {
-      each: (cases: ReadonlyArray<unknown>) => (name: string, fn: (...args: Array<unknown>) => void) => {
-        recordSkip(missing, cases.length)
-        describe.skip.each(cases as Array<unknown>)(name, fn)
-      },
-    },
-  ) as unknown as typeof describe
   return {
     tau2: tau2 ?? MISSING_DIR,
     conformance: conformance ?? MISSING_DIR,
     present,
-    describe: present ? describe : skipping,
+    describe: present ? describe : counting(describe.skip, "suites", missing) as unknown as typeof describe,
+    it: present ? it : counting(it.skip, "tests", missing) as unknown as typeof it,
     ifPresent: <A>(load: () => A, fallback?: A): A => (present ? load() : (fallback as A)),
   }
 }

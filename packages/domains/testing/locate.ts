@@ -59,11 +59,21 @@ const HOW: Record<DataNeed, string> = {
   conformance: "set TAU_CONFORMANCE_DIR",
 }
 
-/** The one line that says what is missing, how many suites it skipped (when given), and how to get it. */
-export const missingDataNotice = (missing: ReadonlyArray<DataNeed>, suites?: number): string => {
+/** What the suites skipped for missing data add up to. */
+export interface Skipped {
+  readonly suites: number
+  readonly tests: number
+}
+
+const count = (n: number, unit: string): string => `${n} ${unit}${n === 1 ? "" : "s"}`
+
+/** The one line that says what is missing, what it skipped (when given), and how to get it. */
+export const missingDataNotice = (missing: ReadonlyArray<DataNeed>, skipped?: Skipped): string => {
   const kinds = (["tau2", "conformance"] as const).filter((k) => missing.includes(k))
-  const skipped = suites === undefined ? "" : suites === 1 ? ": 1 suite skipped" : `: ${suites} suites skipped`
-  return `${kinds.map((k) => WHERE[k]).join("; ")}${skipped}; ${kinds.map((k) => HOW[k]).join(", ")}`
+  const what = skipped === undefined
+    ? ""
+    : `: ${[skipped.suites > 0 || skipped.tests === 0 ? count(skipped.suites, "suite") : "", skipped.tests > 0 ? count(skipped.tests, "test") : ""].filter((x) => x).join(" and ")} skipped`
+  return `${kinds.map((k) => WHERE[k]).join("; ")}${what}; ${kinds.map((k) => HOW[k]).join(", ")}`
 }
 
 /** Both folders, with MISSING_DIR for what is not found (for helpers of suites that declared their needs). */

@@ -7,9 +7,12 @@ import { type EpisodeEvent, EventStore, layerMemory, type ModelCalled } from "@t
 import { forkEpisode, registerModelParticipants, runEpisodes, type RunConfig } from "@tau-sim/replay"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { TAU2_DATA_DIR } from "../../domains/test/paths.ts"
+import { needsData } from "@tau-sim/domains/testing"
 import { type Brain, demoBrain, type FakeCall, type FakeLlmServer, type Reply, startFakeLlmServer } from "../testing/index.ts"
 import { makeModelRuntime, type ModelRuntime, modelParticipantFactory } from "../src/index.ts"
+
+const data = needsData("tau2")
+const TAU2_DATA_DIR = data.tau2
 
 let server: FakeLlmServer
 let runtime: ModelRuntime
@@ -145,7 +148,7 @@ describe("model-backed episodes", () => {
     expect(ended(hang.events).note).toMatch(/gave up after 2 attempts: timeout: no answer within 2000 ms/)
   })
 
-  it("runs the solo agent on a τ² mock ticket: tool calls only, `done` ends the episode", async () => {
+  data.it("runs the solo agent on a τ² mock ticket: tool calls only, `done` ends the episode", async () => {
     const requests: FakeCall[] = []
     server.setBrain((c) => {
       requests.push(c)

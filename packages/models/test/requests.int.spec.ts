@@ -16,8 +16,11 @@ import {
   type TurnInput,
 } from "@tau-sim/engine"
 import { describe, expect, it } from "vitest"
-import { TAU2_DATA_DIR } from "../../domains/test/paths.ts"
+import { needsData } from "@tau-sim/domains/testing"
 import { agentRequest, agentSystemPrompt, renderCall, renderScenario, resolutionSteps, userRequest, userToolsFor } from "../src/index.ts"
+
+const data = needsData("tau2")
+const TAU2_DATA_DIR = data.tau2
 
 const startedFor = (domain: Domain, task: Task, mode: Mode = "default"): EpisodeStarted => ({
   _tag: "EpisodeStarted",
@@ -163,7 +166,7 @@ describe("agent requests", () => {
     expect(system).toContain("<resolution_steps>\n[Step 1] Perform: find_member_by_email(email=ben.schmidt1@example.org).\n[Step 2] Perform: renew_loan(loan_id=L001).\n</resolution_steps>")
   })
 
-  it("gives the solo agent the ticket, the solo policy, both sides' tools and done, with tool_choice required", () => {
+  data.it("gives the solo agent the ticket, the solo policy, both sides' tools and done, with tool_choice required", () => {
     const mock = loadTau2Domain("mock", TAU2_DATA_DIR)
     const soloTask = mock.tasks.find((t) => t.ticket) as Task
     const request = agentRequest(turnInput(mock, soloTask, "agent", [], "no-user"), {})
@@ -219,7 +222,7 @@ describe("user simulator requests (§6.5)", () => {
     expect(userToolsFor(domain, { ...base, user_tools: ["log_in", "check_app_status"] }).map((t) => t.name)).toEqual(["check_app_status", "log_in"])
   })
 
-  it("uses the guidelines without tools (and no tools at all) when the user has none", () => {
+  data.it("uses the guidelines without tools (and no tools at all) when the user has none", () => {
     const airline = loadTau2Domain("airline", TAU2_DATA_DIR)
     const task = airline.tasks[0]
     const request = userRequest(turnInput(airline, task, "user"), {})
