@@ -27,7 +27,10 @@ import { fileURLToPath } from "node:url"
 import { openSqliteStore } from "@tau-sim/engine"
 import { Effect } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
-import { TAU2_DATA_DIR } from "../../domains/test/paths.ts"
+import { needsData } from "@tau-sim/domains/testing"
+
+const data = needsData("tau2")
+const TAU2_DATA_DIR = data.tau2
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
 const MAIN = path.join(repoRoot, "packages/cli/src/main.ts")
@@ -73,7 +76,7 @@ const episodeRows = () => {
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
 
-describe("tau experiment / tau report", () => {
+data.describe("tau experiment / tau report", () => {
   it("runs, survives SIGKILL, resumes from the same file", async () => {
     // First attempt: killed -9 as soon as the first episode is reported.
     const child = spawn(NODE, [MAIN, "experiment", file, "--db", db], { cwd: dir, stdio: ["ignore", "ignore", "pipe"] })

@@ -12,9 +12,12 @@ import * as path from "node:path"
 import { PyJson, type PyObject, type PyValue } from "@tau-sim/engine"
 import Database from "better-sqlite3"
 import { afterAll, describe, expect, it } from "vitest"
-import { TAU2_DATA_DIR } from "../../domains/test/paths.ts"
+import { needsData } from "@tau-sim/domains/testing"
 import { fixtureRecords, resultsFromFixtures, writeResults } from "../../replay/test/interop/results-file.ts"
 import { finished, jsonLines, readStore, seededRandom, spawnTau, type StoredRun, storedRun, tau, type TauResult, tempDir } from "./tau.ts"
+
+const data = needsData("tau2", "conformance")
+const TAU2_DATA_DIR = data.tau2
 
 const tmp = tempDir("import-atomic")
 afterAll(tmp.dispose)
@@ -122,10 +125,10 @@ const importAndKill = async (file: string, db: string, trigger: Trigger): Promis
   return done
 }
 
-describe("tau import tau2 is atomic per episode and finishes what is missing", () => {
-  const doc = resultsFromFixtures("perturbed", "airline")
+data.describe("tau import tau2 is atomic per episode and finishes what is missing", () => {
+  const doc: PyObject = data.ifPresent(() => resultsFromFixtures("perturbed", "airline"), { simulations: [] })
   const total = (doc.simulations as PyObject[]).length
-  const file = writeResults(tmp.root, "airline.json", doc)
+  const file = data.ifPresent(() => writeResults(tmp.root, "airline.json", doc), "")
 
   it("survives kill -9 at random points: every simulation once, with one original score", async () => {
     const seed = Number(process.env.TAU_FAULT_SEED ?? Date.now() % 2 ** 31)

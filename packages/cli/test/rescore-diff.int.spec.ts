@@ -4,11 +4,14 @@
  */
 import { PyJson, type PyObject } from "@tau-sim/engine"
 import { describe, expect, it } from "vitest"
-import { TAU2_DATA_DIR } from "../../domains/test/paths.ts"
+import { needsData } from "@tau-sim/domains/testing"
 import { fixtureRecords, resultsFromFixtures, writeResults } from "../../replay/test/interop/results-file.ts"
 import { jsonLines, tau, tempDir } from "./tau.ts"
 
-describe("tau rescore on an imported run", () => {
+const data = needsData("tau2", "conformance")
+const TAU2_DATA_DIR = data.tau2
+
+data.describe("tau rescore on an imported run", () => {
   it("reports changed rewards and components, keeping the original scores", async () => {
     const tmp = tempDir("rescore-diff")
     const db = tmp.db()

@@ -8,13 +8,16 @@
  * such a run is refused rather than labelled with one agent.
  */
 import { chmodSync, cpSync, existsSync, readFileSync, renameSync, writeFileSync } from "node:fs"
-import { TAU2_DATA_DIR } from "../../domains/test/paths.ts"
+import { needsData } from "@tau-sim/domains/testing"
 import { type FakeLlmServer, startFakeLlmServer } from "@tau-sim/models/testing"
 import type { RunRecord } from "@tau-sim/engine"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { expectComplete, facts, runWithFault, storedRuns } from "./faults.ts"
 import { jsonLines, readStore, storedRun, tau, tempDir } from "./tau.ts"
+
+const data = needsData("tau2")
+const TAU2_DATA_DIR = data.tau2
 
 const tmp = tempDir("cli-identity")
 afterAll(tmp.dispose)
@@ -49,7 +52,7 @@ describe("fixed run identity", () => {
     expect(await everything(db)).toEqual(before)
   })
 
-  it("--run-id with another domain, trials and limits: every difference is listed, nothing stored", async () => {
+  data.it("--run-id with another domain, trials and limits: every difference is listed, nothing stored", async () => {
     const before = await everything(db)
     const [r, other] = await Promise.all([
       tau(["run", "--domain", "mock", "--data-dir", TAU2_DATA_DIR, "--trials", "2", "--run-id", "R", "--db", db], tmp.root),
@@ -84,7 +87,7 @@ describe("fixed run identity", () => {
     expect(both.stderr).toContain("give --resume RUN or --run-id RUN, not both")
   })
 
-  it("--resume --data-dir continues a stopped run on moved data; changed data is a mismatch", async () => {
+  data.it("--resume --data-dir continues a stopped run on moved data; changed data is a mismatch", async () => {
     const copy = (name: string) => {
       const dir = tmp.file(name)
       cpSync(`${TAU2_DATA_DIR}/domains/mock`, `${dir}/domains/mock`, { recursive: true })

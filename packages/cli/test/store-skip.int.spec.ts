@@ -8,9 +8,12 @@ import * as fs from "node:fs"
 import { PyJson, type PyObject } from "@tau-sim/engine"
 import Database from "better-sqlite3"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { TAU2_DATA_DIR } from "../../domains/test/paths.ts"
+import { needsData } from "@tau-sim/domains/testing"
 import { resultsFromFixtures, writeResults } from "../../replay/test/interop/results-file.ts"
 import { jsonLines, storedRun, tau, tempDir } from "./tau.ts"
+
+const data = needsData("tau2", "conformance")
+const TAU2_DATA_DIR = data.tau2
 
 const tmp = tempDir("store-skip")
 afterAll(tmp.dispose)
@@ -65,7 +68,7 @@ const namesNative = (stderr: string) => expect(stderr).toContain(`${bad.native.e
 const namesImported = (stderr: string) => expect(stderr).toContain(`${bad.imported.episode} (seq ${bad.imported.seq}): event ${bad.imported.episode}#${bad.imported.seq} cannot be read`)
 const namesScore = (stderr: string) => expect(stderr).toMatch(new RegExp(`${bad.score.episode}: breakdown of score \\d+ of episode ${bad.score.episode} cannot be read`))
 
-describe("whole-store commands go on past unreadable episodes", () => {
+data.describe("whole-store commands go on past unreadable episodes", () => {
   it("report names the skipped episodes and reports the others", async () => {
     const r = await tau(["report", "--run", RUN, "--format", "json", "--db", db], tmp.root)
     expect(r.code, r.stderr).toBe(3)

@@ -4,8 +4,11 @@
  * `tau replay --all --verify` re-executes every tool call without a difference.
  */
 import { describe, expect, it } from "vitest"
-import { TAU2_DATA_DIR } from "../../domains/test/paths.ts"
+import { needsData } from "@tau-sim/domains/testing"
 import { jsonLines, tau, tempDir } from "./tau.ts"
+
+const data = needsData("tau2")
+const TAU2_DATA_DIR = data.tau2
 
 const tmp = tempDir("tau2-oracle")
 const db = tmp.db()
@@ -19,7 +22,7 @@ const expected: Record<string, { tasks: number; failing: ReadonlyArray<string> }
   telecom: { tasks: 114, failing: [] },
 }
 
-describe("oracle runs over the τ² base splits", () => {
+data.describe("oracle runs over the τ² base splits", () => {
   it.each(Object.keys(expected))("%s: every base task stores and scores like the gold replay", async (domain) => {
     const args = ["run", "--domain", domain, "--data-dir", TAU2_DATA_DIR, "--agent", "oracle", "--user", "scripted", "--db", db, "--json", "--max-concurrency", "4"]
     const { code, stdout, stderr } = await tau(args, tmp.root)

@@ -8,8 +8,11 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { TAU2_DATA_DIR } from "../../domains/test/paths.ts"
+import { needsData } from "@tau-sim/domains/testing"
 import { jsonLines, storedRun, tau, tempDir } from "./tau.ts"
+
+const data = needsData("tau2")
+const TAU2_DATA_DIR = data.tau2
 
 const tmp = tempDir("verify-data")
 afterAll(tmp.dispose)
@@ -57,7 +60,7 @@ beforeAll(async () => {
   fs.renameSync(dataAt("data-a"), dataAt("data-b"))
 })
 
-describe("moved data", () => {
+data.describe("moved data", () => {
   it("without --data-dir, verify names the data it cannot load", async () => {
     const { code, rows } = await verify()
     expect(code).toBe(2)
@@ -97,7 +100,7 @@ describe("moved data", () => {
   })
 })
 
-describe("changed data", () => {
+data.describe("changed data", () => {
   it("a changed database: every episode has a data-changed finding (and no determinism findings)", async () => {
     const changed = copyData("data-db", { file: "db.json", from: '"Test task"', to: '"Test task, edited"' })
     const { code, rows } = await verify("--data-dir", changed)

@@ -10,9 +10,12 @@ import * as path from "node:path"
 import { chainHash, PyJson, type PyObject, type PyValue } from "@tau-sim/engine"
 import Database from "better-sqlite3"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { TAU2_DATA_DIR } from "../../domains/test/paths.ts"
+import { needsData } from "@tau-sim/domains/testing"
 import { resultsFromFixtures, writeResults } from "../../replay/test/interop/results-file.ts"
 import { jsonLines, storedRun, tau, tempDir } from "./tau.ts"
+
+const data = needsData("tau2", "conformance")
+const TAU2_DATA_DIR = data.tau2
 
 const tmp = tempDir("verify-import")
 afterAll(tmp.dispose)
@@ -37,7 +40,7 @@ beforeAll(async () => {
   runs.retail = await importFile(db, "gold_retail", resultsFromFixtures("gold", "retail"))
 })
 
-describe("imported τ² runs verify", () => {
+data.describe("imported τ² runs verify", () => {
   it.each(["mock", "retail"])("%s: every imported episode verifies (exit 0)", async (name) => {
     const { code, rows, stderr } = await verifyRun(db, runs[name].runId)
     expect(code, stderr).toBe(0)
