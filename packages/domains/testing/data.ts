@@ -3,9 +3,10 @@
  * say what they need"); the folders are found by ./locate.ts.
  *
  * A test file declares its needs once: `const data = needsData("tau2", "conformance")`, then
- * writes its data suites with `data.describe(...)` (skipped when something is missing) and guards
- * module-level reads with `data.ifPresent(() => load(...), fallback)` (a skipped suite's body is
- * still collected). Missing data: the suites are skipped and the global setup
+ * writes its data suites with `data.describe(...)` (or single tests with `data.it(...)`, in files
+ * whose other tests need nothing) and guards module-level reads, and reads in a suite's body, with
+ * `data.ifPresent(() => load(...), fallback)`: vitest still runs a skipped suite's body to collect it.
+ * To check the skip path on a machine that has the data: `TAU_TEST_DATA_SEARCH=none` (./locate.ts). Missing data: the suites are skipped and the global setup
  * (`./global-setup.ts`) prints one line for the whole run; under `CI=true` the file fails with
  * that line instead, never a silent skip.
  */
@@ -59,7 +60,7 @@ export interface TestData {
 
 /**
  * Declares what this test file needs. Missing under `CI=true`: throws (the file fails with the
- * notice). Missing otherwise: the suites written with `.describe` are skipped and counted.
+ * notice). Missing otherwise: what is written with `.describe` / `.it` is skipped and counted.
  */
 export const needsData = (...needs: ReadonlyArray<DataNeed>): TestData => {
   const tau2 = needs.includes("tau2") ? tau2DataDir() : undefined
