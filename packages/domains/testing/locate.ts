@@ -12,19 +12,18 @@
  * No vitest here: benches use this module too.
  */
 import * as fs from "node:fs"
-import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
+import { DEFAULT_TAU2_COMMIT, tau2DataCacheDir as cacheDirOf } from "../src/tau2/data-cache.ts"
 
-/** The tau2-bench commit our conformance fixtures were made from (and `tau data fetch`'s default). */
-export const TAU2_DATA_REF = "a2c024725189473d2d7cea3a5cfdbcc67478e41f"
+/** The commit whose data `tau data fetch` installs by default (and the conformance fixtures come from). */
+export const TAU2_DATA_REF = DEFAULT_TAU2_COMMIT
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
 const searchDisabled = (): boolean => process.env.TAU_TEST_DATA_SEARCH === "none"
 
 /** The folder `tau data fetch` unpacks into (it holds `domains/<name>/`). */
-export const tau2DataCacheDir = (): string =>
-  path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "tau-sim", "tau2-data", TAU2_DATA_REF)
+export const tau2DataCacheDir = (): string => cacheDirOf(TAU2_DATA_REF)
 
 const firstExisting = (candidates: ReadonlyArray<string | undefined>, marker: (dir: string) => string): string | undefined =>
   candidates.find((dir): dir is string => dir !== undefined && dir !== "" && fs.existsSync(marker(dir)))
