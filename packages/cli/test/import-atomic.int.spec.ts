@@ -169,9 +169,10 @@ data.describe("tau import tau2 is atomic per episode and finishes what is missin
 
   it("concurrent imports of one file store every simulation once", async () => {
     // Four importers, retried on a fresh store until at least two of them really interleaved
-    // their writes (each stored some episodes); every attempt must be consistent.
+    // their writes (each stored some episodes); every attempt must be consistent. On a loaded
+    // machine one importer can finish before the others open the store, hence several attempts.
     let interleaved = false
-    for (let attempt = 0; attempt < 3 && !interleaved; attempt++) {
+    for (let attempt = 0; attempt < 10 && !interleaved; attempt++) {
       const db = tmp.db()
       const results = await Promise.all([0, 1, 2, 3].map(() => tau(importArgs(file, db), tmp.root)))
       for (const r of results) expect(r.code, r.stderr).toBe(0)
