@@ -14,16 +14,13 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { DEFAULT_TAU2_COMMIT, tau2DataCacheDir as cacheDirOf } from "../src/tau2/data-cache.ts"
+import { tau2DataCacheDir } from "../src/tau2/data-cache.ts"
 
-/** The commit whose data `tau data fetch` installs by default (and the conformance fixtures come from). */
-export const TAU2_DATA_REF = DEFAULT_TAU2_COMMIT
+/** The folder `tau data fetch` unpacks into by default (`tau2DataCacheDir()`), and its commit. */
+export { DEFAULT_TAU2_COMMIT as TAU2_DATA_REF, tau2DataCacheDir } from "../src/tau2/data-cache.ts"
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
 const searchDisabled = (): boolean => process.env.TAU_TEST_DATA_SEARCH === "none"
-
-/** The folder `tau data fetch` unpacks into (it holds `domains/<name>/`). */
-export const tau2DataCacheDir = (): string => cacheDirOf(TAU2_DATA_REF)
 
 const firstExisting = (candidates: ReadonlyArray<string | undefined>, marker: (dir: string) => string): string | undefined =>
   candidates.find((dir): dir is string => dir !== undefined && dir !== "" && fs.existsSync(marker(dir)))
