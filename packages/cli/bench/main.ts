@@ -8,7 +8,8 @@ import * as path from "node:path"
 import { Effect } from "effect"
 import { type EpisodeStarted, EventStore, layerSqlite, scriptedParticipant, setupEvents, continueEpisode, foldHistory } from "@tau-sim/engine"
 import { makeDemoDomain } from "@tau-sim/domains/demo"
-import { forkEpisode, registerDomain } from "@tau-sim/replay"
+import { forkEpisode } from "@tau-sim/runs"
+import { registerDomain } from "@tau-sim/domains"
 
 const log = (s: string) => process.stderr.write(`${s}\n`)
 const results: Record<string, unknown> = { machine: { cpus: os.cpus().length, node: process.version } }
@@ -69,7 +70,7 @@ await optional("event_store", "../../engine/bench/store.ts", (m) => (m.benchStor
 await optional("domain_load_ms", "../../domains/bench/load.ts", (m) => (m.benchDomainLoad as () => unknown)())
 await optional("retail_tool_calls_per_s", "../../domains/bench/retail.ts", (m) => (m.retailToolThroughput as () => unknown)())
 await optional("models", "../../models/bench/overhead.ts", (m) => (m.benchModels as (o: object) => unknown)({ dir: tmp }))
-await optional("rescore_episodes_per_s", "../../replay/bench/rescore.ts", (m) => (m.benchRescore as () => unknown)())
+await optional("rescore_episodes_per_s", "../../evaluators/bench/rescore.ts", (m) => (m.benchRescore as () => unknown)())
 
 fs.rmSync(tmp, { recursive: true, force: true })
 process.stdout.write(`${JSON.stringify(results, null, 2)}\n`)

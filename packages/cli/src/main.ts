@@ -5,7 +5,7 @@
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Cause, Effect } from "effect"
 import { modelParticipantFactory, publicSpec, redactText } from "@tau-sim/models"
-import { registerModelParticipants, registerSpecRedaction } from "@tau-sim/replay"
+import { registerModelParticipants, registerSpecRedaction } from "@tau-sim/runs"
 import { CliError, CliOutput, Command } from "effect/cli"
 import { forkCommand } from "./commands/fork.ts"
 import { counterfactualCommand } from "./commands/counterfactual.ts"

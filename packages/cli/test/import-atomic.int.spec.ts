@@ -13,7 +13,7 @@ import { PyJson, type PyObject, type PyValue } from "@tau-sim/engine"
 import Database from "better-sqlite3"
 import { afterAll, describe, expect, it } from "vitest"
 import { needsData } from "@tau-sim/domains/testing"
-import { fixtureRecords, resultsFromFixtures, writeResults } from "../../replay/test/interop/results-file.ts"
+import { fixtureRecords, resultsFromFixtures, writeResults } from "../../interop/test/results-file.ts"
 import { finished, jsonLines, readStore, seededRandom, spawnTau, type StoredRun, storedRun, tau, type TauResult, tempDir } from "./tau.ts"
 
 const data = needsData("tau2", "conformance")

@@ -5,7 +5,7 @@
 import { PyJson, type PyObject } from "@tau-sim/engine"
 import { describe, expect, it } from "vitest"
 import { needsData } from "@tau-sim/domains/testing"
-import { fixtureRecords, resultsFromFixtures, writeResults } from "../../replay/test/interop/results-file.ts"
+import { fixtureRecords, resultsFromFixtures, writeResults } from "../../interop/test/results-file.ts"
 import { jsonLines, tau, tempDir } from "./tau.ts"
 
 const data = needsData("tau2", "conformance")

@@ -51,7 +51,7 @@ export const finished = (child: ChildProcess): Promise<TauResult> =>
 export const tau = (args: ReadonlyArray<string>, cwd: string, env?: NodeJS.ProcessEnv): Promise<TauResult> => finished(spawnTau(args, cwd, env))
 
 /** Seedable randomness for kill points (print the seed to replay a failure): the reports' PRNG. */
-export { seededRandom } from "@tau-sim/replay"
+export { seededRandom } from "@tau-sim/reports"
 
 /** `tau ... --json` output: one JSON value per line. */
 export const jsonLines = (stdout: string): Array<Record<string, unknown>> =>

@@ -11,7 +11,7 @@ import { chainHash, PyJson, type PyObject, type PyValue } from "@tau-sim/engine"
 import Database from "better-sqlite3"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { needsData } from "@tau-sim/domains/testing"
-import { resultsFromFixtures, writeResults } from "../../replay/test/interop/results-file.ts"
+import { resultsFromFixtures, writeResults } from "../../interop/test/results-file.ts"
 import { jsonLines, storedRun, tau, tempDir } from "./tau.ts"
 
 const data = needsData("tau2", "conformance")

@@ -2,6 +2,7 @@
  * τ² task model (semantics §1.1). Tasks are kept close to the reference shape so that a task file,
  * a results file and our episodes all speak the same language.
  */
+import { createHash } from "node:crypto"
 import { Schema } from "effect"
 
 const Json = Schema.Unknown
@@ -102,3 +103,6 @@ export type Task = typeof Task.Type
 export const DEFAULT_REWARD_BASIS: ReadonlyArray<RewardType> = ["DB", "COMMUNICATE"]
 export const rewardBasis = (task: Task): ReadonlyArray<RewardType> =>
   task.evaluation_criteria?.reward_basis ?? DEFAULT_REWARD_BASIS
+
+/** The content hash an episode records of the task it ran (`EpisodeStarted.hashes.task`). */
+export const taskHash = (task: Task): string => createHash("sha256").update(JSON.stringify(task)).digest("hex")

@@ -4,7 +4,7 @@
  * provider or a model ends in a clear recorded outcome.
  */
 import { type EpisodeEvent, EventStore, layerMemory, type ModelCalled } from "@tau-sim/engine"
-import { forkEpisode, registerModelParticipants, runEpisodes, type RunConfig } from "@tau-sim/replay"
+import { forkEpisode, registerModelParticipants, runEpisodes, type RunConfig } from "@tau-sim/runs"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { needsData } from "@tau-sim/domains/testing"

@@ -35,13 +35,12 @@ import {
   type StoredEvent,
   StoreError,
   syncWorld,
-  type Task,
+  Task,
   type ToolExecuted,
+  taskHash,
 } from "@tau-sim/engine"
-import { Effect, Schema } from "effect"
-import { type DomainRef, resolveDomain } from "./domains.ts"
-import { taskHash } from "./run.ts"
-import { embeddedTasks } from "./tau2-results.ts"
+import { Effect, Result, Schema } from "effect"
+import { type DomainRef, resolveDomain } from "@tau-sim/domains"
 
 export class DeterminismViolation extends Schema.TaggedError<DeterminismViolation>()("DeterminismViolation", {
   /** The stream holding the event (an ancestor's, for an event a fork inherits). */
@@ -186,6 +185,8 @@ export const loadEpisode = (episodeId: string, options: LoadOptions = {}) =>
 /** An imported episode (τ² results) keeps the source's record right after its start. */
 const isImported = (events: ReadonlyArray<EpisodeEvent>): boolean => events[1]?._tag === "ExternalRecord"
 
+const decodeTask = Schema.decodeUnknownResult(Task)
+
 const headerTasks = new Map<string, { readonly headerJson: string; readonly tasks: ReadonlyMap<string, Task> }>()
 
 /** Tasks embedded in the results header an imported run keeps in its config (parsed once per run). */
@@ -197,13 +198,12 @@ const importedTasks = (runId: string) =>
     const cached = headerTasks.get(runId)
     if (cached?.headerJson === headerJson) return cached.tasks
     const header = PyJson.parse(headerJson) as PyObject
-    const tasks = embeddedTasks({
-      file: `results header of run ${runId}`,
-      raw: header,
-      info: (header.info ?? {}) as PyObject,
-      tasks: (Array.isArray(header.tasks) ? header.tasks : []) as ReadonlyArray<PyObject>,
-      simulations: [],
-    })
+    // The import checked these tasks; one that no longer decodes is skipped and the domain's task stands in.
+    const tasks = new Map<string, Task>()
+    for (const t of Array.isArray(header.tasks) ? header.tasks : []) {
+      const decoded = decodeTask(t)
+      if (Result.isSuccess(decoded)) tasks.set(decoded.success.id, decoded.success)
+    }
     headerTasks.set(runId, { headerJson, tasks })
     return tasks
   })

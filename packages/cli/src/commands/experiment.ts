@@ -1,5 +1,5 @@
 /** `tau experiment <file.yaml>`: run (or resume) a matrix of domains × modes × agents × users × trials. */
-import { loadExperimentFile, planExperiment, runExperiment } from "@tau-sim/replay"
+import { loadExperimentFile, planExperiment, runExperiment } from "@tau-sim/runs"
 import { Effect } from "effect"
 import { Argument, Command } from "effect/cli"
 import { fmtReward, table } from "../table.ts"

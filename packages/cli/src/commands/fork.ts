@@ -1,7 +1,8 @@
 /** `tau fork`: branch an episode at a turn and continue it live with other participants. */
 import { randomUUID } from "node:crypto"
 import { EventStore } from "@tau-sim/engine"
-import { EpisodeNotFound, forkEpisode, forksRunOf } from "@tau-sim/replay"
+import { EpisodeNotFound } from "@tau-sim/replay"
+import { forkEpisode, forksRunOf } from "@tau-sim/runs"
 import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { fmtReward } from "../table.ts"

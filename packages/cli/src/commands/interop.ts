@@ -1,6 +1,7 @@
 /** τ² interop: `tau evaluate-trajs`, `tau import tau2`, `tau export tau2`. */
 import { PyJson, type PyValue } from "@tau-sim/engine"
-import { evaluateResultsFile, Evaluate, exportTau2Results, importTau2Results } from "@tau-sim/replay"
+import * as Evaluate from "@tau-sim/evaluators"
+import { evaluateResultsFile, exportTau2Results, importTau2Results } from "@tau-sim/interop"
 import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { fmtReward, table } from "../table.ts"

@@ -4,18 +4,7 @@
  * that cannot be read is named and the others go on.
  */
 import { diff, EventStore, materialize, type Node, type PyValue } from "@tau-sim/engine"
-import {
-  dataChanges,
-  EpisodeNotFound,
-  findingRecord,
-  type LoadOptions,
-  loadEpisode,
-  type ReplayedEpisode,
-  requireRun,
-  scanEpisodes,
-  taskOfEpisode,
-  verifyEpisode,
-} from "@tau-sim/replay"
+import { dataChanges, EpisodeNotFound, findingRecord, type LoadOptions, loadEpisode, type ReplayedEpisode, requireRun, scanEpisodes, taskOfEpisode, verifyEpisode } from "@tau-sim/replay"
 import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { table } from "../table.ts"

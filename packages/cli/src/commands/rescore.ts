@@ -1,6 +1,8 @@
 /** `tau rescore`: evaluate stored episodes again and append new scores (old ones are kept). */
 import { type EpisodeRow, EventStore } from "@tau-sim/engine"
-import { findTask, loadEpisode, requireRecordedData, requireRun, scanEpisodes, scoreEpisode } from "@tau-sim/replay"
+import { findTask } from "@tau-sim/runs"
+import { loadEpisode, requireRecordedData, requireRun, scanEpisodes } from "@tau-sim/replay"
+import { scoreEpisode } from "@tau-sim/evaluators"
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { fmtReward, table } from "../table.ts"

@@ -9,25 +9,9 @@
  */
 import { randomUUID } from "node:crypto"
 import { EventStore, type Mode } from "@tau-sim/engine"
-import {
-  decodeRunConfig,
-  describeKind,
-  domainRef,
-  eligibleTasks,
-  ERRORED_REASONS,
-  type EpisodeSummary,
-  mismatchOf,
-  participantsFor,
-  type RunConfig,
-  resolveDomain,
-  requireRun,
-  resumeRun,
-  runEpisodes,
-  selectTasks,
-  storedRunConfig,
-  type StoredRunConfig,
-  validateMode,
-} from "@tau-sim/replay"
+import { decodeRunConfig, describeKind, eligibleTasks, ERRORED_REASONS, type EpisodeSummary, mismatchOf, participantsFor, type RunConfig, resumeRun, runEpisodes, selectTasks, storedRunConfig, type StoredRunConfig, validateMode } from "@tau-sim/runs"
+import { domainRef, resolveDomain } from "@tau-sim/domains"
+import { requireRun } from "@tau-sim/replay"
 import { Effect, Option, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
 import { resumableOnStop, shellArg } from "../signals.ts"

@@ -4,7 +4,8 @@
  * was recorded is a warning.
  */
 import { diff, EventStore, materialize, type PyValue } from "@tau-sim/engine"
-import { forksRunOf, loadEpisode } from "@tau-sim/replay"
+import { forksRunOf } from "@tau-sim/runs"
+import { loadEpisode } from "@tau-sim/replay"
 import { Effect, Option } from "effect"
 import { Argument, Command } from "effect/cli"
 import { fmtReward, table } from "../table.ts"

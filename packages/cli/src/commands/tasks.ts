@@ -1,5 +1,6 @@
 /** `tau tasks` and `tau policy`: what a domain offers. */
-import { resolveDomain, selectTasks } from "@tau-sim/replay"
+import { resolveDomain } from "@tau-sim/domains"
+import { selectTasks } from "@tau-sim/runs"
 import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { table } from "../table.ts"

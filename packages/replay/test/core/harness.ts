@@ -21,10 +21,10 @@ import {
   setupEvents,
   type StoredEvent,
   type Task,
+  taskHash,
 } from "@tau-sim/engine"
 import { demoDomain } from "@tau-sim/domains/demo"
 import Database from "better-sqlite3"
-import { taskHash } from "../../src/run.ts"
 import { Effect } from "effect"
 
 export const domain = demoDomain()

@@ -1,0 +1,3 @@
+/** `@tau-sim/interop`: τ² results files in (import, evaluate-trajs) and out (export). */
+export * from "./tau2-results.ts"
+export * from "./tau2-interop.ts"

@@ -1,0 +1,440 @@
+/**
+ * Importing τ² results into our store and exporting our runs as τ² results.
+ *
+ * An imported simulation becomes an episode: the task's initial state as env steps, every
+ * message as `MessageSent` / `ToolExecuted` (world patches computed by re-executing the calls on
+ * the domain, the recorded outputs kept as they were), the original reward as a score from
+ * evaluator `tau2-original`, and the original record verbatim (`ExternalRecord`) so an export of
+ * an imported run reproduces the file field by field.
+ */
+import { createHash } from "node:crypto"
+import * as path from "node:path"
+import {
+  applyInitialState,
+  type Domain,
+  type EpisodeEvent,
+  type EpisodeStarted,
+  type EpisodeState,
+  EventStore,
+  executeToolCall,
+  type Node,
+  type PyObject,
+  PyJson,
+  type PyValue,
+  type RunRecord,
+  type ScoreRecord,
+  TERMINATION_REASONS,
+  type TerminationReason,
+  toolRandom,
+  taskHash,
+} from "@tau-sim/engine"
+import { Effect, Schema } from "effect"
+import { domainRef, resolveDomain } from "@tau-sim/domains"
+import { domainOfResults, embeddedTasks, isSoloResults, readResultsFile, ResultsFileError, type Tau2Results } from "./tau2-results.ts"
+import { loadEpisode } from "@tau-sim/replay"
+import { requireRun, scanEpisodes, type SkippedEpisode } from "@tau-sim/replay"
+import { findTask, stableEpisodeId } from "@tau-sim/runs"
+
+export const TAU2_ORIGINAL_EVALUATOR = "tau2-original"
+const SOURCE = "tau2-results"
+
+const sha = (s: string) => createHash("sha256").update(s).digest("hex")
+const str = (v: PyValue | undefined, fallback = ""): string => (typeof v === "string" ? v : fallback)
+/** An imported simulation's episode id: fixed by the file's content and the simulation id. */
+const importedEpisodeId = (runId: string, simulationId: string) => stableEpisodeId(runId, simulationId)
+
+const participantSpec = (info: PyObject | undefined): string => {
+  const impl = str(info?.implementation, "unknown")
+  const llm = str(info?.llm)
+  return `tau2:${impl}${llm ? `:${llm}` : ""}`
+}
+
+export interface ImportSummary {
+  readonly run_id: string
+  readonly domain: string
+  /** Simulations in the file. */
+  readonly simulations: number
+  /** Episodes this invocation stored (with their original score). */
+  readonly episodes: number
+  /** Episodes that were in the store already (an earlier or concurrent import). */
+  readonly already_present: number
+  /** Of those, episodes stored without their `tau2-original` score (by older versions) that got it now. */
+  readonly scores_repaired: number
+}
+
+/** A write failed part-way; the episodes stored before it are whole, and a re-run finishes the rest. */
+export class ImportWriteError extends Schema.TaggedError<ImportWriteError>()("ImportWriteError", {
+  file: Schema.String,
+  simulationId: Schema.String,
+  episodeId: Schema.String,
+  reason: Schema.String,
+}) {
+  get message(): string {
+    return `${this.file}: simulation ${this.simulationId} (episode ${this.episodeId}) ${this.reason}; importing the file again finishes the import`
+  }
+}
+
+interface PlannedEpisode {
+  readonly simulationId: string
+  readonly episodeId: string
+  readonly events: ReadonlyArray<EpisodeEvent>
+  /** The original reward; null when the simulation has no `reward_info`. */
+  readonly score: ScoreRecord | null
+}
+
+interface ImportPlan {
+  readonly run: RunRecord
+  readonly domain: string
+  readonly episodes: ReadonlyArray<PlannedEpisode>
+}
+
+/** How many problems an invalid file's error lists (the count says how many there are). */
+const PROBLEMS_SHOWN = 20
+
+const simulationIdOf = (sim: PyObject): string | undefined =>
+  typeof sim.id === "string" && sim.id !== "" ? sim.id : typeof sim.id === "number" ? String(sim.id) : undefined
+
+/** The `tau2-original` score of a simulation, or why its `reward_info` cannot be one. */
+const originalScore = (results: Tau2Results, sim: PyObject, episodeId: string, recordedAt: string): ScoreRecord | null | string => {
+  const rewardInfo = sim.reward_info
+  if (rewardInfo === null || rewardInfo === undefined) return null
+  if (typeof rewardInfo !== "object" || Array.isArray(rewardInfo)) return "reward_info is neither an object nor null"
+  const raw = (rewardInfo as PyObject).reward
+  const reward = typeof raw === "number" ? raw : raw === undefined ? Number.NaN : Number(PyJson.toPlain(raw))
+  if (!Number.isFinite(reward)) return `reward_info.reward is ${raw === undefined ? "missing" : PyJson.compact(raw)}, not a finite number`
+  return {
+    episodeId,
+    evaluator: TAU2_ORIGINAL_EVALUATOR,
+    evaluatorVersion: str(results.info.git_commit, "unknown"),
+    reward,
+    breakdown: PyJson.toPlain(rewardInfo),
+    recordedAt,
+  }
+}
+
+/**
+ * Reads and checks the whole file and computes every episode's events and score before anything
+ * is written: a file with a problem (unknown task, unreadable reward, duplicate id, a message that
+ * cannot be replayed) is rejected as a whole, naming every simulation at fault.
+ */
+const planImport = (file: string, dataDir: string | null): ImportPlan => {
+  const results = readResultsFile(file)
+  const { domain: name, policyVariant } = domainOfResults(results)
+  // Recorded absolute (as every run records it), so replay and a re-import work from anywhere.
+  const ref = domainRef(name, dataDir, policyVariant)
+  let domain: Domain
+  try {
+    domain = resolveDomain(ref)
+  } catch (e) {
+    throw new ResultsFileError({ file, detail: `domain ${name} cannot be loaded: ${e instanceof Error ? e.message : String(e)}` })
+  }
+  const tasks = embeddedTasks(results)
+  const fileHash = sha(PyJson.compact(results.raw))
+  const runId = `tau2_${fileHash.slice(0, 12)}`
+  const recordedAt = new Date().toISOString()
+  const problems: string[] = []
+  const seen = new Set<string>()
+  const episodes: PlannedEpisode[] = []
+  results.simulations.forEach((sim, i) => {
+    const simulationId = simulationIdOf(sim)
+    if (simulationId === undefined) return void problems.push(`simulations[${i}] has no id`)
+    const at = `simulation ${simulationId}`
+    if (seen.has(simulationId)) return void problems.push(`${at} appears more than once`)
+    seen.add(simulationId)
+    const taskId = String(sim.task_id)
+    const task = tasks.get(taskId) ?? domain.tasks.find((t) => t.id === taskId)
+    if (!task) return void problems.push(`${at} refers to task ${taskId}, which is neither in the file nor in domain ${name}`)
+    const episodeId = importedEpisodeId(runId, simulationId)
+    const score = originalScore(results, sim, episodeId, recordedAt)
+    if (typeof score === "string") return void problems.push(`${at}: ${score}`)
+    if (sim.messages !== undefined && sim.messages !== null && !Array.isArray(sim.messages)) return void problems.push(`${at}: messages is not a list`)
+    try {
+      const events = simulationEvents(results, sim, episodeId, runId, domain, task, name, ref.dataDir ?? dataDir, policyVariant)
+      episodes.push({ simulationId, episodeId, events, score })
+    } catch (e) {
+      problems.push(`${at} cannot be turned into events: ${e instanceof Error ? e.message : String(e)}`)
+    }
+  })
+  if (problems.length > 0) {
+    const shown = problems.slice(0, PROBLEMS_SHOWN).map((p) => `\n  ${p}`).join("")
+    const more = problems.length > PROBLEMS_SHOWN ? `\n  ... and ${problems.length - PROBLEMS_SHOWN} more` : ""
+    throw new ResultsFileError({ file, detail: `nothing was imported: ${problems.length} of ${results.simulations.length} simulations cannot be imported:${shown}${more}` })
+  }
+  const { simulations: _omit, ...header } = results.raw
+  const run: RunRecord = {
+    runId,
+    createdAt: recordedAt,
+    // The results header (info, tasks, timestamp) kept verbatim for export.
+    config: { kind: "import", source: SOURCE, file: path.resolve(file), domain: name, dataDir: ref.dataDir, policyVariant, headerJson: PyJson.compact(header as PyValue), simulationOrder: results.simulations.map((s) => String(s.id)) },
+    experiment: null,
+  }
+  return { run, domain: name, episodes }
+}
+
+/**
+ * Imports a τ² results file as one run. Each episode's events, read model and original score are
+ * stored in one transaction, so a failed or killed import leaves every episode whole or absent;
+ * importing the file again stores exactly what is missing (and gives episodes stored without
+ * their score by older versions that score). Importing a complete file again changes nothing.
+ */
+export const importTau2Results = (file: string, dataDir: string | null) =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    const plan = yield* Effect.try({
+      try: () => planImport(file, dataDir),
+      catch: (e) => (e instanceof ResultsFileError ? e : new ResultsFileError({ file, detail: e instanceof Error ? e.message : String(e) })),
+    })
+    // The run first: an import killed after this has a run with fewer episodes than its
+    // `simulationOrder`, which a re-run completes; episodes never exist without their run.
+    yield* store.createRun(plan.run)
+    let imported = 0
+    let already = 0
+    let repaired = 0
+    for (const ep of plan.episodes) {
+      const failed = (reason: string) => new ImportWriteError({ file, simulationId: ep.simulationId, episodeId: ep.episodeId, reason })
+      if ((yield* store.getEpisode(ep.episodeId)) === undefined) {
+        const written = yield* store.append(ep.episodeId, 0, ep.events, ep.score ? { scores: [ep.score] } : {}).pipe(
+          Effect.map(() => true),
+          // A concurrent import of the same file stored it first (with its score, atomically).
+          Effect.catchTag("VersionConflict", () => Effect.succeed(false)),
+          Effect.mapError((e) => failed(`was not stored (nothing of it was kept): ${e.message}`)),
+        )
+        if (written) imported++
+        else already++
+        continue
+      }
+      already++
+      if (ep.score === null) continue
+      const scores = yield* store.listScores(ep.episodeId).pipe(Effect.mapError((e) => failed(`cannot be checked for its tau2-original score: ${e.message}`)))
+      if (scores.some((s) => s.evaluator === TAU2_ORIGINAL_EVALUATOR)) continue
+      yield* store.appendScore(ep.score).pipe(Effect.mapError((e) => failed(`did not get its tau2-original score: ${e.message}`)))
+      repaired++
+    }
+    const summary: ImportSummary = {
+      run_id: plan.run.runId,
+      domain: plan.domain,
+      simulations: plan.episodes.length,
+      episodes: imported,
+      already_present: already,
+      scores_repaired: repaired,
+    }
+    return summary
+  })
+
+const simulationEvents = (
+  results: Tau2Results,
+  sim: PyObject,
+  episodeId: string,
+  runId: string,
+  domain: Domain,
+  task: ReturnType<typeof findTask>,
+  name: string,
+  dataDir: string | null,
+  policyVariant: string,
+): EpisodeEvent[] => {
+  const seed = typeof sim.seed === "number" ? sim.seed : 0
+  const solo = isSoloResults(results)
+  const started: EpisodeStarted = {
+    _tag: "EpisodeStarted",
+    v: 2,
+    runId,
+    episodeId,
+    domain: name,
+    taskId: task.id,
+    trial: typeof sim.trial === "number" ? sim.trial : 0,
+    hashes: {
+      task: taskHash(task),
+      policy: sha(str((results.info.environment_info as PyObject | undefined)?.policy)),
+      data: domain.hashes.data,
+    },
+    dataDir,
+    policyVariant,
+    mode: solo ? "no-user" : "default",
+    agent: participantSpec(results.info.agent_info as PyObject | undefined),
+    user: participantSpec(results.info.user_info as PyObject | undefined),
+    seed,
+    limits: {
+      maxSteps: typeof results.info.max_steps === "number" ? results.info.max_steps : 200,
+      maxErrors: typeof results.info.max_errors === "number" ? results.info.max_errors : 10,
+    },
+    engineVersion: "import",
+    parent: null,
+  }
+  const events: EpisodeEvent[] = [started, { _tag: "ExternalRecord", v: 1, source: SOURCE, json: PyJson.compact(sim) }]
+  // The world: the task's initial state, then every recorded call re-executed for its patch.
+  const init = applyInitialState(domain, task, { seed, solo, strict: false })
+  for (const step of init.steps) {
+    events.push({
+      _tag: "ToolExecuted", v: 1, callId: step.callId, actor: "env", name: step.name, argumentsJson: PyJson.compact(step.args),
+      output: step.output, error: step.error, patchJson: PyJson.compact(step.patch as unknown as PyValue), setup: true,
+    })
+  }
+  let world: Node = init.world
+  const calls = new Map<string, { name: string; arguments: PyObject; requestor: "assistant" | "user" }>()
+  // τ² records begin with the task's message history, whose calls the initial state above already
+  // ran: those messages are setup (as in our own episodes), kept as recorded but not run again.
+  const messages = (sim.messages ?? []) as ReadonlyArray<PyObject>
+  const history = task.initial_state?.message_history ?? []
+  const historyLength = history.every((h, i) => str(messages[i]?.role) === h.role) ? history.length : 0
+  let position = 0
+  let steps = 0
+  let errors = 0
+  for (const m of messages) {
+    const role = str(m.role)
+    const setup = position < historyLength
+    if (role === "assistant" || role === "user") {
+      const toolCalls = ((m.tool_calls ?? []) as ReadonlyArray<PyObject>).map((c) => {
+        const call = { name: str(c.name), arguments: (c.arguments ?? {}) as PyObject, requestor: (str(c.requestor, role === "user" ? "user" : "assistant") as "assistant" | "user") }
+        calls.set(str(c.id), call)
+        return { id: str(c.id), name: call.name, argumentsJson: PyJson.compact(call.arguments) }
+      })
+      events.push({ _tag: "MessageSent", v: 1, role: role === "assistant" ? "agent" : "user", text: typeof m.content === "string" ? m.content : null, toolCalls, ...(setup ? { setup } : {}) })
+      if (!setup) steps++
+    } else if (role === "tool") {
+      const id = str(m.id)
+      const call = calls.get(id)
+      let patch: PyValue = []
+      if (call && !setup) {
+        const outcome = executeToolCall(domain, world, { id, ...call }, { random: toolRandom(seed, id, position) }, { solo })
+        world = outcome.world
+        patch = outcome.patch as unknown as PyValue
+      }
+      const error = m.error === true
+      if (error && !setup) errors++
+      events.push({
+        _tag: "ToolExecuted", v: 1, callId: id, actor: str(m.requestor, "assistant") === "user" ? "user" : "agent", name: call?.name ?? "",
+        argumentsJson: PyJson.compact(call?.arguments ?? {}), output: typeof m.content === "string" ? m.content : "", error, patchJson: PyJson.compact(patch),
+        ...(setup ? { setup } : {}),
+      })
+    }
+    position++
+  }
+  const reason = str(sim.termination_reason)
+  events.push({
+    _tag: "EpisodeEnded", v: 1,
+    reason: (TERMINATION_REASONS as ReadonlyArray<string>).includes(reason) ? (reason as TerminationReason) : "unexpected_error",
+    steps, errors, note: null,
+  })
+  return events
+}
+
+export interface ExportedResults {
+  readonly document: PyObject
+  /** Episodes left out because they cannot be read (and simulations of an unfinished import). */
+  readonly skipped: ReadonlyArray<SkippedEpisode>
+}
+
+/**
+ * Exports a run as a τ² results document. Imported episodes are written back verbatim; our own
+ * episodes are rendered in the current τ² format from their events and latest τ² score. An
+ * episode that cannot be read is left out and named in `skipped`; the others are exported.
+ */
+export const exportTau2Results = (runId: string) =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    const run = yield* requireRun(runId)
+    const episodes = yield* store.listEpisodes({ runId })
+    const byId = new Map<string, PyValue>()
+    type Exported = { readonly native: PyValue | null; readonly domain: Domain; readonly started: EpisodeStarted }
+    const scan = yield* scanEpisodes(episodes, (ep) => ep.episodeId, (ep) =>
+      Effect.gen(function* () {
+        const loaded = yield* loadEpisode(ep.episodeId)
+        const external = loaded.events.find((e) => e._tag === "ExternalRecord")
+        if (external?._tag === "ExternalRecord") {
+          const sim = PyJson.parse(external.json)
+          byId.set(String((sim as PyObject).id), sim)
+          return { native: null, domain: loaded.domain, started: loaded.final.started } satisfies Exported
+        }
+        const scores = yield* store.listScores(ep.episodeId)
+        const score = [...scores].reverse().find((s) => s.evaluator === "tau2")
+        return { native: nativeSimulation(loaded, ep.episodeId, score?.breakdown ?? null), domain: loaded.domain, started: loaded.final.started } satisfies Exported
+      }),
+    )
+    const simulations = scan.done.flatMap((e) => (e.native === null ? [] : [e.native]))
+    const config = run.config as Record<string, unknown>
+    if (config.source === SOURCE) {
+      const header = PyJson.parse(String(config.headerJson)) as PyObject
+      const order = (config.simulationOrder as string[]) ?? [...byId.keys()]
+      const stored = new Set(episodes.map((e) => e.episodeId))
+      const missing = order
+        .map((id) => ({ id, episodeId: importedEpisodeId(runId, id) }))
+        .filter((s) => !stored.has(s.episodeId))
+        .map((s): SkippedEpisode => ({ episode_id: s.episodeId, seq: null, reason: `simulation ${s.id} is not in the store: its import did not finish (import the file again)` }))
+      const sims = order.flatMap((id) => (byId.has(id) ? [byId.get(id) as PyValue] : []))
+      const document = { ...header, simulations: [...sims, ...simulations], ...(header.simulation_index !== undefined ? { simulation_index: header.simulation_index } : {}) } as PyObject
+      return { document, skipped: [...scan.skipped, ...missing] } satisfies ExportedResults
+    }
+    const domain = scan.done[0]?.domain
+    // The header says what the episodes ran with (their own start events), and there must be one such configuration.
+    const configurations = new Map(scan.done.map(({ started: st }) => [JSON.stringify(exportedConfiguration(st)), exportedConfiguration(st)]))
+    if (configurations.size > 1) {
+      return yield* new MixedConfigurationsExport({ runId, configurations: [...configurations.values()].map(describeConfiguration) })
+    }
+    const ran = [...configurations.values()][0]
+    const document = {
+      timestamp: run.createdAt,
+      info: {
+        git_commit: "tau-sim",
+        num_trials: Number(config.trials ?? 1),
+        max_steps: ran?.maxSteps ?? Number(config.maxSteps ?? 200),
+        max_errors: ran?.maxErrors ?? Number(config.maxErrors ?? 10),
+        user_info: { implementation: ran?.user ?? String(config.user ?? ""), llm: null, llm_args: {}, global_simulation_guidelines: null },
+        agent_info: { implementation: ran?.agent ?? String(config.agent ?? ""), llm: null, llm_args: {} },
+        environment_info: { domain_name: ran?.domain ?? String(config.domain ?? ""), policy: domain?.policy.default ?? "", tool_defs: null },
+        seed: Number(config.seed ?? 300),
+      },
+      tasks: domain ? (domain.tasks.filter((t) => episodes.some((e) => e.taskId === t.id)) as unknown as PyValue[]) : [],
+      simulations,
+      simulation_index: null,
+    } as PyObject
+    return { document, skipped: scan.skipped } satisfies ExportedResults
+  })
+
+/** A τ² results file has one agent, one user, one domain and one set of limits in its header. */
+const exportedConfiguration = (started: EpisodeStarted) => ({
+  domain: started.domain,
+  policyVariant: started.policyVariant,
+  mode: started.mode,
+  agent: started.agent,
+  user: started.user,
+  maxSteps: started.limits.maxSteps,
+  maxErrors: started.limits.maxErrors,
+})
+
+const describeConfiguration = (c: ReturnType<typeof exportedConfiguration>): string =>
+  `${c.domain}${c.policyVariant === "default" ? "" : `:${c.policyVariant}`} · ${c.mode} · agent ${c.agent} / user ${c.user} · max_steps ${c.maxSteps}, max_errors ${c.maxErrors}`
+
+/** The run's episodes ran with different configurations (e.g. the forks of a run by two agents): one results file cannot say so. */
+export class MixedConfigurationsExport extends Schema.TaggedError<MixedConfigurationsExport>()("MixedConfigurationsExport", {
+  runId: Schema.String,
+  configurations: Schema.Array(Schema.String),
+}) {
+  get message(): string {
+    return `run ${this.runId} has episodes of ${this.configurations.length} configurations, and a τ² results file has one agent, user and domain: ${this.configurations.join("; ")}`
+  }
+}
+
+const nativeSimulation = (loaded: { final: EpisodeState }, episodeId: string, rewardInfo: unknown): PyValue => {
+  const started = loaded.final.started
+  const messages = loaded.final.trajectory.map((m, turn): PyValue => {
+    if (m.role === "tool") return { id: m.id, role: "tool", content: m.content, requestor: m.requestor, error: m.error, turn_idx: turn }
+    return {
+      role: m.role,
+      content: m.content,
+      tool_calls: m.toolCalls?.map((c) => ({ id: c.id, name: c.name, arguments: (c.arguments ?? {}) as PyValue, requestor: c.requestor })) ?? null,
+      turn_idx: turn,
+    }
+  })
+  return {
+    id: episodeId,
+    task_id: started.taskId,
+    termination_reason: loaded.final.ended,
+    reward_info: rewardInfo === null ? null : PyJson.fromPlain(rewardInfo),
+    messages,
+    trial: started.trial,
+    seed: started.seed,
+    mode: "half_duplex",
+  }
+}
+
+

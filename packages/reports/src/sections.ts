@@ -1,0 +1,185 @@
+/**
+ * The report as titled tables, shared by the text, Markdown and HTML renderers so that every format
+ * shows the same numbers with the same rounding.
+ */
+import { describeForkPoint } from "@tau-sim/runs"
+import type { CellReport, Report } from "./build.ts"
+import { PARTICIPANT_KINDS } from "./collect.ts"
+import type { Interval } from "./stats.ts"
+
+export interface Section {
+  readonly id: string
+  readonly title: string
+  readonly note?: string
+  readonly headers: ReadonlyArray<string>
+  readonly rows: ReadonlyArray<ReadonlyArray<string>>
+}
+
+export const fmt = (x: number | null | undefined, digits = 3): string =>
+  x === null || x === undefined || Number.isNaN(x) ? "-" : x.toFixed(digits)
+
+/** A signed difference; a value that rounds to zero has no sign. */
+const signed = (x: number, digits = 3): string => {
+  if (Number.isNaN(x)) return "-"
+  const magnitude = Math.abs(x).toFixed(digits)
+  return Number(magnitude) === 0 ? magnitude : `${x > 0 ? "+" : "-"}${magnitude}`
+}
+
+export const fmtInterval = (i: Interval): string => `${signed(i.estimate)} [${fmt(i.low)}, ${fmt(i.high)}]`
+
+export const fmtCost = (x: number): string => `$${x.toFixed(4)}`
+
+const maxK = (cells: ReadonlyArray<CellReport>): number => Math.max(0, ...cells.map((c) => c.max_k))
+
+const overview = (report: Report): Section => {
+  const k = maxK(report.cells)
+  const ks = Array.from({ length: k }, (_, i) => i + 1)
+  return {
+    id: "overview",
+    title: "Overview",
+    note: "pass^k: the reference's per-task estimator C(c,k)/C(n,k), averaged over tasks; avg reward over simulations.",
+    headers: ["run", "domain", "mode", "agent", "user", "episodes", "tasks", "avg reward", ...ks.map((j) => `pass^${j}`)],
+    rows: report.cells.map((c) => [
+      c.run_id,
+      c.domain,
+      c.mode,
+      c.agent,
+      c.user,
+      c.episodes.unfinished > 0 ? `${c.episodes.finished}/${c.episodes.total}` : String(c.episodes.finished),
+      String(c.tasks.length),
+      fmt(c.avg_reward),
+      ...ks.map((j) => fmt(c.pass_hat_k[j])),
+    ]),
+  }
+}
+
+const deltas = (report: Report): Section | null => {
+  if (report.deltas.length === 0) return null
+  return {
+    id: "deltas",
+    title: `Mode vs ${report.baseline_mode}`,
+    note: `Paired over common tasks; ${Math.round(report.bootstrap.confidence * 100)}% percentile bootstrap intervals over tasks (${report.bootstrap.resamples} resamples, seed ${report.bootstrap.seed}).`,
+    headers: ["domain", "agent", "mode", "baseline user", "tasks", "avg reward", "Δ avg reward [CI]", "pass^1", "Δ pass^1 [CI]"],
+    rows: report.deltas.map((d) => [
+      d.domain,
+      d.agent,
+      d.mode,
+      d.baseline_user,
+      String(d.tasks),
+      `${fmt(d.avg_reward.baseline)} → ${fmt(d.avg_reward.value)}`,
+      fmtInterval(d.avg_reward.delta),
+      `${fmt(d.pass_hat_1.baseline)} → ${fmt(d.pass_hat_1.value)}`,
+      fmtInterval(d.pass_hat_1.delta),
+    ]),
+  }
+}
+
+const components = (report: Report): Section => {
+  const names = [...new Set(report.cells.flatMap((c) => Object.keys(c.reward_components)))].sort()
+  const checks = [...new Set(report.cells.flatMap((c) => Object.keys(c.checks)))].sort()
+  return {
+    id: "components",
+    title: "Reward breakdown",
+    note: "Component columns: mean of each reward_breakdown entry over the episodes whose score has it. Check columns: passed/total individual checks.",
+    headers: ["run", ...names, ...checks.map((c) => `${c} checks`)],
+    rows: report.cells.map((c) => [
+      c.run_id,
+      ...names.map((n) => fmt(c.reward_components[n]?.mean)),
+      ...checks.map((n) => (c.checks[n] ? `${c.checks[n].passed}/${c.checks[n].total}` : "-")),
+    ]),
+  }
+}
+
+const terminations = (report: Report): Section => {
+  const reasons = [...new Set(report.cells.flatMap((c) => Object.keys(c.termination_reasons)))].sort()
+  return {
+    id: "terminations",
+    title: "Termination reasons",
+    headers: ["run", ...reasons],
+    rows: report.cells.map((c) => [c.run_id, ...reasons.map((r) => String(c.termination_reasons[r] ?? 0))]),
+  }
+}
+
+const usage = (report: Report): Section => ({
+  id: "usage",
+  title: "Cost and tokens by participant",
+  note: "From the episodes' ModelCalled events (offline participants make none).",
+  headers: ["run", "participant", "calls", "prompt tokens", "completion tokens", "cost"],
+  rows: report.cells.flatMap((c) =>
+    PARTICIPANT_KINDS.map((p) => [
+      c.run_id,
+      p,
+      String(c.usage[p].calls),
+      String(c.usage[p].prompt_tokens),
+      String(c.usage[p].completion_tokens),
+      fmtCost(c.usage[p].cost),
+    ]),
+  ),
+})
+
+const perTask = (report: Report): Section => ({
+  id: "tasks",
+  title: "Per task",
+  note: "successes/simulations, mean reward and pass^k of each task in each run.",
+  headers: ["run", "task", "successes", "avg reward", "pass^k (k = 1..)"],
+  rows: report.cells.flatMap((c) =>
+    c.tasks.map((t) => [
+      c.run_id,
+      t.task_id,
+      `${t.successes}/${t.simulations}`,
+      fmt(t.avg_reward),
+      Object.keys(t.pass_hat_k)
+        .map((k) => fmt(t.pass_hat_k[Number(k)]))
+        .join(" "),
+    ]),
+  ),
+})
+
+const counterfactual = (report: Report): Section[] => {
+  const cf = report.counterfactual
+  if (!cf) return []
+  const what = [cf.agent && `agent ${cf.agent}`, cf.user && `user ${cf.user}`, cf.mode && `mode ${cf.mode}`].filter(Boolean).join(", ")
+  const t = cf.transitions
+  return [
+    {
+      id: "counterfactual",
+      title: `Counterfactual: branches of ${cf.parent_run_id}`,
+      note: `Forked at ${cf.at ? describeForkPoint(cf.at) : "?"}${what ? ` under ${what}` : ""}. Δ = branch − parent reward, per-task mean, bootstrap interval over tasks.`,
+      headers: ["pairs", "parent avg reward", "branch avg reward", "Δ reward [CI]", "improved", "regressed", "still success", "still failure", "not branched"],
+      rows: [
+        [
+          String(cf.pairs),
+          fmt(cf.parent_avg_reward),
+          fmt(cf.branch_avg_reward),
+          fmtInterval(cf.delta),
+          String(t.improved),
+          String(t.regressed),
+          String(t.still_success),
+          String(t.still_failure),
+          String(cf.not_branched.length),
+        ],
+      ],
+    },
+    {
+      id: "branches",
+      title: "Branches",
+      headers: ["task", "trial", "parent", "branch", "parent reward", "branch reward", "termination (parent -> branch)"],
+      rows: cf.rows.map((r) => [
+        r.task_id,
+        String(r.trial),
+        r.parent_episode_id,
+        r.episode_id,
+        fmt(r.parent_reward),
+        fmt(r.reward),
+        `${r.parent_termination_reason ?? "-"} -> ${r.termination_reason ?? "-"}`,
+      ]),
+    },
+  ]
+}
+
+export const reportSections = (report: Report): Section[] =>
+  [overview(report), deltas(report), ...counterfactual(report), components(report), terminations(report), usage(report), perTask(report)].filter(
+    (s): s is Section => s !== null,
+  )
+
+export const reportHeading = (report: Report): string => `${report.kind === "experiment" ? "Experiment" : "Run"} ${report.title}`

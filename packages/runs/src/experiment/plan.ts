@@ -1,0 +1,167 @@
+/**
+ * Expanding an experiment into cells (one run each) and validating every cell before anything
+ * runs: domains load, modes are supported, tasks exist and qualify, participant specs are known.
+ */
+import { createHash } from "node:crypto"
+import type { Domain, Mode, Task } from "@tau-sim/engine"
+import { Schema } from "effect"
+import { domainRef, resolveDomain } from "@tau-sim/domains"
+import { makeParticipant } from "../participants.ts"
+import type { RunConfig } from "../run.ts"
+import { selectTasks } from "../run.ts"
+import { eligibleTasks, modeTraits, TaskNotEligibleError, validateMode } from "./modes.ts"
+import type { DomainEntry, ExperimentSpec } from "./spec.ts"
+
+/** A cell could not be set up (unknown domain, split, task, participant, unsupported mode, ...). */
+export class ExperimentPlanError extends Schema.TaggedError<ExperimentPlanError>()("ExperimentPlanError", {
+  experiment: Schema.String,
+  /** The key of the experiment file the problem comes from. */
+  key: Schema.String,
+  detail: Schema.String,
+}) {
+  get message(): string {
+    return `experiment ${this.experiment}: ${this.key}: ${this.detail}`
+  }
+}
+
+/** Solo cells have no user simulator; their user spec is recorded as this. */
+export const NO_USER = "none"
+
+export interface ExperimentCell {
+  readonly index: number
+  readonly runId: string
+  readonly domain: DomainEntry
+  readonly mode: Mode
+  readonly agent: string
+  readonly user: string
+  readonly taskIds: ReadonlyArray<string>
+  /** Selected tasks this mode cannot run (reference task filters), with the reason. */
+  readonly excluded: ReadonlyArray<{ readonly id: string; readonly reason: string }>
+}
+
+export interface ExperimentPlan {
+  readonly spec: ExperimentSpec
+  readonly cells: ReadonlyArray<ExperimentCell>
+}
+
+/** Cell metadata stored in the run's config (reports group and label runs by it). */
+export interface CellInfo {
+  readonly index: number
+  readonly domain_label: string
+  readonly baseline_mode: Mode
+  readonly excluded: ReadonlyArray<{ readonly id: string; readonly reason: string }>
+}
+
+const slug = (spec: string): string =>
+  spec
+    .replace(/^(scripted):.*[\\/]/, "$1:")
+    .replace(/\.json$/, "")
+    .replace(/[^A-Za-z0-9._-]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+
+/**
+ * Deterministic run id of a cell: readable parts plus a hash of the exact specs (two script files
+ * with the same name in different folders must not share a run).
+ */
+export const cellRunId = (experiment: string, domainLabel: string, mode: Mode, agent: string, user: string): string => {
+  const hash = createHash("sha256").update(JSON.stringify([experiment, domainLabel, mode, agent, user])).digest("hex").slice(0, 6)
+  return `${experiment}.${slug(domainLabel)}.${mode}.${slug(agent)}.${slug(user)}.${hash}`
+}
+
+const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e))
+
+const idsFor = (spec: ExperimentSpec, entry: DomainEntry): ReadonlyArray<string> | undefined => {
+  const ids = spec.tasks.ids
+  if (ids === undefined) return undefined
+  if (Array.isArray(ids)) return ids as ReadonlyArray<string>
+  const byDomain = ids as Readonly<Record<string, ReadonlyArray<string>>>
+  return byDomain[entry.label] ?? byDomain[entry.domain]
+}
+
+/** Builds and validates every cell; throws `ExperimentPlanError` / `ModeNotSupportedError` / `TaskNotEligibleError`. */
+export const planExperiment = (spec: ExperimentSpec): ExperimentPlan => {
+  const fail = (key: string, detail: string) => new ExperimentPlanError({ experiment: spec.name, key, detail })
+  for (const agent of spec.agents) {
+    try {
+      makeParticipant(agent, "agent")
+    } catch (e) {
+      throw fail("agents", messageOf(e))
+    }
+  }
+  const dualModes = spec.modes.filter((m) => !modeTraits(m).solo)
+  if (dualModes.length > 0) {
+    for (const user of spec.users) {
+      try {
+        makeParticipant(user, "user")
+      } catch (e) {
+        throw fail("users", messageOf(e))
+      }
+    }
+  }
+  const cells: ExperimentCell[] = []
+  for (const entry of spec.domains) {
+    let domain: Domain
+    try {
+      domain = resolveDomain({ domain: entry.domain, dataDir: spec.dataDir, policyVariant: entry.policyVariant })
+    } catch (e) {
+      throw fail("domains", `${entry.label}: ${messageOf(e)}`)
+    }
+    const explicit = idsFor(spec, entry)
+    let selected: ReadonlyArray<Task>
+    try {
+      selected = selectTasks(domain, { split: spec.tasks.split, taskIds: explicit, numTasks: spec.tasks.numTasks })
+    } catch (e) {
+      throw fail("tasks", messageOf(e))
+    }
+    if (selected.length === 0) throw fail("tasks", `no tasks selected for ${entry.label}`)
+    for (const mode of spec.modes) {
+      const unsupported = validateMode(domain, mode, entry.policyVariant)
+      if (unsupported) throw unsupported
+      const { tasks, excluded } = eligibleTasks(selected, mode)
+      if (explicit !== undefined && excluded.length > 0) throw new TaskNotEligibleError({ domain: entry.label, mode, tasks: excluded })
+      if (tasks.length === 0) throw fail("tasks", `none of the ${selected.length} selected tasks of ${entry.label} can run in mode ${mode}`)
+      const users = modeTraits(mode).solo ? [NO_USER] : spec.users
+      for (const agent of spec.agents) {
+        for (const user of users) {
+          cells.push({
+            index: cells.length,
+            runId: cellRunId(spec.name, entry.label, mode, agent, user),
+            domain: entry,
+            mode,
+            agent,
+            user,
+            taskIds: tasks.map((t) => t.id),
+            excluded,
+          })
+        }
+      }
+    }
+  }
+  return { spec, cells }
+}
+
+/** The run configuration of a cell (what `runEpisodes` executes). */
+export const cellRunConfig = (spec: ExperimentSpec, cell: ExperimentCell): RunConfig => ({
+  runId: cell.runId,
+  domain: cell.domain.domain,
+  // Without `data_dir`, a τ² cell records the data folder found now (TAU2_DATA_DIR, fetched cache).
+  dataDir: domainRef(cell.domain.domain, spec.dataDir).dataDir,
+  policyVariant: cell.domain.policyVariant,
+  agent: cell.agent,
+  user: cell.user,
+  mode: cell.mode,
+  trials: spec.trials,
+  seed: spec.seed,
+  maxSteps: spec.maxSteps,
+  maxErrors: spec.maxErrors,
+  taskIds: cell.taskIds,
+  maxConcurrency: spec.maxConcurrency,
+  experiment: spec.name,
+})
+
+export const cellInfo = (spec: ExperimentSpec, cell: ExperimentCell): CellInfo => ({
+  index: cell.index,
+  domain_label: cell.domain.label,
+  baseline_mode: spec.baselineMode,
+  excluded: cell.excluded,
+})

@@ -1,0 +1,101 @@
+/**
+ * Fork: a new episode whose history is its parent's up to a turn and whose continuation is live,
+ * possibly with other participants. The child stores one start event that points at the parent;
+ * nothing of the prefix is copied, so forking costs O(events), not O(database).
+ */
+import { randomUUID } from "node:crypto"
+import * as path from "node:path"
+import { continueEpisode, type EpisodeStarted, EventStore, foldEvents, type Mode, type StoreError } from "@tau-sim/engine"
+import { Effect, Option, Schema } from "effect"
+import { episodeLease, withLease } from "./lease.ts"
+import { loadEpisode, requireRecordedData } from "@tau-sim/replay"
+import { decodeRunConfig, type ForksRunConfig } from "./run-config.ts"
+import { findTask, participantsFor } from "./run.ts"
+import { scoreEpisode } from "@tau-sim/evaluators"
+
+export class ForkError extends Schema.TaggedError<ForkError>()("ForkError", { message: Schema.String }) {}
+
+export interface ForkOptions {
+  readonly atTurn: number
+  readonly agent?: string
+  readonly user?: string
+  readonly mode?: Mode
+  /** Run the child belongs to (a fork run groups counterfactual branches). */
+  readonly runId?: string
+  /** Stop after creating the child (no live continuation). */
+  readonly noContinue?: boolean
+  /** Id of the child (default: random). */
+  readonly childId?: string
+  /** Runs once the fork point is known to be valid, before the child is stored (creates the run it goes into). */
+  readonly prepareRun?: Effect.Effect<void, StoreError, EventStore>
+  /** Read the parent's domain from this data folder instead of the recorded one (it must hash the same). */
+  readonly dataDir?: string
+}
+
+/** Index of the event that produced trajectory message `turn`. */
+const eventOfTurn = (states: ReadonlyArray<{ trajectory: ReadonlyArray<unknown> }>, turn: number): number =>
+  states.findIndex((s) => s.trajectory.length > turn)
+
+export const forkEpisode = (parentId: string, options: ForkOptions) =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    const parent = yield* loadEpisode(parentId, { dataDir: options.dataDir })
+    // A branch continued on other data than its parent's prefix ran on would not be a branch of it.
+    yield* requireRecordedData(parent)
+    const { states, events, domain } = parent
+    const at = eventOfTurn(states, options.atTurn)
+    const turns = parent.final.trajectory.length
+    if (options.atTurn < 0 || at < 0) {
+      return yield* new ForkError({ message: `episode ${parentId} has turns 0..${turns - 1}; cannot fork at turn ${options.atTurn}` })
+    }
+    const message = states[at].trajectory[options.atTurn] as { setup: boolean }
+    if (message.setup) {
+      const firstLive = parent.final.trajectory.findIndex((m) => !m.setup)
+      return yield* new ForkError({
+        message: `turn ${options.atTurn} is part of the task setup; fork at turn ${firstLive >= 0 ? firstLive : turns} or later`,
+      })
+    }
+    const prefix = events.slice(0, at)
+    const parentStart = events.find((e): e is EpisodeStarted => e._tag === "EpisodeStarted") as EpisodeStarted
+    const latestStart = [...prefix].reverse().find((e): e is EpisodeStarted => e._tag === "EpisodeStarted") ?? parentStart
+    const childId = options.childId ?? `ep_${randomUUID().replaceAll("-", "").slice(0, 12)}`
+    const started: EpisodeStarted = {
+      ...latestStart,
+      runId: options.runId ?? latestStart.runId,
+      episodeId: childId,
+      agent: options.agent ?? latestStart.agent,
+      user: options.user ?? latestStart.user,
+      mode: options.mode ?? latestStart.mode,
+      dataDir: options.dataDir === undefined ? latestStart.dataDir : path.resolve(options.dataDir),
+      parent: { episodeId: parentId, seq: at },
+    }
+    // The child is ours from before it exists: a `--resume` of its run cannot drive it alongside us.
+    return yield* Effect.gen(function* () {
+      if (options.prepareRun) yield* options.prepareRun
+      yield* store.append(childId, 0, [started])
+      const state = foldEvents(states[at - 1], [started])
+      if (options.noContinue) return { episodeId: childId, parent: parentId, forkSeq: at, state, reward: null as number | null }
+      const task = findTask(domain, started.taskId)
+      const final = yield* continueEpisode(childId, state, 1, domain, task, participantsFor(started))
+      const score = yield* scoreEpisode(childId, domain, task, final)
+      return { episodeId: childId, parent: parentId, forkSeq: at, state: final, reward: score?.reward ?? null }
+    }).pipe(withLease(episodeLease(childId)))
+  })
+
+/**
+ * The run `tau fork` puts a branch in: `<parent run>~forks` (a branch of a branch joins the same
+ * run), so forks never change the parent run's metrics. `create` stores it if it is new.
+ */
+export const forksRunOf = (parentRunId: string) =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    const parentRun = yield* store.getRun(parentRunId)
+    const parentConfig = parentRun ? yield* Effect.option(decodeRunConfig(parentRun)) : Option.none()
+    const forksOf = Option.isSome(parentConfig) && parentConfig.value.kind === "forks" ? parentConfig.value.forksOf : parentRunId
+    const runId = `${forksOf}~forks`
+    const config: ForksRunConfig = { kind: "forks", forksOf }
+    const create = store
+      .createRun({ runId, createdAt: new Date().toISOString(), config: config as unknown as Record<string, unknown>, experiment: null })
+      .pipe(Effect.asVoid)
+    return { runId, create }
+  })

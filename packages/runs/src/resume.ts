@@ -1,0 +1,116 @@
+/**
+ * `--resume` of any run: the stored configuration says what the run is, and each kind continues
+ * its own way. Plain runs and experiment cells run their missing units; the forks of a run and a
+ * counterfactual batch continue their unfinished branches from their last stored event (and score
+ * the ones that ended unscored); an import is finished by importing its file again.
+ */
+import * as path from "node:path"
+import { type EpisodeRow, EventStore } from "@tau-sim/engine"
+import { Effect, Schema } from "effect"
+import { type BranchOutcome, runCounterfactual } from "./experiment/counterfactual.ts"
+import { episodeLease, runLease, withLease } from "./lease.ts"
+import { decodeRunConfig, type StoredRunConfig } from "./run-config.ts"
+import { requireRun } from "@tau-sim/replay"
+import { continueStoredEpisode, type EpisodeSummary, runEpisodes } from "./run.ts"
+
+/** An imported run is finished by the importer, which stores exactly what is missing. */
+export class ImportNotResumable extends Schema.TaggedError<ImportNotResumable>()("ImportNotResumable", {
+  runId: Schema.String,
+  file: Schema.String,
+  dataDir: Schema.NullOr(Schema.String),
+}) {
+  get message(): string {
+    const dataDir = this.dataDir ? ` --data-dir ${this.dataDir}` : ""
+    return `run ${this.runId} is an import of ${this.file}; finish it by importing the file again (what is stored is kept, what is missing is added): tau import tau2 ${this.file}${dataDir}`
+  }
+}
+
+export interface ResumeOptions {
+  /** Where the store is (named in messages). */
+  readonly store: string
+  /** Overrides the stored concurrency (how a process runs, not what the run is). */
+  readonly maxConcurrency?: number
+  /** Where the data of a plain run or cell is now (moved; the run's hashes must still match). */
+  readonly dataDir?: string
+  readonly onEpisode?: (summary: EpisodeSummary) => void
+}
+
+export interface ResumeResult {
+  readonly config: StoredRunConfig
+  readonly summaries: ReadonlyArray<EpisodeSummary>
+}
+
+export const resumeRun = (runId: string, options: ResumeOptions) =>
+  Effect.gen(function* () {
+    const onEpisode = options.onEpisode ?? (() => {})
+    const config = yield* decodeRunConfig(yield* requireRun(runId, options.store))
+    switch (config.kind) {
+      case "run":
+      case "cell": {
+        const { kind: _kind, ...runConfig } = config
+        const summaries = yield* runEpisodes(
+          {
+            ...runConfig,
+            maxConcurrency: options.maxConcurrency ?? runConfig.maxConcurrency,
+            dataDir: options.dataDir === undefined ? runConfig.dataDir : path.resolve(options.dataDir),
+          },
+          onEpisode,
+        )
+        return { config, summaries } satisfies ResumeResult
+      }
+      case "forks":
+        return { config, summaries: yield* continueBranches(runId, options.maxConcurrency ?? 3, onEpisode) } satisfies ResumeResult
+      case "counterfactual": {
+        const toSummary = (b: BranchOutcome): EpisodeSummary | null =>
+          b.episode_id === null
+            ? null
+            : { run_id: runId, episode_id: b.episode_id, task_id: b.task_id, trial: b.trial, termination_reason: b.termination_reason ?? "unknown", reward: b.reward, ran: b.ran }
+        const batch = yield* runCounterfactual(
+          {
+            runId: config.counterfactual_of,
+            at: config.at,
+            agent: config.agent ?? undefined,
+            user: config.user ?? undefined,
+            mode: config.mode ?? undefined,
+            maxConcurrency: options.maxConcurrency,
+          },
+          (b) => {
+            const s = toSummary(b)
+            if (s?.ran) onEpisode(s)
+          },
+        )
+        const summaries = batch.branches.flatMap((b) => toSummary(b) ?? [])
+        return { config, summaries } satisfies ResumeResult
+      }
+      case "import":
+        return yield* new ImportNotResumable({ runId, file: config.file, dataDir: config.dataDir ?? null })
+    }
+  })
+
+/** Every episode of the run that is not finished and scored, continued with the participants it started with. */
+const continueBranches = (runId: string, concurrency: number, onEpisode: (s: EpisodeSummary) => void) =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    const rows = yield* store.listEpisodes({ runId })
+    return yield* Effect.forEach(
+      rows,
+      (row: EpisodeRow) =>
+        Effect.gen(function* () {
+          const summary = (reason: string | null, reward: number | null, ran: boolean): EpisodeSummary => ({
+            run_id: runId,
+            episode_id: row.episodeId,
+            task_id: row.taskId,
+            trial: row.trial,
+            termination_reason: reason ?? "unknown",
+            reward,
+            ran,
+          })
+          if (row.status === "ended" && (yield* store.listScores(row.episodeId)).length > 0) return summary(row.terminationReason, row.reward, false)
+          const done = yield* continueStoredEpisode(row).pipe(withLease(episodeLease(row.episodeId)))
+          const s = summary(done.state.ended, done.reward, true)
+          onEpisode(s)
+          return s
+        }),
+      { concurrency },
+    )
+  }).pipe(withLease(runLease(runId)))
