@@ -187,11 +187,25 @@ const decode = Schema.decodeUnknownSync(EpisodeEvent)
 const encode = Schema.encodeSync(EpisodeEvent)
 
 export const decodeEvent = (episodeId: string, seq: number, json: string): EpisodeEvent => {
+  let raw: unknown
   try {
-    return decode(upcast(JSON.parse(json) as Raw))
+    raw = JSON.parse(json)
+  } catch (e) {
+    throw new EventDecodeError(episodeId, seq, e instanceof Error ? e.message : String(e))
+  }
+  return decodeEventFields(episodeId, seq, raw)
+}
+
+/** Decodes (and upcasts) an event body that is already parsed JSON. */
+export const decodeEventFields = (episodeId: string, seq: number, raw: unknown): EpisodeEvent => {
+  try {
+    return decode(upcast(raw as Raw))
   } catch (e) {
     throw new EventDecodeError(episodeId, seq, e instanceof Error ? e.message : String(e))
   }
 }
+
+/** The event's fields as stored (JSON-compatible), before they become JSON text. */
+export const encodeEventFields = (event: EpisodeEvent): Record<string, unknown> => encode(event) as Record<string, unknown>
 
 export const encodeEvent = (event: EpisodeEvent): string => JSON.stringify(encode(event))

@@ -118,7 +118,10 @@ export interface EventStoreShape {
     episodeId: string,
     range?: { readonly fromSeq?: number; readonly toSeq?: number },
   ) => Effect.Effect<ReadonlyArray<StoredEvent>, StoreError>
-  /** Rows exactly as stored, in seq order, never decoded (an unreadable body can still be inspected). */
+  /**
+   * Rows exactly as stored, in seq order, never decoded (an unreadable body can still be
+   * inspected): a pooled model call's body holds references into the pool (see `readBlobs`).
+   */
   readonly readRaw: (episodeId: string) => Effect.Effect<ReadonlyArray<RawStoredRow>, StoreError>
   /**
    * Every episode id that has stored events, in the order the streams were first written. A
@@ -126,6 +129,12 @@ export interface EventStoreShape {
    * is still seen.
    */
   readonly listStreamIds: () => Effect.Effect<ReadonlyArray<string>, StoreError>
+  /**
+   * Blobs of the message pool by address (ADR 0004): the message nodes and tool sets that pooled
+   * `ModelCalled` rows (as `readRaw` returns them) refer to. Addresses the store has no blob for
+   * are absent from the result. For the integrity check; `read` rehydrates events itself.
+   */
+  readonly readBlobs: (addresses: ReadonlyArray<string>) => Effect.Effect<ReadonlyMap<string, string>, StoreError>
   /** Present when part of the stream was hashed at upgrade rather than at write time. */
   readonly chainSeal: (episodeId: string) => Effect.Effect<ChainSeal | undefined, StoreError>
   /** Inserts or replaces the run. */

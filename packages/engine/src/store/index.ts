@@ -6,10 +6,12 @@ export { CHAIN_LABEL, CHAIN_START, chainHash } from "./chain.ts"
 export {
   checkIntegrity,
   checkStreamIntegrity,
+  readStreamRecord,
   type ChainDiagnosis,
   type IntegrityFinding,
   type IntegrityKind,
   type IntegrityReport,
   type StreamRecord,
 } from "./integrity.ts"
+export { blobAddress, type Blob } from "./message-pool.ts"
 export { SCHEMA_VERSION as SQLITE_SCHEMA_VERSION } from "./sqlite-schema.ts"

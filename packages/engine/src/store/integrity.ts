@@ -1,7 +1,8 @@
 /**
  * The integrity check of one episode stream against what the store promises: gapless seqs from 0,
- * one EpisodeStarted first, nothing after EpisodeEnded, an intact hash chain, readable bodies, and
- * a read model that agrees with the log. `checkIntegrity` is pure (rows in, findings out);
+ * one EpisodeStarted first, nothing after EpisodeEnded, an intact hash chain, readable bodies,
+ * pool blobs that are present and match their addresses (ADR 0004), and a read model that agrees
+ * with the log. `checkIntegrity` is pure (rows in, findings out);
  * `checkStreamIntegrity` reads the stream from the store and runs it.
  *
  * A broken chain link is explained where the stored hashes allow it: which row was edited,
@@ -12,6 +13,7 @@ import { Effect } from "effect"
 import { decodeEvent, type EpisodeEvent, type EpisodeStarted } from "../events.ts"
 import { CHAIN_START, chainFrom, chainHash } from "./chain.ts"
 import { EventStore, StoreError, type ChainSeal, type EpisodeRow, type RawStoredRow, type ScoreRecord } from "./event-store.ts"
+import { blobAddress, parseNode, poolRefs } from "./message-pool.ts"
 
 export type IntegrityKind =
   | "missing-stream"
@@ -21,6 +23,7 @@ export type IntegrityKind =
   | "after-end"
   | "chain"
   | "unreadable"
+  | "blob"
   | "read-model"
 
 /** What a broken chain link looks like (kind "chain" only). */
@@ -48,6 +51,8 @@ export interface IntegrityFinding {
   readonly detail: string
   /** For kind "chain": what the damage looks like. */
   readonly looksLike?: ChainDiagnosis
+  /** For kind "blob": the address of the missing or damaged pool blob. */
+  readonly blob?: string
 }
 
 export interface IntegrityReport {
@@ -67,6 +72,11 @@ export interface StreamRecord {
   /** The episode's scores, oldest first; or why they cannot be read. */
   readonly scores: ReadonlyArray<ScoreRecord> | { readonly unreadable: string }
   readonly seal: ChainSeal | undefined
+  /**
+   * The pool blobs the rows refer to (message nodes, followed through their chains, and tool
+   * sets), by address, as stored; a blob the store does not have is absent.
+   */
+  readonly blobs: ReadonlyMap<string, string>
 }
 
 /** How far from a broken row the chain check looks for where its event was recorded. */
@@ -231,6 +241,81 @@ const findSlot = (
   return undefined
 }
 
+/** The parsed body of a pooled row, or undefined for any other row (unreadable ones included). */
+const pooledRefs = (row: RawStoredRow): ReturnType<typeof poolRefs> | undefined => {
+  if (row.tag !== "ModelCalled") return undefined
+  let fields: unknown
+  try {
+    fields = JSON.parse(row.body)
+  } catch {
+    return undefined
+  }
+  if (typeof fields !== "object" || fields === null || Array.isArray(fields)) return undefined
+  const refs = poolRefs(fields as Record<string, unknown>)
+  return refs.messages === undefined && refs.tools === undefined ? undefined : refs
+}
+
+type BlobProblem = "missing" | "edited" | "malformed"
+
+/**
+ * Blob findings: every blob a pooled row refers to, directly or down its message chain, must be
+ * in the pool, hold what its address says, and be what its place needs (a message node, a tool
+ * set). Each damaged blob is one finding, at the first row that refers to it.
+ */
+const checkBlobs = (episodeId: string, rows: ReadonlyArray<RawStoredRow>, blobs: ReadonlyMap<string, string>): Array<IntegrityFinding> => {
+  const damaged = new Map<string, { problem: BlobProblem; what: "message node" | "tool set"; seqs: Array<number> }>()
+  const verdicts = new Map<string, BlobProblem | null>()
+  const check = (address: string, what: "message node" | "tool set", seq: number, wellFormed: (body: string) => boolean): boolean => {
+    let problem = verdicts.get(address)
+    if (problem === undefined) {
+      const body = blobs.get(address)
+      problem = body === undefined ? "missing" : blobAddress(body) !== address ? "edited" : wellFormed(body) ? null : "malformed"
+      verdicts.set(address, problem)
+    }
+    if (problem === null) return true
+    const entry = damaged.get(address) ?? { problem, what, seqs: [] }
+    if (entry.seqs.at(-1) !== seq) entry.seqs.push(seq)
+    damaged.set(address, entry)
+    return false
+  }
+  const isToolSet = (body: string): boolean => {
+    try {
+      return Array.isArray(JSON.parse(body))
+    } catch {
+      return false
+    }
+  }
+  for (const row of rows) {
+    const refs = pooledRefs(row)
+    if (!refs) continue
+    if (refs.tools !== undefined) check(refs.tools, "tool set", row.seq, isToolSet)
+    const seen = new Set<string>()
+    for (let at: string | null = refs.messages ?? null; at !== null && !seen.has(at); ) {
+      seen.add(at)
+      check(at, "message node", row.seq, (body) => parseNode(body) !== undefined)
+      // An edited node that still reads as one is followed: what it points at is checked too.
+      const body = blobs.get(at)
+      at = body === undefined ? null : (parseNode(body)?.prev ?? null)
+    }
+  }
+  const describe: Record<BlobProblem, (what: string) => string> = {
+    missing: () => "is missing from the blob table",
+    edited: () => "does not match its address: its content was changed after it was written",
+    malformed: (what) => `is not a ${what}`,
+  }
+  return [...damaged.entries()]
+    .sort(([, a], [, b]) => a.seqs[0] - b.seqs[0])
+    .map(([blob, { problem, what, seqs }]) => ({
+      episodeId,
+      seq: seqs[0],
+      kind: "blob" as const,
+      blob,
+      detail: `seq ${seqs[0]}: the ${what} ${blob} its request refers to ${describe[problem](what)}${
+        seqs.length > 1 ? ` (${seqs.length - 1} later model call${seqs.length === 2 ? "" : "s"} of the stream refer to it too, the last at seq ${seqs[seqs.length - 1]})` : ""
+      }`,
+    }))
+}
+
 /** Checks the read model's episode row against the log. */
 const checkReadModel = (
   episodeId: string,
@@ -338,15 +423,43 @@ export const checkIntegrity = (episodeId: string, record: StreamRecord): Integri
   }
 
   findings.push(...checkChain(episodeId, rows))
+  findings.push(...checkBlobs(episodeId, rows, record.blobs))
   findings.push(...checkReadModel(episodeId, rows, decoded, episode, scores))
   return report(findings)
 }
 
-/**
- * Reads the stream, its read model, scores and seal, and checks them. Damage is reported as
- * findings; only a store that cannot be read at all fails.
- */
-export const checkStreamIntegrity = (episodeId: string): Effect.Effect<IntegrityReport, StoreError, EventStore> =>
+/** The pool blobs the rows refer to: their references, then each message chain link by link. */
+const referencedBlobs = (rows: ReadonlyArray<RawStoredRow>): Effect.Effect<ReadonlyMap<string, string>, StoreError, EventStore> =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    const found = new Map<string, string>()
+    const asked = new Set<string>()
+    const nodes = new Set<string>()
+    let wanted: Array<string> = []
+    const want = (address: string | undefined | null, node: boolean): void => {
+      if (address == null || asked.has(address)) return
+      asked.add(address)
+      if (node) nodes.add(address)
+      wanted.push(address)
+    }
+    for (const row of rows) {
+      const refs = pooledRefs(row)
+      want(refs?.messages, true)
+      want(refs?.tools, false)
+    }
+    while (wanted.length > 0) {
+      const batch = wanted
+      wanted = []
+      for (const [address, body] of yield* store.readBlobs(batch)) {
+        found.set(address, body)
+        if (nodes.has(address)) want(parseNode(body)?.prev, true)
+      }
+    }
+    return found
+  })
+
+/** Everything the check looks at, read from the store. */
+export const readStreamRecord = (episodeId: string): Effect.Effect<StreamRecord, StoreError, EventStore> =>
   Effect.gen(function* () {
     const store = yield* EventStore
     const rows = yield* store.readRaw(episodeId)
@@ -356,5 +469,13 @@ export const checkStreamIntegrity = (episodeId: string): Effect.Effect<Integrity
     const scores = yield* store.listScores(episodeId).pipe(
       Effect.catch((e: StoreError) => Effect.succeed({ unreadable: e.message })),
     )
-    return checkIntegrity(episodeId, { rows, episode, scores, seal })
+    const blobs = yield* referencedBlobs(rows)
+    return { rows, episode, scores, seal, blobs }
   })
+
+/**
+ * Reads the stream, its read model, scores, seal and pool blobs, and checks them. Damage is
+ * reported as findings; only a store that cannot be read at all fails.
+ */
+export const checkStreamIntegrity = (episodeId: string): Effect.Effect<IntegrityReport, StoreError, EventStore> =>
+  Effect.map(readStreamRecord(episodeId), (record) => checkIntegrity(episodeId, record))

@@ -1,6 +1,6 @@
 /**
  * The in-memory event store, for tests and throwaway runs. Same semantics as the SQLite store:
- * events are kept as encoded JSON and decoded (upcast) on read, data values are copied through
+ * events are kept as encoded JSON (model calls pooled) and decoded (upcast) on read, data values are copied through
  * JSON, writes are all or nothing, lists come back in the order things were first written.
  */
 import { Effect, Layer } from "effect"
@@ -20,7 +20,7 @@ import {
   type ScoreRecord,
 } from "./event-store.ts"
 import { leaseIsStale } from "./lease-rules.ts"
-import { attempt, attemptAppend, decodeRow, parseStoredJson, type StoreHandle } from "./store-handle.ts"
+import { attempt, attemptAppend, decodeRow, parseStoredJson, type BlobLookup, type StoreHandle } from "./store-handle.ts"
 import {
   checkStreamShape,
   encodeAppendScores,
@@ -51,6 +51,9 @@ export const makeMemoryStore = (): StoreHandle => {
   const episodes = new Map<string, EpisodeRow>()
   const scores = new Map<string, Array<EncodedScore>>()
   const leases = new Map<string, StoredLease>()
+  // The message pool (ADR 0004), as in SQLite: rows hold references, blobs are kept once.
+  const blobs = new Map<string, string>()
+  const blobLookup: BlobLookup = (address) => blobs.get(address)
   let open = true
 
   const ensureOpen = (): void => {
@@ -109,6 +112,7 @@ export const makeMemoryStore = (): StoreHandle => {
     // Every check is done: from here on nothing throws, so the append is all or nothing.
     const hashes = chainRows(episodeId, chainFrom(last?.hash), encoded)
     const stream = streams.get(episodeId) ?? []
+    for (const e of encoded) for (const blob of e.blobs) if (!blobs.has(blob.address)) blobs.set(blob.address, blob.body)
     encoded.forEach((e, i) => stream.push({ episodeId, seq: e.seq, recordedAt, tag: e.tag, v: e.v, body: e.body, hash: hashes[i] }))
     streams.set(episodeId, stream)
     let row: EpisodeRow | undefined
@@ -156,6 +160,16 @@ export const makeMemoryStore = (): StoreHandle => {
         // Map keys keep insertion order: the order streams were first written.
         return [...streams.keys()].filter((id) => (streams.get(id)?.length ?? 0) > 0)
       }),
+    readBlobs: (addresses) =>
+      attempt(() => {
+        ensureOpen()
+        const found = new Map<string, string>()
+        for (const address of addresses) {
+          const body = blobs.get(address)
+          if (body !== undefined) found.set(address, body)
+        }
+        return found
+      }),
     chainSeal: () =>
       attempt(() => {
         // Nothing in memory predates the chain.
@@ -193,7 +207,7 @@ export const makeMemoryStore = (): StoreHandle => {
         const to = range.toSeq ?? Number.MAX_SAFE_INTEGER
         return (streams.get(episodeId) ?? [])
           .filter((row) => row.seq >= from && row.seq < to)
-          .map((row) => decodeRow(episodeId, row.seq, row.recordedAt, row.body))
+          .map((row) => decodeRow(episodeId, row.seq, row.recordedAt, row.body, blobLookup))
       }),
     putRun: (run) =>
       attempt(() => {
@@ -258,7 +272,7 @@ export const makeMemoryStore = (): StoreHandle => {
               continue
             }
             if (body.requestHash !== requestHash || body.error !== null) continue
-            const event = decodeRow(row.episodeId, row.seq, row.recordedAt, row.body).event
+            const event = decodeRow(row.episodeId, row.seq, row.recordedAt, row.body, blobLookup).event
             if (event._tag === "ModelCalled") return event as ModelCalled
           }
         }

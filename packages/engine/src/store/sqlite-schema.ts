@@ -29,6 +29,16 @@ export const chainSeals = sqliteTable("chain_seals", {
   sealedAt: text("sealed_at").notNull(),
 })
 
+/**
+ * The message pool (ADR 0004): message nodes and tool sets of model calls, each stored once under
+ * its content address (`message-pool.ts`). Added by migration 4; written in the append's
+ * transaction, never updated or deleted.
+ */
+export const blobs = sqliteTable("blobs", {
+  hash: text("hash").primaryKey(),
+  body: text("body").notNull(),
+})
+
 /** Named leases (e.g. "the process resuming run X"), taken over when stale. */
 export const leases = sqliteTable("leases", {
   name: text("name").primaryKey(),
@@ -196,6 +206,13 @@ export const MIGRATIONS: ReadonlyArray<ReadonlyArray<MigrationStatement>> = [
       acquired_at TEXT NOT NULL,
       heartbeat_at_ms INTEGER NOT NULL
     )`,
+  ],
+  // 4: the message pool. Rows written before it keep their full bodies (and their hashes).
+  [
+    `CREATE TABLE IF NOT EXISTS blobs (
+      hash TEXT PRIMARY KEY NOT NULL,
+      body TEXT NOT NULL
+    ) WITHOUT ROWID`,
   ],
 ]
 

@@ -28,7 +28,17 @@ import {
 } from "./event-store.ts"
 import { leaseIsStale } from "./lease-rules.ts"
 import { chainSeals, episodes, events, MIGRATIONS, MODEL_REQUEST_HASH, runs, scores, SCHEMA_VERSION } from "./sqlite-schema.ts"
-import { attempt as attemptWith, attemptAppend as attemptAppendWith, decodeRow, parseStoredJson, toStoreError, type RawEventRow, type StoreHandle } from "./store-handle.ts"
+import {
+  attempt as attemptWith,
+  attemptAppend as attemptAppendWith,
+  cachedLookup,
+  decodeRow,
+  parseStoredJson,
+  toStoreError,
+  type BlobLookup,
+  type RawEventRow,
+  type StoreHandle,
+} from "./store-handle.ts"
 import {
   checkStreamShape,
   encodeAppendScores,
@@ -179,12 +189,25 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
     )
   const insertEventChunk = insertEventRows(ROWS_PER_INSERT)
   const insertEvent = insertEventRows(1)
+  // The pool: a blob already stored (by any episode) is left as it is.
+  const insertBlob = client.prepare<[string, string]>("INSERT OR IGNORE INTO blobs (hash, body) VALUES (?, ?)")
+  const selectBlob = client.prepare<[string], { body: string }>("SELECT body FROM blobs WHERE hash = ?")
+  const blobLookup = (): BlobLookup => cachedLookup((address) => selectBlob.get(address)?.body)
   const insertEncoded = (
     episodeId: string,
     recordedAt: string,
     encoded: ReadonlyArray<EncodedEvent>,
     hashes: ReadonlyArray<string>,
   ): void => {
+    // Calls of one batch share most nodes: each address is inserted once.
+    const written = new Set<string>()
+    for (const e of encoded) {
+      for (const blob of e.blobs) {
+        if (written.has(blob.address)) continue
+        written.add(blob.address)
+        insertBlob.run(blob.address, blob.body)
+      }
+    }
     const params: Array<string | number | null> = []
     let i = 0
     for (; i + ROWS_PER_INSERT <= encoded.length; i += ROWS_PER_INSERT) {
@@ -432,14 +455,24 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
     append: (episodeId, expectedVersion, batch, options) =>
       attemptAppend(() => appendNow(episodeId, expectedVersion, batch, options)),
     read: (episodeId, range = {}) =>
-      attempt(() =>
-        readEvents
+      attempt(() => {
+        const lookup = blobLookup()
+        return readEvents
           .all({ episodeId, fromSeq: range.fromSeq ?? 0, toSeq: range.toSeq ?? END_OF_STREAM })
-          .map((row) => decodeRow(episodeId, row.seq, row.recordedAt, row.body)),
-      ),
+          .map((row) => decodeRow(episodeId, row.seq, row.recordedAt, row.body, lookup))
+      }),
     readRaw: (episodeId) =>
       attempt((): ReadonlyArray<RawStoredRow> => selectRawEvents.all(episodeId)),
     listStreamIds: () => attempt(() => selectStreamIds.all().map((row) => row.episode_id)),
+    readBlobs: (addresses) =>
+      attempt(() => {
+        const found = new Map<string, string>()
+        for (const address of addresses) {
+          const row = found.has(address) ? undefined : selectBlob.get(address)
+          if (row) found.set(address, row.body)
+        }
+        return found
+      }),
     chainSeal: (episodeId) =>
       attempt(() => {
         const row = selectSeal.get({ episodeId })
@@ -491,7 +524,7 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
       attempt(() => {
         const row = selectModelResponse.get(requestHash)
         if (!row) return undefined
-        const event = decodeRow(row.episode_id, row.seq, row.recorded_at, row.body).event
+        const event = decodeRow(row.episode_id, row.seq, row.recorded_at, row.body, blobLookup()).event
         return event._tag === "ModelCalled" && event.error === null ? (event as ModelCalled) : undefined
       }),
   }

@@ -3,8 +3,9 @@
  * the raw row form of an event, and how failures become `StoreError`s.
  */
 import { Effect } from "effect"
-import { decodeEvent, EventDecodeError, type StoredEvent } from "../events.ts"
+import { decodeEventFields, type EpisodeEvent, EventDecodeError, type StoredEvent } from "../events.ts"
 import { StoreError, VersionConflict, type EventStoreShape } from "./event-store.ts"
+import { BlobUnreadable, isPooled, unpool } from "./message-pool.ts"
 import { InvalidWrite } from "./write-rules.ts"
 
 /** An event row exactly as stored: the body is the event's JSON, possibly of an old version. */
@@ -30,13 +31,54 @@ export interface StoreHandle {
   readonly close: () => void
 }
 
-/** Decodes (and upcasts) a stored row; a body that cannot be read names its episode and seq. */
-export const decodeRow = (episodeId: string, seq: number, recordedAt: string, body: string): StoredEvent => {
+/** Finds a pool blob's text by address (undefined when the store has none). */
+export type BlobLookup = (address: string) => string | undefined
+
+/**
+ * The event a stored body holds: parsed, rehydrated from the pool when it is a pooled model call
+ * (`message-pool.ts`), upcast and decoded. Throws `EventDecodeError` naming episode, seq and, for
+ * a missing or unreadable blob, the blob.
+ */
+export const decodeStoredBody = (episodeId: string, seq: number, body: string, blobs: BlobLookup): EpisodeEvent => {
+  let fields: unknown
   try {
-    return { episodeId, seq, recordedAt, event: decodeEvent(episodeId, seq, body) }
+    fields = JSON.parse(body)
+  } catch (e) {
+    throw new EventDecodeError(episodeId, seq, e instanceof Error ? e.message : String(e))
+  }
+  if (typeof fields === "object" && fields !== null && !Array.isArray(fields) && isPooled(fields as Record<string, unknown>)) {
+    try {
+      fields = unpool(fields as Record<string, unknown>, blobs)
+    } catch (e) {
+      if (e instanceof BlobUnreadable) throw new EventDecodeError(episodeId, seq, e.message)
+      throw e
+    }
+  }
+  return decodeEventFields(episodeId, seq, fields)
+}
+
+/** Decodes (and upcasts) a stored row; a body that cannot be read names its episode and seq. */
+export const decodeRow = (episodeId: string, seq: number, recordedAt: string, body: string, blobs: BlobLookup): StoredEvent => {
+  try {
+    return { episodeId, seq, recordedAt, event: decodeStoredBody(episodeId, seq, body, blobs) }
   } catch (e) {
     if (e instanceof EventDecodeError) throw new StoreError({ message: e.message, episodeId, seq })
     throw e
+  }
+}
+
+/**
+ * A lookup that remembers what it found, for one read: the calls of a stream share most of their
+ * message nodes, so each is fetched once per read.
+ */
+export const cachedLookup = (fetch: BlobLookup): BlobLookup => {
+  const found = new Map<string, string>()
+  return (address) => {
+    const known = found.get(address)
+    if (known !== undefined) return known
+    const body = fetch(address)
+    if (body !== undefined) found.set(address, body)
+    return body
   }
 }
 

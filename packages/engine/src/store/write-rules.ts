@@ -2,8 +2,9 @@
  * The rules every event store enforces on writes, and how an append changes the episodes read
  * model. Shared by the SQLite and in-memory stores so both behave identically.
  */
-import { encodeEvent, type EpisodeEvent, type TerminationReason } from "../events.ts"
+import { encodeEventFields, type EpisodeEvent, type TerminationReason } from "../events.ts"
 import type { EpisodeRow, ScoreRecord } from "./event-store.ts"
+import { type Blob, poolModelCall } from "./message-pool.ts"
 
 /** Thrown inside a store to reject a write; the store turns it into a `StoreError`. */
 export class InvalidWrite extends Error {
@@ -58,8 +59,13 @@ export interface EncodedEvent {
   readonly seq: number
   readonly tag: string
   readonly v: number
+  /** As stored: a model call's conversation and tools are references into the pool (`message-pool.ts`). */
   readonly body: string
+  /** The pool blobs the body refers to, written in the same transaction (only if absent). */
+  readonly blobs: ReadonlyArray<Blob>
 }
+
+const NO_BLOBS: ReadonlyArray<Blob> = []
 
 /** Encodes a batch before any write, so an invalid event rejects the whole append. */
 export const encodeBatch = (
@@ -71,15 +77,16 @@ export const encodeBatch = (
     throw new InvalidWrite(`episode ${episodeId}: expected version must be a non-negative integer, got ${expectedVersion}`)
   }
   return events.map((event, i) => {
-    let body: string
     try {
-      body = encodeEvent(event)
+      const fields = encodeEventFields(event)
+      const pooled = event._tag === "ModelCalled" ? poolModelCall(fields) : undefined
+      const body = pooled?.body ?? JSON.stringify(fields)
+      return { seq: expectedVersion + i, tag: event._tag, v: event.v, body, blobs: pooled?.blobs ?? NO_BLOBS }
     } catch (e) {
       throw new InvalidWrite(
         `episode ${episodeId}: event ${i} of the append (${String(event?._tag)}) is not a valid event: ${e instanceof Error ? e.message : String(e)}`,
       )
     }
-    return { seq: expectedVersion + i, tag: event._tag, v: event.v, body }
   })
 }
 

@@ -6,8 +6,8 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as fc from "fast-check"
 import type { EpisodeEvent } from "../../src/events.ts"
-import type { RawStoredRow } from "../../src/store/event-store.ts"
-import { checkIntegrity, type ChainDiagnosis, type IntegrityKind } from "../../src/store/integrity.ts"
+import { EventStore, type RawStoredRow } from "../../src/store/event-store.ts"
+import { checkIntegrity, readStreamRecord, type ChainDiagnosis, type IntegrityKind } from "../../src/store/integrity.ts"
 import { makeMemoryStore } from "../../src/store/memory.ts"
 import { arbLaterEvent, ended, started } from "./sample-events.ts"
 
@@ -21,12 +21,7 @@ const written = (middle: ReadonlyArray<EpisodeEvent>) => {
   const handle = makeMemoryStore()
   const events = [started("ep"), ...middle, ended()]
   Effect.runSync(handle.store.append("ep", 0, events))
-  const record = {
-    rows: Effect.runSync(handle.store.readRaw("ep")),
-    episode: Effect.runSync(handle.store.getEpisode("ep")),
-    scores: [],
-    seal: undefined,
-  }
+  const record = Effect.runSync(readStreamRecord("ep").pipe(Effect.provideService(EventStore, handle.store)))
   handle.close()
   return record
 }

@@ -1,0 +1,145 @@
+/**
+ * Bytes stored per model-backed demo episode, before and after message pooling (ADR 0004).
+ *
+ * Episodes of the demo domain (`renew_loan` and `link_card_in_app`, alternating) are run with
+ * model participants for agent and user (`compat:demo@<fake server>`: the real HTTP path of an
+ * OpenAI-compatible provider, the demo brain answering) into a SQLite store. Then:
+ * - before: every event's full JSON body, as a store without pooling keeps it (schema 3);
+ * - after: what this store keeps: the event rows' bodies plus every blob (address and body).
+ * Both stores' files are also compared after a VACUUM: the same rows written raw (un-pooled) into
+ * a second store, and the pooled store as written.
+ * Run alone: node packages/cli/bench/stored-bytes.ts [episodes]
+ */
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import Database from "better-sqlite3"
+import { Effect } from "effect"
+import { demoDomain } from "@tau-sim/domains/demo"
+import { continueEpisode, encodeEvent, type EpisodeStarted, EventStore, foldHistory, layerSqlite, openSqliteStore, setupEvents } from "@tau-sim/engine"
+import { buildModelParticipant, makeModelRuntime } from "@tau-sim/models"
+import { demoBrain, startFakeLlmServer } from "@tau-sim/models/testing"
+
+export interface StoredBytesOptions {
+  readonly episodes?: number
+  readonly dir?: string
+}
+
+const started = (episodeId: string, taskId: string, spec: string, seed: number, hashes: EpisodeStarted["hashes"]): EpisodeStarted => ({
+  _tag: "EpisodeStarted",
+  v: 2,
+  runId: "bench-bytes",
+  episodeId,
+  domain: "demo",
+  taskId,
+  trial: seed,
+  hashes,
+  dataDir: null,
+  policyVariant: "default",
+  mode: "default",
+  agent: spec,
+  user: spec,
+  seed,
+  limits: { maxSteps: 60, maxErrors: 10 },
+  engineVersion: "bench",
+  parent: null,
+})
+
+const fileBytes = (file: string): number => {
+  const db = new Database(file)
+  db.exec("VACUUM")
+  db.close()
+  return fs.statSync(file).size
+}
+
+export const benchStoredBytes = async (options: StoredBytesOptions = {}) => {
+  const episodes = options.episodes ?? 20
+  const dir = fs.mkdtempSync(path.join(options.dir ?? os.tmpdir(), "stored-bytes-"))
+  const server = await startFakeLlmServer({ brain: demoBrain })
+  try {
+    const domain = demoDomain()
+    const spec = `compat:demo@${server.baseURL}`
+    const runtime = makeModelRuntime({ env: { COMPAT_API_KEY: "bench-not-a-key" }, maxRetries: 0 })
+    const make = (side: "agent" | "user") => {
+      const p = buildModelParticipant(spec, side, runtime)
+      if (!p) throw new Error(`${spec} is not a model spec`)
+      return p
+    }
+    const participants = { agent: make("agent"), user: make("user") }
+    const tasks = ["renew_loan", "link_card_in_app"].map((id) => {
+      const task = domain.tasks.find((t) => t.id === id)
+      if (!task) throw new Error(`demo task ${id} missing`)
+      return task
+    })
+    const pooledPath = path.join(dir, "pooled.db")
+    const ids = Array.from({ length: episodes }, (_, i) => `ep-${i}`)
+    const program = Effect.gen(function* () {
+      const store = yield* EventStore
+      for (const [i, episodeId] of ids.entries()) {
+        const task = tasks[i % tasks.length]
+        const setup = setupEvents(started(episodeId, task.id, spec, i, { ...domain.hashes, task: "bench" }), domain, task)
+        const version = yield* store.append(episodeId, 0, setup)
+        const final = yield* continueEpisode(episodeId, foldHistory(domain, setup), version, domain, task, participants)
+        if (final.ended !== "user_stop") throw new Error(`bench episode ${episodeId} ended with ${final.ended}`)
+      }
+    })
+    await Effect.runPromise(program.pipe(Effect.provide(layerSqlite(pooledPath))))
+
+    // Before: the full body of every event (what a store without pooling writes), also written
+    // raw into a second store so the two files can be compared.
+    const pooled = openSqliteStore(pooledPath)
+    const unpooledPath = path.join(dir, "unpooled.db")
+    const unpooled = openSqliteStore(unpooledPath)
+    let bodyBytesBefore = 0
+    let modelCalls = 0
+    let modelCallBytesBefore = 0
+    for (const episodeId of ids) {
+      for (const stored of Effect.runSync(pooled.store.read(episodeId))) {
+        const body = encodeEvent(stored.event)
+        bodyBytesBefore += Buffer.byteLength(body)
+        if (stored.event._tag === "ModelCalled") {
+          modelCalls++
+          modelCallBytesBefore += Buffer.byteLength(body)
+        }
+        unpooled.writeRawEvent({ ...stored, tag: stored.event._tag, v: stored.event.v, body })
+      }
+    }
+    pooled.close()
+    unpooled.close()
+
+    // After: the event rows as stored plus the whole blob table.
+    const db = new Database(pooledPath, { readonly: true })
+    const count = (sql: string): number => Number((db.prepare(sql).get() as { n: number | null }).n ?? 0)
+    const bodyBytesAfter = count("SELECT sum(length(CAST(body AS BLOB))) AS n FROM events")
+    const modelCallBytesAfter = count("SELECT sum(length(CAST(body AS BLOB))) AS n FROM events WHERE tag = 'ModelCalled'")
+    const blobTable = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'blobs'").get() !== undefined
+    const blobs = blobTable ? count("SELECT count(*) AS n FROM blobs") : 0
+    const blobBytes = blobTable ? count("SELECT sum(length(CAST(hash AS BLOB)) + length(CAST(body AS BLOB))) AS n FROM blobs") : 0
+    db.close()
+    const bytesAfter = bodyBytesAfter + blobBytes
+    const fileBefore = fileBytes(unpooledPath)
+    const fileAfter = fileBytes(pooledPath)
+    const perEpisode = (n: number) => Math.round(n / episodes)
+    return {
+      episodes,
+      model_calls: modelCalls,
+      bytes_per_episode_before: perEpisode(bodyBytesBefore),
+      bytes_per_episode_after: perEpisode(bytesAfter),
+      ratio_before_over_after: Number((bodyBytesBefore / bytesAfter).toFixed(2)),
+      model_call_share_before: Number((modelCallBytesBefore / bodyBytesBefore).toFixed(3)),
+      model_call_body_bytes_per_episode_after: perEpisode(modelCallBytesAfter),
+      blobs,
+      blob_bytes_per_episode: perEpisode(blobBytes),
+      file_bytes_before: fileBefore,
+      file_bytes_after: fileAfter,
+      file_ratio_before_over_after: Number((fileBefore / fileAfter).toFixed(2)),
+    }
+  } finally {
+    await server.close()
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+if (import.meta.main) {
+  process.stdout.write(`${JSON.stringify(await benchStoredBytes({ episodes: Number(process.argv[2] ?? 20) }), null, 2)}\n`)
+}
