@@ -38,9 +38,10 @@ import {
   Task,
   type ToolExecuted,
   taskHash,
+  type DomainRef,
 } from "@tau-sim/engine"
 import { Effect, Result, Schema } from "effect"
-import { type DomainRef, resolveDomain } from "@tau-sim/domains"
+import { resolveDomain } from "@tau-sim/domains"
 
 export class DeterminismViolation extends Schema.TaggedError<DeterminismViolation>()("DeterminismViolation", {
   /** The stream holding the event (an ancestor's, for an event a fork inherits). */

@@ -22,9 +22,10 @@ import {
   setupEvents,
   type Task,
   taskHash,
+  type DomainRef,
 } from "@tau-sim/engine"
 import { Effect } from "effect"
-import { type DomainRef, resolveDomain } from "@tau-sim/domains"
+import { resolveDomain } from "@tau-sim/domains"
 import { runLease, withLease } from "./lease.ts"
 import { makeParticipant } from "./participants.ts"
 import { DEFAULT_MAX_ATTEMPTS, decodeRunConfig, mismatchOf, type PlainRunConfig, type RunHashes } from "./run-config.ts"
