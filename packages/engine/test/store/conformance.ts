@@ -20,15 +20,18 @@ import {
 } from "../../src/store/event-store.ts"
 import { checkStreamIntegrity } from "../../src/store/integrity.ts"
 import type { StoreHandle } from "../../src/store/store-handle.ts"
+import { blobAddress } from "../../src/store/message-pool.ts"
 import {
   agentMessage,
   arbLaterEvent,
+  conversationCall,
   ended,
   episodeStartedV1Json,
   fullEpisode,
   modelCalled,
   splitAt,
   started,
+  SYSTEM_PROMPT,
   toolExecuted,
   userMessage,
   wellFormed,
@@ -602,6 +605,94 @@ export const storeConformance = (name: string, makeStore: () => StoreHandle): vo
           const remote = holder("remote", { pid: deadPid(), host: `not-${hostname()}` })
           assert.deepStrictEqual(yield* store.acquireLease("run:r4", remote, day), { acquired: true })
           assert.deepStrictEqual(yield* store.acquireLease("run:r4", holder("local"), day), { acquired: false, holder: remote })
+        }),
+      ),
+    )
+
+    it.effect("pools model calls: conversations sharing a prefix read back exactly, each message node and tool set stored once", () =>
+      using((store) =>
+        Effect.gen(function* () {
+          const greeting = { role: "user", content: "Hi, I want to cancel my reservation ZFA04Y." }
+          const reply = { role: "assistant", content: null, toolCalls: [{ id: "call_1", name: "get_user_details", argumentsJson: "{}" }] }
+          const result = { role: "tool", toolCallId: "call_1", toolName: "get_user_details", content: '{"balance": 2.0}' }
+          const first = conversationCall([SYSTEM_PROMPT, greeting])
+          const second = conversationCall([SYSTEM_PROMPT, greeting, reply, result], { attempt: 2 })
+          const other = conversationCall([SYSTEM_PROMPT, { role: "user", content: "Hello ✈️ \ud83d" }])
+          const a = [started("a"), first, agentMessage(null), second, ended()]
+          const b = [started("b"), other]
+          yield* store.append("a", 0, a.slice(0, 3))
+          yield* store.append("a", 3, a.slice(3))
+          yield* store.append("b", 0, b)
+          assert.deepStrictEqual(events(yield* store.read("a")), a)
+          assert.deepStrictEqual(events(yield* store.read("b")), b)
+          assert.deepStrictEqual(events(yield* store.read("a", { fromSeq: 3, toSeq: 4 })), [second])
+
+          // Stored: the rows refer to the pool; the system prompt is in none of them.
+          const modelRows = [...(yield* store.readRaw("a")), ...(yield* store.readRaw("b"))].filter((r) => r.tag === "ModelCalled")
+          assert.strictEqual(modelRows.length, 3)
+          const heads: Array<string> = []
+          const toolSets: Array<string> = []
+          for (const row of modelRows) {
+            assert.notInclude(row.body, "Agents must confirm")
+            const request = JSON.parse(row.body).request
+            heads.push(request.messages.$ref)
+            toolSets.push(request.tools.$ref)
+          }
+          assert.strictEqual(new Set(toolSets).size, 1)
+          // Every node of every chain, fetched link by link.
+          const nodes = new Map<string, string>()
+          let wanted = [...new Set(heads)]
+          while (wanted.length > 0) {
+            const found = yield* store.readBlobs(wanted)
+            assert.deepStrictEqual([...found.keys()].sort(), [...wanted].sort())
+            wanted = []
+            for (const [address, body] of found) {
+              assert.strictEqual(address, blobAddress(body))
+              nodes.set(address, body)
+              const prev = JSON.parse(body).prev
+              if (prev !== null && !nodes.has(prev)) wanted.push(prev)
+            }
+            wanted = [...new Set(wanted)].filter((address) => !nodes.has(address))
+          }
+          // system prompt, greeting, reply, tool result of "a"; the other greeting of "b": five nodes, the first shared.
+          assert.strictEqual(nodes.size, 5)
+          assert.strictEqual([...nodes.values()].filter((body) => body.includes("Agents must confirm")).length, 1)
+          const tools = yield* store.readBlobs([toolSets[0], `sha256:${"0".repeat(64)}`])
+          assert.deepStrictEqual([...tools.keys()], [toolSets[0]])
+          assert.deepStrictEqual(JSON.parse(tools.get(toolSets[0]) ?? ""), first.request && (first.request as { tools: unknown }).tools)
+          assert.deepStrictEqual((yield* integrityOf(store, "a")).findings, [])
+          assert.deepStrictEqual((yield* integrityOf(store, "b")).findings, [])
+        }),
+      ),
+    )
+
+    it.effect("findModelResponse answers with the whole pooled call, conversation and tools rehydrated", () =>
+      using((store) =>
+        Effect.gen(function* () {
+          const hash = "e".repeat(64)
+          const call = conversationCall([SYSTEM_PROMPT, { role: "user", content: "Cancel it, please." }], { requestHash: hash })
+          yield* store.append("ep", 0, [started("ep"), call])
+          yield* store.append("later", 0, [started("later"), conversationCall([SYSTEM_PROMPT], { requestHash: hash, cost: 7 })])
+          assert.deepStrictEqual(yield* store.findModelResponse(hash), call)
+          assert.isUndefined(yield* store.findModelResponse("f".repeat(64)))
+        }),
+      ),
+    )
+
+    it.effect("a request that already holds reference-shaped values reads back as it was", () =>
+      using((store) =>
+        Effect.gen(function* () {
+          const ref = { $ref: `sha256:${"a".repeat(64)}` }
+          const calls = [
+            conversationCall([ref, SYSTEM_PROMPT]),
+            { ...conversationCall([]), request: { messages: ref, tools: [ref] } },
+            { ...conversationCall([]), request: { messages: [SYSTEM_PROMPT], tools: ref } },
+            { ...conversationCall([]), request: { messages: [], tools: [] } },
+            { ...conversationCall([]), request: ["not", "an", "object"] },
+          ]
+          yield* store.append("ep", 0, [started("ep"), ...calls])
+          assert.deepStrictEqual(events(yield* store.read("ep")).slice(1), calls)
+          assert.deepStrictEqual((yield* integrityOf(store, "ep")).findings, [])
         }),
       ),
     )

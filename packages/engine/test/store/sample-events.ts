@@ -73,6 +73,21 @@ export const modelCalled = (): ModelCalled => ({
   error: null,
 })
 
+/** A model call in the shape participants record: a conversation, a tool set, a request hash. */
+export const conversationCall = (
+  messages: ReadonlyArray<unknown>,
+  overrides: Partial<ModelCalled> = {},
+  tools: ReadonlyArray<unknown> = [{ type: "function", function: { name: "get_user_details", description: "Look a user up", parameters: { type: "object", properties: { user_id: { type: "string" } } } } }],
+): ModelCalled => ({
+  ...modelCalled(),
+  request: { identity: "openai:gpt-4.1", baseURL: "https://api.openai.com/v1", messages, tools, toolChoice: "auto", params: { seed: 300, temperature: 0.5 } },
+  requestHash: `r${messages.length}`.padEnd(64, "0"),
+  ...overrides,
+})
+
+/** The opening of a conversation: a long system prompt (shared by every call of the task) and a greeting. */
+export const SYSTEM_PROMPT = { role: "system", content: `<policy>\n${"Agents must confirm before acting. ".repeat(40)}</policy>` }
+
 export const ended = (reason: TerminationReason = "agent_stop"): EpisodeEnded => ({
   _tag: "EpisodeEnded",
   v: 1,
@@ -142,13 +157,24 @@ const arbTool: fc.Arbitrary<ToolExecuted> = fc.record({
   patchJson: anyText,
 })
 
+/** A reference-shaped value, as a pooled row holds: a request may contain one by chance. */
+const refShaped = fc.constantFrom({ $ref: `sha256:${"a".repeat(64)}` }, { $ref: "x" })
+
+/** Requests shaped like the participants' (pooled by the store), sometimes with references in odd places. */
+const arbRequest = fc.record({
+  identity: name,
+  messages: fc.oneof({ weight: 4, arbitrary: fc.array(fc.oneof({ weight: 4, arbitrary: json }, refShaped), { maxLength: 6 }) }, refShaped),
+  tools: fc.oneof({ weight: 4, arbitrary: fc.array(json, { maxLength: 3 }) }, refShaped, fc.constant(null)),
+  params: json,
+})
+
 const arbModel: fc.Arbitrary<ModelCalled> = fc.record({
   _tag: fc.constant("ModelCalled" as const),
   v: fc.constant(1 as const),
   participant: fc.constantFrom("agent" as const, "user" as const, "judge" as const),
   provider: name,
   model: name,
-  request: json,
+  request: fc.oneof(json, arbRequest),
   response: json,
   usage: fc.record({ promptTokens: fc.nat(), completionTokens: fc.nat() }),
   cost: finite,
