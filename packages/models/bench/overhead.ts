@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url"
 import { demoDomain } from "@tau-sim/domains/demo"
 import { continueEpisode, type Domain, type EpisodeStarted, EventStore, foldHistory, layerSqlite, type Participant, setupEvents, type Task } from "@tau-sim/engine"
 import { Effect } from "effect"
-import { makeModelParticipant, makeModelRuntime, type ModelClient, type ModelRuntime } from "../src/index.ts"
+import { makeModelRuntime, type ModelClient, modelParticipants, type ModelRuntimeShape } from "../src/index.ts"
 import { demoBrain, inProcessModel } from "../testing/index.ts"
 
 export interface ModelBenchOptions {
@@ -52,7 +52,7 @@ const startedFor = (domain: Domain, task: Task, episodeId: string, seed: number)
 interface BenchParticipants {
   readonly agent: Participant
   readonly user: Participant
-  readonly runtime: ModelRuntime
+  readonly runtime: ModelRuntimeShape
 }
 
 /** Runs one episode to its end; returns its step count and (when nothing else shares the runtime) its model calls. */
@@ -69,11 +69,8 @@ const episode = (domain: Domain, task: Task, episodeId: string, seed: number, pa
 
 const participantsWith = (options: { client?: ModelClient; env?: NodeJS.ProcessEnv }): BenchParticipants => {
   const runtime = makeModelRuntime({ env: options.env ?? {}, maxRetries: 0 })
-  const make = (side: "agent" | "user") => {
-    const p = makeModelParticipant("openai:bench", side, { runtime, client: options.client })
-    if (!p) throw new Error("not a model spec")
-    return p
-  }
+  const factory = modelParticipants(runtime, { client: options.client })
+  const make = (side: "agent" | "user") => Effect.runSync(factory.make("openai:bench", side))
   return { agent: make("agent"), user: make("user"), runtime }
 }
 

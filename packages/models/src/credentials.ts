@@ -7,7 +7,7 @@
  * spaces); without either it is an error naming the variable, raised before anything is stored.
  */
 import { Schema } from "effect"
-import { BASE_URL_VARIABLES, REDACTED_MARK, redactUrl, rememberSecrets, urlSecrets } from "./secrets.ts"
+import { BASE_URL_VARIABLES, KnownSecrets, processSecrets, REDACTED_MARK, redactUrl, urlSecrets } from "./secrets.ts"
 
 export class CredentialsNotGiven extends Schema.TaggedError<CredentialsNotGiven>()("CredentialsNotGiven", {
   spec: Schema.String,
@@ -31,40 +31,61 @@ const urlRange = (spec: string): readonly [number, number] | undefined => {
 
 const withUrl = (spec: string, [start, end]: readonly [number, number], url: string) => `${spec.slice(0, start)}${url}${spec.slice(end)}`
 
-/** Live specs by their public form, for this process only. */
-const liveByPublic = new Map<string, string>()
-
-/**
- * The spec as it may be stored and printed (credentials in its URL redacted); the same string when
- * it has none. The live form is remembered so that this process can still call it.
- */
-export const publicSpec = (spec: string): string => {
-  const range = urlRange(spec)
-  if (!range) return spec
-  const url = spec.slice(...range)
-  const redacted = redactUrl(url)
-  if (redacted === url) return spec
-  const sealed = withUrl(spec, range, redacted)
-  liveByPublic.set(sealed, spec)
-  rememberSecrets(urlSecrets(url))
-  return sealed
-}
-
 /** `https://h/v1/?k=1` and `https://h/v1?k=1` name the same endpoint. */
 const trimSlashes = (url: string) => url.replace(/\/+(?=$|[?#])/, "")
 
-/** The spec to call: `spec` itself, or the live form of a redacted one (see the module comment). */
-export const liveSpec = (spec: string, env: NodeJS.ProcessEnv = process.env): string => {
-  const range = urlRange(spec)
-  if (!range || !spec.slice(...range).includes(REDACTED_MARK)) return spec
-  const known = liveByPublic.get(spec)
-  if (known) return known
-  const wanted = trimSlashes(spec.slice(...range))
-  const given = (env[BASE_URL_VARIABLES.compat] ?? "").split(/\s+/).filter(Boolean)
-  const url = given.find((candidate) => trimSlashes(redactUrl(candidate)) === wanted)
-  if (url === undefined) throw new CredentialsNotGiven({ spec, variable: BASE_URL_VARIABLES.compat })
-  const live = withUrl(spec, range, url)
-  liveByPublic.set(spec, live)
-  rememberSecrets(urlSecrets(url))
-  return live
+/**
+ * The live forms of the redacted specs a process was given, and the secrets learnt from them.
+ * A model runtime holds one (see `runtime.ts`); `processCredentials` is the process's own.
+ */
+export class SpecCredentials {
+  /** Live specs by their public form. */
+  private readonly liveByPublic = new Map<string, string>()
+
+  readonly secrets: KnownSecrets
+
+  constructor(secrets: KnownSecrets = new KnownSecrets()) {
+    this.secrets = secrets
+  }
+
+  /**
+   * The spec as it may be stored and printed (credentials in its URL redacted); the same string when
+   * it has none. The live form is remembered so that this process can still call it.
+   */
+  readonly publicSpec = (spec: string): string => {
+    const range = urlRange(spec)
+    if (!range) return spec
+    const url = spec.slice(...range)
+    const redacted = redactUrl(url)
+    if (redacted === url) return spec
+    const sealed = withUrl(spec, range, redacted)
+    this.liveByPublic.set(sealed, spec)
+    this.secrets.remember(urlSecrets(url))
+    return sealed
+  }
+
+  /** The spec to call: `spec` itself, or the live form of a redacted one (see the module comment). */
+  readonly liveSpec = (spec: string, env: NodeJS.ProcessEnv): string => {
+    const range = urlRange(spec)
+    if (!range || !spec.slice(...range).includes(REDACTED_MARK)) return spec
+    const known = this.liveByPublic.get(spec)
+    if (known) return known
+    const wanted = trimSlashes(spec.slice(...range))
+    const given = (env[BASE_URL_VARIABLES.compat] ?? "").split(/\s+/).filter(Boolean)
+    const url = given.find((candidate) => trimSlashes(redactUrl(candidate)) === wanted)
+    if (url === undefined) throw new CredentialsNotGiven({ spec, variable: BASE_URL_VARIABLES.compat })
+    const live = withUrl(spec, range, url)
+    this.liveByPublic.set(spec, live)
+    this.secrets.remember(urlSecrets(url))
+    return live
+  }
 }
+
+/** The process's own credentials, over `processSecrets` (what the module-level functions use). */
+export const processCredentials = new SpecCredentials(processSecrets)
+
+/** `processCredentials.publicSpec`. */
+export const publicSpec = (spec: string): string => processCredentials.publicSpec(spec)
+
+/** `processCredentials.liveSpec`. */
+export const liveSpec = (spec: string, env: NodeJS.ProcessEnv = process.env): string => processCredentials.liveSpec(spec, env)

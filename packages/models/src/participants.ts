@@ -1,31 +1,38 @@
 /**
  * Model-backed participants: the τ² LLM agent (and its oracle-plan, solo and no-policy variants,
  * chosen by the episode's mode) and the user simulator. Each turn is built from the episode state
- * alone, so a resumed or forked episode continues exactly where its events end.
+ * alone, so a resumed or forked episode continues exactly where its events end. A composition root
+ * provides them as the engine's `ParticipantFactory` with `ModelParticipants.layer`, over the
+ * `ModelRuntime` it provides: every participant calls through that runtime.
  */
 import {
+  builtinParticipants,
   type Domain,
   isSolo,
   type Mode,
   type Participant,
   ParticipantError,
+  ParticipantFactory,
+  type ParticipantFactoryShape,
+  ParticipantSpecError,
   type ParticipantTurn,
   type Side,
   type Task,
   type ToolDef,
   type TurnInput,
 } from "@tau-sim/engine"
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
 import { conversationFor } from "./conversation.ts"
-import { liveSpec, publicSpec } from "./credentials.ts"
+import { CredentialsNotGiven } from "./credentials.ts"
 import { agentSystemPrompt } from "./prompts/agent.ts"
 import { STOP_TOKEN, userSystemPrompt } from "./prompts/user.ts"
 import type { ModelClient, ModelRequest, ModelResponse } from "./port.ts"
 import { isTransient } from "./port.ts"
-import { makeModelClient } from "./providers.ts"
+import { makeModelClient, ProviderConfigError } from "./providers.ts"
 import { type CallFailure, type CallParticipant, recordedCall } from "./recorded-call.ts"
-import { currentModelRuntime, type ModelRuntime } from "./runtime.ts"
-import { isModelSpec, type ModelSpec, parseModelSpec } from "./spec.ts"
+import { ModelRuntime, type ModelRuntimeShape } from "./runtime.ts"
+import { redactText } from "./secrets.ts"
+import { isModelSpec, type ModelSpec, ModelSpecError, parseModelSpec } from "./spec.ts"
 import { DONE_TOOL, functionTool } from "./tool-schema.ts"
 
 const oraclePlan = (mode: Mode) => mode === "oracle-plan" || mode === "no-user-oracle-plan"
@@ -95,42 +102,81 @@ export const participantFailure = (spec: string, failure: CallFailure): Particip
   return new ParticipantError({ kind: "infrastructure", message: `${spec}: ${prefix}: ${what}`, modelCalls })
 }
 
-export interface ModelParticipantOptions {
-  /** Defaults to the process-wide runtime at the time of each call (`configureModels`). */
-  readonly runtime?: ModelRuntime
-  /** Use this client instead of one built from the spec (in-process models, benchmarks). */
-  readonly client?: ModelClient
-}
+/** What a model spec can be wrong with; anything else thrown while building a participant is a defect. */
+const isSpecProblem = (e: unknown): e is Error => e instanceof ModelSpecError || e instanceof CredentialsNotGiven || e instanceof ProviderConfigError
 
-const participant = (spec: string, parsed: ModelSpec, side: Side, options: ModelParticipantOptions): Participant => {
-  const runtime = () => options.runtime ?? currentModelRuntime()
-  const client = options.client ?? makeModelClient(parsed, { env: runtime().options.env })
+/**
+ * Builds a model participant; undefined if `spec` is not a model spec. Throws `ModelSpecError`,
+ * `CredentialsNotGiven` or `ProviderConfigError` (no API key) for a model spec it cannot call.
+ * A spec whose URL credentials were redacted is called with its live form (see `credentials.ts`);
+ * the participant shows, and its failures name, the redacted one.
+ */
+export const buildModelParticipant = (spec: string, side: Side, runtime: ModelRuntimeShape, client?: ModelClient): Participant | undefined => {
+  if (!isModelSpec(spec)) return undefined
+  const { credentials, env } = runtime.options
+  const parsed = parseModelSpec(credentials.liveSpec(spec, env))
+  if (!parsed) return undefined
+  const shown = credentials.publicSpec(spec)
+  const model = client ?? makeModelClient(parsed, { env, credentials })
   const who: CallParticipant = side
   return {
-    spec,
+    spec: shown,
     act: (input) =>
       Effect.gen(function* () {
         const request = side === "agent" ? agentRequest(input, parsed.args) : userRequest(input, parsed.args)
-        const result = yield* recordedCall(client, request, who, runtime()).pipe(Effect.mapError((f) => participantFailure(spec, f)))
+        const result = yield* recordedCall(model, request, who).pipe(
+          Effect.provideService(ModelRuntime, runtime),
+          Effect.mapError((f) => participantFailure(shown, f)),
+        )
         const solo = side === "agent" && isSolo(input.state.started)
         return { ...toTurn(result.response, solo), modelCalls: result.events }
       }),
   }
 }
 
-/**
- * A model participant from its spec (`openai:gpt-4.1`, ...); undefined if `spec` is not a model spec.
- * A spec whose URL credentials were redacted is called with its live form (see `credentials.ts`);
- * the participant shows, and its failures name, the redacted one.
- */
-export const makeModelParticipant = (spec: string, side: Side, options: ModelParticipantOptions = {}): Participant | undefined => {
-  if (!isModelSpec(spec)) return undefined
-  const parsed = parseModelSpec(liveSpec(spec, (options.runtime ?? currentModelRuntime()).options.env))
-  return parsed && participant(publicSpec(spec), parsed, side, options)
+/** `buildModelParticipant` with its spec problems as a typed `ParticipantSpecError` (spec and message redacted). */
+export const modelParticipant = (
+  spec: string,
+  side: Side,
+  runtime: ModelRuntimeShape,
+  client?: ModelClient,
+): Effect.Effect<Participant | undefined, ParticipantSpecError> =>
+  Effect.suspend(() => {
+    try {
+      return Effect.succeed(buildModelParticipant(spec, side, runtime, client))
+    } catch (e) {
+      if (!isSpecProblem(e)) return Effect.die(e)
+      const { credentials, env } = runtime.options
+      return Effect.fail(new ParticipantSpecError({ spec: credentials.publicSpec(spec), message: redactText(e.message, credentials.secrets.values(env)) }))
+    }
+  })
+
+export interface ModelParticipantsOptions {
+  /** Answer every model spec with this client instead of one built from the spec (in-process models, benchmarks). */
+  readonly client?: ModelClient
 }
 
-/** The factory to register with `registerModelParticipants` (`@tau-sim/replay`). */
-export const modelParticipantFactory =
-  (options: ModelParticipantOptions = {}) =>
-  (spec: string, side: Side): Participant | undefined =>
-    makeModelParticipant(spec, side, options)
+/** Model participants for `openai:`, `anthropic:` and `compat:` specs, the built-in ones for the others. */
+export const modelParticipants = (runtime: ModelRuntimeShape, options: ModelParticipantsOptions = {}): ParticipantFactoryShape => ({
+  make: (spec, side) =>
+    Effect.flatMap(modelParticipant(spec, side, runtime, options.client), (p) => (p ? Effect.succeed(p) : builtinParticipants.make(spec, side))),
+  publicSpec: runtime.options.credentials.publicSpec,
+})
+
+export const ModelParticipants = {
+  /** The participant factory over the provided `ModelRuntime`. */
+  layer: Layer.effect(
+    ParticipantFactory,
+    Effect.gen(function* () {
+      return modelParticipants(yield* ModelRuntime)
+    }),
+  ) satisfies Layer.Layer<ParticipantFactory, never, ModelRuntime>,
+  /** The same with `options` (one client for every model spec). */
+  layerWith: (options: ModelParticipantsOptions): Layer.Layer<ParticipantFactory, never, ModelRuntime> =>
+    Layer.effect(
+      ParticipantFactory,
+      Effect.gen(function* () {
+        return modelParticipants(yield* ModelRuntime, options)
+      }),
+    ),
+}

@@ -11,7 +11,7 @@ import { createAnthropic } from "@ai-sdk/anthropic"
 import { createOpenAI } from "@ai-sdk/openai"
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible"
 import { APICallError } from "ai"
-import { Effect } from "effect"
+import { Clock, Effect } from "effect"
 import {
   ModelCallError,
   type ModelClient,
@@ -21,7 +21,8 @@ import {
   type ModelResponse,
   type ModelToolCall,
 } from "./port.ts"
-import { BASE_URL_VARIABLES, KEY_VARIABLES, redactText, redactUrl, rememberSecrets, secretValues, urlSecrets } from "./secrets.ts"
+import { processCredentials, type SpecCredentials } from "./credentials.ts"
+import { BASE_URL_VARIABLES, KEY_VARIABLES, redactText, redactUrl, urlSecrets } from "./secrets.ts"
 import type { ModelSpec } from "./spec.ts"
 import { keepAliveFetch } from "./transport.ts"
 
@@ -134,27 +135,31 @@ export const toCallOptions = (params: ModelParams, provider: string, namespace: 
   return options
 }
 
-const retryAfterMs = (headers: Record<string, string> | undefined): number | undefined => {
+/** Retry-After in seconds or as an HTTP date (read against `nowMs`, the Clock's time). */
+const retryAfterMs = (headers: Record<string, string> | undefined, nowMs: number): number | undefined => {
   const value = headers?.["retry-after"] ?? headers?.["Retry-After"]
   if (value === undefined) return undefined
   const seconds = Number(value)
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000)
   const date = Date.parse(value)
-  return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined
+  return Number.isFinite(date) ? Math.max(0, date - nowMs) : undefined
 }
 
 const CONTEXT_LENGTH = /context_length_exceeded|context length|context window|prompt is too long|too many tokens|maximum.*tokens/i
 
-/** Maps whatever a provider call threw to the error kinds that decide retrying (see `port.ts`). */
-export const classifyError = (error: unknown, secrets: ReadonlyArray<string> = secretValues()): ModelCallError => {
+/**
+ * Maps whatever a provider call threw to the error kinds that decide retrying (see `port.ts`);
+ * `secrets` are redacted from the message, `nowMs` dates a Retry-After given as an HTTP date.
+ */
+export const classifyError = (error: unknown, secrets: ReadonlyArray<string>, nowMs: number): ModelCallError => {
   const message = redactText(error instanceof Error ? error.message : String(error), secrets)
   if (APICallError.isInstance(error)) {
     const status = error.statusCode
     const body = redactText(error.responseBody ?? "", secrets)
     const detail = body ? `${message}: ${body.slice(0, 500)}` : message
     if (status === undefined) return new ModelCallError({ kind: "network", message: detail })
-    if (status === 429) return new ModelCallError({ kind: "rate_limited", status, message: detail, retryAfterMs: retryAfterMs(error.responseHeaders) })
-    if (status >= 500 || status === 408 || status === 409) return new ModelCallError({ kind: "server", status, message: detail, retryAfterMs: retryAfterMs(error.responseHeaders) })
+    if (status === 429) return new ModelCallError({ kind: "rate_limited", status, message: detail, retryAfterMs: retryAfterMs(error.responseHeaders, nowMs) })
+    if (status >= 500 || status === 408 || status === 409) return new ModelCallError({ kind: "server", status, message: detail, retryAfterMs: retryAfterMs(error.responseHeaders, nowMs) })
     if ((status === 400 || status === 413) && CONTEXT_LENGTH.test(`${message} ${body}`)) return new ModelCallError({ kind: "context_length", status, message: detail })
     return new ModelCallError({ kind: "client", status, message: detail })
   }
@@ -234,6 +239,8 @@ export interface ClientOptions {
   readonly env?: NodeJS.ProcessEnv
   /** The HTTP transport (default: keep-alive node:http, see `transport.ts`). */
   readonly fetch?: typeof globalThis.fetch
+  /** Learns the credentials of the base URL, so that all output redacts them (default: the process's). */
+  readonly credentials?: SpecCredentials
 }
 
 const requireKey = (env: NodeJS.ProcessEnv, provider: "openai" | "anthropic"): string => {
@@ -284,7 +291,8 @@ export const makeModelClient = (spec: ModelSpec, options: ClientOptions = {}): M
   const liveURL = spec.provider === "compat" ? (spec.baseURL ?? "") : baseURLOf(env, spec.provider)
   // What is recorded, printed and keyed on (identity, rate limits): the URL without its credentials.
   const baseURL = redactUrl(liveURL)
-  rememberSecrets(urlSecrets(liveURL))
+  const credentials = options.credentials ?? processCredentials
+  credentials.secrets.remember(urlSecrets(liveURL))
   const { baseURL: callURL, fetch } = splitCredentials(liveURL, transport)
   let model: LanguageModel
   let identity: string
@@ -309,32 +317,34 @@ export const makeModelClient = (spec: ModelSpec, options: ClientOptions = {}): M
       break
   }
   const streaming = spec.args.stream === true
-  const secrets = secretValues(env)
+  const secrets = credentials.secrets.values(env)
 
   const generate = (request: ModelRequest) =>
-    Effect.tryPromise({
-      try: async (signal) => {
-        const options: CallOptions = {
-          ...toCallOptions(request.params, spec.provider, "compat" === spec.provider ? "compat" : spec.provider),
-          prompt: toPrompt(request.messages, spec.provider),
-          tools:
-            request.tools.length > 0
-              ? request.tools.map((t) => ({
-                  type: "function" as const,
-                  name: t.function.name,
-                  description: t.function.description,
-                  inputSchema: t.function.parameters as never,
-                }))
-              : undefined,
-          toolChoice: request.toolChoice && request.tools.length > 0 ? { type: request.toolChoice } : undefined,
-          abortSignal: signal,
-        }
-        if (!streaming) return fromGenerate(await model.doGenerate(options))
-        const result = await model.doStream({ ...options, includeRawChunks: true })
-        return await fromStream(result.stream)
-      },
-      catch: (e) => classifyError(e, secrets),
-    })
+    Clock.clockWith((clock) =>
+      Effect.tryPromise({
+        try: async (signal) => {
+          const options: CallOptions = {
+            ...toCallOptions(request.params, spec.provider, "compat" === spec.provider ? "compat" : spec.provider),
+            prompt: toPrompt(request.messages, spec.provider),
+            tools:
+              request.tools.length > 0
+                ? request.tools.map((t) => ({
+                    type: "function" as const,
+                    name: t.function.name,
+                    description: t.function.description,
+                    inputSchema: t.function.parameters as never,
+                  }))
+                : undefined,
+            toolChoice: request.toolChoice && request.tools.length > 0 ? { type: request.toolChoice } : undefined,
+            abortSignal: signal,
+          }
+          if (!streaming) return fromGenerate(await model.doGenerate(options))
+          const result = await model.doStream({ ...options, includeRawChunks: true })
+          return await fromStream(result.stream)
+        },
+        catch: (e) => classifyError(e, secrets, clock.currentTimeMillisUnsafe()),
+      }),
+    )
 
   return { provider: spec.provider, model: spec.model, identity, rateLimitKey, baseURL, generate }
 }

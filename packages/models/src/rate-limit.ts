@@ -3,8 +3,14 @@
  * theirs: the balance may go negative, which queues later callers behind earlier ones (first come,
  * first served) instead of letting them race for the next refill.
  */
-import { Effect } from "effect"
+import { Clock, Effect } from "effect"
 import { redactUrlsIn } from "./secrets.ts"
+
+/** Rejects what cannot be a rate (zero, negative, NaN). */
+const checkedRate = (ratePerMinute: number): number => {
+  if (!(ratePerMinute > 0)) throw new RangeError(`a rate limit must be positive, got ${ratePerMinute}`)
+  return ratePerMinute
+}
 
 export class TokenBucket {
   private tokens: number
@@ -14,8 +20,7 @@ export class TokenBucket {
 
   /** `ratePerMinute` tokens are added per minute, up to `capacity` (the burst size). */
   constructor(ratePerMinute: number, capacity: number, now: number) {
-    if (!(ratePerMinute > 0)) throw new RangeError(`a rate limit must be positive, got ${ratePerMinute}`)
-    this.perMs = ratePerMinute / 60_000
+    this.perMs = checkedRate(ratePerMinute) / 60_000
     this.capacity = Math.max(1, capacity)
     this.tokens = this.capacity
     this.last = now
@@ -39,13 +44,16 @@ export const unlimited: RateLimiter = { take: Effect.void }
 
 /**
  * A limiter of `requestsPerMinute`; bursts of up to `burst` requests (default: one second's worth,
- * at least 1) go through at once.
+ * at least 1) go through at once. Time is Effect's `Clock` (a `TestClock` in tests); the bucket
+ * starts full at the first request.
  */
 export const tokenBucketLimiter = (requestsPerMinute: number, burst = Math.max(1, Math.ceil(requestsPerMinute / 60))): RateLimiter => {
-  const bucket = new TokenBucket(requestsPerMinute, burst, Date.now())
+  checkedRate(requestsPerMinute)
+  let bucket: TokenBucket | undefined
   return {
-    take: Effect.suspend(() => {
-      const wait = bucket.reserve(Date.now())
+    take: Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      bucket ??= new TokenBucket(requestsPerMinute, burst, now)
+      const wait = bucket.reserve(now)
       return wait > 0 ? Effect.sleep(Math.ceil(wait)) : Effect.void
     }),
   }

@@ -5,12 +5,12 @@
  * response, usage, cost, latency, attempt number, request hash).
  */
 import type { ModelCalled } from "@tau-sim/engine"
-import { Effect } from "effect"
+import { Clock, Effect, Random } from "effect"
 import { isTransient, ModelCallError, type ModelClient, type ModelRequest, type ModelResponse } from "./port.ts"
 import { costOf, priceOf } from "./pricing.ts"
 import { requestHash } from "./request-hash.ts"
-import type { ModelRuntime } from "./runtime.ts"
-import { redactText, redactValue, secretValues } from "./secrets.ts"
+import { ModelRuntime, type ModelRuntimeOptions } from "./runtime.ts"
+import { redactText, redactValue } from "./secrets.ts"
 
 export type CallParticipant = ModelCalled["participant"]
 
@@ -57,22 +57,28 @@ export const responseOfEvent = (event: ModelCalled): ModelResponse | undefined =
   }
 }
 
-export const backoffMs = (retry: number, runtime: ModelRuntime, retryAfterMs?: number): number => {
-  const { backoffBaseMs, backoffMaxMs, random } = runtime.options
+/** The wait before retry `retry` (1-based); `jitter` in [0, 1) picks 50-100% of the exponential step. */
+export const backoffMs = (
+  retry: number,
+  { backoffBaseMs, backoffMaxMs }: Pick<ModelRuntimeOptions, "backoffBaseMs" | "backoffMaxMs">,
+  jitter: number,
+  retryAfterMs?: number,
+): number => {
   const exponential = Math.min(backoffMaxMs, backoffBaseMs * 2 ** (retry - 1))
-  const jittered = exponential * (0.5 + random() * 0.5)
+  const jittered = exponential * (0.5 + jitter * 0.5)
   return Math.min(backoffMaxMs, Math.max(jittered, retryAfterMs ?? 0))
 }
 
+/** Time (limits, timeouts, backoff, latency) is Effect's `Clock`, the backoff jitter its `Random`. */
 export const recordedCall = (
   client: ModelClient,
   request: ModelRequest,
   participant: CallParticipant,
-  runtime: ModelRuntime,
-): Effect.Effect<CallSuccess, CallFailure> =>
+): Effect.Effect<CallSuccess, CallFailure, ModelRuntime> =>
   Effect.gen(function* () {
+    const runtime = yield* ModelRuntime
     const hash = requestHash(client.identity, request)
-    const secrets = secretValues(runtime.options.env)
+    const secrets = runtime.options.credentials.secrets.values(runtime.options.env)
     const recorded = recordedRequest(client, request, secrets)
     const price = priceOf(client.model, runtime.options.prices)
     const totals = runtime.totals
@@ -103,7 +109,7 @@ export const recordedCall = (
     const events: ModelCalled[] = []
     for (let attempt = 1; ; attempt++) {
       yield* limiter.take
-      const started = performance.now()
+      const started = yield* Clock.monotonicTimeNanos
       const outcome = yield* client.generate(request).pipe(
         Effect.timeoutOrElse({
           duration: timeoutMs,
@@ -111,7 +117,7 @@ export const recordedCall = (
         }),
         Effect.result,
       )
-      const latencyMs = performance.now() - started
+      const latencyMs = Number((yield* Clock.monotonicTimeNanos) - started) / 1e6
       totals.calls++
       if (outcome._tag === "Success") {
         // Redacted before anyone sees it: the turn's text and tool calls are recorded as messages too.
@@ -145,6 +151,6 @@ export const recordedCall = (
         }),
       )
       if (!isTransient(error) || attempt > maxRetries) return yield* Effect.fail({ error, attempts: attempt, events })
-      yield* Effect.sleep(Math.round(backoffMs(attempt, runtime, error.retryAfterMs)))
+      yield* Effect.sleep(Math.round(backoffMs(attempt, runtime.options, yield* Random.next, error.retryAfterMs)))
     }
   })

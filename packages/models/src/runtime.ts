@@ -1,10 +1,13 @@
 /**
- * How model calls are made in this process: timeouts, retries, rate limits, the response cache,
- * prices, and the running totals shown as live progress. The CLI configures it once from its
- * flags (`configureModels`); tests and embedding code pass their own runtime to the participants.
+ * How model calls are made: timeouts, retries, rate limits, the response cache, prices, the
+ * credentials of the specs, and the running totals shown as live progress. A composition root (the
+ * CLI, a worker, a test) provides one `ModelRuntime` built from its options with
+ * `ModelRuntime.layer(options)`; each layer build is a fresh instance (own limiters, own totals).
+ * Time and jitter come from Effect's `Clock` and `Random`, never from here.
  */
-import type { Effect } from "effect"
 import type { ModelCalled } from "@tau-sim/engine"
+import { Context, type Effect, Layer } from "effect"
+import { processCredentials, type SpecCredentials } from "./credentials.ts"
 import { type Price, PRICES } from "./pricing.ts"
 import { type RateLimiter, tokenBucketLimiter, unlimited } from "./rate-limit.ts"
 
@@ -19,20 +22,23 @@ export interface ModelRuntimeOptions {
   readonly timeoutMs: number
   /** Further attempts after a transient failure (429, 5xx, timeout, network). */
   readonly maxRetries: number
-  /** Backoff before retry k (1-based) is min(max, base * 2^(k-1)), jittered to 50-100%. */
+  /** Backoff before retry k (1-based) is min(max, base * 2^(k-1)), jittered to 50-100% (by Effect's `Random`). */
   readonly backoffBaseMs: number
   readonly backoffMaxMs: number
   /** Requests per minute, by rate-limit key (`openai`, `anthropic`, `compat@<url>`) or provider (`compat`). */
   readonly rateLimits: Readonly<Record<string, number>>
   readonly cache: ResponseCache | null
   readonly prices: Readonly<Record<string, Price>>
-  /** Where API keys and base-URL overrides are read from. */
+  /** Where API keys and base-URL overrides are read from (default: `process.env` when the runtime is built). */
   readonly env: NodeJS.ProcessEnv
-  /** Jitter source (infrastructure timing only; never affects what is recorded as model output). */
-  readonly random: () => number
+  /**
+   * The live forms of redacted specs and the secrets learnt from them (default: the process's own,
+   * `processCredentials`, which the CLI's flag parsing and output redaction share).
+   */
+  readonly credentials: SpecCredentials
 }
 
-export const DEFAULT_RUNTIME_OPTIONS: ModelRuntimeOptions = {
+export const DEFAULT_RUNTIME_OPTIONS: Omit<ModelRuntimeOptions, "env" | "credentials"> = {
   timeoutMs: 120_000,
   maxRetries: 5,
   backoffBaseMs: 1_000,
@@ -40,8 +46,6 @@ export const DEFAULT_RUNTIME_OPTIONS: ModelRuntimeOptions = {
   rateLimits: {},
   cache: null,
   prices: PRICES,
-  env: process.env,
-  random: Math.random,
 }
 
 export interface UsageTotals {
@@ -53,15 +57,17 @@ export interface UsageTotals {
   cost: number
 }
 
-export interface ModelRuntime {
+export interface ModelRuntimeShape {
   readonly options: ModelRuntimeOptions
+  /** The limiter of one endpoint, shared by every call through this runtime. */
   readonly limiter: (key: string, provider: string) => RateLimiter
-  /** Totals over every call made through this runtime (live progress). */
+  /** Totals over every call made through this runtime (live progress); updated by `recordedCall`. */
   readonly totals: UsageTotals
 }
 
-export const makeModelRuntime = (options: Partial<ModelRuntimeOptions> = {}): ModelRuntime => {
-  const full: ModelRuntimeOptions = { ...DEFAULT_RUNTIME_OPTIONS, ...options }
+/** A runtime from its options; the state (limiters, totals) belongs to the returned value alone. */
+export const makeModelRuntime = (options: Partial<ModelRuntimeOptions> = {}): ModelRuntimeShape => {
+  const full: ModelRuntimeOptions = { ...DEFAULT_RUNTIME_OPTIONS, env: process.env, credentials: processCredentials, ...options }
   const limiters = new Map<string, RateLimiter>()
   return {
     options: full,
@@ -78,12 +84,8 @@ export const makeModelRuntime = (options: Partial<ModelRuntimeOptions> = {}): Mo
   }
 }
 
-let current: ModelRuntime = makeModelRuntime()
-
-/** Sets the process-wide runtime used by participants built from specs (the CLI's). */
-export const configureModels = (options: Partial<ModelRuntimeOptions>): ModelRuntime => {
-  current = makeModelRuntime({ ...current.options, ...options })
-  return current
+export class ModelRuntime extends Context.Service<ModelRuntime, ModelRuntimeShape>()("@tau-sim/models/ModelRuntime") {
+  /** A fresh runtime per build of the layer; unset options take `DEFAULT_RUNTIME_OPTIONS`. */
+  static readonly layer = (options: Partial<ModelRuntimeOptions> = {}): Layer.Layer<ModelRuntime> =>
+    Layer.sync(ModelRuntime, () => makeModelRuntime(options))
 }
-
-export const currentModelRuntime = (): ModelRuntime => current

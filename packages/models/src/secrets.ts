@@ -93,15 +93,9 @@ const URL_IN_TEXT = /[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`\\{}|^]+/gi
 /** Every URL inside `text` redacted (see `redactUrl`). */
 export const redactUrlsIn = (text: string): string => (text.includes("://") ? text.replace(URL_IN_TEXT, redactUrl) : text)
 
-/** Secret values this process learnt from specs given to it (see `credentials.ts`); kept in memory only. */
-const learnt = new Set<string>()
-export const rememberSecrets = (values: Iterable<string>): void => {
-  for (const v of values) if (v.length >= MIN_SECRET_LENGTH) learnt.add(v)
-}
-
-/** The secret values to redact: keys and base-URL credentials present in `env`, and those learnt from specs. */
-export const secretValues = (env: NodeJS.ProcessEnv = process.env): string[] => {
-  const out = new Set(learnt)
+/** The secret values present in `env`: API keys and the credentials of base-URL overrides. */
+export const envSecrets = (env: NodeJS.ProcessEnv): string[] => {
+  const out = new Set<string>()
   for (const name of Object.values(KEY_VARIABLES)) {
     const v = env[name]
     if (typeof v === "string" && v.length >= MIN_SECRET_LENGTH) out.add(v)
@@ -112,6 +106,32 @@ export const secretValues = (env: NodeJS.ProcessEnv = process.env): string[] => 
   }
   return [...out]
 }
+
+/** Secret values learnt from specs given to a process (URL credentials, see `credentials.ts`); kept in memory only. */
+export class KnownSecrets {
+  private readonly learnt = new Set<string>()
+
+  remember(values: Iterable<string>): void {
+    for (const v of values) if (v.length >= MIN_SECRET_LENGTH) this.learnt.add(v)
+  }
+
+  /** The secret values to redact: those in `env`, and those learnt. */
+  values(env: NodeJS.ProcessEnv): string[] {
+    return [...new Set([...this.learnt, ...envSecrets(env)])]
+  }
+}
+
+/**
+ * This process's memory of secrets: everything the process prints is redacted against it, output
+ * made outside any Effect program (flag parsing, the last error line) included, so it is the one
+ * deliberately process-wide object. A model runtime learns into it unless given its own.
+ */
+export const processSecrets = new KnownSecrets()
+
+export const rememberSecrets = (values: Iterable<string>): void => processSecrets.remember(values)
+
+/** The secret values to redact: keys and base-URL credentials present in `env`, and those this process learnt. */
+export const secretValues = (env: NodeJS.ProcessEnv = process.env): string[] => processSecrets.values(env)
 
 const replaceValues = (text: string, secrets: ReadonlyArray<string>): string => {
   let out = text

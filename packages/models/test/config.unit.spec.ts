@@ -3,7 +3,6 @@ import { describe, expect, it } from "vitest"
 import {
   backoffMs,
   costOf,
-  makeModelRuntime,
   type ModelRequest,
   ModelSpecError,
   parseModelSpec,
@@ -95,14 +94,14 @@ describe("request hashes", () => {
 
 describe("backoff", () => {
   it("doubles per retry within 50-100% jitter, is capped, and honours Retry-After", () => {
-    const at = (random: number) => makeModelRuntime({ backoffBaseMs: 100, backoffMaxMs: 1_000, random: () => random })
-    expect(backoffMs(1, at(0))).toBe(50)
-    expect(backoffMs(1, at(1))).toBe(100)
-    expect(backoffMs(3, at(1))).toBe(400)
-    expect(backoffMs(3, at(0))).toBe(200)
-    expect(backoffMs(10, at(1))).toBe(1_000)
-    expect(backoffMs(1, at(0), 700)).toBe(700)
-    expect(backoffMs(1, at(0), 60_000)).toBe(1_000)
+    const options = { backoffBaseMs: 100, backoffMaxMs: 1_000 }
+    expect(backoffMs(1, options, 0)).toBe(50)
+    expect(backoffMs(1, options, 1)).toBe(100)
+    expect(backoffMs(3, options, 1)).toBe(400)
+    expect(backoffMs(3, options, 0)).toBe(200)
+    expect(backoffMs(10, options, 1)).toBe(1_000)
+    expect(backoffMs(1, options, 0, 700)).toBe(700)
+    expect(backoffMs(1, options, 0, 60_000)).toBe(1_000)
   })
 })
 

@@ -9,13 +9,13 @@ import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { needsData } from "@tau-sim/domains/testing"
 import { type Brain, demoBrain, type FakeCall, type FakeLlmServer, type Reply, startFakeLlmServer } from "../testing/index.ts"
-import { makeModelRuntime, type ModelRuntime, modelParticipantFactory } from "../src/index.ts"
+import { makeModelRuntime, type ModelRuntimeShape, modelParticipantFactory } from "../src/index.ts"
 
 const data = needsData("tau2")
 const TAU2_DATA_DIR = data.tau2
 
 let server: FakeLlmServer
-let runtime: ModelRuntime
+let runtime: ModelRuntimeShape
 beforeAll(async () => {
   server = await startFakeLlmServer({ brain: demoBrain })
   runtime = makeModelRuntime({

@@ -4,6 +4,7 @@
  */
 import * as http from "node:http"
 import * as zlib from "node:zlib"
+import { APICallError } from "ai"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type FakeLlmServer, type Reply, startFakeLlmServer } from "../testing/index.ts"
@@ -232,13 +233,27 @@ describe("transport", () => {
     }
     const refused = await keepAliveFetch(`http://127.0.0.1:${port}/`, { method: "POST", body: "{}" }).catch((e: unknown) => e)
     expect(refused).toBeInstanceOf(TypeError)
-    expect(classifyError(refused).kind).toBe("network")
-    next = { type: "hang" }
+    expect(classifyError(refused, [], 0).kind).toBe("network")
+    // Aborted once the server holds the request (it never answers).
     const controller = new AbortController()
+    next = { type: "hang" }
+    server.setBrain(() => {
+      controller.abort()
+      return next
+    })
     const pending = keepAliveFetch(`${server.baseURL}/chat/completions`, { method: "POST", body: JSON.stringify({ model: "m", messages: [] }), signal: controller.signal })
-    setTimeout(() => controller.abort(), 50)
     const aborted = await pending.catch((e: unknown) => e)
+    server.setBrain(() => next)
     expect((aborted as Error).name).toBe("AbortError")
-    expect(classifyError(aborted).kind).toBe("timeout")
+    expect(classifyError(aborted, [], 0).kind).toBe("timeout")
+  })
+
+  it("reads Retry-After in seconds or as an HTTP date against the given time, never the wall clock", () => {
+    const rateLimited = (retryAfter: string) =>
+      new APICallError({ message: "slow down", url: "u", requestBodyValues: {}, statusCode: 429, responseHeaders: { "retry-after": retryAfter } })
+    expect(classifyError(rateLimited("3"), [], 0).retryAfterMs).toBe(3_000)
+    expect(classifyError(rateLimited(new Date(65_000).toUTCString()), [], 5_000).retryAfterMs).toBe(60_000)
+    expect(classifyError(rateLimited(new Date(65_000).toUTCString()), [], 99_000).retryAfterMs).toBe(0)
+    expect(classifyError(rateLimited("soon"), [], 0).retryAfterMs).toBeUndefined()
   })
 })

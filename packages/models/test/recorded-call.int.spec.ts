@@ -1,17 +1,18 @@
 /**
- * Recorded calls over real HTTP: every attempt an event, retries with backoff on 429/5xx/hangs,
- * no retry where it cannot help, the response cache, prices and rate limits.
+ * Recorded calls over real HTTP: every attempt an event, retries on 429/5xx/hangs, no retry where
+ * it cannot help, the response cache, prices, the usage totals of the runtime. Backoff is 0 here
+ * (nothing waits in real time); when calls happen is `timing.unit.spec.ts`, on a test clock.
  */
 import { decodeEvent, encodeEvent, makeMemoryStore, type ModelCalled } from "@tau-sim/engine"
-import { Effect } from "effect"
+import { Effect, Fiber } from "effect"
+import { TestClock } from "effect/testing"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type Brain, type FakeLlmServer, type Reply, startFakeLlmServer } from "../testing/index.ts"
 import {
   type CallFailure,
-  type CallSuccess,
   makeModelClient,
-  makeModelRuntime,
   type ModelRequest,
+  ModelRuntime,
   type ModelRuntimeOptions,
   parseModelSpec,
   recordedCall,
@@ -27,8 +28,8 @@ beforeAll(async () => {
 afterAll(() => server.close())
 
 const env = () => ({ OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.baseURL })
-const runtime = (options: Partial<ModelRuntimeOptions> = {}) =>
-  makeModelRuntime({ env: env(), backoffBaseMs: 20, backoffMaxMs: 2_000, timeoutMs: 5_000, random: () => 0, ...options })
+/** A fresh runtime per call, as a composition root builds it. */
+const runtime = (options: Partial<ModelRuntimeOptions> = {}) => ModelRuntime.layer({ env: env(), backoffBaseMs: 0, backoffMaxMs: 0, timeoutMs: 5_000, ...options })
 const client = (model = "gpt-4.1") => makeModelClient(parseModelSpec(`openai:${model}`) ?? (undefined as never), { env: env() })
 
 const request = (seed = 1): ModelRequest => ({
@@ -47,9 +48,16 @@ const scripted = (...script: Reply[]): Brain => {
   return () => script[i++] ?? { type: "message", text: "ok" }
 }
 
+/** The call's outcome and the runtime's totals after it. */
+const withTotals = <A, E>(call: Effect.Effect<A, E, ModelRuntime>) =>
+  Effect.gen(function* () {
+    const outcome = yield* call
+    return { ...outcome, totals: { ...(yield* ModelRuntime).totals } }
+  })
 const succeed = (rt = runtime(), req = request(), model = "gpt-4.1") =>
-  Effect.runPromise(recordedCall(client(model), req, "agent", rt)) as Promise<CallSuccess>
-const fail = (rt = runtime(), req = request()) => Effect.runPromise(Effect.flip(recordedCall(client(), req, "agent", rt))) as Promise<CallFailure>
+  Effect.runPromise(withTotals(recordedCall(client(model), req, "agent")).pipe(Effect.provide(rt)))
+const fail = (rt = runtime(), req = request()): Promise<CallFailure> =>
+  Effect.runPromise(Effect.flip(recordedCall(client(), req, "agent")).pipe(Effect.provide(rt))) as Promise<CallFailure>
 
 /** Events must survive the store's encoding unchanged. */
 const roundTrip = (e: ModelCalled) => decodeEvent("ep", 0, encodeEvent(e))
@@ -57,8 +65,7 @@ const roundTrip = (e: ModelCalled) => decodeEvent("ep", 0, encodeEvent(e))
 describe("recorded calls", () => {
   it("records a successful call with request, raw response, usage, cost from the price table, latency and hash", async () => {
     server.setBrain(() => ({ type: "message", text: "hi there", usage: { input: 1000, output: 500 } }))
-    const rt = runtime()
-    const { response, events } = await succeed(rt)
+    const { response, events, totals } = await succeed()
     expect(response.text).toBe("hi there")
     expect(events).toHaveLength(1)
     const [e] = events
@@ -71,34 +78,29 @@ describe("recorded calls", () => {
     expect(e.response).toMatchObject({ text: "hi there", toolCalls: [], finishReason: "stop", pricing: { inputPerMTok: 2, outputPerMTok: 8 } })
     expect(JSON.stringify((e.response as { raw: unknown }).raw)).toContain("chatcmpl")
     expect(roundTrip(e)).toEqual(JSON.parse(encodeEvent(e)))
-    expect(rt.totals).toMatchObject({ calls: 1, failedCalls: 0, promptTokens: 1000, completionTokens: 500 })
-    expect(rt.totals.cost).toBeCloseTo(e.cost, 12)
+    expect(totals).toMatchObject({ calls: 1, failedCalls: 0, promptTokens: 1000, completionTokens: 500 })
+    expect(totals.cost).toBeCloseTo(e.cost, 12)
   })
 
-  it("rides out a 429 storm with exponential backoff, recording every failed attempt", async () => {
+  it("rides out a 429 storm, recording every failed attempt", async () => {
     const storm = { type: "error" as const, status: 429 }
     server.setBrain(scripted(storm, storm, storm, storm))
     const before = server.calls.length
-    const started = performance.now()
-    const { response, events } = await succeed(runtime({ maxRetries: 5 }))
-    const elapsed = performance.now() - started
+    const { response, events, totals } = await succeed(runtime({ maxRetries: 5 }))
     expect(response.text).toBe("ok")
     expect(server.calls.length - before).toBe(5)
     expect(events.map((e) => e.attempt)).toEqual([1, 2, 3, 4, 5])
     expect(events.slice(0, 4).every((e) => e.error?.startsWith("rate_limited (HTTP 429)") && e.cost === 0)).toBe(true)
     expect(events[4].error).toBeNull()
     expect(new Set(events.map((e) => e.requestHash)).size).toBe(1)
-    // random() = 0 → half of 20, 40, 80, 160 ms.
-    expect(elapsed).toBeGreaterThanOrEqual(150)
+    expect(totals).toMatchObject({ calls: 5, failedCalls: 4 })
     for (const e of events) expect(roundTrip(e)._tag).toBe("ModelCalled")
   })
 
-  it("waits as long as the server's Retry-After asks", async () => {
-    server.setBrain(scripted({ type: "error", status: 429, retryAfterSeconds: 1 }))
-    const started = performance.now()
-    const { events } = await succeed(runtime())
-    expect(performance.now() - started).toBeGreaterThanOrEqual(990)
-    expect(events).toHaveLength(2)
+  it("reads the server's Retry-After (the wait it asks for is in timing.unit.spec.ts)", async () => {
+    server.setBrain(scripted({ type: "error", status: 429, retryAfterSeconds: 7 }))
+    const failure = await fail(runtime({ maxRetries: 0 }))
+    expect(failure.error).toMatchObject({ kind: "rate_limited", status: 429, retryAfterMs: 7_000 })
   })
 
   it("retries 5xx and gives up after the last retry with every attempt recorded", async () => {
@@ -113,12 +115,33 @@ describe("recorded calls", () => {
     ])
   })
 
-  it("times out a hanging provider per attempt and retries", async () => {
-    server.setBrain(scripted({ type: "hang" }))
-    const { response, events } = await succeed(runtime({ timeoutMs: 300 }))
+  it("times out a hanging provider per attempt (on the test clock), gives up the request and retries", async () => {
+    let arrived!: () => void
+    const held = new Promise<void>((r) => {
+      arrived = r
+    })
+    let first = true
+    server.setBrain(() => {
+      if (!first) return { type: "message", text: "ok" }
+      first = false
+      arrived()
+      return { type: "hang" }
+    })
+    const { response, events } = await Effect.runPromise(
+      Effect.gen(function* () {
+        const fiber = yield* Effect.forkChild(recordedCall(client(), request(), "agent"))
+        // The server holds the request; 299 ms later nothing has happened yet, at 300 ms the attempt is over.
+        yield* Effect.promise(() => held)
+        const calls = server.calls.length
+        yield* TestClock.adjust(299)
+        expect(server.calls.length).toBe(calls)
+        yield* TestClock.adjust(1)
+        return yield* Fiber.join(fiber)
+      }).pipe(Effect.provide(runtime({ timeoutMs: 300 })), Effect.provide(TestClock.layer())),
+    )
     expect(response.text).toBe("ok")
     expect(events.map((e) => e.error?.split(":")[0] ?? null)).toEqual(["timeout", null])
-    expect(events[0].latencyMs).toBeGreaterThanOrEqual(290)
+    expect(events[0].latencyMs).toBe(300)
     expect(events[0].response).toEqual({ error: { kind: "timeout", status: null, message: "no answer within 300 ms" } })
   })
 
@@ -146,27 +169,13 @@ describe("recorded calls", () => {
     expect(hit.events).toHaveLength(1)
     expect(hit.events[0]).toMatchObject({ cost: 0, usage: { promptTokens: 0, completionTokens: 0 }, error: null, requestHash: first.events[0].requestHash })
     expect(hit.events[0].response).toMatchObject({ cached: { requestHash: first.events[0].requestHash, usage: { promptTokens: 50, completionTokens: 5 } } })
-    expect(cached.totals).toMatchObject({ calls: 1, cachedCalls: 1, cost: 0 })
+    expect(hit.totals).toMatchObject({ calls: 1, cachedCalls: 1, cost: 0 })
     // Another request (here: another seed) misses.
     await succeed(cached, request(2))
     expect(server.calls.length).toBe(before + 1)
     // Without --cache the same request goes to the server again.
     await succeed(runtime())
     expect(server.calls.length).toBe(before + 2)
-  })
-
-  it("limits the request rate per provider", async () => {
-    server.setBrain(() => ({ type: "message", text: "ok" }))
-    const rt = runtime({ rateLimits: { openai: 600 } }) // 10 per second, bursts of 10
-    const started = performance.now()
-    await Promise.all(Array.from({ length: 15 }, (_, i) => succeed(rt, request(100 + i))))
-    // The 5 requests beyond the burst wait 100, 200, ..., 500 ms.
-    expect(performance.now() - started).toBeGreaterThanOrEqual(480)
-    const other = runtime({ rateLimits: { anthropic: 1 } })
-    const t0 = performance.now()
-    await Promise.all(Array.from({ length: 5 }, (_, i) => succeed(other, request(200 + i))))
-    // The anthropic limit (one a minute) does not slow OpenAI calls down.
-    expect(performance.now() - t0).toBeLessThan(30_000)
   })
 
   it("never stores the API key, even when the server echoes it", async () => {
