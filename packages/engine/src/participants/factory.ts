@@ -1,7 +1,7 @@
 /**
  * The participant factory: participant specs as written on the command line and stored in
  * `EpisodeStarted` (`oracle`, `scripted`, `scripted:<file.json>`, and whatever a layer adds, such
- * as the model specs of `@tau-sim/models`) turned into participants. Composition roots (the CLI,
+ * as the model specs of the models package) turned into participants. Composition roots (the CLI,
  * later the viewer and workers) provide it; `ParticipantFactory.builtin` knows the built-in specs.
  */
 import * as fs from "node:fs"
