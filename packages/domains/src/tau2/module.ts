@@ -1,7 +1,11 @@
 /**
  * What each τ² domain module provides; `load.ts` turns it plus the data folder into a `Domain`.
+ * Also the readers of the file layouts the domains share (JSON databases, verbatim policies).
  */
+import * as path from "node:path"
 import type { Draft, PolicyVariants, PyValue, Toolkit } from "@tau-sim/engine"
+import type { ModelDef } from "./pydantic.ts"
+import { type JsonModelOptions, loadJsonModel, readTextFile } from "./validate.ts"
 
 export interface Tau2Databases {
   /** Agent-side database (JSON form of the reference's pydantic DB model). */
@@ -27,3 +31,26 @@ export interface Tau2DomainModule {
   readonly sync?: (world: Draft) => void
   readonly supportsSolo: boolean
 }
+
+/** A database file of the domain folder and the pydantic model it loads as. */
+export type DatabaseFile = readonly [file: string, model: ModelDef, options?: JsonModelOptions]
+
+/** `loadDatabases` for JSON database files (`DB.load`): the agent's and, optionally, the user's. */
+export const jsonDatabases =
+  (agent: DatabaseFile, user?: DatabaseFile) =>
+  (domainDir: string): Tau2Databases => {
+    const load = ([name, model, options]: DatabaseFile) => {
+      const file = path.join(domainDir, name)
+      return { file, db: loadJsonModel(file, model, options) }
+    }
+    const a = load(agent)
+    if (user === undefined) return { agent: a.db, files: [a.file] }
+    const u = load(user)
+    return { agent: a.db, user: u.db, files: [a.file, u.file] }
+  }
+
+/** `loadPolicies` for policies read verbatim: variant name -> file of the domain folder. */
+export const policyFiles =
+  (files: { readonly default: string } & Readonly<Record<string, string>>) =>
+  (domainDir: string): PolicyVariants =>
+    Object.fromEntries(Object.entries(files).map(([variant, file]) => [variant, readTextFile(path.join(domainDir, file))])) as PolicyVariants

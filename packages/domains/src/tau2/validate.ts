@@ -5,8 +5,10 @@
  */
 import * as fs from "node:fs"
 import { Result, Schema, SchemaIssue, SchemaParser } from "effect"
-import { isNumber, type PyFloat, PyJson, type PyValue, typeName } from "@tau-sim/engine"
+import { isNumber, type PyFloat, PyJson, type PyObject, type PyValue, typeName } from "@tau-sim/engine"
+import { integerKeyedObjectOrders, rememberKeyOrder } from "./common/key-order.ts"
 import { DataFileError } from "./errors.ts"
+import { type ModelDef, py, validate, type ValidateOptions, type ValidationIssue } from "./pydantic.ts"
 
 export type PathSegment = string | number
 
@@ -29,7 +31,6 @@ export const readTextFile = (file: string): string => {
   }
 }
 
-/** Parses a JSON file keeping Python's int/float distinction. */
 /** Parses a data file's text (Python-faithful), naming the file when it is not JSON. */
 export const parseJsonText = (file: string, text: string): PyValue => {
   try {
@@ -91,6 +92,56 @@ export const decodeOrThrow = <S extends Schema.ConstraintDecoder<unknown>>(
       : `got ${typeName(found as PyValue)}${issues.length > 1 ? `; ${issues.length - 1} more issue(s)` : ""}`
   throw new DataFileError(file, formatPath([...(options.at ?? []), ...path]), expected, detail)
 }
+
+/** What a data file held where it failed, in a few words. */
+const describeFound = (issue: ValidationIssue): string => {
+  if (issue.type === "missing") return "missing"
+  if (issue.type === "extra_forbidden") return `unexpected key ${JSON.stringify(String(issue.loc.at(-1)))}`
+  const v: unknown = issue.input
+  if (v === undefined) return "missing"
+  if (v instanceof Date) return `got a date ${v.toISOString()}`
+  // A non-integral JS number comes from TOML, where every number is a JS number.
+  const type = typeof v === "number" && !Number.isInteger(v) ? "float" : typeName(v as PyValue)
+  return `got ${type} ${PyJson.dumps(v as PyValue).slice(0, 60)}`
+}
+
+/**
+ * Validates a database file's content against its pydantic model (`DB.load`: `model_validate` of
+ * the parsed file); on failure throws a `DataFileError` for the first issue in pydantic's order.
+ */
+export const decodeModel = (model: ModelDef, raw: unknown, file: string, options: ValidateOptions = {}): PyObject => {
+  const { value, issues } = validate(py.model(model), raw, options)
+  const first = issues[0]
+  if (first === undefined) return value as PyObject
+  const more = issues.length > 1 ? `; ${issues.length - 1} more issue(s)` : ""
+  throw new DataFileError(file, formatPath(first.loc), first.expected, `${describeFound(first)}${more}`)
+}
+
+export interface JsonModelOptions {
+  /**
+   * Record the file's key order of dicts whose integer-like keys JS would move to the front
+   * (`common/key-order.ts`), for tools that list such a dict in Python's order. It costs a second
+   * scan of the file, so only domains whose tools need it ask for it.
+   */
+  readonly keyOrder?: boolean
+}
+
+/** A JSON database file's text as its model. */
+export const decodeJsonModel = (file: string, text: string, model: ModelDef, options: JsonModelOptions = {}): PyObject => {
+  const orders = options.keyOrder ? integerKeyedObjectOrders(text) : new Map<string, string[]>()
+  const onDict =
+    orders.size === 0
+      ? undefined
+      : (dict: PyObject, at: ReadonlyArray<string | number>) => {
+          const order = orders.get(at.map(String).join("\u0000"))
+          if (order !== undefined) rememberKeyOrder(dict, order)
+        }
+  return decodeModel(model, parseJsonText(file, text), file, { onDict })
+}
+
+/** Reads a JSON database file as its model (`DB.load`). */
+export const loadJsonModel = (file: string, model: ModelDef, options: JsonModelOptions = {}): PyObject =>
+  decodeJsonModel(file, readTextFile(file), model, options)
 
 /** Throws the `DataFileError` for an object with keys its (no-extra) model does not declare. */
 export const forbidExtraKeys = (

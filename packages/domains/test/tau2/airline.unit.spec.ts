@@ -6,7 +6,8 @@
 import { describe, expect, it } from "vitest"
 import { type Domain, executeToolCall, float, materialize, type Node, nodeAt, PyJson, type PyValue } from "@tau-sim/engine"
 import { DataFileError } from "../../src/tau2/errors.ts"
-import { shapeFlightDb } from "../../src/tau2/airline/db.ts"
+import { FlightDB } from "../../src/tau2/airline/models.ts"
+import { decodeModel } from "../../src/tau2/validate.ts"
 import { airlineModule } from "../../src/tau2/airline/index.ts"
 
 const seats = (n: number) => ({ business: n, economy: n, basic_economy: n })
@@ -86,7 +87,7 @@ const RAW_DB = {
 const domain = (): Domain => ({
   name: "airline",
   agentToolkit: airlineModule.agentToolkit,
-  initialWorld: { agent: shapeFlightDb(PyJson.fromPlain(RAW_DB), "db.json") },
+  initialWorld: { agent: decodeModel(FlightDB, PyJson.fromPlain(RAW_DB), "db.json") },
   policy: { default: "" },
   tasks: [],
   splits: {},
@@ -127,9 +128,9 @@ describe("airline database loading", () => {
 
   it("reports the file, the place and the expectation of a bad value", () => {
     const broken = PyJson.fromPlain({ ...RAW_DB, users: { x: { ...RAW_DB.users.ann_lee_1, membership: "platinum" } } })
-    expect(() => shapeFlightDb(broken, "db.json")).toThrow(DataFileError)
-    expect(() => shapeFlightDb(broken, "db.json")).toThrow(/db\.json: at users\.x\.membership: expected one of "gold", "silver", "regular"/)
-    expect(() => shapeFlightDb(PyJson.fromPlain({ ...RAW_DB, extra: {} }), "db.json")).toThrow(/at extra: expected no such key/)
+    expect(() => decodeModel(FlightDB, broken, "db.json")).toThrow(DataFileError)
+    expect(() => decodeModel(FlightDB, broken, "db.json")).toThrow(/db\.json: at users\.x\.membership: expected one of "gold", "silver", "regular"/)
+    expect(() => decodeModel(FlightDB, PyJson.fromPlain({ ...RAW_DB, extra: {} }), "db.json")).toThrow(/at extra: expected no such key/)
   })
 })
 

@@ -165,7 +165,7 @@ data.describe("loadTau2Domain on broken data folders", () => {
     const e = loadError(dataDir)
     expect(e.file).toBe(path.join(domainDir, "db.json"))
     expect(e.at).toBe("users.user_1.tasks")
-    expect(e.expected).toBe("array")
+    expect(e.expected).toBe("a list")
   })
 
   it("rejects an invalid task status and extra keys where the reference model forbids them", () => {

@@ -2,8 +2,9 @@
 import { describe, expect, it } from "vitest"
 import { isFloat, PyJson, type PyObject, type PyValue } from "@tau-sim/engine"
 import { DataFileError } from "../../src/tau2/errors.ts"
-import { shapeRetailDb } from "../../src/tau2/retail/db.ts"
-import { dumpsInSourceOrder, integerKeyedObjectOrders, isArrayIndexKey } from "../../src/tau2/retail/key-order.ts"
+import { dumpsInSourceOrder, integerKeyedObjectOrders, isArrayIndexKey } from "../../src/tau2/common/key-order.ts"
+import { RetailDB } from "../../src/tau2/retail/models.ts"
+import { decodeModel } from "../../src/tau2/validate.ts"
 import { SMALL_DB_TEXT, smallDb } from "./retail-fixture.ts"
 
 const raw = (): Record<string, any> => PyJson.parse(SMALL_DB_TEXT) as Record<string, any>
@@ -11,7 +12,7 @@ const at = (v: PyValue, ...path: string[]): PyValue => path.reduce((x, k) => (x 
 
 const failure = (data: unknown): DataFileError => {
   try {
-    shapeRetailDb(data as PyValue, "db.json")
+    decodeModel(RetailDB, data, "db.json")
   } catch (e) {
     if (e instanceof DataFileError) return e
     throw e
@@ -19,7 +20,7 @@ const failure = (data: unknown): DataFileError => {
   throw new Error("expected a DataFileError")
 }
 
-describe("shapeRetailDb", () => {
+describe("RetailDB loading", () => {
   it("adds the optional order fields as null, in model field order", () => {
     expect(Object.keys(at(smallDb(), "orders", "#W1") as PyObject)).toEqual([
       "order_id",
@@ -49,7 +50,7 @@ describe("shapeRetailDb", () => {
     const data = raw()
     data.users.bob_ray_2 = { nickname: "bobby", ...data.users.bob_ray_2 }
     data.users.bob_ray_2.payment_methods.gift_card_2 = { balance: 1, id: "gift_card_2", source: "gift_card", extra: true }
-    const user = at(shapeRetailDb(data as PyValue, "db.json"), "users", "bob_ray_2") as PyObject
+    const user = at(decodeModel(RetailDB, data, "db.json"), "users", "bob_ray_2") as PyObject
     expect(Object.keys(user)).toEqual(["user_id", "name", "address", "email", "payment_methods", "orders"])
     expect(PyJson.dumps(at(user, "payment_methods", "gift_card_2"))).toBe('{"source": "gift_card", "id": "gift_card_2", "balance": 1.0}')
   })

@@ -12,8 +12,9 @@ import {
   type PyValue,
   type ToolOutcome,
 } from "@tau-sim/engine"
-import { shapeRetailDb } from "../../src/tau2/retail/db.ts"
+import { RetailDB } from "../../src/tau2/retail/models.ts"
 import { retailToolkit } from "../../src/tau2/retail/tools.ts"
+import { decodeJsonModel } from "../../src/tau2/validate.ts"
 
 export const SMALL_DB_TEXT = `{
   "products": {
@@ -96,7 +97,7 @@ export const SMALL_DB_TEXT = `{
   }
 }`
 
-export const smallDb = (): PyObject => shapeRetailDb(PyJson.parse(SMALL_DB_TEXT), "small-db.json", SMALL_DB_TEXT)
+export const smallDb = (): PyObject => decodeJsonModel("small-db.json", SMALL_DB_TEXT, RetailDB, { keyOrder: true })
 
 export const smallDomain = (): Domain => ({
   name: "retail",

@@ -4,10 +4,10 @@
  */
 import { Draft, float, type PyValue } from "@tau-sim/engine"
 import { describe, expect, it } from "vitest"
-import { validateApnSettings } from "../../src/tau2/telecom/apn-settings.ts"
+import { build, defaultsOf } from "../../src/tau2/pydantic.ts"
 import { firstOfNextMonth, lastOfMonth, lastOfPreviousMonth } from "../../src/tau2/telecom/calendar.ts"
 import { canSendMms, mobileDataWorking, runSpeedTest, simulateNetworkSearch, statusBar, type UserDb } from "../../src/tau2/telecom/device.ts"
-import { defaultsOf, TelecomUserDB } from "../../src/tau2/telecom/models.ts"
+import { APNSettings, TelecomUserDB } from "../../src/tau2/telecom/models.ts"
 import { type Obj, pyAdd, pyCompare, sliceTo } from "../../src/tau2/telecom/python.ts"
 import { deepClone, recordChanges } from "../../src/tau2/telecom/working-copy.ts"
 
@@ -124,7 +124,7 @@ describe("device simulation", () => {
 
 describe("APN settings validation", () => {
   it("fills defaults and coerces like pydantic's lax mode", () => {
-    expect(validateApnSettings({ reset_at_reboot: "yes", mms_port: "80" })).toEqual({
+    expect(build(APNSettings, { reset_at_reboot: "yes", mms_port: "80" })).toEqual({
       apn_name: "internet",
       reset_at_reboot: true,
       mms_apn: "mms",
@@ -132,7 +132,7 @@ describe("APN settings validation", () => {
       mms_proxy: null,
       mms_port: 80,
     })
-    expect(() => validateApnSettings({ reset_at_reboot: "maybe", mmsc_url: 5 })).toThrow(
+    expect(() => build(APNSettings, { reset_at_reboot: "maybe", mmsc_url: 5 })).toThrow(
       /^2 validation errors for APNSettings\nreset_at_reboot\n  Input should be a valid boolean, unable to interpret input \[type=bool_parsing, input_value='maybe', input_type=str\]/,
     )
   })

@@ -22,7 +22,8 @@ import {
 } from "@tau-sim/engine"
 import { calculateTool } from "../common/calculate.ts"
 import { hasKey } from "../python.ts"
-import { build, Certificate, FlightInfo, type ModelSpec, Passenger, Payment, reservationSpec, ReservationFlight } from "./models.ts"
+import { build, isInstance, type ModelDef } from "../pydantic.ts"
+import { Certificate, FlightInfo, Passenger, Payment, Reservation, ReservationFlight } from "./models.ts"
 import { isNonZero, iterate, len, noAttribute, pyArith, pyIntOfStr, pyLess, pyMax } from "./python-ops.ts"
 import { transferToHumanAgents } from "../common/transfer.ts"
 
@@ -101,33 +102,50 @@ const searchDirect = (
   return results
 }
 
-/** The reference's `_payment_for_update`: checks and charges (or refunds) one payment method. */
-const paymentForUpdate = (db: Draft, userId: string, paymentId: PyValue, totalPrice: PyValue): PyObject | null => {
+/**
+ * A flight segment to sell: the flight must exist, fly on `date`, be available and have
+ * `passengerCount` seats in `cabin`; priced at today's `prices[cabin]` (checks in the reference's order).
+ */
+const sellableSegment = (
+  db: Draft,
+  flightNumber: PyValue,
+  date: PyValue,
+  cabin: PyValue,
+  passengerCount: number,
+): { readonly segment: PyObject; readonly seatsPath: ReadonlyArray<string> } => {
+  const flight = getFlight(db, flightNumber)
+  const instance = getFlightInstance(db, flightNumber, date)
+  if (instance.status.status !== "available") throw new ToolError(`Flight ${pyStr(flightNumber)} not available on date ${pyStr(date)}`)
+  if (pyLess(item(instance.status.available_seats as PyObject, cabin), passengerCount)) {
+    throw new ToolError(`Not enough seats on flight ${pyStr(flightNumber)}`)
+  }
+  const price = item(instance.status.prices as PyObject, cabin)
+  const segment = build(ReservationFlight, { flight_number: flightNumber, origin: flight.origin, destination: flight.destination, date, price })
+  return { segment, seatsPath: instance.path }
+}
+
+/**
+ * The reference's `_payment_for_update`: checks and charges (or refunds) one payment method, and
+ * records the payment on the reservation unless the amount is zero.
+ */
+const chargeForUpdate = (db: Draft, reservationId: string, userId: string, paymentId: PyValue, totalPrice: PyValue): void => {
   if (!hasKey(db, ["users", userId, "payment_methods"], paymentId)) throw new ToolError("Payment method not found")
   const methodPath = ["users", userId, "payment_methods", paymentId]
   const method = db.get(...methodPath) as PyObject
   if (method.source === "certificate") throw new ToolError("Certificate cannot be used to update reservation")
   if (method.source === "gift_card" && pyLess(method.amount, totalPrice)) throw new ToolError("Gift card balance is not enough")
   if (method.source === "gift_card") db.set([...methodPath, "amount"], pyArith("-", method.amount, totalPrice, true))
-  return isNonZero(totalPrice) ? build(Payment, { payment_id: paymentId, amount: totalPrice }) : null
+  if (isNonZero(totalPrice)) db.push(["reservations", reservationId, "payment_history"], build(Payment, { payment_id: paymentId, amount: totalPrice }))
 }
 
-/**
- * `if all(isinstance(x, dict) for x in value): value = [Model(**x) for x in value]`: the built
- * models (remembered in `built`), or the value unchanged.
- */
-const modelsIfAllDicts = (value: PyValue, spec: ModelSpec, built: Set<unknown>): PyValue => {
+/** `if all(isinstance(x, dict) for x in value): value = [Model(**x) for x in value]`. */
+const modelsIfAllDicts = (value: PyValue, model: ModelDef): PyValue => {
   const items = iterate(value)
-  if (!items.every(isObject)) return value
-  return items.map((x) => {
-    const model = build(spec, x as PyObject)
-    built.add(model)
-    return model
-  })
+  return items.every(isObject) ? items.map((x) => build(model, x as PyObject)) : value
 }
 
-/** An attribute of an element that should be a built model. */
-const attr = (built: Set<unknown>, v: PyValue, name: string): PyValue => (built.has(v) ? (v as PyObject)[name] : noAttribute(v, name))
+/** `x.<name>` on an element that should be a built model (a list of non-dicts stays as sent). */
+const attr = (v: PyValue, name: string): PyValue => (isInstance(v) ? (v as PyObject)[name] : noAttribute(v, name))
 
 // --- parameter schemas (shown to models) ----------------------------------------------------
 
@@ -183,16 +201,15 @@ const bookReservation: ToolDef = {
     { name: "insurance", description: "Whether the reservation has insurance.", schema: Schema.Literals(["yes", "no"]) },
   ],
   run: (db, args) => {
-    const built = new Set<unknown>()
-    const flights = modelsIfAllDicts(args.flights, FlightInfo, built)
-    const passengers = modelsIfAllDicts(args.passengers, Passenger, built)
-    const payments = modelsIfAllDicts(args.payment_methods, Payment, built)
+    const flights = modelsIfAllDicts(args.flights, FlightInfo)
+    const passengers = modelsIfAllDicts(args.passengers, Passenger)
+    const payments = modelsIfAllDicts(args.payment_methods, Payment)
     getUser(db, args.user_id)
     const userId = args.user_id as string
     const reservationId = NEW_RESERVATION_IDS.find((id) => !db.has("reservations", id))
     if (reservationId === undefined) throw new ToolError("Too many reservations")
 
-    const reservation = build(reservationSpec((v) => built.has(v)), {
+    const reservation = build(Reservation, {
       reservation_id: reservationId,
       user_id: userId,
       origin: args.origin,
@@ -211,23 +228,13 @@ const bookReservation: ToolDef = {
     const passengerCount = len(passengers)
 
     const reservationFlights: PyObject[] = []
-    const seatPaths: string[][] = []
+    const seatPaths: Array<ReadonlyArray<string>> = []
     let totalPrice: PyValue = 0
     for (const flightInfo of iterate(flights)) {
-      const flightNumber = attr(built, flightInfo, "flight_number")
-      const flight = getFlight(db, flightNumber)
-      const date = (flightInfo as PyObject).date
-      const instance = getFlightInstance(db, flightNumber, date)
-      if (instance.status.status !== "available") throw new ToolError(`Flight ${pyStr(flightNumber)} not available on date ${pyStr(date)}`)
-      if (pyLess(item(instance.status.available_seats as PyObject, cabin), passengerCount)) {
-        throw new ToolError(`Not enough seats on flight ${pyStr(flightNumber)}`)
-      }
-      const price = item(instance.status.prices as PyObject, cabin)
-      reservationFlights.push(
-        build(ReservationFlight, { origin: flight.origin, destination: flight.destination, flight_number: flightNumber, date, price }),
-      )
-      seatPaths.push(instance.path)
-      totalPrice = pyArith("+", totalPrice, pyArith("*", price, passengerCount), true)
+      const { segment, seatsPath } = sellableSegment(db, attr(flightInfo, "flight_number"), (flightInfo as PyObject).date, cabin, passengerCount)
+      reservationFlights.push(segment)
+      seatPaths.push(seatsPath)
+      totalPrice = pyArith("+", totalPrice, pyArith("*", segment.price, passengerCount), true)
     }
     if (args.insurance === "yes") totalPrice = pyArith("+", totalPrice, 30 * passengerCount, true)
     totalPrice = pyArith("+", totalPrice, pyArith("*", 50, args.nonfree_baggages), true)
@@ -407,8 +414,7 @@ const updateReservationBaggages: ToolDef = {
     getUser(db, reservation.user_id)
     const added = pyArith("-", args.nonfree_baggages, reservation.nonfree_baggages)
     const totalPrice = pyArith("*", 50, pyMax(0, added))
-    const payment = paymentForUpdate(db, reservation.user_id as string, args.payment_id, totalPrice)
-    if (payment !== null) db.push(["reservations", id, "payment_history"], payment)
+    chargeForUpdate(db, id, reservation.user_id as string, args.payment_id, totalPrice)
     // Plain attribute assignment: pydantic does not validate these.
     db.set(["reservations", id, "total_baggages"], args.total_baggages)
     db.set(["reservations", id, "nonfree_baggages"], args.nonfree_baggages)
@@ -432,8 +438,7 @@ const updateReservationFlights: ToolDef = {
     PAYMENT_ID,
   ],
   run: (db, args) => {
-    const built = new Set<unknown>()
-    const flights = modelsIfAllDicts(args.flights, FlightInfo, built)
+    const flights = modelsIfAllDicts(args.flights, FlightInfo)
     const reservation = getReservation(db, args.reservation_id)
     const id = args.reservation_id as string
     getUser(db, reservation.user_id)
@@ -444,39 +449,24 @@ const updateReservationFlights: ToolDef = {
     let totalPrice: PyValue = 0
     const newFlights: PyObject[] = []
     for (const flightInfo of iterate(flights)) {
-      const flightNumber = () => attr(built, flightInfo, "flight_number")
+      const flightNumber = () => attr(flightInfo, "flight_number")
       // An unchanged segment (same number and date, same cabin) keeps the price it was bought at.
       const kept = current.find(
-        (f) => pyEquals(f.flight_number, flightNumber()) && pyEquals(f.date, attr(built, flightInfo, "date")) && pyEquals(cabin, reservation.cabin),
+        (f) => pyEquals(f.flight_number, flightNumber()) && pyEquals(f.date, attr(flightInfo, "date")) && pyEquals(cabin, reservation.cabin),
       )
       if (kept !== undefined) {
         totalPrice = pyArith("+", totalPrice, pyArith("*", kept.price, passengerCount), true)
         newFlights.push(kept)
         continue
       }
-      const number = flightNumber()
-      const flight = getFlight(db, number)
-      const date = (flightInfo as PyObject).date
-      const instance = getFlightInstance(db, number, date)
-      if (instance.status.status !== "available") throw new ToolError(`Flight ${pyStr(number)} not available on date ${pyStr(date)}`)
-      if (pyLess(item(instance.status.available_seats as PyObject, cabin), passengerCount)) {
-        throw new ToolError(`Not enough seats on flight ${pyStr(number)}`)
-      }
-      const newFlight = build(ReservationFlight, {
-        flight_number: number,
-        date,
-        price: item(instance.status.prices as PyObject, cabin),
-        origin: flight.origin,
-        destination: flight.destination,
-      })
+      const newFlight = sellableSegment(db, flightNumber(), (flightInfo as PyObject).date, cabin, passengerCount).segment
       totalPrice = pyArith("+", totalPrice, pyArith("*", newFlight.price, passengerCount), true)
       newFlights.push(newFlight)
     }
     const paid = current.reduce<PyValue>((sum, f) => pyArith("+", sum, f.price), 0)
     totalPrice = pyArith("-", totalPrice, pyArith("*", paid, passengerCount), true)
 
-    const payment = paymentForUpdate(db, reservation.user_id as string, args.payment_id, totalPrice)
-    if (payment !== null) db.push(["reservations", id, "payment_history"], payment)
+    chargeForUpdate(db, id, reservation.user_id as string, args.payment_id, totalPrice)
     db.set(["reservations", id, "flights"], newFlights)
     db.set(["reservations", id, "cabin"], cabin)
     // Seats are not updated here (as in the reference).
@@ -493,7 +483,7 @@ const updateReservationPassengers: ToolDef = {
     { name: "passengers", description: "An array of objects containing details about each passenger.", schema: PassengersParam },
   ],
   run: (db, args) => {
-    const passengers = modelsIfAllDicts(args.passengers, Passenger, new Set())
+    const passengers = modelsIfAllDicts(args.passengers, Passenger)
     const reservation = getReservation(db, args.reservation_id)
     if (len(passengers) !== len(reservation.passengers)) throw new ToolError("Number of passengers does not match")
     db.set(["reservations", args.reservation_id as string, "passengers"], passengers)

@@ -4,21 +4,15 @@
  */
 import { Schema } from "effect"
 import { type Draft, type Helper, pyEquals, pyStr, type PyValue, type ToolDef, ToolError, type Toolkit } from "@tau-sim/engine"
-import { checkStr, validateModel } from "../pydantic.ts"
+import { build } from "../pydantic.ts"
 import { hasKey, requireField } from "../python.ts"
-import { mockModelName, TaskStatus, taskJson } from "./db.ts"
+import { mockModelName, Task, TASK_STATUSES } from "./models.ts"
 import { transferToHumanAgents } from "../common/transfer.ts"
 
-const field = (db: Draft, name: string) => requireField(db, name, mockModelName)
-
-const userExists = (db: Draft, userId: PyValue | undefined): userId is string => {
-  field(db, "users")
-  return hasKey(db, ["users"], userId)
-}
-
-const taskExists = (db: Draft, taskId: PyValue | undefined): taskId is string => {
-  field(db, "tasks")
-  return hasKey(db, ["tasks"], taskId)
+/** `id in self.db.<table>` (an `AttributeError` when a task re-pointed this toolkit at the user DB). */
+const exists = (db: Draft, table: "users" | "tasks", id: PyValue | undefined): id is string => {
+  requireField(db, table, mockModelName)
+  return hasKey(db, [table], id)
 }
 
 const createTask: ToolDef = {
@@ -31,12 +25,11 @@ const createTask: ToolDef = {
     { name: "description", description: "Optional description of the task", schema: Schema.String, default: null },
   ],
   run: (db, { user_id, title, description }) => {
-    if (!userExists(db, user_id)) throw new ToolError(`User ${pyStr(user_id)} not found`)
+    if (!exists(db, "users", user_id)) throw new ToolError(`User ${pyStr(user_id)} not found`)
     // The id counts existing tasks, so it can collide with a task created under another id scheme;
     // like the reference, the new task then replaces the old one in place.
     const taskId = `task_${db.keys("tasks").length + 1}`
-    validateModel("Task", [checkStr("title", title), checkStr("description", description, true)])
-    const task = taskJson({ task_id: taskId, title: title as string, description: description as string | null, status: "pending" })
+    const task = build(Task, { task_id: taskId, title, description, status: "pending" })
     db.set(["tasks", taskId], task)
     db.push(["users", user_id, "tasks"], taskId)
     return task
@@ -49,7 +42,7 @@ const getUsers: ToolDef = {
   description: "Get all users in the database.",
   params: [],
   run: (db) => {
-    field(db, "users")
+    requireField(db, "users", mockModelName)
     return [...db.entries("users")].map(([, user]) => user)
   },
 }
@@ -60,10 +53,10 @@ const updateTaskStatus: ToolDef = {
   description: "Update the status of a task.",
   params: [
     { name: "task_id", description: "The ID of the task to update", schema: Schema.String },
-    { name: "status", description: "The new status of the task", schema: TaskStatus },
+    { name: "status", description: "The new status of the task", schema: Schema.Literals(TASK_STATUSES) },
   ],
   run: (db, { task_id, status }) => {
-    if (!taskExists(db, task_id)) throw new ToolError(`Task ${pyStr(task_id)} not found`)
+    if (!exists(db, "tasks", task_id)) throw new ToolError(`Task ${pyStr(task_id)} not found`)
     // Plain attribute assignment on the pydantic model: the status is not validated.
     db.set(["tasks", task_id, "status"], status)
     return db.get("tasks", task_id) as PyValue
@@ -76,12 +69,12 @@ const equalsCount = (count: number, expected: PyValue | undefined): boolean =>
   typeof expected === "boolean" ? count === (expected ? 1 : 0) : pyEquals(count, expected)
 
 const assertNumberOfTasks: Helper = (db, { user_id, expected_number }) => {
-  if (!userExists(db, user_id)) throw new ToolError(`User ${pyStr(user_id ?? null)} not found`)
+  if (!exists(db, "users", user_id)) throw new ToolError(`User ${pyStr(user_id ?? null)} not found`)
   return equalsCount(db.keys("users", user_id, "tasks").length, expected_number)
 }
 
 const assertTaskStatus: Helper = (db, { task_id, expected_status }) => {
-  if (!taskExists(db, task_id)) throw new ToolError(`Task ${pyStr(task_id ?? null)} not found`)
+  if (!exists(db, "tasks", task_id)) throw new ToolError(`Task ${pyStr(task_id ?? null)} not found`)
   return pyEquals(db.get("tasks", task_id, "status"), expected_status)
 }
 

@@ -4,9 +4,9 @@
  */
 import { Schema } from "effect"
 import { type Draft, type Helper, pyEquals, pyStr, type PyValue, type ToolDef, ToolError, type Toolkit } from "@tau-sim/engine"
-import { checkStr, validateModel } from "../pydantic.ts"
+import { build } from "../pydantic.ts"
 import { hasKey, requireField } from "../python.ts"
-import { mockModelName, notificationJson } from "./db.ts"
+import { mockModelName, Notification } from "./models.ts"
 
 const notificationExists = (db: Draft, id: PyValue | undefined): id is string => {
   requireField(db, "notifications", mockModelName)
@@ -37,12 +37,7 @@ const dismissNotification: ToolDef = {
 }
 
 const addNotification: Helper = (db, { notification_id, message, task_id = null }) => {
-  validateModel("Notification", [checkStr("notification_id", notification_id), checkStr("message", message), checkStr("task_id", task_id, true)])
-  const notification = notificationJson({
-    notification_id: notification_id as string,
-    message: message as string,
-    task_id: task_id as string | null,
-  })
+  const notification = build(Notification, { notification_id, message, task_id })
   requireField(db, "notifications", mockModelName)
   db.set(["notifications", notification_id as string], notification)
   return notification

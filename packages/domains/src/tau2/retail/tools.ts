@@ -21,10 +21,11 @@ import {
   truthy,
   PyJson,
 } from "@tau-sim/engine"
-import { checkStr, validateModel } from "../pydantic.ts"
+import { build } from "../pydantic.ts"
 import { hasKey } from "../python.ts"
 import { calculateTool } from "../common/calculate.ts"
-import { dumpsInSourceOrder, keysInSourceOrder } from "./key-order.ts"
+import { dumpsInSourceOrder, keysInSourceOrder } from "../common/key-order.ts"
+import { CANCEL_REASONS, UserAddress } from "./models.ts"
 import { compareStr, count, dictKey, fstr, inStringSet, iterate, len, lower, PythonError, sorted } from "./python.ts"
 import { transferToHumanAgents } from "../common/transfer.ts"
 
@@ -177,7 +178,7 @@ const cancelPendingOrder: ToolDef = {
   },
 }
 
-const CANCEL_REASON_SET: ReadonlySet<string> = new Set(["no longer needed", "ordered by mistake"])
+const CANCEL_REASON_SET: ReadonlySet<string> = new Set(CANCEL_REASONS)
 
 const exchangeDeliveredOrderItems: ToolDef = {
   name: "exchange_delivered_order_items",
@@ -371,15 +372,9 @@ const modifyPendingOrderAddress: ToolDef = {
   },
 }
 
-/** `UserAddress(...)` from tool arguments: pydantic checks every field is a string. */
-const userAddress = (args: Readonly<Record<string, PyValue>>): PyObject => {
-  const fields = ["address1", "address2", "city", "country", "state", "zip"]
-  validateModel(
-    "UserAddress",
-    fields.map((f) => checkStr(f, args[f])),
-  )
-  return Object.fromEntries(fields.map((f) => [f, args[f]]))
-}
+/** `UserAddress(address1=..., ...)` from the tool's address arguments. */
+const userAddress = (args: Readonly<Record<string, PyValue>>): PyObject =>
+  build(UserAddress, Object.fromEntries(ADDRESS_PARAMS.map((p) => [p.name, args[p.name]])))
 
 const modifyPendingOrderItems: ToolDef = {
   name: "modify_pending_order_items",

@@ -5,7 +5,8 @@
  * `{device, surroundings}` and mutates it in place, as the reference does.
  */
 import { type PyValue, pyRound, truthy } from "@tau-sim/engine"
-import { APNSettings, defaultsOf } from "./models.ts"
+import { defaultsOf } from "../pydantic.ts"
+import { APNSettings } from "./models.ts"
 import { attr, dbField, isObj, type Obj } from "./python.ts"
 import type { Runtime } from "./runtime.ts"
 import { deepClone } from "./working-copy.ts"

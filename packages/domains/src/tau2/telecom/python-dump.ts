@@ -5,7 +5,8 @@
  */
 import type { PyValue } from "@tau-sim/engine"
 import { datetimeStr } from "./calendar.ts"
-import { type FieldType, type ModelDef, TelecomDB, TelecomUserDB } from "./models.ts"
+import type { FieldType, ModelDef } from "../pydantic.ts"
+import { TelecomDB, TelecomUserDB } from "./models.ts"
 import { isObj } from "./python.ts"
 
 const dumpValue = (type: FieldType, v: PyValue): PyValue => {

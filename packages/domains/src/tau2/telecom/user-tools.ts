@@ -25,8 +25,8 @@ import {
   userDb,
 } from "./device.ts"
 import { bindHelperArguments, type HelperParam } from "./helper-binding.ts"
-import { validateApnSettings } from "./apn-settings.ts"
-import { NETWORK_MODE_PREFERENCE, NETWORK_STATUS } from "./models.ts"
+import { build } from "../pydantic.ts"
+import { APNSettings, NETWORK_MODE_PREFERENCE, NETWORK_STATUS } from "./models.ts"
 import { attr, eq, isObj, model, type Obj, pyCompare, requireStr, s } from "./python.ts"
 import { type Runtime, withRuntime } from "./runtime.ts"
 import { withWorkingCopy } from "./working-copy.ts"
@@ -270,7 +270,8 @@ const setApnSettings = tool(
   "Sets the APN settings for the phone.",
   [param("apn_settings", Schema.Record(Schema.String, Schema.Unknown))],
   (u, a) => {
-    const settings = isObj(a.apn_settings) ? validateApnSettings(a.apn_settings) : a.apn_settings
+    // `APNSettings(**apn_settings)`: pydantic's validation and error text.
+    const settings = isObj(a.apn_settings) ? build(APNSettings, a.apn_settings) : a.apn_settings
     // `_set_apn_settings` stores the value before reading `.apn_name.value` (which may raise).
     u.device.active_apn_settings = settings
     const update = `APN settings set to: ${enumValue(attr(settings, "apn_name"))}`
