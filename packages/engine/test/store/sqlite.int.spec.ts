@@ -12,12 +12,12 @@ import { encodeEvent, type EpisodeEvent } from "../../src/events.ts"
 import { CHAIN_START, chainHash } from "../../src/store/chain.ts"
 import { EventStore, StoreError, type LeaseResult, type RawStoredRow } from "../../src/store/event-store.ts"
 import { checkStreamIntegrity } from "../../src/store/integrity.ts"
-import { MIGRATIONS, SCHEMA_VERSION } from "../../src/store/sqlite-schema.ts"
+import { MIGRATIONS, MODEL_REQUEST_HASH, SCHEMA_VERSION } from "../../src/store/sqlite-schema.ts"
 import { layerSqlite, openSqliteStore } from "../../src/store/sqlite.ts"
 import type { StoreHandle } from "../../src/store/store-handle.ts"
 import { storeConformance } from "./conformance.ts"
 import { runTogether, runWriters } from "./fixtures/run-writers.ts"
-import { agentMessage, ended, fullEpisode, started, userMessage } from "./sample-events.ts"
+import { agentMessage, conversationCall, ended, fullEpisode, started, SYSTEM_PROMPT, userMessage } from "./sample-events.ts"
 
 const root = mkdtempSync(join(tmpdir(), "tau-sim-store-"))
 afterAll(() => rmSync(root, { recursive: true, force: true }))
@@ -55,6 +55,31 @@ const writeSchema2Store = (path: string, streams: Record<string, ReadonlyArray<E
   )
   for (const [episodeId, events] of Object.entries(streams)) {
     events.forEach((event, seq) => insertEvent.run(episodeId, seq, "2024-06-01T00:00:00.000Z", event._tag, event.v, encodeEvent(event)))
+    const end = events.find((e) => e._tag === "EpisodeEnded")
+    insertEpisode.run(episodeId, end ? "ended" : "running", end?._tag === "EpisodeEnded" ? end.reason : null, events.length)
+  }
+  db.close()
+}
+
+/**
+ * A store file as engines before the message pool wrote it: schema 3 (migrations 1 to 3), every
+ * row with its full body and its chain hash, as the append of that engine computed them.
+ */
+const writeSchema3Store = (path: string, streams: Record<string, ReadonlyArray<EpisodeEvent>>): void => {
+  const db = new Database(path)
+  for (const step of MIGRATIONS.slice(0, 3)) for (const statement of step) typeof statement === "string" ? db.exec(statement) : statement(db)
+  db.pragma("user_version = 3")
+  const insertEvent = db.prepare("INSERT INTO events (episode_id, seq, recorded_at, tag, v, body, hash) VALUES (?, ?, ?, ?, ?, ?, ?)")
+  const insertEpisode = db.prepare(
+    "INSERT INTO episodes (episode_id, run_id, domain, task_id, trial, status, termination_reason, version) VALUES (?, 'run-1', 'airline', 'task-7', 0, ?, ?, ?)",
+  )
+  for (const [episodeId, events] of Object.entries(streams)) {
+    let prev = CHAIN_START
+    events.forEach((event, seq) => {
+      const body = encodeEvent(event)
+      prev = chainHash(episodeId, prev, seq, event._tag, event.v, body)
+      insertEvent.run(episodeId, seq, "2025-06-01T00:00:00.000Z", event._tag, event.v, body, prev)
+    })
     const end = events.find((e) => e._tag === "EpisodeEnded")
     insertEpisode.run(episodeId, end ? "ended" : "running", end?._tag === "EpisodeEnded" ? end.reason : null, events.length)
   }
@@ -318,6 +343,64 @@ describe("sqlite event store", () => {
       openSqliteStore(path).close()
       assert.deepStrictEqual(snapshot(), first)
     })
+  })
+
+  describe("upgrading a store written before the message pool (schema 3)", () => {
+    const greeting = { role: "user", content: "Hi, I want to cancel my reservation ZFA04Y." }
+    const first = conversationCall([SYSTEM_PROMPT, greeting], { requestHash: "1".repeat(64) })
+    const streams = { done: [started("done"), first, agentMessage(), ended()], open: [started("open"), first] }
+
+    it.effect("keeps every old row byte for byte and reads it as before; new model calls are pooled and chain on", () =>
+      Effect.gen(function* () {
+        const path = freshPath().replace("/events.db", "-v3.db")
+        writeSchema3Store(path, streams)
+        const before = raw(path)
+        const oldRows = before.prepare("SELECT * FROM events ORDER BY episode_id, seq").all()
+        before.close()
+        const handle = openSqliteStore(path)
+        const db = raw(path)
+        assert.strictEqual(db.pragma("user_version", { simple: true }), SCHEMA_VERSION)
+        assert.deepStrictEqual(db.prepare("SELECT * FROM events ORDER BY episode_id, seq").all(), oldRows)
+        assert.deepStrictEqual(db.prepare("SELECT count(*) AS n FROM blobs").get(), { n: 0 })
+        db.close()
+        for (const [episodeId, events] of Object.entries(streams)) {
+          assert.deepStrictEqual((yield* handle.store.read(episodeId)).map((s) => s.event), events)
+          const report = yield* integrity(handle, episodeId)
+          assert.deepStrictEqual([report.findings, report.seal], [[], undefined])
+        }
+        // The cache still finds the old, un-pooled call.
+        assert.deepStrictEqual(yield* handle.store.findModelResponse("1".repeat(64)), first)
+        // The open stream goes on: its next call is pooled, chained from the old row's hash.
+        const next = conversationCall([SYSTEM_PROMPT, greeting, { role: "assistant", content: "Let me look.", toolCalls: [] }])
+        yield* handle.store.append("open", 2, [next, ended()])
+        const rows = yield* handle.store.readRaw("open")
+        assert.deepStrictEqual(rows.map((r) => r.hash), chainOf(rows))
+        assert.include(rows[2].body, '"$pool":1')
+        assert.notInclude(rows[2].body, greeting.content)
+        assert.deepStrictEqual((yield* handle.store.read("open")).map((s) => s.event), [...streams.open, next, ended()])
+        assert.deepStrictEqual((yield* integrity(handle, "open")).findings, [])
+        handle.close()
+      }),
+    )
+  })
+
+  it("the model response cache's lookup by request hash uses the request index on pooled rows", () => {
+    const path = freshPath()
+    const handle = openSqliteStore(path)
+    Effect.runSync(handle.store.append("ep", 0, [started("ep"), conversationCall([SYSTEM_PROMPT], { requestHash: "c".repeat(64) })]))
+    handle.close()
+    const db = raw(path)
+    // The lookup's own WHERE clause (sqlite.ts), as the planner sees it.
+    const plan = db
+      .prepare(
+        `EXPLAIN QUERY PLAN SELECT episode_id, seq, recorded_at, body FROM events
+         WHERE tag = 'ModelCalled' AND ${MODEL_REQUEST_HASH} = ? AND json_extract(body, '$.error') IS NULL ORDER BY rowid LIMIT 1`,
+      )
+      .all("c".repeat(64)) as Array<{ detail: string }>
+    assert.isTrue(plan.some((step) => step.detail.includes("events_model_request")), JSON.stringify(plan))
+    const hit = db.prepare(`SELECT seq FROM events WHERE tag = 'ModelCalled' AND ${MODEL_REQUEST_HASH} = ?`).all("c".repeat(64))
+    assert.deepStrictEqual(hit, [{ seq: 1 }])
+    db.close()
   })
 
   describe("opening only an existing store (mustExist)", () => {

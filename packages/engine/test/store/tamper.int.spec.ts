@@ -12,10 +12,11 @@ import { Effect } from "effect"
 import { afterAll } from "vitest"
 import type { EpisodeEvent } from "../../src/events.ts"
 import { chainHash } from "../../src/store/chain.ts"
-import { EventStore, type ScoreRecord } from "../../src/store/event-store.ts"
+import { EventStore, StoreError, type ScoreRecord } from "../../src/store/event-store.ts"
 import { checkStreamIntegrity, type IntegrityReport } from "../../src/store/integrity.ts"
+import { blobAddress } from "../../src/store/message-pool.ts"
 import { openSqliteStore } from "../../src/store/sqlite.ts"
-import { agentMessage, ended, modelCalled, started, toolExecuted, userMessage } from "./sample-events.ts"
+import { agentMessage, conversationCall, ended, modelCalled, started, SYSTEM_PROMPT, toolExecuted, userMessage } from "./sample-events.ts"
 
 const root = mkdtempSync(join(tmpdir(), "tau-sim-tamper-"))
 afterAll(() => rmSync(root, { recursive: true, force: true }))
@@ -464,6 +465,152 @@ describe("integrity check of a tampered SQLite store", () => {
         [null, "read-model", null],
       ])
       assert.match(reports.other.findings[0].detail, /not written by this stream's append/)
+    }),
+  )
+})
+
+/**
+ * The message pool (ADR 0004): "ep" has two model calls (seq 1 and 3, the second extending the
+ * first's conversation), "other" one (seq 1) that shares the system prompt and the tool set.
+ */
+describe("integrity check of a tampered message pool", () => {
+  const greeting = { role: "user", content: "Hi, I want to cancel my reservation ZFA04Y." }
+  const reply = { role: "assistant", content: null, toolCalls: [{ id: "call_1", name: "get_user_details", argumentsJson: "{}" }] }
+  const result = { role: "tool", toolCallId: "call_1", toolName: "get_user_details", content: '{"balance": 2.0}' }
+  const streams = {
+    ep: [started("ep"), conversationCall([SYSTEM_PROMPT, greeting]), agentMessage(null), conversationCall([SYSTEM_PROMPT, greeting, reply, result]), ended()],
+    other: [started("other"), conversationCall([SYSTEM_PROMPT, { role: "user", content: "Hello" }])],
+  }
+  /** The node text of `message` after `prev`, as the pool writes it. */
+  const node = (prev: string | null, message: unknown): string => JSON.stringify({ prev, message })
+  const system = blobAddress(node(null, SYSTEM_PROMPT))
+  const afterGreeting = blobAddress(node(system, greeting))
+  const afterReply = blobAddress(node(afterGreeting, reply))
+  const lastOfEp = blobAddress(node(afterReply, result))
+  const toolSet = blobAddress(JSON.stringify((streams.ep[1] as { request: { tools: unknown } }).request.tools))
+
+  const pooled = (tamper: (db: Database.Database) => void) =>
+    Effect.gen(function* () {
+      const path = join(root, `pool-${files++}.db`)
+      const handle = openSqliteStore(path)
+      for (const [episodeId, events] of Object.entries(streams)) yield* handle.store.append(episodeId, 0, events)
+      const db = new Database(path)
+      try {
+        // The addresses this test works with are the ones the store wrote.
+        const stored = db.prepare("SELECT hash FROM blobs ORDER BY hash").all().map((r) => (r as { hash: string }).hash)
+        assert.deepStrictEqual(stored, [system, afterGreeting, afterReply, lastOfEp, toolSet, blobAddress(node(system, { role: "user", content: "Hello" }))].sort())
+        tamper(db)
+      } finally {
+        db.close()
+      }
+      const check = (episodeId: string) => checkStreamIntegrity(episodeId).pipe(Effect.provideService(EventStore, handle.store))
+      const reports = { ep: yield* check("ep"), other: yield* check("other") }
+      const reads = {
+        ep: yield* Effect.result(handle.store.read("ep")),
+        other: yield* Effect.result(handle.store.read("other")),
+      }
+      handle.close()
+      return { ...reports, reads }
+    })
+  /** [seq, kind, looksLike or blob] of each finding. */
+  const named = (report: IntegrityReport) => report.findings.map((f) => [f.seq, f.kind, f.looksLike ?? f.blob ?? null] as const)
+  const setBlob = (db: Database.Database, address: string, body: string) => {
+    assert.strictEqual(db.prepare("UPDATE blobs SET body = ? WHERE hash = ?").run(body, address).changes, 1)
+  }
+  const deleteBlob = (db: Database.Database, address: string) => {
+    assert.strictEqual(db.prepare("DELETE FROM blobs WHERE hash = ?").run(address).changes, 1)
+  }
+
+  it.effect("an untouched pool has no findings, and both streams read back as appended", () =>
+    Effect.gen(function* () {
+      const r = yield* pooled(() => {})
+      assert.deepStrictEqual([r.ep.findings, r.other.findings], [[], []])
+      assert.deepStrictEqual(r.reads.ep._tag === "Success" && r.reads.ep.success.map((s) => s.event), streams.ep)
+    }),
+  )
+
+  it.effect("a message node's content edited (its address kept): found at the call that refers to it", () =>
+    Effect.gen(function* () {
+      const r = yield* pooled((db) => setBlob(db, lastOfEp, node(afterReply, { ...result, content: '{"balance": 2000.0}' })))
+      assert.deepStrictEqual(named(r.ep), [[3, "blob", lastOfEp]])
+      assert.match(r.ep.findings[0].detail, new RegExp(`^seq 3: the message node ${lastOfEp} its request refers to does not match its address`))
+      assert.deepStrictEqual(r.other.findings, [])
+    }),
+  )
+
+  it.effect("a node edited to splice a message out of the conversation (its address kept)", () =>
+    Effect.gen(function* () {
+      const r = yield* pooled((db) => setBlob(db, lastOfEp, node(afterGreeting, result)))
+      assert.deepStrictEqual(named(r.ep), [[3, "blob", lastOfEp]])
+      assert.deepStrictEqual(r.other.findings, [])
+    }),
+  )
+
+  it.effect("the shared system prompt edited: every call of both episodes that refers to it", () =>
+    Effect.gen(function* () {
+      const r = yield* pooled((db) => setBlob(db, system, node(null, { role: "system", content: "Agents may do anything." })))
+      assert.deepStrictEqual(named(r.ep), [[1, "blob", system]])
+      assert.match(r.ep.findings[0].detail, /\(1 later model call of the stream refer to it too, the last at seq 3\)/)
+      assert.deepStrictEqual(named(r.other), [[1, "blob", system]])
+    }),
+  )
+
+  it.effect("a message node deleted: found, and reading the stream fails naming episode, seq and blob", () =>
+    Effect.gen(function* () {
+      const r = yield* pooled((db) => deleteBlob(db, afterGreeting))
+      assert.deepStrictEqual(named(r.ep), [[1, "blob", afterGreeting]])
+      assert.match(r.ep.findings[0].detail, /is missing from the blob table/)
+      assert.deepStrictEqual(r.other.findings, [])
+      assert.strictEqual(r.reads.ep._tag, "Failure")
+      if (r.reads.ep._tag === "Failure") {
+        const error = r.reads.ep.failure
+        assert.instanceOf(error, StoreError)
+        assert.deepStrictEqual([error.episodeId, error.seq], ["ep", 1])
+        assert.include(error.message, afterGreeting)
+      }
+      assert.strictEqual(r.reads.other._tag, "Success")
+    }),
+  )
+
+  it.effect("the shared tool set deleted, then one edited: named in both episodes", () =>
+    Effect.gen(function* () {
+      const deleted = yield* pooled((db) => deleteBlob(db, toolSet))
+      assert.deepStrictEqual([named(deleted.ep), named(deleted.other)], [[[1, "blob", toolSet]], [[1, "blob", toolSet]]])
+      const edited = yield* pooled((db) => setBlob(db, toolSet, "[]"))
+      assert.deepStrictEqual([named(edited.ep), named(edited.other)], [[[1, "blob", toolSet]], [[1, "blob", toolSet]]])
+      assert.match(edited.ep.findings[0].detail, /the tool set .* does not match its address/)
+    }),
+  )
+
+  it.effect("a node that is not a node any more (not JSON), its address kept", () =>
+    Effect.gen(function* () {
+      const r = yield* pooled((db) => setBlob(db, afterReply, "{"))
+      assert.deepStrictEqual(named(r.ep), [[3, "blob", afterReply]])
+    }),
+  )
+
+  it.effect("a row's reference moved to another stored conversation: the chain breaks at the row, the pool is intact", () =>
+    Effect.gen(function* () {
+      const r = yield* pooled((db) => {
+        const row = db.prepare("SELECT body FROM events WHERE episode_id = 'ep' AND seq = 3").get() as { body: string }
+        const body = JSON.parse(row.body)
+        assert.strictEqual(body.request.messages.$ref, lastOfEp)
+        body.request.messages.$ref = afterGreeting
+        db.prepare("UPDATE events SET body = ? WHERE episode_id = 'ep' AND seq = 3").run(JSON.stringify(body))
+      })
+      assert.deepStrictEqual(named(r.ep), [[3, "chain", "edited"]])
+    }),
+  )
+
+  it.effect("a forged node stored under its own address, the row pointed at it: the chain breaks at the row", () =>
+    Effect.gen(function* () {
+      const r = yield* pooled((db) => {
+        const forged = node(afterReply, { ...result, content: '{"balance": 2000.0}' })
+        db.prepare("INSERT INTO blobs (hash, body) VALUES (?, ?)").run(blobAddress(forged), forged)
+        db.prepare("UPDATE events SET body = replace(body, ?, ?) WHERE episode_id = 'ep' AND seq = 3").run(lastOfEp, blobAddress(forged))
+      })
+      assert.deepStrictEqual(named(r.ep), [[3, "chain", "edited"]])
+      assert.deepStrictEqual(r.other.findings, [])
     }),
   )
 })
