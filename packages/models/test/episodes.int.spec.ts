@@ -20,8 +20,9 @@ beforeAll(async () => {
   server = await startFakeLlmServer({ brain: demoBrain })
   runtime = makeModelRuntime({
     env: { OPENAI_API_KEY: "sk-test-episodes-0123456789", ANTHROPIC_API_KEY: "sk-ant-test-episodes-0123", OPENAI_BASE_URL: server.baseURL, ANTHROPIC_BASE_URL: server.baseURL },
-    backoffBaseMs: 5,
-    backoffMaxMs: 50,
+    // No backoff: nothing here waits on the clock except the 2 s hang timeout (schedules: timing.unit.spec.ts).
+    backoffBaseMs: 0,
+    backoffMaxMs: 0,
     maxRetries: 1,
     timeoutMs: 2_000,
   })
