@@ -60,7 +60,7 @@ const toPrompt = (messages: ReadonlyArray<ModelMessage>, provider: string): Prom
             ...m.toolCalls.map((c) => ({ type: "tool-call" as const, toolCallId: c.id, toolName: c.name, input: c.argumentsJson })),
           ],
         }
-      case "tool":
+      default: // "tool"
         return {
           role: "tool",
           content: [{ type: "tool-result", toolCallId: m.toolCallId, toolName: m.toolName, output: { type: "text", value: m.content } }],

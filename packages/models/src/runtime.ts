@@ -86,6 +86,5 @@ export const makeModelRuntime = (options: Partial<ModelRuntimeOptions> = {}): Mo
 
 export class ModelRuntime extends Context.Service<ModelRuntime, ModelRuntimeShape>()("@tau-sim/models/ModelRuntime") {
   /** A fresh runtime per build of the layer; unset options take `DEFAULT_RUNTIME_OPTIONS`. */
-  static readonly layer = (options: Partial<ModelRuntimeOptions> = {}): Layer.Layer<ModelRuntime> =>
-    Layer.sync(ModelRuntime, () => makeModelRuntime(options))
+  static readonly layer = (options: Partial<ModelRuntimeOptions> = {}): Layer.Layer<ModelRuntime> => Layer.sync(ModelRuntime, () => makeModelRuntime(options))
 }

@@ -154,7 +154,9 @@ export const redactValue = <A>(value: A, secrets: ReadonlyArray<string> = secret
       let out: unknown[] | undefined
       v.forEach((x, i) => {
         const y = walk(x)
-        if (y !== x) (out ??= [...v])[i] = y
+        if (y === x) return
+        out ??= [...v]
+        out[i] = y
       })
       return out ?? v
     }
@@ -162,7 +164,9 @@ export const redactValue = <A>(value: A, secrets: ReadonlyArray<string> = secret
       let out: Record<string, unknown> | undefined
       for (const [k, x] of Object.entries(v)) {
         const y = walk(x)
-        if (y !== x) (out ??= { ...v })[k] = y
+        if (y === x) continue
+        out ??= { ...v }
+        out[k] = y
       }
       return out ?? v
     }

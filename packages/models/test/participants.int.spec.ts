@@ -101,7 +101,11 @@ describe("the model participant factory", () => {
   })
 
   it("turns a model spec it cannot call into a ParticipantSpecError: malformed, no API key", async () => {
-    expect(await specError("openai:", "agent")).toMatchObject({ _tag: "ParticipantSpecError", spec: "openai:", message: expect.stringMatching(/expected openai:<model>/) })
+    expect(await specError("openai:", "agent")).toMatchObject({
+      _tag: "ParticipantSpecError",
+      spec: "openai:",
+      message: expect.stringMatching(/expected openai:<model>/),
+    })
     const noKey = await specError("anthropic:claude-sonnet-4-5", "user")
     expect(noKey.message).toMatch(/ANTHROPIC_API_KEY/)
   })

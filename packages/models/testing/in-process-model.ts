@@ -20,7 +20,7 @@ const asCall = (request: ModelRequest, model: string): FakeCall => {
         return [{ role: "user", text: m.content }]
       case "assistant":
         return [{ role: "assistant", text: m.content, toolCalls: m.toolCalls.map((c) => ({ id: c.id, name: c.name, arguments: c.argumentsJson })) }]
-      case "tool":
+      default: // "tool"
         return [{ role: "tool", toolCallId: m.toolCallId, text: m.content }]
     }
   })

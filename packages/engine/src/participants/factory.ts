@@ -44,13 +44,18 @@ const fromScriptFile = (spec: string, file: string): Effect.Effect<Participant, 
 export const builtinParticipants: ParticipantFactoryShape = {
   make: (spec, side) => {
     if (spec === "oracle") {
-      return side === "agent" ? Effect.succeed(oracleAgent) : Effect.fail(new ParticipantSpecError({ spec, message: "oracle is an agent; for the user use `scripted`" }))
+      return side === "agent"
+        ? Effect.succeed(oracleAgent)
+        : Effect.fail(new ParticipantSpecError({ spec, message: "oracle is an agent; for the user use `scripted`" }))
     }
     if (spec === "scripted") {
       return side === "user"
         ? Effect.succeed(scriptedUser)
         : Effect.fail(
-            new ParticipantSpecError({ spec, message: "`scripted` without a file is the task-script user; give an agent a script with `scripted:<file.json>`" }),
+            new ParticipantSpecError({
+              spec,
+              message: "`scripted` without a file is the task-script user; give an agent a script with `scripted:<file.json>`",
+            }),
           )
     }
     if (spec.startsWith("scripted:")) return fromScriptFile(spec, spec.slice("scripted:".length))
