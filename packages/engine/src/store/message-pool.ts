@@ -56,12 +56,20 @@ export interface PooledBody {
 const nodeText = (prev: string | null, message: unknown): string => JSON.stringify({ prev, message })
 
 /**
- * The pooled body of a `ModelCalled` event's encoded fields, or undefined when nothing in it is
- * worth pooling (no request object, empty conversation and tools). A request whose `messages` or
- * `tools` already looks like a reference is never pooled, so a reference in a pooled row is
- * always one.
+ * Bodies shorter than this are stored as they are: their references and nodes would take about
+ * as much room as they save, and cost a lookup on every read. Every call a participant makes
+ * carries its system prompt (the policy: kilobytes), so real model calls are always pooled.
  */
-export const poolModelCall = (fields: Json): PooledBody | undefined => {
+export const POOL_MIN_BYTES = 1024
+
+/**
+ * The pooled body of a `ModelCalled` event's encoded fields (`json` is their un-pooled text), or
+ * undefined when it is not worth pooling: a short body, no request object, or an empty
+ * conversation and tool set. A request whose `messages` or `tools` already looks like a
+ * reference is never pooled, so a reference in a pooled row is always one.
+ */
+export const poolModelCall = (fields: Json, json: string): PooledBody | undefined => {
+  if (json.length < POOL_MIN_BYTES) return undefined
   const request = fields.request
   if (!isObject(request) || isRef(request.messages) || isRef(request.tools)) return undefined
   const { messages, tools } = request

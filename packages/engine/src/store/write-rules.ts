@@ -79,9 +79,9 @@ export const encodeBatch = (
   return events.map((event, i) => {
     try {
       const fields = encodeEventFields(event)
-      const pooled = event._tag === "ModelCalled" ? poolModelCall(fields) : undefined
-      const body = pooled?.body ?? JSON.stringify(fields)
-      return { seq: expectedVersion + i, tag: event._tag, v: event.v, body, blobs: pooled?.blobs ?? NO_BLOBS }
+      const json = JSON.stringify(fields)
+      const pooled = event._tag === "ModelCalled" ? poolModelCall(fields, json) : undefined
+      return { seq: expectedVersion + i, tag: event._tag, v: event.v, body: pooled?.body ?? json, blobs: pooled?.blobs ?? NO_BLOBS }
     } catch (e) {
       throw new InvalidWrite(
         `episode ${episodeId}: event ${i} of the append (${String(event?._tag)}) is not a valid event: ${e instanceof Error ? e.message : String(e)}`,

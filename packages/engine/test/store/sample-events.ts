@@ -160,10 +160,16 @@ const arbTool: fc.Arbitrary<ToolExecuted> = fc.record({
 /** A reference-shaped value, as a pooled row holds: a request may contain one by chance. */
 const refShaped = fc.constantFrom({ $ref: `sha256:${"a".repeat(64)}` }, { $ref: "x" })
 
-/** Requests shaped like the participants' (pooled by the store), sometimes with references in odd places. */
+/**
+ * Requests shaped like the participants' (pooled by the store once long enough: the system
+ * prompt makes them so), sometimes with references in odd places.
+ */
 const arbRequest = fc.record({
   identity: name,
-  messages: fc.oneof({ weight: 4, arbitrary: fc.array(fc.oneof({ weight: 4, arbitrary: json }, refShaped), { maxLength: 6 }) }, refShaped),
+  messages: fc.oneof(
+    { weight: 4, arbitrary: fc.array(fc.oneof({ weight: 4, arbitrary: json }, refShaped, fc.constant(SYSTEM_PROMPT)), { maxLength: 6 }) },
+    refShaped,
+  ),
   tools: fc.oneof({ weight: 4, arbitrary: fc.array(json, { maxLength: 3 }) }, refShaped, fc.constant(null)),
   params: json,
 })
