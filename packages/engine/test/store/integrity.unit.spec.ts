@@ -9,7 +9,7 @@ import type { EpisodeEvent } from "../../src/events.ts"
 import { EventStore, type RawStoredRow } from "../../src/store/event-store.ts"
 import { checkIntegrity, readStreamRecord, type ChainDiagnosis, type IntegrityKind } from "../../src/store/integrity.ts"
 import { makeMemoryStore } from "../../src/store/memory.ts"
-import { arbLaterEvent, ended, started } from "./sample-events.ts"
+import { arbLaterEvent, ended, started } from "@tau-sim/engine/testing"
 
 const arbMiddle = fc.array(
   arbLaterEvent.filter((e) => e._tag !== "EpisodeEnded"),

@@ -2,10 +2,9 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { EventStore } from "../../src/store/event-store.ts"
 import { layerMemory, makeMemoryStore } from "../../src/store/memory.ts"
-import { storeConformance } from "./conformance.ts"
-import { started } from "./sample-events.ts"
+import { runEventStoreConformance, started } from "@tau-sim/engine/testing"
 
-storeConformance("memory", makeMemoryStore)
+runEventStoreConformance("memory", makeMemoryStore)
 
 describe("layerMemory", () => {
   it.effect("provides an empty store to each program it is provided to", () =>

@@ -15,16 +15,15 @@ import { checkStreamIntegrity } from "../../src/store/integrity.ts"
 import { MIGRATIONS, MODEL_REQUEST_HASH, SCHEMA_VERSION } from "../../src/store/sqlite-schema.ts"
 import { layerSqlite, openSqliteStore } from "../../src/store/sqlite.ts"
 import type { StoreHandle } from "../../src/store/store-handle.ts"
-import { storeConformance } from "./conformance.ts"
 import { runTogether, runWriters } from "./fixtures/run-writers.ts"
-import { agentMessage, conversationCall, ended, fullEpisode, started, SYSTEM_PROMPT, userMessage } from "./sample-events.ts"
+import { agentMessage, conversationCall, ended, fullEpisode, runEventStoreConformance, started, SYSTEM_PROMPT, userMessage } from "@tau-sim/engine/testing"
 
 const root = mkdtempSync(join(tmpdir(), "tau-sim-store-"))
 afterAll(() => rmSync(root, { recursive: true, force: true }))
 let files = 0
 const freshPath = (): string => join(root, `db-${files++}`, "events.db")
 
-storeConformance("sqlite", () => openSqliteStore(freshPath()))
+runEventStoreConformance("sqlite", () => openSqliteStore(freshPath()))
 
 const raw = (path: string): Database.Database => new Database(path)
 
