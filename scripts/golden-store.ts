@@ -61,7 +61,11 @@ const must = async (args: ReadonlyArray<string>): Promise<string> => {
   if (r.code !== 0) throw new Error(`tau ${args.join(" ")} exited ${r.code}:\n${r.stderr}`)
   return r.stdout
 }
-const jsonLines = (s: string) => s.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l) as Record<string, unknown>)
+const jsonLines = (s: string) =>
+  s
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
 
 rmSync(WORK, { recursive: true, force: true })
 mkdirSync(WORK, { recursive: true })
@@ -79,22 +83,54 @@ const model = `compat:demo-model@${baseURL}`
 try {
   // A plain offline run: 2 tasks (DB+COMMUNICATE, DB+ACTION) × 2 trials, one episode at a time.
   const plain = jsonLines(
-    await must(["run", ...D, "--domain", "demo", "--agent", "oracle", "--user", "scripted", "--trials", "2", "--task-ids", "renew_loan,waive_fine_transfer", "--run-id", "golden-plain", "--max-concurrency", "1", "--json"]),
+    await must([
+      "run",
+      ...D,
+      "--domain",
+      "demo",
+      "--agent",
+      "oracle",
+      "--user",
+      "scripted",
+      "--trials",
+      "2",
+      "--task-ids",
+      "renew_loan,waive_fine_transfer",
+      "--run-id",
+      "golden-plain",
+      "--max-concurrency",
+      "1",
+      "--json",
+    ]),
   )
   // A model-backed episode (agent and user are the fake server): ModelCalled events, device state.
-  const modelRun = jsonLines(await must(["run", ...D, "--domain", "demo", "--agent", model, "--user", model, "--task-ids", "link_card_in_app", "--run-id", "golden-model", "--json"]))
+  const modelRun = jsonLines(
+    await must(["run", ...D, "--domain", "demo", "--agent", model, "--user", model, "--task-ids", "link_card_in_app", "--run-id", "golden-model", "--json"]),
+  )
   // An experiment: two cells (modes) of one short task.
   const experimentFile = path.join(WORK, "experiment.yaml")
   writeFileSync(
     experimentFile,
-    ["name: golden-exp", "domains: [demo]", "modes: [default, oracle-plan]", "agents: [oracle]", "users: [scripted]", "trials: 1", "tasks: {ids: [renew_limit_reached]}", "max_concurrency: 1", ""].join("\n"),
+    [
+      "name: golden-exp",
+      "domains: [demo]",
+      "modes: [default, oracle-plan]",
+      "agents: [oracle]",
+      "users: [scripted]",
+      "trials: 1",
+      "tasks: {ids: [renew_limit_reached]}",
+      "max_concurrency: 1",
+      "",
+    ].join("\n"),
   )
   await must(["experiment", experimentFile, ...D, "--json"])
   // A fork of the first plain episode at turn 2.
   const parent = plain.find((r) => r.task_id === "renew_loan" && r.trial === 0)!.episode_id as string
   const fork = JSON.parse(await must(["fork", parent, "--at-turn", "2", ...D, "--json"])) as { episode_id: string }
   // A counterfactual batch of the model run at its first write, under offline participants.
-  const cf = JSON.parse(await must(["counterfactual", "--run", "golden-model", "--at-first-write", "--agent", "oracle", "--user", "scripted", ...D, "--json"])) as {
+  const cf = JSON.parse(
+    await must(["counterfactual", "--run", "golden-model", "--at-first-write", "--agent", "oracle", "--user", "scripted", ...D, "--json"]),
+  ) as {
     run_id: string
     branches: Array<{ episode_id: string }>
   }
@@ -108,7 +144,9 @@ try {
   // Fold the WAL into the file and leave it in rollback-journal mode: one self-contained file to
   // commit, which even a read-only open does not give -wal/-shm companions (the store turns WAL on
   // again when it opens a copy).
-  const Database = createRequire(path.join(code, "packages/engine/package.json"))("better-sqlite3") as new (file: string) => {
+  const Database = createRequire(path.join(code, "packages/engine/package.json"))("better-sqlite3") as new (
+    file: string,
+  ) => {
     pragma(source: string, options?: { simple: boolean }): unknown
     close(): void
   }

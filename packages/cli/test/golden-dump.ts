@@ -16,7 +16,10 @@ import { Effect } from "effect"
 export const dumpStore = (store: EventStoreShape): Effect.Effect<string, unknown> =>
   Effect.gen(function* () {
     const lines: Array<unknown> = []
-    const byId = <A>(key: (a: A) => string) => (a: A, b: A) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0)
+    const byId =
+      <A>(key: (a: A) => string) =>
+      (a: A, b: A) =>
+        key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0
     for (const run of [...(yield* store.listRuns())].sort(byId((r) => r.runId))) lines.push({ run })
     for (const episode of [...(yield* store.listEpisodes())].sort(byId((e) => e.episodeId))) {
       lines.push({ episode })

@@ -69,7 +69,8 @@ describe("the golden schema-3 store", () => {
     expect(r.code, r.stderr).toBe(0)
     const rows = jsonLines(r.stdout)
     expect(rows.length).toBe(13)
-    for (const row of rows) expect({ episode: row.episode_id, verified: row.verified, findings: row.findings }).toEqual({ episode: row.episode_id, verified: true, findings: [] })
+    for (const row of rows)
+      expect({ episode: row.episode_id, verified: row.verified, findings: row.findings }).toEqual({ episode: row.episode_id, verified: true, findings: [] })
     expect(r.stdout).toBe(expected(check.name))
   })
 
@@ -97,7 +98,9 @@ describe("the golden schema-3 store", () => {
     copyFileSync(join(FIXTURE, "store.db"), damaged)
     const client = new Database(damaged)
     const row = client
-      .prepare<[], { episode_id: string; seq: number; body: string }>("SELECT episode_id, seq, body FROM events WHERE tag = 'ToolExecuted' ORDER BY episode_id, seq LIMIT 1")
+      .prepare<[], { episode_id: string; seq: number; body: string }>(
+        "SELECT episode_id, seq, body FROM events WHERE tag = 'ToolExecuted' ORDER BY episode_id, seq LIMIT 1",
+      )
       .get()!
     const body = JSON.parse(row.body) as { output: string }
     body.output = `${body.output} (changed)`
