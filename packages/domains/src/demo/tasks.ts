@@ -4,6 +4,11 @@
  */
 const scenario = (persona: string, instructions: string) => ({ persona, instructions })
 const find = (id: string, email: string) => ({ action_id: id, name: "find_member_by_email", arguments: { email } })
+/** Paying a member's fines, then unblocking the card. */
+const payAndUnblock = (memberId: string, amount: number) => [
+  { action_id: "pay", name: "pay_fine", arguments: { member_id: memberId, amount } },
+  { action_id: "unblock", name: "unblock_card", arguments: { member_id: memberId } },
+]
 
 export const DEMO_TASKS = [
   {
@@ -36,11 +41,7 @@ export const DEMO_TASKS = [
       "You are Farah Haddad (farah.haddad5@example.org). Your card is blocked. You agree to pay all your fines so that it is unblocked.",
     ),
     evaluation_criteria: {
-      actions: [
-        find("find", "farah.haddad5@example.org"),
-        { action_id: "pay", name: "pay_fine", arguments: { member_id: "M005", amount: 9.5 } },
-        { action_id: "unblock", name: "unblock_card", arguments: { member_id: "M005" } },
-      ],
+      actions: [find("find", "farah.haddad5@example.org"), ...payAndUnblock("M005", 9.5)],
       env_assertions: [{ env_type: "assistant", func_name: "assert_card_status", arguments: { member_id: "M005", expected_status: "active" } }],
       reward_basis: ["DB", "ENV_ASSERTION"],
     },
@@ -128,8 +129,7 @@ export const DEMO_TASKS = [
     evaluation_criteria: {
       actions: [
         find("find", "ana.garcia10@example.org"),
-        { action_id: "pay", name: "pay_fine", arguments: { member_id: "M010", amount: 7.5 } },
-        { action_id: "unblock", name: "unblock_card", arguments: { member_id: "M010" } },
+        ...payAndUnblock("M010", 7.5),
         { action_id: "checkout", name: "checkout_book", arguments: { member_id: "M010", book_id: "B001" } },
       ],
       communicate_info: ["2025-03-31"],

@@ -9,9 +9,11 @@ import { defineModel, field, type FieldDef, optionalField, py } from "../pydanti
 
 const { str, int } = py
 
-export const CABIN_CLASS = py.literal("business", "economy", "basic_economy")
-export const FLIGHT_TYPE = py.literal("round_trip", "one_way")
-export const INSURANCE = py.literal("yes", "no")
+/** The `Literal`s' values, in declaration order (also the tools' parameter schemas). */
+export const CABIN_CLASSES = ["business", "economy", "basic_economy"] as const
+export const FLIGHT_TYPES = ["round_trip", "one_way"] as const
+export const INSURANCE_CHOICES = ["yes", "no"] as const
+const CABIN_CLASS = py.literal(...CABIN_CLASSES)
 const MEMBERSHIP = py.literal("gold", "silver", "regular")
 
 const strings = (...names: ReadonlyArray<string>): FieldDef[] => names.map((n) => field(n, str))
@@ -69,7 +71,7 @@ export const ReservationFlight = defineModel("ReservationFlight", [...strings("f
 
 export const Reservation = defineModel("Reservation", [
   ...strings("reservation_id", "user_id", "origin", "destination"),
-  field("flight_type", FLIGHT_TYPE),
+  field("flight_type", py.literal(...FLIGHT_TYPES)),
   field("cabin", CABIN_CLASS),
   field("flights", py.list(py.model(ReservationFlight))),
   field("passengers", py.list(py.model(Passenger))),
@@ -77,7 +79,7 @@ export const Reservation = defineModel("Reservation", [
   field("created_at", str),
   field("total_baggages", int),
   field("nonfree_baggages", int),
-  field("insurance", INSURANCE),
+  field("insurance", py.literal(...INSURANCE_CHOICES)),
   optionalField("status", py.literal("cancelled")),
 ])
 

@@ -23,7 +23,7 @@ import {
 import { calculateTool } from "../common/calculate.ts"
 import { hasKey } from "../python.ts"
 import { build, isInstance, type ModelDef } from "../pydantic.ts"
-import { Certificate, FlightInfo, Passenger, Payment, Reservation, ReservationFlight } from "./models.ts"
+import { CABIN_CLASSES, Certificate, FLIGHT_TYPES, FlightInfo, INSURANCE_CHOICES, Passenger, Payment, Reservation, ReservationFlight } from "./models.ts"
 import { isNonZero, iterate, len, noAttribute, pyArith, pyIntOfStr, pyLess, pyMax } from "./python-ops.ts"
 import { transferToHumanAgents } from "../common/transfer.ts"
 
@@ -125,17 +125,27 @@ const sellableSegment = (
 }
 
 /**
- * The reference's `_payment_for_update`: checks and charges (or refunds) one payment method, and
- * records the payment on the reservation unless the amount is zero.
+ * How the paid updates end: the reference's `_payment_for_update` checks and charges (or refunds)
+ * one payment method, the payment is recorded unless it is zero, then the reservation's attributes
+ * are assigned (plain attribute sets: pydantic does not validate them) and it is returned.
  */
-const chargeForUpdate = (db: Draft, reservationId: string, userId: string, paymentId: PyValue, totalPrice: PyValue): void => {
+const chargeAndUpdate = (
+  db: Draft,
+  reservation: { readonly id: string; readonly userId: string },
+  paymentId: PyValue,
+  totalPrice: PyValue,
+  changes: ReadonlyArray<readonly [field: string, value: PyValue]>,
+): PyObject => {
+  const { id, userId } = reservation
   if (!hasKey(db, ["users", userId, "payment_methods"], paymentId)) throw new ToolError("Payment method not found")
   const methodPath = ["users", userId, "payment_methods", paymentId]
   const method = db.get(...methodPath) as PyObject
   if (method.source === "certificate") throw new ToolError("Certificate cannot be used to update reservation")
   if (method.source === "gift_card" && pyLess(method.amount, totalPrice)) throw new ToolError("Gift card balance is not enough")
   if (method.source === "gift_card") db.set([...methodPath, "amount"], pyArith("-", method.amount, totalPrice, true))
-  if (isNonZero(totalPrice)) db.push(["reservations", reservationId, "payment_history"], build(Payment, { payment_id: paymentId, amount: totalPrice }))
+  if (isNonZero(totalPrice)) db.push(["reservations", id, "payment_history"], build(Payment, { payment_id: paymentId, amount: totalPrice }))
+  for (const [field, value] of changes) db.set(["reservations", id, field], value)
+  return db.get("reservations", id) as PyObject
 }
 
 /** `if all(isinstance(x, dict) for x in value): value = [Model(**x) for x in value]`. */
@@ -159,7 +169,7 @@ const PAYMENT_ID = {
   description: "The payment id stored in user profile, such as 'credit_card_7815826', 'gift_card_7815826', 'certificate_7815826'.",
   schema: Schema.String,
 }
-const Cabin = Schema.Literals(["business", "economy", "basic_economy"])
+const Cabin = Schema.Literals(CABIN_CLASSES)
 const AnyDict = Schema.Record(Schema.String, Schema.Unknown)
 const FlightInfoSchema = Schema.Struct({
   flight_number: Schema.String.annotate({ description: "Flight number, such as 'HAT001'." }),
@@ -187,7 +197,7 @@ const bookReservation: ToolDef = {
     { name: "user_id", description: "The ID of the user to book the reservation such as 'sara_doe_496'`.", schema: Schema.String },
     { name: "origin", description: "The IATA code for the origin city such as 'SFO'.", schema: Schema.String },
     { name: "destination", description: "The IATA code for the destination city such as 'JFK'.", schema: Schema.String },
-    { name: "flight_type", description: "The type of flight such as 'one_way' or 'round_trip'.", schema: Schema.Literals(["round_trip", "one_way"]) },
+    { name: "flight_type", description: "The type of flight such as 'one_way' or 'round_trip'.", schema: Schema.Literals(FLIGHT_TYPES) },
     { name: "cabin", description: "The cabin class such as 'basic_economy', 'economy', or 'business'.", schema: Cabin },
     { name: "flights", description: "An array of objects containing details about each piece of flight.", schema: FlightsParam },
     { name: "passengers", description: "An array of objects containing details about each passenger.", schema: PassengersParam },
@@ -198,7 +208,7 @@ const bookReservation: ToolDef = {
     },
     { name: "total_baggages", description: "The total number of baggage items to book the reservation.", schema: Schema.Int },
     { name: "nonfree_baggages", description: "The number of non-free baggage items to book the reservation.", schema: Schema.Int },
-    { name: "insurance", description: "Whether the reservation has insurance.", schema: Schema.Literals(["yes", "no"]) },
+    { name: "insurance", description: "Whether the reservation has insurance.", schema: Schema.Literals(INSURANCE_CHOICES) },
   ],
   run: (db, args) => {
     const flights = modelsIfAllDicts(args.flights, FlightInfo)
@@ -414,11 +424,10 @@ const updateReservationBaggages: ToolDef = {
     getUser(db, reservation.user_id)
     const added = pyArith("-", args.nonfree_baggages, reservation.nonfree_baggages)
     const totalPrice = pyArith("*", 50, pyMax(0, added))
-    chargeForUpdate(db, id, reservation.user_id as string, args.payment_id, totalPrice)
-    // Plain attribute assignment: pydantic does not validate these.
-    db.set(["reservations", id, "total_baggages"], args.total_baggages)
-    db.set(["reservations", id, "nonfree_baggages"], args.nonfree_baggages)
-    return db.get("reservations", id) as PyObject
+    return chargeAndUpdate(db, { id, userId: reservation.user_id as string }, args.payment_id, totalPrice, [
+      ["total_baggages", args.total_baggages],
+      ["nonfree_baggages", args.nonfree_baggages],
+    ])
   },
 }
 
@@ -466,11 +475,11 @@ const updateReservationFlights: ToolDef = {
     const paid = current.reduce<PyValue>((sum, f) => pyArith("+", sum, f.price), 0)
     totalPrice = pyArith("-", totalPrice, pyArith("*", paid, passengerCount), true)
 
-    chargeForUpdate(db, id, reservation.user_id as string, args.payment_id, totalPrice)
-    db.set(["reservations", id, "flights"], newFlights)
-    db.set(["reservations", id, "cabin"], cabin)
     // Seats are not updated here (as in the reference).
-    return db.get("reservations", id) as PyObject
+    return chargeAndUpdate(db, { id, userId: reservation.user_id as string }, args.payment_id, totalPrice, [
+      ["flights", newFlights],
+      ["cabin", cabin],
+    ])
   },
 }
 
