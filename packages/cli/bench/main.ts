@@ -70,6 +70,7 @@ await optional("event_store", "../../engine/bench/store.ts", (m) => (m.benchStor
 await optional("domain_load_ms", "../../domains/bench/load.ts", (m) => (m.benchDomainLoad as () => unknown)())
 await optional("retail_tool_calls_per_s", "../../domains/bench/retail.ts", (m) => (m.retailToolThroughput as () => unknown)())
 await optional("models", "../../models/bench/overhead.ts", (m) => (m.benchModels as (o: object) => unknown)({ dir: tmp }))
+await optional("stored_bytes", "./stored-bytes.ts", (m) => (m.benchStoredBytesEntry as (o: object) => unknown)({ dir: tmp }))
 await optional("rescore_episodes_per_s", "../../evaluators/bench/rescore.ts", (m) => (m.benchRescore as () => unknown)())
 
 fs.rmSync(tmp, { recursive: true, force: true })

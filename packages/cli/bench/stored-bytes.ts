@@ -8,7 +8,11 @@
  * - after: what this store keeps: the event rows' bodies plus every blob (address and body).
  * Both stores' files are also compared after a VACUUM: the same rows written raw (un-pooled) into
  * a second store, and the pooled store as written.
- * Run alone: node packages/cli/bench/stored-bytes.ts [episodes]
+ *
+ * The demo episodes are short (about six model calls of five messages). `extraQuestions` makes
+ * them longer the way real conversations are: before saying goodbye the user asks that many more
+ * questions, each answered by the agent (two more model calls, two more messages each).
+ * Run alone: node packages/cli/bench/stored-bytes.ts [episodes] [extraQuestions]
  */
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -16,13 +20,37 @@ import * as path from "node:path"
 import Database from "better-sqlite3"
 import { Effect } from "effect"
 import { demoDomain } from "@tau-sim/domains/demo"
-import { continueEpisode, encodeEvent, type EpisodeStarted, EventStore, foldHistory, layerSqlite, openSqliteStore, setupEvents } from "@tau-sim/engine"
+import { encodeEvent, type EpisodeStarted, EventStore, foldHistory, layerSqlite, openSqliteStore, playEpisode, setupEvents } from "@tau-sim/engine"
 import { buildModelParticipant, makeModelRuntime } from "@tau-sim/models"
-import { demoBrain, startFakeLlmServer } from "@tau-sim/models/testing"
+import { type Brain, demoBrain, type FakeMessage, startFakeLlmServer } from "@tau-sim/models/testing"
 
 export interface StoredBytesOptions {
   readonly episodes?: number
+  /** Questions the user asks before leaving (0: the demo episodes as they are). */
+  readonly extraQuestions?: number
   readonly dir?: string
+}
+
+const QUESTION = "One more question, please: "
+const TOPICS = ["your opening hours", "the late fee for a day", "how many books I may borrow", "the wifi password", "events for children"]
+
+/** The demo brain, with a user who asks `n` more questions before the goodbye the demo brain would say. */
+const curious = (n: number): Brain => (call, index) => {
+  const reply = demoBrain(call, index)
+  if (n === 0 || reply.type !== "message") return reply
+  const user = call.system.includes("<scenario>")
+  // The user simulator sees its own turns as the assistant's.
+  const asked = (messages: ReadonlyArray<FakeMessage>, role: "user" | "assistant") =>
+    messages.filter((m) => m.role === role && m.text?.startsWith(QUESTION)).length
+  if (user && reply.text?.includes("###STOP###")) {
+    const k = asked(call.messages, "assistant")
+    if (k < n) return { type: "message", text: `${QUESTION}what about ${TOPICS[k % TOPICS.length]}? (question ${k + 1})` }
+  }
+  const last = call.messages.at(-1)
+  if (!user && last?.role === "user" && last.text.startsWith(QUESTION)) {
+    return { type: "message", text: `Good question. ${last.text.slice(QUESTION.length)} The answer is in the member handbook, section ${asked(call.messages, "user")}.` }
+  }
+  return reply
 }
 
 const started = (episodeId: string, taskId: string, spec: string, seed: number, hashes: EpisodeStarted["hashes"]): EpisodeStarted => ({
@@ -54,8 +82,9 @@ const fileBytes = (file: string): number => {
 
 export const benchStoredBytes = async (options: StoredBytesOptions = {}) => {
   const episodes = options.episodes ?? 20
+  const extraQuestions = options.extraQuestions ?? 0
   const dir = fs.mkdtempSync(path.join(options.dir ?? os.tmpdir(), "stored-bytes-"))
-  const server = await startFakeLlmServer({ brain: demoBrain })
+  const server = await startFakeLlmServer({ brain: curious(extraQuestions) })
   try {
     const domain = demoDomain()
     const spec = `compat:demo@${server.baseURL}`
@@ -78,8 +107,8 @@ export const benchStoredBytes = async (options: StoredBytesOptions = {}) => {
       for (const [i, episodeId] of ids.entries()) {
         const task = tasks[i % tasks.length]
         const setup = setupEvents(started(episodeId, task.id, spec, i, { ...domain.hashes, task: "bench" }), domain, task)
-        const version = yield* store.append(episodeId, 0, setup)
-        const final = yield* continueEpisode(episodeId, foldHistory(domain, setup), version, domain, task, participants)
+        yield* store.append(episodeId, 0, setup)
+        const final = yield* playEpisode(episodeId, foldHistory(domain, setup), domain, task, participants)
         if (final.ended !== "user_stop") throw new Error(`bench episode ${episodeId} ended with ${final.ended}`)
       }
     })
@@ -93,6 +122,8 @@ export const benchStoredBytes = async (options: StoredBytesOptions = {}) => {
     let bodyBytesBefore = 0
     let modelCalls = 0
     let modelCallBytesBefore = 0
+    // The provider's raw response, kept in every row (pooling cannot share it): what is left.
+    let rawResponseBytes = 0
     for (const episodeId of ids) {
       for (const stored of Effect.runSync(pooled.store.read(episodeId))) {
         const body = encodeEvent(stored.event)
@@ -100,6 +131,7 @@ export const benchStoredBytes = async (options: StoredBytesOptions = {}) => {
         if (stored.event._tag === "ModelCalled") {
           modelCalls++
           modelCallBytesBefore += Buffer.byteLength(body)
+          rawResponseBytes += Buffer.byteLength(JSON.stringify((stored.event.response as { raw?: unknown } | null)?.raw ?? null))
         }
         unpooled.writeRawEvent({ ...stored, tag: stored.event._tag, v: stored.event.v, body })
       }
@@ -122,12 +154,14 @@ export const benchStoredBytes = async (options: StoredBytesOptions = {}) => {
     const perEpisode = (n: number) => Math.round(n / episodes)
     return {
       episodes,
+      extra_questions: extraQuestions,
       model_calls: modelCalls,
       bytes_per_episode_before: perEpisode(bodyBytesBefore),
       bytes_per_episode_after: perEpisode(bytesAfter),
       ratio_before_over_after: Number((bodyBytesBefore / bytesAfter).toFixed(2)),
       model_call_share_before: Number((modelCallBytesBefore / bodyBytesBefore).toFixed(3)),
       model_call_body_bytes_per_episode_after: perEpisode(modelCallBytesAfter),
+      of_which_raw_provider_responses: perEpisode(rawResponseBytes),
       blobs,
       blob_bytes_per_episode: perEpisode(blobBytes),
       file_bytes_before: fileBefore,
@@ -140,6 +174,13 @@ export const benchStoredBytes = async (options: StoredBytesOptions = {}) => {
   }
 }
 
+/** For `pnpm bench`: the demo episodes as they are, and with ten more questions each. */
+export const benchStoredBytesEntry = async (options: { readonly dir?: string } = {}) => ({
+  demo_episodes: await benchStoredBytes({ episodes: 20, dir: options.dir }),
+  demo_episodes_ten_more_questions: await benchStoredBytes({ episodes: 20, extraQuestions: 10, dir: options.dir }),
+})
+
 if (import.meta.main) {
-  process.stdout.write(`${JSON.stringify(await benchStoredBytes({ episodes: Number(process.argv[2] ?? 20) }), null, 2)}\n`)
+  const [episodes, extraQuestions] = [Number(process.argv[2] ?? 20), Number(process.argv[3] ?? 0)]
+  process.stdout.write(`${JSON.stringify(await benchStoredBytes({ episodes, extraQuestions }), null, 2)}\n`)
 }
