@@ -1,7 +1,7 @@
 /**
  * The embedded event store: one SQLite file (WAL) per store, shared safely by several processes.
- * Appends run in one `BEGIN IMMEDIATE` transaction: check the stream's version, insert the events,
- * update the read models. Queries are prepared once (listing episodes, with its optional
+ * Appends run in one `BEGIN IMMEDIATE` transaction: check the stream's version, insert the pool
+ * blobs the events refer to (ADR 0004) and the events, update the read models. Queries are prepared once (listing episodes, with its optional
  * filters, is built per call).
  */
 import { existsSync, mkdirSync } from "node:fs"
