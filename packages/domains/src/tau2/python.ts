@@ -1,12 +1,12 @@
 /**
- * Python dict and attribute semantics for tools that read a DB through a `Draft`.
+ * Python dict, attribute and iteration semantics for tools that read a DB through a `Draft`.
  *
  * Tool arguments arrive undecoded (an LLM may send `1`, `1.0` or a list where a string id is
  * expected), and the reference simply does `key in self.db.users`: a non-string never matches a
  * string key, and a list or dict raises `TypeError: unhashable type`. JS property lookup would
  * instead coerce `1` to `"1"`, so every id lookup goes through `hasKey`.
  */
-import { type Draft, isFloat, type PyValue, ToolError, typeName } from "@tau-sim/engine"
+import { type Draft, isFloat, isObject, type PyValue, ToolError, typeName } from "@tau-sim/engine"
 
 /** Python `key in db[...path]` for a dict with string keys. */
 export const hasKey = (db: Draft, path: ReadonlyArray<string>, key: PyValue | undefined): key is string => {
@@ -22,4 +22,20 @@ export const hasKey = (db: Draft, path: ReadonlyArray<string>, key: PyValue | un
  */
 export const requireField = (db: Draft, field: string, modelName: (db: Draft) => string): void => {
   if (!db.has(field)) throw new ToolError(`'${modelName(db)}' object has no attribute '${field}'`)
+}
+
+/** `for x in v`: list items, string characters (code points), dict keys; anything else is not iterable. */
+export const iterate = (v: PyValue): PyValue[] => {
+  if (Array.isArray(v)) return [...v]
+  if (typeof v === "string") return [...v]
+  if (isObject(v)) return Object.keys(v)
+  throw new ToolError(`'${typeName(v)}' object is not iterable`)
+}
+
+/** `len(v)`. */
+export const len = (v: PyValue): number => {
+  if (Array.isArray(v)) return v.length
+  if (typeof v === "string") return [...v].length
+  if (isObject(v)) return Object.keys(v).length
+  throw new ToolError(`object of type '${typeName(v)}' has no len()`)
 }

@@ -3,7 +3,7 @@
  * arguments are not coerced, so `50 * nonfree_baggages` may see a float, a bool or a string).
  * Results keep Python's int/float distinction; type errors carry CPython's messages.
  */
-import { float, isFloat, isObject, num, pyRepr, type PyValue, ToolError, typeName } from "@tau-sim/engine"
+import { float, isFloat, num, pyRepr, type PyValue, ToolError, typeName } from "@tau-sim/engine"
 
 type PyNumber = number | boolean | { readonly value: number }
 
@@ -47,22 +47,6 @@ export const pyMax = (a: PyValue, b: PyValue): PyValue => (pyLess(a, b) ? b : a)
 
 /** Python `x != 0` on a number. */
 export const isNonZero = (x: PyValue): boolean => !(isNumeric(x) && jsNumber(x) === 0)
-
-/** `for x in v`: list items, string characters, dict keys; anything else is not iterable. */
-export const iterate = (v: PyValue): PyValue[] => {
-  if (Array.isArray(v)) return [...v]
-  if (typeof v === "string") return [...v]
-  if (isObject(v)) return Object.keys(v)
-  throw new ToolError(`'${typeName(v)}' object is not iterable`)
-}
-
-/** `len(v)`. */
-export const len = (v: PyValue): number => {
-  if (Array.isArray(v)) return v.length
-  if (typeof v === "string") return [...v].length
-  if (isObject(v)) return Object.keys(v).length
-  throw new ToolError(`object of type '${typeName(v)}' has no len()`)
-}
 
 /** `obj.attr` where `obj` should be a model built from a dict but is some other value. */
 export const noAttribute = (v: PyValue, attribute: string): never => {

@@ -21,10 +21,10 @@ import {
   typeName,
 } from "@tau-sim/engine"
 import { calculateTool } from "../common/calculate.ts"
-import { hasKey } from "../python.ts"
+import { hasKey, iterate, len } from "../python.ts"
 import { build, isInstance, type ModelDef } from "../pydantic.ts"
 import { CABIN_CLASSES, Certificate, FLIGHT_TYPES, FlightInfo, INSURANCE_CHOICES, Passenger, Payment, Reservation, ReservationFlight } from "./models.ts"
-import { isNonZero, iterate, len, noAttribute, pyArith, pyIntOfStr, pyLess, pyMax } from "./python-ops.ts"
+import { isNonZero, noAttribute, pyArith, pyIntOfStr, pyLess, pyMax } from "./python-ops.ts"
 import { transferToHumanAgents } from "../common/transfer.ts"
 
 /** "Now" in the airline world (the reference's `_get_datetime`). */

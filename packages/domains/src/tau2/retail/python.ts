@@ -7,6 +7,7 @@
  * do with such values, including the exception texts that end up in `Error: ...` outputs.
  */
 import { isFloat, isObject, num, pyEquals, pyStr, type PyValue, typeName } from "@tau-sim/engine"
+import { iterate } from "../python.ts"
 
 /** A Python built-in exception; only its message is observable (`Error: <message>`). */
 export class PythonError extends Error {
@@ -14,22 +15,6 @@ export class PythonError extends Error {
     super(message)
     this.name = type
   }
-}
-
-/** `for x in v`: list items, string characters (code points), dict keys. */
-export const iterate = (v: PyValue): PyValue[] => {
-  if (Array.isArray(v)) return [...v]
-  if (typeof v === "string") return [...v]
-  if (isObject(v)) return Object.keys(v)
-  throw new PythonError("TypeError", `'${typeName(v)}' object is not iterable`)
-}
-
-/** `len(v)`. */
-export const len = (v: PyValue): number => {
-  if (Array.isArray(v)) return v.length
-  if (typeof v === "string") return [...v].length
-  if (isObject(v)) return Object.keys(v).length
-  throw new PythonError("TypeError", `object of type '${typeName(v)}' has no len()`)
 }
 
 /** `container.count(x)` for a list (by `==`) or a string (non-overlapping substrings). */

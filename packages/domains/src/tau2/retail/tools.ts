@@ -22,11 +22,11 @@ import {
   PyJson,
 } from "@tau-sim/engine"
 import { build } from "../pydantic.ts"
-import { hasKey } from "../python.ts"
+import { hasKey, iterate, len } from "../python.ts"
 import { calculateTool } from "../common/calculate.ts"
 import { dumpsInSourceOrder, keysInSourceOrder } from "../common/key-order.ts"
 import { CANCEL_REASONS, UserAddress } from "./models.ts"
-import { compareStr, count, dictKey, fstr, inStringSet, iterate, len, lower, PythonError, sorted } from "./python.ts"
+import { compareStr, count, dictKey, fstr, inStringSet, lower, PythonError, sorted } from "./python.ts"
 import { transferToHumanAgents } from "../common/transfer.ts"
 
 // --- parameter descriptions (the reference's docstrings) --------------------------------------
