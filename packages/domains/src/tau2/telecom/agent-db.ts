@@ -4,6 +4,8 @@
  */
 import { float, type PyValue, ToolError } from "@tau-sim/engine"
 import { addDays, firstOfNextMonth, lastOfMonth, TODAY } from "./calendar.ts"
+import { build } from "../pydantic.ts"
+import { LineItem } from "./models.ts"
 import { dbField, eq, type Obj, pyAdd, pyCompare, s } from "./python.ts"
 
 /** A table of the agent database (`self.db.<table>`). */
@@ -87,14 +89,7 @@ export const applyOneTimeCharge = (db: Obj, customerId: PyValue, amount: PyValue
     rows(db, "bills").push(draft)
     ;(customer.bill_ids as PyValue[]).push(id)
   }
-  ;(draft.line_items as PyValue[]).push({
-    description,
-    amount: toFloatField(amount),
-    date: TODAY,
-    item_type: pyCompare(amount, "<", 0) ? "Credit" : "Charge",
-  })
+  const itemType = pyCompare(amount, "<", 0) ? "Credit" : "Charge"
+  ;(draft.line_items as PyValue[]).push(build(LineItem, { description, amount, date: TODAY, item_type: itemType }))
   draft.total_due = pyAdd(draft.total_due, amount, true)
 }
-
-/** pydantic validation of a number into a `float` field (`LineItem.amount`). */
-const toFloatField = (v: PyValue): PyValue => (typeof v === "number" || typeof v === "boolean" ? float(Number(v)) : v)
