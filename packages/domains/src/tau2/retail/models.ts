@@ -42,7 +42,7 @@ const User = defineModel("User", [
 
 const OrderItem = defineModel("OrderItem", [...strings("name", "product_id", "item_id"), field("price", py.float), options])
 const OrderFullfilment = defineModel("OrderFullfilment", [field("tracking_id", py.list(str)), field("item_ids", py.list(str))])
-const OrderPayment = defineModel("OrderPayment", [
+export const OrderPayment = defineModel("OrderPayment", [
   field("transaction_type", py.literal("payment", "refund")),
   field("amount", py.float),
   field("payment_method_id", str),

@@ -25,7 +25,7 @@ import { build } from "../pydantic.ts"
 import { hasKey, iterate, len } from "../python.ts"
 import { calculateTool } from "../common/calculate.ts"
 import { dumpsInSourceOrder, keysInSourceOrder } from "../common/key-order.ts"
-import { CANCEL_REASONS, UserAddress } from "./models.ts"
+import { CANCEL_REASONS, OrderPayment, UserAddress } from "./models.ts"
 import { compareStr, count, dictKey, fstr, inStringSet, lower, PythonError, sorted } from "./python.ts"
 import { transferToHumanAgents } from "../common/transfer.ts"
 
@@ -129,11 +129,9 @@ const pairs = (a: PyValue, b: PyValue): Array<readonly [PyValue, PyValue]> => {
 const firstItemWithId = (items: ReadonlyArray<PyObject>, itemId: PyValue): PyObject | undefined =>
   items.find((item) => pyEquals(item.item_id, itemId))
 
-const orderPayment = (type: "payment" | "refund", amount: number, paymentMethodId: PyValue): PyObject => ({
-  transaction_type: type,
-  amount: float(amount),
-  payment_method_id: paymentMethodId,
-})
+/** `OrderPayment(transaction_type=..., amount=..., payment_method_id=...)`. */
+const orderPayment = (type: "payment" | "refund", amount: number, paymentMethodId: PyValue): PyObject =>
+  build(OrderPayment, { transaction_type: type, amount, payment_method_id: paymentMethodId })
 
 // --- tools -----------------------------------------------------------------------------------
 
