@@ -7,6 +7,9 @@
  * JSON text in our Python-faithful compact form, so `2.0` stays a float across storage.
  */
 import { Schema } from "effect"
+import { compact, parse } from "./py/json.ts"
+import { PyFloat, type PyObject, type PyValue } from "./py/value.ts"
+import { type Op, PatchError } from "./world/tree.ts"
 
 export const TERMINATION_REASONS = [
   "user_stop",
@@ -136,6 +139,46 @@ export type ExternalRecord = typeof ExternalRecord.Type
 
 export const EpisodeEvent = Schema.Union([EpisodeStarted, MessageSent, ToolExecuted, ModelCalled, EpisodeEnded, ExternalRecord])
 export type EpisodeEvent = typeof EpisodeEvent.Type
+
+type Fields<E> = Omit<E, "_tag" | "v">
+
+/**
+ * The events at their current version, from their fields: build events with these, never as
+ * `{ _tag, v, ... }` literals, so a new version changes one place.
+ */
+export const Events = {
+  episodeStarted: (fields: Fields<EpisodeStarted>): EpisodeStarted => ({ _tag: "EpisodeStarted", v: 2, ...fields }),
+  messageSent: (fields: Fields<MessageSent>): MessageSent => ({ _tag: "MessageSent", v: 1, ...fields }),
+  toolExecuted: (fields: Fields<ToolExecuted>): ToolExecuted => ({ _tag: "ToolExecuted", v: 1, ...fields }),
+  modelCalled: (fields: Fields<ModelCalled>): ModelCalled => ({ _tag: "ModelCalled", v: 1, ...fields }),
+  episodeEnded: (fields: Fields<EpisodeEnded>): EpisodeEnded => ({ _tag: "EpisodeEnded", v: 1, ...fields }),
+  externalRecord: (fields: Fields<ExternalRecord>): ExternalRecord => ({ _tag: "ExternalRecord", v: 1, ...fields }),
+} as const
+
+/** `ToolExecuted.patchJson` of a world change: its JSON Patch in compact Python-faithful JSON. */
+export const encodePatch = (patch: ReadonlyArray<Op>): string => compact(patch)
+
+const isOp = (v: PyValue): v is Op => {
+  if (v === null || typeof v !== "object" || Array.isArray(v) || v instanceof PyFloat) return false
+  const op = v as PyObject
+  if (typeof op.path !== "string") return false
+  return op.op === "remove" || ((op.op === "add" || op.op === "replace") && "value" in op)
+}
+
+/**
+ * The world change a `ToolExecuted.patchJson` records. Throws a `PatchError` (as applying a bad
+ * patch does) when the text is not a JSON Patch of add, remove and replace operations.
+ */
+export const decodePatch = (json: string): ReadonlyArray<Op> => {
+  const patch = parse(json)
+  if (!Array.isArray(patch)) throw new PatchError("a world patch must be a JSON array", json.slice(0, 80))
+  const ops: Array<Op> = []
+  for (const op of patch as ReadonlyArray<PyValue>) {
+    if (!isOp(op)) throw new PatchError("not a JSON Patch operation (add, remove or replace, with a path)", compact(op).slice(0, 80))
+    ops.push(op)
+  }
+  return ops
+}
 
 /** An event as stored: its stream, its position and when it was recorded (wall clock, data only). */
 export interface StoredEvent {

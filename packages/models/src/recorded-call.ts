@@ -4,7 +4,7 @@
  * failures. Every attempt, failed ones included, becomes a `ModelCalled` event (request, raw
  * response, usage, cost, latency, attempt number, request hash).
  */
-import type { ModelCalled } from "@tau-sim/engine"
+import { Events, type ModelCalled } from "@tau-sim/engine"
 import { Clock, Effect, Random } from "effect"
 import { isTransient, ModelCallError, type ModelClient, type ModelRequest, type ModelResponse } from "./port.ts"
 import { costOf, priceOf } from "./pricing.ts"
@@ -82,16 +82,15 @@ export const recordedCall = (
     const recorded = recordedRequest(client, request, secrets)
     const price = priceOf(client.model, runtime.options.prices)
     const totals = runtime.totals
-    const event = (fields: Pick<ModelCalled, "response" | "usage" | "cost" | "latencyMs" | "attempt" | "error">): ModelCalled => ({
-      _tag: "ModelCalled",
-      v: 1,
-      participant,
-      provider: client.provider,
-      model: client.model,
-      request: recorded,
-      requestHash: hash,
-      ...fields,
-    })
+    const event = (fields: Pick<ModelCalled, "response" | "usage" | "cost" | "latencyMs" | "attempt" | "error">): ModelCalled =>
+      Events.modelCalled({
+        participant,
+        provider: client.provider,
+        model: client.model,
+        request: recorded,
+        requestHash: hash,
+        ...fields,
+      })
 
     if (runtime.options.cache) {
       const hit = yield* runtime.options.cache.find(hash)

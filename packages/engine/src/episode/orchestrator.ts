@@ -9,7 +9,7 @@ import { Effect } from "effect"
 import { type Domain, type Side } from "../domain.ts"
 import { executeToolCall, syncWorld } from "../execute.ts"
 import { applyInitialState } from "../initial-state.ts"
-import type { EpisodeEnded, EpisodeEvent, EpisodeStarted, MessageSent, TerminationReason, ToolExecuted } from "../events.ts"
+import { encodePatch, type EpisodeEnded, type EpisodeEvent, type EpisodeStarted, Events, type TerminationReason } from "../events.ts"
 import { compact } from "../py/json.ts"
 import type { PyValue } from "../py/value.ts"
 import type { Task } from "../task.ts"
@@ -29,16 +29,9 @@ export interface EpisodeParticipants {
 
 export const isSolo = (started: EpisodeStarted): boolean => started.mode === "no-user" || started.mode === "no-user-oracle-plan"
 
-const toolExecuted = (fields: Omit<ToolExecuted, "_tag" | "v">): ToolExecuted => ({ _tag: "ToolExecuted", v: 1, ...fields })
-const messageSent = (fields: Omit<MessageSent, "_tag" | "v">): MessageSent => ({ _tag: "MessageSent", v: 1, ...fields })
-const episodeEnded = (reason: TerminationReason, state: EpisodeState, note: string | null = null): EpisodeEnded => ({
-  _tag: "EpisodeEnded",
-  v: 1,
-  reason,
-  steps: state.steps,
-  errors: state.errors,
-  note,
-})
+const { toolExecuted, messageSent } = Events
+const episodeEnded = (reason: TerminationReason, state: EpisodeState, note: string | null = null): EpisodeEnded =>
+  Events.episodeEnded({ reason, steps: state.steps, errors: state.errors, note })
 
 /** The setup events of a new episode: start, initial state, then task history or the greeting. */
 export const setupEvents = (started: EpisodeStarted, domain: Domain, task: Task): ReadonlyArray<EpisodeEvent> => {
@@ -53,7 +46,7 @@ export const setupEvents = (started: EpisodeStarted, domain: Domain, task: Task)
         argumentsJson: compact(step.args),
         output: step.output,
         error: step.error,
-        patchJson: compact(step.patch as unknown as PyValue),
+        patchJson: encodePatch(step.patch),
         setup: true,
       }),
     )
@@ -127,7 +120,7 @@ const executeBatch = (state: EpisodeState, domain: Domain): ReadonlyArray<Episod
         argumentsJson: call.arguments === undefined ? call.argumentsJson : compact(call.arguments),
         output: outcome.output,
         error: outcome.error,
-        patchJson: compact(outcome.patch as unknown as PyValue),
+        patchJson: encodePatch(outcome.patch),
       }),
     )
     world = outcome.world
@@ -170,7 +163,7 @@ const stepSync = (state: EpisodeState, domain: Domain): ReadonlyArray<EpisodeEve
       argumentsJson: "{}",
       output: "",
       error: false,
-      patchJson: compact(synced.patch as unknown as PyValue),
+      patchJson: encodePatch(synced.patch),
       setup: true,
     }),
   ]

@@ -2,10 +2,10 @@
  * The state of an episode, derived from its events (a left fold). The orchestrator, replay, fork,
  * resume and the evaluators all read episodes through this one projection.
  */
-import type { EpisodeEvent, EpisodeStarted, Role, TerminationReason } from "../events.ts"
+import { decodePatch, type EpisodeEvent, type EpisodeStarted, type Role, type TerminationReason } from "../events.ts"
 import { parse } from "../py/json.ts"
 import type { PyValue } from "../py/value.ts"
-import { applyAll, type Node, type Op } from "../world/tree.ts"
+import { applyAll, type Node } from "../world/tree.ts"
 import type { Requestor } from "../domain.ts"
 
 export interface TrajectoryToolCall {
@@ -68,7 +68,6 @@ export const decodeArguments = (json: string): Record<string, PyValue> | undefin
   }
 }
 
-export const decodePatch = (json: string): ReadonlyArray<Op> => parse(json) as unknown as ReadonlyArray<Op>
 
 export const USER_STOP_TOKENS = ["###STOP###", "###TRANSFER###", "###OUT-OF-SCOPE###"] as const
 export const AGENT_STOP_TOKEN = "###STOP###"
