@@ -39,9 +39,9 @@ import {
   type ToolExecuted,
   taskHash,
   type DomainRef,
+  DomainResolver,
 } from "@tau-sim/engine"
-import { Effect, Result, Schema } from "effect"
-import { resolveDomain } from "@tau-sim/domains"
+import { Context, Effect, Layer, Result, Schema } from "effect"
 
 export class DeterminismViolation extends Schema.TaggedError<DeterminismViolation>()("DeterminismViolation", {
   /** The stream holding the event (an ancestor's, for an event a fork inherits). */
@@ -127,33 +127,41 @@ export interface ReplayedEpisode {
   readonly states: ReadonlyArray<EpisodeState>
 }
 
-/** Folds events one at a time, stopping at the first that cannot be applied (a patch that is not JSON, ...). */
-const foldEach = (domain: Domain, events: ReadonlyArray<EpisodeEvent>): { states: EpisodeState[]; failed?: { index: number; error: unknown } } => {
+/** An event that cannot be folded into the state (a patch that is not JSON, ...): `index` in the events given. */
+export class EventNotApplicable extends Schema.TaggedError<EventNotApplicable>()("EventNotApplicable", {
+  index: Schema.Int,
+  reason: Schema.String,
+}) {
+  get message(): string {
+    return `event ${this.index} cannot be applied: ${this.reason}`
+  }
+}
+
+/**
+ * The world after each event: `states[i]` is the state after folding events[0..i]. Folding stops
+ * at the first event that cannot be applied (the engine's fold throws on malformed data).
+ */
+export const statesOf = (domain: Domain, events: ReadonlyArray<EpisodeEvent>): Result.Result<EpisodeState[], EventNotApplicable> => {
   const states: EpisodeState[] = []
   let state = initialState(events[0] as EpisodeStarted, domain.initialWorld, 0)
   for (let index = 0; index < events.length; index++) {
     try {
       state = evolve(state, events[index], state.version)
     } catch (error) {
-      return { states, failed: { index, error } }
+      return Result.fail(new EventNotApplicable({ index, reason: error instanceof Error ? error.message : String(error) }))
     }
     states.push(state)
   }
-  return { states }
-}
-
-/** The world after each event: `states[i]` is the state after folding events[0..i]. */
-export const statesOf = (domain: Domain, events: ReadonlyArray<EpisodeEvent>): EpisodeState[] => {
-  const { states, failed } = foldEach(domain, events)
-  if (failed) throw failed.error
-  return states
+  return Result.succeed(states)
 }
 
 /** The domain an episode's start names, from `dataDir` when given (recorded paths are absolute; old ones may not be). */
-const domainOf = (episodeId: string, ref: DomainRef): Effect.Effect<Domain, DataUnavailable> =>
-  Effect.try({
-    try: () => resolveDomain(ref),
-    catch: (e) => new DataUnavailable({ episodeId, domain: ref.domain, dataDir: ref.dataDir, reason: e instanceof Error ? e.message : String(e) }),
+const domainOf = (episodeId: string, ref: DomainRef) =>
+  Effect.gen(function* () {
+    const resolver = yield* DomainResolver
+    return yield* resolver
+      .resolve(ref)
+      .pipe(Effect.mapError((e) => new DataUnavailable({ episodeId, domain: ref.domain, dataDir: ref.dataDir, reason: e.message })))
   })
 
 export const loadEpisode = (episodeId: string, options: LoadOptions = {}) =>
@@ -170,12 +178,12 @@ export const loadEpisode = (episodeId: string, options: LoadOptions = {}) =>
       policyVariant: started.policyVariant,
     }
     const domain = yield* domainOf(episodeId, ref)
-    const { states, failed } = foldEach(domain, events)
-    if (failed) {
-      const at = stored[failed.index]
-      const reason = failed.error instanceof Error ? failed.error.message : String(failed.error)
-      return yield* new StoreError({ message: `event ${at.episodeId}#${at.seq} cannot be applied: ${reason}`, episodeId: at.episodeId, seq: at.seq })
+    const folded = statesOf(domain, events)
+    if (Result.isFailure(folded)) {
+      const at = stored[folded.failure.index]
+      return yield* new StoreError({ message: `event ${at.episodeId}#${at.seq} cannot be applied: ${folded.failure.reason}`, episodeId: at.episodeId, seq: at.seq })
     }
+    const states = folded.success
     const final = states.at(-1) as EpisodeState
     const loaded: ReplayedEpisode = { episodeId, domain, events, stored, inherited: history.inherited.length, dataDir: ref.dataDir, final, states }
     return loaded
@@ -188,25 +196,55 @@ const isImported = (events: ReadonlyArray<EpisodeEvent>): boolean => events[1]?.
 
 const decodeTask = Schema.decodeUnknownResult(Task)
 
-const headerTasks = new Map<string, { readonly headerJson: string; readonly tasks: ReadonlyMap<string, Task> }>()
-
-/** Tasks embedded in the results header an imported run keeps in its config (parsed once per run). */
-const importedTasks = (runId: string) =>
+/** The tasks embedded in an imported run's results header (kept in its config), by id as the import read them. */
+const parseHeaderTasks = (runId: string, headerJson: string): Effect.Effect<ReadonlyMap<string, Task>, StoreError> =>
   Effect.gen(function* () {
-    const run = yield* (yield* EventStore).getRun(runId)
-    const headerJson = run?.config.headerJson
-    if (typeof headerJson !== "string") return new Map<string, Task>()
-    const cached = headerTasks.get(runId)
-    if (cached?.headerJson === headerJson) return cached.tasks
-    const header = PyJson.parse(headerJson) as PyObject
+    const header = yield* Effect.try({
+      try: () => PyJson.parse(headerJson) as PyObject,
+      catch: (e) => new StoreError({ message: `run ${runId}: the stored results header is not JSON: ${e instanceof Error ? e.message : String(e)}` }),
+    })
     // The import checked these tasks; one that no longer decodes is skipped and the domain's task stands in.
     const tasks = new Map<string, Task>()
     for (const t of Array.isArray(header.tasks) ? header.tasks : []) {
       const decoded = decodeTask(t)
       if (Result.isSuccess(decoded)) tasks.set(decoded.success.id, decoded.success)
     }
-    headerTasks.set(runId, { headerJson, tasks })
     return tasks
+  })
+
+export interface ImportedTasksShape {
+  readonly of: (runId: string, headerJson: string) => Effect.Effect<ReadonlyMap<string, Task>, StoreError>
+}
+
+/**
+ * How the tasks embedded in an imported run's header are read: by default parsed from the run
+ * record on every load (no state). A composition root that reads many episodes of a run (the CLI's
+ * `replay --all`) provides `importedTasksCache`, which parses each run's header once for as long
+ * as the layer lives (parsing it per episode made `replay` of a 1,000-episode import 2-2.6× slower).
+ */
+export const ImportedTasks = Context.Reference<ImportedTasksShape>("@tau-sim/replay/ImportedTasks", {
+  defaultValue: () => ({ of: parseHeaderTasks }),
+})
+
+/** `ImportedTasks` parsing each run's header once (per header text) while the layer lives. */
+export const importedTasksCache = Layer.sync(ImportedTasks, (): ImportedTasksShape => {
+  const cache = new Map<string, { readonly headerJson: string; readonly tasks: ReadonlyMap<string, Task> }>()
+  return {
+    of: (runId, headerJson) => {
+      const cached = cache.get(runId)
+      if (cached?.headerJson === headerJson) return Effect.succeed(cached.tasks)
+      return parseHeaderTasks(runId, headerJson).pipe(Effect.tap((tasks) => Effect.sync(() => void cache.set(runId, { headerJson, tasks }))))
+    },
+  }
+})
+
+/** The task embedded in an imported run's results header, if it is there. */
+const importedTask = (runId: string, taskId: string) =>
+  Effect.gen(function* () {
+    const run = yield* (yield* EventStore).getRun(runId)
+    const headerJson = run?.config.headerJson
+    if (typeof headerJson !== "string") return undefined
+    return (yield* (yield* ImportedTasks).of(runId, headerJson)).get(taskId)
   })
 
 /**
@@ -217,7 +255,7 @@ export const taskOfEpisode = (loaded: ReplayedEpisode) =>
   Effect.gen(function* () {
     const root = loaded.events[0] as EpisodeStarted
     const started = loaded.final.started
-    const embedded = isImported(loaded.events) ? (yield* importedTasks(root.runId)).get(started.taskId) : undefined
+    const embedded = isImported(loaded.events) ? yield* importedTask(root.runId, started.taskId) : undefined
     const task = embedded ?? loaded.domain.tasks.find((t) => t.id === started.taskId)
     if (!task) return yield* new TaskMissing({ episodeId: loaded.episodeId, taskId: started.taskId, domain: started.domain, dataDir: loaded.dataDir })
     return task

@@ -10,6 +10,7 @@ import {
   type EpisodeParticipants,
   type EpisodeStarted,
   type EpisodeState,
+  type DomainResolver,
   EventStore,
   foldEvents,
   foldHistory,
@@ -23,6 +24,7 @@ import {
   type Task,
   taskHash,
 } from "@tau-sim/engine"
+import { builtinDomains } from "@tau-sim/domains"
 import { demoDomain } from "@tau-sim/domains/demo"
 import Database from "better-sqlite3"
 import { Effect } from "effect"
@@ -48,12 +50,12 @@ export const tempDir = (prefix: string) => {
   }
 }
 
-/** Runs an effect against the SQLite store at `path` (opened and closed around it). */
-export const withStore = <A, E>(path: string, effect: Effect.Effect<A, E, EventStore>): Promise<A> =>
-  Effect.runPromise(effect.pipe(Effect.provide(layerSqlite(path))) as Effect.Effect<A, never, never>)
+/** Runs an effect against the SQLite store at `path` (opened and closed around it), with the built-in domains. */
+export const withStore = <A, E>(path: string, effect: Effect.Effect<A, E, EventStore | DomainResolver>): Promise<A> =>
+  Effect.runPromise(effect.pipe(Effect.provide([layerSqlite(path), builtinDomains()])) as Effect.Effect<A, never, never>)
 
 /** Like `withStore`, returning the failure instead of throwing it. */
-export const withStoreResult = <A, E>(path: string, effect: Effect.Effect<A, E, EventStore>) =>
+export const withStoreResult = <A, E>(path: string, effect: Effect.Effect<A, E, EventStore | DomainResolver>) =>
   withStore(path, Effect.result(effect))
 
 const taskHashOf = (taskId: string): string => {

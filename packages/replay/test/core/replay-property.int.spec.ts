@@ -16,6 +16,7 @@ import {
   type ParticipantTurn,
   type ProposedToolCall,
 } from "@tau-sim/engine"
+import { Result } from "effect"
 import fc from "fast-check"
 import { afterAll, describe, expect, it } from "vitest"
 import { type DeterminismViolation, findingRecord, statesOf, verifyEpisode } from "../../src/replay.ts"
@@ -184,7 +185,7 @@ describe("replay rebuilds the live world and verify catches tampering (property)
         const events: EpisodeEvent[] = stored.map((e) => e.event)
 
         // The world at every seq, rebuilt from stored patches, equals the live world.
-        const states = statesOf(domain, events)
+        const states = Result.getOrThrow(statesOf(domain, events))
         for (let seq = 0; seq < events.length; seq++) {
           const rebuilt = materialize(states[seq].world)
           const live = materialize(driven.live[seq])
