@@ -20,7 +20,7 @@ const tomlDateText = (v: unknown): string | undefined =>
   v instanceof TomlDate && (v.isDate() || (v.isDateTime() && v.isLocal())) ? v.toISOString() : undefined
 
 /** Parses one TOML file into the JSON form of `model`. */
-export const loadTomlModel = (file: string, model: ModelDef): PyObject => {
+const loadTomlModel = (file: string, model: ModelDef): PyObject => {
   const text = readTextFile(file)
   let raw: unknown
   try {
