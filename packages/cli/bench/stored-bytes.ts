@@ -20,7 +20,7 @@ import * as path from "node:path"
 import Database from "better-sqlite3"
 import { Effect } from "effect"
 import { demoDomain } from "@tau-sim/domains/demo"
-import { encodeEvent, type EpisodeStarted, EventStore, foldHistory, layerSqlite, openSqliteStore, playEpisode, setupEvents } from "@tau-sim/engine"
+import { encodeEvent, type EpisodeStarted, Events, EventStore, foldHistory, layerSqlite, openSqliteStore, playEpisode, setupEvents } from "@tau-sim/engine"
 import { buildModelParticipant, makeModelRuntime } from "@tau-sim/models"
 import { type Brain, demoBrain, type FakeMessage, startFakeLlmServer } from "@tau-sim/models/testing"
 
@@ -35,43 +35,47 @@ const QUESTION = "One more question, please: "
 const TOPICS = ["your opening hours", "the late fee for a day", "how many books I may borrow", "the wifi password", "events for children"]
 
 /** The demo brain, with a user who asks `n` more questions before the goodbye the demo brain would say. */
-const curious = (n: number): Brain => (call, index) => {
-  const reply = demoBrain(call, index)
-  if (n === 0 || reply.type !== "message") return reply
-  const user = call.system.includes("<scenario>")
-  // The user simulator sees its own turns as the assistant's.
-  const asked = (messages: ReadonlyArray<FakeMessage>, role: "user" | "assistant") =>
-    messages.filter((m) => m.role === role && m.text?.startsWith(QUESTION)).length
-  if (user && reply.text?.includes("###STOP###")) {
-    const k = asked(call.messages, "assistant")
-    if (k < n) return { type: "message", text: `${QUESTION}what about ${TOPICS[k % TOPICS.length]}? (question ${k + 1})` }
+const curious =
+  (n: number): Brain =>
+  (call, index) => {
+    const reply = demoBrain(call, index)
+    if (n === 0 || reply.type !== "message") return reply
+    const user = call.system.includes("<scenario>")
+    // The user simulator sees its own turns as the assistant's.
+    const asked = (messages: ReadonlyArray<FakeMessage>, role: "user" | "assistant") =>
+      messages.filter((m) => m.role === role && m.text?.startsWith(QUESTION)).length
+    if (user && reply.text?.includes("###STOP###")) {
+      const k = asked(call.messages, "assistant")
+      if (k < n) return { type: "message", text: `${QUESTION}what about ${TOPICS[k % TOPICS.length]}? (question ${k + 1})` }
+    }
+    const last = call.messages.at(-1)
+    if (!user && last?.role === "user" && last.text.startsWith(QUESTION)) {
+      return {
+        type: "message",
+        text: `Good question. ${last.text.slice(QUESTION.length)} The answer is in the member handbook, section ${asked(call.messages, "user")}.`,
+      }
+    }
+    return reply
   }
-  const last = call.messages.at(-1)
-  if (!user && last?.role === "user" && last.text.startsWith(QUESTION)) {
-    return { type: "message", text: `Good question. ${last.text.slice(QUESTION.length)} The answer is in the member handbook, section ${asked(call.messages, "user")}.` }
-  }
-  return reply
-}
 
-const started = (episodeId: string, taskId: string, spec: string, seed: number, hashes: EpisodeStarted["hashes"]): EpisodeStarted => ({
-  _tag: "EpisodeStarted",
-  v: 2,
-  runId: "bench-bytes",
-  episodeId,
-  domain: "demo",
-  taskId,
-  trial: seed,
-  hashes,
-  dataDir: null,
-  policyVariant: "default",
-  mode: "default",
-  agent: spec,
-  user: spec,
-  seed,
-  limits: { maxSteps: 60, maxErrors: 10 },
-  engineVersion: "bench",
-  parent: null,
-})
+const started = (episodeId: string, taskId: string, spec: string, seed: number, hashes: EpisodeStarted["hashes"]): EpisodeStarted =>
+  Events.episodeStarted({
+    runId: "bench-bytes",
+    episodeId,
+    domain: "demo",
+    taskId,
+    trial: seed,
+    hashes,
+    dataDir: null,
+    policyVariant: "default",
+    mode: "default",
+    agent: spec,
+    user: spec,
+    seed,
+    limits: { maxSteps: 60, maxErrors: 10 },
+    engineVersion: "bench",
+    parent: null,
+  })
 
 const fileBytes = (file: string): number => {
   const db = new Database(file)

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect } from "effect"
-import { encodeEvent, type EpisodeEvent, type EpisodeStarted } from "../src/events.ts"
+import { encodeEvent, type EpisodeEvent, type EpisodeStarted, Events } from "../src/events.ts"
 import { openSqliteStore } from "../src/store/sqlite.ts"
 
 export interface StoreBenchOptions {
@@ -32,33 +32,30 @@ export interface StoreBenchResult {
   readonly database_bytes: number
 }
 
-const startedEvent = (episodeId: string): EpisodeStarted => ({
-  _tag: "EpisodeStarted",
-  v: 2,
-  runId: "bench",
-  episodeId,
-  domain: "retail",
-  taskId: "12",
-  trial: 0,
-  hashes: { task: "a".repeat(64), policy: "b".repeat(64), data: "c".repeat(64) },
-  dataDir: "/data/tau2/domains/retail",
-  policyVariant: "default",
-  mode: "default",
-  agent: "llm:gpt-4.1",
-  user: "llm:gpt-4.1",
-  seed: 300,
-  limits: { maxSteps: 200, maxErrors: 10 },
-  engineVersion: "bench",
-  parent: null,
-})
+const startedEvent = (episodeId: string): EpisodeStarted =>
+  Events.episodeStarted({
+    runId: "bench",
+    episodeId,
+    domain: "retail",
+    taskId: "12",
+    trial: 0,
+    hashes: { task: "a".repeat(64), policy: "b".repeat(64), data: "c".repeat(64) },
+    dataDir: "/data/tau2/domains/retail",
+    policyVariant: "default",
+    mode: "default",
+    agent: "llm:gpt-4.1",
+    user: "llm:gpt-4.1",
+    seed: 300,
+    limits: { maxSteps: 200, maxErrors: 10 },
+    engineVersion: "bench",
+    parent: null,
+  })
 
 /** The i-th event of a conversation-shaped stream (after EpisodeStarted). */
 const conversationEvent = (i: number): EpisodeEvent => {
   switch (i % 4) {
     case 0:
-      return {
-        _tag: "ModelCalled",
-        v: 1,
+      return Events.modelCalled({
         participant: "agent",
         provider: "openai",
         model: "gpt-4.1",
@@ -70,19 +67,15 @@ const conversationEvent = (i: number): EpisodeEvent => {
         attempt: 1,
         requestHash: "d".repeat(64),
         error: null,
-      }
+      })
     case 1:
-      return {
-        _tag: "MessageSent",
-        v: 1,
+      return Events.messageSent({
         role: "agent",
         text: null,
         toolCalls: [{ id: `call_${i}`, name: "get_order_details", argumentsJson: `{"order_id": "#W${1_000_000 + i}"}` }],
-      }
+      })
     case 2:
-      return {
-        _tag: "ToolExecuted",
-        v: 1,
+      return Events.toolExecuted({
         callId: `call_${i - 1}`,
         actor: "agent",
         name: "get_order_details",
@@ -90,9 +83,9 @@ const conversationEvent = (i: number): EpisodeEvent => {
         output: `{"order_id": "#W${1_000_000 + i}", "user_id": "mia_li_3668", "status": "pending", "items": [{"name": "T-Shirt", "price": 53.43}]}`,
         error: false,
         patchJson: "[]",
-      }
+      })
     default:
-      return { _tag: "MessageSent", v: 1, role: "user", text: "Thanks, can you also check my other order?", toolCalls: [] }
+      return Events.messageSent({ role: "user", text: "Thanks, can you also check my other order?", toolCalls: [] })
   }
 }
 

@@ -47,7 +47,10 @@ describe("patch codec", () => {
       { op: "remove" as const, path: "/agent/holds/H1" },
     ]
     const json = encodePatch(patch)
-    assert.strictEqual(json, '[{"op":"replace","path":"/agent/users/u1/balance","value":2.0},{"op":"add","path":"/agent/loans/L9","value":{"id":"L9","renewals":0}},{"op":"remove","path":"/agent/holds/H1"}]')
+    assert.strictEqual(
+      json,
+      '[{"op":"replace","path":"/agent/users/u1/balance","value":2.0},{"op":"add","path":"/agent/loans/L9","value":{"id":"L9","renewals":0}},{"op":"remove","path":"/agent/holds/H1"}]',
+    )
     assert.strictEqual(encodePatch(decodePatch(json)), json)
     assert.deepStrictEqual(decodePatch("[]"), [])
   })

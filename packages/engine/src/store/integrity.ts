@@ -12,7 +12,7 @@
 import { Effect } from "effect"
 import { decodeEvent, type EpisodeEvent, type EpisodeStarted } from "../events.ts"
 import { CHAIN_START, chainFrom, chainHash } from "./chain.ts"
-import { EventStore, StoreError, type ChainSeal, type EpisodeRow, type RawStoredRow, type ScoreRecord } from "./event-store.ts"
+import { type ChainSeal, type EpisodeRow, EventStore, type RawStoredRow, type ScoreRecord, type StoreError } from "./event-store.ts"
 import { blobAddress, parseNode, poolRefs } from "./message-pool.ts"
 
 export type IntegrityKind =
