@@ -6,7 +6,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Effect } from "effect"
-import { type EpisodeStarted, EventStore, layerSqlite, scriptedParticipant, setupEvents, continueEpisode, foldHistory } from "@tau-sim/engine"
+import { type EpisodeStarted, EventStore, layerSqlite, scriptedParticipant, setupEvents, playEpisode, foldHistory } from "@tau-sim/engine"
 import { makeDemoDomain } from "@tau-sim/domains/demo"
 import { forkEpisode } from "@tau-sim/runs"
 import { registerDomain } from "@tau-sim/domains"
@@ -49,8 +49,8 @@ const forkLatency = async (members: number, label: string) => {
       agent: agent.spec, user: user.spec, seed: 1, limits: { maxSteps: 200, maxErrors: 10 }, engineVersion: "bench", parent: null,
     }
     const setup = setupEvents(started, domain, task)
-    const version = yield* store.append("parent", 0, setup)
-    yield* continueEpisode("parent", foldHistory(domain, setup), version, domain, task, { agent, user })
+    yield* store.append("parent", 0, setup)
+    yield* playEpisode("parent", foldHistory(domain, setup), domain, task, { agent, user })
     const n = 30
     yield* forkEpisode("parent", { atTurn: 20, noContinue: true })
     const t0 = performance.now()

@@ -14,7 +14,7 @@ export {
   UnknownPolicyVariantError,
   UnknownSplitError,
 } from "./tau2/load.ts"
-export { hashFiles, hashTexts, sha256, tau2DbHash, taskContentHash } from "./tau2/hash.ts"
+export { hashFiles, hashTexts, sha256, tau2DbHash } from "./tau2/hash.ts"
 export { type ManifestFile, tau2DataManifest, tau2ManifestCommits } from "./tau2/data-manifest.ts"
 export { DEFAULT_TAU2_COMMIT, tau2DataCacheDir, tau2DataCacheRoot } from "./tau2/data-cache.ts"
 export { type DecodeOptions, decodeOrThrow, deepFreeze, forbidExtraKeys, formatPath, PyNumber, readJsonFile, readTextFile } from "./tau2/validate.ts"

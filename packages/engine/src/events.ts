@@ -10,6 +10,7 @@ import { Schema } from "effect"
 import { compact, parse } from "./py/json.ts"
 import { PyFloat, type PyObject, type PyValue } from "./py/value.ts"
 import { type Op, PatchError } from "./world/tree.ts"
+import { Mode } from "./mode.ts"
 
 export const TERMINATION_REASONS = [
   "user_stop",
@@ -32,8 +33,8 @@ export type Role = typeof Role.Type
 export const Actor = Schema.Literals(["agent", "user", "env"])
 export type Actor = typeof Actor.Type
 
-export const Mode = Schema.Literals(["default", "no-user", "oracle-plan", "no-user-oracle-plan", "no-policy"])
-export type Mode = typeof Mode.Type
+// The Mode schema lives with what each mode means (mode.ts).
+export { Mode } from "./mode.ts"
 
 export const ParentRef = Schema.Struct({ episodeId: Schema.String, seq: Schema.Int })
 export type ParentRef = typeof ParentRef.Type

@@ -4,6 +4,8 @@
  */
 import { createHash } from "node:crypto"
 import { Schema } from "effect"
+import { dumpsSorted } from "./py/json.ts"
+import type { PyValue } from "./py/value.ts"
 
 const Json = Schema.Unknown
 
@@ -104,5 +106,21 @@ export const DEFAULT_REWARD_BASIS: ReadonlyArray<RewardType> = ["DB", "COMMUNICA
 export const rewardBasis = (task: Task): ReadonlyArray<RewardType> =>
   task.evaluation_criteria?.reward_basis ?? DEFAULT_REWARD_BASIS
 
-/** The content hash an episode records of the task it ran (`EpisodeStarted.hashes.task`). */
-export const taskHash = (task: Task): string => createHash("sha256").update(JSON.stringify(task)).digest("hex")
+const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex")
+
+/**
+ * The content hash an episode records of the task it ran (`EpisodeStarted.hashes.task`): sha256
+ * of the task as Python's `json.dumps(task, sort_keys=True)` writes it, so neither key order nor
+ * how a float is held in memory changes it.
+ */
+export const taskHash = (task: Task): string => sha256(dumpsSorted(task as unknown as PyValue))
+
+/**
+ * The task hash recorded before the canonical one (stores written up to issue 10): the task's
+ * `JSON.stringify` (key-order sensitive, a float rendered as `{"value":…}`). Only for comparing
+ * with what old stores recorded; never recorded any more.
+ */
+export const legacyTaskHash = (task: Task): string => sha256(JSON.stringify(task))
+
+/** Whether `recorded` (a stored task hash, canonical or legacy) is the hash of `task` as it is now. */
+export const isTaskHashOf = (recorded: string, task: Task): boolean => recorded === taskHash(task) || recorded === legacyTaskHash(task)

@@ -15,7 +15,7 @@ import { spawn } from "node:child_process"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { demoDomain } from "@tau-sim/domains/demo"
-import { continueEpisode, type Domain, type EpisodeStarted, EventStore, foldHistory, layerSqlite, type Participant, setupEvents, type Task } from "@tau-sim/engine"
+import { type Domain, type EpisodeStarted, EventStore, foldHistory, layerSqlite, type Participant, playEpisode, setupEvents, type Task } from "@tau-sim/engine"
 import { Effect } from "effect"
 import { makeModelRuntime, type ModelClient, modelParticipants, type ModelRuntimeShape } from "../src/index.ts"
 import { demoBrain, inProcessModel } from "../testing/index.ts"
@@ -61,8 +61,8 @@ const episode = (domain: Domain, task: Task, episodeId: string, seed: number, pa
     const store = yield* EventStore
     const callsBefore = participants.runtime.totals.calls
     const setup = setupEvents(startedFor(domain, task, episodeId, seed), domain, task)
-    const version = yield* store.append(episodeId, 0, setup)
-    const final = yield* continueEpisode(episodeId, foldHistory(domain, setup), version, domain, task, participants)
+    yield* store.append(episodeId, 0, setup)
+    const final = yield* playEpisode(episodeId, foldHistory(domain, setup), domain, task, participants)
     if (final.ended !== "user_stop") throw new Error(`bench episode ${episodeId} ended with ${final.ended}`)
     return { steps: final.steps, calls: participants.runtime.totals.calls - callsBefore }
   })

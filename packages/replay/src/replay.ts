@@ -25,12 +25,13 @@ import {
   initialState,
   type IntegrityFinding,
   isSolo,
+  isTaskHashOf,
   type Node,
   type PyObject,
   PyJson,
   type PyValue,
   readHistory,
-  runCall,
+  executeEpisodeCall,
   setupEvents,
   type StoredEvent,
   StoreError,
@@ -270,7 +271,8 @@ export const dataChanges = (loaded: ReplayedEpisode, task: Task): DataChanged[] 
   const now = { task: taskHash(task), policy: loaded.domain.hashes.policy, data: loaded.domain.hashes.data }
   const compared = isImported(loaded.events) ? (["task", "data"] as const) : HASHED
   return compared
-    .filter((which) => started.hashes[which] !== now[which])
+    // A task hash recorded before the canonical one (`legacyTaskHash`) still matches an unchanged task.
+    .filter((which) => (which === "task" ? !isTaskHashOf(started.hashes.task, task) : started.hashes[which] !== now[which]))
     .map((which) => new DataChanged({ episodeId: loaded.episodeId, which, recorded: started.hashes[which], now: now[which], dataDir: loaded.dataDir }))
 }
 
@@ -514,7 +516,7 @@ const checkTool = (
     const argumentsJson = call.arguments === undefined ? call.argumentsJson : PyJson.compact(call.arguments)
     if (event.name !== call.name) return v("name", event.name, call.name)
     if (event.argumentsJson !== argumentsJson) return v("arguments", event.argumentsJson, argumentsJson)
-    const outcome = runCall(domain, state, state.world, call, state.trajectory.length)
+    const outcome = executeEpisodeCall(domain, state, state.world, call, state.trajectory.length)
     output = outcome.output
     error = outcome.error
     patchJson = PyJson.compact(outcome.patch as never)

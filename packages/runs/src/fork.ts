@@ -5,15 +5,13 @@
  */
 import { randomUUID } from "node:crypto"
 import * as path from "node:path"
-import { continueEpisode, type EpisodeStarted, EventStore, foldEvents, type Mode, type StoreError } from "@tau-sim/engine"
-import { Effect, Option, Schema } from "effect"
+import { EventStore, type Mode, type StoreError } from "@tau-sim/engine"
+import { Effect, Option } from "effect"
 import { episodeLease, withLease } from "./lease.ts"
+import { branchEpisode, ForkError } from "./lifecycle.ts"
 import { loadEpisode, requireRecordedData } from "@tau-sim/replay"
-import { decodeRunConfig, type ForksRunConfig } from "./run-config.ts"
-import { findTask, participantsFor } from "./run.ts"
-import { scoreEpisode } from "@tau-sim/evaluators"
-
-export class ForkError extends Schema.TaggedError<ForkError>()("ForkError", { message: Schema.String }) {}
+import { decodeRunConfig, encodeRunConfig, type ForksRunConfig } from "./run-config.ts"
+import { nowIso } from "./run.ts"
 
 export interface ForkOptions {
   readonly atTurn: number
@@ -36,9 +34,9 @@ export interface ForkOptions {
 const eventOfTurn = (states: ReadonlyArray<{ trajectory: ReadonlyArray<unknown> }>, turn: number): number =>
   states.findIndex((s) => s.trajectory.length > turn)
 
+/** Branches `parentId` just before its trajectory message `atTurn` (the branch point of `branchEpisode`, by turn). */
 export const forkEpisode = (parentId: string, options: ForkOptions) =>
   Effect.gen(function* () {
-    const store = yield* EventStore
     const parent = yield* loadEpisode(parentId, { dataDir: options.dataDir })
     // A branch continued on other data than its parent's prefix ran on would not be a branch of it.
     yield* requireRecordedData(parent)
@@ -55,30 +53,24 @@ export const forkEpisode = (parentId: string, options: ForkOptions) =>
         message: `turn ${options.atTurn} is part of the task setup; fork at turn ${firstLive >= 0 ? firstLive : turns} or later`,
       })
     }
-    const prefix = events.slice(0, at)
-    const parentStart = events.find((e): e is EpisodeStarted => e._tag === "EpisodeStarted") as EpisodeStarted
-    const latestStart = [...prefix].reverse().find((e): e is EpisodeStarted => e._tag === "EpisodeStarted") ?? parentStart
     const childId = options.childId ?? `ep_${randomUUID().replaceAll("-", "").slice(0, 12)}`
-    const started: EpisodeStarted = {
-      ...latestStart,
-      runId: options.runId ?? latestStart.runId,
-      episodeId: childId,
-      agent: options.agent ?? latestStart.agent,
-      user: options.user ?? latestStart.user,
-      mode: options.mode ?? latestStart.mode,
-      dataDir: options.dataDir === undefined ? latestStart.dataDir : path.resolve(options.dataDir),
-      parent: { episodeId: parentId, seq: at },
-    }
     // The child is ours from before it exists: a `--resume` of its run cannot drive it alongside us.
     return yield* Effect.gen(function* () {
       if (options.prepareRun) yield* options.prepareRun
-      yield* store.append(childId, 0, [started])
-      const state = foldEvents(states[at - 1], [started])
-      if (options.noContinue) return { episodeId: childId, parent: parentId, forkSeq: at, state, reward: null as number | null }
-      const task = findTask(domain, started.taskId)
-      const final = yield* continueEpisode(childId, state, 1, domain, task, participantsFor(started))
-      const score = yield* scoreEpisode(childId, domain, task, final)
-      return { episodeId: childId, parent: parentId, forkSeq: at, state: final, reward: score?.reward ?? null }
+      const branch = yield* branchEpisode(
+        { episodeId: parentId, events, domain },
+        at,
+        {
+          episodeId: childId,
+          runId: options.runId,
+          agent: options.agent,
+          user: options.user,
+          mode: options.mode,
+          dataDir: options.dataDir === undefined ? undefined : path.resolve(options.dataDir),
+        },
+        { noContinue: options.noContinue },
+      )
+      return { episodeId: childId, parent: parentId, forkSeq: at, state: branch.state, reward: branch.reward }
     }).pipe(withLease(episodeLease(childId)))
   })
 
@@ -94,8 +86,6 @@ export const forksRunOf = (parentRunId: string) =>
     const forksOf = Option.isSome(parentConfig) && parentConfig.value.kind === "forks" ? parentConfig.value.forksOf : parentRunId
     const runId = `${forksOf}~forks`
     const config: ForksRunConfig = { kind: "forks", forksOf }
-    const create = store
-      .createRun({ runId, createdAt: new Date().toISOString(), config: config as unknown as Record<string, unknown>, experiment: null })
-      .pipe(Effect.asVoid)
+    const create = Effect.flatMap(nowIso, (createdAt) => store.createRun({ runId, createdAt, config: encodeRunConfig(config), experiment: null })).pipe(Effect.asVoid)
     return { runId, create }
   })

@@ -1,6 +1,7 @@
 /** `@tau-sim/runs`: runs and branches (start, resume, fork, counterfactual, experiments), run identity, leases. */
-export * from "./participants.ts"
+export * from "./lifecycle.ts"
 export * from "./run.ts"
+export * from "./select-tasks.ts"
 export * from "./run-config.ts"
 export * from "./lease.ts"
 export * from "./resume.ts"

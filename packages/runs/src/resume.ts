@@ -9,9 +9,10 @@ import { type EpisodeRow, EventStore } from "@tau-sim/engine"
 import { Effect, Schema } from "effect"
 import { type BranchOutcome, runCounterfactual } from "./experiment/counterfactual.ts"
 import { episodeLease, runLease, withLease } from "./lease.ts"
-import { decodeRunConfig, type StoredRunConfig } from "./run-config.ts"
+import { resumeEpisode } from "./lifecycle.ts"
+import { decodeRunConfig, RUN_DEFAULTS, type StoredRunConfig } from "./run-config.ts"
 import { requireRun } from "@tau-sim/replay"
-import { continueStoredEpisode, type EpisodeSummary, runEpisodes } from "./run.ts"
+import { type EpisodeSummary, executeRun } from "./run.ts"
 
 /** An imported run is finished by the importer, which stores exactly what is missing. */
 export class ImportNotResumable extends Schema.TaggedError<ImportNotResumable>()("ImportNotResumable", {
@@ -48,7 +49,7 @@ export const resumeRun = (runId: string, options: ResumeOptions) =>
       case "run":
       case "cell": {
         const { kind: _kind, ...runConfig } = config
-        const summaries = yield* runEpisodes(
+        const summaries = yield* executeRun(
           {
             ...runConfig,
             maxConcurrency: options.maxConcurrency ?? runConfig.maxConcurrency,
@@ -59,7 +60,7 @@ export const resumeRun = (runId: string, options: ResumeOptions) =>
         return { config, summaries } satisfies ResumeResult
       }
       case "forks":
-        return { config, summaries: yield* continueBranches(runId, options.maxConcurrency ?? 3, onEpisode) } satisfies ResumeResult
+        return { config, summaries: yield* continueBranches(runId, options.maxConcurrency ?? RUN_DEFAULTS.maxConcurrency, onEpisode) } satisfies ResumeResult
       case "counterfactual": {
         const toSummary = (b: BranchOutcome): EpisodeSummary | null =>
           b.episode_id === null
@@ -106,7 +107,7 @@ const continueBranches = (runId: string, concurrency: number, onEpisode: (s: Epi
             ran,
           })
           if (row.status === "ended" && (yield* store.listScores(row.episodeId)).length > 0) return summary(row.terminationReason, row.reward, false)
-          const done = yield* continueStoredEpisode(row).pipe(withLease(episodeLease(row.episodeId)))
+          const done = yield* resumeEpisode(row.episodeId).pipe(withLease(episodeLease(row.episodeId)))
           const s = summary(done.state.ended, done.reward, true)
           onEpisode(s)
           return s

@@ -10,8 +10,27 @@
  * data, tasks, participants with their arguments, mode, limits, seed, trials); how a process runs
  * it (concurrency, data location when the content is the same) is not part of it.
  */
-import { Mode, type RunRecord } from "@tau-sim/engine"
+import { createHash } from "node:crypto"
+import { type Domain, legacyTaskHash, Mode, type RunRecord, type Task, taskHash } from "@tau-sim/engine"
 import { Effect, Schema } from "effect"
+
+/**
+ * The defaults of a run's configuration, the one copy (`tau run` flags, experiment files, counterfactual
+ * batches, resumes). `maxSteps`/`maxErrors`/`seed`/`maxConcurrency` are τ²'s (semantics §8.1);
+ * `maxAttempts` is its requeue of an `infrastructure_error` unit (§8.2).
+ */
+export const RUN_DEFAULTS = {
+  agent: "oracle",
+  user: "scripted",
+  mode: "default",
+  policyVariant: "default",
+  trials: 1,
+  seed: 300,
+  maxSteps: 200,
+  maxErrors: 10,
+  maxConcurrency: 3,
+  maxAttempts: 2,
+} as const satisfies { readonly mode: Mode } & Readonly<Record<string, string | number>>
 
 export const ForkPoint = Schema.Union([
   Schema.Struct({ kind: Schema.Literal("turn"), turn: Schema.Int }),
@@ -102,6 +121,10 @@ const legacyKind = (config: Readonly<Record<string, unknown>>): RunKind => {
 }
 
 const decodeConfig = Schema.decodeUnknownExit(StoredRunConfig)
+const encodeConfig = Schema.encodeSync(StoredRunConfig)
+
+/** A configuration as the store keeps it (`RunRecord.config`), encoded with its schema. */
+export const encodeRunConfig = (config: StoredRunConfig): RunRecord["config"] => encodeConfig(config)
 
 /** The stored configuration of `run`, whatever its kind and age. */
 export const decodeRunConfig = (run: RunRecord): Effect.Effect<StoredRunConfig, StoredRunConfigError> => {
@@ -144,9 +167,6 @@ export class RunConfigMismatch extends Schema.TaggedError<RunConfigMismatch>()("
 
 export type RunIdentity = Readonly<Record<string, unknown>>
 
-/** Attempts per (task, trial) when episodes end with `infrastructure_error` (as τ²'s retries). */
-export const DEFAULT_MAX_ATTEMPTS = 2
-
 type RunLike = Omit<PlainRunConfig, "kind">
 
 /** The fields of a plain run (or cell) that decide what its episodes mean. */
@@ -164,7 +184,7 @@ export const runIdentity = (config: RunLike): RunIdentity => ({
   seed: config.seed,
   maxSteps: config.maxSteps,
   maxErrors: config.maxErrors,
-  maxAttempts: config.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+  maxAttempts: config.maxAttempts ?? RUN_DEFAULTS.maxAttempts,
   experiment: config.experiment ?? null,
 })
 
@@ -185,17 +205,52 @@ export const identityDifferences = (stored: RunIdentity, requested: RunIdentity,
   return out
 }
 
-/** Differences between what run `runId` is and the plain run requested under its id (other kinds differ in `kind`). */
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
+
+/** The tasks' hash of a run: of each selected task's hash in order (a task not in the domain hashes as missing). */
+const tasksHash = (domain: Domain, taskIds: ReadonlyArray<string>, hash: (task: Task) => string): string => {
+  const byId = new Map(domain.tasks.map((t) => [t.id, t]))
+  return sha256(JSON.stringify(taskIds.map((id) => {
+    const task = byId.get(id)
+    return task ? hash(task) : `missing:${id}`
+  })))
+}
+
+/** What the run's episodes run on: the domain's data and policy, and exactly the selected tasks. */
+export const runHashes = (domain: Domain, taskIds: ReadonlyArray<string>): RunHashes => ({
+  data: domain.hashes.data,
+  tasks: tasksHash(domain, taskIds, taskHash),
+  policy: domain.hashes.policy,
+})
+
+/**
+ * Runs created before the canonical task hash recorded their tasks' hash with `legacyTaskHash`.
+ * When that legacy hash is the one of the run's tasks as `domain` has them now, the tasks did not
+ * change: the config is compared as if it had recorded the canonical hash. A changed task matches
+ * neither and stays a difference.
+ */
+export const withCanonicalTasksHash = <C extends RunLike>(stored: C, domain: Domain): C => {
+  const hashes = stored.hashes
+  if (hashes === undefined || hashes.tasks !== tasksHash(domain, stored.taskIds, legacyTaskHash)) return stored
+  return { ...stored, hashes: { ...hashes, tasks: tasksHash(domain, stored.taskIds, taskHash) } }
+}
+
+/**
+ * Differences between what run `runId` is and the plain run requested under its id (other kinds
+ * differ in `kind`). `domain` is the domain the request was made on (a legacy task hash of the
+ * stored run is read against it).
+ */
 export const mismatchOf = (
   runId: string,
   stored: StoredRunConfig,
   requested: RunLike,
+  domain: Domain,
   ignore: ReadonlyArray<string> = [],
 ): RunConfigMismatch | null => {
   if (stored.kind !== "run" && stored.kind !== "cell") {
     return new RunConfigMismatch({ runId, differences: [{ field: "kind", stored: describeKind(stored), requested: "a plain run" }] })
   }
-  const differences = identityDifferences(runIdentity(stored), runIdentity(requested), ignore)
+  const differences = identityDifferences(runIdentity(withCanonicalTasksHash(stored, domain)), runIdentity(requested), ignore)
   return differences.length === 0 ? null : new RunConfigMismatch({ runId, differences })
 }
 

@@ -2,34 +2,16 @@
  * Runs: domains × tasks × trials as one resumable unit.
  *
  * Every (task, trial) has a deterministic episode id, so `--resume` can tell what is finished
- * (skipped), what is half-way (continued from its last stored event) and what never started.
+ * (skipped), what is half-way (resumed from its last stored event) and what never started.
  * A run's configuration is fixed when it is created (`run-config.ts`); one process at a time
- * works on it (`lease.ts`).
+ * works on it (`lease.ts`). Each episode goes through the lifecycle in `lifecycle.ts`.
  */
 import { createHash } from "node:crypto"
-import {
-  continueEpisode,
-  type Domain,
-  type EpisodeParticipants,
-  type EpisodeRow,
-  type EpisodeStarted,
-  type EpisodeState,
-  EventStore,
-  foldHistory,
-  type Mode,
-  readHistory,
-  allEvents,
-  setupEvents,
-  type Task,
-  taskHash,
-  type DomainRef,
-} from "@tau-sim/engine"
-import { Effect } from "effect"
-import { resolveDomain } from "@tau-sim/domains"
+import { allEvents, type Domain, DomainResolver, type DomainRef, type EpisodeStarted, EventStore, type Mode, readHistory, type Task, taskHash } from "@tau-sim/engine"
+import { Clock, Effect } from "effect"
 import { runLease, withLease } from "./lease.ts"
-import { makeParticipant } from "./participants.ts"
-import { DEFAULT_MAX_ATTEMPTS, decodeRunConfig, mismatchOf, type PlainRunConfig, type RunHashes } from "./run-config.ts"
-import { scoreEpisode } from "@tau-sim/evaluators"
+import { branchEpisode, findTask, resumeEpisode, startEpisode } from "./lifecycle.ts"
+import { decodeRunConfig, encodeRunConfig, mismatchOf, type PlainRunConfig, RUN_DEFAULTS, runHashes, type RunHashes } from "./run-config.ts"
 import { trialSeeds } from "./seeds.ts"
 
 export const ENGINE_VERSION = "0.1.0"
@@ -46,7 +28,7 @@ export interface RunConfig extends DomainRef {
   readonly taskIds: ReadonlyArray<string>
   readonly maxConcurrency: number
   readonly experiment?: string | null
-  /** Attempts per unit when an episode ends with `infrastructure_error` (default 2). */
+  /** Attempts per unit when an episode ends with `infrastructure_error` (default `RUN_DEFAULTS.maxAttempts`). */
   readonly maxAttempts?: number
   /** Content hashes of the data, the selected tasks and the policy (filled in when the run is created). */
   readonly hashes?: RunHashes
@@ -69,16 +51,11 @@ export const stableEpisodeId = (...parts: ReadonlyArray<string | number>): strin
 
 export const episodeIdFor = (runId: string, taskId: string, trial: number): string => stableEpisodeId(runId, taskId, trial)
 
-export const participantsFor = (config: { agent: string; user: string; mode: Mode }): EpisodeParticipants => ({
-  agent: makeParticipant(config.agent, "agent"),
-  user: config.mode === "no-user" || config.mode === "no-user-oracle-plan" ? undefined : makeParticipant(config.user, "user"),
-})
+/** Attempt 0 is the unit's episode; a retry k is `<id>_r<k>`. */
+export const attemptId = (base: string, attempt: number): string => (attempt === 0 ? base : `${base}_r${attempt}`)
 
-export const findTask = (domain: Domain, taskId: string): Task => {
-  const task = domain.tasks.find((t) => t.id === taskId)
-  if (!task) throw new Error(`task ${taskId} not found in domain ${domain.name}`)
-  return task
-}
+/** Wall-clock time as recorded data (`createdAt` of runs), from Effect's `Clock`. */
+export const nowIso = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOString())
 
 const startedFor = (config: RunConfig, domain: Domain, task: Task, trial: number, seed: number): EpisodeStarted => ({
   _tag: "EpisodeStarted",
@@ -101,94 +78,16 @@ const startedFor = (config: RunConfig, domain: Domain, task: Task, trial: number
 })
 
 /**
- * Starts a new episode or continues a stored one, then scores it. A stored one runs on `runDomain`
- * when given (its run's domain, already checked against the run's hashes: the data may have
- * moved), else on the domain its start event names. `participants` gets the episode's start.
- */
-export const driveEpisode = (
-  episodeId: string,
-  existing: EpisodeRow | undefined,
-  fresh: () => { started: EpisodeStarted; domain: Domain; task: Task },
-  participants: (started: EpisodeStarted) => EpisodeParticipants,
-  runDomain?: Domain,
-) =>
-  Effect.gen(function* () {
-    const store = yield* EventStore
-    let state: EpisodeState
-    let ownVersion: number
-    let domain: Domain
-    let task: Task
-    let started: EpisodeStarted
-    if (existing) {
-      const history = yield* readHistory(episodeId)
-      const events = allEvents(history).map((e) => e.event)
-      started = history.own[0].event as EpisodeStarted
-      domain = runDomain ?? resolveDomain(started)
-      task = findTask(domain, started.taskId)
-      state = foldHistory(domain, events)
-      ownVersion = history.own.length
-    } else {
-      const f = fresh()
-      domain = f.domain
-      task = f.task
-      started = f.started
-      const setup = setupEvents(f.started, domain, task)
-      ownVersion = yield* store.append(episodeId, 0, setup)
-      state = foldHistory(domain, setup)
-    }
-    const final = state.ended ? state : yield* continueEpisode(episodeId, state, ownVersion, domain, task, participants(started))
-    const score = yield* scoreEpisode(episodeId, domain, task, final)
-    return { state: final, reward: score?.reward ?? null }
-  })
-
-/**
- * Continues a stored episode (a branch interrupted, or ended but not scored) from its last stored
- * event, with the participants it started with, and scores it.
- */
-export const continueStoredEpisode = (row: EpisodeRow) =>
-  driveEpisode(
-    row.episodeId,
-    row,
-    () => {
-      throw new Error(`episode ${row.episodeId} exists; it is continued, not created`)
-    },
-    participantsFor,
-  )
-
-export { DEFAULT_MAX_ATTEMPTS }
-
-/** Attempt 0 is the unit's episode; a retry k is `<id>_r<k>`. */
-export const attemptId = (base: string, attempt: number): string => (attempt === 0 ? base : `${base}_r${attempt}`)
-
-/**
- * Retries an errored episode as a branch of it taken just before its end: recorded turns (and the
+ * Retries an errored attempt as a branch of it taken just before its end: recorded turns (and the
  * model calls behind them) are reused, only the failed hop is attempted again.
  */
-const retryErrored = (erroredId: string, retryId: string, domain: Domain, participants: () => EpisodeParticipants) =>
+const retryAttempt = (erroredId: string, retryId: string, domain: Domain) =>
   Effect.gen(function* () {
-    const store = yield* EventStore
-    const history = yield* readHistory(erroredId)
-    const events = allEvents(history).map((e) => e.event)
-    const cut = events.length - 1 // drop the EpisodeEnded
-    const parentStart = history.own[0].event as EpisodeStarted
-    const started: EpisodeStarted = { ...parentStart, episodeId: retryId, parent: { episodeId: erroredId, seq: cut } }
-    const task = findTask(domain, started.taskId)
-    yield* store.append(retryId, 0, [started])
-    const state = foldHistory(domain, [...events.slice(0, cut), started])
-    const final = yield* continueEpisode(retryId, state, 1, domain, task, participants())
-    yield* scoreEpisode(retryId, domain, task, final)
+    const events = allEvents(yield* readHistory(erroredId)).map((e) => e.event)
+    return yield* branchEpisode({ episodeId: erroredId, events, domain }, events.length - 1, { episodeId: retryId })
   })
 
-const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
-
-/** What the run's episodes run on: the domain's data and policy, and exactly the selected tasks. */
-export const runHashes = (domain: Domain, taskIds: ReadonlyArray<string>): RunHashes => ({
-  data: domain.hashes.data,
-  tasks: sha256(JSON.stringify(taskIds.map((id) => taskHash(findTask(domain, id))))),
-  policy: domain.hashes.policy,
-})
-
-/** The configuration as stored with the run (JSON-compatible). */
+/** The configuration as stored with the run. */
 export const storedRunConfig = (config: RunConfig, domain: Domain): PlainRunConfig => ({
   kind: "run",
   ...config,
@@ -206,107 +105,80 @@ export const ensureRun = (config: RunConfig, domain: Domain) =>
     const requested = storedRunConfig(config, domain)
     const { created, run } = yield* store.createRun({
       runId: config.runId,
-      createdAt: new Date().toISOString(),
-      config: requested as unknown as Record<string, unknown>,
+      createdAt: yield* nowIso,
+      config: encodeRunConfig(requested),
       experiment: config.experiment ?? null,
     })
     if (created) return
     const stored = yield* decodeRunConfig(run)
-    const mismatch = mismatchOf(config.runId, stored, requested)
+    const mismatch = mismatchOf(config.runId, stored, requested, domain)
     if (mismatch) return yield* mismatch
   })
 
-/** Runs (or resumes) every unit of a run; `onEpisode` sees each finished episode. */
-export const runEpisodes = (config: RunConfig, onEpisode: (s: EpisodeSummary) => void = () => {}) =>
+/**
+ * Runs a plain run: creates it (or checks that the stored run under its id is this
+ * configuration), then runs every unit that is not finished. `onEpisode` sees each episode this
+ * invocation finished.
+ */
+export const executeRun = (config: RunConfig, onEpisode: (s: EpisodeSummary) => void = () => {}) =>
   Effect.gen(function* () {
-    const domain = resolveDomain(config)
+    const domain = yield* (yield* DomainResolver).resolve(config)
     yield* ensureRun(config, domain)
-    return yield* driveRun(config, domain, onEpisode)
+    return yield* executeRunUnits(config, domain, onEpisode)
   })
 
-/** Runs (or resumes) the units of a run already created as `config`, on its resolved `domain`, holding the run's lease. */
-export const driveRun = (config: RunConfig, domain: Domain, onEpisode: (s: EpisodeSummary) => void = () => {}) =>
-  driveUnits(config, domain, onEpisode).pipe(withLease(runLease(config.runId)))
+/** Runs the units of a run already created as `config`, on its resolved `domain`, holding the run's lease. */
+export const executeRunUnits = (config: RunConfig, domain: Domain, onEpisode: (s: EpisodeSummary) => void = () => {}) =>
+  Effect.gen(function* () {
+    const seeds = trialSeeds(config.seed, config.trials)
+    // Trial-major, as the reference enumerates units (semantics §8.2).
+    const units = seeds.flatMap((seed, trial) => config.taskIds.map((taskId) => ({ taskId, trial, seed })))
+    return yield* Effect.forEach(units, (unit) => runUnit(config, domain, unit, onEpisode), { concurrency: config.maxConcurrency })
+  }).pipe(withLease(runLease(config.runId)))
 
-const driveUnits = (config: RunConfig, domain: Domain, onEpisode: (s: EpisodeSummary) => void) =>
+/** One (task, trial): its latest attempt resumed or started, and retried while it ends with an infrastructure error. */
+const runUnit = (config: RunConfig, domain: Domain, unit: { taskId: string; trial: number; seed: number }, onEpisode: (s: EpisodeSummary) => void) =>
   Effect.gen(function* () {
     const store = yield* EventStore
-    const seeds = trialSeeds(config.seed, config.trials)
-    const units = seeds.flatMap((seed, trial) => config.taskIds.map((taskId) => ({ taskId, trial, seed })))
-    return yield* Effect.forEach(
-      units,
-      ({ taskId, trial, seed }) =>
-        Effect.gen(function* () {
-          const base = episodeIdFor(config.runId, taskId, trial)
-          const maxAttempts = Math.max(1, config.maxAttempts ?? DEFAULT_MAX_ATTEMPTS)
-          // The unit's current attempt is the latest one stored (retries of errored episodes).
-          let attempt = 0
-          while ((yield* store.getEpisode(attemptId(base, attempt + 1))) !== undefined) attempt++
-          let ran = false
-          for (;;) {
-            const episodeId = attemptId(base, attempt)
-            const row = yield* store.getEpisode(episodeId)
-            // A crash between the end of an episode and its score leaves it ended but unscored:
-            // it is not re-run, only scored (driveEpisode does that for an ended stream).
-            const scored = row?.status === "ended" && (yield* store.listScores(episodeId)).length > 0
-            let reason: string
-            let reward: number | null
-            if (row?.status === "ended" && scored) {
-              reason = row.terminationReason ?? "unknown"
-              reward = row.reward
-            } else {
-              const task = findTask(domain, taskId)
-              const result = yield* driveEpisode(
-                episodeId,
-                row,
-                () => ({ started: startedFor(config, domain, task, trial, seed), domain, task }),
-                () => participantsFor(config),
-                domain,
-              )
-              reason = result.state.ended ?? "unknown"
-              reward = result.reward
-              ran = true
-            }
-            // Infrastructure failures are not the agent's: retry them, reusing what was recorded.
-            if (reason === "infrastructure_error" && attempt + 1 < maxAttempts) {
-              yield* retryErrored(episodeId, attemptId(base, attempt + 1), domain, () => participantsFor(config))
-              attempt++
-              continue
-            }
-            const summary: EpisodeSummary = { run_id: config.runId, episode_id: episodeId, task_id: taskId, trial, termination_reason: reason, reward, ran }
-            if (ran) onEpisode(summary)
-            return summary
-          }
-        }),
-      { concurrency: config.maxConcurrency },
-    )
+    const { taskId, trial, seed } = unit
+    const base = episodeIdFor(config.runId, taskId, trial)
+    const maxAttempts = Math.max(1, config.maxAttempts ?? RUN_DEFAULTS.maxAttempts)
+    // The unit's current attempt is the latest one stored (retries of errored episodes).
+    let attempt = 0
+    while ((yield* store.getEpisode(attemptId(base, attempt + 1))) !== undefined) attempt++
+    let ran = false
+    for (;;) {
+      const episodeId = attemptId(base, attempt)
+      const row = yield* store.getEpisode(episodeId)
+      // A crash between the end of an episode and its score leaves it ended but unscored:
+      // it is not played again, only scored (the lifecycle does that for an ended episode).
+      const scored = row?.status === "ended" && (yield* store.listScores(episodeId)).length > 0
+      let reason: string
+      let reward: number | null
+      if (row?.status === "ended" && scored) {
+        reason = row.terminationReason ?? "unknown"
+        reward = row.reward
+      } else {
+        const outcome = row
+          ? yield* resumeEpisode(episodeId, { domain })
+          : yield* Effect.flatMap(findTask(domain, { episodeId, taskId, dataDir: config.dataDir }), (task) =>
+              startEpisode(startedFor(config, domain, task, trial, seed), domain, task),
+            )
+        reason = outcome.state.ended ?? "unknown"
+        reward = outcome.reward
+        ran = true
+      }
+      // Infrastructure failures are not the agent's: retry them, reusing what was recorded.
+      if (reason === "infrastructure_error" && attempt + 1 < maxAttempts) {
+        yield* retryAttempt(episodeId, attemptId(base, attempt + 1), domain)
+        attempt++
+        continue
+      }
+      const summary: EpisodeSummary = { run_id: config.runId, episode_id: episodeId, task_id: taskId, trial, termination_reason: reason, reward, ran }
+      if (ran) onEpisode(summary)
+      return summary
+    }
   })
 
 /** Termination reasons that say the episode could not be evaluated (not that the agent failed). */
 export const ERRORED_REASONS: ReadonlyArray<string> = ["infrastructure_error", "unexpected_error"]
-
-export interface TaskSelection {
-  readonly split?: string
-  readonly taskIds?: ReadonlyArray<string>
-  readonly numTasks?: number
-}
-
-/** Split (default `base` when the domain has one), then explicit ids (all must exist), then the first N. */
-export const selectTasks = (domain: Domain, selection: TaskSelection): ReadonlyArray<Task> => {
-  let tasks: ReadonlyArray<Task> = domain.tasks
-  const split = selection.split ?? (domain.splits.base ? "base" : undefined)
-  if (split) {
-    const ids = domain.splits[split]
-    if (!ids) throw new Error(`domain ${domain.name} has no split "${split}" (known: ${Object.keys(domain.splits).join(", ")})`)
-    const byId = new Map(domain.tasks.map((t) => [t.id, t]))
-    tasks = ids.flatMap((id) => (byId.has(id) ? [byId.get(id) as Task] : []))
-  }
-  if (selection.taskIds?.length) {
-    const byId = new Map(domain.tasks.map((t) => [t.id, t]))
-    const missing = selection.taskIds.filter((id) => !byId.has(id))
-    if (missing.length) throw new Error(`unknown task ids in ${domain.name}: ${missing.join(", ")}`)
-    tasks = selection.taskIds.map((id) => byId.get(id) as Task)
-  }
-  if (selection.numTasks !== undefined) tasks = tasks.slice(0, selection.numTasks)
-  return tasks
-}

@@ -29,9 +29,6 @@ export const hashFiles = (files: ReadonlyArray<string>): string =>
 export const hashTexts = (texts: Readonly<Record<string, string | undefined>>): string =>
   hashParts(Object.entries(texts).filter((e): e is [string, string] => typeof e[1] === "string"))
 
-/** Hash of one task: its JSON with sorted keys (Python `json.dumps(..., sort_keys=True)`). */
-export const taskContentHash = (task: unknown): string => sha256(PyJson.dumpsSorted(task as PyValue))
-
 /**
  * `json.dumps(v, sort_keys=True)`, memoised per container: world states share every untouched
  * sub-object with the loaded DB (immutable by the world tree's contract), so after the first state

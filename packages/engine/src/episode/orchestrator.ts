@@ -13,10 +13,11 @@ import { encodePatch, type EpisodeEnded, type EpisodeEvent, type EpisodeStarted,
 import { compact } from "../py/json.ts"
 import type { PyValue } from "../py/value.ts"
 import type { Task } from "../task.ts"
+import { isSolo } from "../mode.ts"
 import { EventStore, type StoreError, type VersionConflict } from "../store/event-store.ts"
 import type { Participant, ParticipantTurn } from "../participants/participant.ts"
 import { ParticipantError } from "../participants/participant.ts"
-import { type EpisodeState, evolve, isAgentStop, isUserStop, type TrajectoryToolCall } from "./state.ts"
+import { type EpisodeState, evolve, isAgentStop, isUserStop, ownVersion, type TrajectoryToolCall } from "./state.ts"
 import { toolRandom } from "./random.ts"
 
 export const GREETING = "Hi! How can I help you today?"
@@ -26,8 +27,6 @@ export interface EpisodeParticipants {
   /** Absent in solo (no-user) mode. */
   readonly user?: Participant
 }
-
-export const isSolo = (started: EpisodeStarted): boolean => started.mode === "no-user" || started.mode === "no-user-oracle-plan"
 
 const { toolExecuted, messageSent } = Events
 const episodeEnded = (reason: TerminationReason, state: EpisodeState, note: string | null = null): EpisodeEnded =>
@@ -106,12 +105,12 @@ const withIds = (turn: ParticipantTurn, state: EpisodeState, role: Side) => {
 }
 
 /** Executes the pending tool batch (AGENT/USER → ENV). */
-const executeBatch = (state: EpisodeState, domain: Domain): ReadonlyArray<EpisodeEvent> => {
+const executePending = (state: EpisodeState, domain: Domain): ReadonlyArray<EpisodeEvent> => {
   const events: EpisodeEvent[] = []
   let world = state.world
   let position = state.trajectory.length
   for (const call of state.pending) {
-    const outcome = runCall(domain, state, world, call, position)
+    const outcome = executeEpisodeCall(domain, state, world, call, position)
     events.push(
       toolExecuted({
         callId: call.id,
@@ -129,8 +128,12 @@ const executeBatch = (state: EpisodeState, domain: Domain): ReadonlyArray<Episod
   return events
 }
 
-/** One tool call as the orchestrator runs it; also used by `replay --verify` to re-execute. */
-export const runCall = (
+/**
+ * One tool call of an episode as the orchestrator runs it (the episode's seeded randomness, its
+ * mode's tool routing, undecodable arguments answered as an error); also used by `replay --verify`
+ * to re-execute. `executeToolCall` is the bare tool execution below it.
+ */
+export const executeEpisodeCall = (
   domain: Domain,
   state: EpisodeState,
   world: EpisodeState["world"],
@@ -192,7 +195,7 @@ export const nextHop = (
     let events: EpisodeEvent[]
     let stopped: TerminationReason | null = null
     if (state.next === "env") {
-      events = [...executeBatch(state, domain)]
+      events = [...executePending(state, domain)]
     } else {
       const role: Side = state.next
       const participant = role === "agent" ? participants.agent : participants.user
@@ -233,14 +236,12 @@ export const nextHop = (
 export type EpisodeRunError = StoreError | VersionConflict
 
 /**
- * Drives an episode to its end from `state`, appending each hop. `state` must reflect every
- * stored event of the stream (`state.version` is the expected version of the next append,
- * offset by the inherited prefix length for forks).
+ * Plays an episode from `state` to its end, appending each hop. `state` must reflect every stored
+ * event of the episode's history (its own stream version is `ownVersion(state)`).
  */
-export const continueEpisode = (
+export const playEpisode = (
   episodeId: string,
   initial: EpisodeState,
-  ownVersion: number,
   domain: Domain,
   task: Task,
   participants: EpisodeParticipants,
@@ -248,7 +249,7 @@ export const continueEpisode = (
   Effect.gen(function* () {
     const store = yield* EventStore
     let state = initial
-    let version = ownVersion
+    let version = ownVersion(initial)
     if (state.ended === null && version > 0) {
       const setupEnd = endedBySetup(state)
       if (setupEnd && state.steps === 0) {

@@ -7,6 +7,7 @@ import { parse } from "../py/json.ts"
 import type { PyValue } from "../py/value.ts"
 import { applyAll, type Node } from "../world/tree.ts"
 import type { Requestor } from "../domain.ts"
+import { isSolo } from "../mode.ts"
 
 export interface TrajectoryToolCall {
   readonly id: string
@@ -53,9 +54,17 @@ export interface EpisodeState {
   readonly steps: number
   readonly errors: number
   readonly ended: TerminationReason | null
-  /** Number of events folded (the stream version). */
+  /** Number of events folded: inherited ones and the episode's own. */
   readonly version: number
+  /**
+   * Events inherited from ancestors (a fork's prefix): set when the episode's own start event is
+   * folded, so the version of its own stream is `version - inherited` (`ownVersion`).
+   */
+  readonly inherited: number
 }
+
+/** The version of the episode's own stream (what its next append expects). */
+export const ownVersion = (state: EpisodeState): number => state.version - state.inherited
 
 export const toRequestor = (role: Role): Requestor => (role === "agent" ? "assistant" : "user")
 
@@ -78,7 +87,7 @@ export const isAgentStop = (text: string | null, toolCalls: ReadonlyArray<unknow
   toolCalls.length === 0 && text !== null && text.includes(AGENT_STOP_TOKEN)
 
 /** Solo (no-user) episodes have no greeting: the agent opens (semantics §2.2 step 7). */
-const opener = (started: EpisodeStarted): Hop => (started.mode === "no-user" || started.mode === "no-user-oracle-plan" ? "agent" : "user")
+const opener = (started: EpisodeStarted): Hop => (isSolo(started) ? "agent" : "user")
 
 export const initialState = (started: EpisodeStarted, baseWorld: Node, version = 1): EpisodeState => ({
   started,
@@ -91,6 +100,7 @@ export const initialState = (started: EpisodeStarted, baseWorld: Node, version =
   errors: 0,
   ended: null,
   version,
+  inherited: 0,
 })
 
 /** Applies one event. `seq` is the position used to label trajectory messages. */
@@ -98,8 +108,8 @@ export const evolve = (state: EpisodeState, event: EpisodeEvent, seq: number): E
   const version = state.version + 1
   switch (event._tag) {
     case "EpisodeStarted":
-      // A fork's own start event: new participants, same conversation and world.
-      return { ...state, started: event, version }
+      // The stream's own start (for a fork, after its inherited prefix): new participants, same conversation and world.
+      return { ...state, started: event, version, inherited: state.version }
     case "ModelCalled":
     case "ExternalRecord":
       return { ...state, version }

@@ -9,7 +9,7 @@ import { compact } from "../py/json.ts"
 import type { PyValue } from "../py/value.ts"
 import type { TrajectoryMessage } from "../episode/state.ts"
 import type { Action, Task } from "../task.ts"
-import { isSolo } from "../episode/orchestrator.ts"
+import { isSolo } from "../mode.ts"
 import type { Participant, ParticipantTurn } from "./participant.ts"
 
 export const OPENING_USER_MESSAGE = "Hi, I need some help."

@@ -18,7 +18,7 @@ import {
   type Node,
   nextHop,
   openSqliteStore,
-  runCall,
+  executeEpisodeCall,
   setupEvents,
   type StoredEvent,
   type Task,
@@ -114,7 +114,7 @@ export const driveRecordingLiveWorld = (started: EpisodeStarted, task: Task, par
         if (e._tag === "ToolExecuted" && e.actor !== "env") {
           const call = state.pending.find((c) => c.id === e.callId)
           if (!call) throw new Error(`executed call ${e.callId} was not pending`)
-          const outcome = runCall(domain, state, world, call, position++)
+          const outcome = executeEpisodeCall(domain, state, world, call, position++)
           if (outcome.output !== e.output || outcome.error !== e.error) throw new Error(`live call ${e.callId} disagrees with its event`)
           world = outcome.world
         }

@@ -13,17 +13,19 @@ import {
   findTool,
   isSolo,
   type Mode,
+  modeTraits,
   mutates,
+  ParticipantFactory,
   type ToolDef,
 } from "@tau-sim/engine"
 import { Effect, Schema } from "effect"
 import { forkEpisode } from "../fork.ts"
 import { runLease, withLease } from "../lease.ts"
-import { type CounterfactualRunConfig, type ForkPoint } from "../run-config.ts"
-import { makeParticipant } from "../participants.ts"
+import { resumeEpisode } from "../lifecycle.ts"
+import { type CounterfactualRunConfig, encodeRunConfig, type ForkPoint, RUN_DEFAULTS } from "../run-config.ts"
 import { loadEpisode } from "@tau-sim/replay"
-import { continueStoredEpisode, stableEpisodeId } from "../run.ts"
-import { modeTraits, validateMode } from "./modes.ts"
+import { nowIso, stableEpisodeId } from "../run.ts"
+import { validateMode } from "./modes.ts"
 
 export interface CounterfactualOptions {
   /** The run whose episodes are forked. */
@@ -85,20 +87,23 @@ export const firstWriteTurn = (domain: Domain, state: EpisodeState): number | nu
   return index < 0 ? null : index
 }
 
-const validateOptions = (options: CounterfactualOptions, parentMode: Mode, domain: Domain, policyVariant: string) => {
-  if (options.agent !== undefined) makeParticipant(options.agent, "agent")
-  if (options.mode !== undefined) {
-    if (modeTraits(options.mode).solo !== modeTraits(parentMode).solo) {
-      throw new CounterfactualError({
-        message: `cannot branch a ${parentMode} episode into mode ${options.mode}: a conversation cannot switch between solo and dual control midway`,
-      })
+/** The batch's participants and mode can branch episodes of `parentMode` on `domain`: checked before anything is stored. */
+const validateOptions = (options: CounterfactualOptions, parentMode: Mode, domain: Domain, policyVariant: string) =>
+  Effect.gen(function* () {
+    const factory = yield* ParticipantFactory
+    if (options.agent !== undefined) yield* factory.make(options.agent, "agent")
+    if (options.mode !== undefined) {
+      if (modeTraits(options.mode).solo !== modeTraits(parentMode).solo) {
+        return yield* new CounterfactualError({
+          message: `cannot branch a ${parentMode} episode into mode ${options.mode}: a conversation cannot switch between solo and dual control midway`,
+        })
+      }
+      const unsupported = validateMode(domain, options.mode, policyVariant)
+      if (unsupported) return yield* unsupported
     }
-    const unsupported = validateMode(domain, options.mode, policyVariant)
-    if (unsupported) throw unsupported
-  }
-  const solo = modeTraits(options.mode ?? parentMode).solo
-  if (options.user !== undefined && !solo) makeParticipant(options.user, "user")
-}
+    const solo = modeTraits(options.mode ?? parentMode).solo
+    if (options.user !== undefined && !solo) yield* factory.make(options.user, "user")
+  })
 
 const branchOf = (
   parent: EpisodeRow,
@@ -128,10 +133,7 @@ export const runCounterfactual = (options: CounterfactualOptions, onBranch: (b: 
     const parents = (yield* store.listEpisodes({ runId: options.runId })).filter((e) => e.status === "ended")
     if (parents.length === 0) return yield* new CounterfactualError({ message: `run ${options.runId} has no finished episodes to fork` })
     const first = yield* loadEpisode(parents[0].episodeId)
-    yield* Effect.try({
-      try: () => validateOptions(options, first.final.started.mode, first.domain, first.final.started.policyVariant),
-      catch: (e) => e as Error,
-    })
+    yield* validateOptions(options, first.final.started.mode, first.domain, first.final.started.policyVariant)
     const runId = counterfactualRunId(options)
     // The id is a hash of what the batch is, so an existing run with this id is this batch.
     const config: CounterfactualRunConfig = {
@@ -142,7 +144,7 @@ export const runCounterfactual = (options: CounterfactualOptions, onBranch: (b: 
       user: options.user ?? null,
       mode: options.mode ?? null,
     }
-    yield* store.createRun({ runId, createdAt: new Date().toISOString(), config: config as unknown as Record<string, unknown>, experiment: null })
+    yield* store.createRun({ runId, createdAt: yield* nowIso, config: encodeRunConfig(config), experiment: null })
     return yield* branchAll(runId, parents, options, onBranch).pipe(withLease(runLease(runId)))
   })
 
@@ -160,7 +162,7 @@ const branchAll = (runId: string, parents: ReadonlyArray<EpisodeRow>, options: C
           }
           if (child) {
             // Created but interrupted (or ended, not scored): continue it from its last stored event, with its own participants.
-            const done = yield* continueStoredEpisode(child)
+            const done = yield* resumeEpisode(child.episodeId)
             return branchOf(parent, { episode_id: child.episodeId, reward: done.reward, termination_reason: done.state.ended, ran: true })
           }
           const loaded = yield* loadEpisode(parent.episodeId)
@@ -180,7 +182,7 @@ const branchAll = (runId: string, parents: ReadonlyArray<EpisodeRow>, options: C
           })
           return branchOf(parent, { episode_id: forked.episodeId, at_turn: turn, reward: forked.reward, termination_reason: forked.state.ended, ran: true })
         }).pipe(Effect.tap((b) => Effect.sync(() => onBranch(b)))),
-      { concurrency: options.maxConcurrency ?? 3 },
+      { concurrency: options.maxConcurrency ?? RUN_DEFAULTS.maxConcurrency },
     )
     return { runId, branches }
   })

@@ -1,35 +1,11 @@
 /**
- * Modes (semantics §7) as run configuration: what each mode means for the participants, whether a
- * domain can run it, and which tasks qualify under it. Everything here is checked before the
- * first episode starts, so an unsupported combination never costs a model call.
+ * Modes as run configuration: whether a domain can run a mode, and which tasks qualify under it.
+ * What a mode means is the engine's (`modeTraits` in engine/src/mode.ts); this derives from it.
+ * Everything here is checked before the first episode starts, so an unsupported combination
+ * never costs a model call.
  */
-import type { Domain, Mode, Task } from "@tau-sim/engine"
+import { type Domain, type Mode, modeTraits, type Task } from "@tau-sim/engine"
 import { Schema } from "effect"
-
-export const MODES: ReadonlyArray<Mode> = ["default", "no-user", "oracle-plan", "no-user-oracle-plan", "no-policy"]
-
-/** What a mode changes. Model-backed participants read the mode from `EpisodeStarted.mode`. */
-export interface ModeTraits {
-  /** No user simulator: the agent works from the ticket and also operates the user-side tools. */
-  readonly solo: boolean
-  /** The agent is shown the task's gold actions as resolution steps. */
-  readonly oraclePlan: boolean
-  /** The agent's system prompt carries the domain policy. */
-  readonly policy: boolean
-}
-
-export const modeTraits = (mode: Mode): ModeTraits => ({
-  solo: mode === "no-user" || mode === "no-user-oracle-plan",
-  oraclePlan: mode === "oracle-plan" || mode === "no-user-oracle-plan",
-  policy: mode !== "no-policy",
-})
-
-/** The policy text an agent should be given in a mode (null: none, in `no-policy`). */
-export const agentPolicyFor = (domain: Domain, mode: Mode): string | null => {
-  const traits = modeTraits(mode)
-  if (!traits.policy) return null
-  return (traits.solo ? domain.policy.solo : domain.policy.default) ?? null
-}
 
 /** A domain (or policy variant) cannot run a mode; raised before anything runs. */
 export class ModeNotSupportedError extends Schema.TaggedError<ModeNotSupportedError>()("ModeNotSupportedError", {

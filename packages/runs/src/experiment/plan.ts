@@ -3,13 +3,11 @@
  * runs: domains load, modes are supported, tasks exist and qualify, participant specs are known.
  */
 import { createHash } from "node:crypto"
-import type { Domain, Mode, Task } from "@tau-sim/engine"
-import { Schema } from "effect"
-import { domainRef, resolveDomain } from "@tau-sim/domains"
-import { makeParticipant } from "../participants.ts"
+import { DomainResolver, type Mode, modeTraits, ParticipantFactory } from "@tau-sim/engine"
+import { Effect, Schema } from "effect"
 import type { RunConfig } from "../run.ts"
-import { selectTasks } from "../run.ts"
-import { eligibleTasks, modeTraits, TaskNotEligibleError, validateMode } from "./modes.ts"
+import { selectTasks } from "../select-tasks.ts"
+import { eligibleTasks, TaskNotEligibleError, validateMode } from "./modes.ts"
 import type { DomainEntry, ExperimentSpec } from "./spec.ts"
 
 /** A cell could not be set up (unknown domain, split, task, participant, unsupported mode, ...). */
@@ -31,6 +29,8 @@ export interface ExperimentCell {
   readonly index: number
   readonly runId: string
   readonly domain: DomainEntry
+  /** The data folder the cell's domain is read from (absolute; without `data_dir`, the one found when planning). */
+  readonly dataDir: string | null
   readonly mode: Mode
   readonly agent: string
   readonly user: string
@@ -68,8 +68,6 @@ export const cellRunId = (experiment: string, domainLabel: string, mode: Mode, a
   return `${experiment}.${slug(domainLabel)}.${mode}.${slug(agent)}.${slug(user)}.${hash}`
 }
 
-const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e))
-
 const idsFor = (spec: ExperimentSpec, entry: DomainEntry): ReadonlyArray<string> | undefined => {
   const ids = spec.tasks.ids
   if (ids === undefined) return undefined
@@ -78,74 +76,63 @@ const idsFor = (spec: ExperimentSpec, entry: DomainEntry): ReadonlyArray<string>
   return byDomain[entry.label] ?? byDomain[entry.domain]
 }
 
-/** Builds and validates every cell; throws `ExperimentPlanError` / `ModeNotSupportedError` / `TaskNotEligibleError`. */
-export const planExperiment = (spec: ExperimentSpec): ExperimentPlan => {
-  const fail = (key: string, detail: string) => new ExperimentPlanError({ experiment: spec.name, key, detail })
-  for (const agent of spec.agents) {
-    try {
-      makeParticipant(agent, "agent")
-    } catch (e) {
-      throw fail("agents", messageOf(e))
+/**
+ * Builds and validates every cell (`ExperimentPlanError` / `ModeNotSupportedError` /
+ * `TaskNotEligibleError`). The plan's participant specs are their public forms (credentials in
+ * URLs redacted) before run ids are derived from them or anything is stored.
+ */
+export const planExperiment = (file: ExperimentSpec) =>
+  Effect.gen(function* () {
+    const resolver = yield* DomainResolver
+    const factory = yield* ParticipantFactory
+    const fail = (key: string, detail: string) => new ExperimentPlanError({ experiment: file.name, key, detail })
+    const spec: ExperimentSpec = { ...file, agents: file.agents.map(factory.publicSpec), users: file.users.map(factory.publicSpec) }
+    // Made from their public forms, as the episodes will be (the factory knows the live forms it redacted).
+    for (const agent of spec.agents) yield* factory.make(agent, "agent").pipe(Effect.mapError((e) => fail("agents", e.message)))
+    if (spec.modes.some((m) => !modeTraits(m).solo)) {
+      for (const user of spec.users) yield* factory.make(user, "user").pipe(Effect.mapError((e) => fail("users", e.message)))
     }
-  }
-  const dualModes = spec.modes.filter((m) => !modeTraits(m).solo)
-  if (dualModes.length > 0) {
-    for (const user of spec.users) {
-      try {
-        makeParticipant(user, "user")
-      } catch (e) {
-        throw fail("users", messageOf(e))
-      }
-    }
-  }
-  const cells: ExperimentCell[] = []
-  for (const entry of spec.domains) {
-    let domain: Domain
-    try {
-      domain = resolveDomain({ domain: entry.domain, dataDir: spec.dataDir, policyVariant: entry.policyVariant })
-    } catch (e) {
-      throw fail("domains", `${entry.label}: ${messageOf(e)}`)
-    }
-    const explicit = idsFor(spec, entry)
-    let selected: ReadonlyArray<Task>
-    try {
-      selected = selectTasks(domain, { split: spec.tasks.split, taskIds: explicit, numTasks: spec.tasks.numTasks })
-    } catch (e) {
-      throw fail("tasks", messageOf(e))
-    }
-    if (selected.length === 0) throw fail("tasks", `no tasks selected for ${entry.label}`)
-    for (const mode of spec.modes) {
-      const unsupported = validateMode(domain, mode, entry.policyVariant)
-      if (unsupported) throw unsupported
-      const { tasks, excluded } = eligibleTasks(selected, mode)
-      if (explicit !== undefined && excluded.length > 0) throw new TaskNotEligibleError({ domain: entry.label, mode, tasks: excluded })
-      if (tasks.length === 0) throw fail("tasks", `none of the ${selected.length} selected tasks of ${entry.label} can run in mode ${mode}`)
-      const users = modeTraits(mode).solo ? [NO_USER] : spec.users
-      for (const agent of spec.agents) {
-        for (const user of users) {
-          cells.push({
-            index: cells.length,
-            runId: cellRunId(spec.name, entry.label, mode, agent, user),
-            domain: entry,
-            mode,
-            agent,
-            user,
-            taskIds: tasks.map((t) => t.id),
-            excluded,
-          })
+    const cells: ExperimentCell[] = []
+    for (const entry of spec.domains) {
+      const ref = resolver.ref(entry.domain, spec.dataDir, entry.policyVariant)
+      const domain = yield* resolver.resolve(ref).pipe(Effect.mapError((e) => fail("domains", `${entry.label}: ${e.message}`)))
+      const explicit = idsFor(spec, entry)
+      const selected = yield* selectTasks(domain, { split: spec.tasks.split, taskIds: explicit, numTasks: spec.tasks.numTasks }).pipe(
+        Effect.mapError((e) => fail("tasks", e.message)),
+      )
+      if (selected.length === 0) return yield* fail("tasks", `no tasks selected for ${entry.label}`)
+      for (const mode of spec.modes) {
+        const unsupported = validateMode(domain, mode, entry.policyVariant)
+        if (unsupported) return yield* unsupported
+        const { tasks, excluded } = eligibleTasks(selected, mode)
+        if (explicit !== undefined && excluded.length > 0) return yield* new TaskNotEligibleError({ domain: entry.label, mode, tasks: excluded })
+        if (tasks.length === 0) return yield* fail("tasks", `none of the ${selected.length} selected tasks of ${entry.label} can run in mode ${mode}`)
+        const users = modeTraits(mode).solo ? [NO_USER] : spec.users
+        for (const agent of spec.agents) {
+          for (const user of users) {
+            cells.push({
+              index: cells.length,
+              runId: cellRunId(spec.name, entry.label, mode, agent, user),
+              domain: entry,
+              dataDir: ref.dataDir,
+              mode,
+              agent,
+              user,
+              taskIds: tasks.map((t) => t.id),
+              excluded,
+            })
+          }
         }
       }
     }
-  }
-  return { spec, cells }
-}
+    return { spec, cells } satisfies ExperimentPlan
+  })
 
-/** The run configuration of a cell (what `runEpisodes` executes). */
+/** The run configuration of a cell (what `executeRunUnits` runs). */
 export const cellRunConfig = (spec: ExperimentSpec, cell: ExperimentCell): RunConfig => ({
   runId: cell.runId,
   domain: cell.domain.domain,
-  // Without `data_dir`, a τ² cell records the data folder found now (TAU2_DATA_DIR, fetched cache).
-  dataDir: domainRef(cell.domain.domain, spec.dataDir).dataDir,
+  dataDir: cell.dataDir,
   policyVariant: cell.domain.policyVariant,
   agent: cell.agent,
   user: cell.user,

@@ -1,12 +1,20 @@
 /**
  * Running an experiment: every cell is one run with a deterministic id, executed (or resumed) by
- * `driveRun`. Re-running the same file skips finished episodes and continues unfinished ones.
+ * `executeRunUnits`. Re-running the same file skips finished episodes and continues unfinished ones.
  */
-import { EventStore } from "@tau-sim/engine"
+import { type Domain, DomainResolver, EventStore } from "@tau-sim/engine"
 import { Effect, Schema } from "effect"
-import { resolveDomain } from "@tau-sim/domains"
-import { type CellRunConfig, decodeRunConfig, describeKind, identityDifferences, runIdentity, type StoredRunConfig } from "../run-config.ts"
-import { driveRun, type EpisodeSummary, storedRunConfig } from "../run.ts"
+import {
+  type CellRunConfig,
+  decodeRunConfig,
+  describeKind,
+  encodeRunConfig,
+  identityDifferences,
+  runIdentity,
+  type StoredRunConfig,
+  withCanonicalTasksHash,
+} from "../run-config.ts"
+import { type EpisodeSummary, executeRunUnits, nowIso, storedRunConfig } from "../run.ts"
 import { cellInfo, cellRunConfig, type ExperimentCell, type ExperimentPlan } from "./plan.ts"
 
 /** The file changed a setting that the stored runs of the experiment were made with. */
@@ -45,7 +53,7 @@ const GROWABLE = ["trials", "taskIds", "hashes.tasks"]
 const FILE_KEYS: Readonly<Record<string, string>> = { seed: "seed", maxSteps: "max_steps", maxErrors: "max_errors", policyVariant: "policy variant", maxAttempts: "max attempts" }
 const fileKey = (field: string) => FILE_KEYS[field] ?? (field.startsWith("hashes.") ? `${field.slice(7)} data hash` : field)
 
-const conflictOf = (plan: ExperimentPlan, runId: string, stored: StoredRunConfig, requested: CellRunConfig): ExperimentConflictError | null => {
+const conflictOf = (plan: ExperimentPlan, runId: string, stored: StoredRunConfig, requested: CellRunConfig, domain: Domain): ExperimentConflictError | null => {
   const experiment = plan.spec.name
   if (stored.kind !== "cell" && stored.kind !== "run") {
     return new ExperimentConflictError({ experiment, runId, key: "kind", stored: describeKind(stored), requested: "an experiment cell" })
@@ -53,7 +61,7 @@ const conflictOf = (plan: ExperimentPlan, runId: string, stored: StoredRunConfig
   if ((stored.experiment ?? null) !== experiment) {
     return new ExperimentConflictError({ experiment, runId, key: "experiment", stored: String(stored.experiment ?? null), requested: experiment })
   }
-  const diffs = identityDifferences(runIdentity(stored), runIdentity(requested), GROWABLE)
+  const diffs = identityDifferences(runIdentity(withCanonicalTasksHash(stored, domain)), runIdentity(requested), GROWABLE)
   if (diffs.length === 0) return null
   return new ExperimentConflictError({
     experiment,
@@ -68,27 +76,23 @@ const runCell = (plan: ExperimentPlan, cell: ExperimentCell, hooks: ExperimentHo
   Effect.gen(function* () {
     const store = yield* EventStore
     const config = cellRunConfig(plan.spec, cell)
-    const domain = resolveDomain(config)
+    const domain = yield* (yield* DomainResolver).resolve(config)
     const record: CellRunConfig = { ...storedRunConfig(config, domain), kind: "cell", cell: cellInfo(plan.spec, cell) }
     // Created before any episode so that a killed run is found.
-    const { created, run } = yield* store.createRun({
-      runId: cell.runId,
-      createdAt: new Date().toISOString(),
-      config: record as unknown as Record<string, unknown>,
-      experiment: plan.spec.name,
-    })
+    const encoded = encodeRunConfig(record)
+    const { created, run } = yield* store.createRun({ runId: cell.runId, createdAt: yield* nowIso, config: encoded, experiment: plan.spec.name })
     if (!created) {
       const stored = yield* decodeRunConfig(run)
-      const conflict = conflictOf(plan, cell.runId, stored, record)
+      const conflict = conflictOf(plan, cell.runId, stored, record, domain)
       if (conflict) return yield* conflict
       // Grown (trials, tasks) or recorded before hashes were: the run now says what it covers.
-      if (JSON.stringify(run.config) !== JSON.stringify(record)) {
-        yield* store.putRun({ runId: cell.runId, createdAt: run.createdAt, config: record as unknown as Record<string, unknown>, experiment: plan.spec.name })
+      if (JSON.stringify(run.config) !== JSON.stringify(encoded)) {
+        yield* store.putRun({ runId: cell.runId, createdAt: run.createdAt, config: encoded, experiment: plan.spec.name })
       }
     }
     hooks.onCellStart?.(cell, config.taskIds.length * config.trials)
     // The run is created and checked above: its units run on the domain already loaded.
-    const summaries = yield* driveRun(config, domain, (s) => hooks.onEpisode?.(cell, s))
+    const summaries = yield* executeRunUnits(config, domain, (s) => hooks.onEpisode?.(cell, s))
     const outcome: CellOutcome = { cell, episodes: summaries, ran: summaries.filter((s) => s.ran).length }
     hooks.onCellEnd?.(outcome)
     return outcome

@@ -7,7 +7,7 @@ import * as path from "node:path"
 import { type Mode, Mode as ModeSchema } from "@tau-sim/engine"
 import { Schema } from "effect"
 import { parseDocument } from "yaml"
-import { publicParticipantSpec } from "../participants.ts"
+import { RUN_DEFAULTS } from "../run-config.ts"
 
 export class ExperimentFileError extends Schema.TaggedError<ExperimentFileError>()("ExperimentFileError", {
   file: Schema.String,
@@ -145,7 +145,7 @@ export const experimentSpecFromValue = (value: unknown, file: string): Experimen
     if (labels.has(d.label)) throw new ExperimentFileError({ file, key: "domains", detail: `${d.label} is listed twice` })
     labels.add(d.label)
   }
-  const modes: ReadonlyArray<Mode> = f.modes ?? ["default"]
+  const modes: ReadonlyArray<Mode> = f.modes ?? [RUN_DEFAULTS.mode]
   const lists: ReadonlyArray<readonly [string, ReadonlyArray<string>]> = [["modes", modes], ["agents", f.agents], ["users", f.users ?? []]]
   for (const [key, list] of lists) {
     const dup = list.find((x, i) => list.indexOf(x) !== i)
@@ -168,15 +168,15 @@ export const experimentSpecFromValue = (value: unknown, file: string): Experimen
     dataDir: f.data_dir === undefined ? null : path.resolve(path.dirname(path.resolve(file)), f.data_dir),
     domains,
     modes,
-    // Redacted before run ids are derived from them or anything is stored (credentials in URLs).
-    agents: f.agents.map(publicParticipantSpec),
-    users: (f.users ?? ["scripted"]).map(publicParticipantSpec),
-    trials: f.trials ?? 1,
+    // As written: `planExperiment` redacts them (credentials in URLs) before run ids are derived from them.
+    agents: f.agents,
+    users: f.users ?? [RUN_DEFAULTS.user],
+    trials: f.trials ?? RUN_DEFAULTS.trials,
     tasks: { split: f.tasks?.split, ids: f.tasks?.ids, numTasks: f.tasks?.num_tasks },
-    seed: f.seed ?? 300,
-    maxSteps: f.max_steps ?? 200,
-    maxErrors: f.max_errors ?? 10,
-    maxConcurrency: f.max_concurrency ?? 3,
+    seed: f.seed ?? RUN_DEFAULTS.seed,
+    maxSteps: f.max_steps ?? RUN_DEFAULTS.maxSteps,
+    maxErrors: f.max_errors ?? RUN_DEFAULTS.maxErrors,
+    maxConcurrency: f.max_concurrency ?? RUN_DEFAULTS.maxConcurrency,
     baselineMode: f.baseline_mode ?? (modes.includes("default") ? "default" : modes[0]),
   }
 }

@@ -1,0 +1,147 @@
+/**
+ * The episode lifecycle, built once: start a new episode, resume a stored one, branch a new one
+ * off another's history (a fork, a counterfactual branch, the retry of an errored attempt). Each
+ * plays the episode to its end with the participants its start event names, and scores it.
+ *
+ * How much of an episode's history is inherited is part of its folded state
+ * (`EpisodeState.inherited`), so nothing here counts stream versions.
+ */
+import {
+  allEvents,
+  type Domain,
+  DomainResolver,
+  type EpisodeEvent,
+  type EpisodeParticipants,
+  type EpisodeStarted,
+  type EpisodeState,
+  EventStore,
+  foldHistory,
+  isSolo,
+  type Mode,
+  ParticipantFactory,
+  playEpisode,
+  readHistory,
+  setupEvents,
+  startedOf,
+  type Task,
+} from "@tau-sim/engine"
+import { scoreEpisode } from "@tau-sim/evaluators"
+import { TaskMissing } from "@tau-sim/replay"
+import { Effect, Schema } from "effect"
+
+export interface EpisodeOutcome {
+  /** The episode's state at its end (for a branch stored with `noContinue`, right after its start). */
+  readonly state: EpisodeState
+  /** Null when it was not played (`noContinue`) or its score has none. */
+  readonly reward: number | null
+}
+
+/** A branch cannot be taken where it was asked for. */
+export class ForkError extends Schema.TaggedError<ForkError>()("ForkError", { message: Schema.String }) {}
+
+/** The participants an episode (or a run's configuration) names, from the `ParticipantFactory`; none for the user of a solo mode. */
+export const participantsFor = (config: { readonly agent: string; readonly user: string; readonly mode: Mode }) =>
+  Effect.gen(function* () {
+    const factory = yield* ParticipantFactory
+    const agent = yield* factory.make(config.agent, "agent")
+    const user = isSolo(config) ? undefined : yield* factory.make(config.user, "user")
+    return { agent, user } satisfies EpisodeParticipants
+  })
+
+/** The task `of` names in `domain` (`of` is an episode's start, or the episode a run is about to start). */
+export const findTask = (
+  domain: Domain,
+  of: { readonly episodeId: string; readonly taskId: string; readonly dataDir: string | null },
+): Effect.Effect<Task, TaskMissing> => {
+  const task = domain.tasks.find((t) => t.id === of.taskId)
+  return task ? Effect.succeed(task) : Effect.fail(new TaskMissing({ episodeId: of.episodeId, taskId: of.taskId, domain: domain.name, dataDir: of.dataDir }))
+}
+
+/** Plays `state` to its end (unless it has ended) with the participants of its start, then scores it. */
+const playAndScore = (state: EpisodeState, domain: Domain, task: Task) =>
+  Effect.gen(function* () {
+    const episodeId = state.started.episodeId
+    const final = state.ended ? state : yield* playEpisode(episodeId, state, domain, task, yield* participantsFor(state.started))
+    const score = yield* scoreEpisode(episodeId, domain, task, final)
+    return { state: final, reward: score?.reward ?? null } satisfies EpisodeOutcome
+  })
+
+/** Stores a new episode's setup (start, initial state, task history or greeting), plays it and scores it. */
+export const startEpisode = (started: EpisodeStarted, domain: Domain, task: Task) =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    const setup = setupEvents(started, domain, task)
+    yield* store.append(started.episodeId, 0, setup)
+    return yield* playAndScore(foldHistory(domain, setup), domain, task)
+  })
+
+export interface ResumeEpisodeOptions {
+  /**
+   * The domain to continue on: a run's domain, already checked against the run's hashes (its data
+   * may have moved). Default: the one the episode's start names, from the `DomainResolver`.
+   */
+  readonly domain?: Domain
+}
+
+/** Continues a stored episode (interrupted, or ended but not scored) from its last stored event, and scores it. */
+export const resumeEpisode = (episodeId: string, options: ResumeEpisodeOptions = {}) =>
+  Effect.gen(function* () {
+    const history = yield* readHistory(episodeId)
+    const started = startedOf(history)
+    const domain = options.domain ?? (yield* (yield* DomainResolver).resolve(started))
+    const task = yield* findTask(domain, started)
+    return yield* playAndScore(foldHistory(domain, allEvents(history).map((e) => e.event)), domain, task)
+  })
+
+/** The episode a branch is taken from: its whole history (inherited and own events) and the domain the branch plays on. */
+export interface BranchParent {
+  readonly episodeId: string
+  readonly events: ReadonlyArray<EpisodeEvent>
+  readonly domain: Domain
+}
+
+/** The new episode and what it changes; everything else is as at the branch point. */
+export interface BranchSpec {
+  readonly episodeId: string
+  readonly runId?: string
+  readonly agent?: string
+  readonly user?: string
+  readonly mode?: Mode
+  /** The data folder the branch records (absolute), when the parent's data is read from elsewhere now. */
+  readonly dataDir?: string | null
+}
+
+export interface BranchOptions {
+  /** Store the branch's start event only; play nothing. */
+  readonly noContinue?: boolean
+}
+
+/**
+ * A new episode whose history is the first `seq` events of `parent`'s followed by its own start
+ * event, which points at the parent (nothing of the prefix is copied); played live from there and
+ * scored. Its start is the latest one in the prefix (a branch of a fork keeps the fork's
+ * participants) with `spec`'s changes.
+ */
+export const branchEpisode = (parent: BranchParent, seq: number, spec: BranchSpec, options: BranchOptions = {}) =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    const prefix = parent.events.slice(0, seq)
+    const latest = [...prefix].reverse().find((e): e is EpisodeStarted => e._tag === "EpisodeStarted")
+    if (seq < 1 || seq > parent.events.length || latest === undefined) {
+      return yield* new ForkError({ message: `episode ${parent.episodeId} has ${parent.events.length} events; cannot branch after event ${seq}` })
+    }
+    const started: EpisodeStarted = {
+      ...latest,
+      runId: spec.runId ?? latest.runId,
+      episodeId: spec.episodeId,
+      agent: spec.agent ?? latest.agent,
+      user: spec.user ?? latest.user,
+      mode: spec.mode ?? latest.mode,
+      dataDir: spec.dataDir === undefined ? latest.dataDir : spec.dataDir,
+      parent: { episodeId: parent.episodeId, seq },
+    }
+    yield* store.append(spec.episodeId, 0, [started])
+    const state = foldHistory(parent.domain, [...prefix, started])
+    if (options.noContinue) return { state, reward: null } satisfies EpisodeOutcome
+    return yield* playAndScore(state, parent.domain, yield* findTask(parent.domain, started))
+  })

@@ -1,0 +1,37 @@
+/**
+ * Which tasks a run runs, as the reference loads them (semantics §8.1): the split's ids filter the
+ * task file, in the file's order (default split `base` where the domain has one), then explicit
+ * ids (all must exist, in the order given), then the first N.
+ */
+import type { Domain, Task } from "@tau-sim/engine"
+import { tasksOfSplit } from "@tau-sim/domains"
+import { Effect, Schema } from "effect"
+
+export interface TaskSelection {
+  readonly split?: string
+  readonly taskIds?: ReadonlyArray<string>
+  readonly numTasks?: number
+}
+
+/** An unknown split, or task ids the domain does not have. */
+export class TaskSelectionError extends Schema.TaggedError<TaskSelectionError>()("TaskSelectionError", {
+  domain: Schema.String,
+  message: Schema.String,
+}) {}
+
+export const selectTasks = (domain: Domain, selection: TaskSelection): Effect.Effect<ReadonlyArray<Task>, TaskSelectionError> =>
+  Effect.gen(function* () {
+    const split = selection.split ?? (Object.hasOwn(domain.splits, "base") ? "base" : undefined)
+    let tasks = yield* Effect.try({
+      try: () => tasksOfSplit(domain, split),
+      catch: (e) => new TaskSelectionError({ domain: domain.name, message: e instanceof Error ? e.message : String(e) }),
+    })
+    if (selection.taskIds?.length) {
+      const byId = new Map(domain.tasks.map((t) => [t.id, t]))
+      const missing = selection.taskIds.filter((id) => !byId.has(id))
+      if (missing.length) return yield* new TaskSelectionError({ domain: domain.name, message: `unknown task ids in ${domain.name}: ${missing.join(", ")}` })
+      tasks = selection.taskIds.map((id) => byId.get(id) as Task)
+    }
+    if (selection.numTasks !== undefined) tasks = tasks.slice(0, selection.numTasks)
+    return tasks
+  })
