@@ -48,15 +48,9 @@ export const DEMO_TASKS = [
   },
   {
     id: "checkout_book",
-    user_scenario: scenario(
-      "Chatty book lover.",
-      "You are Hana Okafor (hana.okafor7@example.org). Borrow book B003 and ask when it is due.",
-    ),
+    user_scenario: scenario("Chatty book lover.", "You are Hana Okafor (hana.okafor7@example.org). Borrow book B003 and ask when it is due."),
     evaluation_criteria: {
-      actions: [
-        find("find", "hana.okafor7@example.org"),
-        { action_id: "checkout", name: "checkout_book", arguments: { member_id: "M007", book_id: "B003" } },
-      ],
+      actions: [find("find", "hana.okafor7@example.org"), { action_id: "checkout", name: "checkout_book", arguments: { member_id: "M007", book_id: "B003" } }],
       communicate_info: ["2025-03-31"],
       reward_basis: ["DB", "COMMUNICATE"],
     },
@@ -87,10 +81,7 @@ export const DEMO_TASKS = [
   },
   {
     id: "renew_and_reminders",
-    user_scenario: scenario(
-      "Organised accountant.",
-      "You are Eli Nguyen (eli.nguyen4@example.org). Renew loan L004 and get due-date reminders on your phone.",
-    ),
+    user_scenario: scenario("Organised accountant.", "You are Eli Nguyen (eli.nguyen4@example.org). Renew loan L004 and get due-date reminders on your phone."),
     evaluation_criteria: {
       actions: [
         find("find", "eli.nguyen4@example.org"),
@@ -103,7 +94,10 @@ export const DEMO_TASKS = [
   },
   {
     id: "return_book",
-    user_scenario: scenario("Polite retiree.", "You are Chidi Kowalski (chidi.kowalski2@example.org). You returned the book of loan L003 at the desk; make sure it is recorded."),
+    user_scenario: scenario(
+      "Polite retiree.",
+      "You are Chidi Kowalski (chidi.kowalski2@example.org). You returned the book of loan L003 at the desk; make sure it is recorded.",
+    ),
     evaluation_criteria: {
       actions: [find("find", "chidi.kowalski2@example.org"), { action_id: "return", name: "return_book", arguments: { loan_id: "L003" } }],
       reward_basis: ["DB"],

@@ -135,7 +135,8 @@ export class PydanticValidationError extends ToolError {
 // --- lax coercions (pydantic-core `input/shared.rs`) ------------------------------------------
 
 const JSON_INT = /^-?(0|[1-9]\d*)$/
-const I64_MAX = 9223372036854775807
+/** `i64::MAX as f64`: floats from 2^63 on do not fit an i64. */
+const I64_LIMIT = 2 ** 63
 
 /** `strip_underscores`: `1_000` -> `1000`; leading, trailing or doubled underscores are invalid. */
 const stripUnderscores = (s: string): string | undefined =>
@@ -318,7 +319,12 @@ class Validation {
         const member = typeof tag === "string" && Object.hasOwn(type.members, tag) ? type.members[tag] : undefined
         if (member !== undefined) return this.model(member, v)
         return this.at(type.tag, () =>
-          this.fail("union_tag_invalid", `Input tag ${pyRepr((tag ?? null) as PyValue)} found using '${type.tag}' does not match any of the expected tags: ${orList(tags)}`, tag, oneOf(tags)),
+          this.fail(
+            "union_tag_invalid",
+            `Input tag ${pyRepr((tag ?? null) as PyValue)} found using '${type.tag}' does not match any of the expected tags: ${orList(tags)}`,
+            tag,
+            oneOf(tags),
+          ),
         )
       }
     }
@@ -332,7 +338,8 @@ class Validation {
       const x = isFloat(v) ? v.value : (v as number)
       if (!Number.isFinite(x)) return this.fail("finite_number", "Input should be a finite number", v, "a finite integer")
       if (!Number.isInteger(x)) return this.fail("int_from_float", "Input should be a valid integer, got a number with a fractional part", v, "an integer")
-      if (Math.abs(x) >= I64_MAX) return this.fail("int_parsing_size", "Unable to parse input string as an integer, exceeded maximum size", v, "a 64-bit integer")
+      if (Math.abs(x) >= I64_LIMIT)
+        return this.fail("int_parsing_size", "Unable to parse input string as an integer, exceeded maximum size", v, "a 64-bit integer")
       return x === 0 ? 0 : x
     }
     if (typeof v === "string") {

@@ -10,8 +10,7 @@ import { type Draft, isFloat, isObject, type PyValue, ToolError, typeName } from
 
 /** Python `key in db[...path]` for a dict with string keys. */
 export const hasKey = (db: Draft, path: ReadonlyArray<string>, key: PyValue | undefined): key is string => {
-  if (Array.isArray(key) || (key !== null && typeof key === "object" && !isFloat(key)))
-    throw new ToolError(`unhashable type: '${typeName(key)}'`)
+  if (Array.isArray(key) || (key !== null && typeof key === "object" && !isFloat(key))) throw new ToolError(`unhashable type: '${typeName(key)}'`)
   return typeof key === "string" && db.has(...path, key)
 }
 

@@ -64,12 +64,7 @@ export interface DecodeOptions {
  * Validates `value` against an Effect schema; on failure throws a `DataFileError` for the first
  * issue (in document order) with the JSON path and the expected type.
  */
-export const decodeOrThrow = <S extends Schema.ConstraintDecoder<unknown>>(
-  schema: S,
-  value: unknown,
-  file: string,
-  options: DecodeOptions = {},
-): S["Type"] => {
+export const decodeOrThrow = <S extends Schema.ConstraintDecoder<unknown>>(schema: S, value: unknown, file: string, options: DecodeOptions = {}): S["Type"] => {
   const result = SchemaParser.decodeUnknownResult(schema)(value, {
     errors: "all",
     onExcessProperty: options.excess ?? "ignore",
@@ -88,7 +83,9 @@ export const decodeOrThrow = <S extends Schema.ConstraintDecoder<unknown>>(
         : message.replace(/^Expected /, "")
   const detail =
     found === undefined
-      ? issues.length > 1 ? `${issues.length - 1} more issue(s)` : undefined
+      ? issues.length > 1
+        ? `${issues.length - 1} more issue(s)`
+        : undefined
       : `got ${typeName(found as PyValue)}${issues.length > 1 ? `; ${issues.length - 1} more issue(s)` : ""}`
   throw new DataFileError(file, formatPath([...(options.at ?? []), ...path]), expected, detail)
 }
@@ -144,15 +141,11 @@ export const loadJsonModel = (file: string, model: ModelDef, options: JsonModelO
   decodeJsonModel(file, readTextFile(file), model, options)
 
 /** Throws the `DataFileError` for an object with keys its (no-extra) model does not declare. */
-export const forbidExtraKeys = (
-  value: unknown,
-  allowed: ReadonlyArray<string>,
-  file: string,
-  at: ReadonlyArray<PathSegment> = [],
-): void => {
+export const forbidExtraKeys = (value: unknown, allowed: ReadonlyArray<string>, file: string, at: ReadonlyArray<PathSegment> = []): void => {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return
   for (const key of Object.keys(value)) {
-    if (!allowed.includes(key)) throw new DataFileError(file, formatPath([...at, key]), `one of the keys ${allowed.join(", ")}`, `unexpected key ${JSON.stringify(key)}`)
+    if (!allowed.includes(key))
+      throw new DataFileError(file, formatPath([...at, key]), `one of the keys ${allowed.join(", ")}`, `unexpected key ${JSON.stringify(key)}`)
   }
 }
 

@@ -21,7 +21,8 @@ const strings = (...names: ReadonlyArray<string>): FieldDef[] => names.map((n) =
 // --- flights -----------------------------------------------------------------------------------
 
 const seatsByCabin = py.dict(int, CABIN_CLASS)
-const dateStatus = (name: string, status: string, ...fields: FieldDef[]) => defineModel(`FlightDateStatus${name}`, [field("status", py.literal(status)), ...fields])
+const dateStatus = (name: string, status: string, ...fields: FieldDef[]) =>
+  defineModel(`FlightDateStatus${name}`, [field("status", py.literal(status)), ...fields])
 
 const FlightDateStatus = py.union("status", [
   dateStatus("Available", "available", field("available_seats", seatsByCabin), field("prices", seatsByCabin)),
@@ -52,10 +53,7 @@ const PaymentMethod = py.union("source", [
 const User = defineModel("User", [
   field("user_id", str),
   field("name", py.model(defineModel("Name", strings("first_name", "last_name")))),
-  field(
-    "address",
-    py.model(defineModel("Address", [field("address1", str), optionalField("address2", str), ...strings("city", "country", "state", "zip")])),
-  ),
+  field("address", py.model(defineModel("Address", [field("address1", str), optionalField("address2", str), ...strings("city", "country", "state", "zip")]))),
   ...strings("email", "dob"),
   field("payment_methods", py.dict(PaymentMethod)),
   field("saved_passengers", py.list(py.model(Passenger))),

@@ -7,19 +7,7 @@
  * pydantic models from them (`models.ts`).
  */
 import { Schema } from "effect"
-import {
-  type Draft,
-  isObject,
-  type PyObject,
-  pyEquals,
-  pyRepr,
-  pyStr,
-  type PyValue,
-  type ToolDef,
-  ToolError,
-  type Toolkit,
-  typeName,
-} from "@tau-sim/engine"
+import { type Draft, isObject, type PyObject, pyEquals, pyRepr, pyStr, type PyValue, type ToolDef, ToolError, type Toolkit, typeName } from "@tau-sim/engine"
 import { calculateTool } from "../common/calculate.ts"
 import { hasKey, iterate, len } from "../python.ts"
 import { build, isInstance, type ModelDef } from "../pydantic.ts"
@@ -70,13 +58,7 @@ const item = (mapping: PyObject, key: PyValue): PyValue => {
 }
 
 /** The reference's `_search_direct_flight`: flights in DB order available on `date`. */
-const searchDirect = (
-  flights: PyObject,
-  date: PyValue,
-  origin: PyValue,
-  destination: PyValue,
-  leaveAfter?: string,
-): Record<string, PyValue>[] => {
+const searchDirect = (flights: PyObject, date: PyValue, origin: PyValue, destination: PyValue, leaveAfter?: string): Record<string, PyValue>[] => {
   const results: Record<string, PyValue>[] = []
   for (const f of Object.values(flights) as PyObject[]) {
     if (origin !== null && !pyEquals(f.origin, origin)) continue
@@ -291,9 +273,7 @@ const cancelReservation: ToolDef = {
   run: (db, args) => {
     const reservation = getReservation(db, args.reservation_id)
     const id = args.reservation_id as string
-    const refunds = (reservation.payment_history as PyObject[]).map((p) =>
-      build(Payment, { payment_id: p.payment_id, amount: pyArith("-", 0, p.amount) }),
-    )
+    const refunds = (reservation.payment_history as PyObject[]).map((p) => build(Payment, { payment_id: p.payment_id, amount: pyArith("-", 0, p.amount) }))
     for (const refund of refunds) db.push(["reservations", id, "payment_history"], refund)
     db.set(["reservations", id, "status"], "cancelled")
     // The reference does not release seats on cancellation.
@@ -406,7 +386,6 @@ const sendCertificate: ToolDef = {
     throw new ToolError("Too many certificates")
   },
 }
-
 
 const updateReservationBaggages: ToolDef = {
   name: "update_reservation_baggages",

@@ -35,7 +35,10 @@ export const keysInSourceOrder = (obj: PyObject): ReadonlyArray<string> => {
 /** Python `json.dumps(v)` with recorded dict orders (otherwise identical to `PyJson.dumps`). */
 export const dumpsInSourceOrder = (v: PyValue): string => {
   if (Array.isArray(v)) return `[${v.map(dumpsInSourceOrder).join(", ")}]`
-  if (isObject(v)) return `{${keysInSourceOrder(v).map((k) => `${PyJson.dumps(k)}: ${dumpsInSourceOrder(v[k])}`).join(", ")}}`
+  if (isObject(v))
+    return `{${keysInSourceOrder(v)
+      .map((k) => `${PyJson.dumps(k)}: ${dumpsInSourceOrder(v[k])}`)
+      .join(", ")}}`
   return PyJson.dumps(v)
 }
 

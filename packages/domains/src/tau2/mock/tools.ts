@@ -63,7 +63,6 @@ const updateTaskStatus: ToolDef = {
   },
 }
 
-
 /** Python `==` between a length and an expected number (`True == 1` included). */
 const equalsCount = (count: number, expected: PyValue | undefined): boolean =>
   typeof expected === "boolean" ? count === (expected ? 1 : 0) : pyEquals(count, expected)

@@ -6,15 +6,7 @@ import { defineModel, field, type FieldDef, optionalField, py } from "../pydanti
 
 const { str } = py
 
-export const ORDER_STATUSES = [
-  "processed",
-  "pending",
-  "pending (item modified)",
-  "delivered",
-  "cancelled",
-  "exchange requested",
-  "return requested",
-] as const
+export const ORDER_STATUSES = ["processed", "pending", "pending (item modified)", "delivered", "cancelled", "exchange requested", "return requested"] as const
 export const CANCEL_REASONS = ["no longer needed", "ordered by mistake"] as const
 
 const strings = (...names: ReadonlyArray<string>): FieldDef[] => names.map((n) => field(n, str))

@@ -7,20 +7,7 @@
  * as the model sent them (see `python.ts`).
  */
 import { Schema } from "effect"
-import {
-  type Draft,
-  float,
-  type PyObject,
-  pyEquals,
-  pyRound,
-  type PyValue,
-  type ToolDef,
-  ToolError,
-  type Toolkit,
-  num,
-  truthy,
-  PyJson,
-} from "@tau-sim/engine"
+import { type Draft, float, type PyObject, pyEquals, pyRound, type PyValue, type ToolDef, ToolError, type Toolkit, num, truthy, PyJson } from "@tau-sim/engine"
 import { build } from "../pydantic.ts"
 import { hasKey, iterate, len } from "../python.ts"
 import { calculateTool } from "../common/calculate.ts"
@@ -126,8 +113,7 @@ const pairs = (a: PyValue, b: PyValue): Array<readonly [PyValue, PyValue]> => {
   return left.slice(0, Math.min(left.length, right.length)).map((x, i) => [x, right[i]] as const)
 }
 
-const firstItemWithId = (items: ReadonlyArray<PyObject>, itemId: PyValue): PyObject | undefined =>
-  items.find((item) => pyEquals(item.item_id, itemId))
+const firstItemWithId = (items: ReadonlyArray<PyObject>, itemId: PyValue): PyObject | undefined => items.find((item) => pyEquals(item.item_id, itemId))
 
 /** `OrderPayment(transaction_type=..., amount=..., payment_method_id=...)`. */
 const orderPayment = (type: "payment" | "refund", amount: number, paymentMethodId: PyValue): PyObject =>
@@ -223,8 +209,7 @@ const exchangeDeliveredOrderItems: ToolDef = {
     }
     const priceDifference = diff.rounded()
     const pm = getPaymentMethod(db, order.user_id, payment_method_id)
-    if (isGiftCard(pm) && num(pm.method.balance) < num(priceDifference))
-      throw new ToolError("Insufficient gift card balance to pay for the price difference")
+    if (isGiftCard(pm) && num(pm.method.balance) < num(priceDifference)) throw new ToolError("Insufficient gift card balance to pay for the price difference")
     // Only a request is recorded: no payment entry and no balance change until the exchange happens.
     const at = ["orders", order_id as string]
     db.set([...at, "status"], "exchange requested")
@@ -255,8 +240,7 @@ const findUserIdByNameZip: ToolDef = {
     for (const [userId, user] of usersInOrder(db)) {
       const name = user.name as PyObject
       const address = user.address as PyObject
-      if (lower(name.first_name) === lower(first_name) && lower(name.last_name) === lower(last_name) && pyEquals(address.zip, zip))
-        return userId
+      if (lower(name.first_name) === lower(first_name) && lower(name.last_name) === lower(last_name) && pyEquals(address.zip, zip)) return userId
     }
     throw new ToolError("User not found")
   },
@@ -448,8 +432,7 @@ const modifyPendingOrderPayment: ToolDef = {
     if (!isPendingOrder(order)) throw new ToolError("Non-pending order cannot be modified")
     const pm = getPaymentMethod(db, order.user_id, payment_method_id)
     const history = order.payment_history as ReadonlyArray<PyObject>
-    if (history.length !== 1 || history[0].transaction_type !== "payment")
-      throw new ToolError("There should be exactly one payment for a pending order")
+    if (history.length !== 1 || history[0].transaction_type !== "payment") throw new ToolError("There should be exactly one payment for a pending order")
     const old = history[0]
     if (pyEquals(old.payment_method_id, payment_method_id)) throw new ToolError("The new payment method should be different from the current one")
     const amount = num(old.amount)
@@ -520,7 +503,6 @@ const returnDeliveredOrderItems: ToolDef = {
     return db.get(...at) as PyValue
   },
 }
-
 
 /** `RetailTools`, tools in class-definition order (the order of the schemas sent to the model). */
 export const retailToolkit: Toolkit = {

@@ -128,7 +128,12 @@ export const VpnDetails = model("VpnDetails", [
   field("server_performance", enumOf("PerformanceLevel", PERFORMANCE_LEVEL), () => "unknown"),
 ])
 
-const AppPermissions = model("AppPermissions", [field("sms", bool, () => false), field("storage", bool, () => false), field("phone", bool, () => false), field("network", bool, () => false)])
+const AppPermissions = model("AppPermissions", [
+  field("sms", bool, () => false),
+  field("storage", bool, () => false),
+  field("phone", bool, () => false),
+  field("network", bool, () => false),
+])
 
 const permissions = (granted: Partial<Record<"sms" | "storage" | "phone" | "network", boolean>>): PyValue => ({
   sms: granted.sms ?? false,
