@@ -24,6 +24,7 @@ import {
   setupEvents,
   startedOf,
   type Task,
+  taskHash,
 } from "@tau-sim/engine"
 import { scoreEpisode } from "@tau-sim/evaluators"
 import { TaskMissing } from "@tau-sim/replay"
@@ -120,7 +121,8 @@ export interface BranchOptions {
  * A new episode whose history is the first `seq` events of `parent`'s followed by its own start
  * event, which points at the parent (nothing of the prefix is copied); played live from there and
  * scored. Its start is the latest one in the prefix (a branch of a fork keeps the fork's
- * participants) with `spec`'s changes.
+ * participants) with `spec`'s changes. The caller has checked that `parent.domain` is the data
+ * the prefix ran on (a fork's `requireRecordedData`, a retry's run hashes).
  */
 export const branchEpisode = (parent: BranchParent, seq: number, spec: BranchSpec, options: BranchOptions = {}) =>
   Effect.gen(function* () {
@@ -130,8 +132,11 @@ export const branchEpisode = (parent: BranchParent, seq: number, spec: BranchSpe
     if (seq < 1 || seq > parent.events.length || latest === undefined) {
       return yield* new ForkError({ message: `episode ${parent.episodeId} has ${parent.events.length} events; cannot branch after event ${seq}` })
     }
+    const task = yield* findTask(parent.domain, latest)
     const started: EpisodeStarted = {
       ...latest,
+      // The task's hash as recorded from now on (the prefix may have recorded the legacy one).
+      hashes: { ...latest.hashes, task: taskHash(task) },
       runId: spec.runId ?? latest.runId,
       episodeId: spec.episodeId,
       agent: spec.agent ?? latest.agent,
@@ -143,5 +148,5 @@ export const branchEpisode = (parent: BranchParent, seq: number, spec: BranchSpe
     yield* store.append(spec.episodeId, 0, [started])
     const state = foldHistory(parent.domain, [...prefix, started])
     if (options.noContinue) return { state, reward: null } satisfies EpisodeOutcome
-    return yield* playAndScore(state, parent.domain, yield* findTask(parent.domain, started))
+    return yield* playAndScore(state, parent.domain, task)
   })

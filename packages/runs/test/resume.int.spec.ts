@@ -7,8 +7,9 @@ import { type EpisodeEvent, type EpisodeRow, EventStore, type StoredEvent } from
 import Database from "better-sqlite3"
 import { Effect } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
-import { type RunConfig, runEpisodes } from "../src/run.ts"
-import { domain, tempDir, withStore } from "../../replay/test/core/harness.ts"
+import { executeRun, type RunConfig } from "../src/run.ts"
+import { domain, tempDir } from "../../replay/test/core/harness.ts"
+import { withRunStore as withStore } from "./services.ts"
 
 const tmp = tempDir("resume")
 afterAll(tmp.dispose)
@@ -99,7 +100,7 @@ const cutStream = (path: string, episodeId: string, keep: number, scored: boolea
 describe("resume after a crash (in process, exhaustive over hop boundaries)", () => {
   it("continues a cut stream from its last stored hop to exactly the uninterrupted episode", async () => {
     const reference = tmp.db()
-    await withStore(reference, runEpisodes(config("R")))
+    await withStore(reference, executeRun(config("R")))
     const expected = await snapshot(reference, "R")
     expect(expected.rows).toHaveLength(domain.tasks.length)
 
@@ -111,11 +112,11 @@ describe("resume after a crash (in process, exhaustive over hop boundaries)", ()
       expect(boundaries.length).toBeGreaterThan(3)
       for (const keep of boundaries) {
         const path = tmp.db()
-        await withStore(path, runEpisodes(config("R")))
+        await withStore(path, executeRun(config("R")))
         cutStream(path, row.episodeId, keep, false)
         const before = await snapshot(path, "R")
         expect(before.events[row.episodeId]).toHaveLength(keep)
-        const summaries = await withStore(path, runEpisodes(config("R")))
+        const summaries = await withStore(path, executeRun(config("R")))
         // Only the cut episode ran again; the others were skipped untouched.
         expect(summaries.filter((s) => s.ran).map((s) => s.episode_id)).toEqual([row.episodeId])
         const after = await snapshot(path, "R")
@@ -133,7 +134,7 @@ describe("resume after a crash (in process, exhaustive over hop boundaries)", ()
 
   it("scores an episode that ended but was not scored before the crash", async () => {
     const path = tmp.db()
-    await withStore(path, runEpisodes(config("S")))
+    await withStore(path, executeRun(config("S")))
     const expected = await snapshot(path, "S")
     const victim = expected.rows[2]
     // Crash between the EpisodeEnded append and the score append: ended, no score, no reward.
@@ -142,7 +143,7 @@ describe("resume after a crash (in process, exhaustive over hop boundaries)", ()
     expect(cut.scores[victim.episodeId]).toBe(0)
     expect(cut.rows[2]).toMatchObject({ status: "ended", reward: null })
 
-    const summaries = await withStore(path, runEpisodes(config("S")))
+    const summaries = await withStore(path, executeRun(config("S")))
     expect(summaries[2]).toMatchObject({ episode_id: victim.episodeId, reward: victim.reward })
     const after = await snapshot(path, "S")
     // Scored, not re-run: the stream is exactly what it was.

@@ -3,11 +3,12 @@
  * end: the recorded turns are reused, the errored episode is kept, and the unit's result is the
  * retry's.
  */
-import { EventStore, layerSqlite, oracleAgent, type Participant, ParticipantError } from "@tau-sim/engine"
+import { EventStore, oracleAgent, type Participant, ParticipantError } from "@tau-sim/engine"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { attemptId, episodeIdFor, registerModelParticipants, runEpisodes } from "../src/index.ts"
+import { attemptId, episodeIdFor, executeRun } from "../src/index.ts"
 import { tempDir } from "../../replay/test/core/harness.ts"
+import { participantsWith, withRunStore } from "./services.ts"
 
 /** The oracle, except that its `failAt`-th turn of the process fails like a provider outage. */
 const flaky = (failAt: number): Participant => {
@@ -26,20 +27,19 @@ const flaky = (failAt: number): Participant => {
 describe("retrying errored episodes", () => {
   it("retries once from just before the failure and keeps the errored attempt", async () => {
     const agent = flaky(2)
-    registerModelParticipants((spec) => (spec === "flaky-oracle" ? agent : undefined))
     const tmp = tempDir("retry")
     const config = {
       runId: "retry-run", domain: "demo", dataDir: null, policyVariant: "default", agent: "flaky-oracle", user: "scripted",
       mode: "default" as const, trials: 1, seed: 300, maxSteps: 200, maxErrors: 10, taskIds: ["renew_loan"], maxConcurrency: 1,
     }
     const program = Effect.gen(function* () {
-      const summaries = yield* runEpisodes(config)
+      const summaries = yield* executeRun(config)
       const store = yield* EventStore
       const episodes = yield* store.listEpisodes({ runId: "retry-run" })
       const retryEvents = yield* store.read(attemptId(episodeIdFor("retry-run", "renew_loan", 0), 1))
       return { summaries, episodes, retryEvents }
     })
-    const { summaries, episodes, retryEvents } = await Effect.runPromise(program.pipe(Effect.provide(layerSqlite(tmp.file("retry.db")))))
+    const { summaries, episodes, retryEvents } = await withRunStore(tmp.file("retry.db"), program, participantsWith({ "flaky-oracle": agent }))
     const base = episodeIdFor("retry-run", "renew_loan", 0)
     expect(summaries).toEqual([expect.objectContaining({ episode_id: `${base}_r1`, termination_reason: "user_stop", reward: 1 })])
     expect(episodes.map((e) => [e.episodeId, e.terminationReason]).sort()).toEqual([

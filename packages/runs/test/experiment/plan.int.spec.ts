@@ -5,14 +5,17 @@ import * as path from "node:path"
 import { demoDomain } from "@tau-sim/domains/demo"
 import { describe, expect, it } from "vitest"
 import { needsData } from "@tau-sim/domains/testing"
-import { agentPolicyFor, cellRunId, eligibleTasks, ExperimentPlanError, type ExperimentSpec, experimentSpecFromValue, ModeNotSupportedError, modeTraits, planExperiment, TaskNotEligibleError, taskIneligibility, validateMode } from "../../src/index.ts"
-import { resolveDomain } from "@tau-sim/domains"
+import { agentPolicy, modeTraits } from "@tau-sim/engine"
+import { loadTau2Domain } from "@tau-sim/domains"
+import { Effect } from "effect"
+import { cellRunId, eligibleTasks, ExperimentPlanError, type ExperimentSpec, experimentSpecFromValue, ModeNotSupportedError, planExperiment as plan, TaskNotEligibleError, taskIneligibility, validateMode } from "../../src/index.ts"
+import { runServices } from "../services.ts"
 
 const data = needsData("tau2")
 const TAU2_DATA_DIR = data.tau2
 
-const mock = data.ifPresent(() => resolveDomain({ domain: "mock", dataDir: TAU2_DATA_DIR, policyVariant: "default" }))
-const telecom = data.ifPresent(() => resolveDomain({ domain: "telecom", dataDir: TAU2_DATA_DIR, policyVariant: "default" }))
+const mock = data.ifPresent(() => loadTau2Domain("mock", TAU2_DATA_DIR))
+const telecom = data.ifPresent(() => loadTau2Domain("telecom", TAU2_DATA_DIR))
 const task = (id: string) => mock.tasks.find((t) => t.id === id)!
 
 const scriptDir = fs.mkdtempSync(path.join(os.tmpdir(), "tau-plan-"))
@@ -22,22 +25,18 @@ fs.writeFileSync(SCRIPT, JSON.stringify([{ text: "###STOP###" }]))
 const spec = (fields: Record<string, unknown>): ExperimentSpec =>
   experimentSpecFromValue({ name: "plan", data_dir: TAU2_DATA_DIR, agents: ["oracle"], ...fields }, "/tmp/plan.yaml")
 
-const thrown = (f: () => unknown): unknown => {
-  try {
-    f()
-  } catch (e) {
-    return e
-  }
-  throw new Error("expected an error")
-}
+/** The plan, with the built-in domains and participants. */
+const planExperiment = (s: ExperimentSpec) => Effect.runSync(plan(s).pipe(Effect.provide(runServices())))
+/** How planning fails (it must). */
+const failure = (s: ExperimentSpec): unknown => Effect.runSync(Effect.flip(plan(s)).pipe(Effect.provide(runServices())))
 
 data.describe("modes", () => {
   it("traits and the agent's policy per mode", () => {
     expect(modeTraits("no-user-oracle-plan")).toEqual({ solo: true, oraclePlan: true, policy: true })
     expect(modeTraits("no-policy")).toEqual({ solo: false, oraclePlan: false, policy: false })
-    expect(agentPolicyFor(mock, "default")).toBe(mock.policy.default)
-    expect(agentPolicyFor(mock, "no-user")).toBe(mock.policy.solo)
-    expect(agentPolicyFor(mock, "no-policy")).toBeNull()
+    expect(agentPolicy(mock, "default")).toBe(mock.policy.default)
+    expect(agentPolicy(mock, "no-user")).toBe(mock.policy.solo)
+    expect(agentPolicy(mock, "no-policy")).toBeNull()
   })
 
   it("solo only where the domain supports it; workflow only for telecom", () => {
@@ -47,9 +46,9 @@ data.describe("modes", () => {
     expect(demo).toBeInstanceOf(ModeNotSupportedError)
     expect(demo?.message).toContain("domain demo does not support mode no-user")
     expect(validateMode(mock, "default", "workflow")?.message).toContain("the workflow policy variant exists only for telecom")
-    const workflow = resolveDomain({ domain: "telecom", dataDir: TAU2_DATA_DIR, policyVariant: "workflow" })
+    const workflow = loadTau2Domain("telecom", TAU2_DATA_DIR, { policyVariant: "workflow" })
     expect(validateMode(workflow, "no-user", "workflow")).toBeNull()
-    expect(agentPolicyFor(workflow, "default")).not.toBe(agentPolicyFor(telecom, "default"))
+    expect(agentPolicy(workflow, "default")).not.toBe(agentPolicy(telecom, "default"))
   })
 
   it("oracle-plan needs gold actions", () => {
@@ -93,18 +92,18 @@ data.describe("experiment plans", () => {
   })
 
   it("fails before running anything", () => {
-    expect(thrown(() => planExperiment(spec({ domains: ["demo", "mock"], modes: ["default", "no-user"] })))).toBeInstanceOf(ModeNotSupportedError)
-    expect(thrown(() => planExperiment(spec({ domains: ["mock"], modes: ["default"], agents: ["openai-like:thing"] })))).toMatchObject({ key: "agents" })
-    expect(thrown(() => planExperiment(spec({ domains: ["mock"], users: ["oracle"] })))).toMatchObject({ key: "users" })
+    expect(failure(spec({ domains: ["demo", "mock"], modes: ["default", "no-user"] }))).toBeInstanceOf(ModeNotSupportedError)
+    expect(failure(spec({ domains: ["mock"], modes: ["default"], agents: ["openai-like:thing"] }))).toMatchObject({ key: "agents" })
+    expect(failure(spec({ domains: ["mock"], users: ["oracle"] }))).toMatchObject({ key: "users" })
     // A solo-only experiment never builds its users.
     expect(planExperiment(spec({ domains: ["mock"], modes: ["no-user"], users: ["oracle"], tasks: { ids: ["create_task_1"] } })).cells).toHaveLength(1)
-    expect(thrown(() => planExperiment(spec({ domains: ["nowhere"] })))).toMatchObject({ key: "domains" })
-    expect(thrown(() => planExperiment(spec({ domains: ["mock"], tasks: { split: "nope" } })))).toBeInstanceOf(ExperimentPlanError)
-    expect(thrown(() => planExperiment(spec({ domains: ["mock"], tasks: { ids: ["create_task_1", "ghost"] } })))).toMatchObject({ key: "tasks" })
-    const explicit = thrown(() => planExperiment(spec({ domains: ["mock"], modes: ["no-user"], tasks: { ids: ["create_task_1", "update_task_with_message_history"] } })))
+    expect(failure(spec({ domains: ["nowhere"] }))).toMatchObject({ key: "domains" })
+    expect(failure(spec({ domains: ["mock"], tasks: { split: "nope" } }))).toBeInstanceOf(ExperimentPlanError)
+    expect(failure(spec({ domains: ["mock"], tasks: { ids: ["create_task_1", "ghost"] } }))).toMatchObject({ key: "tasks" })
+    const explicit = failure(spec({ domains: ["mock"], modes: ["no-user"], tasks: { ids: ["create_task_1", "update_task_with_message_history"] } }))
     expect(explicit).toBeInstanceOf(TaskNotEligibleError)
     expect((explicit as Error).message).toContain("update_task_with_message_history (its message history has user messages or assistant text)")
-    expect(thrown(() => planExperiment(spec({ domains: ["mock:workflow"] })))).toMatchObject({ key: "domains" })
-    expect(thrown(() => planExperiment(spec({ domains: ["mock"], modes: ["oracle-plan"], tasks: { ids: ["create_task_1_nl_eval"] } })))).toBeInstanceOf(TaskNotEligibleError)
+    expect(failure(spec({ domains: ["mock:workflow"] }))).toMatchObject({ key: "domains" })
+    expect(failure(spec({ domains: ["mock"], modes: ["oracle-plan"], tasks: { ids: ["create_task_1_nl_eval"] } }))).toBeInstanceOf(TaskNotEligibleError)
   })
 })
