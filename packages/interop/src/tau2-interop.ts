@@ -24,6 +24,7 @@ import {
   type RunRecord,
   type ScoreRecord,
   TERMINATION_REASONS,
+  type Task,
   type TerminationReason,
   toolRandom,
   taskHash,
@@ -33,7 +34,7 @@ import { domainRef, resolveDomain } from "@tau-sim/domains"
 import { domainOfResults, embeddedTasks, isSoloResults, readResultsFile, ResultsFileError, type Tau2Results } from "./tau2-results.ts"
 import { loadEpisode } from "@tau-sim/replay"
 import { requireRun, scanEpisodes, type SkippedEpisode } from "@tau-sim/replay"
-import { findTask, stableEpisodeId } from "@tau-sim/runs"
+import { RUN_DEFAULTS, stableEpisodeId } from "@tau-sim/runs"
 
 export const TAU2_ORIGINAL_EVALUATOR = "tau2-original"
 const SOURCE = "tau2-results"
@@ -227,7 +228,7 @@ const simulationEvents = (
   episodeId: string,
   runId: string,
   domain: Domain,
-  task: ReturnType<typeof findTask>,
+  task: Task,
   name: string,
   dataDir: string | null,
   policyVariant: string,
@@ -254,8 +255,8 @@ const simulationEvents = (
     user: participantSpec(results.info.user_info as PyObject | undefined),
     seed,
     limits: {
-      maxSteps: typeof results.info.max_steps === "number" ? results.info.max_steps : 200,
-      maxErrors: typeof results.info.max_errors === "number" ? results.info.max_errors : 10,
+      maxSteps: typeof results.info.max_steps === "number" ? results.info.max_steps : RUN_DEFAULTS.maxSteps,
+      maxErrors: typeof results.info.max_errors === "number" ? results.info.max_errors : RUN_DEFAULTS.maxErrors,
     },
     engineVersion: "import",
     parent: null,
