@@ -6,10 +6,11 @@
  * `ModelRuntime` it provides: every participant calls through that runtime.
  */
 import {
+  agentPolicy,
   builtinParticipants,
   type Domain,
   isSolo,
-  type Mode,
+  modeTraits,
   type Participant,
   ParticipantError,
   ParticipantFactory,
@@ -35,8 +36,6 @@ import { redactText } from "./secrets.ts"
 import { isModelSpec, type ModelSpec, ModelSpecError, parseModelSpec } from "./spec.ts"
 import { DONE_TOOL, functionTool } from "./tool-schema.ts"
 
-const oraclePlan = (mode: Mode) => mode === "oracle-plan" || mode === "no-user-oracle-plan"
-
 /** The user-side tools a task gives its user: all, the listed ones, or none if a listed name is unknown (§1.1). */
 export const userToolsFor = (domain: Domain, task: Task): ReadonlyArray<ToolDef> => {
   const all = domain.userToolkit?.tools ?? []
@@ -50,10 +49,10 @@ export const userToolsFor = (domain: Domain, task: Task): ReadonlyArray<ToolDef>
 export const agentRequest = ({ state, domain, task }: TurnInput, args: ModelSpec["args"]): ModelRequest => {
   const mode = state.started.mode
   const solo = isSolo(state.started)
-  const policy = mode === "no-policy" ? null : solo ? (domain.policy.solo ?? domain.policy.default) : domain.policy.default
+  const policy = agentPolicy(domain, mode)
   const system = agentSystemPrompt({
     policy,
-    plan: oraclePlan(mode) ? (task.evaluation_criteria?.actions ?? []) : null,
+    plan: modeTraits(mode).oraclePlan ? (task.evaluation_criteria?.actions ?? []) : null,
     ticket: solo ? (task.ticket ?? "") : null,
     solo,
   })

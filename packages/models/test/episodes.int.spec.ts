@@ -3,13 +3,14 @@
  * every model call is recorded before the message it produced, and each failure mode of a
  * provider or a model ends in a clear recorded outcome.
  */
-import { type EpisodeEvent, EventStore, layerMemory, type ModelCalled } from "@tau-sim/engine"
-import { forkEpisode, registerModelParticipants, runEpisodes, type RunConfig } from "@tau-sim/runs"
-import { Effect } from "effect"
+import { builtinDomains } from "@tau-sim/domains"
+import { type EpisodeEvent, EventStore, layerMemory, type ModelCalled, ParticipantFactory } from "@tau-sim/engine"
+import { executeRun, forkEpisode, type RunConfig } from "@tau-sim/runs"
+import { Effect, Layer } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { needsData } from "@tau-sim/domains/testing"
 import { type Brain, demoBrain, type FakeCall, type FakeLlmServer, type Reply, startFakeLlmServer } from "../testing/index.ts"
-import { makeModelRuntime, type ModelRuntimeShape, modelParticipantFactory } from "../src/index.ts"
+import { makeModelRuntime, type ModelRuntimeShape, modelParticipants } from "../src/index.ts"
 
 const data = needsData("tau2")
 const TAU2_DATA_DIR = data.tau2
@@ -26,9 +27,10 @@ beforeAll(async () => {
     maxRetries: 1,
     timeoutMs: 2_000,
   })
-  // Specs resolve through the same registry the CLI uses; this runtime points at the local server.
-  registerModelParticipants(modelParticipantFactory({ runtime }))
 })
+
+/** An in-memory store, the built-in domains, and the model participants over this runtime (which points at the local server). */
+const services = () => Layer.mergeAll(layerMemory, builtinDomains(), Layer.succeed(ParticipantFactory, modelParticipants(runtime)))
 afterAll(() => server.close())
 
 const isAgent = (c: FakeCall) => !c.system.includes("<scenario>")
@@ -66,11 +68,11 @@ const runTask = (taskId: string, options: Partial<RunConfig> = {}): Promise<Outc
         maxConcurrency: 1,
         ...options,
       }
-      const [summary] = yield* runEpisodes(config)
+      const [summary] = yield* executeRun(config)
       const store = yield* EventStore
       const events = (yield* store.read(summary.episode_id)).map((s) => s.event)
       return { reason: summary.termination_reason, reward: summary.reward, events, episodeId: summary.episode_id }
-    }).pipe(Effect.provide(layerMemory)),
+    }).pipe(Effect.provide(services())),
   )
 
 const modelCalls = (events: ReadonlyArray<EpisodeEvent>) => events.filter((e): e is ModelCalled => e._tag === "ModelCalled")
@@ -174,7 +176,7 @@ describe("model-backed episodes", () => {
     const parent = await runTask("renew_loan")
     const program = Effect.gen(function* () {
       // Re-run the parent in this store, then fork it after the user's first message.
-      const [summary] = yield* runEpisodes({
+      const [summary] = yield* executeRun({
         runId: "fork-parent",
         domain: "demo",
         dataDir: null,
@@ -195,7 +197,7 @@ describe("model-backed episodes", () => {
       const own = (yield* store.read(child.episodeId)).map((s) => s.event)
       return { child, own, sent: server.calls.slice(before) }
     })
-    const { child, own, sent } = await Effect.runPromise(program.pipe(Effect.provide(layerMemory)))
+    const { child, own, sent } = await Effect.runPromise(program.pipe(Effect.provide(services())))
     expect(child.state.ended).toBe("user_stop")
     expect(modelCalls(own)).toHaveLength(sent.length)
     // The branch's first call is the agent answering the inherited user message.
