@@ -14,11 +14,12 @@
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { EventStore, makeMemoryStore, type EventStoreShape, type Mode, oracleAgent } from "@tau-sim/engine"
+import { agentPolicy, type DomainResolver, EventStore, makeMemoryStore, type EventStoreShape, type Mode, oracleAgent, type ParticipantFactory, type ParticipantFactoryShape } from "@tau-sim/engine"
 import { Effect, Layer } from "effect"
 import { describe, expect, it } from "vitest"
 import { needsData } from "@tau-sim/domains/testing"
-import { agentPolicyFor, CounterfactualError, ExperimentConflictError, experimentSpecFromValue, firstWriteTurn, planExperiment, runCounterfactual, registerModelParticipants, runExperiment } from "@tau-sim/runs"
+import { CounterfactualError, ExperimentConflictError, type ExperimentSpec, experimentSpecFromValue, firstWriteTurn, planExperiment, runCounterfactual, runExperiment } from "@tau-sim/runs"
+import { participantsWith, runServices } from "../../runs/test/services.ts"
 import { loadEpisode } from "@tau-sim/replay"
 import { loadReport } from "../src/index.ts"
 
@@ -44,8 +45,12 @@ const experiment = (fields: Record<string, unknown> = {}) =>
     "/tmp/inproc.yaml",
   )
 
-const inStore = <A, E>(store: EventStoreShape, body: Effect.Effect<A, E, EventStore>) =>
-  Effect.runPromise(body.pipe(Effect.provide(Layer.succeed(EventStore, store))) as Effect.Effect<A, never, never>)
+/** Runs `body` on `store` with the built-in domains and participants (or `participants`). */
+const inStore = <A, E>(store: EventStoreShape, body: Effect.Effect<A, E, EventStore | DomainResolver | ParticipantFactory>, participants?: ParticipantFactoryShape) =>
+  Effect.runPromise(body.pipe(Effect.provide([Layer.succeed(EventStore, store), runServices(participants)])) as Effect.Effect<A, never, never>)
+
+/** Plans the experiment and runs it. */
+const planAndRun = (spec: ExperimentSpec) => Effect.flatMap(planExperiment(spec), (plan) => runExperiment(plan))
 
 const rewardsByTask = (episodes: ReadonlyArray<{ task_id: string; reward: number | null }>) => {
   const out: Record<string, number[]> = {}
@@ -56,7 +61,7 @@ const rewardsByTask = (episodes: ReadonlyArray<{ task_id: string; reward: number
 data.describe("experiments", () => {
   it("runs every cell with the mode reaching the episodes, then resumes and grows", async () => {
     const store = makeMemoryStore().store
-    const first = await inStore(store, runExperiment(planExperiment(experiment())))
+    const first = await inStore(store, planAndRun(experiment()))
     expect(first.map((o) => [o.cell.domain.label, o.cell.mode, o.episodes.length, o.ran])).toEqual([
       ["mock", "default", 6, 6],
       ["mock", "no-user", 6, 6],
@@ -76,9 +81,9 @@ data.describe("experiments", () => {
     expect(solo.final.trajectory[0].role).toBe("assistant")
     expect(solo.final.trajectory.at(-1)).toMatchObject({ role: "assistant", content: "###STOP###" })
 
-    const again = await inStore(store, runExperiment(planExperiment(experiment())))
+    const again = await inStore(store, planAndRun(experiment()))
     expect(again.map((o) => o.ran)).toEqual([0, 0, 0, 0])
-    const grown = await inStore(store, runExperiment(planExperiment(experiment({ trials: 3 }))))
+    const grown = await inStore(store, planAndRun(experiment({ trials: 3 })))
     expect(grown.map((o) => o.ran)).toEqual([3, 3, 2, 2])
     const report = await inStore(store, loadReport({ experiment: "inproc" }))
     expect(report.cells.map((c) => [c.num_trials, c.episodes.finished])).toEqual([
@@ -88,7 +93,7 @@ data.describe("experiments", () => {
       [3, 6],
     ])
 
-    const conflict = await inStore(store, Effect.flip(runExperiment(planExperiment(experiment({ trials: 3, seed: 301 })))))
+    const conflict = await inStore(store, Effect.flip(planAndRun(experiment({ trials: 3, seed: 301 }))))
     expect(conflict).toBeInstanceOf(ExperimentConflictError)
     expect(conflict.message).toContain("seed = 300, the file now says 301")
   })
@@ -96,7 +101,7 @@ data.describe("experiments", () => {
   it("scores finished episodes that lost their score (a crash between the end and the score)", async () => {
     const original = makeMemoryStore().store
     const spec = experiment({ domains: ["mock"], modes: ["default"], trials: 1, tasks: { ids: { mock: MOCK_TASKS } } })
-    await inStore(original, runExperiment(planExperiment(spec)))
+    await inStore(original, planAndRun(spec))
     // A copy of the store without scores: what a run killed right after each episode's end leaves.
     const copy = makeMemoryStore().store
     await inStore(
@@ -116,7 +121,7 @@ data.describe("experiments", () => {
       }),
     )
     const before = await Effect.runPromise(copy.listEpisodes())
-    const resumed = await inStore(copy, runExperiment(planExperiment(spec)))
+    const resumed = await inStore(copy, planAndRun(spec))
     expect(resumed[0].episodes.map((e) => e.reward)).toEqual([1, 1, 0])
     // Scored, not re-run: no event was appended, and each episode has exactly one score.
     const after = await Effect.runPromise(copy.listEpisodes())
@@ -128,20 +133,18 @@ data.describe("experiments", () => {
 data.describe("modes reach the participants", () => {
   it("a model-backed agent reads the mode (and the policy it implies) from the episode", async () => {
     const seen: Array<{ mode: Mode; policy: string | null }> = []
-    registerModelParticipants((spec, side) =>
-      spec === "probe:agent" && side === "agent"
-        ? {
-            spec,
-            act: (input) => {
-              seen.push({ mode: input.state.started.mode, policy: agentPolicyFor(input.domain, input.state.started.mode) })
-              return oracleAgent.act(input)
-            },
-          }
-        : undefined,
-    )
+    const probe = participantsWith({
+      "probe:agent": {
+        spec: "probe:agent",
+        act: (input) => {
+          seen.push({ mode: input.state.started.mode, policy: agentPolicy(input.domain, input.state.started.mode) })
+          return oracleAgent.act(input)
+        },
+      },
+    })
     const store = makeMemoryStore().store
     const spec = experiment({ domains: ["mock"], modes: ["no-policy", "oracle-plan"], agents: ["probe:agent"], trials: 1, tasks: { ids: { mock: ["create_task_1"] } } })
-    const outcomes = await inStore(store, runExperiment(planExperiment(spec)))
+    const outcomes = await inStore(store, planAndRun(spec), probe)
     expect(outcomes.map((o) => [o.cell.mode, o.episodes[0].reward])).toEqual([
       ["no-policy", 1],
       ["oracle-plan", 1],
@@ -157,7 +160,7 @@ data.describe("counterfactual batches", () => {
 
   it("forks every episode at its first write under another agent and compares with the parents", async () => {
     const store = makeMemoryStore().store
-    const [cell] = await inStore(store, runExperiment(planExperiment(experiment({ domains: ["mock"], modes: ["default"], trials: 1, tasks: { ids: { mock: MOCK_TASKS } } }))))
+    const [cell] = await inStore(store, planAndRun(experiment({ domains: ["mock"], modes: ["default"], trials: 1, tasks: { ids: { mock: MOCK_TASKS } } })))
     const parentRun = cell.cell.runId
     // greeting (0, setup), user opening (1), the agent's gold write (2): the first write of every parent.
     const parent = await inStore(store, loadEpisode(cell.episodes[0].episode_id))
@@ -193,7 +196,7 @@ data.describe("counterfactual batches", () => {
 
   it("skips what cannot be forked and refuses to switch between solo and dual control", async () => {
     const store = makeMemoryStore().store
-    const [cell] = await inStore(store, runExperiment(planExperiment(experiment({ domains: ["mock"], modes: ["default"], trials: 1, tasks: { ids: { mock: MOCK_TASKS } } }))))
+    const [cell] = await inStore(store, planAndRun(experiment({ domains: ["mock"], modes: ["default"], trials: 1, tasks: { ids: { mock: MOCK_TASKS } } })))
     const late = await inStore(store, runCounterfactual({ runId: cell.cell.runId, at: { kind: "turn", turn: 99 } }))
     expect(late.branches.every((b) => b.skipped?.startsWith("only "))).toBe(true)
     const setup = await inStore(store, runCounterfactual({ runId: cell.cell.runId, at: { kind: "turn", turn: 0 } }))
