@@ -6,10 +6,10 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Effect } from "effect"
-import { type EpisodeStarted, EventStore, layerSqlite, scriptedParticipant, setupEvents, playEpisode, foldHistory } from "@tau-sim/engine"
+import { type EpisodeStarted, EventStore, layerSqlite, ParticipantFactory, scriptedParticipant, setupEvents, playEpisode, foldHistory } from "@tau-sim/engine"
 import { makeDemoDomain } from "@tau-sim/domains/demo"
 import { forkEpisode } from "@tau-sim/runs"
-import { registerDomain } from "@tau-sim/domains"
+import { builtinDomains } from "@tau-sim/domains"
 
 const log = (s: string) => process.stderr.write(`${s}\n`)
 const results: Record<string, unknown> = { machine: { cpus: os.cpus().length, node: process.version } }
@@ -31,7 +31,6 @@ const optional = async (name: string, file: string, run: (mod: Record<string, un
 /** Fork latency at turn 20 over a demo database of the given size (base loaded once, like a real process). */
 const forkLatency = async (members: number, label: string) => {
   const domain = { ...makeDemoDomain(members), name: `demo-${label}` }
-  registerDomain(domain)
   const bytes = JSON.stringify(domain.initialWorld).length
   const task = domain.tasks[0]
   const turns = Array.from({ length: 15 }, (_, i) => ({
@@ -57,7 +56,7 @@ const forkLatency = async (members: number, label: string) => {
     for (let i = 0; i < n; i++) yield* forkEpisode("parent", { atTurn: 20, noContinue: true })
     return (performance.now() - t0) / n
   })
-  const ms = await Effect.runPromise(program.pipe(Effect.provide(layerSqlite(db))))
+  const ms = await Effect.runPromise(program.pipe(Effect.provide([layerSqlite(db), builtinDomains([domain]), ParticipantFactory.builtin])))
   return { database_bytes: bytes, fork_at_turn_20_ms: Number(ms.toFixed(3)) }
 }
 

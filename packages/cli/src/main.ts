@@ -3,9 +3,10 @@
  * The `tau` command line. Every command takes `--db PATH` (default `.tau/tau.db`) and `--json`.
  */
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Cause, Effect } from "effect"
-import { modelParticipantFactory, publicSpec, redactText } from "@tau-sim/models"
-import { registerModelParticipants, registerSpecRedaction } from "@tau-sim/runs"
+import { Cause, Effect, Layer } from "effect"
+import { builtinDomains } from "@tau-sim/domains"
+import { ParticipantFactory } from "@tau-sim/engine"
+import { currentModelRuntime, modelParticipants, publicSpec, redactText } from "@tau-sim/models"
 import { CliError, CliOutput, Command } from "effect/cli"
 import { forkCommand } from "./commands/fork.ts"
 import { counterfactualCommand } from "./commands/counterfactual.ts"
@@ -20,10 +21,19 @@ import { runCommand } from "./commands/run.ts"
 import { showCommand } from "./commands/show.ts"
 import { installStopSignals, stopTeardown } from "./signals.ts"
 
-// `openai:<model>`, `anthropic:<model>`, `compat:<model>@<url>` participants.
-registerModelParticipants(modelParticipantFactory())
-// Specs read from files (experiments) are redacted like those given as flags.
-registerSpecRedaction(publicSpec)
+/**
+ * The services of every command: the built-in domains, and the participants: `openai:<model>`,
+ * `anthropic:<model>`, `compat:<model>@<url>` over the model runtime the command configured from
+ * its flags (read at each use), else the built-in ones. Specs read from files (experiments) are
+ * redacted like those given as flags.
+ */
+const services = Layer.mergeAll(
+  builtinDomains(),
+  Layer.succeed(ParticipantFactory, {
+    make: (spec, side) => Effect.suspend(() => modelParticipants(currentModelRuntime()).make(spec, side)),
+    publicSpec,
+  }),
+)
 
 // `tau ... | head` closes stdout early; that is not an error.
 process.stdout.on("error", (e: NodeJS.ErrnoException) => {
@@ -68,6 +78,7 @@ const program = Command.run(tau, { version: "0.1.0" }).pipe(
       process.exitCode = process.exitCode || 1
     }),
   ),
+  Effect.provide(services),
   Effect.provide(presenter),
   Effect.provide(NodeServices.layer),
 )

@@ -45,12 +45,12 @@ export interface StoreOptions {
 
 export const storeLayer = (db: string, options: StoreOptions = {}): Layer.Layer<EventStore, StoreError> => layerSqlite(db, options)
 
-/** Runs a command body with the store. */
-export const withStore = <A, E>(db: string, body: Effect.Effect<A, E, EventStore>, options: StoreOptions = {}) =>
+/** Runs a command body with the store (the other services it needs come from the composition root, main.ts). */
+export const withStore = <A, E, R>(db: string, body: Effect.Effect<A, E, R>, options: StoreOptions = {}) =>
   body.pipe(Effect.provide(storeLayer(db, options)))
 
 /** Runs a command body over an existing store (read-only commands, and those that add to stored runs). */
-export const withExistingStore = <A, E>(db: string, body: Effect.Effect<A, E, EventStore>) => withStore(db, body, { mustExist: true })
+export const withExistingStore = <A, E, R>(db: string, body: Effect.Effect<A, E, R>) => withStore(db, body, { mustExist: true })
 
 // Output is redacted like the record: URLs lose their credentials, known secret values are replaced.
 export const print = (line: string) => Effect.sync(() => process.stdout.write(`${redactText(line)}\n`))

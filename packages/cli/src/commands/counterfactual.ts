@@ -1,6 +1,6 @@
 /** `tau counterfactual`: fork every episode of a run at one point under another agent/user/mode; compare with the parents. */
-import type { Mode } from "@tau-sim/engine"
-import { type CounterfactualOptions, counterfactualRunId, type ForkPoint, MODES, runCounterfactual } from "@tau-sim/runs"
+import { type Mode, MODES } from "@tau-sim/engine"
+import { type CounterfactualOptions, counterfactualRunId, type ForkPoint, runCounterfactual } from "@tau-sim/runs"
 import { loadReport, renderReport } from "@tau-sim/reports"
 import { requireRun } from "@tau-sim/replay"
 import { redactText } from "@tau-sim/models"

@@ -15,7 +15,7 @@ const flags = {
 export const experimentCommand = Command.make("experiment", flags, (f) =>
   Effect.gen(function* () {
     // Everything is validated (file, domains, modes, tasks, participants) before the store is opened.
-    const plan = yield* Effect.try({ try: () => planExperiment(loadExperimentFile(f.file)), catch: (e) => e as Error })
+    const plan = yield* planExperiment(yield* Effect.try({ try: () => loadExperimentFile(f.file), catch: (e) => e as Error }))
     const { spec, cells } = plan
     const total = cells.reduce((n, c) => n + c.taskIds.length * spec.trials, 0)
     yield* progress(`experiment ${spec.name}: ${cells.length} runs, ${total} episodes (${spec.domains.length} domains × ${spec.modes.length} modes × ${spec.agents.length} agents × ≤${spec.users.length} users × ${spec.trials} trials)`)

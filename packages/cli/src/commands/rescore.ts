@@ -33,7 +33,7 @@ export const rescoreCommand = Command.make("rescore", flags, (f) =>
           const loaded = yield* loadEpisode(ep.episodeId, data)
           // Scores of the data the episode ran on only: other data is a DataChanged error.
           yield* requireRecordedData(loaded)
-          const task = findTask(loaded.domain, ep.taskId)
+          const task = yield* findTask(loaded.domain, loaded.final.started)
           const score = yield* scoreEpisode(ep.episodeId, loaded.domain, task, loaded.final, { evaluatorVersion: Option.getOrUndefined(f.evaluatorVersion) })
           const components = changedComponents(previous?.breakdown, score.breakdown)
           const row = {

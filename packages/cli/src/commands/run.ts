@@ -8,9 +8,8 @@
  * (`--max-concurrency`, the model call flags) may differ.
  */
 import { randomUUID } from "node:crypto"
-import { EventStore, type Mode } from "@tau-sim/engine"
-import { decodeRunConfig, describeKind, eligibleTasks, ERRORED_REASONS, type EpisodeSummary, mismatchOf, participantsFor, type RunConfig, resumeRun, runEpisodes, selectTasks, storedRunConfig, type StoredRunConfig, validateMode } from "@tau-sim/runs"
-import { domainRef, resolveDomain } from "@tau-sim/domains"
+import { DomainResolver, EventStore, type Mode, MODES } from "@tau-sim/engine"
+import { decodeRunConfig, describeKind, eligibleTasks, ERRORED_REASONS, type EpisodeSummary, executeRun, mismatchOf, participantsFor, RUN_DEFAULTS, type RunConfig, resumeRun, selectTasks, storedRunConfig, type StoredRunConfig, validateMode } from "@tau-sim/runs"
 import { requireRun } from "@tau-sim/replay"
 import { Effect, Option, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
@@ -19,24 +18,22 @@ import { fmtReward, table } from "../table.ts"
 import { dataDirFlag, dbFlag, jsonFlag, positiveInt, print, progress, storeLayer } from "./common.ts"
 import { configureModelRuntime, costSoFar, modelFlags, participantFlag, specWithArgs } from "./model-flags.ts"
 
-/** Defaults of the configuration flags (optional flags, so that `--resume` can tell what was given). */
-const DEFAULTS = { agent: "oracle", user: "scripted", mode: "default", policyVariant: "default", trials: 1, seed: 300, maxSteps: 200, maxErrors: 10 } as const
-const MAX_CONCURRENCY = 3
+// The configuration flags are optional (so that `--resume` can tell what was given); their defaults are RUN_DEFAULTS.
 
 const flags = {
   db: dbFlag,
   json: jsonFlag,
   dataDir: dataDirFlag,
   domain: Flag.String("domain").pipe(Flag.withDescription("demo | mock | airline | retail | telecom"), Flag.optional),
-  agent: participantFlag("agent").pipe(Flag.withDescription("Agent spec: oracle | scripted:<file> | <provider>:<model> (default: oracle)"), Flag.optional),
-  user: participantFlag("user").pipe(Flag.withDescription("User spec: scripted | scripted:<file> | <provider>:<model> (default: scripted)"), Flag.optional),
-  mode: Flag.Literals("mode", ["default", "no-user", "oracle-plan", "no-user-oracle-plan", "no-policy"]).pipe(Flag.withDescription("(default: default)"), Flag.optional),
-  policyVariant: Flag.String("policy-variant").pipe(Flag.withDescription("Policy variant (e.g. workflow for telecom; default: default)"), Flag.optional),
-  trials: positiveInt("trials").pipe(Flag.withDescription("(default: 1)"), Flag.optional),
-  seed: Flag.Int("seed").pipe(Flag.withDescription("(default: 300)"), Flag.optional),
-  maxSteps: positiveInt("max-steps").pipe(Flag.withDescription("(default: 200)"), Flag.optional),
-  maxErrors: positiveInt("max-errors").pipe(Flag.withDescription("(default: 10)"), Flag.optional),
-  maxConcurrency: positiveInt("max-concurrency").pipe(Flag.withDescription(`Episodes at once (default: ${MAX_CONCURRENCY}, or the run's on --resume)`), Flag.optional),
+  agent: participantFlag("agent").pipe(Flag.withDescription(`Agent spec: oracle | scripted:<file> | <provider>:<model> (default: ${RUN_DEFAULTS.agent})`), Flag.optional),
+  user: participantFlag("user").pipe(Flag.withDescription(`User spec: scripted | scripted:<file> | <provider>:<model> (default: ${RUN_DEFAULTS.user})`), Flag.optional),
+  mode: Flag.Literals("mode", MODES).pipe(Flag.withDescription(`(default: ${RUN_DEFAULTS.mode})`), Flag.optional),
+  policyVariant: Flag.String("policy-variant").pipe(Flag.withDescription(`Policy variant (e.g. workflow for telecom; default: ${RUN_DEFAULTS.policyVariant})`), Flag.optional),
+  trials: positiveInt("trials").pipe(Flag.withDescription(`(default: ${RUN_DEFAULTS.trials})`), Flag.optional),
+  seed: Flag.Int("seed").pipe(Flag.withDescription(`(default: ${RUN_DEFAULTS.seed})`), Flag.optional),
+  maxSteps: positiveInt("max-steps").pipe(Flag.withDescription(`(default: ${RUN_DEFAULTS.maxSteps})`), Flag.optional),
+  maxErrors: positiveInt("max-errors").pipe(Flag.withDescription(`(default: ${RUN_DEFAULTS.maxErrors})`), Flag.optional),
+  maxConcurrency: positiveInt("max-concurrency").pipe(Flag.withDescription(`Episodes at once (default: ${RUN_DEFAULTS.maxConcurrency}, or the run's on --resume)`), Flag.optional),
   split: Flag.String("split").pipe(Flag.withDescription("Task split (default: base)"), Flag.optional),
   taskIds: Flag.String("task-ids").pipe(Flag.withDescription("Comma-separated task ids"), Flag.optional),
   numTasks: positiveInt("num-tasks").pipe(Flag.withDescription("Only the first N tasks"), Flag.optional),
@@ -68,15 +65,16 @@ const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowe
 const requestedConfig = (f: Flags, runId: string) =>
   Effect.gen(function* () {
     if (Option.isNone(f.domain)) return yield* new RunFlagError({ message: "--domain is required (or --resume RUN)" })
-    const mode = Option.getOrElse(f.mode, () => DEFAULTS.mode) as Mode
-    const policyVariant = Option.getOrElse(f.policyVariant, () => DEFAULTS.policyVariant)
-    const ref = domainRef(f.domain.value, Option.getOrNull(f.dataDir), policyVariant)
-    const domain = resolveDomain(ref)
+    const mode = Option.getOrElse(f.mode, () => RUN_DEFAULTS.mode) as Mode
+    const policyVariant = Option.getOrElse(f.policyVariant, () => RUN_DEFAULTS.policyVariant)
+    const resolver = yield* DomainResolver
+    const ref = resolver.ref(f.domain.value, Option.getOrNull(f.dataDir), policyVariant)
+    const domain = yield* resolver.resolve(ref)
     // A mode the domain cannot run is an error before anything is stored or any model is called.
     const unsupported = validateMode(domain, mode, policyVariant)
     if (unsupported) return yield* Effect.fail(unsupported)
     const explicitIds = Option.getOrUndefined(f.taskIds)?.split(",").map((s) => s.trim()).filter(Boolean)
-    const selected = selectTasks(domain, { split: Option.getOrUndefined(f.split), taskIds: explicitIds, numTasks: Option.getOrUndefined(f.numTasks) })
+    const selected = yield* selectTasks(domain, { split: Option.getOrUndefined(f.split), taskIds: explicitIds, numTasks: Option.getOrUndefined(f.numTasks) })
     const { tasks, excluded } = eligibleTasks(selected, mode)
     if (excluded.length > 0 && explicitIds?.length) {
       return yield* new RunFlagError({ message: `mode ${mode} cannot run: ${excluded.map((e) => `${e.id} (${e.reason})`).join("; ")}` })
@@ -85,15 +83,15 @@ const requestedConfig = (f: Flags, runId: string) =>
     const config: RunConfig = {
       ...ref,
       runId,
-      agent: specWithArgs(Option.getOrElse(f.agent, () => DEFAULTS.agent), f.agentArgs),
-      user: specWithArgs(Option.getOrElse(f.user, () => DEFAULTS.user), f.userArgs),
+      agent: specWithArgs(Option.getOrElse(f.agent, () => RUN_DEFAULTS.agent), f.agentArgs),
+      user: specWithArgs(Option.getOrElse(f.user, () => RUN_DEFAULTS.user), f.userArgs),
       mode,
-      trials: Option.getOrElse(f.trials, () => DEFAULTS.trials),
-      seed: Option.getOrElse(f.seed, () => DEFAULTS.seed),
-      maxSteps: Option.getOrElse(f.maxSteps, () => DEFAULTS.maxSteps),
-      maxErrors: Option.getOrElse(f.maxErrors, () => DEFAULTS.maxErrors),
+      trials: Option.getOrElse(f.trials, () => RUN_DEFAULTS.trials),
+      seed: Option.getOrElse(f.seed, () => RUN_DEFAULTS.seed),
+      maxSteps: Option.getOrElse(f.maxSteps, () => RUN_DEFAULTS.maxSteps),
+      maxErrors: Option.getOrElse(f.maxErrors, () => RUN_DEFAULTS.maxErrors),
       taskIds: tasks.map((t) => t.id),
-      maxConcurrency: Option.getOrElse(f.maxConcurrency, () => MAX_CONCURRENCY),
+      maxConcurrency: Option.getOrElse(f.maxConcurrency, () => RUN_DEFAULTS.maxConcurrency),
     }
     return { config, domain }
   })
@@ -126,7 +124,7 @@ const checkResumeFlags = (f: Flags, runId: string, stored: StoredRunConfig) =>
       taskIds: Option.isSome(f.split) || Option.isSome(f.numTasks) ? f.taskIds : Option.orElse(f.taskIds, () => Option.some(stored.taskIds.join(","))),
     }
     const { config, domain } = yield* requestedConfig(withStored, runId)
-    const mismatch = mismatchOf(runId, stored, { ...storedRunConfig(config, domain), experiment: stored.experiment ?? null, maxAttempts: stored.maxAttempts })
+    const mismatch = mismatchOf(runId, stored, { ...storedRunConfig(config, domain), experiment: stored.experiment ?? null, maxAttempts: stored.maxAttempts }, domain)
     if (mismatch) return yield* mismatch
   })
 
@@ -154,7 +152,7 @@ export const runCommand = Command.make("run", flags, (f) =>
         let total = 0
         if (stored.kind === "run" || stored.kind === "cell") {
           // A malformed participant spec or a missing API key fails here, before anything is stored.
-          yield* Effect.try({ try: () => participantsFor(stored), catch: (e) => (e instanceof Error ? e : new Error(String(e))) })
+          yield* participantsFor(stored)
           total = stored.taskIds.length * stored.trials
           yield* progress(`resuming run ${id}: ${stored.domain}, ${stored.taskIds.length} tasks × ${stored.trials} trials, agent ${stored.agent}, user ${stored.user}`)
         } else {
@@ -170,12 +168,12 @@ export const runCommand = Command.make("run", flags, (f) =>
       } else {
         const { config } = yield* requestedConfig(f, Option.getOrElse(f.runId, () => `run_${new Date().toISOString().slice(0, 10).replaceAll("-", "")}_${randomUUID().slice(0, 8)}`))
         // A malformed participant spec or a missing API key fails here, before anything is stored.
-        yield* Effect.try({ try: () => participantsFor(config), catch: (e) => (e instanceof Error ? e : new Error(String(e))) })
+        yield* participantsFor(config)
         const total = config.taskIds.length * config.trials
         yield* progress(`run ${config.runId}: ${config.domain}, ${config.taskIds.length} tasks × ${config.trials} trials, agent ${config.agent}, user ${config.user}`)
         summaries = yield* Effect.suspend(() => {
           runId = config.runId
-          return runEpisodes(config, onEpisode(() => total))
+          return executeRun(config, onEpisode(() => total))
         }).pipe(resumableOnStop(() => (runId && total > 0 ? resumeCommand() : null)))
       }
       const id = runId as string

@@ -37,7 +37,7 @@ export const tasksCommand = Command.make(
   (f) =>
     Effect.gen(function* () {
       const domain = resolveDomain(ref(f.domain, f.dataDir, "default"))
-      const tasks = selectTasks(domain, { split: Option.getOrUndefined(f.split) })
+      const tasks = yield* selectTasks(domain, { split: Option.getOrUndefined(f.split) })
       const rows = tasks.map((t) => ({
         id: t.id,
         actions: t.evaluation_criteria?.actions?.length ?? 0,
