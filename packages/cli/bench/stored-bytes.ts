@@ -37,8 +37,8 @@ const TOPICS = ["your opening hours", "the late fee for a day", "how many books 
 /** The demo brain, with a user who asks `n` more questions before the goodbye the demo brain would say. */
 const curious =
   (n: number): Brain =>
-  (call, index) => {
-    const reply = demoBrain(call, index)
+  async (call, index) => {
+    const reply = await demoBrain(call, index)
     if (n === 0 || reply.type !== "message") return reply
     const user = call.system.includes("<scenario>")
     // The user simulator sees its own turns as the assistant's.
