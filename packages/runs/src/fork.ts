@@ -11,7 +11,7 @@ import { episodeLease, withLease } from "./lease.ts"
 import { branchEpisode, ForkError } from "./lifecycle.ts"
 import { loadEpisode, requireRecordedData } from "@tau-sim/replay"
 import { decodeRunConfig, encodeRunConfig, type ForksRunConfig } from "./run-config.ts"
-import { nowIso } from "./run.ts"
+import { nowIso } from "./clock.ts"
 
 export interface ForkOptions {
   readonly atTurn: number

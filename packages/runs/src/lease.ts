@@ -9,6 +9,7 @@ import { randomUUID } from "node:crypto"
 import { hostname } from "node:os"
 import { EventStore, type LeaseHolder } from "@tau-sim/engine"
 import { Effect, Schema } from "effect"
+import { nowIso } from "./clock.ts"
 
 /** A holder whose heartbeat is older than this is presumed dead (on another host: no pid check). */
 export const LEASE_STALE_AFTER_MS = 30_000
@@ -43,7 +44,7 @@ export const withLease =
   <A, E, R>(body: Effect.Effect<A, E, R>) =>
     Effect.gen(function* () {
       const store = yield* EventStore
-      const holder: LeaseHolder = { id: randomUUID(), pid: process.pid, host: hostname(), acquiredAt: new Date().toISOString() }
+      const holder: LeaseHolder = { id: randomUUID(), pid: process.pid, host: hostname(), acquiredAt: yield* nowIso }
       return yield* Effect.acquireUseRelease(
         store.acquireLease(lease.name, holder, LEASE_STALE_AFTER_MS).pipe(
           Effect.flatMap((r) =>

@@ -8,7 +8,8 @@
  */
 import { createHash } from "node:crypto"
 import { allEvents, type Domain, DomainResolver, type DomainRef, type EpisodeStarted, EventStore, type Mode, readHistory, type Task, taskHash } from "@tau-sim/engine"
-import { Clock, Effect } from "effect"
+import { Effect } from "effect"
+import { nowIso } from "./clock.ts"
 import { runLease, withLease } from "./lease.ts"
 import { branchEpisode, findTask, resumeEpisode, startEpisode } from "./lifecycle.ts"
 import { decodeRunConfig, encodeRunConfig, mismatchOf, type PlainRunConfig, RUN_DEFAULTS, runHashes, type RunHashes } from "./run-config.ts"
@@ -53,9 +54,6 @@ export const episodeIdFor = (runId: string, taskId: string, trial: number): stri
 
 /** Attempt 0 is the unit's episode; a retry k is `<id>_r<k>`. */
 export const attemptId = (base: string, attempt: number): string => (attempt === 0 ? base : `${base}_r${attempt}`)
-
-/** Wall-clock time as recorded data (`createdAt` of runs), from Effect's `Clock`. */
-export const nowIso = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOString())
 
 const startedFor = (config: RunConfig, domain: Domain, task: Task, trial: number, seed: number): EpisodeStarted => ({
   _tag: "EpisodeStarted",

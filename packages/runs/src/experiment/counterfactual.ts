@@ -24,7 +24,8 @@ import { runLease, withLease } from "../lease.ts"
 import { resumeEpisode } from "../lifecycle.ts"
 import { type CounterfactualRunConfig, encodeRunConfig, type ForkPoint, RUN_DEFAULTS } from "../run-config.ts"
 import { loadEpisode } from "@tau-sim/replay"
-import { nowIso, stableEpisodeId } from "../run.ts"
+import { nowIso } from "../clock.ts"
+import { stableEpisodeId } from "../run.ts"
 import { validateMode } from "./modes.ts"
 
 export interface CounterfactualOptions {

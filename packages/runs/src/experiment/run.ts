@@ -14,7 +14,8 @@ import {
   type StoredRunConfig,
   withCanonicalTasksHash,
 } from "../run-config.ts"
-import { type EpisodeSummary, executeRunUnits, nowIso, storedRunConfig } from "../run.ts"
+import { nowIso } from "../clock.ts"
+import { type EpisodeSummary, executeRunUnits, storedRunConfig } from "../run.ts"
 import { cellInfo, cellRunConfig, type ExperimentCell, type ExperimentPlan } from "./plan.ts"
 
 /** The file changed a setting that the stored runs of the experiment were made with. */
