@@ -58,22 +58,26 @@ export const findTask = (
   return task ? Effect.succeed(task) : Effect.fail(new TaskMissing({ episodeId: of.episodeId, taskId: of.taskId, domain: domain.name, dataDir: of.dataDir }))
 }
 
-/** Plays `state` to its end (unless it has ended) with the participants of its start, then scores it. */
-const playAndScore = (state: EpisodeState, domain: Domain, task: Task) =>
+/** Plays `state` to its end (unless it has ended: then `participants` are not made), then scores it. */
+const playAndScore = <E, R>(state: EpisodeState, domain: Domain, task: Task, participants: Effect.Effect<EpisodeParticipants, E, R>) =>
   Effect.gen(function* () {
     const episodeId = state.started.episodeId
-    const final = state.ended ? state : yield* playEpisode(episodeId, state, domain, task, yield* participantsFor(state.started))
+    const final = state.ended ? state : yield* playEpisode(episodeId, state, domain, task, yield* participants)
     const score = yield* scoreEpisode(episodeId, domain, task, final)
     return { state: final, reward: score?.reward ?? null } satisfies EpisodeOutcome
   })
 
-/** Stores a new episode's setup (start, initial state, task history or greeting), plays it and scores it. */
+/**
+ * Stores a new episode's setup (start, initial state, task history or greeting), plays it and
+ * scores it. Its participants are made first: a spec that names none stores nothing.
+ */
 export const startEpisode = (started: EpisodeStarted, domain: Domain, task: Task) =>
   Effect.gen(function* () {
     const store = yield* EventStore
+    const participants = yield* participantsFor(started)
     const setup = setupEvents(started, domain, task)
     yield* store.append(started.episodeId, 0, setup)
-    return yield* playAndScore(foldHistory(domain, setup), domain, task)
+    return yield* playAndScore(foldHistory(domain, setup), domain, task, Effect.succeed(participants))
   })
 
 export interface ResumeEpisodeOptions {
@@ -91,7 +95,8 @@ export const resumeEpisode = (episodeId: string, options: ResumeEpisodeOptions =
     const started = startedOf(history)
     const domain = options.domain ?? (yield* (yield* DomainResolver).resolve(started))
     const task = yield* findTask(domain, started)
-    return yield* playAndScore(foldHistory(domain, allEvents(history).map((e) => e.event)), domain, task)
+    const state = foldHistory(domain, allEvents(history).map((e) => e.event))
+    return yield* playAndScore(state, domain, task, participantsFor(state.started))
   })
 
 /** The episode a branch is taken from: its whole history (inherited and own events) and the domain the branch plays on. */
@@ -145,8 +150,10 @@ export const branchEpisode = (parent: BranchParent, seq: number, spec: BranchSpe
       dataDir: spec.dataDir === undefined ? latest.dataDir : spec.dataDir,
       parent: { episodeId: parent.episodeId, seq },
     }
+    // Made before the branch is stored: a spec that names no participant stores nothing.
+    const participants = options.noContinue ? undefined : yield* participantsFor(started)
     yield* store.append(spec.episodeId, 0, [started])
     const state = foldHistory(parent.domain, [...prefix, started])
-    if (options.noContinue) return { state, reward: null } satisfies EpisodeOutcome
-    return yield* playAndScore(state, parent.domain, task)
+    if (participants === undefined) return { state, reward: null } satisfies EpisodeOutcome
+    return yield* playAndScore(state, parent.domain, task, Effect.succeed(participants))
   })

@@ -11,7 +11,7 @@ import { allEvents, type Domain, DomainResolver, type DomainRef, type EpisodeSta
 import { Effect } from "effect"
 import { nowIso } from "./clock.ts"
 import { runLease, withLease } from "./lease.ts"
-import { branchEpisode, findTask, resumeEpisode, startEpisode } from "./lifecycle.ts"
+import { branchEpisode, findTask, participantsFor, resumeEpisode, startEpisode } from "./lifecycle.ts"
 import { decodeRunConfig, encodeRunConfig, mismatchOf, type PlainRunConfig, RUN_DEFAULTS, runHashes, type RunHashes } from "./run-config.ts"
 import { trialSeeds } from "./seeds.ts"
 
@@ -120,7 +120,9 @@ export const ensureRun = (config: RunConfig, domain: Domain) =>
  */
 export const executeRun = (config: RunConfig, onEpisode: (s: EpisodeSummary) => void = () => {}) =>
   Effect.gen(function* () {
+    // Nothing is stored for a domain that cannot be had or a participant spec that names none.
     const domain = yield* (yield* DomainResolver).resolve(config)
+    yield* participantsFor(config)
     yield* ensureRun(config, domain)
     return yield* executeRunUnits(config, domain, onEpisode)
   })

@@ -31,13 +31,7 @@ describe("recorded times", () => {
       const summaries = yield* executeRun(config, () => Effect.runSync(observed))
       return { summaries, run: yield* store.getRun("clocked") }
     })
-    const { summaries, run } = await Effect.runPromise(
-      program.pipe(Effect.provide([Layer.succeed(EventStore, store), runServices(), TestClock.layer()])) as Effect.Effect<
-        { summaries: ReadonlyArray<unknown>; run: { createdAt: string } | undefined },
-        never,
-        never
-      >,
-    )
+    const { summaries, run } = await Effect.runPromise(program.pipe(Effect.orDie, Effect.provide([Layer.succeed(EventStore, store), runServices(), TestClock.layer()])))
     expect(summaries).toHaveLength(1)
     expect(run?.createdAt).toBe(new Date(AT).toISOString())
     expect(leaseSince).toBe(new Date(AT).toISOString())
