@@ -1,6 +1,6 @@
 /** `tau counterfactual`: fork every episode of a run at one point under another agent/user/mode; compare with the parents. */
 import { type Mode, MODES } from "@tau-sim/engine"
-import { type CounterfactualOptions, counterfactualRunId, type ForkPoint, runCounterfactual } from "@tau-sim/runs"
+import { type CounterfactualOptions, counterfactualRunId, type ForkPoint, RUN_DEFAULTS, runCounterfactual } from "@tau-sim/runs"
 import { loadReport, renderReport } from "@tau-sim/reports"
 import { requireRun } from "@tau-sim/replay"
 import { redactText } from "@tau-sim/models"
@@ -10,6 +10,7 @@ import { fmtReward } from "../table.ts"
 import { resumableOnStop, shellArg } from "../signals.ts"
 import { dbFlag, jsonFlag, nonNegativeInt, positiveInt, print, printJson, storeLayer } from "./common.ts"
 import { participantFlag } from "./model-flags.ts"
+import { usage } from "../usage-error.ts"
 
 const flags = {
   db: dbFlag,
@@ -23,12 +24,12 @@ const flags = {
   agent: participantFlag("agent").pipe(Flag.withDescription("Agent spec for the branches (default: the parents')"), Flag.optional),
   user: participantFlag("user").pipe(Flag.withDescription("User spec for the branches (default: the parents')"), Flag.optional),
   mode: Flag.Literals("mode", MODES).pipe(Flag.withDescription("Mode for the branches (solo and dual control cannot be mixed)"), Flag.optional),
-  maxConcurrency: positiveInt("max-concurrency").pipe(Flag.withDefault(3)),
+  maxConcurrency: positiveInt("max-concurrency").pipe(Flag.withDefault(RUN_DEFAULTS.maxConcurrency)),
 }
 
 export const counterfactualCommand = Command.make("counterfactual", flags, (f) =>
   Effect.gen(function* () {
-    if (Option.isSome(f.atTurn) === f.atFirstWrite) return yield* Effect.fail(new Error("give exactly one of --at-turn N or --at-first-write"))
+    if (Option.isSome(f.atTurn) === f.atFirstWrite) return yield* usage("give exactly one of --at-turn N or --at-first-write")
     const at: ForkPoint = Option.isSome(f.atTurn) ? { kind: "turn", turn: f.atTurn.value } : { kind: "first-write" }
     const options: CounterfactualOptions = {
       runId: f.run,
