@@ -17,3 +17,5 @@ export const COMMUNICATE_EVALUATOR: EvaluatorId = { name: "tau2.communicate", ve
 export const NL_ASSERTIONS_EVALUATOR: EvaluatorId = { name: "tau2.nl_assertions", version: "1" }
 /** The combined `ALL` evaluation (§5.1, §5.6). */
 export const TAU2_EVALUATOR: EvaluatorId = { name: "tau2", version: "1" }
+/** The support-desk behaviour set: confirm before write, escalation, grounded claims, unsafe actions (`support-desk/`). */
+export const SUPPORT_DESK_EVALUATOR: EvaluatorId = { name: "support-desk", version: "1" }
