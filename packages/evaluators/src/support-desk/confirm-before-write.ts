@@ -102,14 +102,14 @@ const keyArguments = (v: PyValue, out: { strings: string[]; numbers: number[] } 
   return out
 }
 
-const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
 
 /** Whether a proposal states a call: names its action and, if it has key arguments, one of them. */
 export const statesCall = (proposal: string, call: Pick<Tau2ToolCall, "name" | "arguments">): boolean => {
   const text = normalise(proposal)
   const verb = call.name.split("_")[0].toLowerCase()
   const words = ACTION_WORDS[verb] ?? [verb]
-  if (!words.some((w) => new RegExp(`\\b${escape(w)}`).test(text))) return false
+  if (!words.some((w) => new RegExp(`\\b${escapeRegExp(w)}`).test(text))) return false
   const keys = keyArguments(call.arguments)
   if (keys.strings.length === 0 && keys.numbers.length === 0) return true
   if (keys.strings.some((s) => text.includes(s) || (s.startsWith("#") && text.includes(s.slice(1))))) return true

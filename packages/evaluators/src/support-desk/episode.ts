@@ -6,17 +6,7 @@
  * the record of what each call changed), or a bare τ² trajectory (a results file, a conformance
  * fixture), whose calls are re-executed from the task's initial state to get the same per-call patches.
  */
-import {
-  decodePatch,
-  type Domain,
-  type EpisodeEvent,
-  type EpisodeState,
-  isSolo,
-  type Op,
-  type PyValue,
-  seededRandom,
-  type Task,
-} from "@tau-sim/engine"
+import { decodePatch, type Domain, type EpisodeEvent, type EpisodeState, isSolo, type Op, type PyValue, seededRandom, type Task } from "@tau-sim/engine"
 import { Result, Schema } from "effect"
 import { type EvaluationError, errorText } from "../errors.ts"
 import { initialPrefix, PREDICTED_SEED } from "../gold.ts"

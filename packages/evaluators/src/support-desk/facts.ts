@@ -123,12 +123,14 @@ export const extractWith = (text: string, patterns: ReadonlyArray<Pattern>): { f
 export const factsIn = (text: string): Fact[] => {
   const seen = new Set<string>()
   const { facts } = extractWith(text.replace(/###[A-Z-]+###/g, " "), PATTERNS)
-  return facts.sort((a, b) => a.at - b.at).filter((f) => {
-    const key = `${f.kind}\u0000${f.value}`
-    if (seen.has(key)) return false
-    seen.add(key)
-    return true
-  })
+  return facts
+    .sort((a, b) => a.at - b.at)
+    .filter((f) => {
+      const key = `${f.kind}\u0000${f.value}`
+      if (seen.has(key)) return false
+      seen.add(key)
+      return true
+    })
 }
 
 /** Days since the epoch of an ISO date. */

@@ -14,7 +14,17 @@ export const normalise = (text: string): string =>
     .trim()
 
 const NUMBER_WORDS: Readonly<Record<string, number>> = {
-  two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, eleven: 11, twelve: 12,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+  eleven: 11,
+  twelve: 12,
 }
 /** "one" is left out: it is far more often a pronoun ("the blue one") than a count. */
 export const NUMBER_WORD = Object.keys(NUMBER_WORDS).join("|")

@@ -25,7 +25,10 @@ import {
 import { Effect } from "effect"
 
 export const say = (text: string): ParticipantTurn => ({ text, toolCalls: [] })
-export const call = (name: string, args: Record<string, unknown>): ParticipantTurn => ({ text: null, toolCalls: [{ name, argumentsJson: JSON.stringify(args) }] })
+export const call = (name: string, args: Record<string, unknown>): ParticipantTurn => ({
+  text: null,
+  toolCalls: [{ name, argumentsJson: JSON.stringify(args) }],
+})
 
 export const findTask = (domain: Domain, id: string): Task => {
   const task = domain.tasks.find((t) => t.id === id)
