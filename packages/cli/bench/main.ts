@@ -6,7 +6,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Effect } from "effect"
-import { type EpisodeStarted, EventStore, layerSqlite, ParticipantFactory, scriptedParticipant, setupEvents, playEpisode, foldHistory } from "@tau-sim/engine"
+import { type EpisodeStarted, EventStore, layerSqlite, ParticipantFactory, scriptedParticipant, setupEvents, playEpisode, foldHistory, taskHash } from "@tau-sim/engine"
 import { makeDemoDomain } from "@tau-sim/domains/demo"
 import { forkEpisode } from "@tau-sim/runs"
 import { builtinDomains } from "@tau-sim/domains"
@@ -44,7 +44,7 @@ const forkLatency = async (members: number, label: string) => {
     const store = yield* EventStore
     const started: EpisodeStarted = {
       _tag: "EpisodeStarted", v: 2, runId: "bench", episodeId: "parent", domain: domain.name, taskId: task.id, trial: 0,
-      hashes: { ...domain.hashes, task: "bench" }, dataDir: null, policyVariant: "default", mode: "default",
+      hashes: { ...domain.hashes, task: taskHash(task) }, dataDir: null, policyVariant: "default", mode: "default",
       agent: agent.spec, user: user.spec, seed: 1, limits: { maxSteps: 200, maxErrors: 10 }, engineVersion: "bench", parent: null,
     }
     const setup = setupEvents(started, domain, task)

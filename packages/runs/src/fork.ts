@@ -58,7 +58,7 @@ export const forkEpisode = (parentId: string, options: ForkOptions) =>
     return yield* Effect.gen(function* () {
       if (options.prepareRun) yield* options.prepareRun
       const branch = yield* branchEpisode(
-        { episodeId: parentId, events, domain },
+        { episodeId: parentId, events, domain, states },
         at,
         {
           episodeId: childId,

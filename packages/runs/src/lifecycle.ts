@@ -15,6 +15,7 @@ import {
   type EpisodeStarted,
   type EpisodeState,
   EventStore,
+  foldEvents,
   foldHistory,
   isSolo,
   type Mode,
@@ -104,6 +105,8 @@ export interface BranchParent {
   readonly episodeId: string
   readonly events: ReadonlyArray<EpisodeEvent>
   readonly domain: Domain
+  /** `states[i]` is the state after `events[0..i]`, when the caller has folded them already (the prefix is not folded again). */
+  readonly states?: ReadonlyArray<EpisodeState>
 }
 
 /** The new episode and what it changes; everything else is as at the branch point. */
@@ -153,7 +156,8 @@ export const branchEpisode = (parent: BranchParent, seq: number, spec: BranchSpe
     // Made before the branch is stored: a spec that names no participant stores nothing.
     const participants = options.noContinue ? undefined : yield* participantsFor(started)
     yield* store.append(spec.episodeId, 0, [started])
-    const state = foldHistory(parent.domain, [...prefix, started])
+    const before = parent.states?.[seq - 1]
+    const state = before ? foldEvents(before, [started]) : foldHistory(parent.domain, [...prefix, started])
     if (participants === undefined) return { state, reward: null } satisfies EpisodeOutcome
     return yield* playAndScore(state, parent.domain, task, Effect.succeed(participants))
   })
