@@ -14,6 +14,7 @@ import {
   scoreEpisode,
   scoreSupportDesk,
   type SupportDeskResult,
+  supportDeskScoreRecord,
   TAU2_EVALUATOR,
 } from "../../src/index.ts"
 import { call, findTask, type PlayedEpisode, playScripted, runOn, say, tempStores } from "./episodes.ts"
@@ -176,5 +177,21 @@ describe("support-desk scores in the store", () => {
     expect(stored[0]).toEqual(JSON.parse(JSON.stringify(tau2)))
     expect(stored[1]).toMatchObject({ reward: 0.75, recordedAt: desk.recordedAt })
     expect(Result.getOrThrow(decodeSupportDeskResult(stored[1].breakdown))).toEqual(verdict(e))
+  })
+
+  it("an episode whose events are not the state's is a typed error naming it, scored 0 with the error on record", async () => {
+    const a = await play("renew_loan", [find, lookUp, renew, done], [say(REQUEST), bye])
+    const b = await play("renew_loan", [find, renew, done], [say(REQUEST), bye])
+    const failed = evaluateSupportDesk(domain, findTask(domain, "renew_loan"), a.state, b.events)
+    expect(Result.isFailure(failed) && failed.failure).toMatchObject({ _tag: "SupportDeskInputError", episodeId: a.episodeId })
+    expect(Result.isFailure(failed) && failed.failure.message).toMatch(
+      new RegExp(`^support-desk: episode ${a.episodeId}: tool message \\d+ \\(call \\S+\\) has no matching ToolExecuted event$`),
+    )
+    expect(supportDeskScoreRecord(a.episodeId, failed, "2025-03-10T00:00:00.000Z")).toMatchObject({
+      evaluator: "support-desk",
+      evaluatorVersion: "1",
+      reward: 0,
+      breakdown: { evaluator: "support-desk@1", evaluator_error: expect.stringContaining("SupportDeskInputError: support-desk: episode") },
+    })
   })
 })
