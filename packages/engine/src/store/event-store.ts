@@ -52,9 +52,16 @@ export interface EpisodeRow {
   readonly version: number
   readonly parentEpisodeId: string | null
   readonly parentSeq: number | null
-  /** Reward of the most recent score, if any. */
+  /** Reward of the most recent score of a reward evaluator (`isRewardEvaluator`), if any. */
   readonly reward: number | null
 }
+
+/**
+ * Whether an evaluator's scores are the episode's reward: the τ² family (`tau2`, and `tau2-…` such
+ * as the original score of an import). Other evaluator sets (behavioural ones such as
+ * `support-desk`) are stored beside it and never replace the reward runs and reports show.
+ */
+export const isRewardEvaluator = (evaluator: string): boolean => evaluator === "tau2" || evaluator.startsWith("tau2-")
 
 export interface ScoreRecord {
   readonly episodeId: string

@@ -8,6 +8,7 @@ import type { EpisodeEvent, ModelCalled } from "../events.ts"
 import { chainFrom, chainRows } from "./chain.ts"
 import {
   EventStore,
+  isRewardEvaluator,
   StoreError,
   VersionConflict,
   type AppendOptions,
@@ -81,7 +82,8 @@ export const makeMemoryStore = (): StoreHandle => {
     const list = scores.get(episode.episodeId) ?? []
     list.push(...encodedScores)
     scores.set(episode.episodeId, list)
-    episodes.set(episode.episodeId, { ...episode, reward: encodedScores[encodedScores.length - 1].reward })
+    const rewarding = encodedScores.filter((s) => isRewardEvaluator(s.evaluator))
+    if (rewarding.length > 0) episodes.set(episode.episodeId, { ...episode, reward: rewarding[rewarding.length - 1].reward })
   }
 
   const noSuchEpisode = (episodeId: string): InvalidWrite =>

@@ -14,6 +14,7 @@ import type { EpisodeEvent, ModelCalled, TerminationReason } from "../events.ts"
 import { chainFrom, chainRows } from "./chain.ts"
 import {
   EventStore,
+  isRewardEvaluator,
   StoreError,
   VersionConflict,
   type AppendOptions,
@@ -339,7 +340,7 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
       breakdown: score.breakdown,
       recordedAt: score.recordedAt,
     })
-    setReward.run({ episodeId: score.episodeId, reward: score.reward })
+    if (isRewardEvaluator(score.evaluator)) setReward.run({ episodeId: score.episodeId, reward: score.reward })
   }
 
   /** Stores scores of an episode that exists; inside the caller's transaction. */

@@ -41,12 +41,32 @@ export const scoresConformance = (name: string, makeStore: StoreFactory): void =
       ),
     )
 
+    it.effect("only the τ² family's scores are the episode's reward; other evaluator sets are stored beside it", () =>
+      using((store) =>
+        Effect.gen(function* () {
+          yield* store.append("ep", 0, [started("ep"), ended()], { scores: [score("ep", 1), score("ep", 0.2, "support-desk")] })
+          assert.strictEqual((yield* store.getEpisode("ep"))?.reward, 1)
+          yield* store.appendScore(score("ep", 0.4, "support-desk"))
+          assert.strictEqual((yield* store.getEpisode("ep"))?.reward, 1)
+          yield* store.appendScore(score("ep", 0.5, "tau2-original"))
+          assert.strictEqual((yield* store.getEpisode("ep"))?.reward, 0.5)
+          assert.deepStrictEqual(
+            (yield* store.listScores("ep")).map((s) => [s.evaluator, s.reward]),
+            [["tau2", 1], ["support-desk", 0.2], ["support-desk", 0.4], ["tau2-original", 0.5]],
+          )
+          // An episode scored only by another set has no reward.
+          yield* store.append("other", 0, [started("other"), ended()], { scores: [score("other", 1, "support-desk")] })
+          assert.isNull((yield* store.getEpisode("other"))?.reward)
+        }),
+      ),
+    )
+
     it.effect("appends scores with the events: events, read model and scores together", () =>
       using((store) =>
         Effect.gen(function* () {
-          const version = yield* store.append("ep", 0, fullEpisode("ep"), { scores: [score("ep", 1), score("ep", 0.5, "second")] })
+          const version = yield* store.append("ep", 0, fullEpisode("ep"), { scores: [score("ep", 1), score("ep", 0.5, "tau2-second")] })
           assert.strictEqual(version, 7)
-          assert.deepStrictEqual(yield* store.listScores("ep"), [score("ep", 1), score("ep", 0.5, "second")])
+          assert.deepStrictEqual(yield* store.listScores("ep"), [score("ep", 1), score("ep", 0.5, "tau2-second")])
           assert.strictEqual((yield* store.getEpisode("ep"))?.reward, 0.5)
           assert.strictEqual((yield* store.getEpisode("ep"))?.version, 7)
           // An empty batch stores its scores too, after the version check.
