@@ -6,6 +6,7 @@ import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Cause, Effect, Layer } from "effect"
 import { builtinDomains } from "@tau-sim/domains"
 import { ParticipantFactory } from "@tau-sim/engine"
+import { importedTasksCache } from "@tau-sim/replay"
 import { currentModelRuntime, modelParticipants, publicSpec, redactText } from "@tau-sim/models"
 import { CliError, CliOutput, Command } from "effect/cli"
 import { forkCommand } from "./commands/fork.ts"
@@ -20,25 +21,29 @@ import { rescoreCommand } from "./commands/rescore.ts"
 import { runCommand } from "./commands/run.ts"
 import { showCommand } from "./commands/show.ts"
 import { installStopSignals, stopTeardown } from "./signals.ts"
+import { USAGE_EXIT_CODE, UsageError } from "./usage-error.ts"
 
 /**
- * The services of every command: the built-in domains, and the participants: `openai:<model>`,
+ * The services of every command: the built-in domains, the tasks of imported runs parsed once per
+ * run while the command runs (`replay --all` reads every episode's), and the participants: `openai:<model>`,
  * `anthropic:<model>`, `compat:<model>@<url>` over the model runtime the command configured from
  * its flags (read at each use), else the built-in ones. Specs read from files (experiments) are
  * redacted like those given as flags.
  */
 const services = Layer.mergeAll(
   builtinDomains(),
+  importedTasksCache,
   Layer.succeed(ParticipantFactory, {
     make: (spec, side) => Effect.suspend(() => modelParticipants(currentModelRuntime()).make(spec, side)),
     publicSpec,
   }),
 )
 
-// `tau ... | head` closes stdout early; that is not an error.
+// `tau ... | head` closes stdout early; that is not an error. Any other failure of standard output ends the command.
 process.stdout.on("error", (e: NodeJS.ErrnoException) => {
   if (e.code === "EPIPE") process.exit(0)
-  throw e
+  process.stderr.write(`error: cannot write to standard output: ${e.message}\n`)
+  process.exit(1)
 })
 
 const tau = Command.make("tau").pipe(
@@ -46,7 +51,15 @@ const tau = Command.make("tau").pipe(
   Command.withSubcommands([runCommand, replayCommand, forkCommand, rescoreCommand, showCommand, tasksCommand, policyCommand, evaluateTrajsCommand, importCommand, exportCommand, experimentCommand, reportCommand, counterfactualCommand, dataCommand]),
 )
 
-/** What a failure says: its message; a typed error without one, its tag and fields; a usage error, what was wrong. */
+/** A command line that does not say what to do: ours (`UsageError`) or the parser's (a flag's value, a missing argument). */
+const isUsageError = (error: unknown): boolean =>
+  error instanceof UsageError || (CliError.isCliError(error) && error._tag === "ShowHelp" && error.errors.length > 0)
+
+/**
+ * What a failure says, as one line: its message (every tagged error of ours has one, naming the
+ * episode, run, file or flag); a typed error without one, its tag and fields; a parser error,
+ * what was wrong and where the flags are described.
+ */
 const describeFailure = (error: unknown): string => {
   if (CliError.isCliError(error) && error._tag === "ShowHelp") {
     // Without errors it is help shown for a command that needs a subcommand: the help says it all.
@@ -75,7 +88,7 @@ const program = Command.run(tau, { version: "0.1.0" }).pipe(
       // Redacted like all output: a spec or URL in a message loses its credentials.
       if (message) process.stderr.write(`error: ${redactText(message)}\n`)
       if (process.env.TAU_DEBUG) process.stderr.write(`${redactText(Cause.pretty(cause))}\n`)
-      process.exitCode = process.exitCode || 1
+      process.exitCode = process.exitCode || (isUsageError(Cause.squash(cause)) ? USAGE_EXIT_CODE : 1)
     }),
   ),
   Effect.provide(services),

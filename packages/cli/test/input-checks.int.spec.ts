@@ -1,6 +1,6 @@
 /**
  * Input checks of the real `tau` (issue 9, item 8): numeric flags that make no sense are usage
- * errors at parse time (one line on stderr, exit 1, nothing created), `--db ""` is an error, and
+ * errors at parse time (one line on stderr, exit 2 like every usage error, nothing created), `--db ""` is one too, and
  * commands over stored records never create a database file (or its folder) at a mistyped path.
  */
 import { existsSync, mkdirSync, readdirSync } from "node:fs"
@@ -48,7 +48,7 @@ const badNumbers: ReadonlyArray<readonly [ReadonlyArray<string>, string]> = [
 describe("numeric flags", () => {
   it.concurrent.each(badNumbers)("tau %j is a usage error naming %s", async (args, flag) => {
     const r = await inEmptyDir(args)
-    expect(r.code).toBe(1)
+    expect(r.code).toBe(2)
     expect(r.stdout).toBe("")
     // One line: what was wrong, and where the flags are described.
     expect(r.stderr).toMatch(new RegExp(`^error: Invalid value for flag ${flag}: .*Expected.* \\(see tau [a-z ]+ --help\\)\\n$`))
@@ -70,7 +70,7 @@ describe("numeric flags", () => {
 describe("--db", () => {
   it.concurrent.each([[["run", "--domain", "demo"]], [["show", "ep_x"]], [["import", "tau2", "results.json", "--data-dir", "."]]])("tau %j --db \"\" is an error and stores nothing", async (args) => {
     const r = await inEmptyDir([...args, "--db", ""])
-    expect(r.code).toBe(1)
+    expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/^error: .*flag --db.*a file path/)
     expect(r.stderr.trim().split("\n")).toHaveLength(1)
     expect(r.left).toEqual([])

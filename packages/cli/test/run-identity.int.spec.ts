@@ -83,7 +83,7 @@ describe("fixed run identity", () => {
     expect(refused.stderr).toContain("trials: run has 2, requested 5")
     const agreeing = await tau(["run", "--resume", "R", "--trials", "2", "--agent", "oracle", "--db", db], tmp.root)
     expect(agreeing.code, agreeing.stderr).toBe(0)
-    expect(both.code).toBe(1)
+    expect(both.code).toBe(2)
     expect(both.stderr).toContain("give --resume RUN or --run-id RUN, not both")
   })
 
@@ -162,7 +162,7 @@ describe("every kind of run resumes, and unknown things are named", () => {
     expect(r.code).toBe(1)
     expect(r.stderr).toContain("run tau2_abc is an import of /data/results.json")
     expect(r.stderr).toContain("tau import tau2 /data/results.json --data-dir /data/tau2")
-    expect(withFlags.code).toBe(1)
+    expect(withFlags.code).toBe(2)
     expect(withFlags.stderr).toContain("--agent cannot be given with --resume of an import of /data/results.json")
   })
 

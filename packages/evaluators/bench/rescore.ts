@@ -5,7 +5,8 @@
  */
 import { loadTau2Domain, listTau2Domains } from "@tau-sim/domains"
 import { requireDataDir } from "@tau-sim/domains/testing/locate"
-import { EvaluationError, evaluateSimulation, scriptedAllMetJudge } from "../src/index.ts"
+import { Effect } from "effect"
+import { evaluateSimulation, scriptedAllMetJudge } from "../src/index.ts"
 import { fixtureCases, taskResolver } from "../test/conformance.ts"
 
 /** Minimum measured time per domain; passes repeat until it is reached. */
@@ -25,15 +26,19 @@ export const rescoreStats = async (domainName: string): Promise<RescoreStats> =>
   const domain = loadTau2Domain(domainName, requireDataDir("tau2"))
   const taskOf = await taskResolver(domainName, domain)
   const cases = fixtureCases(domainName, "perturbed").map((c) => ({ ...c, task: taskOf(c.taskId) }))
-  const pass = async () => {
-    for (const c of cases) {
-      try {
-        await evaluateSimulation({ domain, task: c.task, messages: c.messages, terminationReason: c.terminationReason, strict: true, nlJudge: scriptedAllMetJudge })
-      } catch (e) {
-        if (!(e instanceof EvaluationError)) throw e
-      }
-    }
-  }
+  // One pass is one Effect program over the cases, as `rescore` evaluates a run's episodes. A failed
+  // evaluation (the reference raises) counts like a scored one; anything else stops the bench.
+  const pass = () =>
+    Effect.runPromise(
+      Effect.forEach(
+        cases,
+        (c) =>
+          evaluateSimulation({ domain, task: c.task, messages: c.messages, terminationReason: c.terminationReason, strict: true, nlJudge: scriptedAllMetJudge }).pipe(
+            Effect.catchTag("EvaluationError", () => Effect.void),
+          ),
+        { discard: true },
+      ),
+    )
   // Warm-up: fills the gold cache and lets the JIT optimise the hot paths.
   const warmUntil = performance.now() + WARM_UP_SECONDS * 1000
   do await pass()

@@ -7,9 +7,11 @@
  * product of the basis' components in the reference's order: env, action, NL, communicate.
  */
 import { type Domain, rewardBasis, type Task } from "@tau-sim/engine"
-import { evaluateActions } from "./action-evaluator.ts"
-import { evaluateCommunicate } from "./communicate-evaluator.ts"
-import { evaluateEnvironment } from "./env-evaluator.ts"
+import { Effect, Result } from "effect"
+import type { EvaluationError } from "./errors.ts"
+import { type ActionEvaluation, evaluateActions } from "./action-evaluator.ts"
+import { type CommunicateEvaluation, evaluateCommunicate } from "./communicate-evaluator.ts"
+import { type EnvEvaluation, evaluateEnvironment } from "./env-evaluator.ts"
 import type { Tau2Message } from "./messages.ts"
 import { evaluateNlAssertions, type NlEvaluation, type NlJudge } from "./nl-evaluator.ts"
 import { emptyRewardInfo, type RewardBreakdown, type RewardInfo } from "./reward-info.ts"
@@ -30,19 +32,14 @@ export interface EvaluateSimulationInput {
   readonly nlJudge: NlJudge
 }
 
-/** Throws `EvaluationError` where the reference evaluator raises. */
-export const evaluateSimulation = async (input: EvaluateSimulationInput): Promise<RewardInfo> => {
-  const { domain, task, messages } = input
-  if (!EVALUATED_TERMINATIONS.has(input.terminationReason))
-    return emptyRewardInfo(0, { note: `Simulation terminated prematurely. Termination reason: ${input.terminationReason}` })
-  if (task.evaluation_criteria == null) return emptyRewardInfo(1, { note: "No evaluation criteria" })
-
-  const basis = rewardBasis(task)
-  const env = evaluateEnvironment(domain, task, messages, { strict: input.strict ?? true, solo: input.solo ?? false })
-  const action = evaluateActions(domain, task, messages)
-  const communicate = evaluateCommunicate(task, messages)
-  const nl: NlEvaluation | null = basis.includes("NL_ASSERTION") ? await evaluateNlAssertions(task, messages, input.nlJudge) : null
-
+/** The parts evaluated without the NL judge (env, action, communicate), combined once the judge has answered (or was not needed). */
+const combine = (
+  basis: ReturnType<typeof rewardBasis>,
+  env: EnvEvaluation,
+  action: ActionEvaluation,
+  communicate: CommunicateEvaluation,
+  nl: NlEvaluation | null,
+): RewardInfo => {
   let reward = 1
   const breakdown: RewardBreakdown = {}
   const include = (part: { reward: number; reward_breakdown: RewardBreakdown | null }) => {
@@ -53,7 +50,6 @@ export const evaluateSimulation = async (input: EvaluateSimulationInput): Promis
   if (basis.includes("ACTION")) include(action)
   if (nl && basis.includes("NL_ASSERTION")) include(nl)
   if (basis.includes("COMMUNICATE")) include(communicate)
-
   return {
     reward,
     db_check: env.db_check,
@@ -66,4 +62,23 @@ export const evaluateSimulation = async (input: EvaluateSimulationInput): Promis
     info: { env: env.info, nl: nl ? nl.info : null, communicate: communicate.info, action: action.info },
     nl_judge: nl?.judge ?? null,
   }
+}
+
+/**
+ * Fails with `EvaluationError` where the reference evaluator raises. Everything but the NL judge
+ * is synchronous: the Effect is only suspended for a judge that is asked.
+ */
+export const evaluateSimulation = (input: EvaluateSimulationInput): Effect.Effect<RewardInfo, EvaluationError> => {
+  const { domain, task, messages } = input
+  if (!EVALUATED_TERMINATIONS.has(input.terminationReason))
+    return Effect.succeed(emptyRewardInfo(0, { note: `Simulation terminated prematurely. Termination reason: ${input.terminationReason}` }))
+  if (task.evaluation_criteria == null) return Effect.succeed(emptyRewardInfo(1, { note: "No evaluation criteria" }))
+
+  const basis = rewardBasis(task)
+  const env = evaluateEnvironment(domain, task, messages, { strict: input.strict ?? true, solo: input.solo ?? false })
+  if (Result.isFailure(env)) return Effect.fail(env.failure)
+  const action = evaluateActions(domain, task, messages)
+  const communicate = evaluateCommunicate(task, messages)
+  if (!basis.includes("NL_ASSERTION")) return Effect.succeed(combine(basis, env.success, action, communicate, null))
+  return Effect.map(evaluateNlAssertions(task, messages, input.nlJudge), (nl) => combine(basis, env.success, action, communicate, nl))
 }

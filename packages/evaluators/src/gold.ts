@@ -25,7 +25,8 @@ import {
   type Task,
 } from "@tau-sim/engine"
 import { comparisonPaths } from "./db-compare.ts"
-import { EvaluationError, errorText } from "./errors.ts"
+import { Result } from "effect"
+import { type EvaluationError, errorText, evaluationError } from "./errors.ts"
 import { decodeTau2Messages } from "./messages.ts"
 import { replayToolCalls } from "./reexecute.ts"
 import { ENV_EVALUATOR } from "./versions.ts"
@@ -53,49 +54,54 @@ const cacheKey = (domain: Domain, strict: boolean): string =>
   `${domain.name}\u0000${domain.hashes.data}\u0000${ENV_EVALUATOR.version}\u0000${strict ? "strict" : "lenient"}`
 
 /** The world `set_state` has built when it starts replaying messages. */
-export const initialPrefix = (domain: Domain, task: Task): Node => {
+export const initialPrefix = (domain: Domain, task: Task): Result.Result<Node, EvaluationError> => {
   const init = task.initial_state
   const withoutHistory: Task = init ? { ...task, initial_state: { ...init, message_history: [] } } : task
   let applied
   try {
+    // The engine raises like the reference's `set_state` on initialisation data or actions it cannot apply.
     applied = applyInitialState(domain, withoutHistory, { strict: true, seed: PREFIX_SEED })
   } catch (e) {
-    throw new EvaluationError("initial_state", "ValueError", errorText(e), { cause: e })
+    return Result.fail(evaluationError("initial_state", "ValueError", errorText(e)))
   }
   // applyInitialState ends with the post-replay sync; the prefix is the state just before it.
   const steps = applied.steps.at(-1)?.name === "sync_tools" ? applied.steps.slice(0, -1) : applied.steps
-  return applyAll(domain.initialWorld, steps.flatMap((s) => s.patch))
+  return Result.succeed(applyAll(domain.initialWorld, steps.flatMap((s) => s.patch)))
 }
 
-const computeBaseline = (domain: Domain, task: Task, strict: boolean): TaskBaseline => {
-  const prefix = initialPrefix(domain, task)
-  const history = decodeTau2Messages((task.initial_state?.message_history ?? []) as unknown as PyValue)
-  const replayed = replayToolCalls(domain, prefix, history, { strict, solo: false, ctx: { random: seededRandom(GOLD_SEED) } })
-  const synced = syncWorld(domain, replayed.world)
-  let gold = synced.world
-  const ops: Op[] = [...replayed.ops, ...synced.patch]
-  const ctx = { random: seededRandom(GOLD_SEED + 1) }
-  for (const action of task.evaluation_criteria?.actions ?? []) {
-    const call = { id: "", name: action.name, arguments: action.arguments as PyObject, requestor: action.requestor ?? "assistant" }
-    // Errors are ignored (the reference logs them); writes made before the error stay.
-    const outcome = executeToolCall(domain, gold, call, ctx, { solo: false, sync: false })
-    gold = outcome.world
-    for (const op of outcome.patch) ops.push(op)
-  }
-  return { prefix, gold, goldPaths: comparisonPaths(ops, prefix, gold) }
-}
+const computeBaseline = (domain: Domain, task: Task, strict: boolean): Result.Result<TaskBaseline, EvaluationError> =>
+  Result.gen(function* () {
+    const prefix = yield* initialPrefix(domain, task)
+    const history = yield* decodeTau2Messages((task.initial_state?.message_history ?? []) as unknown as PyValue).pipe(
+      // The task's own history is part of its initial state.
+      Result.mapError((e) => evaluationError("initial_state", "ValidationError", e.message)),
+    )
+    const replayed = yield* replayToolCalls(domain, prefix, history, { strict, solo: false, ctx: { random: seededRandom(GOLD_SEED) } })
+    const synced = syncWorld(domain, replayed.world)
+    let gold = synced.world
+    const ops: Op[] = [...replayed.ops, ...synced.patch]
+    const ctx = { random: seededRandom(GOLD_SEED + 1) }
+    for (const action of task.evaluation_criteria?.actions ?? []) {
+      const call = { id: "", name: action.name, arguments: action.arguments as PyObject, requestor: action.requestor ?? "assistant" }
+      // Errors are ignored (the reference logs them); writes made before the error stay.
+      const outcome = executeToolCall(domain, gold, call, ctx, { solo: false, sync: false })
+      gold = outcome.world
+      for (const op of outcome.patch) ops.push(op)
+    }
+    return { prefix, gold, goldPaths: comparisonPaths(ops, prefix, gold) }
+  })
 
-export const taskBaseline = (domain: Domain, task: Task, strict: boolean): TaskBaseline => {
+/** The task's baseline, computed once per task, domain data and strictness (a failure is not cached: it is recomputed and fails again). */
+export const taskBaseline = (domain: Domain, task: Task, strict: boolean): Result.Result<TaskBaseline, EvaluationError> => {
   let perTask = cache.get(task)
   if (!perTask) {
     perTask = new Map()
     cache.set(task, perTask)
   }
   const key = cacheKey(domain, strict)
-  let baseline = perTask.get(key)
-  if (!baseline) {
-    baseline = computeBaseline(domain, task, strict)
-    perTask.set(key, baseline)
-  }
-  return baseline
+  const cached = perTask.get(key)
+  if (cached) return Result.succeed(cached)
+  const computed = computeBaseline(domain, task, strict)
+  if (Result.isSuccess(computed)) perTask.set(key, computed.success)
+  return computed
 }

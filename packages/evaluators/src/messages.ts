@@ -5,6 +5,7 @@
  * ignored. Values come from `PyJson.parse`, so tool-call arguments keep Python's int/float identity.
  */
 import { isObject, type PyObject, PyJson, type PyValue, type Requestor } from "@tau-sim/engine"
+import { Result, Schema } from "effect"
 
 export interface Tau2ToolCall {
   /** Python default `""`. */
@@ -38,79 +39,87 @@ export interface Tau2ToolMessage {
 
 export type Tau2Message = Tau2SystemMessage | Tau2ParticipantMessage | Tau2ToolMessage
 
-export class MessageDecodeError extends Error {
-  readonly at: string
-  constructor(at: string, expected: string) {
-    super(`trajectory${at}: expected ${expected}`)
-    this.name = "MessageDecodeError"
-    this.at = at
+/** A stored trajectory that is not a list of τ² messages; `at` is the place (`[3].tool_calls[0].name`). */
+export class MessageDecodeError extends Schema.TaggedError<MessageDecodeError>()("MessageDecodeError", {
+  at: Schema.String,
+  expected: Schema.String,
+}) {
+  get message(): string {
+    return `trajectory${this.at}: expected ${this.expected}`
   }
 }
 
-const optionalString = (v: PyValue | undefined, at: string): string | null => {
-  if (v === undefined || v === null) return null
-  if (typeof v !== "string") throw new MessageDecodeError(at, "a string or null")
-  return v
+type Decoded<A> = Result.Result<A, MessageDecodeError>
+const expected = (at: string, what: string): Decoded<never> => Result.fail(new MessageDecodeError({ at, expected: what }))
+
+const optionalString = (v: PyValue | undefined, at: string): Decoded<string | null> => {
+  if (v === undefined || v === null) return Result.succeed(null)
+  if (typeof v !== "string") return expected(at, "a string or null")
+  return Result.succeed(v)
 }
 
-const requestorOf = (v: PyValue | undefined, at: string): Requestor => {
-  if (v === undefined || v === null) return "assistant"
-  if (v !== "assistant" && v !== "user") throw new MessageDecodeError(at, `"assistant" or "user"`)
-  return v
+const requestorOf = (v: PyValue | undefined, at: string): Decoded<Requestor> => {
+  if (v === undefined || v === null) return Result.succeed("assistant")
+  if (v !== "assistant" && v !== "user") return expected(at, `"assistant" or "user"`)
+  return Result.succeed(v)
 }
 
-const decodeToolCall = (v: PyValue, at: string): Tau2ToolCall => {
-  if (!isObject(v)) throw new MessageDecodeError(at, "a tool call object")
-  if (typeof v.name !== "string") throw new MessageDecodeError(`${at}.name`, "a string")
-  const args = v.arguments ?? {}
-  if (!isObject(args)) throw new MessageDecodeError(`${at}.arguments`, "an object")
-  return {
-    id: optionalString(v.id, `${at}.id`) ?? "",
-    name: v.name,
-    arguments: args,
-    requestor: requestorOf(v.requestor, `${at}.requestor`),
-  }
-}
+const decodeToolCall = (v: PyValue, at: string): Decoded<Tau2ToolCall> =>
+  Result.gen(function* () {
+    if (!isObject(v)) return yield* expected(at, "a tool call object")
+    if (typeof v.name !== "string") return yield* expected(`${at}.name`, "a string")
+    const args = v.arguments ?? {}
+    if (!isObject(args)) return yield* expected(`${at}.arguments`, "an object")
+    return {
+      id: (yield* optionalString(v.id, `${at}.id`)) ?? "",
+      name: v.name,
+      arguments: args,
+      requestor: yield* requestorOf(v.requestor, `${at}.requestor`),
+    }
+  })
 
 /** Decodes one message of a stored trajectory (unknown keys are ignored, like pydantic). */
-export const decodeTau2Message = (v: PyValue, at = ""): Tau2Message => {
-  if (!isObject(v)) throw new MessageDecodeError(at, "a message object")
-  const content = optionalString(v.content, `${at}.content`)
-  switch (v.role) {
-    case "system":
-      return { role: "system", content }
-    case "assistant":
-    case "user": {
-      const calls = v.tool_calls
-      if (calls !== undefined && calls !== null && !Array.isArray(calls))
-        throw new MessageDecodeError(`${at}.tool_calls`, "a list or null")
-      return {
-        role: v.role,
-        content,
-        tool_calls: calls === undefined || calls === null ? null : calls.map((c, k) => decodeToolCall(c, `${at}.tool_calls[${k}]`)),
+export const decodeTau2Message = (v: PyValue, at = ""): Decoded<Tau2Message> =>
+  Result.gen(function* () {
+    if (!isObject(v)) return yield* expected(at, "a message object")
+    const content = yield* optionalString(v.content, `${at}.content`)
+    switch (v.role) {
+      case "system":
+        return { role: "system", content } satisfies Tau2Message
+      case "assistant":
+      case "user": {
+        const calls = v.tool_calls
+        if (calls !== undefined && calls !== null && !Array.isArray(calls)) return yield* expected(`${at}.tool_calls`, "a list or null")
+        const toolCalls: Tau2ToolCall[] = []
+        for (const [k, c] of (calls ?? []).entries()) toolCalls.push(yield* decodeToolCall(c, `${at}.tool_calls[${k}]`))
+        return { role: v.role, content, tool_calls: calls === undefined || calls === null ? null : toolCalls } satisfies Tau2Message
       }
+      case "tool":
+        if (typeof v.id !== "string") return yield* expected(`${at}.id`, "a string")
+        return { role: "tool", id: v.id, content, requestor: yield* requestorOf(v.requestor, `${at}.requestor`), error: v.error === true } satisfies Tau2Message
+      default:
+        return yield* expected(`${at}.role`, `one of "system", "assistant", "user", "tool"`)
     }
-    case "tool":
-      if (typeof v.id !== "string") throw new MessageDecodeError(`${at}.id`, "a string")
-      return {
-        role: "tool",
-        id: v.id,
-        content,
-        requestor: requestorOf(v.requestor, `${at}.requestor`),
-        error: v.error === true,
-      }
-    default:
-      throw new MessageDecodeError(`${at}.role`, `one of "system", "assistant", "user", "tool"`)
-  }
-}
+  })
 
-export const decodeTau2Messages = (v: PyValue): Tau2Message[] => {
-  if (!Array.isArray(v)) throw new MessageDecodeError("", "a list of messages")
-  return v.map((m, i) => decodeTau2Message(m, `[${i}]`))
-}
+export const decodeTau2Messages = (v: PyValue): Decoded<Tau2Message[]> =>
+  Result.gen(function* () {
+    if (!Array.isArray(v)) return yield* expected("", "a list of messages")
+    const messages: Tau2Message[] = []
+    for (const [i, m] of v.entries()) messages.push(yield* decodeTau2Message(m, `[${i}]`))
+    return messages
+  })
 
 /** Parses a JSON list of τ² messages (keeps int/float identity of tool-call arguments). */
-export const parseTau2Messages = (json: string): Tau2Message[] => decodeTau2Messages(PyJson.parse(json))
+export const parseTau2Messages = (json: string): Decoded<Tau2Message[]> => {
+  let parsed: PyValue
+  try {
+    parsed = PyJson.parse(json)
+  } catch (e) {
+    return expected("", `a JSON list of messages (${e instanceof Error ? e.message : String(e)})`)
+  }
+  return decodeTau2Messages(parsed)
+}
 
 /** Characters Python's `str.strip()` removes (`str.isspace`), which differ slightly from JS `trim`. */
 const PY_BLANK = /^[\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$/

@@ -11,6 +11,8 @@
  * the same order of values.
  */
 
+import { Result, Schema } from "effect"
+
 export const INFRASTRUCTURE_ERROR = "infrastructure_error"
 
 export interface SimulationOutcome {
@@ -23,10 +25,13 @@ export interface SimulationOutcome {
 
 export const isSuccessful = (reward: number): boolean => 1 - 1e-6 <= reward && reward <= 1 + 1e-6
 
-export class PassHatKError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = "PassHatKError"
+/** pass^k asked for more trials than a task has (the reference raises `ValueError`). */
+export class PassHatKError extends Schema.TaggedError<PassHatKError>()("PassHatKError", {
+  numTrials: Schema.Int,
+  k: Schema.Int,
+}) {
+  get message(): string {
+    return `Number of trials ${this.numTrials} is less than k ${this.k}.`
   }
 }
 
@@ -50,11 +55,12 @@ const trueDivide = (a: bigint, b: bigint): number => {
   return Number(q) / 2 ** Number(shift)
 }
 
-/** pass^k of one task: C(c, k) / C(n, k); raises when k > n, like the reference. */
-export const passHatKEstimate = (numTrials: number, successCount: number, k: number): number => {
-  if (numTrials < k) throw new PassHatKError(`Number of trials ${numTrials} is less than k ${k}.`)
-  return trueDivide(comb(successCount, k), comb(numTrials, k))
-}
+/** C(c, k) / C(n, k) for k ≤ n. */
+const estimate = (numTrials: number, successCount: number, k: number): number => trueDivide(comb(successCount, k), comb(numTrials, k))
+
+/** pass^k of one task: C(c, k) / C(n, k); fails when k > n, where the reference raises. */
+export const passHatKEstimate = (numTrials: number, successCount: number, k: number): Result.Result<number, PassHatKError> =>
+  numTrials < k ? Result.fail(new PassHatKError({ numTrials, k })) : Result.succeed(estimate(numTrials, successCount, k))
 
 /** numpy's pairwise summation of a float64 array (`np.add.reduce`). */
 export const pairwiseSum = (xs: ReadonlyArray<number>, start = 0, n = xs.length): number => {
@@ -131,7 +137,8 @@ export const taskPassHatKs = (sims: ReadonlyArray<SimulationOutcome>, options: M
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([task_id, { n, c }]) => {
       const ks: Record<number, number> = {}
-      for (let j = 1; j <= k; j++) ks[j] = passHatKEstimate(n, c, j)
+      // k ≤ max_k ≤ n here: every task has at least max_k simulations.
+      for (let j = 1; j <= k; j++) ks[j] = estimate(n, c, j)
       return { task_id, num_simulations: n, num_successes: c, pass_hat_ks: ks }
     })
 }

@@ -7,7 +7,8 @@
  * deterministic stand-in the conformance fixtures were produced with.
  */
 import { isObject, PyJson, pyRepr, type Task } from "@tau-sim/engine"
-import { EvaluationError, errorText } from "./errors.ts"
+import { Effect, Result } from "effect"
+import { type EvaluationError, errorText, evaluationError } from "./errors.ts"
 import type { Tau2Message } from "./messages.ts"
 import type { EvaluatorInfo, NlAssertionCheck, RewardBreakdown } from "./reward-info.ts"
 
@@ -20,7 +21,8 @@ export interface NlJudgeRequest {
 export interface NlJudge {
   /** Recorded in `reward_info.nl_judge` when the judge ran (e.g. `stub:assume_met`). */
   readonly name: string
-  readonly judge: (request: NlJudgeRequest) => Promise<ReadonlyArray<NlAssertionCheck>>
+  /** One check per graded outcome; a judge that cannot answer fails with an `nl_judge` EvaluationError. */
+  readonly judge: (request: NlJudgeRequest) => Effect.Effect<ReadonlyArray<NlAssertionCheck>, EvaluationError>
 }
 
 export const ASSUME_MET_JUSTIFICATION = "oracle NL-judge stub (assume_met); no LLM was called"
@@ -28,7 +30,7 @@ export const ASSUME_MET_JUSTIFICATION = "oracle NL-judge stub (assume_met); no L
 /** Marks every assertion as met without calling anything (the fixtures' stub). */
 export const scriptedAllMetJudge: NlJudge = {
   name: "stub:assume_met",
-  judge: async (request) => request.assertions.map((nl_assertion) => ({ nl_assertion, met: true, justification: ASSUME_MET_JUSTIFICATION })),
+  judge: (request) => Effect.succeed(request.assertions.map((nl_assertion) => ({ nl_assertion, met: true, justification: ASSUME_MET_JUSTIFICATION }))),
 }
 
 /** The reference's `trajectory_str`: Python f-string `{role}: {content}` per message. */
@@ -78,23 +80,26 @@ export const buildNlJudgePrompt = (request: NlJudgeRequest): NlJudgePrompt => ({
  * Parses the judge's reply like the reference: strict JSON (a fenced or malformed reply is an
  * error), entries of `results` mapped to checks, not reconciled with the asked assertions.
  */
-export const parseNlJudgeReply = (content: string): NlAssertionCheck[] => {
+export const parseNlJudgeReply = (content: string): Result.Result<NlAssertionCheck[], EvaluationError> => {
+  const fail = (pythonType: string, detail: string) => Result.fail(evaluationError("nl_judge", pythonType, detail))
   let data
   try {
     data = PyJson.parse(content)
   } catch (e) {
-    throw new EvaluationError("nl_judge", "JSONDecodeError", errorText(e), { cause: e })
+    return fail("JSONDecodeError", errorText(e))
   }
-  if (!isObject(data)) throw new EvaluationError("nl_judge", "AttributeError", "the judge reply is not a JSON object")
+  if (!isObject(data)) return fail("AttributeError", "the judge reply is not a JSON object")
   const results = data.results ?? []
-  if (!Array.isArray(results)) throw new EvaluationError("nl_judge", "TypeError", "`results` is not a list")
-  return results.map((r, i) => {
-    if (!isObject(r)) throw new EvaluationError("nl_judge", "TypeError", `results[${i}] is not an object`)
+  if (!Array.isArray(results)) return fail("TypeError", "`results` is not a list")
+  const checks: NlAssertionCheck[] = []
+  for (const [i, r] of results.entries()) {
+    if (!isObject(r)) return fail("TypeError", `results[${i}] is not an object`)
     const { expectedOutcome, metExpectation, reasoning } = r
     if (typeof expectedOutcome !== "string" || typeof metExpectation !== "boolean" || typeof reasoning !== "string")
-      throw new EvaluationError("nl_judge", "ValidationError", `results[${i}] lacks expectedOutcome/metExpectation/reasoning`)
-    return { nl_assertion: expectedOutcome, met: metExpectation, justification: reasoning }
-  })
+      return fail("ValidationError", `results[${i}] lacks expectedOutcome/metExpectation/reasoning`)
+    checks.push({ nl_assertion: expectedOutcome, met: metExpectation, justification: reasoning })
+  }
+  return Result.succeed(checks)
 }
 
 export interface NlEvaluation {
@@ -106,12 +111,11 @@ export interface NlEvaluation {
   readonly judge: string | null
 }
 
-export const evaluateNlAssertions = async (task: Task, messages: ReadonlyArray<Tau2Message>, judge: NlJudge): Promise<NlEvaluation> => {
-  const assertions = task.evaluation_criteria?.nl_assertions
-  if (!assertions || assertions.length === 0)
-    return { reward: 1, nl_assertions: [], reward_breakdown: { NL_ASSERTION: 1 }, info: { note: "No nl_assertions to evaluate" }, judge: null }
-  let checks: ReadonlyArray<NlAssertionCheck>
-  try {
+export const evaluateNlAssertions = (task: Task, messages: ReadonlyArray<Tau2Message>, judge: NlJudge): Effect.Effect<NlEvaluation, EvaluationError> =>
+  Effect.gen(function* () {
+    const assertions = task.evaluation_criteria?.nl_assertions
+    if (!assertions || assertions.length === 0)
+      return { reward: 1, nl_assertions: [], reward_breakdown: { NL_ASSERTION: 1 }, info: { note: "No nl_assertions to evaluate" }, judge: null }
     // The text is built on first read: a scripted judge never needs it.
     let text: string | undefined
     const request: NlJudgeRequest = {
@@ -121,11 +125,8 @@ export const evaluateNlAssertions = async (task: Task, messages: ReadonlyArray<T
         return text
       },
     }
-    checks = await judge.judge(request)
-  } catch (e) {
-    if (e instanceof EvaluationError) throw e
-    throw new EvaluationError("nl_judge", "Exception", errorText(e), { cause: e })
-  }
-  const reward = checks.every((c) => c.met) ? 1 : 0
-  return { reward, nl_assertions: checks, reward_breakdown: { NL_ASSERTION: reward }, info: null, judge: judge.name }
-}
+    // The reference catches any exception of the judge call: a judge that dies fails the evaluation the same way.
+    const checks = yield* judge.judge(request).pipe(Effect.catchDefect((defect) => Effect.fail(evaluationError("nl_judge", "Exception", errorText(defect)))))
+    const reward = checks.every((c) => c.met) ? 1 : 0
+    return { reward, nl_assertions: checks, reward_breakdown: { NL_ASSERTION: reward }, info: null, judge: judge.name } satisfies NlEvaluation
+  })

@@ -9,39 +9,36 @@
  */
 import { type Domain, executeToolCall, type Node, type Op, PyJson, type PyValue, type ToolContext } from "@tau-sim/engine"
 import { pythonEquals } from "./equality.ts"
-import { EvaluationError } from "./errors.ts"
+import { Result } from "effect"
+import { type EvaluationError, evaluationError } from "./errors.ts"
 import type { Tau2Message, Tau2ToolCall, Tau2ToolMessage } from "./messages.ts"
 import { toolRegistry } from "./tool-registry.ts"
 
 const pythonClassOf = (m: Tau2Message): string =>
   `<class 'tau2.data_model.message.${{ system: "SystemMessage", assistant: "AssistantMessage", user: "UserMessage", tool: "ToolMessage" }[m.role]}'>`
 
-/** Pairs each tool call with its tool message, raising like the reference on a broken trajectory. */
-export const pairToolCalls = (messages: ReadonlyArray<Tau2Message>): Array<readonly [Tau2ToolCall, Tau2ToolMessage]> => {
+/** Pairs each tool call with its tool message, failing like the reference raises on a broken trajectory. */
+export const pairToolCalls = (messages: ReadonlyArray<Tau2Message>): Result.Result<Array<readonly [Tau2ToolCall, Tau2ToolMessage]>, EvaluationError> => {
   const pairs: Array<readonly [Tau2ToolCall, Tau2ToolMessage]> = []
-  const fail = (detail: string): never => {
-    throw new EvaluationError("trajectory", "ValueError", detail)
-  }
+  const fail = (detail: string) => Result.fail(evaluationError("trajectory", "ValueError", detail))
   let i = 0
   while (i < messages.length) {
     const m = messages[i++]
-    if (m.role === "tool") fail("Tool message not expected. Tool messages should always follow a tool call.")
+    if (m.role === "tool") return fail("Tool message not expected. Tool messages should always follow a tool call.")
     if ((m.role !== "assistant" && m.role !== "user") || m.tool_calls === null) continue
     for (const call of m.tool_calls) {
-      if (i >= messages.length) fail("Tool message expected. Got None.")
+      if (i >= messages.length) return fail("Tool message expected. Got None.")
       const reply = messages[i++]
       if (reply.role !== "tool") return fail(`Tool message expected. Got ${pythonClassOf(reply)}`)
-      if (call.id !== reply.id) fail(`Tool call id mismatch. Got ${call.id} and ${reply.id}`)
+      if (call.id !== reply.id) return fail(`Tool call id mismatch. Got ${call.id} and ${reply.id}`)
       pairs.push([call, reply])
     }
   }
-  return pairs
+  return Result.succeed(pairs)
 }
 
 /** `json.loads(text)`, or the raw text when it is not JSON. */
-const decodedOrRaw = (text: string | null): PyValue => {
-  // json.loads(None) raises TypeError in the reference (not caught as a decode error).
-  if (text === null) throw new EvaluationError("replay", "TypeError", "the JSON object must be str, bytes or bytearray, not NoneType")
+const decodedOrRaw = (text: string): PyValue => {
   // Most non-JSON outputs ("Error: ...", plain sentences) are recognisable from their first
   // character; skipping the parser for them avoids building an exception per call.
   if (!JSON_START.test(text)) return text
@@ -56,7 +53,7 @@ const decodedOrRaw = (text: string | null): PyValue => {
 const JSON_START = /^[ \t\n\r]*[[{"\-0-9tfnNI]/
 
 /** The reference's comparison: `json.loads` of both sides (raw text when not JSON), Python `==`. */
-const sameOutput = (replayed: string, recorded: string | null): boolean => {
+const sameOutput = (replayed: string, recorded: string): boolean => {
   // Equal texts decode to equal values, except that NaN is unequal to itself in Python.
   if (replayed === recorded && !replayed.includes("NaN")) return true
   return pythonEquals(decodedOrRaw(replayed), decodedOrRaw(recorded))
@@ -80,24 +77,29 @@ export const replayToolCalls = (
   world: Node,
   messages: ReadonlyArray<Tau2Message>,
   options: ReplayOptions,
-): ReplayResult => {
+): Result.Result<ReplayResult, EvaluationError> => {
   if (options.solo && messages.some((m) => m.role === "user"))
-    throw new EvaluationError("trajectory", "AssertionError", "User messages are not allowed in solo mode")
+    return Result.fail(evaluationError("trajectory", "AssertionError", "User messages are not allowed in solo mode"))
+  const paired = pairToolCalls(messages)
+  if (Result.isFailure(paired)) return Result.fail(paired.failure)
   const registry = toolRegistry(domain)
   const ops: Op[] = []
-  for (const [call, recorded] of pairToolCalls(messages)) {
+  for (const [call, recorded] of paired.success) {
     if (!registry.has(call.name) || !registry.mutates(call.name)) continue
     const outcome = executeToolCall(domain, world, call, options.ctx, { solo: options.solo })
-    if (recorded.content === null) decodedOrRaw(null) // raises in strict and lenient mode alike
+    // json.loads(None) raises TypeError in the reference (not caught as a decode error), in strict and lenient mode alike.
+    if (recorded.content === null) return Result.fail(evaluationError("replay", "TypeError", "the JSON object must be str, bytes or bytearray, not NoneType"))
     if (options.strict && !sameOutput(outcome.output, recorded.content)) {
-      throw new EvaluationError(
-        "replay",
-        "ValueError",
-        `Tool call:\n${call.name}(${PyJson.dumps(call.arguments)}) [${call.id}]\n\nReturned:\n${outcome.output}\n\nExpected:\n${recorded.content}`,
+      return Result.fail(
+        evaluationError(
+          "replay",
+          "ValueError",
+          `Tool call:\n${call.name}(${PyJson.dumps(call.arguments)}) [${call.id}]\n\nReturned:\n${outcome.output}\n\nExpected:\n${recorded.content}`,
+        ),
       )
     }
     world = outcome.world
     for (const op of outcome.patch) ops.push(op)
   }
-  return { world, ops }
+  return Result.succeed({ world, ops })
 }

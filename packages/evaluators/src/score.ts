@@ -4,7 +4,6 @@
  */
 import { type Domain, type EpisodeState, EventStore, isSolo, type ScoreRecord, type Task } from "@tau-sim/engine"
 import { Effect } from "effect"
-import { EvaluationError } from "./errors.ts"
 import { evaluateSimulation } from "./evaluate.ts"
 import { type NlJudge, scriptedAllMetJudge } from "./nl-evaluator.ts"
 import { TAU2_EVALUATOR } from "./versions.ts"
@@ -18,25 +17,17 @@ export interface ScoreOptions {
 
 /** Evaluates without storing. An evaluator that raises (as the reference may) yields reward 0 with the error. */
 export const evaluateEpisode = (domain: Domain, task: Task, state: EpisodeState, options: ScoreOptions = {}) =>
-  Effect.tryPromise({
-    try: () =>
-      evaluateSimulation({
-        domain,
-        task,
-        messages: toTau2Messages(state),
-        terminationReason: state.ended ?? "unexpected_error",
-        solo: isSolo(state.started),
-        strict: false,
-        nlJudge: options.nlJudge ?? scriptedAllMetJudge,
-      }),
-    catch: (e) => e,
+  evaluateSimulation({
+    domain,
+    task,
+    messages: toTau2Messages(state),
+    terminationReason: state.ended ?? "unexpected_error",
+    solo: isSolo(state.started),
+    strict: false,
+    nlJudge: options.nlJudge ?? scriptedAllMetJudge,
   }).pipe(
     Effect.map((info) => ({ reward: info.reward, breakdown: info as unknown })),
-    Effect.catch((e) =>
-      e instanceof EvaluationError
-        ? Effect.succeed({ reward: 0, breakdown: { evaluator_error: `${e.name}: ${e.message}` } as unknown })
-        : Effect.die(e),
-    ),
+    Effect.catchTag("EvaluationError", (e) => Effect.succeed({ reward: 0, breakdown: { evaluator_error: `${e.name}: ${e.message}` } as unknown })),
   )
 
 export const scoreEpisode = (episodeId: string, domain: Domain, task: Task, state: EpisodeState, options: ScoreOptions = {}) =>

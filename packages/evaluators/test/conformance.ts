@@ -7,6 +7,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { type Domain, isObject, PyJson, type PyObject, type PyValue, type Task } from "@tau-sim/engine"
 import { testDataDirs } from "@tau-sim/domains/testing/locate"
+import { Effect, Result } from "effect"
 import { decodeTau2Messages, EvaluationError, evaluateSimulation, rewardInfoToPy, scriptedAllMetJudge, type Tau2Message } from "../src/index.ts"
 import { strictDifference } from "./strict-equal.ts"
 
@@ -55,7 +56,7 @@ export const fixtureCases = (domain: string, kind: "gold" | "perturbed"): Fixtur
   [...jsonLines(path.join(CONFORMANCE_DIR, `${kind}_${domain}.jsonl`))].map((r) => ({
     id: kind === "gold" ? `gold:${str(r.task_id)}` : str(r.perturbation_id),
     taskId: str(r.task_id),
-    messages: decodeTau2Messages(kind === "gold" ? (r.trajectory ?? null) : (r.messages ?? null)),
+    messages: Result.getOrThrow(decodeTau2Messages(kind === "gold" ? (r.trajectory ?? null) : (r.messages ?? null))),
     terminationReason: str(r.termination_reason),
     expected: isObject(r.reward_info) ? r.reward_info : null,
     evaluatorError: typeof r.evaluator_error === "string" ? r.evaluator_error : null,
@@ -90,7 +91,7 @@ export interface CaseOutcome {
 }
 
 export const evaluateCase = async (domain: Domain, task: Task, c: FixtureCase): Promise<CaseOutcome> => {
-  const run = () => evaluateSimulation({ domain, task, messages: c.messages, terminationReason: c.terminationReason, strict: true, nlJudge: scriptedAllMetJudge })
+  const run = () => Effect.runPromise(evaluateSimulation({ domain, task, messages: c.messages, terminationReason: c.terminationReason, strict: true, nlJudge: scriptedAllMetJudge }))
   if (c.evaluatorError !== null) {
     try {
       const got = await run()

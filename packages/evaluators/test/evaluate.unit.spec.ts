@@ -1,4 +1,5 @@
 import { float, type PyObject, PyJson, type PyValue, type Requestor } from "@tau-sim/engine"
+import { Effect, Result } from "effect"
 import { describe, expect, it } from "vitest"
 import {
   type EvaluateSimulationInput,
@@ -29,7 +30,7 @@ const call = (id: string, name: string, args: PyObject, content: string, request
 const conversation = (...parts: Array<Tau2Message | Tau2Message[]>): Tau2Message[] => [...greeting, ...parts.flat(), stop]
 
 const run = (t: EvaluateSimulationInput["task"], messages: Tau2Message[], more: Partial<EvaluateSimulationInput> = {}) =>
-  evaluateSimulation({ domain: toyDomain, task: t, messages, terminationReason: "user_stop", nlJudge: scriptedAllMetJudge, ...more })
+  Effect.runPromise(evaluateSimulation({ domain: toyDomain, task: t, messages, terminationReason: "user_stop", nlJudge: scriptedAllMetJudge, ...more }))
 
 const setA2 = call("c1", "set_qty", { item: "a", qty: 2 }, '{"item": "a", "qty": 2}')
 
@@ -328,10 +329,11 @@ describe("NL assertions (§5.5) and combination (§5.6)", () => {
     const requests: NlJudgeRequest[] = []
     const judge: NlJudge = {
       name: "test-judge",
-      judge: async (r) => {
-        requests.push(r)
-        return r.assertions.map((a) => ({ nl_assertion: a, met, justification: "because" }))
-      },
+      judge: (r) =>
+        Effect.sync(() => {
+          requests.push(r)
+          return r.assertions.map((a) => ({ nl_assertion: a, met, justification: "because" }))
+        }),
     }
     return { judge, requests }
   }
@@ -393,9 +395,10 @@ describe("NL assertions (§5.5) and combination (§5.6)", () => {
 describe("gold-state cache", () => {
   it("computes the gold world once per task and evaluator version", () => {
     const t = task("t", { actions: [{ action_id: "x", name: "set_qty", arguments: { item: "a", qty: 2 } }] })
-    const first = taskBaseline(toyDomain, t, true)
-    expect(taskBaseline(toyDomain, t, true)).toBe(first)
-    expect(taskBaseline(toyDomain, t, false)).not.toBe(first)
-    expect(taskBaseline({ ...toyDomain, hashes: { ...toyDomain.hashes, data: "other" } }, t, true)).not.toBe(first)
+    const baseline = (...args: Parameters<typeof taskBaseline>) => Result.getOrThrow(taskBaseline(...args))
+    const first = baseline(toyDomain, t, true)
+    expect(baseline(toyDomain, t, true)).toBe(first)
+    expect(baseline(toyDomain, t, false)).not.toBe(first)
+    expect(baseline({ ...toyDomain, hashes: { ...toyDomain.hashes, data: "other" } }, t, true)).not.toBe(first)
   })
 })

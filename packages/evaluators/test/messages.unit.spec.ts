@@ -1,6 +1,10 @@
 import { isFloat } from "@tau-sim/engine"
+import { Result } from "effect"
 import { describe, expect, it } from "vitest"
-import { hasTextContent, MessageDecodeError, parseTau2Messages, toolCallsOf } from "../src/index.ts"
+import { hasTextContent, MessageDecodeError, parseTau2Messages as parseTau2MessagesResult, toolCallsOf } from "../src/index.ts"
+
+/** The messages, or the MessageDecodeError thrown. */
+const parseTau2Messages = (json: string) => Result.getOrThrow(parseTau2MessagesResult(json))
 
 describe("τ² trajectory messages", () => {
   it("keeps int/float identity and fills the reference's defaults", () => {

@@ -1,3 +1,4 @@
+import { Result } from "effect"
 import { describe, expect, it } from "vitest"
 import {
   computeMetrics,
@@ -7,10 +8,13 @@ import {
   pairwiseSum,
   PassHatKError,
   passHatK,
-  passHatKEstimate,
+  passHatKEstimate as passHatKEstimateResult,
   type SimulationOutcome,
   taskPassHatKs,
 } from "../src/index.ts"
+
+/** The estimate, or its PassHatKError thrown (as the reference raises). */
+const passHatKEstimate = (numTrials: number, successCount: number, k: number) => Result.getOrThrow(passHatKEstimateResult(numTrials, successCount, k))
 
 const sim = (task_id: string, reward: number | null, termination_reason = "user_stop", agent_cost: number | null = null): SimulationOutcome => ({
   task_id,

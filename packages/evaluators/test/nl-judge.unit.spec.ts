@@ -1,5 +1,9 @@
+import { Effect, Result } from "effect"
 import { describe, expect, it } from "vitest"
-import { buildNlJudgePrompt, EvaluationError, parseNlJudgeReply, scriptedAllMetJudge, trajectoryText, type Tau2Message } from "../src/index.ts"
+import { buildNlJudgePrompt, EvaluationError, parseNlJudgeReply as parseNlJudgeReplyResult, scriptedAllMetJudge, trajectoryText, type Tau2Message } from "../src/index.ts"
+
+/** The checks, or the reply's EvaluationError thrown (as the reference raises). */
+const parseNlJudgeReply = (content: string) => Result.getOrThrow(parseNlJudgeReplyResult(content))
 
 // The reference's triple-quoted prompts, written out with their source indentation.
 const EXPECTED_SYSTEM = `
@@ -64,7 +68,7 @@ describe("NL judge reply", () => {
   })
 
   it("has a scripted judge that marks every assertion met", async () => {
-    expect(await scriptedAllMetJudge.judge({ assertions: ["a", "b"], trajectoryText: "" })).toEqual([
+    expect(await Effect.runPromise(scriptedAllMetJudge.judge({ assertions: ["a", "b"], trajectoryText: "" }))).toEqual([
       { nl_assertion: "a", met: true, justification: "oracle NL-judge stub (assume_met); no LLM was called" },
       { nl_assertion: "b", met: true, justification: "oracle NL-judge stub (assume_met); no LLM was called" },
     ])

@@ -30,8 +30,7 @@ import {
   taskHash,
 } from "@tau-sim/engine"
 import { Effect, Schema } from "effect"
-import { domainRef, resolveDomain } from "@tau-sim/domains"
-import { domainOfResults, embeddedTasks, isSoloResults, readResultsFile, ResultsFileError, type Tau2Results } from "./tau2-results.ts"
+import { embeddedTasks, isSoloResults, readResultsFile, ResultsFileError, resultsDomain, type Tau2Results } from "./tau2-results.ts"
 import { loadEpisode } from "@tau-sim/replay"
 import { requireRun, scanEpisodes, type SkippedEpisode } from "@tau-sim/replay"
 import { RUN_DEFAULTS, stableEpisodeId } from "@tau-sim/runs"
@@ -118,59 +117,54 @@ const originalScore = (results: Tau2Results, sim: PyObject, episodeId: string, r
  * is written: a file with a problem (unknown task, unreadable reward, duplicate id, a message that
  * cannot be replayed) is rejected as a whole, naming every simulation at fault.
  */
-const planImport = (file: string, dataDir: string | null): ImportPlan => {
-  const results = readResultsFile(file)
-  const { domain: name, policyVariant } = domainOfResults(results)
-  // Recorded absolute (as every run records it), so replay and a re-import work from anywhere.
-  const ref = domainRef(name, dataDir, policyVariant)
-  let domain: Domain
-  try {
-    domain = resolveDomain(ref)
-  } catch (e) {
-    throw new ResultsFileError({ file, detail: `domain ${name} cannot be loaded: ${e instanceof Error ? e.message : String(e)}` })
-  }
-  const tasks = embeddedTasks(results)
-  const fileHash = sha(PyJson.compact(results.raw))
-  const runId = `tau2_${fileHash.slice(0, 12)}`
-  const recordedAt = new Date().toISOString()
-  const problems: string[] = []
-  const seen = new Set<string>()
-  const episodes: PlannedEpisode[] = []
-  results.simulations.forEach((sim, i) => {
-    const simulationId = simulationIdOf(sim)
-    if (simulationId === undefined) return void problems.push(`simulations[${i}] has no id`)
-    const at = `simulation ${simulationId}`
-    if (seen.has(simulationId)) return void problems.push(`${at} appears more than once`)
-    seen.add(simulationId)
-    const taskId = String(sim.task_id)
-    const task = tasks.get(taskId) ?? domain.tasks.find((t) => t.id === taskId)
-    if (!task) return void problems.push(`${at} refers to task ${taskId}, which is neither in the file nor in domain ${name}`)
-    const episodeId = importedEpisodeId(runId, simulationId)
-    const score = originalScore(results, sim, episodeId, recordedAt)
-    if (typeof score === "string") return void problems.push(`${at}: ${score}`)
-    if (sim.messages !== undefined && sim.messages !== null && !Array.isArray(sim.messages)) return void problems.push(`${at}: messages is not a list`)
-    try {
-      const events = simulationEvents(results, sim, episodeId, runId, domain, task, name, ref.dataDir ?? dataDir, policyVariant)
-      episodes.push({ simulationId, episodeId, events, score })
-    } catch (e) {
-      problems.push(`${at} cannot be turned into events: ${e instanceof Error ? e.message : String(e)}`)
+const planImport = (file: string, dataDir: string | null) =>
+  Effect.gen(function* () {
+    const results = yield* readResultsFile(file)
+    // Recorded absolute (as every run records it), so replay and a re-import work from anywhere.
+    const { ref, domain } = yield* resultsDomain(results, dataDir)
+    const { domain: name, policyVariant } = ref
+    const tasks = yield* Effect.fromResult(embeddedTasks(results))
+    const fileHash = sha(PyJson.compact(results.raw))
+    const runId = `tau2_${fileHash.slice(0, 12)}`
+    const recordedAt = new Date().toISOString()
+    const problems: string[] = []
+    const seen = new Set<string>()
+    const episodes: PlannedEpisode[] = []
+    results.simulations.forEach((sim, i) => {
+      const simulationId = simulationIdOf(sim)
+      if (simulationId === undefined) return void problems.push(`simulations[${i}] has no id`)
+      const at = `simulation ${simulationId}`
+      if (seen.has(simulationId)) return void problems.push(`${at} appears more than once`)
+      seen.add(simulationId)
+      const taskId = String(sim.task_id)
+      const task = tasks.get(taskId) ?? domain.tasks.find((t) => t.id === taskId)
+      if (!task) return void problems.push(`${at} refers to task ${taskId}, which is neither in the file nor in domain ${name}`)
+      const episodeId = importedEpisodeId(runId, simulationId)
+      const score = originalScore(results, sim, episodeId, recordedAt)
+      if (typeof score === "string") return void problems.push(`${at}: ${score}`)
+      if (sim.messages !== undefined && sim.messages !== null && !Array.isArray(sim.messages)) return void problems.push(`${at}: messages is not a list`)
+      try {
+        const events = simulationEvents(results, sim, episodeId, runId, domain, task, name, ref.dataDir ?? dataDir, policyVariant)
+        episodes.push({ simulationId, episodeId, events, score })
+      } catch (e) {
+        problems.push(`${at} cannot be turned into events: ${e instanceof Error ? e.message : String(e)}`)
+      }
+    })
+    if (problems.length > 0) {
+      const shown = problems.slice(0, PROBLEMS_SHOWN).map((p) => `\n  ${p}`).join("")
+      const more = problems.length > PROBLEMS_SHOWN ? `\n  ... and ${problems.length - PROBLEMS_SHOWN} more` : ""
+      return yield* new ResultsFileError({ file, detail: `nothing was imported: ${problems.length} of ${results.simulations.length} simulations cannot be imported:${shown}${more}` })
     }
+    const { simulations: _omit, ...header } = results.raw
+    const run: RunRecord = {
+      runId,
+      createdAt: recordedAt,
+      // The results header (info, tasks, timestamp) kept verbatim for export.
+      config: { kind: "import", source: SOURCE, file: path.resolve(file), domain: name, dataDir: ref.dataDir, policyVariant, headerJson: PyJson.compact(header as PyValue), simulationOrder: results.simulations.map((s) => String(s.id)) },
+      experiment: null,
+    }
+    return { run, domain: name, episodes } satisfies ImportPlan
   })
-  if (problems.length > 0) {
-    const shown = problems.slice(0, PROBLEMS_SHOWN).map((p) => `\n  ${p}`).join("")
-    const more = problems.length > PROBLEMS_SHOWN ? `\n  ... and ${problems.length - PROBLEMS_SHOWN} more` : ""
-    throw new ResultsFileError({ file, detail: `nothing was imported: ${problems.length} of ${results.simulations.length} simulations cannot be imported:${shown}${more}` })
-  }
-  const { simulations: _omit, ...header } = results.raw
-  const run: RunRecord = {
-    runId,
-    createdAt: recordedAt,
-    // The results header (info, tasks, timestamp) kept verbatim for export.
-    config: { kind: "import", source: SOURCE, file: path.resolve(file), domain: name, dataDir: ref.dataDir, policyVariant, headerJson: PyJson.compact(header as PyValue), simulationOrder: results.simulations.map((s) => String(s.id)) },
-    experiment: null,
-  }
-  return { run, domain: name, episodes }
-}
 
 /**
  * Imports a τ² results file as one run. Each episode's events, read model and original score are
@@ -181,10 +175,7 @@ const planImport = (file: string, dataDir: string | null): ImportPlan => {
 export const importTau2Results = (file: string, dataDir: string | null) =>
   Effect.gen(function* () {
     const store = yield* EventStore
-    const plan = yield* Effect.try({
-      try: () => planImport(file, dataDir),
-      catch: (e) => (e instanceof ResultsFileError ? e : new ResultsFileError({ file, detail: e instanceof Error ? e.message : String(e) })),
-    })
+    const plan = yield* planImport(file, dataDir)
     // The run first: an import killed after this has a run with fewer episodes than its
     // `simulationOrder`, which a re-run completes; episodes never exist without their run.
     yield* store.createRun(plan.run)
@@ -376,13 +367,13 @@ export const exportTau2Results = (runId: string) =>
       timestamp: run.createdAt,
       info: {
         git_commit: "tau-sim",
-        num_trials: Number(config.trials ?? 1),
-        max_steps: ran?.maxSteps ?? Number(config.maxSteps ?? 200),
-        max_errors: ran?.maxErrors ?? Number(config.maxErrors ?? 10),
+        num_trials: Number(config.trials ?? RUN_DEFAULTS.trials),
+        max_steps: ran?.maxSteps ?? Number(config.maxSteps ?? RUN_DEFAULTS.maxSteps),
+        max_errors: ran?.maxErrors ?? Number(config.maxErrors ?? RUN_DEFAULTS.maxErrors),
         user_info: { implementation: ran?.user ?? String(config.user ?? ""), llm: null, llm_args: {}, global_simulation_guidelines: null },
         agent_info: { implementation: ran?.agent ?? String(config.agent ?? ""), llm: null, llm_args: {} },
         environment_info: { domain_name: ran?.domain ?? String(config.domain ?? ""), policy: domain?.policy.default ?? "", tool_defs: null },
-        seed: Number(config.seed ?? 300),
+        seed: Number(config.seed ?? RUN_DEFAULTS.seed),
       },
       tasks: domain ? (domain.tasks.filter((t) => episodes.some((e) => e.taskId === t.id)) as unknown as PyValue[]) : [],
       simulations,

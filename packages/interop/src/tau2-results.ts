@@ -7,13 +7,9 @@
  * for re-executing tool calls (`Successfully added 2.0 GB`).
  */
 import * as fs from "node:fs"
-import { type Domain, type PyObject, PyJson, type PyValue, Task, type Task as TaskType } from "@tau-sim/engine"
-import { Schema } from "effect"
-import { resolveDomain } from "@tau-sim/domains"
-import { decodeTau2Messages, type Tau2Message } from "@tau-sim/evaluators"
-import { evaluateSimulation } from "@tau-sim/evaluators"
-import type { NlJudge } from "@tau-sim/evaluators"
-import type { RewardInfo } from "@tau-sim/evaluators"
+import { type Domain, type DomainRef, DomainResolver, type PyObject, PyJson, type PyValue, Task, type Task as TaskType } from "@tau-sim/engine"
+import { decodeTau2Messages, evaluateSimulation, type NlJudge, type RewardInfo } from "@tau-sim/evaluators"
+import { Effect, Result, Schema, Stream } from "effect"
 
 /** A results file that cannot be read or imported; `detail` names the simulation or task at fault. */
 export class ResultsFileError extends Schema.TaggedError<ResultsFileError>()("ResultsFileError", {
@@ -26,6 +22,7 @@ export class ResultsFileError extends Schema.TaggedError<ResultsFileError>()("Re
 }
 
 const fileError = (file: string, detail: string) => new ResultsFileError({ file, detail })
+const reasonOf = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
 export interface Tau2Results {
   readonly file: string
@@ -36,67 +33,78 @@ export interface Tau2Results {
   readonly simulations: ReadonlyArray<PyObject>
 }
 
-const asObject = (v: PyValue | undefined, file: string, at: string): PyObject => {
-  if (v === null || typeof v !== "object" || Array.isArray(v)) throw fileError(file, `${at}: expected an object`)
-  return v as PyObject
-}
-const asArray = (v: PyValue | undefined, file: string, at: string): ReadonlyArray<PyValue> => {
-  if (!Array.isArray(v)) throw fileError(file, `${at}: expected a list`)
-  return v
-}
+type Checked<A> = Result.Result<A, ResultsFileError>
 
-export const readResultsFile = (file: string): Tau2Results => {
-  let text: string
-  try {
-    text = fs.readFileSync(file, "utf8")
-  } catch (e) {
-    throw fileError(file, `cannot read: ${e instanceof Error ? e.message : e}`)
-  }
-  let raw: PyValue
-  try {
-    raw = PyJson.parse(text)
-  } catch (e) {
-    throw fileError(file, `not valid JSON: ${e instanceof Error ? e.message : e}`)
-  }
-  const doc = asObject(raw, file, "<root>")
-  const info = asObject(doc.info, file, "info")
-  const tasks = asArray(doc.tasks, file, "tasks").map((t, i) => asObject(t, file, `tasks[${i}]`))
-  // The `dir` format keeps simulations in separate files next to results.json.
-  const simulations = doc.simulations === undefined || doc.simulations === null
-    ? []
-    : asArray(doc.simulations, file, "simulations").map((s, i) => asObject(s, file, `simulations[${i}]`))
-  return { file, raw: doc, info, tasks, simulations }
-}
+const asObject = (v: PyValue | undefined, file: string, at: string): Checked<PyObject> =>
+  v === null || typeof v !== "object" || Array.isArray(v) ? Result.fail(fileError(file, `${at}: expected an object`)) : Result.succeed(v as PyObject)
+const asArray = (v: PyValue | undefined, file: string, at: string): Checked<ReadonlyArray<PyValue>> =>
+  Array.isArray(v) ? Result.succeed(v) : Result.fail(fileError(file, `${at}: expected a list`))
+const objects = (list: ReadonlyArray<PyValue>, file: string, at: string): Checked<PyObject[]> =>
+  Result.all(list.map((v, i) => asObject(v, file, `${at}[${i}]`)))
+
+/** The parts of a parsed results document, checked for shape. */
+const resultsDocument = (file: string, raw: PyValue): Checked<Tau2Results> =>
+  Result.gen(function* () {
+    const doc = yield* asObject(raw, file, "<root>")
+    const info = yield* asObject(doc.info, file, "info")
+    const tasks = yield* objects(yield* asArray(doc.tasks, file, "tasks"), file, "tasks")
+    // The `dir` format keeps simulations in separate files next to results.json.
+    const simulations = doc.simulations === undefined || doc.simulations === null ? [] : yield* objects(yield* asArray(doc.simulations, file, "simulations"), file, "simulations")
+    return { file, raw: doc, info, tasks, simulations }
+  })
+
+/** Reads a results file (both layouts' `results.json`); anything unreadable is a `ResultsFileError` naming the file and place. */
+export const readResultsFile = (file: string): Effect.Effect<Tau2Results, ResultsFileError> =>
+  Effect.gen(function* () {
+    const text = yield* Effect.try({ try: () => fs.readFileSync(file, "utf8"), catch: (e) => fileError(file, `cannot read: ${reasonOf(e)}`) })
+    const raw = yield* Effect.try({ try: () => PyJson.parse(text), catch: (e) => fileError(file, `not valid JSON: ${reasonOf(e)}`) })
+    return yield* Effect.fromResult(resultsDocument(file, raw))
+  })
 
 const str = (v: PyValue | undefined): string | undefined => (typeof v === "string" ? v : undefined)
 
 /** Domain name and policy variant from `info.environment_info.domain_name` (`telecom-workflow` → telecom/workflow). */
-export const domainOfResults = (r: Tau2Results): { domain: string; policyVariant: string } => {
+export const domainOfResults = (r: Tau2Results): Checked<{ domain: string; policyVariant: string }> => {
   const env = r.info.environment_info as PyObject | undefined
   const name = str(env?.domain_name)
-  if (!name) throw fileError(r.file, "info.environment_info.domain_name is missing")
-  if (name.endsWith("-workflow")) return { domain: name.slice(0, -"-workflow".length), policyVariant: "workflow" }
-  return { domain: name, policyVariant: "default" }
+  if (!name) return Result.fail(fileError(r.file, "info.environment_info.domain_name is missing"))
+  if (name.endsWith("-workflow")) return Result.succeed({ domain: name.slice(0, -"-workflow".length), policyVariant: "workflow" })
+  return Result.succeed({ domain: name, policyVariant: "default" })
 }
+
+/**
+ * The domain a results file ran on, from the resolver: its reference as a run records it (data
+ * folder absolute; `dataDir` null: the one the resolver finds), and the domain loaded. A domain
+ * that cannot be had is a `ResultsFileError` naming the file.
+ */
+export const resultsDomain = (results: Tau2Results, dataDir: string | null) =>
+  Effect.gen(function* () {
+    const { domain: name, policyVariant } = yield* Effect.fromResult(domainOfResults(results))
+    const resolver = yield* DomainResolver
+    const ref: DomainRef = resolver.ref(name, dataDir, policyVariant)
+    const domain: Domain = yield* resolver
+      .resolve(ref)
+      .pipe(Effect.mapError((e) => fileError(results.file, `domain ${name} cannot be loaded: ${e.message}`)))
+    return { ref, domain }
+  })
 
 /** Solo iff the agent is the solo agent and the user the dummy user (as the reference's evaluate-trajs). */
 export const isSoloResults = (r: Tau2Results): boolean =>
   str((r.info.agent_info as PyObject | undefined)?.implementation) === "llm_agent_solo" &&
   str((r.info.user_info as PyObject | undefined)?.implementation) === "dummy_user"
 
-const decodeTask = Schema.decodeUnknownSync(Task)
+const decodeTask = Schema.decodeUnknownResult(Task)
 
-export const embeddedTasks = (r: Tau2Results): Map<string, TaskType> =>
-  new Map(
-    r.tasks.map((t, i) => {
-      try {
-        const task = decodeTask(t) as TaskType
-        return [task.id, task]
-      } catch (e) {
-        throw fileError(r.file, `tasks[${i}] is not a valid task: ${e instanceof Error ? e.message.split("\n")[0] : e}`)
-      }
-    }),
-  )
+/** The tasks embedded in the file by id (a later task with the same id replaces an earlier one); one that is not a task names its index. */
+export const embeddedTasks = (r: Tau2Results): Checked<Map<string, TaskType>> => {
+  const tasks = new Map<string, TaskType>()
+  for (const [i, t] of r.tasks.entries()) {
+    const decoded = decodeTask(t)
+    if (Result.isFailure(decoded)) return Result.fail(fileError(r.file, `tasks[${i}] is not a valid task: ${decoded.failure.message.split("\n")[0]}`))
+    tasks.set(decoded.success.id, decoded.success as TaskType)
+  }
+  return Result.succeed(tasks)
+}
 
 export interface TrajectoryScore {
   readonly simulation_id: string
@@ -114,37 +122,44 @@ export interface EvaluateTrajsOptions {
   readonly nlJudge: NlJudge
 }
 
-/** Scores every simulation of a results file without storing anything (`tau2 evaluate-trajs`). */
-export async function* evaluateResultsFile(file: string, options: EvaluateTrajsOptions): AsyncGenerator<TrajectoryScore> {
-  const results = readResultsFile(file)
-  const { domain: name, policyVariant } = domainOfResults(results)
-  const domain: Domain = resolveDomain({ domain: name, dataDir: options.dataDir, policyVariant })
-  const tasks = embeddedTasks(results)
-  const fresh = new Map(domain.tasks.map((t) => [t.id, t]))
-  const solo = isSoloResults(results)
-  for (const sim of results.simulations) {
-    const taskId = String(sim.task_id)
-    const simulationId = String(sim.id ?? "")
-    const trial = typeof sim.trial === "number" ? sim.trial : null
-    const task = (options.freshTasks ? (fresh.get(taskId) ?? tasks.get(taskId)) : (tasks.get(taskId) ?? fresh.get(taskId))) as TaskType | undefined
-    if (!task) {
-      yield { simulation_id: simulationId, task_id: taskId, trial, reward: null, reward_info: null, error: `task ${taskId} not found` }
-      continue
-    }
-    try {
-      const messages: Tau2Message[] = decodeTau2Messages((sim.messages ?? []) as PyValue)
-      const info = await evaluateSimulation({
-        domain,
-        task,
-        messages,
-        terminationReason: String(sim.termination_reason),
-        solo,
-        strict: false,
-        nlJudge: options.nlJudge,
-      })
-      yield { simulation_id: simulationId, task_id: taskId, trial, reward: info.reward, reward_info: info }
-    } catch (e) {
-      yield { simulation_id: simulationId, task_id: taskId, trial, reward: null, reward_info: null, error: `${e instanceof Error ? `${e.name}: ${e.message}` : e}` }
-    }
-  }
-}
+/**
+ * Scores every simulation of a results file without storing anything (`tau2 evaluate-trajs`), one
+ * score per simulation as it is evaluated. The file and its domain must be readable (else the
+ * stream fails with `ResultsFileError`); a simulation that cannot be evaluated (unknown task,
+ * malformed messages, an evaluator that raises) is a score with `error`, and the others go on.
+ */
+export const evaluateResultsFile = (file: string, options: EvaluateTrajsOptions): Stream.Stream<TrajectoryScore, ResultsFileError, DomainResolver> =>
+  Stream.unwrap(
+    Effect.gen(function* () {
+      const results = yield* readResultsFile(file)
+      const { domain } = yield* resultsDomain(results, options.dataDir)
+      const tasks = yield* Effect.fromResult(embeddedTasks(results))
+      const fresh = new Map(domain.tasks.map((t) => [t.id, t]))
+      const solo = isSoloResults(results)
+      const score = (sim: PyObject): Effect.Effect<TrajectoryScore> => {
+        const taskId = String(sim.task_id)
+        const simulationId = String(sim.id ?? "")
+        const trial = typeof sim.trial === "number" ? sim.trial : null
+        const failed = (error: string): TrajectoryScore => ({ simulation_id: simulationId, task_id: taskId, trial, reward: null, reward_info: null, error })
+        const task = options.freshTasks ? (fresh.get(taskId) ?? tasks.get(taskId)) : (tasks.get(taskId) ?? fresh.get(taskId))
+        if (!task) return Effect.succeed(failed(`task ${taskId} not found`))
+        const messages = decodeTau2Messages((sim.messages ?? []) as PyValue)
+        if (Result.isFailure(messages)) return Effect.succeed(failed(`${messages.failure.name}: ${messages.failure.message}`))
+        return evaluateSimulation({
+          domain,
+          task,
+          messages: messages.success,
+          terminationReason: String(sim.termination_reason),
+          solo,
+          strict: false,
+          nlJudge: options.nlJudge,
+        }).pipe(
+          Effect.map((info): TrajectoryScore => ({ simulation_id: simulationId, task_id: taskId, trial, reward: info.reward, reward_info: info })),
+          Effect.catchTag("EvaluationError", (e) => Effect.succeed(failed(`${e.name}: ${e.message}`))),
+          // Data the engine cannot run at all (it raises) is that simulation's error too, as the reference's evaluate-trajs reports it.
+          Effect.catchDefect((e) => Effect.succeed(failed(e instanceof Error ? `${e.name}: ${e.message}` : String(e)))),
+        )
+      }
+      return Stream.fromIterable(results.simulations).pipe(Stream.mapEffect(score))
+    }),
+  )

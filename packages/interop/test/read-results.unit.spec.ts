@@ -3,8 +3,9 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { isFloat } from "@tau-sim/engine"
+import { Effect, Result } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
-import { domainOfResults, embeddedTasks, isSoloResults, readResultsFile, ResultsFileError } from "../src/index.ts"
+import { domainOfResults, embeddedTasks, isSoloResults, readResultsFile as readResultsFileEffect, ResultsFileError, type Tau2Results } from "../src/index.ts"
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tau-results-"))
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
@@ -13,13 +14,11 @@ const write = (name: string, text: string) => {
   fs.writeFileSync(file, text)
   return file
 }
-const failure = (f: () => unknown): ResultsFileError => {
-  try {
-    f()
-  } catch (e) {
-    if (e instanceof ResultsFileError) return e
-    throw e
-  }
+const readResultsFile = (file: string): Tau2Results => Effect.runSync(readResultsFileEffect(file))
+/** The ResultsFileError an Effect or a Result fails with (anything else fails the test). */
+const failure = (r: Effect.Effect<unknown, ResultsFileError> | Result.Result<unknown, ResultsFileError>): ResultsFileError => {
+  const outcome = Result.isResult(r) ? r : Effect.runSync(Effect.result(r))
+  if (Result.isFailure(outcome) && outcome.failure instanceof ResultsFileError) return outcome.failure
   throw new Error("expected a ResultsFileError")
 }
 
@@ -37,9 +36,9 @@ describe("readResultsFile", () => {
     const r = readResultsFile(write("ok.json", doc()))
     expect(r.simulations).toHaveLength(1)
     expect(isFloat(r.simulations[0]!.amount)).toBe(true)
-    expect(domainOfResults(r)).toEqual({ domain: "telecom", policyVariant: "workflow" })
+    expect(Result.getOrThrow(domainOfResults(r))).toEqual({ domain: "telecom", policyVariant: "workflow" })
     expect(isSoloResults(r)).toBe(true)
-    expect([...embeddedTasks(r).keys()]).toEqual(["t1"])
+    expect([...Result.getOrThrow(embeddedTasks(r)).keys()]).toEqual(["t1"])
   })
 
   it("accepts the directory layout's index, which has no simulations", () => {
@@ -54,14 +53,14 @@ describe("readResultsFile", () => {
     ["sim.json", doc({ simulations: [1] }), "simulations[0]: expected an object"],
   ])("%s is refused with a ResultsFileError naming the place", (name, text, detail) => {
     const file = text === null ? path.join(dir, name) : write(name, text)
-    const e = failure(() => readResultsFile(file))
+    const e = failure(readResultsFileEffect(file))
     expect(e.file).toBe(file)
     expect(e.detail).toContain(detail)
   })
 
   it("names an embedded task that is not a task, and a missing domain name", () => {
     const r = readResultsFile(write("badtask.json", doc({ tasks: [{ id: 3 }], info: {} })))
-    expect(failure(() => embeddedTasks(r)).detail).toContain("tasks[0] is not a valid task")
-    expect(failure(() => domainOfResults(r)).detail).toContain("domain_name is missing")
+    expect(failure(embeddedTasks(r)).detail).toContain("tasks[0] is not a valid task")
+    expect(failure(domainOfResults(r)).detail).toContain("domain_name is missing")
   })
 })

@@ -10,6 +10,7 @@ import { fmtReward } from "../table.ts"
 import { resumableOnStop, shellArg } from "../signals.ts"
 import { dbFlag, jsonFlag, nonNegativeInt, positiveInt, print, printJson, storeLayer } from "./common.ts"
 import { participantFlag } from "./model-flags.ts"
+import { usage } from "../usage-error.ts"
 
 const flags = {
   db: dbFlag,
@@ -28,7 +29,7 @@ const flags = {
 
 export const counterfactualCommand = Command.make("counterfactual", flags, (f) =>
   Effect.gen(function* () {
-    if (Option.isSome(f.atTurn) === f.atFirstWrite) return yield* Effect.fail(new Error("give exactly one of --at-turn N or --at-first-write"))
+    if (Option.isSome(f.atTurn) === f.atFirstWrite) return yield* usage("give exactly one of --at-turn N or --at-first-write")
     const at: ForkPoint = Option.isSome(f.atTurn) ? { kind: "turn", turn: f.atTurn.value } : { kind: "first-write" }
     const options: CounterfactualOptions = {
       runId: f.run,

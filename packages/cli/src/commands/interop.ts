@@ -2,19 +2,18 @@
 import { PyJson, type PyValue } from "@tau-sim/engine"
 import * as Evaluate from "@tau-sim/evaluators"
 import { evaluateResultsFile, exportTau2Results, importTau2Results } from "@tau-sim/interop"
-import { Effect, Option } from "effect"
+import { Effect, Option, Stream } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { fmtReward, table } from "../table.ts"
 import { writeFileAtomic } from "../write-file.ts"
 import { dataDirFlag, dbFlag, jsonFlag, print, printJson, withExistingStore, withStore } from "./common.ts"
 import { namingStore, reportSkipped } from "./store-scan.ts"
+import { usage } from "../usage-error.ts"
 
 const dataDir = dataDirFlag
 
-const judgeFor = (spec: string) => {
-  if (spec === "scripted:all-met") return Evaluate.scriptedAllMetJudge
-  throw new Error(`unknown NL judge "${spec}" (offline: scripted:all-met)`)
-}
+const judgeFor = (spec: string) =>
+  spec === "scripted:all-met" ? Effect.succeed(Evaluate.scriptedAllMetJudge) : Effect.fail(usage(`unknown NL judge "${spec}" (offline: scripted:all-met)`))
 
 export const evaluateTrajsCommand = Command.make(
   "evaluate-trajs",
@@ -27,18 +26,18 @@ export const evaluateTrajsCommand = Command.make(
   },
   (f) =>
     Effect.gen(function* () {
-      const judge = judgeFor(f.nlJudge)
+      const judge = yield* judgeFor(f.nlJudge)
       const rows: Array<[string, string, unknown, string]> = []
       for (const file of f.files) {
-        const scores = yield* Effect.promise(async () => {
-          const out = []
-          for await (const s of evaluateResultsFile(file, { dataDir: Option.getOrNull(f.dataDir), freshTasks: f.freshTasks, nlJudge: judge })) {
-            if (f.json) process.stdout.write(`${JSON.stringify(PyJson.toPlain(s as unknown as PyValue))}\n`)
-            out.push(s)
-          }
-          return out
-        })
-        for (const s of scores) rows.push([s.simulation_id, s.task_id, s.trial, s.error ? `error: ${s.error}` : fmtReward(s.reward)])
+        // Each score as soon as it is evaluated (--json streams one line per simulation).
+        yield* evaluateResultsFile(file, { dataDir: Option.getOrNull(f.dataDir), freshTasks: f.freshTasks, nlJudge: judge }).pipe(
+          Stream.runForEach((s) =>
+            Effect.sync(() => {
+              if (f.json) process.stdout.write(`${JSON.stringify(PyJson.toPlain(s as unknown as PyValue))}\n`)
+              rows.push([s.simulation_id, s.task_id, s.trial, s.error ? `error: ${s.error}` : fmtReward(s.reward)])
+            }),
+          ),
+        )
       }
       if (!f.json) yield* print(table(["simulation", "task", "trial", "reward"], rows))
     }),

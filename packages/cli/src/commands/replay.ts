@@ -10,6 +10,7 @@ import { Argument, Command, Flag } from "effect/cli"
 import { table } from "../table.ts"
 import { dbFlag, jsonFlag, movedDataDirFlag, nonNegativeInt, print, printJson, progress, withExistingStore } from "./common.ts"
 import { reportSkipped } from "./store-scan.ts"
+import { usage } from "../usage-error.ts"
 
 /** Exit code when verification found something wrong with an episode. */
 export const FINDINGS_EXIT_CODE = 2
@@ -66,12 +67,12 @@ export const replayCommand = Command.make("replay", flags, (f) =>
         const known = new Set(listed)
         ids = [...listed, ...(yield* store.listStreamIds()).filter((id) => !known.has(id))]
       }
-      else return yield* Effect.fail(new Error("give an episode id, --run ID or --all"))
+      else return yield* usage("give an episode id, --run ID or --all")
 
       const atTurn = (loaded: ReplayedEpisode, turn: number) =>
         Effect.gen(function* () {
           const at = loaded.states.findIndex((s) => s.trajectory.length > turn)
-          if (at < 0) return yield* Effect.fail(new Error(`episode ${loaded.episodeId} has no turn ${turn}`))
+          if (at < 0) return yield* usage(`episode ${loaded.episodeId} has no turn ${turn}`)
           return { at_turn: turn, world_changes: worldDiff(loaded.domain.initialWorld, loaded.states[at].world) }
         })
 

@@ -10,6 +10,7 @@ import { Command, Flag } from "effect/cli"
 import { FileWriteError, writeFileAtomic } from "../write-file.ts"
 import { dbFlag, positiveInt, progress, withExistingStore } from "./common.ts"
 import { namingStore, reportSkipped } from "./store-scan.ts"
+import { usage } from "../usage-error.ts"
 
 const flags = {
   db: dbFlag,
@@ -26,8 +27,7 @@ export const reportCommand = Command.make("report", flags, (f) =>
   Effect.gen(function* () {
     const run = Option.getOrUndefined(f.run)
     const experiment = Option.getOrUndefined(f.experiment)
-    if ((run === undefined) === (experiment === undefined)) return yield* Effect.fail(new Error("give exactly one of --run ID or --experiment NAME"))
-    if (f.resamples < 1) return yield* Effect.fail(new Error("--bootstrap-resamples must be ≥ 1"))
+    if ((run === undefined) === (experiment === undefined)) return yield* usage("give exactly one of --run ID or --experiment NAME")
     const report = yield* withExistingStore(
       f.db,
       loadReport(run !== undefined ? { run } : { experiment: experiment as string }, {

@@ -8,6 +8,7 @@ import { Command, Flag } from "effect/cli"
 import { fmtReward, table } from "../table.ts"
 import { dbFlag, jsonFlag, movedDataDirFlag, print, printJson, withExistingStore } from "./common.ts"
 import { reportSkipped } from "./store-scan.ts"
+import { usage } from "../usage-error.ts"
 
 const flags = {
   db: dbFlag,
@@ -23,7 +24,7 @@ export const rescoreCommand = Command.make("rescore", flags, (f) =>
     f.db,
     Effect.gen(function* () {
       const store = yield* EventStore
-      if (Option.isNone(f.run) && !f.all) return yield* Effect.fail(new Error("give --run ID or --all"))
+      if (Option.isNone(f.run) && !f.all) return yield* usage("give --run ID or --all")
       if (Option.isSome(f.run)) yield* requireRun(f.run.value, f.db)
       const episodes = (yield* store.listEpisodes(Option.isSome(f.run) ? { runId: f.run.value, status: "ended" } : { status: "ended" }))
       const rescoreOne = (ep: EpisodeRow) =>

@@ -17,6 +17,7 @@ import { resumableOnStop, shellArg } from "../signals.ts"
 import { fmtReward, table } from "../table.ts"
 import { dataDirFlag, dbFlag, jsonFlag, positiveInt, print, progress, storeLayer } from "./common.ts"
 import { configureModelRuntime, costSoFar, modelFlags, participantFlag, specWithArgs } from "./model-flags.ts"
+import { usage } from "../usage-error.ts"
 
 // The configuration flags are optional (so that `--resume` can tell what was given); their defaults are RUN_DEFAULTS.
 
@@ -44,9 +45,6 @@ const flags = {
 
 type Flags = typeof flags extends infer F ? { readonly [K in keyof F]: F[K] extends Flag.Flag<infer A> ? A : never } : never
 
-/** A flag that does not fit the rest (e.g. `--agent` with `--resume` of a counterfactual run). */
-export class RunFlagError extends Schema.TaggedError<RunFlagError>()("RunFlagError", { message: Schema.String }) {}
-
 /** Every episode of the run ended in an error (nothing was evaluated): the command fails. */
 export class RunAllErrored extends Schema.TaggedError<RunAllErrored>()("RunAllErrored", {
   runId: Schema.String,
@@ -61,10 +59,14 @@ export class RunAllErrored extends Schema.TaggedError<RunAllErrored>()("RunAllEr
 const CONFIG_FLAGS = ["domain", "dataDir", "agent", "user", "agentArgs", "userArgs", "mode", "policyVariant", "trials", "seed", "maxSteps", "maxErrors", "split", "taskIds", "numTasks"] as const
 const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`
 
+/** A participant spec with its `--agent-args` / `--user-args`; arguments that do not apply or are not JSON are a usage error. */
+const specFromFlags = (spec: string, args: Option.Option<string>) =>
+  Effect.try({ try: () => specWithArgs(spec, args), catch: (e) => usage(e instanceof Error ? e.message : String(e)) })
+
 /** The configuration the flags describe (tasks selected and checked against the mode). */
 const requestedConfig = (f: Flags, runId: string) =>
   Effect.gen(function* () {
-    if (Option.isNone(f.domain)) return yield* new RunFlagError({ message: "--domain is required (or --resume RUN)" })
+    if (Option.isNone(f.domain)) return yield* usage("--domain is required (or --resume RUN)")
     const mode = Option.getOrElse(f.mode, () => RUN_DEFAULTS.mode) as Mode
     const policyVariant = Option.getOrElse(f.policyVariant, () => RUN_DEFAULTS.policyVariant)
     const resolver = yield* DomainResolver
@@ -77,14 +79,14 @@ const requestedConfig = (f: Flags, runId: string) =>
     const selected = yield* selectTasks(domain, { split: Option.getOrUndefined(f.split), taskIds: explicitIds, numTasks: Option.getOrUndefined(f.numTasks) })
     const { tasks, excluded } = eligibleTasks(selected, mode)
     if (excluded.length > 0 && explicitIds?.length) {
-      return yield* new RunFlagError({ message: `mode ${mode} cannot run: ${excluded.map((e) => `${e.id} (${e.reason})`).join("; ")}` })
+      return yield* usage(`mode ${mode} cannot run: ${excluded.map((e) => `${e.id} (${e.reason})`).join("; ")}`)
     }
     if (excluded.length > 0) yield* progress(`mode ${mode}: ${excluded.length} tasks left out (${excluded[0].reason}${excluded.length > 1 ? ", ..." : ""})`)
     const config: RunConfig = {
       ...ref,
       runId,
-      agent: specWithArgs(Option.getOrElse(f.agent, () => RUN_DEFAULTS.agent), f.agentArgs),
-      user: specWithArgs(Option.getOrElse(f.user, () => RUN_DEFAULTS.user), f.userArgs),
+      agent: yield* specFromFlags(Option.getOrElse(f.agent, () => RUN_DEFAULTS.agent), f.agentArgs),
+      user: yield* specFromFlags(Option.getOrElse(f.user, () => RUN_DEFAULTS.user), f.userArgs),
       mode,
       trials: Option.getOrElse(f.trials, () => RUN_DEFAULTS.trials),
       seed: Option.getOrElse(f.seed, () => RUN_DEFAULTS.seed),
@@ -105,9 +107,8 @@ const checkResumeFlags = (f: Flags, runId: string, stored: StoredRunConfig) =>
     const given = CONFIG_FLAGS.filter((k) => Option.isSome(f[k] as Option.Option<unknown>))
     if (given.length === 0) return
     if (stored.kind !== "run" && stored.kind !== "cell") {
-      return yield* new RunFlagError({
-        message: `${given.map(flagName).join(", ")} cannot be given with --resume of ${describeKind(stored)} (run ${runId}): it continues as it was created`,
-      })
+      // A flag that does not fit the rest (e.g. `--agent` with `--resume` of a counterfactual run).
+      return yield* usage(`${given.map(flagName).join(", ")} cannot be given with --resume of ${describeKind(stored)} (run ${runId}): it continues as it was created`)
     }
     const withStored: Flags = {
       ...f,
@@ -144,7 +145,7 @@ export const runCommand = Command.make("run", flags, (f) =>
       }
       let summaries: ReadonlyArray<EpisodeSummary>
       if (Option.isSome(f.resume)) {
-        if (Option.isSome(f.runId)) return yield* new RunFlagError({ message: "give --resume RUN or --run-id RUN, not both" })
+        if (Option.isSome(f.runId)) return yield* usage("give --resume RUN or --run-id RUN, not both")
         const id = f.resume.value
         const stored = yield* decodeRunConfig(yield* requireRun(id, f.db))
         yield* checkResumeFlags(f, id, stored)

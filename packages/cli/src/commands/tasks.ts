@@ -1,21 +1,27 @@
 /** `tau tasks` and `tau policy`: what a domain offers. */
-import { resolveDomain } from "@tau-sim/domains"
+import { DomainResolver } from "@tau-sim/engine"
 import { selectTasks } from "@tau-sim/runs"
 import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { table } from "../table.ts"
+import { usage } from "../usage-error.ts"
 import { dataDirFlag, jsonFlag, print, printJson } from "./common.ts"
 
 const domainFlag = Flag.String("domain").pipe(Flag.withDefault("demo"))
 const variantFlag = Flag.String("policy-variant").pipe(Flag.withDefault("default"))
 
-const ref = (domain: string, dataDir: Option.Option<string>, policyVariant: string) => ({ domain, dataDir: Option.getOrNull(dataDir), policyVariant })
+/** The domain the flags name, from the resolver (a τ² domain without data is a `DomainUnavailable` saying how to get it). */
+const domainOf = (domain: string, dataDir: Option.Option<string>, policyVariant: string) =>
+  Effect.gen(function* () {
+    const resolver = yield* DomainResolver
+    return yield* resolver.resolve(resolver.ref(domain, Option.getOrNull(dataDir), policyVariant))
+  })
 
 const show = Command.make("show", { domain: domainFlag, dataDir: dataDirFlag, json: jsonFlag, id: Argument.String("id") }, (f) =>
   Effect.gen(function* () {
-    const domain = resolveDomain(ref(f.domain, f.dataDir, "default"))
+    const domain = yield* domainOf(f.domain, f.dataDir, "default")
     const task = domain.tasks.find((t) => t.id === f.id)
-    if (!task) return yield* Effect.fail(new Error(`task ${f.id} not found in ${domain.name}`))
+    if (!task) return yield* usage(`task ${f.id} not found in ${domain.name}`)
     if (f.json) return yield* printJson(task)
     const c = task.evaluation_criteria
     yield* print(`task ${task.id}`)
@@ -36,7 +42,7 @@ export const tasksCommand = Command.make(
   { domain: domainFlag, dataDir: dataDirFlag, json: jsonFlag, split: Flag.String("split").pipe(Flag.optional) },
   (f) =>
     Effect.gen(function* () {
-      const domain = resolveDomain(ref(f.domain, f.dataDir, "default"))
+      const domain = yield* domainOf(f.domain, f.dataDir, "default")
       const tasks = yield* selectTasks(domain, { split: Option.getOrUndefined(f.split) })
       const rows = tasks.map((t) => ({
         id: t.id,
@@ -56,9 +62,9 @@ export const policyCommand = Command.make(
   { domain: domainFlag, dataDir: dataDirFlag, json: jsonFlag, policyVariant: variantFlag, solo: Flag.Boolean("solo").pipe(Flag.withDefault(false)) },
   (f) =>
     Effect.gen(function* () {
-      const domain = resolveDomain(ref(f.domain, f.dataDir, f.policyVariant))
+      const domain = yield* domainOf(f.domain, f.dataDir, f.policyVariant)
       const text = f.solo ? domain.policy.solo : domain.policy.default
-      if (text === undefined) return yield* Effect.fail(new Error(`domain ${domain.name} has no solo policy`))
+      if (text === undefined) return yield* usage(`domain ${domain.name} has no solo policy`)
       if (f.json) yield* printJson({ domain: domain.name, variant: f.policyVariant, solo: f.solo, policy: text })
       else yield* print(text)
     }),
