@@ -21,5 +21,5 @@ export { type DecodeOptions, decodeOrThrow, deepFreeze, forbidExtraKeys, formatP
 export { checkStr, type PydanticErrorDetail, PydanticValidationError, validateModel, validationErrorText } from "./tau2/pydantic.ts"
 export { hasKey, requireField } from "./tau2/python.ts"
 export { mockModule } from "./tau2/mock/index.ts"
-export { builtinDomains, DomainConfigError, domainRef, registerDomain, resolveDomain, TAU2_DOMAINS } from "./resolve.ts"
+export { builtinDomains, TAU2_DOMAINS } from "./resolve.ts"
 export { noDataHint, resolveDataDir } from "./data-dir.ts"

@@ -3,6 +3,7 @@
  * data folder, and any extra domains an embedding application or benchmark provides. Only
  * composition roots (the CLI, benchmarks, tests) provide it.
  */
+import * as fs from "node:fs"
 import * as path from "node:path"
 import { type Domain, type DomainRef, DomainResolver, DomainUnavailable } from "@tau-sim/engine"
 import { Effect, Layer } from "effect"
@@ -18,7 +19,7 @@ const isTau2Domain = (name: string) => (TAU2_DOMAINS as ReadonlyArray<string>).i
  * working directory (its content is recorded by hash; `--data-dir` points an old run elsewhere).
  * A τ² domain without a data folder given gets the one `resolveDataDir` finds (TAU2_DATA_DIR, fetched cache).
  */
-export const domainRef = (domain: string, dataDir: string | null | undefined, policyVariant = "default"): DomainRef => ({
+const domainRef = (domain: string, dataDir: string | null | undefined, policyVariant = "default"): DomainRef => ({
   domain,
   dataDir: isTau2Domain(domain) ? resolveDataDir(dataDir) : dataDir ? path.resolve(dataDir) : null,
   policyVariant,
@@ -36,6 +37,10 @@ const load = (ref: DomainRef, extra: ReadonlyMap<string, Domain>): Effect.Effect
   }
   const dataDir = ref.dataDir ?? resolveDataDir(null)
   if (!dataDir) return Effect.fail(unavailable(ref.domain, noDataHint(ref.domain)))
+  // A folder that is there but holds no data of the domain (an empty TAU2_DATA_DIR, a mistyped --data-dir) gets the same hint.
+  if (!fs.existsSync(path.join(dataDir, "domains", ref.domain))) {
+    return Effect.fail(unavailable(ref.domain, `${noDataHint(ref.domain)}; ${dataDir} has no domains/${ref.domain}/`))
+  }
   return Effect.try({
     // Loading reads and validates files: every failure (missing file, invalid data, unknown variant) is a DomainUnavailable.
     try: () => loadTau2Domain(ref.domain, dataDir, { policyVariant: ref.policyVariant === "default" ? undefined : ref.policyVariant }),
@@ -47,27 +52,4 @@ const load = (ref: DomainRef, extra: ReadonlyMap<string, Domain>): Effect.Effect
 export const builtinDomains = (extra: ReadonlyArray<Domain> = []): Layer.Layer<DomainResolver> => {
   const byName = new Map(extra.map((d) => [d.name, d] as const))
   return Layer.succeed(DomainResolver, { resolve: (ref) => load(ref, byName), ref: domainRef })
-}
-
-// --- Transitional: synchronous resolution for callers not yet on the service (removed once none are left).
-
-/** @deprecated use the `DomainResolver` service. */
-export class DomainConfigError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = "DomainConfigError"
-  }
-}
-
-const registered = new Map<string, Domain>()
-/** @deprecated provide `builtinDomains([domain])` instead. */
-export const registerDomain = (domain: Domain): void => {
-  registered.set(domain.name, domain)
-}
-
-/** @deprecated use the `DomainResolver` service. */
-export const resolveDomain = (ref: DomainRef): Domain => {
-  const result = Effect.runSync(Effect.result(load(ref, registered)))
-  if (result._tag === "Failure") throw new DomainConfigError(result.failure.message)
-  return result.success
 }

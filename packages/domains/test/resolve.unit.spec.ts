@@ -5,7 +5,7 @@ import * as path from "node:path"
 import { DomainResolver, type DomainUnavailable } from "@tau-sim/engine"
 import { Effect } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
-import { builtinDomains, domainRef } from "../src/index.ts"
+import { builtinDomains } from "../src/index.ts"
 import { makeDemoDomain } from "../src/demo/index.ts"
 
 const empty = fs.mkdtempSync(path.join(os.tmpdir(), "tau-resolve-"))
@@ -51,7 +51,19 @@ describe("builtinDomains", () => {
     expect(e.message).toContain(empty)
   })
 
-  it("domainRef records the data folder absolute", () => {
+  it("a τ² domain over a folder without domains/<name>/ says how to get the data", () => {
+    const e = failure(resolve("airline", empty))
+    expect(e.message).toContain("run `tau data fetch` once")
+    expect(e.message).toContain(`${empty} has no domains/airline/`)
+  })
+
+  it("ref records the data folder absolute", () => {
+    const domainRef = (domain: string, dataDir: string | null) =>
+      Effect.runSync(
+        Effect.gen(function* () {
+          return (yield* DomainResolver).ref(domain, dataDir)
+        }).pipe(Effect.provide(builtinDomains())),
+      )
     expect(domainRef("demo", "rel/dir").dataDir).toBe(path.resolve("rel/dir"))
     expect(domainRef("demo", null).dataDir).toBeNull()
     expect(domainRef("airline", "rel").dataDir).toBe(path.resolve("rel"))
