@@ -49,12 +49,13 @@ export const warnDataChanges = (loaded: ReplayedEpisode) =>
   )
 
 export const replayCommand = Command.make("replay", flags, (f) =>
-  withExistingStore(
+  // A command line that names no episodes is an error before any store is opened.
+  (Option.isNone(f.episode) && Option.isNone(f.run) && !f.all ? Effect.fail(usage("give an episode id, --run ID or --all")) : Effect.void).pipe(Effect.andThen(withExistingStore(
     f.db,
     Effect.gen(function* () {
       const store = yield* EventStore
       const options: LoadOptions = Option.isSome(f.dataDir) ? { dataDir: f.dataDir.value } : {}
-      let ids: string[]
+      let ids: string[] = []
       if (Option.isSome(f.episode)) {
         yield* requireEpisode(f.episode.value, f.db)
         ids = [f.episode.value]
@@ -67,7 +68,6 @@ export const replayCommand = Command.make("replay", flags, (f) =>
         const known = new Set(listed)
         ids = [...listed, ...(yield* store.listStreamIds()).filter((id) => !known.has(id))]
       }
-      else return yield* usage("give an episode id, --run ID or --all")
 
       const atTurn = (loaded: ReplayedEpisode, turn: number) =>
         Effect.gen(function* () {
@@ -121,5 +121,5 @@ export const replayCommand = Command.make("replay", flags, (f) =>
       yield* reportSkipped(skipped)
       if (withFindings.length > 0) process.exitCode = FINDINGS_EXIT_CODE
     }),
-  ),
+  ))),
 ).pipe(Command.withDescription("Rebuild episodes from their event logs; --verify checks the log, the data and every tool"))

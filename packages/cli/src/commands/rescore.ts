@@ -20,11 +20,11 @@ const flags = {
 }
 
 export const rescoreCommand = Command.make("rescore", flags, (f) =>
-  withExistingStore(
+  // A command line that names no episodes is an error before any store is opened.
+  (Option.isNone(f.run) && !f.all ? Effect.fail(usage("give --run ID or --all")) : Effect.void).pipe(Effect.andThen(withExistingStore(
     f.db,
     Effect.gen(function* () {
       const store = yield* EventStore
-      if (Option.isNone(f.run) && !f.all) return yield* usage("give --run ID or --all")
       if (Option.isSome(f.run)) yield* requireRun(f.run.value, f.db)
       const episodes = (yield* store.listEpisodes(Option.isSome(f.run) ? { runId: f.run.value, status: "ended" } : { status: "ended" }))
       const rescoreOne = (ep: EpisodeRow) =>
@@ -70,7 +70,7 @@ export const rescoreCommand = Command.make("rescore", flags, (f) =>
       }
       yield* reportSkipped(skipped)
     }),
-  ),
+  ))),
 ).pipe(Command.withDescription("Re-run the evaluators over stored episodes, appending new scores"))
 
 interface ComponentChange {
