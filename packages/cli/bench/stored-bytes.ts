@@ -12,17 +12,41 @@
  * The demo episodes are short (about six model calls of five messages). `extraQuestions` makes
  * them longer the way real conversations are: before saying goodbye the user asks that many more
  * questions, each answered by the agent (two more model calls, two more messages each).
- * Run alone: node packages/cli/bench/stored-bytes.ts [episodes] [extraQuestions]
+ *
+ * The τ² entry does the same on airline with its real policy and agent tool set (the τ² data,
+ * found as the tests find it; skipped without it): real tasks, whose scenario is the user's
+ * prompt. The user gives the task's user id and reason for calling, the agent looks the user up
+ * (`get_user_details`, so a tool result is in the conversation) and answers in text; the user
+ * asks `extraQuestions` more questions, each answered from the policy, and stops. It also
+ * measures what is left: the share of the after-bytes that is the provider's raw responses, and
+ * the ratio if each raw response were stored deflated (measured only; the store is unchanged).
+ * Run alone: node packages/cli/bench/stored-bytes.ts [episodes] [extraQuestions] [demo|airline]
  */
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import * as zlib from "node:zlib"
 import Database from "better-sqlite3"
 import { Effect } from "effect"
+import { loadTau2Domain } from "@tau-sim/domains"
 import { demoDomain } from "@tau-sim/domains/demo"
-import { encodeEvent, type EpisodeStarted, Events, EventStore, foldHistory, layerSqlite, openSqliteStore, playEpisode, setupEvents } from "@tau-sim/engine"
+import { missingDataNotice, tau2DataDir } from "@tau-sim/domains/testing/locate"
+import {
+  type Domain,
+  encodeEvent,
+  type EpisodeStarted,
+  Events,
+  EventStore,
+  foldHistory,
+  layerSqlite,
+  openSqliteStore,
+  playEpisode,
+  setupEvents,
+  type Task,
+  taskHash,
+} from "@tau-sim/engine"
 import { buildModelParticipant, makeModelRuntime } from "@tau-sim/models"
-import { type Brain, demoBrain, type FakeMessage, startFakeLlmServer } from "@tau-sim/models/testing"
+import { type Brain, demoBrain, type FakeCall, type FakeMessage, startFakeLlmServer } from "@tau-sim/models/testing"
 
 export interface StoredBytesOptions {
   readonly episodes?: number
@@ -58,21 +82,111 @@ const curious =
     return reply
   }
 
-const started = (episodeId: string, taskId: string, spec: string, seed: number, hashes: EpisodeStarted["hashes"]): EpisodeStarted =>
+// ── The airline brain ────────────────────────────────────────────────────────────────────────
+
+const USER_ID = /\b[a-z]+_[a-z]+_\d{3,5}\b/
+const STOP = "Thank you, that is all I needed. ###STOP###"
+/** What the airline user asks, with the word of the policy the agent's answer quotes. */
+const AIRLINE_TOPICS: ReadonlyArray<readonly [question: string, policyWord: string]> = [
+  ["how many checked bags my membership allows", "checked bag"],
+  ["whether I can change the flights of a basic economy booking", "Basic economy"],
+  ["what travel insurance covers", "insurance"],
+  ["whether I can upgrade my cabin", "cabin"],
+  ["when a cancellation is refunded", "refund"],
+  ["what I can get for a delayed flight", "delayed"],
+  ["how I can pay for a new booking", "payment"],
+  ["whether I can add a passenger later", "passenger"],
+]
+
+const say = (text: string) => ({ type: "message" as const, text })
+
+/** The first line of the policy (the agent's system prompt) that mentions `word`. */
+const policyLine = (system: string, word: string): string =>
+  system
+    .split("\n")
+    .find((line) => line.toLowerCase().includes(word.toLowerCase()) && line.trim().length > 40)
+    ?.trim() ?? "Please see our policy."
+
+/** The user of an airline task: says who they are and why they call, asks `n` questions, stops. */
+const airlineUser = (call: FakeCall, n: number) => {
+  // The user simulator sees its own turns as the assistant's.
+  const own = call.messages.filter((m) => m.role === "assistant")
+  if (own.length === 0) {
+    const id = call.system.match(USER_ID)?.[0] ?? "unknown_user_0000"
+    const reason = call.system.split("Reason for call:\n")[1]?.split("\n")[0]?.trim() ?? "I have a question about my booking."
+    return say(`Hi, my user id is ${id}. ${reason.replace(/^You\b/, "I").replace(/\byour\b/g, "my")}`)
+  }
+  const k = own.filter((m) => m.text?.startsWith(QUESTION)).length
+  if (k < n) return say(`${QUESTION}${AIRLINE_TOPICS[k % AIRLINE_TOPICS.length][0]}? (question ${k + 1})`)
+  return say(STOP)
+}
+
+/** The airline agent: looks the user up once, then answers in text (questions from the policy). */
+const airlineAgent = (call: FakeCall) => {
+  const last = call.messages.at(-1)
+  const looked = call.messages.some((m) => m.role === "assistant" && m.toolCalls.some((c) => c.name === "get_user_details"))
+  const id = call.messages
+    .flatMap((m) => (m.role === "user" ? [m.text] : []))
+    .join("\n")
+    .match(USER_ID)?.[0]
+  if (!looked && id) return { type: "message" as const, toolCalls: [{ name: "get_user_details", arguments: JSON.stringify({ user_id: id }) }] }
+  if (last?.role === "tool") {
+    let user: { name?: { first_name?: string; last_name?: string }; membership?: string; reservations?: ReadonlyArray<string> } = {}
+    try {
+      user = JSON.parse(last.text)
+    } catch {
+      // An error text: answered like any other result.
+    }
+    const name = `${user.name?.first_name ?? ""} ${user.name?.last_name ?? ""}`.trim() || "there"
+    return say(
+      `Thank you, ${name}. I found your profile: you are a ${user.membership ?? "regular"} member with ${user.reservations?.length ?? 0} reservations (${(user.reservations ?? []).join(", ")}). ` +
+        "Before I make any change I will list the details and ask for your explicit confirmation. How can I help with your booking today?",
+    )
+  }
+  if (last?.role === "user" && last.text.startsWith(QUESTION)) {
+    const topic = AIRLINE_TOPICS.find(([q]) => last.text.includes(q))
+    return say(`Good question. Our policy says: ${policyLine(call.system, topic?.[1] ?? "policy")} Is there anything else I can help you with?`)
+  }
+  return say("I understand. Could you tell me your user id so I can look up your reservations?")
+}
+
+const airlineBrain =
+  (n: number): Brain =>
+  (call) => {
+    if (call.system.includes("<scenario>")) return airlineUser(call, n)
+    if (call.system.includes("<policy>")) return airlineAgent(call)
+    return say("###STOP###")
+  }
+
+// ── The measurement ──────────────────────────────────────────────────────────────────────────
+
+/** What a bench entry plays: a domain, the tasks its episodes cycle through, and the brain. */
+interface Setting {
+  readonly domain: Domain
+  readonly tasks: ReadonlyArray<Task>
+  readonly brain: (extraQuestions: number) => Brain
+  readonly dataDir: string | null
+  readonly taskHash: (task: Task) => string
+  readonly maxSteps: number
+  /** Also measure the raw provider responses' share and a deflated store of them. */
+  readonly rawAnalysis: boolean
+}
+
+const started = (setting: Setting, episodeId: string, task: Task, spec: string, seed: number): EpisodeStarted =>
   Events.episodeStarted({
     runId: "bench-bytes",
     episodeId,
-    domain: "demo",
-    taskId,
+    domain: setting.domain.name,
+    taskId: task.id,
     trial: seed,
-    hashes,
-    dataDir: null,
+    hashes: { ...setting.domain.hashes, task: setting.taskHash(task) },
+    dataDir: setting.dataDir,
     policyVariant: "default",
     mode: "default",
     agent: spec,
     user: spec,
     seed,
-    limits: { maxSteps: 60, maxErrors: 10 },
+    limits: { maxSteps: setting.maxSteps, maxErrors: 10 },
     engineVersion: "bench",
     parent: null,
   })
@@ -84,14 +198,32 @@ const fileBytes = (file: string): number => {
   return fs.statSync(file).size
 }
 
-export const benchStoredBytes = async (options: StoredBytesOptions = {}) => {
+const demoSetting = (): Setting => {
+  const domain = demoDomain()
+  const tasks = ["renew_loan", "link_card_in_app"].map((id) => {
+    const task = domain.tasks.find((t) => t.id === id)
+    if (!task) throw new Error(`demo task ${id} missing`)
+    return task
+  })
+  return { domain, tasks, brain: curious, dataDir: null, taskHash: () => "bench", maxSteps: 60, rawAnalysis: false }
+}
+
+/** Airline with its real policy and tools, or the reason it cannot run. */
+const airlineSetting = (): Setting | { readonly skipped: string } => {
+  const dataDir = tau2DataDir()
+  if (dataDir === undefined) return { skipped: missingDataNotice(["tau2"]) }
+  const domain = loadTau2Domain("airline", dataDir)
+  return { domain, tasks: domain.tasks, brain: airlineBrain, dataDir, taskHash, maxSteps: 200, rawAnalysis: true }
+}
+
+const measure = async (setting: Setting, options: StoredBytesOptions) => {
   const episodes = options.episodes ?? 20
   const extraQuestions = options.extraQuestions ?? 0
   const dir = fs.mkdtempSync(path.join(options.dir ?? os.tmpdir(), "stored-bytes-"))
-  const server = await startFakeLlmServer({ brain: curious(extraQuestions) })
+  const server = await startFakeLlmServer({ brain: setting.brain(extraQuestions) })
   try {
-    const domain = demoDomain()
-    const spec = `compat:demo@${server.baseURL}`
+    const { domain, tasks } = setting
+    const spec = `compat:${domain.name}@${server.baseURL}`
     const runtime = makeModelRuntime({ env: { COMPAT_API_KEY: "bench-not-a-key" }, maxRetries: 0 })
     const make = (side: "agent" | "user") => {
       const p = buildModelParticipant(spec, side, runtime)
@@ -99,21 +231,16 @@ export const benchStoredBytes = async (options: StoredBytesOptions = {}) => {
       return p
     }
     const participants = { agent: make("agent"), user: make("user") }
-    const tasks = ["renew_loan", "link_card_in_app"].map((id) => {
-      const task = domain.tasks.find((t) => t.id === id)
-      if (!task) throw new Error(`demo task ${id} missing`)
-      return task
-    })
     const pooledPath = path.join(dir, "pooled.db")
     const ids = Array.from({ length: episodes }, (_, i) => `ep-${i}`)
     const program = Effect.gen(function* () {
       const store = yield* EventStore
       for (const [i, episodeId] of ids.entries()) {
         const task = tasks[i % tasks.length]
-        const setup = setupEvents(started(episodeId, task.id, spec, i, { ...domain.hashes, task: "bench" }), domain, task)
+        const setup = setupEvents(started(setting, episodeId, task, spec, i), domain, task)
         yield* store.append(episodeId, 0, setup)
         const final = yield* playEpisode(episodeId, foldHistory(domain, setup), domain, task, participants)
-        if (final.ended !== "user_stop") throw new Error(`bench episode ${episodeId} ended with ${final.ended}`)
+        if (final.ended !== "user_stop") throw new Error(`bench episode ${episodeId} (${domain.name} task ${task.id}) ended with ${final.ended}`)
       }
     })
     await Effect.runPromise(program.pipe(Effect.provide(layerSqlite(pooledPath))))
@@ -128,6 +255,11 @@ export const benchStoredBytes = async (options: StoredBytesOptions = {}) => {
     let modelCallBytesBefore = 0
     // The provider's raw response, kept in every row (pooling cannot share it): what is left.
     let rawResponseBytes = 0
+    // Each row's raw response deflated on its own (as a per-row column would hold it).
+    let rawDeflatedBytes = 0
+    let toolResults = 0
+    // The agent's tool schemas as one request sends them (the largest tool set seen).
+    let agentTools: ReadonlyArray<unknown> = []
     for (const episodeId of ids) {
       for (const stored of Effect.runSync(pooled.store.read(episodeId))) {
         const body = encodeEvent(stored.event)
@@ -135,8 +267,13 @@ export const benchStoredBytes = async (options: StoredBytesOptions = {}) => {
         if (stored.event._tag === "ModelCalled") {
           modelCalls++
           modelCallBytesBefore += Buffer.byteLength(body)
-          rawResponseBytes += Buffer.byteLength(JSON.stringify((stored.event.response as { raw?: unknown } | null)?.raw ?? null))
+          const raw = JSON.stringify((stored.event.response as { raw?: unknown } | null)?.raw ?? null)
+          rawResponseBytes += Buffer.byteLength(raw)
+          if (setting.rawAnalysis) rawDeflatedBytes += zlib.deflateRawSync(raw).length
+          const tools = (stored.event.request as { tools?: ReadonlyArray<unknown> }).tools ?? []
+          if (tools.length > agentTools.length) agentTools = tools
         }
+        if (stored.event._tag === "ToolExecuted") toolResults++
         unpooled.writeRawEvent({ ...stored, tag: stored.event._tag, v: stored.event.v, body })
       }
     }
@@ -156,13 +293,14 @@ export const benchStoredBytes = async (options: StoredBytesOptions = {}) => {
     const fileBefore = fileBytes(unpooledPath)
     const fileAfter = fileBytes(pooledPath)
     const perEpisode = (n: number) => Math.round(n / episodes)
-    return {
+    const ratio = (a: number, b: number) => Number((a / b).toFixed(2))
+    const base = {
       episodes,
       extra_questions: extraQuestions,
       model_calls: modelCalls,
       bytes_per_episode_before: perEpisode(bodyBytesBefore),
       bytes_per_episode_after: perEpisode(bytesAfter),
-      ratio_before_over_after: Number((bodyBytesBefore / bytesAfter).toFixed(2)),
+      ratio_before_over_after: ratio(bodyBytesBefore, bytesAfter),
       model_call_share_before: Number((modelCallBytesBefore / bodyBytesBefore).toFixed(3)),
       model_call_body_bytes_per_episode_after: perEpisode(modelCallBytesAfter),
       of_which_raw_provider_responses: perEpisode(rawResponseBytes),
@@ -170,7 +308,25 @@ export const benchStoredBytes = async (options: StoredBytesOptions = {}) => {
       blob_bytes_per_episode: perEpisode(blobBytes),
       file_bytes_before: fileBefore,
       file_bytes_after: fileAfter,
-      file_ratio_before_over_after: Number((fileBefore / fileAfter).toFixed(2)),
+      file_ratio_before_over_after: ratio(fileBefore, fileAfter),
+    }
+    if (!setting.rawAnalysis) return base
+    // The raw JSON sits in the row as JSON text; stored deflated it would be those bytes instead
+    // (binary, e.g. a column of its own; as base64 inside the JSON body it would be 4/3 of that).
+    const afterDeflated = bytesAfter - rawResponseBytes + rawDeflatedBytes
+    return {
+      ...base,
+      domain: domain.name,
+      tasks: Math.min(episodes, tasks.length),
+      tool_results: toolResults,
+      policy_bytes: Buffer.byteLength(domain.policy.default),
+      agent_tools: agentTools.length,
+      agent_tool_schema_bytes: Buffer.byteLength(JSON.stringify(agentTools)),
+      raw_response_share_after: Number((rawResponseBytes / bytesAfter).toFixed(3)),
+      raw_deflated_bytes_per_episode: perEpisode(rawDeflatedBytes),
+      bytes_per_episode_after_raw_deflated: perEpisode(afterDeflated),
+      ratio_before_over_after_raw_deflated: ratio(bodyBytesBefore, afterDeflated),
+      ratio_before_over_after_without_raw: ratio(bodyBytesBefore, bytesAfter - rawResponseBytes),
     }
   } finally {
     await server.close()
@@ -178,13 +334,25 @@ export const benchStoredBytes = async (options: StoredBytesOptions = {}) => {
   }
 }
 
-/** For `pnpm bench`: the demo episodes as they are, and with ten more questions each. */
+/** Demo episodes (see the top of this file). */
+export const benchStoredBytes = (options: StoredBytesOptions = {}) => measure(demoSetting(), options)
+
+/** Airline episodes with the real policy and tools; `skipped` without the τ² data. */
+export const benchStoredBytesAirline = async (options: StoredBytesOptions = {}) => {
+  const setting = airlineSetting()
+  return "skipped" in setting ? setting : measure(setting, options)
+}
+
+/** For `pnpm bench`: the demo episodes as they are, and with ten more questions each; the same on airline. */
 export const benchStoredBytesEntry = async (options: { readonly dir?: string } = {}) => ({
   demo_episodes: await benchStoredBytes({ episodes: 20, dir: options.dir }),
   demo_episodes_ten_more_questions: await benchStoredBytes({ episodes: 20, extraQuestions: 10, dir: options.dir }),
+  airline_episodes: await benchStoredBytesAirline({ episodes: 20, dir: options.dir }),
+  airline_episodes_ten_more_questions: await benchStoredBytesAirline({ episodes: 20, extraQuestions: 10, dir: options.dir }),
 })
 
 if (import.meta.main) {
   const [episodes, extraQuestions] = [Number(process.argv[2] ?? 20), Number(process.argv[3] ?? 0)]
-  process.stdout.write(`${JSON.stringify(await benchStoredBytes({ episodes, extraQuestions }), null, 2)}\n`)
+  const run = process.argv[4] === "airline" ? benchStoredBytesAirline : benchStoredBytes
+  process.stdout.write(`${JSON.stringify(await run({ episodes, extraQuestions }), null, 2)}\n`)
 }
