@@ -15,7 +15,8 @@ export class FileWriteError extends Schema.TaggedError<FileWriteError>()("FileWr
   }
 }
 
-const writeNow = (target: string, data: string | Uint8Array): void => {
+/** Writes through a temporary file; returns why it failed (nothing thrown), after removing the temporary file. */
+const writeNow = (target: string, data: string | Uint8Array): unknown => {
   const dir = path.dirname(path.resolve(target))
   // Same directory, so the rename is atomic (one file system); the pid keeps writers apart.
   const temp = path.join(dir, `.${path.basename(target)}.${process.pid}.${Date.now()}.tmp`)
@@ -27,21 +28,22 @@ const writeNow = (target: string, data: string | Uint8Array): void => {
     fs.closeSync(fd)
     fd = undefined
     fs.renameSync(temp, target)
+    return undefined
   } catch (e) {
     // Cleaning up must not hide why the write failed (a close can fail on a full disk too).
     try {
       if (fd !== undefined) fs.closeSync(fd)
       fs.rmSync(temp, { force: true })
     } catch {
-      // the temporary file is left; the error below names the target
+      // the temporary file is left; the error names the target
     }
-    throw e
+    return e
   }
 }
 
 /** Writes `data` to `target` atomically; failures name the path and keep any previous file. */
 export const writeFileAtomic = (target: string, data: string | Uint8Array): Effect.Effect<void, FileWriteError> =>
-  Effect.try({
-    try: () => writeNow(target, data),
-    catch: (e) => new FileWriteError({ path: target, reason: e instanceof Error ? e.message : String(e) }),
+  Effect.suspend(() => {
+    const failure = writeNow(target, data)
+    return failure === undefined ? Effect.void : Effect.fail(new FileWriteError({ path: target, reason: failure instanceof Error ? failure.message : String(failure) }))
   })

@@ -11,6 +11,7 @@ import * as fs from "node:fs"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as path from "node:path"
+import * as zlib from "node:zlib"
 import { afterAll, beforeAll, expect, it } from "vitest"
 import { needsData } from "@tau-sim/domains/testing"
 import { jsonLines, storedRun, tau, tempDir } from "./tau.ts"
@@ -62,6 +63,13 @@ beforeAll(async () => {
     fs.writeFileSync(policy, text.replace(/a/, "b"))
   })
   server = http.createServer((req, res) => {
+    if (req.url === "/cut.tar.gz") {
+      // The connection drops half-way through the body.
+      const bytes = fs.readFileSync(tmp.file("good.tar.gz"))
+      res.writeHead(200, { "content-length": bytes.length, "content-type": "application/gzip" })
+      res.write(bytes.subarray(0, bytes.length >> 1), () => res.destroy())
+      return
+    }
     const file = tmp.file(path.basename(req.url ?? ""))
     if (!fs.existsSync(file)) return void res.writeHead(404).end()
     res.writeHead(200, { "content-length": fs.statSync(file).size, "content-type": "application/gzip" })
@@ -118,6 +126,52 @@ data.describe("tau data fetch", () => {
     expect(r.stderr).toMatch(new RegExp(`^error: cannot download http://\\*\\*\\*@127\\.0\\.0\\.1:${port}/x\\.tar\\.gz: .*ECONNREFUSED.*; use --from with a local archive or mirror\\n$`))
     expect(r.stderr).not.toContain("hunter2")
     expect(fs.readdirSync(cacheOf(fresh))).toEqual([])
+  })
+
+  /** A gzip'ed tar holding one file whose name climbs out of the target folder (`tar` itself will not write one). */
+  const unsafeArchive = () => {
+    const header = Buffer.alloc(512)
+    header.write(`tau2-bench-${COMMIT}/data/tau2/../../../../evil.txt`, 0)
+    header.write("0000644\0", 100)
+    header.write("0000000\0", 108)
+    header.write("0000000\0", 116)
+    header.write("00000000004\0", 124)
+    header.write("00000000000\0", 136)
+    header.write("        ", 148)
+    header.write("0", 156)
+    header.write("ustar\x0000", 257)
+    let sum = 0
+    for (const b of header) sum += b
+    header.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148)
+    const content = Buffer.alloc(512)
+    content.write("evil")
+    const file = tmp.file("unsafe.tar.gz")
+    fs.writeFileSync(file, zlib.gzipSync(Buffer.concat([header, content, Buffer.alloc(1024)])))
+    return file
+  }
+
+  it.each([
+    ["a file that is not gzip", () => {
+      fs.writeFileSync(tmp.file("plain.tar.gz"), "not an archive\n")
+      return tmp.file("plain.tar.gz")
+    }, (from: string) => new RegExp(`^error: cannot read the archive ${from}: not a \\.tar\\.gz \\(.*\\); nothing was installed\\n$`)],
+    ["a truncated archive", () => {
+      const good = fs.readFileSync(tmp.file("good.tar.gz"))
+      fs.writeFileSync(tmp.file("half.tar.gz"), good.subarray(0, good.length >> 1))
+      return tmp.file("half.tar.gz")
+    }, (from: string) => new RegExp(`^error: cannot read the archive ${from}: not a \\.tar\\.gz \\(unexpected end of file\\); nothing was installed\\n$`)],
+    ["an entry outside the target folder", unsafeArchive, (from: string) => new RegExp(`^error: cannot read the archive ${from}: archive entry ".*evil\\.txt" would be written outside the target folder .*; nothing was installed\\n$`)],
+    ["a folder instead of an archive", () => tmp.root, (from: string) => new RegExp(`^error: cannot read the archive ${from}: not a file; nothing was installed\\n$`)],
+    ["a download that stops half-way", () => `${base}/cut.tar.gz`, () => /^error: cannot download http:\/\/127\.0\.0\.1:\d+\/cut\.tar\.gz: connection lost after \d+ bytes: .*; use --from with a local archive or mirror\n$/],
+    ["a URL that is not there (HTTP 404)", () => `${base}/nothing-here.tar.gz`, () => /^error: cannot download http:\/\/127\.0\.0\.1:\d+\/nothing-here\.tar\.gz: HTTP 404 Not Found; use --from with a local archive or mirror\n$/],
+  ])("%s is one line naming it; nothing is installed", async (name, make, expected) => {
+    const from = make()
+    const fresh = freshCache(`fault-${name.replaceAll(/[^a-z0-9]+/g, "-")}`)
+    const r = await tau(["data", "fetch", "--from", from], tmp.root, envWith(fresh))
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(expected(from))
+    expect(fs.readdirSync(cacheOf(fresh))).toEqual([])
+    expect(fs.existsSync(path.join(tmp.root, "evil.txt"))).toBe(false)
   })
 
   it("installs from a local archive path", async () => {

@@ -6,8 +6,7 @@
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Readable } from "node:stream"
-import { pipeline } from "node:stream/promises"
+import { pipeline, Readable, Transform } from "node:stream"
 import { fileURLToPath } from "node:url"
 import * as zlib from "node:zlib"
 import { type ManifestFile, tau2DataManifest, tau2ManifestCommits } from "@tau-sim/domains"
@@ -15,7 +14,7 @@ import { redactText } from "@tau-sim/models"
 import { DEFAULT_TAU2_COMMIT, tau2DataCacheDir } from "@tau-sim/domains"
 import { Effect, Option, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
-import { tarEntries } from "../tar.ts"
+import { readTar, type TarEntry } from "../tar.ts"
 import { jsonFlag, print, printJson } from "./common.ts"
 
 /** Where the archive's τ² data lives, below its single top folder (`tau2-bench-<commit>/`). */
@@ -96,10 +95,17 @@ const installedIntact = (dir: string, files: Readonly<Record<string, ManifestFil
     }
   })
 
+type SourceError = DataDownloadError | DataArchiveError
+
 interface Source {
   /** As given (URLs are redacted when printed). */
   readonly name: string
-  readonly chunks: () => Promise<AsyncIterable<Buffer>>
+  /** The archive's bytes (compressed). */
+  readonly open: () => Effect.Effect<Readable, SourceError>
+  /** What a failure while reading the opened archive is: a lost download, or an archive that cannot be read. */
+  readonly failed: (e: unknown) => SourceError
+  /** Called once all of it was read. */
+  readonly finished: () => void
 }
 
 /** Bytes downloaded so far, on one line of a terminal's standard error. */
@@ -119,53 +125,70 @@ const progressMeter = (url: string, total: number | null) => {
   }
 }
 
-const httpSource = (url: string): Source => ({
-  name: url,
-  chunks: async () => {
-    let response: Response
-    try {
-      // fetch() refuses a URL with credentials: they go into an Authorization header (a mirror's login).
-      const u = new URL(url)
-      const headers: Record<string, string> = {}
-      if (u.username || u.password) {
-        headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString("base64")}`
-        u.username = ""
-        u.password = ""
-      }
-      response = await fetch(u, { redirect: "follow", headers })
-    } catch (e) {
-      throw new DataDownloadError({ url, reason: reasonOf(e) })
-    }
-    if (!response.ok || !response.body) throw new DataDownloadError({ url, reason: `HTTP ${response.status} ${response.statusText}`.trim() })
-    const length = Number(response.headers.get("content-length"))
-    const meter = progressMeter(url, Number.isFinite(length) && length > 0 ? length : null)
-    const body = Readable.fromWeb(response.body as import("node:stream/web").ReadableStream<Uint8Array>)
-    return (async function* () {
-      let n = 0
-      try {
-        for await (const chunk of body) {
-          n += chunk.length
-          meter.add(n)
-          yield Buffer.from(chunk)
-        }
-      } catch (e) {
-        throw new DataDownloadError({ url, reason: `connection lost after ${n} bytes: ${reasonOf(e)}` })
-      }
-      meter.end(n)
-    })()
-  },
-})
+const isGzipError = (e: unknown) => {
+  const code = (e as { code?: unknown } | null)?.code
+  return code === "Z_DATA_ERROR" || code === "Z_BUF_ERROR"
+}
+
+/** A failure reading a local or downloaded archive that is not the download's: not gzip, or unreadable. */
+const archiveFailure = (source: string, e: unknown) =>
+  new DataArchiveError({ source, reason: isGzipError(e) ? `not a .tar.gz (${reasonOf(e)})` : reasonOf(e) })
+
+const httpSource = (url: string): Source => {
+  let received = 0
+  let lost: unknown
+  let meter: ReturnType<typeof progressMeter> | undefined
+  return {
+    name: url,
+    open: () =>
+      Effect.gen(function* () {
+        const response = yield* Effect.tryPromise({
+          try: () => {
+            // fetch() refuses a URL with credentials: they go into an Authorization header (a mirror's login).
+            const u = new URL(url)
+            const headers: Record<string, string> = {}
+            if (u.username || u.password) {
+              headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString("base64")}`
+              u.username = ""
+              u.password = ""
+            }
+            return fetch(u, { redirect: "follow", headers })
+          },
+          catch: (e) => new DataDownloadError({ url, reason: reasonOf(e) }),
+        })
+        if (!response.ok || !response.body) return yield* new DataDownloadError({ url, reason: `HTTP ${response.status} ${response.statusText}`.trim() })
+        const length = Number(response.headers.get("content-length"))
+        const progress = progressMeter(url, Number.isFinite(length) && length > 0 ? length : null)
+        meter = progress
+        const body = Readable.fromWeb(response.body as import("node:stream/web").ReadableStream<Uint8Array>)
+        // The body's own failure (the connection) is the download's; it is noted here for `failed`.
+        body.once("error", (e) => {
+          lost = e
+        })
+        const counter = new Transform({
+          transform(chunk: Buffer, _encoding, done) {
+            received += chunk.length
+            progress.add(received)
+            done(null, chunk)
+          },
+        })
+        // `pipeline`, not `pipe`: a failure of the body destroys the counter too, so the reader sees it.
+        pipeline(body, counter, () => {})
+        return counter
+      }),
+    failed: (e) => (lost !== undefined ? new DataDownloadError({ url, reason: `connection lost after ${received} bytes: ${reasonOf(lost)}` }) : archiveFailure(url, e)),
+    finished: () => meter?.end(received),
+  }
+}
 
 const fileSource = (file: string): Source => ({
   name: file,
-  chunks: async () => {
-    try {
-      if (!fs.statSync(file).isFile()) throw new Error("not a file")
-    } catch (e) {
-      throw new DataArchiveError({ source: file, reason: reasonOf(e) })
-    }
-    return fs.createReadStream(file)
-  },
+  open: () =>
+    Effect.try({ try: () => fs.statSync(file).isFile(), catch: (e) => new DataArchiveError({ source: file, reason: reasonOf(e) }) }).pipe(
+      Effect.flatMap((isFile) => (isFile ? Effect.sync(() => fs.createReadStream(file)) : Effect.fail(new DataArchiveError({ source: file, reason: "not a file" })))),
+    ),
+  failed: (e) => archiveFailure(file, e),
+  finished: () => {},
 })
 
 const sourceOf = (from: string): Source => {
@@ -179,46 +202,56 @@ const sourceOf = (from: string): Source => {
  * missing or different file is an error naming it. Other files are ignored (upstream's data/tau2/
  * holds more than we use: voice tasks, the banking domain, ...), so nothing unverified is installed.
  */
-const unpackVerified = async (source: Source, files: Readonly<Record<string, ManifestFile>>, into: string) => {
-  const seen = new Set<string>()
-  let ignored = 0
-  const chunks = await source.chunks()
-  const archiveError = (e: unknown) => {
-    if (e instanceof DataDownloadError || e instanceof DataVerifyError) return e
-    const gzip = (e as { code?: unknown }).code === "Z_DATA_ERROR" || (e as { code?: unknown }).code === "Z_BUF_ERROR"
-    return new DataArchiveError({ source: source.name, reason: gzip ? `not a .tar.gz (${reasonOf(e)})` : reasonOf(e) })
-  }
-  try {
-    await pipeline(Readable.from(chunks), zlib.createGunzip(), async (unzipped: AsyncIterable<Buffer>) => {
-      for await (const entry of tarEntries(unzipped)) {
+const unpackVerified = (source: Source, files: Readonly<Record<string, ManifestFile>>, into: string) =>
+  Effect.gen(function* () {
+    const seen = new Set<string>()
+    let ignored = 0
+    const compressed = yield* source.open()
+    const unzipped = zlib.createGunzip()
+    // A failure of the source destroys the gunzip stream with it, so reading the entries reports it.
+    pipeline(compressed, unzipped, (e) => {
+      if (!e) source.finished()
+    })
+    const verify = (entry: TarEntry) =>
+      Effect.gen(function* () {
         // Below the single top folder GitHub writes (`tau2-bench-<commit>/`).
         const inner = entry.path.split("/").slice(1).join("/")
-        if (!inner.startsWith(DATA_PREFIX)) continue
+        if (!inner.startsWith(DATA_PREFIX)) return
         const rel = inner.slice(DATA_PREFIX.length)
         const want = files[rel]
         if (!want) {
           if (entry.type === "file") ignored++
-          continue
+          return
         }
-        if (entry.type !== "file") throw new DataVerifyError({ source: source.name, file: DATA_PREFIX + rel, reason: `is a ${entry.type}, not a file` })
+        if (entry.type !== "file") return yield* new DataVerifyError({ source: source.name, file: DATA_PREFIX + rel, reason: `is a ${entry.type}, not a file` })
         const wrong = mismatch(entry.data, want)
-        if (wrong) throw new DataVerifyError({ source: source.name, file: DATA_PREFIX + rel, reason: wrong })
+        if (wrong) return yield* new DataVerifyError({ source: source.name, file: DATA_PREFIX + rel, reason: wrong })
         const target = path.join(into, ...rel.split("/"))
-        fs.mkdirSync(path.dirname(target), { recursive: true })
-        fs.writeFileSync(target, entry.data)
+        yield* Effect.try({
+          try: () => {
+            fs.mkdirSync(path.dirname(target), { recursive: true })
+            fs.writeFileSync(target, entry.data)
+          },
+          catch: (e) => new DataInstallError({ path: into, reason: reasonOf(e) }),
+        })
         seen.add(rel)
-      }
-    })
-  } catch (e) {
-    throw archiveError(e)
-  }
-  const missing = Object.keys(files).filter((rel) => !seen.has(rel))
-  if (missing.length > 0) {
-    const others = missing.length > 1 ? ` (and ${missing.length - 1} more: ${missing.slice(1, 4).map((m) => DATA_PREFIX + m).join(", ")}${missing.length > 4 ? ", ..." : ""})` : ""
-    throw new DataVerifyError({ source: source.name, file: DATA_PREFIX + missing[0], reason: `is missing from the archive${others}` })
-  }
-  return { files: seen.size, ignored }
-}
+      })
+    yield* readTar(unzipped, source.failed, verify).pipe(
+      // A malformed archive is an archive that cannot be read.
+      Effect.catchTags({
+        TarFormatError: (e) => Effect.fail(new DataArchiveError({ source: source.name, reason: e.message })),
+        UnsafeTarEntry: (e) => Effect.fail(new DataArchiveError({ source: source.name, reason: e.message })),
+      }),
+      // Stopping early (a wrong file) leaves nothing reading the source.
+      Effect.ensuring(Effect.sync(() => unzipped.destroy())),
+    )
+    const missing = Object.keys(files).filter((rel) => !seen.has(rel))
+    if (missing.length > 0) {
+      const others = missing.length > 1 ? ` (and ${missing.length - 1} more: ${missing.slice(1, 4).map((m) => DATA_PREFIX + m).join(", ")}${missing.length > 4 ? ", ..." : ""})` : ""
+      return yield* new DataVerifyError({ source: source.name, file: DATA_PREFIX + missing[0], reason: `is missing from the archive${others}` })
+    }
+    return { files: seen.size, ignored }
+  })
 
 export interface FetchResult {
   readonly commit: string
@@ -230,38 +263,41 @@ export interface FetchResult {
 }
 
 /** Fetches, verifies and installs the data of `commit`; a verified installation already there is kept. */
-export const fetchTau2Data = async (commit: string, from: string | undefined): Promise<FetchResult> => {
-  const files = tau2DataManifest(commit)
-  if (!files) throw new UnknownDataRef({ commit, known: tau2ManifestCommits() })
-  const target = tau2DataCacheDir(commit)
-  const count = Object.keys(files).length
-  if (fs.existsSync(target) && installedIntact(target, files)) return { commit, dataDir: target, status: "present", files: count, ignored: 0, source: null }
-  const source = sourceOf(from ?? githubArchiveUrl(commit))
-  const parent = path.dirname(target)
-  let temp: string
-  try {
-    fs.mkdirSync(parent, { recursive: true })
-    // Beside the target (same file system), so the final rename is atomic.
-    temp = fs.mkdtempSync(path.join(parent, `.${commit}.partial-`))
-  } catch (e) {
-    throw new DataInstallError({ path: target, reason: reasonOf(e) })
-  }
-  try {
-    const { ignored } = await unpackVerified(source, files, temp)
-    // A damaged earlier installation is moved aside first, so the target is always whole or absent.
-    const old = fs.existsSync(target) ? `${temp}.old` : null
-    try {
-      if (old) fs.renameSync(target, old)
-      fs.renameSync(temp, target)
-    } catch (e) {
-      throw new DataInstallError({ path: target, reason: reasonOf(e) })
-    }
-    if (old) fs.rmSync(old, { recursive: true, force: true })
-    return { commit, dataDir: target, status: "installed", files: count, ignored, source: source.name }
-  } finally {
-    fs.rmSync(temp, { recursive: true, force: true })
-  }
-}
+export const fetchTau2Data = (commit: string, from: string | undefined) =>
+  Effect.gen(function* () {
+    const files = tau2DataManifest(commit)
+    if (!files) return yield* new UnknownDataRef({ commit, known: tau2ManifestCommits() })
+    const target = tau2DataCacheDir(commit)
+    const count = Object.keys(files).length
+    if (fs.existsSync(target) && installedIntact(target, files)) return { commit, dataDir: target, status: "present", files: count, ignored: 0, source: null } satisfies FetchResult
+    const source = sourceOf(from ?? githubArchiveUrl(commit))
+    const parent = path.dirname(target)
+    const temp = yield* Effect.try({
+      try: () => {
+        fs.mkdirSync(parent, { recursive: true })
+        // Beside the target (same file system), so the final rename is atomic.
+        return fs.mkdtempSync(path.join(parent, `.${commit}.partial-`))
+      },
+      catch: (e) => new DataInstallError({ path: target, reason: reasonOf(e) }),
+    })
+    return yield* Effect.gen(function* () {
+      const { ignored } = yield* unpackVerified(source, files, temp)
+      // A damaged earlier installation is moved aside first, so the target is always whole or absent.
+      const old = fs.existsSync(target) ? `${temp}.old` : null
+      yield* Effect.try({
+        try: () => {
+          if (old) fs.renameSync(target, old)
+          fs.renameSync(temp, target)
+        },
+        catch: (e) => new DataInstallError({ path: target, reason: reasonOf(e) }),
+      })
+      if (old) yield* removeQuietly(old)
+      return { commit, dataDir: target, status: "installed", files: count, ignored, source: source.name } satisfies FetchResult
+    }).pipe(Effect.ensuring(removeQuietly(temp)))
+  })
+
+/** Removes a folder we made; one that cannot be removed is left (the result does not depend on it). */
+const removeQuietly = (dir: string) => Effect.ignore(Effect.try({ try: () => fs.rmSync(dir, { recursive: true, force: true }), catch: (e) => e }))
 
 const fetchCommand = Command.make(
   "fetch",
@@ -273,7 +309,7 @@ const fetchCommand = Command.make(
   (f) =>
     Effect.gen(function* () {
       const commit = Option.getOrElse(f.ref, () => DEFAULT_TAU2_COMMIT)
-      const result = yield* Effect.tryPromise({ try: () => fetchTau2Data(commit, Option.getOrUndefined(f.from)), catch: (e) => e })
+      const result = yield* fetchTau2Data(commit, Option.getOrUndefined(f.from))
       if (f.json) {
         return yield* printJson({ commit: result.commit, data_dir: result.dataDir, status: result.status, files: result.files, ignored: result.ignored, source: result.source })
       }

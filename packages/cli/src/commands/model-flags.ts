@@ -39,18 +39,15 @@ interface ModelFlagValues {
   readonly rateLimit: Option.Option<Readonly<Record<string, number>>>
 }
 
-/** Configures the process's model runtime from the flags. */
+/** Configures the process's model runtime from the flags (checked when they were parsed; configuring cannot fail). */
 export const configureModelRuntime = (f: ModelFlagValues, store: EventStoreShape) =>
-  Effect.try({
-    try: () => {
-      configureModels({
-        cache: f.cache ? storeResponseCache(store) : null,
-        timeoutMs: f.modelTimeout * 1000,
-        maxRetries: f.modelRetries,
-        rateLimits: Option.getOrElse(f.rateLimit, () => ({})),
-      })
-    },
-    catch: (e) => (e instanceof Error ? e : new Error(String(e))),
+  Effect.sync(() => {
+    configureModels({
+      cache: f.cache ? storeResponseCache(store) : null,
+      timeoutMs: f.modelTimeout * 1000,
+      maxRetries: f.modelRetries,
+      rateLimits: Option.getOrElse(f.rateLimit, () => ({})),
+    })
   })
 
 /** The (redacted) spec with `--agent-args` / `--user-args` folded in, still redacted. */
