@@ -6,7 +6,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Effect } from "effect"
-import { type EpisodeStarted, EventStore, layerSqlite, ParticipantFactory, scriptedParticipant, setupEvents, playEpisode, foldHistory, taskHash } from "@tau-sim/engine"
+import { Events, EventStore, layerSqlite, ParticipantFactory, scriptedParticipant, setupEvents, playEpisode, foldHistory, taskHash } from "@tau-sim/engine"
 import { makeDemoDomain } from "@tau-sim/domains/demo"
 import { forkEpisode } from "@tau-sim/runs"
 import { builtinDomains } from "@tau-sim/domains"
@@ -42,11 +42,11 @@ const forkLatency = async (members: number, label: string) => {
   const db = path.join(tmp, `fork-${label}.db`)
   const program = Effect.gen(function* () {
     const store = yield* EventStore
-    const started: EpisodeStarted = {
-      _tag: "EpisodeStarted", v: 2, runId: "bench", episodeId: "parent", domain: domain.name, taskId: task.id, trial: 0,
+    const started = Events.episodeStarted({
+      runId: "bench", episodeId: "parent", domain: domain.name, taskId: task.id, trial: 0,
       hashes: { ...domain.hashes, task: taskHash(task) }, dataDir: null, policyVariant: "default", mode: "default",
       agent: agent.spec, user: user.spec, seed: 1, limits: { maxSteps: 200, maxErrors: 10 }, engineVersion: "bench", parent: null,
-    }
+    })
     const setup = setupEvents(started, domain, task)
     yield* store.append("parent", 0, setup)
     yield* playEpisode("parent", foldHistory(domain, setup), domain, task, { agent, user })

@@ -12,12 +12,15 @@ import * as path from "node:path"
 import {
   applyInitialState,
   type Domain,
+  encodePatch,
   type EpisodeEvent,
   type EpisodeStarted,
   type EpisodeState,
+  Events,
   EventStore,
   executeToolCall,
   type Node,
+  type Op,
   type PyObject,
   PyJson,
   type PyValue,
@@ -226,9 +229,7 @@ const simulationEvents = (
 ): EpisodeEvent[] => {
   const seed = typeof sim.seed === "number" ? sim.seed : 0
   const solo = isSoloResults(results)
-  const started: EpisodeStarted = {
-    _tag: "EpisodeStarted",
-    v: 2,
+  const started = Events.episodeStarted({
     runId,
     episodeId,
     domain: name,
@@ -251,15 +252,17 @@ const simulationEvents = (
     },
     engineVersion: "import",
     parent: null,
-  }
-  const events: EpisodeEvent[] = [started, { _tag: "ExternalRecord", v: 1, source: SOURCE, json: PyJson.compact(sim) }]
+  })
+  const events: EpisodeEvent[] = [started, Events.externalRecord({ source: SOURCE, json: PyJson.compact(sim) })]
   // The world: the task's initial state, then every recorded call re-executed for its patch.
   const init = applyInitialState(domain, task, { seed, solo, strict: false })
   for (const step of init.steps) {
-    events.push({
-      _tag: "ToolExecuted", v: 1, callId: step.callId, actor: "env", name: step.name, argumentsJson: PyJson.compact(step.args),
-      output: step.output, error: step.error, patchJson: PyJson.compact(step.patch as unknown as PyValue), setup: true,
-    })
+    events.push(
+      Events.toolExecuted({
+        callId: step.callId, actor: "env", name: step.name, argumentsJson: PyJson.compact(step.args),
+        output: step.output, error: step.error, patchJson: encodePatch(step.patch), setup: true,
+      }),
+    )
   }
   let world: Node = init.world
   const calls = new Map<string, { name: string; arguments: PyObject; requestor: "assistant" | "user" }>()
@@ -280,33 +283,36 @@ const simulationEvents = (
         calls.set(str(c.id), call)
         return { id: str(c.id), name: call.name, argumentsJson: PyJson.compact(call.arguments) }
       })
-      events.push({ _tag: "MessageSent", v: 1, role: role === "assistant" ? "agent" : "user", text: typeof m.content === "string" ? m.content : null, toolCalls, ...(setup ? { setup } : {}) })
+      events.push(Events.messageSent({ role: role === "assistant" ? "agent" : "user", text: typeof m.content === "string" ? m.content : null, toolCalls, ...(setup ? { setup } : {}) }))
       if (!setup) steps++
     } else if (role === "tool") {
       const id = str(m.id)
       const call = calls.get(id)
-      let patch: PyValue = []
+      let patch: ReadonlyArray<Op> = []
       if (call && !setup) {
         const outcome = executeToolCall(domain, world, { id, ...call }, { random: toolRandom(seed, id, position) }, { solo })
         world = outcome.world
-        patch = outcome.patch as unknown as PyValue
+        patch = outcome.patch
       }
       const error = m.error === true
       if (error && !setup) errors++
-      events.push({
-        _tag: "ToolExecuted", v: 1, callId: id, actor: str(m.requestor, "assistant") === "user" ? "user" : "agent", name: call?.name ?? "",
-        argumentsJson: PyJson.compact(call?.arguments ?? {}), output: typeof m.content === "string" ? m.content : "", error, patchJson: PyJson.compact(patch),
-        ...(setup ? { setup } : {}),
-      })
+      events.push(
+        Events.toolExecuted({
+          callId: id, actor: str(m.requestor, "assistant") === "user" ? "user" : "agent", name: call?.name ?? "",
+          argumentsJson: PyJson.compact(call?.arguments ?? {}), output: typeof m.content === "string" ? m.content : "", error, patchJson: encodePatch(patch),
+          ...(setup ? { setup } : {}),
+        }),
+      )
     }
     position++
   }
   const reason = str(sim.termination_reason)
-  events.push({
-    _tag: "EpisodeEnded", v: 1,
-    reason: (TERMINATION_REASONS as ReadonlyArray<string>).includes(reason) ? (reason as TerminationReason) : "unexpected_error",
-    steps, errors, note: null,
-  })
+  events.push(
+    Events.episodeEnded({
+      reason: (TERMINATION_REASONS as ReadonlyArray<string>).includes(reason) ? (reason as TerminationReason) : "unexpected_error",
+      steps, errors, note: null,
+    }),
+  )
   return events
 }
 

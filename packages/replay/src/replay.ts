@@ -16,6 +16,8 @@ import {
   checkStreamIntegrity,
   decodePatch,
   type Domain,
+  encodePatch,
+  Events,
   type EpisodeEvent,
   type EpisodeStarted,
   type EpisodeState,
@@ -439,17 +441,15 @@ const expectedSetup = (events: ReadonlyArray<EpisodeEvent>, domain: Domain, task
   const root = events[0] as EpisodeStarted
   if (!isImported(events)) return setupEvents(root, domain, task)
   const init = applyInitialState(domain, task, { seed: root.seed, solo: isSolo(root), strict: false })
-  const steps = init.steps.map(
-    (step): ToolExecuted => ({
-      _tag: "ToolExecuted",
-      v: 1,
+  const steps = init.steps.map((step) =>
+    Events.toolExecuted({
       callId: step.callId,
       actor: "env",
       name: step.name,
       argumentsJson: PyJson.compact(step.args),
       output: step.output,
       error: step.error,
-      patchJson: PyJson.compact(step.patch as unknown as PyValue),
+      patchJson: encodePatch(step.patch),
       setup: true,
     }),
   )
@@ -506,7 +506,7 @@ const checkTool = (
     const synced = syncWorld(domain, state.world)
     output = ""
     error = false
-    patchJson = PyJson.compact(synced.patch as never)
+    patchJson = encodePatch(synced.patch)
   } else {
     // A task history's tool messages change nothing: their calls ran in the initial state.
     if (event.setup) return event.patchJson === "[]" ? undefined : v("patch", event.patchJson, "[]")
@@ -519,7 +519,7 @@ const checkTool = (
     const outcome = executeEpisodeCall(domain, state, state.world, call, state.trajectory.length)
     output = outcome.output
     error = outcome.error
-    patchJson = PyJson.compact(outcome.patch as never)
+    patchJson = encodePatch(outcome.patch)
   }
   // An imported output (and error flag) is what the source's tool returned, possibly perturbed: a
   // fact from outside. The world change is ours, computed at import, so that is what must replay.

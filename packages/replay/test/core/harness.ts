@@ -11,6 +11,7 @@ import {
   type EpisodeStarted,
   type EpisodeState,
   type DomainResolver,
+  Events,
   EventStore,
   foldEvents,
   foldHistory,
@@ -63,25 +64,24 @@ const taskHashOf = (taskId: string): string => {
   return task ? taskHash(task) : "t"
 }
 
-export const startedEvent = (overrides: Partial<EpisodeStarted> & { taskId: string; episodeId: string }): EpisodeStarted => ({
-  _tag: "EpisodeStarted",
-  v: 2,
-  runId: "run_test",
-  domain: "demo",
-  trial: 0,
-  // The hashes verify compares with the data (a test wanting other hashes overrides them).
-  hashes: { task: taskHashOf(overrides.taskId), policy: domain.hashes.policy, data: domain.hashes.data },
-  dataDir: null,
-  policyVariant: "default",
-  mode: "default",
-  agent: "scripted:test",
-  user: "scripted:test",
-  seed: 300,
-  limits: { maxSteps: 200, maxErrors: 10 },
-  engineVersion: "test",
-  parent: null,
-  ...overrides,
-})
+export const startedEvent = (overrides: Partial<EpisodeStarted> & { taskId: string; episodeId: string }): EpisodeStarted =>
+  Events.episodeStarted({
+    runId: "run_test",
+    domain: "demo",
+    trial: 0,
+    // The hashes verify compares with the data (a test wanting other hashes overrides them).
+    hashes: { task: taskHashOf(overrides.taskId), policy: domain.hashes.policy, data: domain.hashes.data },
+    dataDir: null,
+    policyVariant: "default",
+    mode: "default",
+    agent: "scripted:test",
+    user: "scripted:test",
+    seed: 300,
+    limits: { maxSteps: 200, maxErrors: 10 },
+    engineVersion: "test",
+    parent: null,
+    ...overrides,
+  })
 
 export interface DrivenEpisode {
   readonly final: EpisodeState

@@ -4,7 +4,7 @@
  * provides). A cached header is not trusted past a change of the record, and a header that is not
  * JSON is a typed StoreError naming the run, not a defect.
  */
-import { type EpisodeEvent, EventStore, PyJson, type PyValue, type Task } from "@tau-sim/engine"
+import { type EpisodeEvent, Events, EventStore, PyJson, type PyValue, type Task } from "@tau-sim/engine"
 import Database from "better-sqlite3"
 import { Effect } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
@@ -25,7 +25,7 @@ const importedStore = async (marker: string) => {
   const db = tmp.db()
   const events: EpisodeEvent[] = [
     startedEvent({ runId: RUN, episodeId: EPISODE, taskId: source.id }),
-    { _tag: "ExternalRecord", v: 1, source: "tau2-results", json: "{}" },
+    Events.externalRecord({ source: "tau2-results", json: "{}" }),
   ]
   await withStore(
     db,
