@@ -5,9 +5,8 @@
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Cause, Effect, Layer } from "effect"
 import { builtinDomains } from "@tau-sim/domains"
-import { ParticipantFactory } from "@tau-sim/engine"
 import { importedTasksCache } from "@tau-sim/replay"
-import { currentModelRuntime, modelParticipants, publicSpec, redactText } from "@tau-sim/models"
+import { ModelParticipants, ModelRuntime, redactText } from "@tau-sim/models"
 import { CliError, CliOutput, Command } from "effect/cli"
 import { forkCommand } from "./commands/fork.ts"
 import { counterfactualCommand } from "./commands/counterfactual.ts"
@@ -24,19 +23,17 @@ import { installStopSignals, stopTeardown } from "./signals.ts"
 import { USAGE_EXIT_CODE, UsageError } from "./usage-error.ts"
 
 /**
- * The services of every command: the built-in domains, the tasks of imported runs parsed once per
- * run while the command runs (`replay --all` reads every episode's), and the participants: `openai:<model>`,
- * `anthropic:<model>`, `compat:<model>@<url>` over the model runtime the command configured from
- * its flags (read at each use), else the built-in ones. Specs read from files (experiments) are
- * redacted like those given as flags.
+ * The services of every command, built here and nowhere else: the built-in domains, the tasks of
+ * imported runs parsed once per run while the command runs (`replay --all` reads every episode's),
+ * and the participants: `openai:<model>`, `anthropic:<model>`, `compat:<model>@<url>` over a model
+ * runtime with the default options, else the built-in ones (specs read from files, as experiments
+ * have them, are redacted like those given as flags). A command with model flags (`tau run`)
+ * provides its own runtime from them.
  */
 const services = Layer.mergeAll(
   builtinDomains(),
   importedTasksCache,
-  Layer.succeed(ParticipantFactory, {
-    make: (spec, side) => Effect.suspend(() => modelParticipants(currentModelRuntime()).make(spec, side)),
-    publicSpec,
-  }),
+  ModelParticipants.layer.pipe(Layer.provide(ModelRuntime.layer())),
 )
 
 // `tau ... | head` closes stdout early; that is not an error. Any other failure of standard output ends the command.

@@ -4,9 +4,9 @@
  * in this process (they are given again on `--resume`). API keys are never flags: they come from
  * OPENAI_API_KEY, ANTHROPIC_API_KEY and COMPAT_API_KEY.
  */
-import type { EventStoreShape } from "@tau-sim/engine"
-import { configureModels, currentModelRuntime, liveSpec, parseRateLimits, publicSpec, storeResponseCache, withArgs } from "@tau-sim/models"
-import { Effect, Option } from "effect"
+import { EventStore, type ParticipantFactory as ParticipantFactoryOf } from "@tau-sim/engine"
+import { liveSpec, makeModelRuntime, ModelParticipants, ModelRuntime, parseRateLimits, publicSpec, storeResponseCache, type UsageTotals, withArgs } from "@tau-sim/models"
+import { Effect, Layer, Option } from "effect"
 import { Flag } from "effect/cli"
 import { nonNegativeInt, positiveNumber } from "./common.ts"
 
@@ -39,24 +39,34 @@ interface ModelFlagValues {
   readonly rateLimit: Option.Option<Readonly<Record<string, number>>>
 }
 
-/** Configures the process's model runtime from the flags (checked when they were parsed; configuring cannot fail). */
-export const configureModelRuntime = (f: ModelFlagValues, store: EventStoreShape) =>
-  Effect.sync(() => {
-    configureModels({
-      cache: f.cache ? storeResponseCache(store) : null,
-      timeoutMs: f.modelTimeout * 1000,
-      maxRetries: f.modelRetries,
-      rateLimits: Option.getOrElse(f.rateLimit, () => ({})),
-    })
-  })
+/**
+ * The model services of a command with model flags: a runtime built from them (`--cache` answers
+ * from the store the command uses) and the participants over it. Provided inside the command, they
+ * replace the root's default runtime for that command only.
+ */
+export const modelServices = (f: ModelFlagValues): Layer.Layer<ModelRuntime | ParticipantFactoryOf, never, EventStore> =>
+  // Fresh: the root built the same layer value over its default runtime, and layers are memoized by value.
+  Layer.fresh(ModelParticipants.layer).pipe(
+    Layer.provideMerge(
+      Layer.effect(
+        ModelRuntime,
+        Effect.gen(function* () {
+          const store = yield* EventStore
+          return makeModelRuntime({
+            cache: f.cache ? storeResponseCache(store) : null,
+            timeoutMs: f.modelTimeout * 1000,
+            maxRetries: f.modelRetries,
+            rateLimits: Option.getOrElse(f.rateLimit, () => ({})),
+          })
+        }),
+      ),
+    ),
+  )
 
 /** The (redacted) spec with `--agent-args` / `--user-args` folded in, still redacted. */
 export const specWithArgs = (spec: string, args: Option.Option<string>): string =>
   Option.isSome(args) ? publicSpec(withArgs(liveSpec(spec), args.value)) : spec
 
 /** `, cost so far $0.0123` once a model has been called. */
-export const costSoFar = (): string => {
-  const t = currentModelRuntime().totals
-  return t.calls === 0 ? "" : `, model cost so far $${t.cost.toFixed(4)} (${t.calls} calls${t.cachedCalls ? `, ${t.cachedCalls} cached` : ""}${t.failedCalls ? `, ${t.failedCalls} failed` : ""})`
-}
-
+export const costSoFar = (t: UsageTotals): string =>
+  t.calls === 0 ? "" : `, model cost so far $${t.cost.toFixed(4)} (${t.calls} calls${t.cachedCalls ? `, ${t.cachedCalls} cached` : ""}${t.failedCalls ? `, ${t.failedCalls} failed` : ""})`

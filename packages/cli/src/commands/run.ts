@@ -8,15 +8,16 @@
  * (`--max-concurrency`, the model call flags) may differ.
  */
 import { randomUUID } from "node:crypto"
-import { DomainResolver, EventStore, type Mode, MODES } from "@tau-sim/engine"
+import { DomainResolver, type Mode, MODES } from "@tau-sim/engine"
 import { decodeRunConfig, describeKind, eligibleTasks, ERRORED_REASONS, type EpisodeSummary, executeRun, mismatchOf, participantsFor, RUN_DEFAULTS, type RunConfig, resumeRun, selectTasks, storedRunConfig, type StoredRunConfig, validateMode } from "@tau-sim/runs"
 import { requireRun } from "@tau-sim/replay"
-import { Effect, Option, Schema } from "effect"
+import { Effect, Layer, Option, Schema } from "effect"
+import { ModelRuntime } from "@tau-sim/models"
 import { Command, Flag } from "effect/cli"
 import { resumableOnStop, shellArg } from "../signals.ts"
 import { fmtReward, table } from "../table.ts"
 import { dataDirFlag, dbFlag, jsonFlag, positiveInt, print, progress, storeLayer } from "./common.ts"
-import { configureModelRuntime, costSoFar, modelFlags, participantFlag, specWithArgs } from "./model-flags.ts"
+import { costSoFar, modelFlags, modelServices, participantFlag, specWithArgs } from "./model-flags.ts"
 import { usage } from "../usage-error.ts"
 
 // The configuration flags are optional (so that `--resume` can tell what was given); their defaults are RUN_DEFAULTS.
@@ -131,8 +132,7 @@ const checkResumeFlags = (f: Flags, runId: string, stored: StoredRunConfig) =>
 
 export const runCommand = Command.make("run", flags, (f) =>
   Effect.gen(function* () {
-      const store = yield* EventStore
-      yield* configureModelRuntime(f, store)
+      const models = yield* ModelRuntime
       let runId: string | null = null
       const resumeCommand = () => (runId ? `tau run --resume ${shellArg(runId)} --db ${shellArg(f.db)}` : null)
       const onEpisode = (total: () => number) => {
@@ -140,7 +140,7 @@ export const runCommand = Command.make("run", flags, (f) =>
         return (s: EpisodeSummary) => {
           done++
           if (f.json) process.stdout.write(`${JSON.stringify(jsonLine(s))}\n`)
-          process.stderr.write(`[${total() > 0 ? `${done}/${total()}` : done}] ${s.task_id} trial ${s.trial}: ${s.termination_reason}, reward ${fmtReward(s.reward)}${costSoFar()}\n`)
+          process.stderr.write(`[${total() > 0 ? `${done}/${total()}` : done}] ${s.task_id} trial ${s.trial}: ${s.termination_reason}, reward ${fmtReward(s.reward)}${costSoFar(models.totals)}\n`)
         }
       }
       let summaries: ReadonlyArray<EpisodeSummary>
@@ -200,7 +200,8 @@ export const runCommand = Command.make("run", flags, (f) =>
       }
   }).pipe(
     // A resume never creates a store: a mistyped --db is named, not filled with an empty database.
-    Effect.provide(storeLayer(f.db, { mustExist: Option.isSome(f.resume) })),
+    // The model runtime this invocation's flags describe, over the store.
+    Effect.provide(modelServices(f).pipe(Layer.provideMerge(storeLayer(f.db, { mustExist: Option.isSome(f.resume) })))),
   ),
 ).pipe(Command.withDescription("Run an evaluation (domains × tasks × trials), or resume any run with --resume RUN"))
 
