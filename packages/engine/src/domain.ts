@@ -85,6 +85,15 @@ export interface Domain {
 
 export const mutates = (t: ToolDef): boolean => t.mutates ?? t.kind === "write"
 
+/** The tasks of one split in task-file order (like tau2's `get_tasks(split)`); no split = all tasks; undefined for an unknown split. */
+export const splitTasks = (domain: Domain, split?: string): ReadonlyArray<Task> | undefined => {
+  if (split === undefined) return domain.tasks
+  const ids = Object.hasOwn(domain.splits, split) ? domain.splits[split] : undefined
+  if (!ids) return undefined
+  const wanted = new Set(ids)
+  return domain.tasks.filter((t) => wanted.has(t.id))
+}
+
 const toolIndex = new WeakMap<Toolkit, Map<string, ToolDef>>()
 
 /** Looks a tool up by name (indexed once per toolkit: this is on every call's path). */

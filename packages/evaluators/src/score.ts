@@ -2,7 +2,7 @@
  * Scoring a finished episode with the current evaluators and appending the score. Scores are
  * never overwritten: every evaluation (live or `rescore`) adds one row with its evaluator version.
  */
-import { type Domain, type EpisodeState, EventStore, isSolo, type ScoreRecord, type Task } from "@tau-sim/engine"
+import { type Domain, type EpisodeState, EventStore, isSolo, type ScoreRecord, type Task, nowIso } from "@tau-sim/engine"
 import { Effect } from "effect"
 import { evaluateSimulation } from "./evaluate.ts"
 import { type NlJudge, scriptedAllMetJudge } from "./nl-evaluator.ts"
@@ -40,7 +40,7 @@ export const scoreEpisode = (episodeId: string, domain: Domain, task: Task, stat
       evaluatorVersion: options.evaluatorVersion ?? TAU2_EVALUATOR.version,
       reward: result.reward,
       breakdown: result.breakdown,
-      recordedAt: new Date().toISOString(),
+      recordedAt: yield* nowIso,
     }
     yield* store.appendScore(score)
     return score

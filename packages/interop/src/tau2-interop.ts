@@ -30,8 +30,7 @@ import {
   type Task,
   type TerminationReason,
   toolRandom,
-  taskHash,
-} from "@tau-sim/engine"
+  taskHash, nowIso } from "@tau-sim/engine"
 import { Effect, Schema } from "effect"
 import { embeddedTasks, isSoloResults, readResultsFile, ResultsFileError, resultsDomain, type Tau2Results } from "./tau2-results.ts"
 import { loadEpisode } from "@tau-sim/replay"
@@ -129,7 +128,7 @@ const planImport = (file: string, dataDir: string | null) =>
     const tasks = yield* Effect.fromResult(embeddedTasks(results))
     const fileHash = sha(PyJson.compact(results.raw))
     const runId = `tau2_${fileHash.slice(0, 12)}`
-    const recordedAt = new Date().toISOString()
+    const recordedAt = yield* nowIso
     const problems: string[] = []
     const seen = new Set<string>()
     const episodes: PlannedEpisode[] = []

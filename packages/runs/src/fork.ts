@@ -5,13 +5,12 @@
  */
 import { randomUUID } from "node:crypto"
 import * as path from "node:path"
-import { EventStore, type Mode, type StoreError } from "@tau-sim/engine"
+import { EventStore, type Mode, type StoreError, nowIso } from "@tau-sim/engine"
 import { Effect, Option } from "effect"
 import { episodeLease, withLease } from "./lease.ts"
 import { branchEpisode, ForkError } from "./lifecycle.ts"
 import { loadEpisode, requireRecordedData } from "@tau-sim/replay"
 import { decodeRunConfig, encodeRunConfig, type ForksRunConfig } from "./run-config.ts"
-import { nowIso } from "./clock.ts"
 
 export interface ForkOptions {
   readonly atTurn: number

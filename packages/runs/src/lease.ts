@@ -7,9 +7,8 @@
  */
 import { randomUUID } from "node:crypto"
 import { hostname } from "node:os"
-import { EventStore, type LeaseHolder } from "@tau-sim/engine"
+import { EventStore, type LeaseHolder, nowIso } from "@tau-sim/engine"
 import { Effect, Schema } from "effect"
-import { nowIso } from "./clock.ts"
 
 /** A holder whose heartbeat is older than this is presumed dead (on another host: no pid check). */
 export const LEASE_STALE_AFTER_MS = 30_000

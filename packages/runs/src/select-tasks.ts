@@ -3,8 +3,7 @@
  * task file, in the file's order (default split `base` where the domain has one), then explicit
  * ids (all must exist, in the order given), then the first N.
  */
-import type { Domain, Task } from "@tau-sim/engine"
-import { tasksOfSplit } from "@tau-sim/domains"
+import { type Domain, splitTasks, type Task } from "@tau-sim/engine"
 import { Effect, Schema } from "effect"
 
 export interface TaskSelection {
@@ -22,10 +21,11 @@ export class TaskSelectionError extends Schema.TaggedError<TaskSelectionError>()
 export const selectTasks = (domain: Domain, selection: TaskSelection): Effect.Effect<ReadonlyArray<Task>, TaskSelectionError> =>
   Effect.gen(function* () {
     const split = selection.split ?? (Object.hasOwn(domain.splits, "base") ? "base" : undefined)
-    let tasks = yield* Effect.try({
-      try: () => tasksOfSplit(domain, split),
-      catch: (e) => new TaskSelectionError({ domain: domain.name, message: e instanceof Error ? e.message : String(e) }),
-    })
+    let tasks = splitTasks(domain, split)
+    if (!tasks) {
+      const known = Object.keys(domain.splits).join(", ")
+      return yield* new TaskSelectionError({ domain: domain.name, message: `Domain "${domain.name}" has no task split "${split}"; valid splits are: ${known}` })
+    }
     if (selection.taskIds?.length) {
       const byId = new Map(domain.tasks.map((t) => [t.id, t]))
       const missing = selection.taskIds.filter((id) => !byId.has(id))

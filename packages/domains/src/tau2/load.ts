@@ -9,7 +9,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Schema } from "effect"
-import { type Domain, type PolicyVariants, type PyValue, Task } from "@tau-sim/engine"
+import { type Domain, type PolicyVariants, type PyValue, splitTasks, Task } from "@tau-sim/engine"
 import { DataFileError } from "./errors.ts"
 import { hashFiles, hashTexts } from "./hash.ts"
 import type { Tau2Databases, Tau2DomainModule } from "./module.ts"
@@ -175,11 +175,9 @@ export const loadTau2Domain = (name: string, dataDir: string, options: LoadTau2O
 
 /** The tasks of one split in task-file order (like tau2's `get_tasks(split)`); no split = all tasks. */
 export const tasksOfSplit = (domain: Domain, split?: string): ReadonlyArray<Task> => {
-  if (split === undefined) return domain.tasks
-  const ids = Object.hasOwn(domain.splits, split) ? domain.splits[split] : undefined
-  if (!ids) throw new UnknownSplitError(domain.name, split, Object.keys(domain.splits))
-  const wanted = new Set(ids)
-  return domain.tasks.filter((t) => wanted.has(t.id))
+  const tasks = splitTasks(domain, split)
+  if (!tasks) throw new UnknownSplitError(domain.name, split ?? "", Object.keys(domain.splits))
+  return tasks
 }
 
 /** Loads a domain and returns the task list of one of its splits. */

@@ -420,17 +420,3 @@ export const build = (model: ModelDef, kwargs: PyObject): PyObject => {
   return value as PyObject
 }
 
-// --- single fields -----------------------------------------------------------------------------
-
-/** The error of one `str` field (`Optional[str]` when `optional`), or undefined when it is valid. */
-export const checkStr = (loc: string, value: PyValue | undefined, optional = false): PydanticErrorDetail | undefined => {
-  const run = new Validation({}, false)
-  run.at(loc, () => run.value(optional ? py.optional(py.str) : py.str, value))
-  return run.issues[0]
-}
-
-/** Throws the model's validation error when any field check failed. */
-export const validateModel = (model: string, checks: ReadonlyArray<PydanticErrorDetail | undefined>): void => {
-  const errors = checks.filter((c): c is PydanticErrorDetail => c !== undefined)
-  if (errors.length > 0) throw new PydanticValidationError(model, errors)
-}

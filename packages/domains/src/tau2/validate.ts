@@ -140,18 +140,6 @@ export const decodeJsonModel = (file: string, text: string, model: ModelDef, opt
 export const loadJsonModel = (file: string, model: ModelDef, options: JsonModelOptions = {}): PyObject =>
   decodeJsonModel(file, readTextFile(file), model, options)
 
-/** Throws the `DataFileError` for an object with keys its (no-extra) model does not declare. */
-export const forbidExtraKeys = (value: unknown, allowed: ReadonlyArray<string>, file: string, at: ReadonlyArray<PathSegment> = []): void => {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return
-  for (const key of Object.keys(value)) {
-    if (!allowed.includes(key))
-      throw new DataFileError(file, formatPath([...at, key]), `one of the keys ${allowed.join(", ")}`, `unexpected key ${JSON.stringify(key)}`)
-  }
-}
-
-/** A Python int or float for DB schemas (`Schema.Number` would reject a boxed `PyFloat`). */
-export const PyNumber = Schema.declare((u: unknown): u is number | PyFloat => isNumber(u), { expected: "number" })
-
 /** Freezes a loaded value deeply so that a tool mutating shared data fails loudly. */
 export const deepFreeze = <T>(value: T): T => {
   if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {

@@ -9,8 +9,8 @@
  * Every episode is evaluated whatever its termination (a behaviour seen before a cut-off still
  * happened); the termination reason is kept with the verdict.
  */
-import { type Domain, type EpisodeEvent, type EpisodeState, EventStore, type ScoreRecord, type Task } from "@tau-sim/engine"
-import { Clock, Effect, Result, Schema } from "effect"
+import { type Domain, type EpisodeEvent, type EpisodeState, EventStore, type ScoreRecord, type Task, nowIso } from "@tau-sim/engine"
+import { Effect, Result, Schema } from "effect"
 import type { EvaluationError } from "../errors.ts"
 import { SUPPORT_DESK_EVALUATOR } from "../versions.ts"
 import { ConfirmBeforeWrite, confirmBeforeWrite } from "./confirm-before-write.ts"
@@ -108,8 +108,7 @@ export const supportDeskScoreRecord = (
 export const scoreSupportDesk = (episodeId: string, domain: Domain, task: Task, state: EpisodeState, events: ReadonlyArray<EpisodeEvent>) =>
   Effect.gen(function* () {
     const store = yield* EventStore
-    const now = yield* Clock.currentTimeMillis
-    const score = supportDeskScoreRecord(episodeId, evaluateSupportDesk(domain, task, state, events), new Date(now).toISOString())
+    const score = supportDeskScoreRecord(episodeId, evaluateSupportDesk(domain, task, state, events), yield* nowIso)
     yield* store.appendScore(score)
     return score
   })

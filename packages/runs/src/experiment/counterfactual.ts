@@ -17,6 +17,7 @@ import {
   mutates,
   ParticipantFactory,
   type ToolDef,
+  nowIso,
 } from "@tau-sim/engine"
 import { Effect, Schema } from "effect"
 import { forkEpisode } from "../fork.ts"
@@ -24,7 +25,6 @@ import { runLease, withLease } from "../lease.ts"
 import { resumeEpisode } from "../lifecycle.ts"
 import { type CounterfactualRunConfig, encodeRunConfig, type ForkPoint, RUN_DEFAULTS } from "../run-config.ts"
 import { loadEpisode } from "@tau-sim/replay"
-import { nowIso } from "../clock.ts"
 import { stableEpisodeId } from "../run.ts"
 import { validateMode } from "./modes.ts"
 

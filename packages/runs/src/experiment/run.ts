@@ -2,7 +2,7 @@
  * Running an experiment: every cell is one run with a deterministic id, executed (or resumed) by
  * `executeRunUnits`. Re-running the same file skips finished episodes and continues unfinished ones.
  */
-import { type Domain, DomainResolver, EventStore } from "@tau-sim/engine"
+import { type Domain, DomainResolver, EventStore, nowIso } from "@tau-sim/engine"
 import { Effect, Schema } from "effect"
 import {
   type CellRunConfig,
@@ -14,7 +14,6 @@ import {
   type StoredRunConfig,
   withCanonicalTasksHash,
 } from "../run-config.ts"
-import { nowIso } from "../clock.ts"
 import { type EpisodeSummary, executeRunUnits, storedRunConfig } from "../run.ts"
 import { cellInfo, cellRunConfig, type ExperimentCell, type ExperimentPlan } from "./plan.ts"
 
