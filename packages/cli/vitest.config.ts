@@ -1,5 +1,12 @@
 import { defineConfig } from "vitest/config"
 
-export default defineConfig({ test: { include: ["test/**/*.spec.ts", "src/**/*.spec.ts"],
-  // Prints once per run which suites were skipped for missing τ² data (packages/domains/testing).
-  globalSetup: ["../domains/testing/global-setup.ts"], fileParallelism: false, testTimeout: 120_000, hookTimeout: 120_000 } })
+export default defineConfig({
+  test: {
+    include: ["test/**/*.spec.ts", "src/**/*.spec.ts"],
+    // Prints once per run which suites were skipped for missing τ² data (packages/domains/testing).
+    globalSetup: ["../domains/testing/global-setup.ts"],
+    fileParallelism: false,
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+})

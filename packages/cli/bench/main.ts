@@ -35,17 +35,34 @@ const forkLatency = async (members: number, label: string) => {
   const task = domain.tasks[0]
   const turns = Array.from({ length: 15 }, (_, i) => ({
     text: null,
-    toolCalls: [{ name: i % 3 === 0 ? "renew_loan" : "get_member_details", argumentsJson: i % 3 === 0 ? '{"loan_id":"L001"}' : `{"member_id":"M00${(i % 9) + 1}"}` }],
+    toolCalls: [
+      { name: i % 3 === 0 ? "renew_loan" : "get_member_details", argumentsJson: i % 3 === 0 ? '{"loan_id":"L001"}' : `{"member_id":"M00${(i % 9) + 1}"}` },
+    ],
   }))
   const agent = scriptedParticipant("bench-agent", [...turns, { text: "Done.", toolCalls: [] }])
-  const user = scriptedParticipant("bench-user", Array.from({ length: 40 }, () => ({ text: "ok", toolCalls: [] })))
+  const user = scriptedParticipant(
+    "bench-user",
+    Array.from({ length: 40 }, () => ({ text: "ok", toolCalls: [] })),
+  )
   const db = path.join(tmp, `fork-${label}.db`)
   const program = Effect.gen(function* () {
     const store = yield* EventStore
     const started = Events.episodeStarted({
-      runId: "bench", episodeId: "parent", domain: domain.name, taskId: task.id, trial: 0,
-      hashes: { ...domain.hashes, task: taskHash(task) }, dataDir: null, policyVariant: "default", mode: "default",
-      agent: agent.spec, user: user.spec, seed: 1, limits: { maxSteps: 200, maxErrors: 10 }, engineVersion: "bench", parent: null,
+      runId: "bench",
+      episodeId: "parent",
+      domain: domain.name,
+      taskId: task.id,
+      trial: 0,
+      hashes: { ...domain.hashes, task: taskHash(task) },
+      dataDir: null,
+      policyVariant: "default",
+      mode: "default",
+      agent: agent.spec,
+      user: user.spec,
+      seed: 1,
+      limits: { maxSteps: 200, maxErrors: 10 },
+      engineVersion: "bench",
+      parent: null,
     })
     const setup = setupEvents(started, domain, task)
     yield* store.append("parent", 0, setup)

@@ -30,11 +30,7 @@ import { USAGE_EXIT_CODE, UsageError } from "./usage-error.ts"
  * have them, are redacted like those given as flags). A command with model flags (`tau run`)
  * provides its own runtime from them.
  */
-const services = Layer.mergeAll(
-  builtinDomains(),
-  importedTasksCache,
-  ModelParticipants.layer.pipe(Layer.provide(ModelRuntime.layer())),
-)
+const services = Layer.mergeAll(builtinDomains(), importedTasksCache, ModelParticipants.layer.pipe(Layer.provide(ModelRuntime.layer())))
 
 // `tau ... | head` closes stdout early; that is not an error. Any other failure of standard output ends the command.
 process.stdout.on("error", (e: NodeJS.ErrnoException) => {
@@ -45,7 +41,22 @@ process.stdout.on("error", (e: NodeJS.ErrnoException) => {
 
 const tau = Command.make("tau").pipe(
   Command.withDescription("Event-sourced simulation of tool-using agents (τ²-bench compatible)"),
-  Command.withSubcommands([runCommand, replayCommand, forkCommand, rescoreCommand, showCommand, tasksCommand, policyCommand, evaluateTrajsCommand, importCommand, exportCommand, experimentCommand, reportCommand, counterfactualCommand, dataCommand]),
+  Command.withSubcommands([
+    runCommand,
+    replayCommand,
+    forkCommand,
+    rescoreCommand,
+    showCommand,
+    tasksCommand,
+    policyCommand,
+    evaluateTrajsCommand,
+    importCommand,
+    exportCommand,
+    experimentCommand,
+    reportCommand,
+    counterfactualCommand,
+    dataCommand,
+  ]),
 )
 
 /** A command line that does not say what to do: ours (`UsageError`) or the parser's (a flag's value, a missing argument). */
@@ -96,4 +107,3 @@ const program = Command.run(tau, { version: "0.1.0" }).pipe(
 // SIGINT/SIGTERM interrupt the program (clean stop, exit 130/143); a second one exits at once.
 installStopSignals()
 NodeRuntime.runMain(program, { disableErrorReporting: true, teardown: stopTeardown })
-

@@ -69,7 +69,9 @@ class Bytes<E> {
     })
   }
   exactly(n: number, what: string): Effect.Effect<Buffer, E | TarFormatError> {
-    return Effect.flatMap(this.read(n), (b) => (b.length < n ? Effect.fail(new TarFormatError({ reason: `truncated ${what} (${b.length} of ${n} bytes)` })) : Effect.succeed(b)))
+    return Effect.flatMap(this.read(n), (b) =>
+      b.length < n ? Effect.fail(new TarFormatError({ reason: `truncated ${what} (${b.length} of ${n} bytes)` })) : Effect.succeed(b),
+    )
   }
 }
 

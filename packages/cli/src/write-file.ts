@@ -45,5 +45,7 @@ const writeNow = (target: string, data: string | Uint8Array): unknown => {
 export const writeFileAtomic = (target: string, data: string | Uint8Array): Effect.Effect<void, FileWriteError> =>
   Effect.suspend(() => {
     const failure = writeNow(target, data)
-    return failure === undefined ? Effect.void : Effect.fail(new FileWriteError({ path: target, reason: failure instanceof Error ? failure.message : String(failure) }))
+    return failure === undefined
+      ? Effect.void
+      : Effect.fail(new FileWriteError({ path: target, reason: failure instanceof Error ? failure.message : String(failure) }))
   })

@@ -19,7 +19,10 @@ let smallReport: string
 
 beforeAll(async () => {
   // A run whose export (~150 KB) does not fit the 64 KB disk, and one whose export does.
-  for (const [runId, extra] of [["big", ["--trials", "6"]], ["small", ["--num-tasks", "1"]]] as const) {
+  for (const [runId, extra] of [
+    ["big", ["--trials", "6"]],
+    ["small", ["--num-tasks", "1"]],
+  ] as const) {
     const r = await tau(["run", "--domain", "demo", ...extra, "--run-id", runId, "--db", db], tmp.root)
     expect(r.code).toBe(0)
   }

@@ -88,7 +88,9 @@ data.describe("tau data fetch", () => {
     const fetched = await tau(["data", "fetch", "--from", `${base}/good.tar.gz`, "--json"], tmp.root, envWith(xdg))
     expect(fetched.stderr).toBe("")
     expect(fetched.code).toBe(0)
-    expect(jsonLines(fetched.stdout)).toEqual([{ commit: COMMIT, data_dir: installed, status: "installed", files: 28, ignored: 1, source: `${base}/good.tar.gz` }])
+    expect(jsonLines(fetched.stdout)).toEqual([
+      { commit: COMMIT, data_dir: installed, status: "installed", files: 28, ignored: 1, source: `${base}/good.tar.gz` },
+    ])
     // Only the manifest's files are installed, and nothing is left beside the target.
     expect(fs.existsSync(path.join(installed, "domains", "banking_knowledge"))).toBe(false)
     expect(fs.readdirSync(cacheOf(xdg))).toEqual([COMMIT])
@@ -96,7 +98,11 @@ data.describe("tau data fetch", () => {
     const tasks = await tau(["tasks", "--domain", "mock", "--json"], tmp.root, envWith(xdg))
     expect(tasks.code).toBe(0)
     expect(jsonLines(tasks.stdout)).toHaveLength(10)
-    const run = await tau(["run", "--domain", "mock", "--agent", "oracle", "--user", "scripted", "--task-ids", "create_task_1", "--json", "--db", tmp.db()], tmp.root, envWith(xdg))
+    const run = await tau(
+      ["run", "--domain", "mock", "--agent", "oracle", "--user", "scripted", "--task-ids", "create_task_1", "--json", "--db", tmp.db()],
+      tmp.root,
+      envWith(xdg),
+    )
     expect(run.code, run.stderr).toBe(0)
     expect(jsonLines(run.stdout).map((l) => l.reward)).toEqual([1])
 
@@ -123,7 +129,11 @@ data.describe("tau data fetch", () => {
     const fresh = freshCache("offline")
     const r = await tau(["data", "fetch", "--from", `http://me:hunter2@127.0.0.1:${port}/x.tar.gz`], tmp.root, envWith(fresh))
     expect(r.code).toBe(1)
-    expect(r.stderr).toMatch(new RegExp(`^error: cannot download http://\\*\\*\\*@127\\.0\\.0\\.1:${port}/x\\.tar\\.gz: .*ECONNREFUSED.*; use --from with a local archive or mirror\\n$`))
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^error: cannot download http://\\*\\*\\*@127\\.0\\.0\\.1:${port}/x\\.tar\\.gz: .*ECONNREFUSED.*; use --from with a local archive or mirror\\n$`,
+      ),
+    )
     expect(r.stderr).not.toContain("hunter2")
     expect(fs.readdirSync(cacheOf(fresh))).toEqual([])
   })
@@ -151,19 +161,47 @@ data.describe("tau data fetch", () => {
   }
 
   it.each([
-    ["a file that is not gzip", () => {
-      fs.writeFileSync(tmp.file("plain.tar.gz"), "not an archive\n")
-      return tmp.file("plain.tar.gz")
-    }, (from: string) => new RegExp(`^error: cannot read the archive ${from}: not a \\.tar\\.gz \\(.*\\); nothing was installed\\n$`)],
-    ["a truncated archive", () => {
-      const good = fs.readFileSync(tmp.file("good.tar.gz"))
-      fs.writeFileSync(tmp.file("half.tar.gz"), good.subarray(0, good.length >> 1))
-      return tmp.file("half.tar.gz")
-    }, (from: string) => new RegExp(`^error: cannot read the archive ${from}: not a \\.tar\\.gz \\(unexpected end of file\\); nothing was installed\\n$`)],
-    ["an entry outside the target folder", unsafeArchive, (from: string) => new RegExp(`^error: cannot read the archive ${from}: archive entry ".*evil\\.txt" would be written outside the target folder .*; nothing was installed\\n$`)],
-    ["a folder instead of an archive", () => tmp.root, (from: string) => new RegExp(`^error: cannot read the archive ${from}: not a file; nothing was installed\\n$`)],
-    ["a download that stops half-way", () => `${base}/cut.tar.gz`, () => /^error: cannot download http:\/\/127\.0\.0\.1:\d+\/cut\.tar\.gz: connection lost after \d+ bytes: .*; use --from with a local archive or mirror\n$/],
-    ["a URL that is not there (HTTP 404)", () => `${base}/nothing-here.tar.gz`, () => /^error: cannot download http:\/\/127\.0\.0\.1:\d+\/nothing-here\.tar\.gz: HTTP 404 Not Found; use --from with a local archive or mirror\n$/],
+    [
+      "a file that is not gzip",
+      () => {
+        fs.writeFileSync(tmp.file("plain.tar.gz"), "not an archive\n")
+        return tmp.file("plain.tar.gz")
+      },
+      (from: string) => new RegExp(`^error: cannot read the archive ${from}: not a \\.tar\\.gz \\(.*\\); nothing was installed\\n$`),
+    ],
+    [
+      "a truncated archive",
+      () => {
+        const good = fs.readFileSync(tmp.file("good.tar.gz"))
+        fs.writeFileSync(tmp.file("half.tar.gz"), good.subarray(0, good.length >> 1))
+        return tmp.file("half.tar.gz")
+      },
+      (from: string) => new RegExp(`^error: cannot read the archive ${from}: not a \\.tar\\.gz \\(unexpected end of file\\); nothing was installed\\n$`),
+    ],
+    [
+      "an entry outside the target folder",
+      unsafeArchive,
+      (from: string) =>
+        new RegExp(
+          `^error: cannot read the archive ${from}: archive entry ".*evil\\.txt" would be written outside the target folder .*; nothing was installed\\n$`,
+        ),
+    ],
+    [
+      "a folder instead of an archive",
+      () => tmp.root,
+      (from: string) => new RegExp(`^error: cannot read the archive ${from}: not a file; nothing was installed\\n$`),
+    ],
+    [
+      "a download that stops half-way",
+      () => `${base}/cut.tar.gz`,
+      () =>
+        /^error: cannot download http:\/\/127\.0\.0\.1:\d+\/cut\.tar\.gz: connection lost after \d+ bytes: .*; use --from with a local archive or mirror\n$/,
+    ],
+    [
+      "a URL that is not there (HTTP 404)",
+      () => `${base}/nothing-here.tar.gz`,
+      () => /^error: cannot download http:\/\/127\.0\.0\.1:\d+\/nothing-here\.tar\.gz: HTTP 404 Not Found; use --from with a local archive or mirror\n$/,
+    ],
   ])("%s is one line naming it; nothing is installed", async (name, make, expected) => {
     const from = make()
     const fresh = freshCache(`fault-${name.replaceAll(/[^a-z0-9]+/g, "-")}`)
@@ -200,7 +238,11 @@ data.describe("tau data fetch", () => {
     expect(flag.stderr).toContain(nowhere)
     // A run records the folder it read (replays find it again).
     const db = tmp.db()
-    const run = await tau(["run", "--domain", "mock", "--agent", "oracle", "--user", "scripted", "--task-ids", "create_task_1", "--run-id", "run_env", "--db", db], tmp.root, envWith(xdg, { TAU2_DATA_DIR: own }))
+    const run = await tau(
+      ["run", "--domain", "mock", "--agent", "oracle", "--user", "scripted", "--task-ids", "create_task_1", "--run-id", "run_env", "--db", db],
+      tmp.root,
+      envWith(xdg, { TAU2_DATA_DIR: own }),
+    )
     expect(run.code, run.stderr).toBe(0)
     const started = Object.values((await storedRun(db, "run_env")).events).map((events) => events[0].event)
     expect(started).toMatchObject([{ _tag: "EpisodeStarted", dataDir: own }])

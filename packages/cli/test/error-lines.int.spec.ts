@@ -55,7 +55,11 @@ describe("typed failures are one line naming what is wrong", () => {
     [["import", "tau2", missing, DB], 1, `error: ${missing}: cannot read: ENOENT`],
     [["evaluate-trajs", missing], 1, `error: ${missing}: cannot read: ENOENT`],
   ] as const)("tau %j exits %i: %s", async (args, code, start) => {
-    const r = await tau(args.map((a) => (a === DB ? `--db=${tmp.db()}` : a)), tmp.root, withoutData(undefined))
+    const r = await tau(
+      args.map((a) => (a === DB ? `--db=${tmp.db()}` : a)),
+      tmp.root,
+      withoutData(undefined),
+    )
     expect(r.code).toBe(code)
     expect(r.stdout).toBe("")
     expect(r.stderr.startsWith(start)).toBe(true)

@@ -77,7 +77,10 @@ describe("tau experiment with model participants", () => {
       expect(cell.usage.agent.prompt_tokens).toBeGreaterThan(0)
     }
     // Every model request the server answered is one ModelCalled event in the store.
-    const recorded = json.cells.reduce((n: number, c: { usage: { agent: { calls: number }; user: { calls: number } } }) => n + c.usage.agent.calls + c.usage.user.calls, 0)
+    const recorded = json.cells.reduce(
+      (n: number, c: { usage: { agent: { calls: number }; user: { calls: number } } }) => n + c.usage.agent.calls + c.usage.user.calls,
+      0,
+    )
     expect(recorded).toBe(server.calls.length)
   }, 120_000)
 })

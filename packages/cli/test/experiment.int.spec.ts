@@ -122,14 +122,24 @@ data.describe("tau experiment / tau report", () => {
       expect(r.status, r.stderr).toBe(0)
     }
     const report = JSON.parse(fs.readFileSync(out("json"), "utf8"))
-    const cells = report.cells.map((c: { domain: string; mode: string; avg_reward: number; pass_hat_k: Record<string, number> }) => [c.domain, c.mode, c.avg_reward, c.pass_hat_k])
+    const cells = report.cells.map((c: { domain: string; mode: string; avg_reward: number; pass_hat_k: Record<string, number> }) => [
+      c.domain,
+      c.mode,
+      c.avg_reward,
+      c.pass_hat_k,
+    ])
     expect(cells).toEqual([
       ["mock", "default", expect.closeTo(2 / 3, 12), { 1: expect.closeTo(2 / 3, 12), 2: expect.closeTo(2 / 3, 12), 3: expect.closeTo(2 / 3, 12) }],
       ["mock", "no-user", expect.closeTo(1 / 3, 12), { 1: expect.closeTo(1 / 3, 12), 2: expect.closeTo(1 / 3, 12), 3: expect.closeTo(1 / 3, 12) }],
       ["telecom", "default", 1, { 1: 1, 2: 1, 3: 1 }],
       ["telecom", "no-user", 1, { 1: 1, 2: 1, 3: 1 }],
     ])
-    expect(report.cells.map((c: { termination_reasons: unknown }) => c.termination_reasons)).toEqual([{ user_stop: 9 }, { agent_stop: 9 }, { user_stop: 6 }, { agent_stop: 6 }])
+    expect(report.cells.map((c: { termination_reasons: unknown }) => c.termination_reasons)).toEqual([
+      { user_stop: 9 },
+      { agent_stop: 9 },
+      { user_stop: 6 },
+      { agent_stop: 6 },
+    ])
     expect(report.cells[0].usage.agent).toEqual({ calls: 0, prompt_tokens: 0, completion_tokens: 0, cost: 0 })
     const mockNoUser = report.cells[1].tasks.map((t: { task_id: string; successes: number; simulations: number }) => [t.task_id, t.successes, t.simulations])
     expect(mockNoUser).toEqual([
@@ -141,14 +151,20 @@ data.describe("tau experiment / tau report", () => {
     // update_task_with_initialization_data (1 with a user, 0 solo): means 6/6 and 3/6.
     expect(report.cells[0].reward_components.COMMUNICATE).toEqual({ mean: 1, episodes: 6 })
     expect(report.cells[1].reward_components.COMMUNICATE).toEqual({ mean: 0.5, episodes: 6 })
-    expect(report.deltas.map((d: { domain: string; mode: string; tasks: number; avg_reward: { delta: object } }) => [d.domain, d.mode, d.tasks, d.avg_reward.delta])).toEqual([
+    expect(
+      report.deltas.map((d: { domain: string; mode: string; tasks: number; avg_reward: { delta: object } }) => [d.domain, d.mode, d.tasks, d.avg_reward.delta]),
+    ).toEqual([
       ["mock", "no-user", 3, { estimate: expect.closeTo(-1 / 3, 12), low: -1, high: 0 }],
       ["telecom", "no-user", 2, { estimate: 0, low: 0, high: 0 }],
     ])
 
     const md = fs.readFileSync(out("md"), "utf8")
-    expect(md).toMatch(/\| offline-ablation\.mock\.default\.oracle\.scripted\.[0-9a-f]{6} \| mock \| default \| oracle \| scripted \| 9 \| 3 \| 0\.667 \| 0\.667 \| 0\.667 \| 0\.667 \|/)
-    expect(md).toMatch(/\| offline-ablation\.mock\.no-user\.oracle\.none\.[0-9a-f]{6} \| mock \| no-user \| oracle \| none \| 9 \| 3 \| 0\.333 \| 0\.333 \| 0\.333 \| 0\.333 \|/)
+    expect(md).toMatch(
+      /\| offline-ablation\.mock\.default\.oracle\.scripted\.[0-9a-f]{6} \| mock \| default \| oracle \| scripted \| 9 \| 3 \| 0\.667 \| 0\.667 \| 0\.667 \| 0\.667 \|/,
+    )
+    expect(md).toMatch(
+      /\| offline-ablation\.mock\.no-user\.oracle\.none\.[0-9a-f]{6} \| mock \| no-user \| oracle \| none \| 9 \| 3 \| 0\.333 \| 0\.333 \| 0\.333 \| 0\.333 \|/,
+    )
     expect(md).toContain("| mock | oracle | no-user | scripted | 3 | 0.667 → 0.333 | -0.333 [-1.000, 0.000] | 0.667 → 0.333 | -0.333 [-1.000, 0.000] |")
 
     const html = fs.readFileSync(out("html"), "utf8")

@@ -10,7 +10,20 @@
  */
 import { writeFileSync } from "node:fs"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { between, gatedModelServer, conversationOf, expectComplete, expectGapless, facts, faultSeed, modelCallsOf, runExists, runIds, runWithFault, storedRuns } from "./faults.ts"
+import {
+  between,
+  gatedModelServer,
+  conversationOf,
+  expectComplete,
+  expectGapless,
+  facts,
+  faultSeed,
+  modelCallsOf,
+  runExists,
+  runIds,
+  runWithFault,
+  storedRuns,
+} from "./faults.ts"
 import { finished, seededRandom, spawnTau, storedRun, tau, tempDir } from "./tau.ts"
 
 const tmp = tempDir("cli-faults")

@@ -73,7 +73,10 @@ export const expectComplete = (s: StoredRun, label: string) => {
   expect(s.rows.length, `${label}: episodes`).toBeGreaterThan(0)
   for (const row of s.rows) {
     const events = s.events[row.episodeId]
-    expect(events.map((e) => e.seq), `${label}: seqs of ${row.episodeId}`).toEqual(events.map((_, i) => i))
+    expect(
+      events.map((e) => e.seq),
+      `${label}: seqs of ${row.episodeId}`,
+    ).toEqual(events.map((_, i) => i))
     expect(row.version, `${label}: version of ${row.episodeId}`).toBe(events.length)
     expect(row.status, `${label}: ${row.episodeId} ended`).toBe("ended")
     const evaluators = s.scores[row.episodeId].map((sc) => sc.evaluator)
@@ -86,7 +89,10 @@ export const expectComplete = (s: StoredRun, label: string) => {
 export const expectGapless = (s: StoredRun, label: string) => {
   for (const row of s.rows) {
     const events = s.events[row.episodeId]
-    expect(events.map((e) => e.seq), `${label}: seqs of ${row.episodeId}`).toEqual(events.map((_, i) => i))
+    expect(
+      events.map((e) => e.seq),
+      `${label}: seqs of ${row.episodeId}`,
+    ).toEqual(events.map((_, i) => i))
     expect(row.version, `${label}: version of ${row.episodeId}`).toBe(events.length)
     expect(s.scores[row.episodeId].length, `${label}: ${row.episodeId} scored at most once`).toBeLessThanOrEqual(1)
   }

@@ -17,8 +17,7 @@ const FORKS = `${RUN}~forks`
 const db = tmp.db()
 let parent: string
 
-const history = (episodeId: string): Promise<EpisodeHistory> =>
-  Effect.runPromise(readHistory(episodeId).pipe(Effect.provide(layerSqlite(db))))
+const history = (episodeId: string): Promise<EpisodeHistory> => Effect.runPromise(readHistory(episodeId).pipe(Effect.provide(layerSqlite(db))))
 
 const showJson = async (episodeId: string) => {
   const show = await tau(["show", episodeId, "--json", "--db", db], tmp.root)

@@ -22,7 +22,24 @@ const RUN = "run_full_disk"
 const TRIALS = 2
 const TOTAL = 10 * TRIALS
 const PROGRESS = /^\[\d+\/\d+\] /
-const runArgs = (db: string) => ["run", "--domain", "demo", "--agent", "oracle", "--user", "scripted", "--trials", String(TRIALS), "--max-concurrency", "1", "--run-id", RUN, "--json", "--db", db]
+const runArgs = (db: string) => [
+  "run",
+  "--domain",
+  "demo",
+  "--agent",
+  "oracle",
+  "--user",
+  "scripted",
+  "--trials",
+  String(TRIALS),
+  "--max-concurrency",
+  "1",
+  "--run-id",
+  RUN,
+  "--json",
+  "--db",
+  db,
+]
 
 const used = (): number => {
   const s = statfsSync(mnt)

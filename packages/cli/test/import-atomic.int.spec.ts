@@ -64,13 +64,19 @@ const expectWhole = (s: StoredRun, doc: PyObject): number => {
     const episodeId = episodes[0]
     const events = s.events[episodeId]
     const row = s.rows.find((r) => r.episodeId === episodeId)
-    expect(events.map((e) => e.seq), `seqs of ${episodeId}`).toEqual(events.map((_, i) => i))
+    expect(
+      events.map((e) => e.seq),
+      `seqs of ${episodeId}`,
+    ).toEqual(events.map((_, i) => i))
     expect(events[0].event._tag).toBe("EpisodeStarted")
     expect(events.at(-1)?.event._tag, `last event of ${episodeId}`).toBe("EpisodeEnded")
     expect(row).toMatchObject({ status: "ended", version: events.length })
     const original = s.scores[episodeId].filter((x) => x.evaluator === "tau2-original")
     const reward = rewardOf(sim as PyObject)
-    expect(original.map((x) => x.reward), `tau2-original scores of ${episodeId} (simulation ${simId})`).toEqual(reward === null ? [] : [reward])
+    expect(
+      original.map((x) => x.reward),
+      `tau2-original scores of ${episodeId} (simulation ${simId})`,
+    ).toEqual(reward === null ? [] : [reward])
   }
   return stored.size
 }
@@ -105,8 +111,7 @@ const importedRunIn = (db: string): string | undefined =>
 /** Kill points, by what the store shows (never by time): the run record, or N episodes. */
 type Trigger = { readonly after: "run" } | { readonly after: "episodes"; readonly episodes: number }
 
-const reached = (db: string, trigger: Trigger): boolean =>
-  trigger.after === "run" ? importedRunIn(db) !== undefined : visibleEpisodes(db) >= trigger.episodes
+const reached = (db: string, trigger: Trigger): boolean => (trigger.after === "run" ? importedRunIn(db) !== undefined : visibleEpisodes(db) >= trigger.episodes)
 
 /** Starts an import and SIGKILLs it once the store shows the trigger (if it is still running then). */
 const importAndKill = async (file: string, db: string, trigger: Trigger): Promise<TauResult> => {
@@ -187,7 +192,11 @@ data.describe("tau import tau2 is atomic per episode and finishes what is missin
 
   it("a score the store rejects leaves no events of that episode; a re-run finishes", async () => {
     const db = tmp.db()
-    const small = resultsFromFixtures("perturbed", "mock", fixtureRecords("perturbed", "mock").filter((r) => r.reward_info !== null))
+    const small = resultsFromFixtures(
+      "perturbed",
+      "mock",
+      fixtureRecords("perturbed", "mock").filter((r) => r.reward_info !== null),
+    )
     const smallFile = writeResults(tmp.root, "mock-rewarded.json", small)
     const sims = (small.simulations as PyObject[]).length
     // Create the store, then make it reject the 6th score (as a full disk or a broken store would).
@@ -219,12 +228,23 @@ data.describe("tau import tau2 is atomic per episode and finishes what is missin
     const base = resultsFromFixtures("perturbed", "mock")
     const sims = base.simulations as PyObject[]
     const withReward = (sim: PyObject, reward: PyValue): PyObject => ({ ...sim, reward_info: { ...(sim.reward_info as PyObject), reward } })
-    const rewarded = sims.map((s, i) => [s, i] as const).filter(([s]) => s.reward_info !== null).map(([, i]) => i)
+    const rewarded = sims
+      .map((s, i) => [s, i] as const)
+      .filter(([s]) => s.reward_info !== null)
+      .map(([, i]) => i)
     const [nan, inf, text] = rewarded
     const bad = {
       ...base,
       simulations: sims.map((s, i) =>
-        i === nan ? withReward(s, PyJson.parse("NaN")) : i === inf ? withReward(s, PyJson.parse("Infinity")) : i === text ? withReward(s, "high") : i === sims.length - 1 ? { ...s, task_id: "no_such_task" } : s,
+        i === nan
+          ? withReward(s, PyJson.parse("NaN"))
+          : i === inf
+            ? withReward(s, PyJson.parse("Infinity"))
+            : i === text
+              ? withReward(s, "high")
+              : i === sims.length - 1
+                ? { ...s, task_id: "no_such_task" }
+                : s,
       ),
     }
     const badFile = writeResults(tmp.root, "mock-bad.json", bad)
@@ -257,7 +277,9 @@ data.describe("tau import tau2 is atomic per episode and finishes what is missin
     const { run_id } = summaryOf(first)
     // What an import killed between its two writes (before this change) left behind.
     const raw = new Database(db)
-    const victims = (raw.prepare("SELECT episode_id FROM episodes WHERE run_id = ? ORDER BY rowid LIMIT 3 OFFSET 7").all(run_id) as Array<{ episode_id: string }>).map((r) => r.episode_id)
+    const victims = (
+      raw.prepare("SELECT episode_id FROM episodes WHERE run_id = ? ORDER BY rowid LIMIT 3 OFFSET 7").all(run_id) as Array<{ episode_id: string }>
+    ).map((r) => r.episode_id)
     for (const id of victims) {
       raw.prepare("DELETE FROM scores WHERE episode_id = ?").run(id)
       raw.prepare("UPDATE episodes SET reward = NULL WHERE episode_id = ?").run(id)

@@ -68,13 +68,16 @@ describe("numeric flags", () => {
 })
 
 describe("--db", () => {
-  it.concurrent.each([[["run", "--domain", "demo"]], [["show", "ep_x"]], [["import", "tau2", "results.json", "--data-dir", "."]]])("tau %j --db \"\" is an error and stores nothing", async (args) => {
-    const r = await inEmptyDir([...args, "--db", ""])
-    expect(r.code).toBe(2)
-    expect(r.stderr).toMatch(/^error: .*flag --db.*a file path/)
-    expect(r.stderr.trim().split("\n")).toHaveLength(1)
-    expect(r.left).toEqual([])
-  })
+  it.concurrent.each([[["run", "--domain", "demo"]], [["show", "ep_x"]], [["import", "tau2", "results.json", "--data-dir", "."]]])(
+    'tau %j --db "" is an error and stores nothing',
+    async (args) => {
+      const r = await inEmptyDir([...args, "--db", ""])
+      expect(r.code).toBe(2)
+      expect(r.stderr).toMatch(/^error: .*flag --db.*a file path/)
+      expect(r.stderr.trim().split("\n")).toHaveLength(1)
+      expect(r.left).toEqual([])
+    },
+  )
 })
 
 describe("commands over stored records, given a store that does not exist", () => {

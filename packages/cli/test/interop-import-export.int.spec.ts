@@ -28,7 +28,11 @@ const differences = (a: PyValue, b: PyValue, at = ""): string[] => {
 }
 
 data.describe("τ² results import/export round trip", () => {
-  it.each([["perturbed", "mock"], ["gold", "retail"], ["perturbed", "telecom"]] as const)("%s %s is lossless", (kind, domain) => {
+  it.each([
+    ["perturbed", "mock"],
+    ["gold", "retail"],
+    ["perturbed", "telecom"],
+  ] as const)("%s %s is lossless", (kind, domain) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tau-interop-"))
     const db = path.join(dir, "tau.db")
     const original = resultsFromFixtures(kind, domain)
@@ -44,7 +48,10 @@ data.describe("τ² results import/export round trip", () => {
     expect(differences(exported, original)).toEqual([])
 
     // The episodes themselves hold the conversation and the original reward.
-    const episodes = tau("replay", "--run", summary.run_id, "--db", db, "--json").trim().split("\n").map((l) => JSON.parse(l))
+    const episodes = tau("replay", "--run", summary.run_id, "--db", db, "--json")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
     expect(episodes).toHaveLength(sims.length)
     const first = sims[0]
     const ep = episodes.find((e) => e.turns === (first.messages as PyValue[]).length)

@@ -21,7 +21,24 @@ const KILLS = 7
 /** Episodes that must remain after the trigger line, so the kill always lands before the end. */
 const MARGIN = 16
 const PROGRESS = /^\[\d+\/\d+\] /
-const runArgs = (db: string) => ["run", "--domain", "demo", "--agent", "oracle", "--user", "scripted", "--trials", String(TRIALS), "--max-concurrency", "1", "--run-id", RUN, "--json", "--db", db]
+const runArgs = (db: string) => [
+  "run",
+  "--domain",
+  "demo",
+  "--agent",
+  "oracle",
+  "--user",
+  "scripted",
+  "--trials",
+  String(TRIALS),
+  "--max-concurrency",
+  "1",
+  "--run-id",
+  RUN,
+  "--json",
+  "--db",
+  db,
+]
 const resumeArgs = (db: string) => ["run", "--resume", RUN, "--json", "--db", db]
 
 describe("tau run survives SIGKILL and resumes to the uninterrupted result", () => {
@@ -63,7 +80,9 @@ describe("tau run survives SIGKILL and resumes to the uninterrupted result", () 
       // A stream this process started or extended, but did not finish.
       const cut = after.rows.some((r) => r.status === "running" && before?.rows.find((b) => b.episodeId === r.episodeId)?.version !== r.version)
       if (cut) midEpisode++
-      log.push(`${before ? "resume" : "run"} after ${afterLines} lines -> ${ended} ended, ${after.rows.length - ended} running${cut ? " (cut mid-episode)" : ""}`)
+      log.push(
+        `${before ? "resume" : "run"} after ${afterLines} lines -> ${ended} ended, ${after.rows.length - ended} running${cut ? " (cut mid-episode)" : ""}`,
+      )
     }
 
     const final: TauResult = await tau((await runExists(db, RUN)) ? resumeArgs(db) : runArgs(db), tmp.root)

@@ -17,7 +17,13 @@ data.describe("tau rescore on an imported run", () => {
     const db = tmp.db()
     const records = fixtureRecords("perturbed", "mock").filter((r) => r.reward_info !== null)
     // Pretend the historical evaluator had passed a trajectory that the reference fails on DB.
-    const target = records.findIndex((r) => (r.reward_info as PyObject).reward_breakdown !== null && ((r.reward_info as PyObject).reward_breakdown as PyObject).DB !== undefined && PyJson.toPlain((r.reward_info as PyObject).reward as never) === 0 && PyJson.toPlain(((r.reward_info as PyObject).reward_breakdown as PyObject).DB as never) === 0)
+    const target = records.findIndex(
+      (r) =>
+        (r.reward_info as PyObject).reward_breakdown !== null &&
+        ((r.reward_info as PyObject).reward_breakdown as PyObject).DB !== undefined &&
+        PyJson.toPlain((r.reward_info as PyObject).reward as never) === 0 &&
+        PyJson.toPlain(((r.reward_info as PyObject).reward_breakdown as PyObject).DB as never) === 0,
+    )
     expect(target).toBeGreaterThanOrEqual(0)
     const doc = resultsFromFixtures("perturbed", "mock", records)
     const sims = doc.simulations as PyObject[]

@@ -62,7 +62,8 @@ describe("fixed run identity", () => {
     expect(r.stderr).toContain('domain: run has "demo", requested "mock"')
     expect(r.stderr).toContain("hashes.data: run has")
     expect(other.code).toBe(1)
-    for (const line of ["trials: run has 2, requested 3", "maxSteps: run has 200, requested 50", "seed: run has 300, requested 7"]) expect(other.stderr).toContain(line)
+    for (const line of ["trials: run has 2, requested 3", "maxSteps: run has 200, requested 50", "seed: run has 300, requested 7"])
+      expect(other.stderr).toContain(line)
     expect(await everything(db)).toEqual(before)
   })
 
@@ -170,7 +171,11 @@ describe("every kind of run resumes, and unknown things are named", () => {
     const db = tmp.db()
     expect((await run(db)).code).toBe(0)
     const missing = tmp.file("typo.db")
-    const commands = [["run", "--resume", "nope"], ["fork", "ep_nope", "--at-turn", "2"], ["counterfactual", "--run", "nope", "--at-turn", "2"]]
+    const commands = [
+      ["run", "--resume", "nope"],
+      ["fork", "ep_nope", "--at-turn", "2"],
+      ["counterfactual", "--run", "nope", "--at-turn", "2"],
+    ]
     const [noRun, noEpisode, noCf, ...noStore] = await Promise.all([
       ...commands.map((args) => tau([...args, "--db", db], tmp.root)),
       ...commands.map((args) => tau([...args, "--db", missing], tmp.root)),
@@ -198,7 +203,23 @@ describe("a run whose episodes all errored", () => {
     const db = tmp.db()
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/API_KEY|BASE_URL/.test(k)))
     const r = await tau(
-      ["run", "--domain", "demo", "--task-ids", "renew_loan,return_book", "--agent", "openai:demo", "--user", "openai:demo", "--model-retries", "0", "--run-id", "E", "--db", db],
+      [
+        "run",
+        "--domain",
+        "demo",
+        "--task-ids",
+        "renew_loan,return_book",
+        "--agent",
+        "openai:demo",
+        "--user",
+        "openai:demo",
+        "--model-retries",
+        "0",
+        "--run-id",
+        "E",
+        "--db",
+        db,
+      ],
       tmp.root,
       { ...env, OPENAI_API_KEY: "sk-local-test", OPENAI_BASE_URL: server.baseURL },
     )
@@ -214,7 +235,12 @@ describe("reports group episodes by the configuration they ran with", () => {
     const ids = jsonLines(parent.stdout).map((l) => String(l.episode_id))
     const script = tmp.file("stopper.json")
     writeFileSync(script, JSON.stringify([{ text: "I will stop now. ###STOP###" }]))
-    const forks = [[ids[0], "oracle"], [ids[1], "oracle"], [ids[0], `scripted:${script}`], [ids[1], `scripted:${script}`]]
+    const forks = [
+      [ids[0], "oracle"],
+      [ids[1], "oracle"],
+      [ids[0], `scripted:${script}`],
+      [ids[1], `scripted:${script}`],
+    ]
     for (const f of await Promise.all(forks.map(([id, agent]) => tau(["fork", id, "--at-turn", "2", "--agent", agent, "--db", db], tmp.root)))) {
       expect(f.code, f.stderr).toBe(0)
     }

@@ -16,7 +16,10 @@ const db = tmp.db()
 let run: TauResult
 
 beforeAll(async () => {
-  run = await tau(["run", "--domain", "demo", "--agent", "oracle", "--user", "scripted", "--trials", String(TRIALS), "--json", "--run-id", RUN, "--db", db], tmp.root)
+  run = await tau(
+    ["run", "--domain", "demo", "--agent", "oracle", "--user", "scripted", "--trials", String(TRIALS), "--json", "--run-id", RUN, "--db", db],
+    tmp.root,
+  )
 })
 
 describe("tau run / replay / rescore / show", () => {

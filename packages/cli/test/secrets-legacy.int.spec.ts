@@ -20,9 +20,7 @@ describe("a legacy store with a credential inside a stored spec", () => {
     expect(run.code, run.stderr).toBe(0)
     // Make it look like an old store: the live spec inside the start events (the run's label comes from them).
     const raw = new Database(db)
-    const changed = raw
-      .prepare(`UPDATE events SET body = json_set(body, '$.agent', ?) WHERE tag = 'EpisodeStarted'`)
-      .run(LEGACY_SPEC).changes
+    const changed = raw.prepare(`UPDATE events SET body = json_set(body, '$.agent', ?) WHERE tag = 'EpisodeStarted'`).run(LEGACY_SPEC).changes
     raw.close()
     expect(changed).toBe(2)
     for (const format of ["table", "md", "json", "html"]) {

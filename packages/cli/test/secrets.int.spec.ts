@@ -69,11 +69,13 @@ const expectNoSecretsIn = (db: string) => {
 
 const eventCount = (db: string) =>
   readStore(db, ({ store }) =>
-    Effect.runPromise(Effect.gen(function* () {
-      let n = 0
-      for (const row of yield* store.listEpisodes()) n += (yield* store.read(row.episodeId)).length
-      return n
-    })),
+    Effect.runPromise(
+      Effect.gen(function* () {
+        let n = 0
+        for (const row of yield* store.listEpisodes()) n += (yield* store.read(row.episodeId)).length
+        return n
+      }),
+    ),
   )
 
 const isCompat = (c: FakeCall) => c.query.includes("api-key")
@@ -87,20 +89,42 @@ describe("a run with credentials in its provider URLs", () => {
 
   beforeAll(async () => {
     const before = server.calls.length
-    result = await run(["run", "--domain", "demo", "--task-ids", "renew_loan,link_card_in_app", "--agent", compatLive(), "--user", "openai:demo", "--run-id", RUN, "--json", "--db", db])
+    result = await run([
+      "run",
+      "--domain",
+      "demo",
+      "--task-ids",
+      "renew_loan,link_card_in_app",
+      "--agent",
+      compatLive(),
+      "--user",
+      "openai:demo",
+      "--run-id",
+      RUN,
+      "--json",
+      "--db",
+      db,
+    ])
     served = server.calls.slice(before)
   })
 
   it("completes, calling the providers with the credentials", () => {
     expect(result.stderr).not.toContain("error:")
     expect(result.code).toBe(0)
-    expect(jsonLines(result.stdout).map((s) => [s.termination_reason, s.reward])).toEqual([["user_stop", 1], ["user_stop", 1]])
+    expect(jsonLines(result.stdout).map((s) => [s.termination_reason, s.reward])).toEqual([
+      ["user_stop", 1],
+      ["user_stop", 1],
+    ])
     const compat = served.filter(isCompat)
     const openai = served.filter((c) => !isCompat(c))
     expect(compat.length).toBeGreaterThan(0)
     expect(openai.length).toBeGreaterThan(0)
     for (const c of compat) {
-      expect([c.path, c.query, c.headers.authorization]).toEqual(["/v1/chat/completions", "api-key=k3y", `Basic ${Buffer.from("user:s3cret").toString("base64")}`])
+      expect([c.path, c.query, c.headers.authorization]).toEqual([
+        "/v1/chat/completions",
+        "api-key=k3y",
+        `Basic ${Buffer.from("user:s3cret").toString("base64")}`,
+      ])
     }
     // The provider's own key goes first; the query still reaches the server.
     for (const c of openai) expect([c.path, c.query, c.headers.authorization]).toEqual(["/v1/chat/completions", "token=t0k3n-9c1d", `Bearer ${OPENAI_KEY}`])
@@ -141,7 +165,25 @@ describe("a run with credentials in its provider URLs", () => {
 describe("kill -9 and resume of a run with credentials", () => {
   const db = dir.file("resume.db")
   const RUN = "run_secret_resume"
-  const args = () => ["run", "--domain", "demo", "--task-ids", "renew_loan,link_card_in_app", "--trials", "2", "--max-concurrency", "1", "--agent", compatLive(), "--user", "openai:demo", "--run-id", RUN, "--db", db]
+  const args = () => [
+    "run",
+    "--domain",
+    "demo",
+    "--task-ids",
+    "renew_loan,link_card_in_app",
+    "--trials",
+    "2",
+    "--max-concurrency",
+    "1",
+    "--agent",
+    compatLive(),
+    "--user",
+    "openai:demo",
+    "--run-id",
+    RUN,
+    "--db",
+    db,
+  ]
 
   it("leaves a WAL without secrets, refuses to resume without them, and resumes from COMPAT_BASE_URL", async () => {
     latencyMs = 30
@@ -168,7 +210,9 @@ describe("kill -9 and resume of a run with credentials", () => {
     const before = await eventCount(db)
     const refused = await run(["run", "--resume", RUN, "--db", db])
     expect(refused.code).toBe(1)
-    expect(refused.stderr).toContain(`error: ${compatPublic()}: the credentials of this URL are not stored; to call it, give the URL with them in COMPAT_BASE_URL`)
+    expect(refused.stderr).toContain(
+      `error: ${compatPublic()}: the credentials of this URL are not stored; to call it, give the URL with them in COMPAT_BASE_URL`,
+    )
     expect(await eventCount(db)).toBe(before)
 
     const resumed = await run(["run", "--resume", RUN, "--json", "--db", db], { COMPAT_BASE_URL: compatURL() })
@@ -205,12 +249,28 @@ describe("other ways a URL reaches the record", () => {
     const db = dir.file("rejected.db")
     server.setBrain((c) => ({ type: "error", status: 401, message: `bad credentials for http://user:s3cret@127.0.0.1:${port}${c.path}?api-key=k3y` }))
     try {
-      const result = await run(["run", "--domain", "demo", "--task-ids", "renew_loan", "--agent", compatLive(), "--user", "scripted", "--run-id", "rejected", "--db", db])
+      const result = await run([
+        "run",
+        "--domain",
+        "demo",
+        "--task-ids",
+        "renew_loan",
+        "--agent",
+        compatLive(),
+        "--user",
+        "scripted",
+        "--run-id",
+        "rejected",
+        "--db",
+        db,
+      ])
       expect(result.code).not.toBe(0)
       const stored = await storedRun(db, "rejected")
       expect(stored.rows.length).toBeGreaterThan(0)
       expect(stored.rows.every((r) => r.terminationReason === "infrastructure_error")).toBe(true)
-      const ended = Object.values(stored.events).flatMap((events) => events.map((e) => e.event)).filter((e) => e._tag === "EpisodeEnded")
+      const ended = Object.values(stored.events)
+        .flatMap((events) => events.map((e) => e.event))
+        .filter((e) => e._tag === "EpisodeEnded")
       expect(ended.length).toBeGreaterThan(0)
       for (const e of ended) expect(JSON.stringify(e)).toContain(`bad credentials for http://***@127.0.0.1:${port}/v1/chat/completions?api-key=***`)
       expectNoSecretsIn(db)

@@ -33,9 +33,37 @@ afterAll(async () => {
 const modelEnv = () => models.env()
 const hangAt = (n: number) => models.hangAt(n)
 
-const offline = (runId: string, db: string, trials = 8) => ["run", "--domain", "demo", "--trials", String(trials), "--max-concurrency", "2", "--run-id", runId, "--db", db]
+const offline = (runId: string, db: string, trials = 8) => [
+  "run",
+  "--domain",
+  "demo",
+  "--trials",
+  String(trials),
+  "--max-concurrency",
+  "2",
+  "--run-id",
+  runId,
+  "--db",
+  db,
+]
 const MODEL_TASKS = "renew_loan,link_card_in_app"
-const modelRun = (runId: string, db: string) => ["run", "--domain", "demo", "--agent", "openai:demo", "--user", "openai:demo", "--task-ids", MODEL_TASKS, "--trials", "2", "--run-id", runId, "--db", db]
+const modelRun = (runId: string, db: string) => [
+  "run",
+  "--domain",
+  "demo",
+  "--agent",
+  "openai:demo",
+  "--user",
+  "openai:demo",
+  "--task-ids",
+  MODEL_TASKS,
+  "--trials",
+  "2",
+  "--run-id",
+  runId,
+  "--db",
+  db,
+]
 
 /** The continue command printed on a stop, as arguments (the db path has no spaces here). */
 const resumeHint = (stderr: string): string[] => {
@@ -95,7 +123,11 @@ describe("stops of experiment, counterfactual and fork", () => {
     const file = tmp.file("stop.yaml")
     writeFileSync(file, "name: stop\ndomains: [demo]\nagents: [oracle]\ntrials: 6\nmax_concurrency: 2\n")
     const db = tmp.db()
-    const stopped = await runWithFault(["experiment", file, "--db", db], tmp.root, { afterLines: between(random, 1, 30), matching: PROGRESS, signals: ["SIGTERM"] })
+    const stopped = await runWithFault(["experiment", file, "--db", db], tmp.root, {
+      afterLines: between(random, 1, 30),
+      matching: PROGRESS,
+      signals: ["SIGTERM"],
+    })
     expect(stopped.code, stopped.stderr).toBe(143)
     expect(resumeHint(stopped.stderr)).toEqual(["experiment", file, "--db", db])
     const again = await tau(["experiment", file, "--db", db], tmp.root)
@@ -110,7 +142,7 @@ describe("stops of experiment, counterfactual and fork", () => {
     const script = tmp.file("give-up.json")
     writeFileSync(script, JSON.stringify([{ text: "I cannot do that. ###STOP###" }]))
     const args = ["counterfactual", "--run", "P", "--at-turn", "2", "--agent", `scripted:${script}`, "--db", db, "--max-concurrency", "2"]
-    const stopped = await runWithFault(args, tmp.root, { afterLines: between(random, 1, 20), matching: /^ {2}ep_\w+ -> ep_\w+: / , signals: ["SIGINT"] })
+    const stopped = await runWithFault(args, tmp.root, { afterLines: between(random, 1, 20), matching: /^ {2}ep_\w+ -> ep_\w+: /, signals: ["SIGINT"] })
     expect(stopped.code, stopped.stderr).toBe(130)
     const hint = resumeHint(stopped.stderr)
     expect(hint.slice(0, 2)).toEqual(["run", "--resume"])

@@ -30,7 +30,8 @@ let nativeIds: string[] = []
  */
 const bad = { native: { episode: "", seq: 2 }, imported: { episode: "", seq: 1 }, score: { episode: "" }, fork: { episode: "" } }
 
-const reportJson = (out: string) => JSON.parse(out) as { cells: Array<{ episodes: { total: number } }>; skipped: Array<{ episode_id: string; seq: number | null }> }
+const reportJson = (out: string) =>
+  JSON.parse(out) as { cells: Array<{ episodes: { total: number } }>; skipped: Array<{ episode_id: string; seq: number | null }> }
 const episodesIn = (out: string) => reportJson(out).cells.reduce((n, c) => n + c.episodes.total, 0)
 
 beforeAll(async () => {
@@ -64,9 +65,12 @@ beforeAll(async () => {
   raw.close()
 })
 
-const namesNative = (stderr: string) => expect(stderr).toContain(`${bad.native.episode} (seq ${bad.native.seq}): event ${bad.native.episode}#${bad.native.seq} cannot be read`)
-const namesImported = (stderr: string) => expect(stderr).toContain(`${bad.imported.episode} (seq ${bad.imported.seq}): event ${bad.imported.episode}#${bad.imported.seq} cannot be read`)
-const namesScore = (stderr: string) => expect(stderr).toMatch(new RegExp(`${bad.score.episode}: breakdown of score \\d+ of episode ${bad.score.episode} cannot be read`))
+const namesNative = (stderr: string) =>
+  expect(stderr).toContain(`${bad.native.episode} (seq ${bad.native.seq}): event ${bad.native.episode}#${bad.native.seq} cannot be read`)
+const namesImported = (stderr: string) =>
+  expect(stderr).toContain(`${bad.imported.episode} (seq ${bad.imported.seq}): event ${bad.imported.episode}#${bad.imported.seq} cannot be read`)
+const namesScore = (stderr: string) =>
+  expect(stderr).toMatch(new RegExp(`${bad.score.episode}: breakdown of score \\d+ of episode ${bad.score.episode} cannot be read`))
 
 data.describe("whole-store commands go on past unreadable episodes", () => {
   it("report names the skipped episodes and reports the others", async () => {
@@ -77,7 +81,10 @@ data.describe("whole-store commands go on past unreadable episodes", () => {
     namesScore(r.stderr)
     expect(episodesIn(r.stdout)).toBe(TASKS - 2)
     expect(reportJson(r.stdout).skipped.map((s) => [s.episode_id, s.seq])).toEqual(
-      expect.arrayContaining([[bad.native.episode, bad.native.seq], [bad.score.episode, null]]),
+      expect.arrayContaining([
+        [bad.native.episode, bad.native.seq],
+        [bad.score.episode, null],
+      ]),
     )
     const imp = await tau(["report", "--run", imported, "--db", db], tmp.root)
     expect(imp.code).toBe(3)
@@ -105,7 +112,11 @@ data.describe("whole-store commands go on past unreadable episodes", () => {
     expect(one.code, one.stderr).toBe(3)
     namesNative(one.stderr)
     namesScore(one.stderr)
-    expect(jsonLines(one.stdout).map((r) => r.episode_id).sort()).toEqual(nativeIds.filter((id) => id !== bad.native.episode && id !== bad.score.episode).sort())
+    expect(
+      jsonLines(one.stdout)
+        .map((r) => r.episode_id)
+        .sort(),
+    ).toEqual(nativeIds.filter((id) => id !== bad.native.episode && id !== bad.score.episode).sort())
     const all = await tau(["rescore", "--all", "--db", db], tmp.root)
     expect(all.code, all.stderr).toBe(3)
     expect(all.stderr).toContain("4 episodes skipped")
@@ -113,12 +124,18 @@ data.describe("whole-store commands go on past unreadable episodes", () => {
     namesImported(all.stderr)
     namesScore(all.stderr)
     // The fork is unreadable through its parent's damaged prefix, and says so.
-    expect(all.stderr).toContain(`${bad.fork.episode}: in episode ${bad.native.episode} it branches from: event ${bad.native.episode}#${bad.native.seq} cannot be read`)
+    expect(all.stderr).toContain(
+      `${bad.fork.episode}: in episode ${bad.native.episode} it branches from: event ${bad.native.episode}#${bad.native.seq} cannot be read`,
+    )
     expect(all.stdout).toContain(`${TASKS + importedTotal - 3} episodes re-scored`)
   })
 
   it("unknown run ids are errors naming the id and the store", async () => {
-    for (const args of [["report", "--run", "run_nope"], ["export", "tau2", "--run", "run_nope"], ["rescore", "--run", "run_nope"]]) {
+    for (const args of [
+      ["report", "--run", "run_nope"],
+      ["export", "tau2", "--run", "run_nope"],
+      ["rescore", "--run", "run_nope"],
+    ]) {
       const r = await tau([...args, "--db", db], tmp.root)
       expect(r.code, args.join(" ")).toBe(1)
       expect(r.stderr).toContain(`run run_nope not found in ${db}`)

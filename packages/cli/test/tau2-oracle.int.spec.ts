@@ -24,14 +24,32 @@ const expected: Record<string, { tasks: number; failing: ReadonlyArray<string> }
 
 data.describe("oracle runs over the τ² base splits", () => {
   it.each(Object.keys(expected))("%s: every base task stores and scores like the gold replay", async (domain) => {
-    const args = ["run", "--domain", domain, "--data-dir", TAU2_DATA_DIR, "--agent", "oracle", "--user", "scripted", "--db", db, "--json", "--max-concurrency", "4"]
+    const args = [
+      "run",
+      "--domain",
+      domain,
+      "--data-dir",
+      TAU2_DATA_DIR,
+      "--agent",
+      "oracle",
+      "--user",
+      "scripted",
+      "--db",
+      db,
+      "--json",
+      "--max-concurrency",
+      "4",
+    ]
     const { code, stdout, stderr } = await tau(args, tmp.root)
     expect(stderr).not.toContain("error:")
     expect(code).toBe(0)
     const lines = jsonLines(stdout)
     expect(lines).toHaveLength(expected[domain].tasks)
     expect(lines.every((l) => l.termination_reason === "user_stop")).toBe(true)
-    const failing = lines.filter((l) => l.reward !== 1).map((l) => l.task_id).sort()
+    const failing = lines
+      .filter((l) => l.reward !== 1)
+      .map((l) => l.task_id)
+      .sort()
     expect(failing).toEqual([...expected[domain].failing].sort())
   })
 

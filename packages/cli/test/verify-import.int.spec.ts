@@ -55,7 +55,9 @@ data.describe("imported τ² runs verify", () => {
     source.close()
     const stored = await storedRun(copy, runs.retail.runId)
     // An agent call that changed the world (a write), and a message of another episode.
-    const writer = stored.rows.find((r) => stored.events[r.episodeId].some((e) => e.event._tag === "ToolExecuted" && e.event.actor === "agent" && e.event.patchJson !== "[]"))
+    const writer = stored.rows.find((r) =>
+      stored.events[r.episodeId].some((e) => e.event._tag === "ToolExecuted" && e.event.actor === "agent" && e.event.patchJson !== "[]"),
+    )
     if (!writer) throw new Error("no imported write call")
     const write = stored.events[writer.episodeId].find((e) => e.event._tag === "ToolExecuted" && e.event.actor === "agent" && e.event.patchJson !== "[]")
     const talker = stored.rows.find((r) => r.episodeId !== writer.episodeId) as (typeof stored.rows)[number]
@@ -63,14 +65,20 @@ data.describe("imported τ² runs verify", () => {
     if (!write || !message || write.event._tag !== "ToolExecuted") throw new Error("fixture lacks the events to damage")
 
     const raw = new Database(copy)
-    raw
-      .prepare("UPDATE events SET body = json_set(body, '$.text', 'edited') WHERE episode_id = ? AND seq = ?")
-      .run(talker.episodeId, message.seq)
+    raw.prepare("UPDATE events SET body = json_set(body, '$.text', 'edited') WHERE episode_id = ? AND seq = ?").run(talker.episodeId, message.seq)
     // The world change of the write emptied, with the chain rehashed so only re-execution can tell.
-    const rows = raw.prepare("SELECT seq, tag, v, body, hash FROM events WHERE episode_id = ? ORDER BY seq").all(writer.episodeId) as Array<{ seq: number; tag: string; v: number; body: string; hash: string }>
+    const rows = raw.prepare("SELECT seq, tag, v, body, hash FROM events WHERE episode_id = ? ORDER BY seq").all(writer.episodeId) as Array<{
+      seq: number
+      tag: string
+      v: number
+      body: string
+      hash: string
+    }>
     raw.prepare("UPDATE events SET body = json_set(body, '$.patchJson', '[]') WHERE episode_id = ? AND seq = ?").run(writer.episodeId, write.seq)
     let prev = rows[write.seq - 1].hash
-    for (const row of raw.prepare("SELECT seq, tag, v, body FROM events WHERE episode_id = ? AND seq >= ? ORDER BY seq").all(writer.episodeId, write.seq) as typeof rows) {
+    for (const row of raw
+      .prepare("SELECT seq, tag, v, body FROM events WHERE episode_id = ? AND seq >= ? ORDER BY seq")
+      .all(writer.episodeId, write.seq) as typeof rows) {
       prev = chainHash(writer.episodeId, prev, row.seq, row.tag, row.v, row.body)
       raw.prepare("UPDATE events SET hash = ? WHERE episode_id = ? AND seq = ?").run(prev, writer.episodeId, row.seq)
     }
@@ -78,24 +86,36 @@ data.describe("imported τ² runs verify", () => {
 
     const { code, rows: verdicts } = await verifyRun(copy, runs.retail.runId)
     expect(code).toBe(2)
-    expect(verdicts.filter((r) => r.verified !== true).map((r) => r.episode_id).sort()).toEqual([writer.episodeId, talker.episodeId].sort())
+    expect(
+      verdicts
+        .filter((r) => r.verified !== true)
+        .map((r) => r.episode_id)
+        .sort(),
+    ).toEqual([writer.episodeId, talker.episodeId].sort())
     const findingsOf = (id: string) => verdicts.find((r) => r.episode_id === id)?.findings
     expect(findingsOf(talker.episodeId)).toEqual([expect.objectContaining({ kind: "chain", seq: message.seq, looks_like: "edited" })])
-    expect(findingsOf(writer.episodeId)).toEqual([expect.objectContaining({ kind: "determinism", episode_id: writer.episodeId, seq: write.seq, tool: write.event.name })])
+    expect(findingsOf(writer.episodeId)).toEqual([
+      expect.objectContaining({ kind: "determinism", episode_id: writer.episodeId, seq: write.seq, tool: write.event.name }),
+    ])
   })
 
   it("a task's message history is setup: its calls run once, so the world is the one a native run reaches", async () => {
     const gold = await importFile(db, "gold_mock", resultsFromFixtures("gold", "mock"))
     const task = "update_task_with_message_history"
     const imported = (await storedRun(db, gold.runId)).rows.find((r) => r.taskId === task)?.episodeId as string
-    const native = await tau(["run", "--domain", "mock", "--data-dir", TAU2_DATA_DIR, "--task-ids", task, "--run-id", "run_native_history", "--json", "--db", db], tmp.root)
+    const native = await tau(
+      ["run", "--domain", "mock", "--data-dir", TAU2_DATA_DIR, "--task-ids", task, "--run-id", "run_native_history", "--json", "--db", db],
+      tmp.root,
+    )
     expect(native.code, native.stderr).toBe(0)
     const worldOf = async (id: string) => JSON.parse((await tau(["show", id, "--json", "--db", db], tmp.root)).stdout).world_diff
     const importedWorld = await worldOf(imported)
     expect(importedWorld).toEqual(await worldOf(String(jsonLines(native.stdout)[0].episode_id)))
     expect(importedWorld).toContainEqual(expect.objectContaining({ path: "/agent/tasks/task_2" }))
     const stored = (await storedRun(db, gold.runId)).events[imported]
-    expect(stored.filter((e) => e.event._tag !== "ExternalRecord" && "setup" in e.event && e.event.setup && e.event._tag !== "ToolExecuted").length).toBeGreaterThan(0)
+    expect(
+      stored.filter((e) => e.event._tag !== "ExternalRecord" && "setup" in e.event && e.event.setup && e.event._tag !== "ToolExecuted").length,
+    ).toBeGreaterThan(0)
     expect((await verifyRun(db, gold.runId)).code).toBe(0)
   })
 

@@ -112,7 +112,10 @@ describe("replay --all --verify names every kind of damage", () => {
       seq = firstSeq(rowsOf(raw, victim), liveMessage)
       expect(raw.prepare("DELETE FROM events WHERE episode_id = ? AND seq = ?").run(victim, seq).changes).toBe(1)
     })
-    await expectNamed(path, [{ kind: "seq-gap", seq }, { kind: "chain", seq: seq + 1, looks_like: "deleted" }])
+    await expectNamed(path, [
+      { kind: "seq-gap", seq },
+      { kind: "chain", seq: seq + 1, looks_like: "deleted" },
+    ])
   })
 
   it("a deleted row with the later rows renumbered to close the gap", async () => {
@@ -272,7 +275,12 @@ describe("replay --all --verify names every kind of damage", () => {
     })
     const { code, rows } = await verifyAll(path)
     expect(code).toBe(2)
-    expect(rows.filter((r) => r.verified !== true).map((r) => r.episode_id).sort()).toEqual([parent, child, grandchild].sort())
+    expect(
+      rows
+        .filter((r) => r.verified !== true)
+        .map((r) => r.episode_id)
+        .sort(),
+    ).toEqual([parent, child, grandchild].sort())
     const childFindings = rows.find((r) => r.episode_id === child)?.findings as FindingRow[]
     expect(childFindings).toContainEqual(expect.objectContaining({ kind: "chain", episode_id: parent, seq, looks_like: "edited" }))
     const grandchildFindings = rows.find((r) => r.episode_id === grandchild)?.findings as FindingRow[]
@@ -294,7 +302,12 @@ describe("replay --all --verify names every kind of damage", () => {
       expect(raw.prepare("UPDATE events SET body = body || ' ' WHERE episode_id = ? AND seq = ?").run(child, seq).changes).toBe(1)
     }
     const inside = await verifyAll(await damaged("grandchild-inside", edit(lastInherited)))
-    expect(inside.rows.filter((r) => r.verified !== true).map((r) => r.episode_id).sort()).toEqual([child, grandchild].sort())
+    expect(
+      inside.rows
+        .filter((r) => r.verified !== true)
+        .map((r) => r.episode_id)
+        .sort(),
+    ).toEqual([child, grandchild].sort())
     expect(inside.rows.find((r) => r.episode_id === grandchild)?.findings).toEqual([
       expect.objectContaining({ kind: "chain", episode_id: child, seq: lastInherited, looks_like: "edited" }),
     ])
@@ -341,7 +354,11 @@ describe("an unreadable episode never blocks the store", () => {
     const { code, stdout, stderr } = await tau(["replay", "--all", "--json", "--db", path], tmp.root)
     expect(code).toBe(3)
     expect(stderr).toContain(`${victim} (seq ${seq}): event ${victim}#${seq} cannot be read`)
-    expect(jsonLines(stdout).map((r) => r.episode_id).sort()).toEqual(episodes.filter((e) => e !== victim).sort())
+    expect(
+      jsonLines(stdout)
+        .map((r) => r.episode_id)
+        .sort(),
+    ).toEqual(episodes.filter((e) => e !== victim).sort())
   })
 
   it("show is an error naming the episode and seq", async () => {
@@ -351,7 +368,11 @@ describe("an unreadable episode never blocks the store", () => {
   })
 
   it("unknown episode and run ids are errors naming the store", async () => {
-    for (const args of [["replay", "ep_nope"], ["replay", "ep_nope", "--verify"], ["show", "ep_nope"]]) {
+    for (const args of [
+      ["replay", "ep_nope"],
+      ["replay", "ep_nope", "--verify"],
+      ["show", "ep_nope"],
+    ]) {
       const r = await tau([...args, "--db", path], tmp.root)
       expect(r.code).toBe(1)
       expect(r.stderr).toContain(`episode ep_nope not found in ${path}`)

@@ -72,8 +72,8 @@ export const needsData = (...needs: ReadonlyArray<DataNeed>): TestData => {
     tau2: tau2 ?? MISSING_DIR,
     conformance: conformance ?? MISSING_DIR,
     present,
-    describe: present ? describe : counting(describe.skip, "suites", missing) as unknown as typeof describe,
-    it: present ? it : counting(it.skip, "tests", missing) as unknown as typeof it,
+    describe: present ? describe : (counting(describe.skip, "suites", missing) as unknown as typeof describe),
+    it: present ? it : (counting(it.skip, "tests", missing) as unknown as typeof it),
     ifPresent: <A>(load: () => A, fallback?: A): A => (present ? load() : (fallback as A)),
   }
 }

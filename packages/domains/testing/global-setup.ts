@@ -14,7 +14,12 @@ export default function setup(project: TestProject): () => void {
   const log = path.join(dir, "skips.jsonl")
   project.provide("tauDataSkipLog", log)
   return () => {
-    const lines = fs.existsSync(log) ? fs.readFileSync(log, "utf8").split("\n").filter((l) => l !== "") : []
+    const lines = fs.existsSync(log)
+      ? fs
+          .readFileSync(log, "utf8")
+          .split("\n")
+          .filter((l) => l !== "")
+      : []
     fs.rmSync(dir, { recursive: true, force: true })
     if (lines.length === 0) return
     const skips = lines.map((l) => JSON.parse(l) as Skipped & { missing: Array<DataNeed> })

@@ -29,16 +29,11 @@ const firstExisting = (candidates: ReadonlyArray<string | undefined>, marker: (d
 export const tau2DataDir = (): string | undefined =>
   searchDisabled()
     ? undefined
-    : firstExisting(
-      [process.env.TAU2_DATA_DIR, tau2DataCacheDir(), path.resolve(repoRoot, "../shared/tau2-data/tau2")],
-      (dir) => path.join(dir, "domains"),
-    )
+    : firstExisting([process.env.TAU2_DATA_DIR, tau2DataCacheDir(), path.resolve(repoRoot, "../shared/tau2-data/tau2")], (dir) => path.join(dir, "domains"))
 
 /** The conformance fixtures folder, or undefined. */
 export const conformanceDir = (): string | undefined =>
-  searchDisabled()
-    ? undefined
-    : firstExisting([process.env.TAU_CONFORMANCE_DIR, path.resolve(repoRoot, "../shared/conformance")], (dir) => dir)
+  searchDisabled() ? undefined : firstExisting([process.env.TAU_CONFORMANCE_DIR, path.resolve(repoRoot, "../shared/conformance")], (dir) => dir)
 
 /** Stands in for a missing folder so that module-level path arithmetic does not throw. */
 export const MISSING_DIR = "/nonexistent/tau-sim-test-data-not-found"
@@ -66,9 +61,10 @@ const count = (n: number, unit: string): string => `${n} ${unit}${n === 1 ? "" :
 /** The one line that says what is missing, what it skipped (when given), and how to get it. */
 export const missingDataNotice = (missing: ReadonlyArray<DataNeed>, skipped?: Skipped): string => {
   const kinds = (["tau2", "conformance"] as const).filter((k) => missing.includes(k))
-  const what = skipped === undefined
-    ? ""
-    : `: ${[skipped.suites > 0 || skipped.tests === 0 ? count(skipped.suites, "suite") : "", skipped.tests > 0 ? count(skipped.tests, "test") : ""].filter((x) => x).join(" and ")} skipped`
+  const what =
+    skipped === undefined
+      ? ""
+      : `: ${[skipped.suites > 0 || skipped.tests === 0 ? count(skipped.suites, "suite") : "", skipped.tests > 0 ? count(skipped.tests, "test") : ""].filter((x) => x).join(" and ")} skipped`
   return `${kinds.map((k) => WHERE[k]).join("; ")}${what}; ${kinds.map((k) => HOW[k]).join(", ")}`
 }
 

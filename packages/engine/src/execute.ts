@@ -43,9 +43,7 @@ const bindArguments = (kit: Toolkit, tool: ToolDef, args: Readonly<Record<string
   const missing = tool.params.filter((p) => p.default === undefined && !Object.hasOwn(args, p.name)).map((p) => `'${p.name}'`)
   if (missing.length > 0) {
     const list = missing.length === 1 ? missing[0] : `${missing.slice(0, -1).join(", ")} and ${missing.at(-1)}`
-    throw new BindError(
-      `${kit.className}.${tool.name}() missing ${missing.length} required positional argument${missing.length === 1 ? "" : "s"}: ${list}`,
-    )
+    throw new BindError(`${kit.className}.${tool.name}() missing ${missing.length} required positional argument${missing.length === 1 ? "" : "s"}: ${list}`)
   }
   const bound: Record<string, PyValue> = {}
   for (const p of tool.params) bound[p.name] = Object.hasOwn(args, p.name) ? args[p.name] : (p.default as PyValue)
@@ -65,13 +63,7 @@ export const scopeOf = (world: Node, side: Side): string => {
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
 /** Routes and runs one call (§3.2); throws the tool's exception. */
-const route = (
-  domain: Domain,
-  draft: Draft,
-  call: ToolCall,
-  ctx: ToolContext,
-  solo: boolean,
-): PyValue => {
+const route = (domain: Domain, draft: Draft, call: ToolCall, ctx: ToolContext, solo: boolean): PyValue => {
   let kit: Toolkit | undefined
   let side: Side
   if (call.requestor === "user") {
@@ -94,13 +86,7 @@ const route = (
 
 export const renderResult = (result: PyValue): string => (typeof result === "string" ? result : dumps(result))
 
-export const executeToolCall = (
-  domain: Domain,
-  world: Node,
-  call: ToolCall,
-  ctx: ToolContext,
-  options: ExecuteOptions = {},
-): ToolOutcome => {
+export const executeToolCall = (domain: Domain, world: Node, call: ToolCall, ctx: ToolContext, options: ExecuteOptions = {}): ToolOutcome => {
   const draft = new Draft(world)
   try {
     const result = route(domain, draft, call, ctx, options.solo ?? false)

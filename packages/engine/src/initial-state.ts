@@ -125,14 +125,12 @@ const replayHistory = (
     const m = history[i]
     if (m.role === "tool") {
       const prev = history[i - 1]
-      if (!prev || (prev.role !== "tool" && !prev.tool_calls?.length))
-        throw new InitialStateError(`Tool message ${m.id} is not preceded by its tool call`)
+      if (!prev || (prev.role !== "tool" && !prev.tool_calls?.length)) throw new InitialStateError(`Tool message ${m.id} is not preceded by its tool call`)
     }
     if ((m.role !== "assistant" && m.role !== "user") || !m.tool_calls?.length) continue
     m.tool_calls.forEach((call, k) => {
       const reply = history[i + 1 + k]
-      if (!reply || reply.role !== "tool" || reply.id !== call.id)
-        throw new InitialStateError(`Tool call ${call.id} is not followed by its tool message`)
+      if (!reply || reply.role !== "tool" || reply.id !== call.id) throw new InitialStateError(`Tool call ${call.id} is not followed by its tool message`)
       // τ²'s ToolCall defaults its requestor to "assistant", whatever message carries it.
       const requestor = call.requestor ?? "assistant"
       const kit = requestor === "user" ? domain.userToolkit : domain.agentToolkit
@@ -146,14 +144,9 @@ const replayHistory = (
         { solo },
       )
       if (strict && !pyEquals(decodedOrRaw(outcome.output), decodedOrRaw(reply.content ?? ""))) {
-        throw new InitialStateError(
-          `Replayed tool call ${call.name} (${call.id}) returned ${outcome.output}, but the history recorded ${reply.content}`,
-        )
+        throw new InitialStateError(`Replayed tool call ${call.name} (${call.id}) returned ${outcome.output}, but the history recorded ${reply.content}`)
       }
-      record(
-        { name: call.name, args: call.arguments as PyValue, output: outcome.output, error: outcome.error, patch: outcome.patch },
-        outcome.world,
-      )
+      record({ name: call.name, args: call.arguments as PyValue, output: outcome.output, error: outcome.error, patch: outcome.patch }, outcome.world)
     })
   }
 }

@@ -103,8 +103,7 @@ export const Task = Schema.Struct({
 export type Task = typeof Task.Type
 
 export const DEFAULT_REWARD_BASIS: ReadonlyArray<RewardType> = ["DB", "COMMUNICATE"]
-export const rewardBasis = (task: Task): ReadonlyArray<RewardType> =>
-  task.evaluation_criteria?.reward_basis ?? DEFAULT_REWARD_BASIS
+export const rewardBasis = (task: Task): ReadonlyArray<RewardType> => task.evaluation_criteria?.reward_basis ?? DEFAULT_REWARD_BASIS
 
 const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex")
 

@@ -10,7 +10,9 @@ describe("taskHash", () => {
   it("is sha256 of Python's json.dumps(task, sort_keys=True)", () => {
     const t = task({ evaluation_criteria: { actions: [{ action_id: "a", name: "f", arguments: { x: float(2), y: 1 } }] } })
     expect(taskHash(t)).toBe(
-      sha('{"evaluation_criteria": {"actions": [{"action_id": "a", "arguments": {"x": 2.0, "y": 1}, "name": "f"}]}, "id": "t1", "user_scenario": {"instructions": "ask"}}'),
+      sha(
+        '{"evaluation_criteria": {"actions": [{"action_id": "a", "arguments": {"x": 2.0, "y": 1}, "name": "f"}]}, "id": "t1", "user_scenario": {"instructions": "ask"}}',
+      ),
     )
   })
 

@@ -33,9 +33,14 @@ export const rescoreStats = async (domainName: string): Promise<RescoreStats> =>
       Effect.forEach(
         cases,
         (c) =>
-          evaluateSimulation({ domain, task: c.task, messages: c.messages, terminationReason: c.terminationReason, strict: true, nlJudge: scriptedAllMetJudge }).pipe(
-            Effect.catchTag("EvaluationError", () => Effect.void),
-          ),
+          evaluateSimulation({
+            domain,
+            task: c.task,
+            messages: c.messages,
+            terminationReason: c.terminationReason,
+            strict: true,
+            nlJudge: scriptedAllMetJudge,
+          }).pipe(Effect.catchTag("EvaluationError", () => Effect.void)),
         { discard: true },
       ),
     )

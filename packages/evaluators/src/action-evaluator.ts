@@ -37,8 +37,7 @@ export const actionMatchesCall = (action: Action, call: Tau2ToolCall): boolean =
 
 export const evaluateActions = (domain: Domain, task: Task, messages: ReadonlyArray<Tau2Message>): ActionEvaluation => {
   const actions = task.evaluation_criteria?.actions
-  if (!actions || actions.length === 0)
-    return { reward: 1, action_checks: null, reward_breakdown: { ACTION: 1 }, info: { note: "No actions to evaluate" } }
+  if (!actions || actions.length === 0) return { reward: 1, action_checks: null, reward_breakdown: { ACTION: 1 }, info: { note: "No actions to evaluate" } }
   const calls = toolCallsOf(messages)
   const registry = toolRegistry(domain)
   const checks: ActionCheck[] = actions.map((action) => {

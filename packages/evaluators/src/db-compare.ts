@@ -23,12 +23,7 @@ export interface DbDifference {
  * derived from the same base, at the given paths. Paths outside those databases are ignored, like
  * the reference ignores anything it does not hash.
  */
-export const compareDatabases = (
-  left: Node,
-  right: Node,
-  paths: Iterable<ReadonlyArray<string>>,
-  sides: ReadonlyArray<Side>,
-): DbDifference | undefined => {
+export const compareDatabases = (left: Node, right: Node, paths: Iterable<ReadonlyArray<string>>, sides: ReadonlyArray<Side>): DbDifference | undefined => {
   const roots = new Set(sides.map((s) => scopeOf(left, s)))
   for (const path of paths) {
     if (path.length === 0 ? false : !roots.has(path[0])) continue

@@ -76,7 +76,9 @@ const runAssertion = (domain: Domain, world: Node, assertion: EnvAssertion): Res
     return Result.fail(evaluationError("env_assertion", pythonTypeOf(e), errorText(e)))
   }
   if (typeof result.value !== "boolean")
-    return Result.fail(evaluationError("env_assertion", "ValueError", `Function ${assertion.func_name} returned <class '${typeName(result.value)}'> instead of bool`))
+    return Result.fail(
+      evaluationError("env_assertion", "ValueError", `Function ${assertion.func_name} returned <class '${typeName(result.value)}'> instead of bool`),
+    )
   return Result.succeed({ met: result.value === (assertion.assert_value ?? true), world: result.world })
 }
 

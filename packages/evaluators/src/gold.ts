@@ -66,7 +66,12 @@ export const initialPrefix = (domain: Domain, task: Task): Result.Result<Node, E
   }
   // applyInitialState ends with the post-replay sync; the prefix is the state just before it.
   const steps = applied.steps.at(-1)?.name === "sync_tools" ? applied.steps.slice(0, -1) : applied.steps
-  return Result.succeed(applyAll(domain.initialWorld, steps.flatMap((s) => s.patch)))
+  return Result.succeed(
+    applyAll(
+      domain.initialWorld,
+      steps.flatMap((s) => s.patch),
+    ),
+  )
 }
 
 const computeBaseline = (domain: Domain, task: Task, strict: boolean): Result.Result<TaskBaseline, EvaluationError> =>

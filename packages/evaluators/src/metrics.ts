@@ -73,7 +73,7 @@ export const pairwiseSum = (xs: ReadonlyArray<number>, start = 0, n = xs.length)
     const r = [0, 1, 2, 3, 4, 5, 6, 7].map((j) => xs[start + j])
     let i = 8
     for (; i < n - (n % 8); i += 8) for (let j = 0; j < 8; j++) r[j] += xs[start + i + j]
-    let s = (r[0] + r[1] + (r[2] + r[3])) + (r[4] + r[5] + (r[6] + r[7]))
+    let s = r[0] + r[1] + (r[2] + r[3]) + (r[4] + r[5] + (r[6] + r[7]))
     for (; i < n; i++) s += xs[start + i]
     return s
   }

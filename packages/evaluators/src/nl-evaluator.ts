@@ -34,8 +34,7 @@ export const scriptedAllMetJudge: NlJudge = {
 }
 
 /** The reference's `trajectory_str`: Python f-string `{role}: {content}` per message. */
-export const trajectoryText = (messages: ReadonlyArray<Tau2Message>): string =>
-  messages.map((m) => `${m.role}: ${m.content ?? "None"}`).join("\n")
+export const trajectoryText = (messages: ReadonlyArray<Tau2Message>): string => messages.map((m) => `${m.role}: ${m.content ?? "None"}`).join("\n")
 
 // Both prompts are Python triple-quoted strings; their source indentation is part of the text.
 const SYSTEM_PROMPT = [

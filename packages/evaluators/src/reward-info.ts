@@ -133,8 +133,7 @@ export const rewardInfoToPy = (r: RewardInfo): PyObject => ({
   nl_assertions: listOrNull(r.nl_assertions, (c) => ({ ...c })),
   communicate_checks: listOrNull(r.communicate_checks, (c) => ({ ...c })),
   reward_basis: r.reward_basis && [...r.reward_basis],
-  reward_breakdown:
-    r.reward_breakdown && Object.fromEntries(Object.entries(r.reward_breakdown).map(([k, v]) => [k, float(v as number)])),
+  reward_breakdown: r.reward_breakdown && Object.fromEntries(Object.entries(r.reward_breakdown).map(([k, v]) => [k, float(v as number)])),
   info: r.info && (Object.fromEntries(Object.entries(r.info).map(([k, v]) => [k, typeof v === "object" && v !== null ? { ...v } : v])) as PyObject),
   nl_judge: r.nl_judge,
 })

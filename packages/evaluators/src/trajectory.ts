@@ -10,7 +10,6 @@ export const toTau2Messages = (state: EpisodeState): Tau2Message[] =>
     return {
       role: m.role,
       content: m.content,
-      tool_calls:
-        m.toolCalls?.map((c) => ({ id: c.id, name: c.name, arguments: (c.arguments ?? {}) as PyObject, requestor: c.requestor })) ?? null,
+      tool_calls: m.toolCalls?.map((c) => ({ id: c.id, name: c.name, arguments: (c.arguments ?? {}) as PyObject, requestor: c.requestor })) ?? null,
     }
   })

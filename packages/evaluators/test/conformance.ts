@@ -91,7 +91,10 @@ export interface CaseOutcome {
 }
 
 export const evaluateCase = async (domain: Domain, task: Task, c: FixtureCase): Promise<CaseOutcome> => {
-  const run = () => Effect.runPromise(evaluateSimulation({ domain, task, messages: c.messages, terminationReason: c.terminationReason, strict: true, nlJudge: scriptedAllMetJudge }))
+  const run = () =>
+    Effect.runPromise(
+      evaluateSimulation({ domain, task, messages: c.messages, terminationReason: c.terminationReason, strict: true, nlJudge: scriptedAllMetJudge }),
+    )
   if (c.evaluatorError !== null) {
     try {
       const got = await run()
@@ -123,11 +126,7 @@ export interface DomainAgreement {
   readonly failures: ReadonlyArray<CaseOutcome>
 }
 
-export const evaluateFixtures = async (
-  domain: Domain,
-  cases: ReadonlyArray<FixtureCase>,
-  taskOf: (id: string) => Task,
-): Promise<DomainAgreement> => {
+export const evaluateFixtures = async (domain: Domain, cases: ReadonlyArray<FixtureCase>, taskOf: (id: string) => Task): Promise<DomainAgreement> => {
   const failures: CaseOutcome[] = []
   for (const c of cases) {
     const outcome = await evaluateCase(domain, taskOf(c.taskId), c)

@@ -210,10 +210,9 @@ describe("env assertions (§3.6)", () => {
   })
 
   it("makes the whole evaluation raise when an assertion raises or does not return a boolean", async () => {
-    const raising = await run(
-      withAssertions([{ env_type: "assistant", func_name: "assert_exists", arguments: { item: "zz" } }]),
-      conversation(setA2),
-    ).catch((e: unknown) => e)
+    const raising = await run(withAssertions([{ env_type: "assistant", func_name: "assert_exists", arguments: { item: "zz" } }]), conversation(setA2)).catch(
+      (e: unknown) => e,
+    )
     expect(raising).toBeInstanceOf(EvaluationError)
     expect((raising as EvaluationError).detail).toBe("Item zz not found")
 
@@ -355,7 +354,12 @@ describe("NL assertions (§5.5) and combination (§5.6)", () => {
     expect(inBasis.nl_assertions).toEqual([{ nl_assertion: "polite", met: false, justification: "because" }])
     expect(inBasis.reward).toBe(0)
     expect(inBasis.nl_judge).toBe("test-judge")
-    expect(inBasis.info).toEqual({ env: { note: "No expected actions or env assertions" }, nl: null, communicate: { note: "No communicate_info to evaluate" }, action: { note: "No actions to evaluate" } })
+    expect(inBasis.info).toEqual({
+      env: { note: "No expected actions or env assertions" },
+      nl: null,
+      communicate: { note: "No communicate_info to evaluate" },
+      action: { note: "No actions to evaluate" },
+    })
   })
 
   it("scores 1 without calling the judge when there are no assertions", async () => {

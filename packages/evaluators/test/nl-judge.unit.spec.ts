@@ -1,6 +1,13 @@
 import { Effect, Result } from "effect"
 import { describe, expect, it } from "vitest"
-import { buildNlJudgePrompt, EvaluationError, parseNlJudgeReply as parseNlJudgeReplyResult, scriptedAllMetJudge, trajectoryText, type Tau2Message } from "../src/index.ts"
+import {
+  buildNlJudgePrompt,
+  EvaluationError,
+  parseNlJudgeReply as parseNlJudgeReplyResult,
+  scriptedAllMetJudge,
+  trajectoryText,
+  type Tau2Message,
+} from "../src/index.ts"
 
 /** The checks, or the reply's EvaluationError thrown (as the reference raises). */
 const parseNlJudgeReply = (content: string) => Result.getOrThrow(parseNlJudgeReplyResult(content))
@@ -40,7 +47,7 @@ describe("NL judge request (§5.5)", () => {
   ]
 
   it("renders the trajectory as `role: content` lines with None for tool-call messages", () => {
-    expect(trajectoryText(messages)).toBe("assistant: Hi!\nassistant: None\ntool: {\"a\": 1}\nuser: It's fine")
+    expect(trajectoryText(messages)).toBe('assistant: Hi!\nassistant: None\ntool: {"a": 1}\nuser: It\'s fine')
   })
 
   it("builds the reference's system and user prompts byte for byte", () => {
@@ -54,7 +61,8 @@ describe("NL judge request (§5.5)", () => {
 
 describe("NL judge reply", () => {
   it("maps results to checks without reconciling them with the asked assertions", () => {
-    const reply = '{"results": [{"expectedOutcome": "x", "reasoning": "r", "metExpectation": false}, {"expectedOutcome": "y", "reasoning": "s", "metExpectation": true}]}'
+    const reply =
+      '{"results": [{"expectedOutcome": "x", "reasoning": "r", "metExpectation": false}, {"expectedOutcome": "y", "reasoning": "s", "metExpectation": true}]}'
     expect(parseNlJudgeReply(reply)).toEqual([
       { nl_assertion: "x", met: false, justification: "r" },
       { nl_assertion: "y", met: true, justification: "s" },

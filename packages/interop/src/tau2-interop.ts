@@ -30,7 +30,9 @@ import {
   type Task,
   type TerminationReason,
   toolRandom,
-  taskHash, nowIso } from "@tau-sim/engine"
+  taskHash,
+  nowIso,
+} from "@tau-sim/engine"
 import { Effect, Schema } from "effect"
 import { embeddedTasks, isSoloResults, readResultsFile, ResultsFileError, resultsDomain, type Tau2Results } from "./tau2-results.ts"
 import { loadEpisode } from "@tau-sim/replay"
@@ -153,16 +155,31 @@ const planImport = (file: string, dataDir: string | null) =>
       }
     })
     if (problems.length > 0) {
-      const shown = problems.slice(0, PROBLEMS_SHOWN).map((p) => `\n  ${p}`).join("")
+      const shown = problems
+        .slice(0, PROBLEMS_SHOWN)
+        .map((p) => `\n  ${p}`)
+        .join("")
       const more = problems.length > PROBLEMS_SHOWN ? `\n  ... and ${problems.length - PROBLEMS_SHOWN} more` : ""
-      return yield* new ResultsFileError({ file, detail: `nothing was imported: ${problems.length} of ${results.simulations.length} simulations cannot be imported:${shown}${more}` })
+      return yield* new ResultsFileError({
+        file,
+        detail: `nothing was imported: ${problems.length} of ${results.simulations.length} simulations cannot be imported:${shown}${more}`,
+      })
     }
     const { simulations: _omit, ...header } = results.raw
     const run: RunRecord = {
       runId,
       createdAt: recordedAt,
       // The results header (info, tasks, timestamp) kept verbatim for export.
-      config: { kind: "import", source: SOURCE, file: path.resolve(file), domain: name, dataDir: ref.dataDir, policyVariant, headerJson: PyJson.compact(header as PyValue), simulationOrder: results.simulations.map((s) => String(s.id)) },
+      config: {
+        kind: "import",
+        source: SOURCE,
+        file: path.resolve(file),
+        domain: name,
+        dataDir: ref.dataDir,
+        policyVariant,
+        headerJson: PyJson.compact(header as PyValue),
+        simulationOrder: results.simulations.map((s) => String(s.id)),
+      },
       experiment: null,
     }
     return { run, domain: name, episodes } satisfies ImportPlan
@@ -258,8 +275,14 @@ const simulationEvents = (
   for (const step of init.steps) {
     events.push(
       Events.toolExecuted({
-        callId: step.callId, actor: "env", name: step.name, argumentsJson: PyJson.compact(step.args),
-        output: step.output, error: step.error, patchJson: encodePatch(step.patch), setup: true,
+        callId: step.callId,
+        actor: "env",
+        name: step.name,
+        argumentsJson: PyJson.compact(step.args),
+        output: step.output,
+        error: step.error,
+        patchJson: encodePatch(step.patch),
+        setup: true,
       }),
     )
   }
@@ -278,11 +301,22 @@ const simulationEvents = (
     const setup = position < historyLength
     if (role === "assistant" || role === "user") {
       const toolCalls = ((m.tool_calls ?? []) as ReadonlyArray<PyObject>).map((c) => {
-        const call = { name: str(c.name), arguments: (c.arguments ?? {}) as PyObject, requestor: (str(c.requestor, role === "user" ? "user" : "assistant") as "assistant" | "user") }
+        const call = {
+          name: str(c.name),
+          arguments: (c.arguments ?? {}) as PyObject,
+          requestor: str(c.requestor, role === "user" ? "user" : "assistant") as "assistant" | "user",
+        }
         calls.set(str(c.id), call)
         return { id: str(c.id), name: call.name, argumentsJson: PyJson.compact(call.arguments) }
       })
-      events.push(Events.messageSent({ role: role === "assistant" ? "agent" : "user", text: typeof m.content === "string" ? m.content : null, toolCalls, ...(setup ? { setup } : {}) }))
+      events.push(
+        Events.messageSent({
+          role: role === "assistant" ? "agent" : "user",
+          text: typeof m.content === "string" ? m.content : null,
+          toolCalls,
+          ...(setup ? { setup } : {}),
+        }),
+      )
       if (!setup) steps++
     } else if (role === "tool") {
       const id = str(m.id)
@@ -297,8 +331,13 @@ const simulationEvents = (
       if (error && !setup) errors++
       events.push(
         Events.toolExecuted({
-          callId: id, actor: str(m.requestor, "assistant") === "user" ? "user" : "agent", name: call?.name ?? "",
-          argumentsJson: PyJson.compact(call?.arguments ?? {}), output: typeof m.content === "string" ? m.content : "", error, patchJson: encodePatch(patch),
+          callId: id,
+          actor: str(m.requestor, "assistant") === "user" ? "user" : "agent",
+          name: call?.name ?? "",
+          argumentsJson: PyJson.compact(call?.arguments ?? {}),
+          output: typeof m.content === "string" ? m.content : "",
+          error,
+          patchJson: encodePatch(patch),
           ...(setup ? { setup } : {}),
         }),
       )
@@ -309,7 +348,9 @@ const simulationEvents = (
   events.push(
     Events.episodeEnded({
       reason: (TERMINATION_REASONS as ReadonlyArray<string>).includes(reason) ? (reason as TerminationReason) : "unexpected_error",
-      steps, errors, note: null,
+      steps,
+      errors,
+      note: null,
     }),
   )
   return events
@@ -333,19 +374,26 @@ export const exportTau2Results = (runId: string) =>
     const episodes = yield* store.listEpisodes({ runId })
     const byId = new Map<string, PyValue>()
     type Exported = { readonly native: PyValue | null; readonly domain: Domain; readonly started: EpisodeStarted }
-    const scan = yield* scanEpisodes(episodes, (ep) => ep.episodeId, (ep) =>
-      Effect.gen(function* () {
-        const loaded = yield* loadEpisode(ep.episodeId)
-        const external = loaded.events.find((e) => e._tag === "ExternalRecord")
-        if (external?._tag === "ExternalRecord") {
-          const sim = PyJson.parse(external.json)
-          byId.set(String((sim as PyObject).id), sim)
-          return { native: null, domain: loaded.domain, started: loaded.final.started } satisfies Exported
-        }
-        const scores = yield* store.listScores(ep.episodeId)
-        const score = [...scores].reverse().find((s) => s.evaluator === "tau2")
-        return { native: nativeSimulation(loaded, ep.episodeId, score?.breakdown ?? null), domain: loaded.domain, started: loaded.final.started } satisfies Exported
-      }),
+    const scan = yield* scanEpisodes(
+      episodes,
+      (ep) => ep.episodeId,
+      (ep) =>
+        Effect.gen(function* () {
+          const loaded = yield* loadEpisode(ep.episodeId)
+          const external = loaded.events.find((e) => e._tag === "ExternalRecord")
+          if (external?._tag === "ExternalRecord") {
+            const sim = PyJson.parse(external.json)
+            byId.set(String((sim as PyObject).id), sim)
+            return { native: null, domain: loaded.domain, started: loaded.final.started } satisfies Exported
+          }
+          const scores = yield* store.listScores(ep.episodeId)
+          const score = [...scores].reverse().find((s) => s.evaluator === "tau2")
+          return {
+            native: nativeSimulation(loaded, ep.episodeId, score?.breakdown ?? null),
+            domain: loaded.domain,
+            started: loaded.final.started,
+          } satisfies Exported
+        }),
     )
     const simulations = scan.done.flatMap((e) => (e.native === null ? [] : [e.native]))
     const config = run.config as Record<string, unknown>
@@ -356,9 +404,19 @@ export const exportTau2Results = (runId: string) =>
       const missing = order
         .map((id) => ({ id, episodeId: importedEpisodeId(runId, id) }))
         .filter((s) => !stored.has(s.episodeId))
-        .map((s): SkippedEpisode => ({ episode_id: s.episodeId, seq: null, reason: `simulation ${s.id} is not in the store: its import did not finish (import the file again)` }))
+        .map(
+          (s): SkippedEpisode => ({
+            episode_id: s.episodeId,
+            seq: null,
+            reason: `simulation ${s.id} is not in the store: its import did not finish (import the file again)`,
+          }),
+        )
       const sims = order.flatMap((id) => (byId.has(id) ? [byId.get(id) as PyValue] : []))
-      const document = { ...header, simulations: [...sims, ...simulations], ...(header.simulation_index !== undefined ? { simulation_index: header.simulation_index } : {}) } as PyObject
+      const document = {
+        ...header,
+        simulations: [...sims, ...simulations],
+        ...(header.simulation_index !== undefined ? { simulation_index: header.simulation_index } : {}),
+      } as PyObject
       return { document, skipped: [...scan.skipped, ...missing] } satisfies ExportedResults
     }
     const domain = scan.done[0]?.domain
@@ -433,5 +491,3 @@ const nativeSimulation = (loaded: { final: EpisodeState }, episodeId: string, re
     mode: "half_duplex",
   }
 }
-
-

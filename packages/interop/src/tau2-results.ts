@@ -49,7 +49,8 @@ const resultsDocument = (file: string, raw: PyValue): Checked<Tau2Results> =>
     const info = yield* asObject(doc.info, file, "info")
     const tasks = yield* objects(yield* asArray(doc.tasks, file, "tasks"), file, "tasks")
     // The `dir` format keeps simulations in separate files next to results.json.
-    const simulations = doc.simulations === undefined || doc.simulations === null ? [] : yield* objects(yield* asArray(doc.simulations, file, "simulations"), file, "simulations")
+    const simulations =
+      doc.simulations === undefined || doc.simulations === null ? [] : yield* objects(yield* asArray(doc.simulations, file, "simulations"), file, "simulations")
     return { file, raw: doc, info, tasks, simulations }
   })
 
@@ -82,9 +83,7 @@ export const resultsDomain = (results: Tau2Results, dataDir: string | null) =>
     const { domain: name, policyVariant } = yield* Effect.fromResult(domainOfResults(results))
     const resolver = yield* DomainResolver
     const ref: DomainRef = resolver.ref(name, dataDir, policyVariant)
-    const domain: Domain = yield* resolver
-      .resolve(ref)
-      .pipe(Effect.mapError((e) => fileError(results.file, `domain ${name} cannot be loaded: ${e.message}`)))
+    const domain: Domain = yield* resolver.resolve(ref).pipe(Effect.mapError((e) => fileError(results.file, `domain ${name} cannot be loaded: ${e.message}`)))
     return { ref, domain }
   })
 

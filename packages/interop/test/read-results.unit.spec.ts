@@ -25,7 +25,11 @@ const failure = (r: Effect.Effect<unknown, ResultsFileError> | Result.Result<unk
 const task = { id: "t1", user_scenario: { instructions: "ask" }, evaluation_criteria: { actions: [], reward_basis: ["DB"] } }
 const doc = (over: Record<string, unknown> = {}) =>
   JSON.stringify({
-    info: { environment_info: { domain_name: "telecom-workflow" }, agent_info: { implementation: "llm_agent_solo" }, user_info: { implementation: "dummy_user" } },
+    info: {
+      environment_info: { domain_name: "telecom-workflow" },
+      agent_info: { implementation: "llm_agent_solo" },
+      user_info: { implementation: "dummy_user" },
+    },
     tasks: [task],
     simulations: [{ id: "s1", task_id: "t1", amount: 2 }],
     ...over,

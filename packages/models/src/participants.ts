@@ -56,10 +56,7 @@ export const agentRequest = ({ state, domain, task }: TurnInput, args: ModelSpec
     ticket: solo ? (task.ticket ?? "") : null,
     solo,
   })
-  const tools = [
-    ...domain.agentToolkit.tools.map(functionTool),
-    ...(solo ? [...(domain.userToolkit?.tools ?? []).map(functionTool), DONE_TOOL] : []),
-  ]
+  const tools = [...domain.agentToolkit.tools.map(functionTool), ...(solo ? [...(domain.userToolkit?.tools ?? []).map(functionTool), DONE_TOOL] : [])]
   return {
     messages: [{ role: "system", content: system }, ...conversationFor("agent", state.trajectory)],
     tools,

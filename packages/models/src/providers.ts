@@ -12,15 +12,7 @@ import { createOpenAI } from "@ai-sdk/openai"
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible"
 import { APICallError } from "ai"
 import { Clock, Effect } from "effect"
-import {
-  ModelCallError,
-  type ModelClient,
-  type ModelMessage,
-  type ModelParams,
-  type ModelRequest,
-  type ModelResponse,
-  type ModelToolCall,
-} from "./port.ts"
+import { ModelCallError, type ModelClient, type ModelMessage, type ModelParams, type ModelRequest, type ModelResponse, type ModelToolCall } from "./port.ts"
 import { processCredentials, type SpecCredentials } from "./credentials.ts"
 import { BASE_URL_VARIABLES, KEY_VARIABLES, redactText, redactUrl, urlSecrets } from "./secrets.ts"
 import type { ModelSpec } from "./spec.ts"
@@ -159,8 +151,10 @@ export const classifyError = (error: unknown, secrets: ReadonlyArray<string>, no
     const detail = body ? `${message}: ${body.slice(0, 500)}` : message
     if (status === undefined) return new ModelCallError({ kind: "network", message: detail })
     if (status === 429) return new ModelCallError({ kind: "rate_limited", status, message: detail, retryAfterMs: retryAfterMs(error.responseHeaders, nowMs) })
-    if (status >= 500 || status === 408 || status === 409) return new ModelCallError({ kind: "server", status, message: detail, retryAfterMs: retryAfterMs(error.responseHeaders, nowMs) })
-    if ((status === 400 || status === 413) && CONTEXT_LENGTH.test(`${message} ${body}`)) return new ModelCallError({ kind: "context_length", status, message: detail })
+    if (status >= 500 || status === 408 || status === 409)
+      return new ModelCallError({ kind: "server", status, message: detail, retryAfterMs: retryAfterMs(error.responseHeaders, nowMs) })
+    if ((status === 400 || status === 413) && CONTEXT_LENGTH.test(`${message} ${body}`))
+      return new ModelCallError({ kind: "context_length", status, message: detail })
     return new ModelCallError({ kind: "client", status, message: detail })
   }
   const name = error instanceof Error ? error.name : ""

@@ -66,7 +66,10 @@ export const tokenBucketLimiter = (requestsPerMinute: number, burst = Math.max(1
  */
 export const parseRateLimits = (text: string): Record<string, number> => {
   const limits: Record<string, number> = {}
-  for (const part of text.split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const eq = part.lastIndexOf("=")
     const key = part.slice(0, eq).trim()
     const value = Number(part.slice(eq + 1))

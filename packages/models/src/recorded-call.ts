@@ -32,12 +32,12 @@ const ZERO_USAGE = { promptTokens: 0, completionTokens: 0 }
 const recordedRequest = (client: ModelClient, request: ModelRequest, secrets: ReadonlyArray<string>) =>
   redactValue(
     {
-    identity: client.identity,
-    baseURL: client.baseURL,
-    messages: request.messages,
-    tools: request.tools,
-    toolChoice: request.toolChoice,
-    params: request.params,
+      identity: client.identity,
+      baseURL: client.baseURL,
+      messages: request.messages,
+      tools: request.tools,
+      toolChoice: request.toolChoice,
+      params: request.params,
     },
     secrets,
   )
@@ -70,11 +70,7 @@ export const backoffMs = (
 }
 
 /** Time (limits, timeouts, backoff, latency) is Effect's `Clock`, the backoff jitter its `Random`. */
-export const recordedCall = (
-  client: ModelClient,
-  request: ModelRequest,
-  participant: CallParticipant,
-): Effect.Effect<CallSuccess, CallFailure, ModelRuntime> =>
+export const recordedCall = (client: ModelClient, request: ModelRequest, participant: CallParticipant): Effect.Effect<CallSuccess, CallFailure, ModelRuntime> =>
   Effect.gen(function* () {
     const runtime = yield* ModelRuntime
     const hash = requestHash(client.identity, request)

@@ -20,9 +20,25 @@ const MIN_SECRET_LENGTH = 8
 
 /** Query (or fragment) parameter names whose values are credentials; compared without case, `-` read as `_`. */
 const SECRET_PARAMETERS = new Set([
-  "key", "api_key", "apikey", "x_api_key", "subscription_key",
-  "token", "access_token", "auth_token", "id_token", "refresh_token",
-  "auth", "authorization", "password", "passwd", "pwd", "secret", "client_secret", "sig", "signature",
+  "key",
+  "api_key",
+  "apikey",
+  "x_api_key",
+  "subscription_key",
+  "token",
+  "access_token",
+  "auth_token",
+  "id_token",
+  "refresh_token",
+  "auth",
+  "authorization",
+  "password",
+  "passwd",
+  "pwd",
+  "secret",
+  "client_secret",
+  "sig",
+  "signature",
 ])
 
 const decode = (s: string): string => {

@@ -61,7 +61,9 @@ export const parseModelSpec = (spec: string): ModelSpec | undefined => {
   // Arguments are recorded with every episode: a key there would be stored.
   const credential = Object.keys(args).find(isSecretParameter)
   if (credential !== undefined) {
-    throw new ModelSpecError(`${redactUrlsIn(spec.slice(0, brace))}: the argument "${credential}" would be stored with every episode; give keys in ${KEY_VARIABLES[provider]}`)
+    throw new ModelSpecError(
+      `${redactUrlsIn(spec.slice(0, brace))}: the argument "${credential}" would be stored with every episode; give keys in ${KEY_VARIABLES[provider]}`,
+    )
   }
   if (provider === "compat") {
     const at = body.indexOf("@")
@@ -72,7 +74,8 @@ export const parseModelSpec = (spec: string): ModelSpec | undefined => {
     }
     return { provider, model, baseURL: baseURL.replace(/\/+$/, ""), args }
   }
-  if (!body || /\s/.test(body)) throw new ModelSpecError(`${spec}: expected ${provider}:<model>, e.g. ${provider === "openai" ? "openai:gpt-4.1" : "anthropic:claude-sonnet-4-5"}`)
+  if (!body || /\s/.test(body))
+    throw new ModelSpecError(`${spec}: expected ${provider}:<model>, e.g. ${provider === "openai" ? "openai:gpt-4.1" : "anthropic:claude-sonnet-4-5"}`)
   return { provider, model: body, baseURL: null, args }
 }
 

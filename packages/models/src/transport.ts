@@ -56,32 +56,28 @@ export const keepAliveFetch = (input: string | URL | Request, init: RequestInit 
     const body = typeof init.body === "string" ? init.body : init.body == null ? undefined : String(init.body)
     const headers = plainHeaders(init.headers)
     if (body !== undefined) headers["content-length"] = String(Buffer.byteLength(body))
-    const request = (url.protocol === "https:" ? https : http).request(
-      url,
-      { method: init.method ?? "GET", headers, agent, signal },
-      (res) => {
-        const responseHeaders = new Headers()
-        for (const [key, value] of Object.entries(res.headers)) {
-          if (value !== undefined) responseHeaders.set(key, Array.isArray(value) ? value.join(", ") : value)
-        }
-        const status = res.statusCode ?? 0
-        if (NO_BODY_STATUSES.has(status)) {
-          res.resume()
-          resolve(new Response(null, { status, headers: responseHeaders }))
-          return
-        }
-        const stream = decoded(res)
-        if (String(res.headers["content-type"] ?? "").includes("text/event-stream")) {
-          // Streams are handed over as they arrive.
-          resolve(new Response(Readable.toWeb(stream) as ReadableStream<Uint8Array>, { status, headers: responseHeaders }))
-          return
-        }
-        const chunks: Buffer[] = []
-        stream.on("data", (c: Buffer) => chunks.push(c))
-        stream.on("end", () => resolve(new Response(Buffer.concat(chunks), { status, headers: responseHeaders })))
-        stream.on("error", (e) => reject(signal?.aborted ? abortError(signal) : new TypeError("fetch failed", { cause: e })))
-      },
-    )
+    const request = (url.protocol === "https:" ? https : http).request(url, { method: init.method ?? "GET", headers, agent, signal }, (res) => {
+      const responseHeaders = new Headers()
+      for (const [key, value] of Object.entries(res.headers)) {
+        if (value !== undefined) responseHeaders.set(key, Array.isArray(value) ? value.join(", ") : value)
+      }
+      const status = res.statusCode ?? 0
+      if (NO_BODY_STATUSES.has(status)) {
+        res.resume()
+        resolve(new Response(null, { status, headers: responseHeaders }))
+        return
+      }
+      const stream = decoded(res)
+      if (String(res.headers["content-type"] ?? "").includes("text/event-stream")) {
+        // Streams are handed over as they arrive.
+        resolve(new Response(Readable.toWeb(stream) as ReadableStream<Uint8Array>, { status, headers: responseHeaders }))
+        return
+      }
+      const chunks: Buffer[] = []
+      stream.on("data", (c: Buffer) => chunks.push(c))
+      stream.on("end", () => resolve(new Response(Buffer.concat(chunks), { status, headers: responseHeaders })))
+      stream.on("error", (e) => reject(signal?.aborted ? abortError(signal) : new TypeError("fetch failed", { cause: e })))
+    })
     request.on("error", (e) => reject(signal?.aborted ? abortError(signal) : new TypeError("fetch failed", { cause: e })))
     request.end(body)
   })

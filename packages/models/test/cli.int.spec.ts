@@ -100,7 +100,13 @@ const recordedKey = (e: ModelCalled) => {
   const request = e.request as { messages: Array<{ role: string; content: string | null; toolCalls?: Array<{ name: string }> }>; params: { seed: number } }
   return `${e.participant}|${request.params.seed}|${request.messages[0].content}|${request.messages
     .slice(1)
-    .map((m) => canon(m.role, m.content, (m.toolCalls ?? []).map((t) => t.name)))
+    .map((m) =>
+      canon(
+        m.role,
+        m.content,
+        (m.toolCalls ?? []).map((t) => t.name),
+      ),
+    )
     .join("\n")}`
 }
 const countBy = <A>(items: ReadonlyArray<A>, key: (a: A) => string) => {
@@ -120,8 +126,24 @@ describe("tau run with model participants over HTTP", () => {
   beforeAll(async () => {
     const before = server.calls.length
     run = await tau([
-      "run", "--domain", "demo", "--agent", "openai:test-model", "--user", "openai:test-model",
-      "--agent-args", '{"temperature": 0}', "--task-ids", TASKS, "--trials", "2", "--run-id", RUN, "--json", "--db", db,
+      "run",
+      "--domain",
+      "demo",
+      "--agent",
+      "openai:test-model",
+      "--user",
+      "openai:test-model",
+      "--agent-args",
+      '{"temperature": 0}',
+      "--task-ids",
+      TASKS,
+      "--trials",
+      "2",
+      "--run-id",
+      RUN,
+      "--json",
+      "--db",
+      db,
     ])
     callsDuringRun = server.calls.length - before
   })
@@ -178,12 +200,32 @@ describe("tau run with model participants over HTTP", () => {
   it("--cache answers a repeated run from the store: no request reaches the server", async () => {
     const before = server.calls.length
     const again = await tau([
-      "run", "--domain", "demo", "--agent", "openai:test-model", "--user", "openai:test-model",
-      "--agent-args", '{"temperature": 0}', "--task-ids", TASKS, "--trials", "2", "--run-id", `${RUN}_cached`, "--cache", "--json", "--db", db,
+      "run",
+      "--domain",
+      "demo",
+      "--agent",
+      "openai:test-model",
+      "--user",
+      "openai:test-model",
+      "--agent-args",
+      '{"temperature": 0}',
+      "--task-ids",
+      TASKS,
+      "--trials",
+      "2",
+      "--run-id",
+      `${RUN}_cached`,
+      "--cache",
+      "--json",
+      "--db",
+      db,
     ])
     expect(again.code).toBe(0)
     expect(server.calls.length).toBe(before)
-    const outcomes = (stdout: string) => lines(stdout).map((s) => `${s.task_id}#${s.trial}: ${s.termination_reason} ${s.reward}`).sort()
+    const outcomes = (stdout: string) =>
+      lines(stdout)
+        .map((s) => `${s.task_id}#${s.trial}: ${s.termination_reason} ${s.reward}`)
+        .sort()
     expect(outcomes(again.stdout)).toEqual(outcomes(run.stdout))
     const recorded = Object.values(runEvents(db, `${RUN}_cached`)).flatMap(calls)
     expect(recorded.length).toBe(callsDuringRun)
@@ -229,7 +271,20 @@ describe("kill -9 in the middle of a model-backed run, then --resume", () => {
   it("continues every episode without repeating any model call that was recorded", async () => {
     const db = join(root, "killed.db")
     const RUN = "run_models_killed"
-    const args = ["--domain", "demo", "--agent", "openai:test-model", "--user", "openai:test-model", "--task-ids", TASKS, "--trials", "3", "--max-concurrency", "2"]
+    const args = [
+      "--domain",
+      "demo",
+      "--agent",
+      "openai:test-model",
+      "--user",
+      "openai:test-model",
+      "--task-ids",
+      TASKS,
+      "--trials",
+      "3",
+      "--max-concurrency",
+      "2",
+    ]
     latencyMs = 60
     const start = server.calls.length
     const child = spawnTau(["run", ...args, "--run-id", RUN, "--json", "--db", db])

@@ -18,13 +18,13 @@ import {
 describe("model specs", () => {
   it("parses the three providers, with and without generation arguments", () => {
     expect(parseModelSpec("openai:gpt-4.1")).toEqual({ provider: "openai", model: "gpt-4.1", baseURL: null, args: {} })
-    expect(parseModelSpec("anthropic:claude-sonnet-4-5{\"temperature\":0.5,\"max_tokens\":512}")).toEqual({
+    expect(parseModelSpec('anthropic:claude-sonnet-4-5{"temperature":0.5,"max_tokens":512}')).toEqual({
       provider: "anthropic",
       model: "claude-sonnet-4-5",
       baseURL: null,
       args: { temperature: 0.5, max_tokens: 512 },
     })
-    expect(parseModelSpec("compat:llama3.1:8b@http://127.0.0.1:11434/v1/{\"seed\":1}")).toEqual({
+    expect(parseModelSpec('compat:llama3.1:8b@http://127.0.0.1:11434/v1/{"seed":1}')).toEqual({
       provider: "compat",
       model: "llama3.1:8b",
       baseURL: "http://127.0.0.1:11434/v1",
@@ -87,7 +87,17 @@ describe("request hashes", () => {
     expect(requestHash("openai:gpt-4.1", request({ params: { seed: 7, temperature: 0, stream: true } }))).toBe(base)
     expect(requestHash("openai:gpt-4.1-mini", request())).not.toBe(base)
     expect(requestHash("openai:gpt-4.1", request({ params: { temperature: 0, seed: 8 } }))).not.toBe(base)
-    expect(requestHash("openai:gpt-4.1", request({ messages: [{ role: "system", content: "sys" }, { role: "user", content: "hi!" }] }))).not.toBe(base)
+    expect(
+      requestHash(
+        "openai:gpt-4.1",
+        request({
+          messages: [
+            { role: "system", content: "sys" },
+            { role: "user", content: "hi!" },
+          ],
+        }),
+      ),
+    ).not.toBe(base)
     expect(requestHash("openai:gpt-4.1", request({ toolChoice: "auto" }))).not.toBe(base)
   })
 })

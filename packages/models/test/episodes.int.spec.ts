@@ -20,7 +20,12 @@ let runtime: ModelRuntimeShape
 beforeAll(async () => {
   server = await startFakeLlmServer({ brain: demoBrain })
   runtime = makeModelRuntime({
-    env: { OPENAI_API_KEY: "sk-test-episodes-0123456789", ANTHROPIC_API_KEY: "sk-ant-test-episodes-0123", OPENAI_BASE_URL: server.baseURL, ANTHROPIC_BASE_URL: server.baseURL },
+    env: {
+      OPENAI_API_KEY: "sk-test-episodes-0123456789",
+      ANTHROPIC_API_KEY: "sk-ant-test-episodes-0123",
+      OPENAI_BASE_URL: server.baseURL,
+      ANTHROPIC_BASE_URL: server.baseURL,
+    },
     // No backoff: nothing here waits on the clock except the 2 s hang timeout (schedules: timing.unit.spec.ts).
     backoffBaseMs: 0,
     backoffMaxMs: 0,
@@ -81,7 +86,7 @@ const ended = (events: ReadonlyArray<EpisodeEvent>) => events.find((e) => e._tag
 describe("model-backed episodes", () => {
   it.each([
     ["openai agent and user (JSON)", "openai:gpt-4.1", "openai:gpt-4.1-mini"],
-    ["anthropic agent, streaming compat user", 'anthropic:claude-sonnet-4-5{"stream":true}', "compat:local@BASE{\"stream\":true}"],
+    ["anthropic agent, streaming compat user", 'anthropic:claude-sonnet-4-5{"stream":true}', 'compat:local@BASE{"stream":true}'],
   ])("%s: solve the demo tasks, each message preceded by the call that produced it", async (_, agent, user) => {
     for (const taskId of ["renew_loan", "link_card_in_app"]) {
       server.setBrain(demoBrain)
@@ -98,13 +103,18 @@ describe("model-backed episodes", () => {
       })
       // The user simulator of the dual-control task operated its phone tools.
       if (taskId === "link_card_in_app") {
-        expect(outcome.events.filter((e) => e._tag === "ToolExecuted" && e.actor === "user").map((e) => (e as { name: string }).name)).toEqual(["log_in", "scan_library_card"])
+        expect(outcome.events.filter((e) => e._tag === "ToolExecuted" && e.actor === "user").map((e) => (e as { name: string }).name)).toEqual([
+          "log_in",
+          "scan_library_card",
+        ])
       }
     }
   })
 
   it("passes invalid tool-call JSON through: the tool call is an error result and the episode goes on", async () => {
-    server.setBrain(agentCallReplaced(0, { type: "message", toolCalls: [{ id: "call_bad", name: "find_member_by_email", arguments: '{"email": "ben.schmidt1@' }] }))
+    server.setBrain(
+      agentCallReplaced(0, { type: "message", toolCalls: [{ id: "call_bad", name: "find_member_by_email", arguments: '{"email": "ben.schmidt1@' }] }),
+    )
     const outcome = await runTask("renew_loan")
     const message = outcome.events.find((e) => e._tag === "MessageSent" && e.toolCalls.some((c) => c.id === "call_bad"))
     expect(message).toMatchObject({ toolCalls: [{ argumentsJson: '{"email": "ben.schmidt1@' }] })
@@ -116,7 +126,11 @@ describe("model-backed episodes", () => {
   it("passes unknown tool names through: the environment answers with a tool error", async () => {
     server.setBrain(agentCallReplaced(0, { type: "message", toolCalls: [{ id: "call_x", name: "teleport", arguments: "{}" }] }))
     const outcome = await runTask("renew_loan")
-    expect(outcome.events.find((e) => e._tag === "ToolExecuted" && e.callId === "call_x")).toMatchObject({ name: "teleport", error: true, output: "Error: Tool 'teleport' not found." })
+    expect(outcome.events.find((e) => e._tag === "ToolExecuted" && e.callId === "call_x")).toMatchObject({
+      name: "teleport",
+      error: true,
+      output: "Error: Tool 'teleport' not found.",
+    })
     expect(outcome.reason).toBe("user_stop")
   })
 

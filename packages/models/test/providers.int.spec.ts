@@ -56,8 +56,14 @@ const REQUEST: ModelRequest = {
     { role: "tool", toolCallId: "call_prev", toolName: "find", content: "M001" },
   ],
   tools: [
-    { type: "function", function: { name: "find", description: "Find.", parameters: { type: "object", properties: { email: { type: "string" } }, required: ["email"] } } },
-    { type: "function", function: { name: "renew", description: "Renew.", parameters: { type: "object", properties: { loan_id: { type: "string" } }, required: ["loan_id"] } } },
+    {
+      type: "function",
+      function: { name: "find", description: "Find.", parameters: { type: "object", properties: { email: { type: "string" } }, required: ["email"] } },
+    },
+    {
+      type: "function",
+      function: { name: "renew", description: "Renew.", parameters: { type: "object", properties: { loan_id: { type: "string" } }, required: ["loan_id"] } },
+    },
   ],
   toolChoice: "auto",
   params: { temperature: 0, seed: 42, max_tokens: 256 },
@@ -241,7 +247,11 @@ describe("transport", () => {
       controller.abort()
       return next
     })
-    const pending = keepAliveFetch(`${server.baseURL}/chat/completions`, { method: "POST", body: JSON.stringify({ model: "m", messages: [] }), signal: controller.signal })
+    const pending = keepAliveFetch(`${server.baseURL}/chat/completions`, {
+      method: "POST",
+      body: JSON.stringify({ model: "m", messages: [] }),
+      signal: controller.signal,
+    })
     const aborted = await pending.catch((e: unknown) => e)
     server.setBrain(() => next)
     expect((aborted as Error).name).toBe("AbortError")

@@ -29,7 +29,8 @@ afterAll(() => server.close())
 
 const env = () => ({ OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.baseURL })
 /** A fresh runtime per call, as a composition root builds it. */
-const runtime = (options: Partial<ModelRuntimeOptions> = {}) => ModelRuntime.layer({ env: env(), backoffBaseMs: 0, backoffMaxMs: 0, timeoutMs: 5_000, ...options })
+const runtime = (options: Partial<ModelRuntimeOptions> = {}) =>
+  ModelRuntime.layer({ env: env(), backoffBaseMs: 0, backoffMaxMs: 0, timeoutMs: 5_000, ...options })
 const client = (model = "gpt-4.1") => makeModelClient(parseModelSpec(`openai:${model}`) ?? (undefined as never), { env: env() })
 
 const request = (seed = 1): ModelRequest => ({

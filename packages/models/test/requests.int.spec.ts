@@ -4,17 +4,7 @@
  */
 import { demoDomain } from "@tau-sim/domains/demo"
 import { loadTau2Domain } from "@tau-sim/domains"
-import {
-  type Domain,
-  type EpisodeEvent,
-  type EpisodeStarted,
-  float,
-  foldHistory,
-  type Mode,
-  setupEvents,
-  type Task,
-  type TurnInput,
-} from "@tau-sim/engine"
+import { type Domain, type EpisodeEvent, type EpisodeStarted, float, foldHistory, type Mode, setupEvents, type Task, type TurnInput } from "@tau-sim/engine"
 import { describe, expect, it } from "vitest"
 import { needsData } from "@tau-sim/domains/testing"
 import { agentRequest, agentSystemPrompt, renderCall, renderScenario, resolutionSteps, userRequest, userToolsFor } from "../src/index.ts"
@@ -78,7 +68,13 @@ describe("scenario rendering (§1.1)", () => {
 
   it("renders structured instructions as their own block, indented under Instructions", () => {
     const text = renderScenario({
-      instructions: { domain: "telecom", reason_for_call: "No signal.", known_info: "Phone 555.", unknown_info: null, task_instructions: "Be brief.\nStop when fixed." },
+      instructions: {
+        domain: "telecom",
+        reason_for_call: "No signal.",
+        known_info: "Phone 555.",
+        unknown_info: null,
+        task_instructions: "Be brief.\nStop when fixed.",
+      },
     })
     expect(text).toBe(
       [
@@ -129,7 +125,10 @@ describe("agent requests", () => {
 
   it("sends the policy prompt, the agent tools with tool_choice auto, and the trial seed over the user's", () => {
     const request = agentRequest(turnInput(domain, task, "agent", [msg("user", "Renew L001 please")]), { temperature: 0, seed: 1 })
-    expect(request.messages[0]).toEqual({ role: "system", content: agentSystemPrompt({ policy: domain.policy.default, plan: null, ticket: null, solo: false }) })
+    expect(request.messages[0]).toEqual({
+      role: "system",
+      content: agentSystemPrompt({ policy: domain.policy.default, plan: null, ticket: null, solo: false }),
+    })
     expect(request.messages.slice(1)).toEqual([
       { role: "assistant", content: "Hi! How can I help you today?", toolCalls: [] },
       { role: "user", content: "Renew L001 please" },
@@ -163,7 +162,9 @@ describe("agent requests", () => {
   it("reveals the gold actions in oracle-plan mode", () => {
     const request = agentRequest(turnInput(domain, task, "agent", [], "oracle-plan"), {})
     const system = (request.messages[0] as { content: string }).content
-    expect(system).toContain("<resolution_steps>\n[Step 1] Perform: find_member_by_email(email=ben.schmidt1@example.org).\n[Step 2] Perform: renew_loan(loan_id=L001).\n</resolution_steps>")
+    expect(system).toContain(
+      "<resolution_steps>\n[Step 1] Perform: find_member_by_email(email=ben.schmidt1@example.org).\n[Step 2] Perform: renew_loan(loan_id=L001).\n</resolution_steps>",
+    )
   })
 
   data.it("gives the solo agent the ticket, the solo policy, both sides' tools and done, with tool_choice required", () => {

@@ -12,8 +12,7 @@ const call = (name: string, args: Record<string, unknown>): Reply => ({ type: "m
 const EMAIL = /[a-z]+\.[a-z]+\d+@example\.org/
 const LOAN = /\bL\d{3}\b/
 
-const texts = (messages: ReadonlyArray<FakeMessage>, role: "user" | "assistant") =>
-  messages.flatMap((m) => (m.role === role && m.text ? [m.text] : []))
+const texts = (messages: ReadonlyArray<FakeMessage>, role: "user" | "assistant") => messages.flatMap((m) => (m.role === role && m.text ? [m.text] : []))
 
 /** The name of the call a tool result answers. */
 const calledName = (messages: ReadonlyArray<FakeMessage>, toolCallId: string): string | undefined => {

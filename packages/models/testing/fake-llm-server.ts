@@ -110,10 +110,11 @@ const parseAnthropic = (body: Record<string, unknown>): Pick<FakeCall, "system" 
         else if (b.type === "text") messages.push({ role: "user", text: String(b.text) })
       }
     } else {
-      const t = blocks.filter((b) => b.type === "text").map((b) => String(b.text)).join("")
-      const toolCalls = blocks
-        .filter((b) => b.type === "tool_use")
-        .map((b) => ({ id: String(b.id), name: String(b.name), arguments: JSON.stringify(b.input) }))
+      const t = blocks
+        .filter((b) => b.type === "text")
+        .map((b) => String(b.text))
+        .join("")
+      const toolCalls = blocks.filter((b) => b.type === "tool_use").map((b) => ({ id: String(b.id), name: String(b.name), arguments: JSON.stringify(b.input) }))
       messages.push({ role: "assistant", text: t === "" ? null : t, toolCalls })
     }
   }
@@ -149,13 +150,23 @@ const openAiMessage = (model: string, reply: MessageReply) => {
         finish_reason: toolCalls.length > 0 ? "tool_calls" : "stop",
       },
     ],
-    usage: { prompt_tokens: reply.usage?.input ?? 100, completion_tokens: reply.usage?.output ?? 20, total_tokens: (reply.usage?.input ?? 100) + (reply.usage?.output ?? 20) },
+    usage: {
+      prompt_tokens: reply.usage?.input ?? 100,
+      completion_tokens: reply.usage?.output ?? 20,
+      total_tokens: (reply.usage?.input ?? 100) + (reply.usage?.output ?? 20),
+    },
   }
 }
 
 const openAiChunks = (model: string, reply: MessageReply): unknown[] => {
   const id = freshId("chatcmpl")
-  const chunk = (delta: unknown, finish: string | null = null) => ({ id, object: "chat.completion.chunk", created: 1_700_000_000, model, choices: [{ index: 0, delta, finish_reason: finish }] })
+  const chunk = (delta: unknown, finish: string | null = null) => ({
+    id,
+    object: "chat.completion.chunk",
+    created: 1_700_000_000,
+    model,
+    choices: [{ index: 0, delta, finish_reason: finish }],
+  })
   const out: unknown[] = [chunk({ role: "assistant", content: "" })]
   if (reply.text) for (const p of pieces(reply.text)) out.push(chunk({ content: p }))
   ;(reply.toolCalls ?? []).forEach((c, index) => {
@@ -163,7 +174,14 @@ const openAiChunks = (model: string, reply: MessageReply): unknown[] => {
     for (const p of pieces(c.arguments)) out.push(chunk({ tool_calls: [{ index, function: { arguments: p } }] }))
   })
   out.push(chunk({}, (reply.toolCalls ?? []).length > 0 ? "tool_calls" : "stop"))
-  out.push({ id, object: "chat.completion.chunk", created: 1_700_000_000, model, choices: [], usage: { prompt_tokens: reply.usage?.input ?? 100, completion_tokens: reply.usage?.output ?? 20, total_tokens: 120 } })
+  out.push({
+    id,
+    object: "chat.completion.chunk",
+    created: 1_700_000_000,
+    model,
+    choices: [],
+    usage: { prompt_tokens: reply.usage?.input ?? 100, completion_tokens: reply.usage?.output ?? 20, total_tokens: 120 },
+  })
   return out
 }
 
@@ -198,7 +216,16 @@ const anthropicEvents = (model: string, reply: MessageReply): Array<[string, unk
       "message_start",
       {
         type: "message_start",
-        message: { id: freshId("msg"), type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: reply.usage?.input ?? 100, output_tokens: 1 } },
+        message: {
+          id: freshId("msg"),
+          type: "message",
+          role: "assistant",
+          model,
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          usage: { input_tokens: reply.usage?.input ?? 100, output_tokens: 1 },
+        },
       },
     ],
   ]
@@ -210,14 +237,22 @@ const anthropicEvents = (model: string, reply: MessageReply): Array<[string, unk
     index++
   }
   for (const c of reply.toolCalls ?? []) {
-    out.push(["content_block_start", { type: "content_block_start", index, content_block: { type: "tool_use", id: c.id ?? freshId("toolu"), name: c.name, input: {} } }])
-    for (const p of pieces(c.arguments)) out.push(["content_block_delta", { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: p } }])
+    out.push([
+      "content_block_start",
+      { type: "content_block_start", index, content_block: { type: "tool_use", id: c.id ?? freshId("toolu"), name: c.name, input: {} } },
+    ])
+    for (const p of pieces(c.arguments))
+      out.push(["content_block_delta", { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: p } }])
     out.push(["content_block_stop", { type: "content_block_stop", index }])
     index++
   }
   out.push([
     "message_delta",
-    { type: "message_delta", delta: { stop_reason: (reply.toolCalls ?? []).length > 0 ? "tool_use" : "end_turn", stop_sequence: null }, usage: { output_tokens: reply.usage?.output ?? 20 } },
+    {
+      type: "message_delta",
+      delta: { stop_reason: (reply.toolCalls ?? []).length > 0 ? "tool_use" : "end_turn", stop_sequence: null },
+      usage: { output_tokens: reply.usage?.output ?? 20 },
+    },
   ])
   out.push(["message_stop", { type: "message_stop" }])
   return out

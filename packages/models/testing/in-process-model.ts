@@ -41,9 +41,17 @@ const asCall = (request: ModelRequest, model: string): FakeCall => {
 /** A reply's failure as a provider call would throw it (the SDK's `APICallError`), for `classifyError`. */
 const thrown = (reply: Exclude<Reply, { type: "message" | "hang" }>): unknown => {
   if (reply.type === "drop") return new TypeError("fetch failed", { cause: new Error("socket hang up") })
-  const [status, message] = reply.type === "context_length" ? [400, "context_length_exceeded: prompt is too long"] : [reply.status, reply.message ?? `scripted ${reply.status}`]
+  const [status, message] =
+    reply.type === "context_length" ? [400, "context_length_exceeded: prompt is too long"] : [reply.status, reply.message ?? `scripted ${reply.status}`]
   const retryAfter = reply.type === "error" && reply.retryAfterSeconds !== undefined ? { "retry-after": String(reply.retryAfterSeconds) } : undefined
-  return new APICallError({ message, url: "in-process", requestBodyValues: {}, statusCode: status, responseHeaders: retryAfter, responseBody: JSON.stringify({ error: { message } }) })
+  return new APICallError({
+    message,
+    url: "in-process",
+    requestBodyValues: {},
+    statusCode: status,
+    responseHeaders: retryAfter,
+    responseBody: JSON.stringify({ error: { message } }),
+  })
 }
 
 export interface InProcessModelOptions {
@@ -82,7 +90,12 @@ export const inProcessModel = (brain: Brain, options: InProcessModelOptions | st
     generate: (request) =>
       Effect.suspend(() => {
         const reply = brain(asCall(request, model), n++)
-        return reply instanceof Promise ? Effect.flatMap(Effect.promise(() => reply), answer) : answer(reply)
+        return reply instanceof Promise
+          ? Effect.flatMap(
+              Effect.promise(() => reply),
+              answer,
+            )
+          : answer(reply)
       }),
   }
 }

@@ -184,7 +184,11 @@ export const loadEpisode = (episodeId: string, options: LoadOptions = {}) =>
     const folded = statesOf(domain, events)
     if (Result.isFailure(folded)) {
       const at = stored[folded.failure.index]
-      return yield* new StoreError({ message: `event ${at.episodeId}#${at.seq} cannot be applied: ${folded.failure.reason}`, episodeId: at.episodeId, seq: at.seq })
+      return yield* new StoreError({
+        message: `event ${at.episodeId}#${at.seq} cannot be applied: ${folded.failure.reason}`,
+        episodeId: at.episodeId,
+        seq: at.seq,
+      })
     }
     const states = folded.success
     const final = states.at(-1) as EpisodeState
@@ -272,10 +276,12 @@ export const dataChanges = (loaded: ReplayedEpisode, task: Task): DataChanged[] 
   const started = loaded.final.started
   const now = { task: taskHash(task), policy: loaded.domain.hashes.policy, data: loaded.domain.hashes.data }
   const compared = isImported(loaded.events) ? (["task", "data"] as const) : HASHED
-  return compared
-    // A task hash recorded before the canonical one (`legacyTaskHash`) still matches an unchanged task.
-    .filter((which) => (which === "task" ? !isTaskHashOf(started.hashes.task, task) : started.hashes[which] !== now[which]))
-    .map((which) => new DataChanged({ episodeId: loaded.episodeId, which, recorded: started.hashes[which], now: now[which], dataDir: loaded.dataDir }))
+  return (
+    compared
+      // A task hash recorded before the canonical one (`legacyTaskHash`) still matches an unchanged task.
+      .filter((which) => (which === "task" ? !isTaskHashOf(started.hashes.task, task) : started.hashes[which] !== now[which]))
+      .map((which) => new DataChanged({ episodeId: loaded.episodeId, which, recorded: started.hashes[which], now: now[which], dataDir: loaded.dataDir }))
+  )
 }
 
 /** The episode's task, failing with `DataChanged` when the data differs from what was recorded (fork, rescore). */
@@ -414,7 +420,11 @@ const sortDeep = (v: unknown): unknown =>
   Array.isArray(v)
     ? v.map(sortDeep)
     : v !== null && typeof v === "object"
-      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortDeep((v as Record<string, unknown>)[k])]))
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, sortDeep((v as Record<string, unknown>)[k])]),
+        )
       : v
 const canonical = (v: unknown): string => JSON.stringify(sortDeep(v))
 

@@ -226,7 +226,13 @@ const splitByConfig = (r: ReportRun): CellSource[] => {
   const ordered = [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, episodes]) => episodes)
   return ordered.map((episodes, i) => ({
     run: { ...r, episodes, skipped: i === 0 ? r.skipped : [] },
-    actual: { domain: episodes[0].domain, policy_variant: episodes[0].policy_variant, mode: episodes[0].mode, agent: episodes[0].agent, user: episodes[0].user },
+    actual: {
+      domain: episodes[0].domain,
+      policy_variant: episodes[0].policy_variant,
+      mode: episodes[0].mode,
+      agent: episodes[0].agent,
+      user: episodes[0].user,
+    },
   }))
 }
 
@@ -310,7 +316,8 @@ const modeDeltas = (sources: ReadonlyArray<CellSource>, cells: ReadonlyArray<Cel
   for (const cell of cells) {
     if (cell.mode === baselineMode) continue
     const baselines = cells.filter(
-      (b) => b.mode === baselineMode && b.domain === cell.domain && b.agent === cell.agent && (b.user === cell.user || b.user === "none" || cell.user === "none"),
+      (b) =>
+        b.mode === baselineMode && b.domain === cell.domain && b.agent === cell.agent && (b.user === cell.user || b.user === "none" || cell.user === "none"),
     )
     for (const base of baselines) {
       const a = tasksOf.get(base)!
@@ -404,11 +411,9 @@ export const buildReport = (runs: ReadonlyArray<ReportRun>, options: BuildOption
   const bootstrap = options.bootstrap ?? DEFAULT_BOOTSTRAP
   const sources = runs.flatMap(splitByConfig)
   const cells = sources.map(buildCell)
-  const stored = runs
-    .map((r) => (r.run.config.cell as { baseline_mode?: unknown } | undefined)?.baseline_mode)
-    .find((m): m is Mode => typeof m === "string")
+  const stored = runs.map((r) => (r.run.config.cell as { baseline_mode?: unknown } | undefined)?.baseline_mode).find((m): m is Mode => typeof m === "string")
   const modes = [...new Set(cells.map((c) => c.mode))]
-  const baselineMode = options.baselineMode ?? stored ?? (modes.includes("default") ? "default" : modes[0] ?? null)
+  const baselineMode = options.baselineMode ?? stored ?? (modes.includes("default") ? "default" : (modes[0] ?? null))
   return {
     kind: options.kind,
     title: options.title,

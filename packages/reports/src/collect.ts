@@ -112,7 +112,11 @@ export const collectRun = (runId: string) =>
     const trials = typeof run.config.trials === "number" ? run.config.trials : null
     const wanted = rows.filter((r) => (taskIds === null || taskIds.has(r.taskId)) && (trials === null || r.trial < trials))
     // One unreadable episode is named and left out; the report covers the others.
-    const { done: episodes, skipped } = yield* scanEpisodes(wanted, (r) => r.episodeId, (r) => collectEpisode(runId, r.episodeId))
+    const { done: episodes, skipped } = yield* scanEpisodes(
+      wanted,
+      (r) => r.episodeId,
+      (r) => collectEpisode(runId, r.episodeId),
+    )
     const sorted = [...episodes].sort((a, b) => cmp(a.task_id, b.task_id) || a.trial - b.trial || cmp(a.episode_id, b.episode_id))
     return { run, episodes: sorted, skipped } satisfies ReportRun
   })

@@ -11,15 +11,16 @@ export type ReportFormat = (typeof REPORT_FORMATS)[number]
 
 const textTable = (s: Section): string => {
   const widths = s.headers.map((h, i) => Math.max(h.length, ...s.rows.map((r) => (r[i] ?? "").length)))
-  const line = (r: ReadonlyArray<string>) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()
+  const line = (r: ReadonlyArray<string>) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]))
+      .join("  ")
+      .trimEnd()
   return [line(s.headers), line(widths.map((w) => "-".repeat(w))), ...s.rows.map(line)].join("\n")
 }
 
 export const renderText = (report: Report): string =>
-  [
-    reportHeading(report),
-    ...reportSections(report).map((s) => `\n${s.title}${s.note ? `\n(${s.note})` : ""}\n${textTable(s)}`),
-  ].join("\n") + "\n"
+  [reportHeading(report), ...reportSections(report).map((s) => `\n${s.title}${s.note ? `\n(${s.note})` : ""}\n${textTable(s)}`)].join("\n") + "\n"
 
 const mdCell = (c: string): string => c.replaceAll("|", "\\|")
 
@@ -27,7 +28,8 @@ const markdownTable = (s: Section): string =>
   [`| ${s.headers.map(mdCell).join(" | ")} |`, `|${s.headers.map(() => "---").join("|")}|`, ...s.rows.map((r) => `| ${r.map(mdCell).join(" | ")} |`)].join("\n")
 
 export const renderMarkdown = (report: Report): string =>
-  [`# ${reportHeading(report)}`, ...reportSections(report).map((s) => `## ${s.title}\n\n${s.note ? `${s.note}\n\n` : ""}${markdownTable(s)}`)].join("\n\n") + "\n"
+  [`# ${reportHeading(report)}`, ...reportSections(report).map((s) => `## ${s.title}\n\n${s.note ? `${s.note}\n\n` : ""}${markdownTable(s)}`)].join("\n\n") +
+  "\n"
 
 /** The report model as JSON (NaN, e.g. an interval over no tasks, becomes null). */
 export const renderJson = (report: Report): string => `${JSON.stringify(report, null, 2)}\n`
@@ -57,8 +59,22 @@ export const reportCharts = (report: Report): string[] => {
   }
   const modes = [...new Set(report.cells.map((c) => c.mode))]
   if (report.cells.length > 0) {
-    charts.push(barChart("Average reward by mode", "avg reward", barGroups(report, (c) => c.avg_reward), modes))
-    charts.push(barChart("pass^1 by mode", "pass^1", barGroups(report, (c) => c.pass_hat_k[1] ?? null), modes))
+    charts.push(
+      barChart(
+        "Average reward by mode",
+        "avg reward",
+        barGroups(report, (c) => c.avg_reward),
+        modes,
+      ),
+    )
+    charts.push(
+      barChart(
+        "pass^1 by mode",
+        "pass^1",
+        barGroups(report, (c) => c.pass_hat_k[1] ?? null),
+        modes,
+      ),
+    )
   }
   if (report.deltas.length > 0) {
     charts.push(
@@ -78,7 +94,15 @@ export const reportCharts = (report: Report): string[] => {
       barChart(
         "Counterfactual: parents vs branches",
         "avg reward",
-        [{ label: "avg reward", bars: [{ key: "parents", value: cf.parent_avg_reward }, { key: "branches", value: cf.branch_avg_reward }] }],
+        [
+          {
+            label: "avg reward",
+            bars: [
+              { key: "parents", value: cf.parent_avg_reward },
+              { key: "branches", value: cf.branch_avg_reward },
+            ],
+          },
+        ],
         ["parents", "branches"],
       ),
     )

@@ -15,8 +15,7 @@ export interface Section {
   readonly rows: ReadonlyArray<ReadonlyArray<string>>
 }
 
-export const fmt = (x: number | null | undefined, digits = 3): string =>
-  x === null || x === undefined || Number.isNaN(x) ? "-" : x.toFixed(digits)
+export const fmt = (x: number | null | undefined, digits = 3): string => (x === null || x === undefined || Number.isNaN(x) ? "-" : x.toFixed(digits))
 
 /** A signed difference; a value that rounds to zero has no sign. */
 const signed = (x: number, digits = 3): string => {

@@ -70,14 +70,21 @@ export const lineChart = (title: string, xLabel: string, yLabel: string, series:
   for (let k = 1; k <= points; k++) {
     parts.push(`<text x="${n(x(k))}" y="${f.height - f.bottom + 16}" text-anchor="middle" font-size="11" fill="#444">${k}</text>`)
   }
-  parts.push(`<text x="${n(f.left + plotWidth(f) / 2)}" y="${f.height - f.bottom + 32}" text-anchor="middle" font-size="12" fill="#333">${escapeXml(xLabel)}</text>`)
+  parts.push(
+    `<text x="${n(f.left + plotWidth(f) / 2)}" y="${f.height - f.bottom + 32}" text-anchor="middle" font-size="12" fill="#333">${escapeXml(xLabel)}</text>`,
+  )
   const dashes = ["", "8 4", "3 3", "12 4 3 4"]
   series.forEach((s, si) => {
     const dash = dashes[si % dashes.length]
     const pts = s.values.map((v, i) => `${n(x(i + 1))},${n(y(v))}`)
     // Dashes keep coinciding curves (e.g. two cells at pass^k = 1) distinguishable.
-    if (pts.length > 1) parts.push(`<polyline points="${pts.join(" ")}" fill="none" stroke="${s.color}" stroke-width="2.5"${dash ? ` stroke-dasharray="${dash}"` : ""}/>`)
-    s.values.forEach((v, i) => parts.push(`<circle cx="${n(x(i + 1))}" cy="${n(y(v))}" r="4" fill="${s.color}"><title>${escapeXml(`${s.label}: k=${i + 1}, ${v.toFixed(3)}`)}</title></circle>`))
+    if (pts.length > 1)
+      parts.push(`<polyline points="${pts.join(" ")}" fill="none" stroke="${s.color}" stroke-width="2.5"${dash ? ` stroke-dasharray="${dash}"` : ""}/>`)
+    s.values.forEach((v, i) =>
+      parts.push(
+        `<circle cx="${n(x(i + 1))}" cy="${n(y(v))}" r="4" fill="${s.color}"><title>${escapeXml(`${s.label}: k=${i + 1}, ${v.toFixed(3)}`)}</title></circle>`,
+      ),
+    )
   })
   parts.push(legend(f, series), "</svg>")
   return parts.join("")
@@ -91,7 +98,14 @@ export interface BarGroup {
 /** Grouped bars in [0, 1]: one group per x label, one colored bar per key (e.g. per mode). */
 export const barChart = (title: string, yLabel: string, groups: ReadonlyArray<BarGroup>, keys: ReadonlyArray<string>): string => {
   const color = (key: string) => PALETTE[keys.indexOf(key) % PALETTE.length]
-  const f: Frame = { width: Math.max(420, 120 + groups.length * (keys.length * 36 + 40)), height: 300 + 16 * keys.length, left: 56, right: 24, top: 32, bottom: 56 + 16 * keys.length }
+  const f: Frame = {
+    width: Math.max(420, 120 + groups.length * (keys.length * 36 + 40)),
+    height: 300 + 16 * keys.length,
+    left: 56,
+    right: 24,
+    top: 32,
+    bottom: 56 + 16 * keys.length,
+  }
   const groupWidth = plotWidth(f) / Math.max(1, groups.length)
   const barWidth = Math.min(40, (groupWidth - 24) / Math.max(1, keys.length))
   const parts = [open(f, title, "bar-chart"), yAxis01(f, yLabel)]
@@ -105,11 +119,21 @@ export const barChart = (title: string, yLabel: string, groups: ReadonlyArray<Ba
       parts.push(
         `<rect x="${n(x + 2)}" y="${n(f.top + plotHeight(f) - h)}" width="${n(barWidth - 4)}" height="${n(Math.max(h, 0))}" fill="${color(b.key)}"><title>${escapeXml(`${g.label} ${b.key}: ${b.value === null ? "-" : b.value.toFixed(3)}`)}</title></rect>`,
       )
-      parts.push(`<text x="${n(x + barWidth / 2)}" y="${n(f.top + plotHeight(f) - h - 4)}" text-anchor="middle" font-size="10" fill="#222">${b.value === null ? "-" : b.value.toFixed(2)}</text>`)
+      parts.push(
+        `<text x="${n(x + barWidth / 2)}" y="${n(f.top + plotHeight(f) - h - 4)}" text-anchor="middle" font-size="10" fill="#222">${b.value === null ? "-" : b.value.toFixed(2)}</text>`,
+      )
     })
-    parts.push(`<text x="${n(f.left + gi * groupWidth + groupWidth / 2)}" y="${f.height - f.bottom + 16}" text-anchor="middle" font-size="11" fill="#333">${escapeXml(g.label)}</text>`)
+    parts.push(
+      `<text x="${n(f.left + gi * groupWidth + groupWidth / 2)}" y="${f.height - f.bottom + 16}" text-anchor="middle" font-size="11" fill="#333">${escapeXml(g.label)}</text>`,
+    )
   })
-  parts.push(legend(f, keys.map((k) => ({ label: k, color: color(k) }))), "</svg>")
+  parts.push(
+    legend(
+      f,
+      keys.map((k) => ({ label: k, color: color(k) })),
+    ),
+    "</svg>",
+  )
   return parts.join("")
 }
 
@@ -129,12 +153,17 @@ export const intervalChart = (title: string, xLabel: string, rows: ReadonlyArray
     parts.push(`<line x1="${n(x(v))}" y1="${f.top}" x2="${n(x(v))}" y2="${f.height - f.bottom}" stroke="${v === 0 ? "#555" : "#dddddd"}" stroke-width="1"/>`)
     parts.push(`<text x="${n(x(v))}" y="${f.height - f.bottom + 16}" text-anchor="middle" font-size="11" fill="#444">${v}</text>`)
   }
-  parts.push(`<text x="${n(f.left + plotWidth(f) / 2)}" y="${f.height - f.bottom + 34}" text-anchor="middle" font-size="12" fill="#333">${escapeXml(xLabel)}</text>`)
+  parts.push(
+    `<text x="${n(f.left + plotWidth(f) / 2)}" y="${f.height - f.bottom + 34}" text-anchor="middle" font-size="12" fill="#333">${escapeXml(xLabel)}</text>`,
+  )
   rows.forEach((r, i) => {
     const y = f.top + 20 + i * 28
     const color = PALETTE[i % PALETTE.length]
     parts.push(`<text x="${f.left - 8}" y="${y + 4}" text-anchor="end" font-size="11" fill="#222">${escapeXml(r.label)}</text>`)
-    if (!Number.isNaN(r.low)) parts.push(`<line x1="${n(x(r.low))}" y1="${y}" x2="${n(x(r.high))}" y2="${y}" stroke="${color}" stroke-width="6" stroke-linecap="round" opacity="0.55"/>`)
+    if (!Number.isNaN(r.low))
+      parts.push(
+        `<line x1="${n(x(r.low))}" y1="${y}" x2="${n(x(r.high))}" y2="${y}" stroke="${color}" stroke-width="6" stroke-linecap="round" opacity="0.55"/>`,
+      )
     if (!Number.isNaN(r.estimate)) parts.push(`<circle cx="${n(x(r.estimate))}" cy="${y}" r="6" fill="${color}"/>`)
   })
   parts.push("</svg>")

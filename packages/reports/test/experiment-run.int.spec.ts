@@ -14,11 +14,30 @@
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { agentPolicy, type DomainResolver, EventStore, makeMemoryStore, type EventStoreShape, type Mode, oracleAgent, type ParticipantFactory, type ParticipantFactoryShape } from "@tau-sim/engine"
+import {
+  agentPolicy,
+  type DomainResolver,
+  EventStore,
+  makeMemoryStore,
+  type EventStoreShape,
+  type Mode,
+  oracleAgent,
+  type ParticipantFactory,
+  type ParticipantFactoryShape,
+} from "@tau-sim/engine"
 import { Effect, Layer } from "effect"
 import { describe, expect, it } from "vitest"
 import { needsData } from "@tau-sim/domains/testing"
-import { CounterfactualError, ExperimentConflictError, type ExperimentSpec, experimentSpecFromValue, firstWriteTurn, planExperiment, runCounterfactual, runExperiment } from "@tau-sim/runs"
+import {
+  CounterfactualError,
+  ExperimentConflictError,
+  type ExperimentSpec,
+  experimentSpecFromValue,
+  firstWriteTurn,
+  planExperiment,
+  runCounterfactual,
+  runExperiment,
+} from "@tau-sim/runs"
 import { participantsWith, runServices } from "../../runs/test/services.ts"
 import { loadEpisode } from "@tau-sim/replay"
 import { loadReport } from "../src/index.ts"
@@ -46,8 +65,11 @@ const experiment = (fields: Record<string, unknown> = {}) =>
   )
 
 /** Runs `body` on `store` with the built-in domains and participants (or `participants`). */
-const inStore = <A, E>(store: EventStoreShape, body: Effect.Effect<A, E, EventStore | DomainResolver | ParticipantFactory>, participants?: ParticipantFactoryShape) =>
-  Effect.runPromise(body.pipe(Effect.provide([Layer.succeed(EventStore, store), runServices(participants)])) as Effect.Effect<A, never, never>)
+const inStore = <A, E>(
+  store: EventStoreShape,
+  body: Effect.Effect<A, E, EventStore | DomainResolver | ParticipantFactory>,
+  participants?: ParticipantFactoryShape,
+) => Effect.runPromise(body.pipe(Effect.provide([Layer.succeed(EventStore, store), runServices(participants)])) as Effect.Effect<A, never, never>)
 
 /** Plans the experiment and runs it. */
 const planAndRun = (spec: ExperimentSpec) => Effect.flatMap(planExperiment(spec), (plan) => runExperiment(plan))
@@ -68,8 +90,16 @@ data.describe("experiments", () => {
       ["telecom", "default", 4, 4],
       ["telecom", "no-user", 4, 4],
     ])
-    expect(rewardsByTask(first[0].episodes)).toEqual({ create_task_1: [1, 1], update_task_with_initialization_data: [1, 1], update_task_with_user_tools: [0, 0] })
-    expect(rewardsByTask(first[1].episodes)).toEqual({ create_task_1: [1, 1], update_task_with_initialization_data: [0, 0], update_task_with_user_tools: [0, 0] })
+    expect(rewardsByTask(first[0].episodes)).toEqual({
+      create_task_1: [1, 1],
+      update_task_with_initialization_data: [1, 1],
+      update_task_with_user_tools: [0, 0],
+    })
+    expect(rewardsByTask(first[1].episodes)).toEqual({
+      create_task_1: [1, 1],
+      update_task_with_initialization_data: [0, 0],
+      update_task_with_user_tools: [0, 0],
+    })
     expect(first.slice(2).flatMap((o) => o.episodes.map((e) => e.reward))).toEqual(Array(8).fill(1))
     expect(first[1].episodes.every((e) => e.termination_reason === "agent_stop")).toBe(true)
     expect(first[0].episodes.every((e) => e.termination_reason === "user_stop")).toBe(true)
@@ -143,7 +173,13 @@ data.describe("modes reach the participants", () => {
       },
     })
     const store = makeMemoryStore().store
-    const spec = experiment({ domains: ["mock"], modes: ["no-policy", "oracle-plan"], agents: ["probe:agent"], trials: 1, tasks: { ids: { mock: ["create_task_1"] } } })
+    const spec = experiment({
+      domains: ["mock"],
+      modes: ["no-policy", "oracle-plan"],
+      agents: ["probe:agent"],
+      trials: 1,
+      tasks: { ids: { mock: ["create_task_1"] } },
+    })
     const outcomes = await inStore(store, planAndRun(spec), probe)
     expect(outcomes.map((o) => [o.cell.mode, o.episodes[0].reward])).toEqual([
       ["no-policy", 1],

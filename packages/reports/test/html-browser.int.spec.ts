@@ -17,7 +17,16 @@ import { loadReport, renderHtml } from "../src/index.ts"
 import { type HandEpisode, type HandRun, withHandStore } from "./fixtures.ts"
 
 const CHROMIUM = process.env.TAU_CHROMIUM ?? "/usr/bin/chromium"
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+]
 
 /** Installs Debian's chromium when missing; returns why it cannot be used, or null. */
 const ensureChromium = (): string | null => {

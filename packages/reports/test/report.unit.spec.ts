@@ -24,7 +24,12 @@ const aEpisode = (task: string, trial: number, reward: number, reason: HandEpiso
   trial,
   reward,
   reason,
-  breakdown: { reward, reward_breakdown: { DB: reward, COMMUNICATE: 1.0 }, db_check: { db_match: reward === 1, db_reward: reward }, communicate_checks: [{ info: "x", met: true, justification: "" }] },
+  breakdown: {
+    reward,
+    reward_breakdown: { DB: reward, COMMUNICATE: 1.0 },
+    db_check: { db_match: reward === 1, db_reward: reward },
+    communicate_checks: [{ info: "x", met: true, justification: "" }],
+  },
   // One agent call and two user calls per episode.
   modelCalls: [call("agent", 100, 10, 0.01), call("user", 50, 5, 0.002), call("user", 50, 5, 0.002)],
 })
@@ -60,7 +65,14 @@ export const runB: HandRun = {
   taskIds: ["t1", "t2"],
   experiment: "hand",
   cellIndex: 1,
-  episodes: [bEpisode("t1", 0, 1), bEpisode("t1", 1, 1), bEpisode("t1", 2, 1), bEpisode("t2", 0, 0), bEpisode("t2", 1, 0.5), bEpisode("t2", 2, 0, "infrastructure_error")],
+  episodes: [
+    bEpisode("t1", 0, 1),
+    bEpisode("t1", 1, 1),
+    bEpisode("t1", 2, 1),
+    bEpisode("t2", 0, 0),
+    bEpisode("t2", 1, 0.5),
+    bEpisode("t2", 2, 0, "infrastructure_error"),
+  ],
 }
 
 /** A run of another experiment, and an unfinished episode outside the configured trials: neither may leak in. */
@@ -136,7 +148,12 @@ describe("report numbers", () => {
   })
 
   it("unfinished episodes are counted but not scored into metrics", async () => {
-    const partial: HandRun = { ...runA, runId: "p", experiment: null, episodes: [...runA.episodes.slice(0, 5), { task: "t2", trial: 2, reward: 0, running: true }] }
+    const partial: HandRun = {
+      ...runA,
+      runId: "p",
+      experiment: null,
+      episodes: [...runA.episodes.slice(0, 5), { task: "t2", trial: 2, reward: 0, running: true }],
+    }
     const report = await withHandStore([partial], loadReport({ run: "p" }))
     const c = report.cells[0]
     expect(c.episodes).toEqual({ total: 6, finished: 5, unfinished: 1, unscored: 0 })

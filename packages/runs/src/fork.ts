@@ -30,8 +30,7 @@ export interface ForkOptions {
 }
 
 /** Index of the event that produced trajectory message `turn`. */
-const eventOfTurn = (states: ReadonlyArray<{ trajectory: ReadonlyArray<unknown> }>, turn: number): number =>
-  states.findIndex((s) => s.trajectory.length > turn)
+const eventOfTurn = (states: ReadonlyArray<{ trajectory: ReadonlyArray<unknown> }>, turn: number): number => states.findIndex((s) => s.trajectory.length > turn)
 
 /** Branches `parentId` just before its trajectory message `atTurn` (the branch point of `branchEpisode`, by turn). */
 export const forkEpisode = (parentId: string, options: ForkOptions) =>
@@ -85,6 +84,8 @@ export const forksRunOf = (parentRunId: string) =>
     const forksOf = Option.isSome(parentConfig) && parentConfig.value.kind === "forks" ? parentConfig.value.forksOf : parentRunId
     const runId = `${forksOf}~forks`
     const config: ForksRunConfig = { kind: "forks", forksOf }
-    const create = Effect.flatMap(nowIso, (createdAt) => store.createRun({ runId, createdAt, config: encodeRunConfig(config), experiment: null })).pipe(Effect.asVoid)
+    const create = Effect.flatMap(nowIso, (createdAt) => store.createRun({ runId, createdAt, config: encodeRunConfig(config), experiment: null })).pipe(
+      Effect.asVoid,
+    )
     return { runId, create }
   })

@@ -45,11 +45,15 @@ export const withLease =
       const store = yield* EventStore
       const holder: LeaseHolder = { id: randomUUID(), pid: process.pid, host: hostname(), acquiredAt: yield* nowIso }
       return yield* Effect.acquireUseRelease(
-        store.acquireLease(lease.name, holder, LEASE_STALE_AFTER_MS).pipe(
-          Effect.flatMap((r) =>
-            r.acquired ? Effect.void : Effect.fail(new LeaseBusy({ subject: lease.subject, pid: r.holder.pid, host: r.holder.host, since: r.holder.acquiredAt })),
+        store
+          .acquireLease(lease.name, holder, LEASE_STALE_AFTER_MS)
+          .pipe(
+            Effect.flatMap((r) =>
+              r.acquired
+                ? Effect.void
+                : Effect.fail(new LeaseBusy({ subject: lease.subject, pid: r.holder.pid, host: r.holder.host, since: r.holder.acquiredAt })),
+            ),
           ),
-        ),
         () => {
           // Completes only by failing: when the lease is gone, the work is stopped.
           const heartbeat = Effect.gen(function* () {

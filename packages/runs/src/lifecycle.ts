@@ -96,7 +96,10 @@ export const resumeEpisode = (episodeId: string, options: ResumeEpisodeOptions =
     const started = startedOf(history)
     const domain = options.domain ?? (yield* (yield* DomainResolver).resolve(started))
     const task = yield* findTask(domain, started)
-    const state = foldHistory(domain, allEvents(history).map((e) => e.event))
+    const state = foldHistory(
+      domain,
+      allEvents(history).map((e) => e.event),
+    )
     return yield* playAndScore(state, domain, task, participantsFor(state.started))
   })
 

@@ -65,7 +65,15 @@ export const resumeRun = (runId: string, options: ResumeOptions) =>
         const toSummary = (b: BranchOutcome): EpisodeSummary | null =>
           b.episode_id === null
             ? null
-            : { run_id: runId, episode_id: b.episode_id, task_id: b.task_id, trial: b.trial, termination_reason: b.termination_reason ?? "unknown", reward: b.reward, ran: b.ran }
+            : {
+                run_id: runId,
+                episode_id: b.episode_id,
+                task_id: b.task_id,
+                trial: b.trial,
+                termination_reason: b.termination_reason ?? "unknown",
+                reward: b.reward,
+                ran: b.ran,
+              }
         const batch = yield* runCounterfactual(
           {
             runId: config.counterfactual_of,

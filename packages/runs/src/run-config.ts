@@ -210,10 +210,14 @@ const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
 /** The tasks' hash of a run: of each selected task's hash in order (a task not in the domain hashes as missing). */
 const tasksHash = (domain: Domain, taskIds: ReadonlyArray<string>, hash: (task: Task) => string): string => {
   const byId = new Map(domain.tasks.map((t) => [t.id, t]))
-  return sha256(JSON.stringify(taskIds.map((id) => {
-    const task = byId.get(id)
-    return task ? hash(task) : `missing:${id}`
-  })))
+  return sha256(
+    JSON.stringify(
+      taskIds.map((id) => {
+        const task = byId.get(id)
+        return task ? hash(task) : `missing:${id}`
+      }),
+    ),
+  )
 }
 
 /** What the run's episodes run on: the domain's data and policy, and exactly the selected tasks. */

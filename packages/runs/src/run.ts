@@ -7,7 +7,19 @@
  * works on it (`lease.ts`). Each episode goes through the lifecycle in `lifecycle.ts`.
  */
 import { createHash } from "node:crypto"
-import { allEvents, type Domain, DomainResolver, type DomainRef, type EpisodeStarted, EventStore, type Mode, readHistory, type Task, taskHash, nowIso } from "@tau-sim/engine"
+import {
+  allEvents,
+  type Domain,
+  DomainResolver,
+  type DomainRef,
+  type EpisodeStarted,
+  EventStore,
+  type Mode,
+  readHistory,
+  type Task,
+  taskHash,
+  nowIso,
+} from "@tau-sim/engine"
 import { Effect } from "effect"
 import { runLease, withLease } from "./lease.ts"
 import { branchEpisode, findTask, participantsFor, resumeEpisode, startEpisode } from "./lifecycle.ts"

@@ -9,7 +9,17 @@ import { copyFileSync } from "node:fs"
 import { join } from "node:path"
 import { builtinDomains } from "@tau-sim/domains"
 import { demoDomain } from "@tau-sim/domains/demo"
-import { builtinParticipants, type Domain, type DomainResolver, type EpisodeStarted, EventStore, layerSqlite, legacyTaskHash, ParticipantFactory, taskHash } from "@tau-sim/engine"
+import {
+  builtinParticipants,
+  type Domain,
+  type DomainResolver,
+  type EpisodeStarted,
+  EventStore,
+  layerSqlite,
+  legacyTaskHash,
+  ParticipantFactory,
+  taskHash,
+} from "@tau-sim/engine"
 import { DataChanged, verifyEpisode } from "@tau-sim/replay"
 import Database from "better-sqlite3"
 import { Effect, Layer, type Result } from "effect"
@@ -57,9 +67,12 @@ const cut = (path: string, episodeId: string, keep: number) => {
 }
 
 const eventsOf = (path: string, episodeId: string) =>
-  on(path, Effect.gen(function* () {
-    return yield* (yield* EventStore).read(episodeId)
-  })).then((r) => {
+  on(
+    path,
+    Effect.gen(function* () {
+      return yield* (yield* EventStore).read(episodeId)
+    }),
+  ).then((r) => {
     if (r._tag === "Failure") throw new Error(String(r.failure))
     return r.success.map((e) => e.event)
   })
@@ -94,9 +107,12 @@ describe("stores recorded with the legacy task hash", () => {
     expect(await eventsOf(path, RENEW)).toEqual(original)
     // `tau run --run-id golden-plain` with the same flags is the same run too, although the stored
     // tasks hash is the legacy one and the request's is the canonical one.
-    const stored = await on(path, Effect.gen(function* () {
-      return yield* decodeRunConfig((yield* (yield* EventStore).getRun(PLAIN))!)
-    }))
+    const stored = await on(
+      path,
+      Effect.gen(function* () {
+        return yield* decodeRunConfig((yield* (yield* EventStore).getRun(PLAIN))!)
+      }),
+    )
     if (stored._tag === "Failure" || stored.success.kind !== "run") throw new Error(`unexpected ${JSON.stringify(stored)}`)
     expect(stored.success.hashes?.tasks).not.toBe(runHashes(demo, stored.success.taskIds).tasks)
     const again = await on(path, executeRun({ ...stored.success, maxConcurrency: 1 }))

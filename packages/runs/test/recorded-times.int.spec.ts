@@ -13,8 +13,19 @@ import { runServices } from "./services.ts"
 const AT = Date.UTC(2031, 0, 2, 3, 4, 5)
 
 const config: RunConfig = {
-  runId: "clocked", domain: "demo", dataDir: null, policyVariant: "default", agent: "oracle", user: "scripted", mode: "default",
-  trials: 1, seed: 300, maxSteps: 200, maxErrors: 10, taskIds: [domain.tasks[0].id], maxConcurrency: 1,
+  runId: "clocked",
+  domain: "demo",
+  dataDir: null,
+  policyVariant: "default",
+  agent: "oracle",
+  user: "scripted",
+  mode: "default",
+  trials: 1,
+  seed: 300,
+  maxSteps: 200,
+  maxErrors: 10,
+  taskIds: [domain.tasks[0].id],
+  maxConcurrency: 1,
 }
 
 describe("recorded times", () => {
@@ -31,7 +42,9 @@ describe("recorded times", () => {
       const summaries = yield* executeRun(config, () => Effect.runSync(observed))
       return { summaries, run: yield* store.getRun("clocked") }
     })
-    const { summaries, run } = await Effect.runPromise(program.pipe(Effect.orDie, Effect.provide([Layer.succeed(EventStore, store), runServices(), TestClock.layer()])))
+    const { summaries, run } = await Effect.runPromise(
+      program.pipe(Effect.orDie, Effect.provide([Layer.succeed(EventStore, store), runServices(), TestClock.layer()])),
+    )
     expect(summaries).toHaveLength(1)
     expect(run?.createdAt).toBe(new Date(AT).toISOString())
     expect(leaseSince).toBe(new Date(AT).toISOString())

@@ -29,8 +29,19 @@ describe("retrying errored episodes", () => {
     const agent = flaky(2)
     const tmp = tempDir("retry")
     const config = {
-      runId: "retry-run", domain: "demo", dataDir: null, policyVariant: "default", agent: "flaky-oracle", user: "scripted",
-      mode: "default" as const, trials: 1, seed: 300, maxSteps: 200, maxErrors: 10, taskIds: ["renew_loan"], maxConcurrency: 1,
+      runId: "retry-run",
+      domain: "demo",
+      dataDir: null,
+      policyVariant: "default",
+      agent: "flaky-oracle",
+      user: "scripted",
+      mode: "default" as const,
+      trials: 1,
+      seed: 300,
+      maxSteps: 200,
+      maxErrors: 10,
+      taskIds: ["renew_loan"],
+      maxConcurrency: 1,
     }
     const program = Effect.gen(function* () {
       const summaries = yield* executeRun(config)

@@ -60,7 +60,12 @@ describe("stored run configurations", () => {
   it("lists each differing field; unrecorded hashes are not compared; growable fields can be ignored", () => {
     const stored = { kind: "run" as const, ...plain }
     expect(mismatchOf("X", stored, { ...plain, maxConcurrency: 8, hashes: { data: "d", tasks: "t", policy: "p" } }, demo)).toBeNull()
-    const mismatch = mismatchOf("X", { ...stored, hashes: { data: "d", tasks: "t", policy: "p" } }, { ...plain, agent: "scripted:a.json", trials: 3, hashes: { data: "e", tasks: "t", policy: "p" } }, demo)
+    const mismatch = mismatchOf(
+      "X",
+      { ...stored, hashes: { data: "d", tasks: "t", policy: "p" } },
+      { ...plain, agent: "scripted:a.json", trials: 3, hashes: { data: "e", tasks: "t", policy: "p" } },
+      demo,
+    )
     expect(mismatch).toBeInstanceOf(RunConfigMismatch)
     expect(mismatch?.differences).toEqual([
       { field: "hashes.data", stored: '"d"', requested: '"e"' },
@@ -68,7 +73,9 @@ describe("stored run configurations", () => {
       { field: "agent", stored: '"oracle"', requested: '"scripted:a.json"' },
     ])
     expect(mismatchOf("X", stored, { ...plain, trials: 3 }, demo, ["trials"])).toBeNull()
-    expect(mismatchOf("X", { kind: "forks", forksOf: "R" }, plain, demo)?.differences).toEqual([{ field: "kind", stored: "the forks of run R", requested: "a plain run" }])
+    expect(mismatchOf("X", { kind: "forks", forksOf: "R" }, plain, demo)?.differences).toEqual([
+      { field: "kind", stored: "the forks of run R", requested: "a plain run" },
+    ])
   })
 })
 

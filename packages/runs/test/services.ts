@@ -1,6 +1,14 @@
 /** The services runs need, for tests: a SQLite store, the built-in domains, and the built-in participants plus any a test adds. */
 import { builtinDomains } from "@tau-sim/domains"
-import { builtinParticipants, type DomainResolver, type EventStore, layerSqlite, type Participant, ParticipantFactory, type ParticipantFactoryShape } from "@tau-sim/engine"
+import {
+  builtinParticipants,
+  type DomainResolver,
+  type EventStore,
+  layerSqlite,
+  type Participant,
+  ParticipantFactory,
+  type ParticipantFactoryShape,
+} from "@tau-sim/engine"
 import { Effect, Layer } from "effect"
 
 export type RunServices = EventStore | DomainResolver | ParticipantFactory

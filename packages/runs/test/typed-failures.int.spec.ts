@@ -18,8 +18,20 @@ const tmp = tempDir("typed-failures")
 afterAll(tmp.dispose)
 
 const config = (fields: Partial<RunConfig>): RunConfig => ({
-  runId: "R", domain: "demo", dataDir: null, policyVariant: "default", agent: "oracle", user: "scripted", mode: "default",
-  trials: 1, seed: 300, maxSteps: 200, maxErrors: 10, taskIds: [domain.tasks[0].id], maxConcurrency: 1, ...fields,
+  runId: "R",
+  domain: "demo",
+  dataDir: null,
+  policyVariant: "default",
+  agent: "oracle",
+  user: "scripted",
+  mode: "default",
+  trials: 1,
+  seed: 300,
+  maxSteps: 200,
+  maxErrors: 10,
+  taskIds: [domain.tasks[0].id],
+  maxConcurrency: 1,
+  ...fields,
 })
 
 /** The failure of `effect` (it must fail, not die) and what the store holds afterwards. */
@@ -28,10 +40,13 @@ const failureOf = async <E>(effect: Effect.Effect<unknown, E, RunServices>, path
   if (Exit.isSuccess(exit)) throw new Error("expected a failure")
   const failure = Cause.findErrorOption(exit.cause)
   if (failure._tag === "None") throw new Error(`expected a typed failure, got ${Cause.pretty(exit.cause)}`)
-  const stored = await withRunStore(path, Effect.gen(function* () {
-    const store = yield* EventStore
-    return { runs: (yield* store.listRuns()).length, episodes: (yield* store.listEpisodes()).length }
-  }))
+  const stored = await withRunStore(
+    path,
+    Effect.gen(function* () {
+      const store = yield* EventStore
+      return { runs: (yield* store.listRuns()).length, episodes: (yield* store.listEpisodes()).length }
+    }),
+  )
   return { error: failure.value, stored }
 }
 
@@ -48,7 +63,7 @@ describe("a run that cannot start fails typed and stores nothing", () => {
   it("an unknown domain: DomainUnavailable listing the known ones", async () => {
     const { error, stored } = await failureOf(executeRun(config({ domain: "nowhere" })))
     expect(error).toBeInstanceOf(DomainUnavailable)
-    expect((error as DomainUnavailable).message).toContain("unknown domain \"nowhere\"")
+    expect((error as DomainUnavailable).message).toContain('unknown domain "nowhere"')
     expect(stored).toEqual({ runs: 0, episodes: 0 })
   })
 
@@ -77,9 +92,23 @@ describe("resuming an episode whose data went away", () => {
         const store = yield* EventStore
         yield* store.append("ep_gone", 0, [
           {
-            _tag: "EpisodeStarted", v: 2, runId: "R", episodeId: "ep_gone", domain: "mock", taskId: "create_task_1", trial: 0,
-            hashes: { task: "t", policy: "p", data: "d" }, dataDir: tmp.file("data-removed"), policyVariant: "default", mode: "default",
-            agent: "oracle", user: "scripted", seed: 1, limits: { maxSteps: 200, maxErrors: 10 }, engineVersion: "test", parent: null,
+            _tag: "EpisodeStarted",
+            v: 2,
+            runId: "R",
+            episodeId: "ep_gone",
+            domain: "mock",
+            taskId: "create_task_1",
+            trial: 0,
+            hashes: { task: "t", policy: "p", data: "d" },
+            dataDir: tmp.file("data-removed"),
+            policyVariant: "default",
+            mode: "default",
+            agent: "oracle",
+            user: "scripted",
+            seed: 1,
+            limits: { maxSteps: 200, maxErrors: 10 },
+            engineVersion: "test",
+            parent: null,
           },
         ])
         return yield* resumeEpisode("ep_gone")
@@ -88,9 +117,12 @@ describe("resuming an episode whose data went away", () => {
     )
     expect(existsSync(tmp.file("data-removed"))).toBe(false)
     expect(error).toBeInstanceOf(DomainUnavailable)
-    const events = await withRunStore(path, Effect.gen(function* () {
-      return yield* (yield* EventStore).read("ep_gone")
-    }))
+    const events = await withRunStore(
+      path,
+      Effect.gen(function* () {
+        return yield* (yield* EventStore).read("ep_gone")
+      }),
+    )
     expect(events).toHaveLength(1)
   })
 })

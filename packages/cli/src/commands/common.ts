@@ -10,7 +10,10 @@ export const DEFAULT_DB = path.join(".tau", "tau.db")
 // An empty path would be SQLite's private temporary database: a run stored there keeps nothing.
 export const dbFlag = Flag.String("db").pipe(
   Flag.withDescription("SQLite event store file"),
-  Flag.filter((p) => p.trim() !== "", () => "a file path (an empty one would store nothing)"),
+  Flag.filter(
+    (p) => p.trim() !== "",
+    () => "a file path (an empty one would store nothing)",
+  ),
   Flag.withDefault(DEFAULT_DB),
 )
 export const jsonFlag = Flag.Boolean("json").pipe(Flag.withDescription("Print machine-readable JSON"), Flag.withDefault(false))
@@ -30,13 +33,24 @@ export const movedDataDirFlag = Flag.String("data-dir").pipe(
  * fractional is a usage error naming the flag, before anything runs or is stored.
  */
 const wholeNumber = (name: string, min: number) =>
-  Flag.Int(name).pipe(Flag.filter((n) => n >= min && Number.isSafeInteger(n), () => `a whole number ≥ ${min}`))
+  Flag.Int(name).pipe(
+    Flag.filter(
+      (n) => n >= min && Number.isSafeInteger(n),
+      () => `a whole number ≥ ${min}`,
+    ),
+  )
 /** 1, 2, ...: counts and limits (`--trials`, `--max-steps`, `--max-concurrency`, ...). */
 export const positiveInt = (name: string) => wholeNumber(name, 1)
 /** 0, 1, ...: where 0 means none (`--model-retries`, `--at-turn`). */
 export const nonNegativeInt = (name: string) => wholeNumber(name, 0)
 /** A finite number > 0 (`--model-timeout` seconds). */
-export const positiveNumber = (name: string) => Flag.Finite(name).pipe(Flag.filter((n) => n > 0, () => "a number > 0"))
+export const positiveNumber = (name: string) =>
+  Flag.Finite(name).pipe(
+    Flag.filter(
+      (n) => n > 0,
+      () => "a number > 0",
+    ),
+  )
 
 export interface StoreOptions {
   /** For commands over stored records: a missing store is an error naming it, and nothing is created. */
@@ -46,8 +60,7 @@ export interface StoreOptions {
 export const storeLayer = (db: string, options: StoreOptions = {}): Layer.Layer<EventStore, StoreError> => layerSqlite(db, options)
 
 /** Runs a command body with the store (the other services it needs come from the composition root, main.ts). */
-export const withStore = <A, E, R>(db: string, body: Effect.Effect<A, E, R>, options: StoreOptions = {}) =>
-  body.pipe(Effect.provide(storeLayer(db, options)))
+export const withStore = <A, E, R>(db: string, body: Effect.Effect<A, E, R>, options: StoreOptions = {}) => body.pipe(Effect.provide(storeLayer(db, options)))
 
 /** Runs a command body over an existing store (read-only commands, and those that add to stored runs). */
 export const withExistingStore = <A, E, R>(db: string, body: Effect.Effect<A, E, R>) => withStore(db, body, { mustExist: true })

@@ -131,8 +131,7 @@ const isGzipError = (e: unknown) => {
 }
 
 /** A failure reading a local or downloaded archive that is not the download's: not gzip, or unreadable. */
-const archiveFailure = (source: string, e: unknown) =>
-  new DataArchiveError({ source, reason: isGzipError(e) ? `not a .tar.gz (${reasonOf(e)})` : reasonOf(e) })
+const archiveFailure = (source: string, e: unknown) => new DataArchiveError({ source, reason: isGzipError(e) ? `not a .tar.gz (${reasonOf(e)})` : reasonOf(e) })
 
 const httpSource = (url: string): Source => {
   let received = 0
@@ -176,7 +175,8 @@ const httpSource = (url: string): Source => {
         pipeline(body, counter, () => {})
         return counter
       }),
-    failed: (e) => (lost !== undefined ? new DataDownloadError({ url, reason: `connection lost after ${received} bytes: ${reasonOf(lost)}` }) : archiveFailure(url, e)),
+    failed: (e) =>
+      lost !== undefined ? new DataDownloadError({ url, reason: `connection lost after ${received} bytes: ${reasonOf(lost)}` }) : archiveFailure(url, e),
     finished: () => meter?.end(received),
   }
 }
@@ -185,7 +185,9 @@ const fileSource = (file: string): Source => ({
   name: file,
   open: () =>
     Effect.try({ try: () => fs.statSync(file).isFile(), catch: (e) => new DataArchiveError({ source: file, reason: reasonOf(e) }) }).pipe(
-      Effect.flatMap((isFile) => (isFile ? Effect.sync(() => fs.createReadStream(file)) : Effect.fail(new DataArchiveError({ source: file, reason: "not a file" })))),
+      Effect.flatMap((isFile) =>
+        isFile ? Effect.sync(() => fs.createReadStream(file)) : Effect.fail(new DataArchiveError({ source: file, reason: "not a file" })),
+      ),
     ),
   failed: (e) => archiveFailure(file, e),
   finished: () => {},
@@ -247,7 +249,13 @@ const unpackVerified = (source: Source, files: Readonly<Record<string, ManifestF
     )
     const missing = Object.keys(files).filter((rel) => !seen.has(rel))
     if (missing.length > 0) {
-      const others = missing.length > 1 ? ` (and ${missing.length - 1} more: ${missing.slice(1, 4).map((m) => DATA_PREFIX + m).join(", ")}${missing.length > 4 ? ", ..." : ""})` : ""
+      const others =
+        missing.length > 1
+          ? ` (and ${missing.length - 1} more: ${missing
+              .slice(1, 4)
+              .map((m) => DATA_PREFIX + m)
+              .join(", ")}${missing.length > 4 ? ", ..." : ""})`
+          : ""
       return yield* new DataVerifyError({ source: source.name, file: DATA_PREFIX + missing[0], reason: `is missing from the archive${others}` })
     }
     return { files: seen.size, ignored }
@@ -269,7 +277,8 @@ export const fetchTau2Data = (commit: string, from: string | undefined) =>
     if (!files) return yield* new UnknownDataRef({ commit, known: tau2ManifestCommits() })
     const target = tau2DataCacheDir(commit)
     const count = Object.keys(files).length
-    if (fs.existsSync(target) && installedIntact(target, files)) return { commit, dataDir: target, status: "present", files: count, ignored: 0, source: null } satisfies FetchResult
+    if (fs.existsSync(target) && installedIntact(target, files))
+      return { commit, dataDir: target, status: "present", files: count, ignored: 0, source: null } satisfies FetchResult
     const source = sourceOf(from ?? githubArchiveUrl(commit))
     const parent = path.dirname(target)
     const temp = yield* Effect.try({
@@ -302,7 +311,10 @@ const removeQuietly = (dir: string) => Effect.ignore(Effect.try({ try: () => fs.
 const fetchCommand = Command.make(
   "fetch",
   {
-    ref: Flag.String("ref").pipe(Flag.withDescription(`tau2-bench commit (default ${DEFAULT_TAU2_COMMIT}, the one our conformance fixtures come from)`), Flag.optional),
+    ref: Flag.String("ref").pipe(
+      Flag.withDescription(`tau2-bench commit (default ${DEFAULT_TAU2_COMMIT}, the one our conformance fixtures come from)`),
+      Flag.optional,
+    ),
     from: Flag.String("from").pipe(Flag.withDescription("Another URL (mirror) or a local path of the commit's source archive (.tar.gz)"), Flag.optional),
     json: jsonFlag,
   },
@@ -311,11 +323,24 @@ const fetchCommand = Command.make(
       const commit = Option.getOrElse(f.ref, () => DEFAULT_TAU2_COMMIT)
       const result = yield* fetchTau2Data(commit, Option.getOrUndefined(f.from))
       if (f.json) {
-        return yield* printJson({ commit: result.commit, data_dir: result.dataDir, status: result.status, files: result.files, ignored: result.ignored, source: result.source })
+        return yield* printJson({
+          commit: result.commit,
+          data_dir: result.dataDir,
+          status: result.status,
+          files: result.files,
+          ignored: result.ignored,
+          source: result.source,
+        })
       }
       if (result.status === "present") return yield* print(`τ² data ${commit} is already installed in ${result.dataDir} (${result.files} files verified)`)
-      yield* print(`installed τ² data ${commit} in ${result.dataDir}: ${result.files} files verified${result.ignored ? `, ${result.ignored} other files of data/tau2/ not used` : ""}`)
+      yield* print(
+        `installed τ² data ${commit} in ${result.dataDir}: ${result.files} files verified${result.ignored ? `, ${result.ignored} other files of data/tau2/ not used` : ""}`,
+      )
     }),
-).pipe(Command.withDescription("Download the official τ² data of a pinned tau2-bench commit, verify it against the shipped hashes, and install it in the user cache"))
+).pipe(
+  Command.withDescription(
+    "Download the official τ² data of a pinned tau2-bench commit, verify it against the shipped hashes, and install it in the user cache",
+  ),
+)
 
 export const dataCommand = Command.make("data").pipe(Command.withDescription("The τ² data the τ² domains read"), Command.withSubcommands([fetchCommand]))

@@ -18,9 +18,12 @@ export const experimentCommand = Command.make("experiment", flags, (f) =>
     const plan = yield* planExperiment(yield* Effect.try({ try: () => loadExperimentFile(f.file), catch: (e) => e as Error }))
     const { spec, cells } = plan
     const total = cells.reduce((n, c) => n + c.taskIds.length * spec.trials, 0)
-    yield* progress(`experiment ${spec.name}: ${cells.length} runs, ${total} episodes (${spec.domains.length} domains × ${spec.modes.length} modes × ${spec.agents.length} agents × ≤${spec.users.length} users × ${spec.trials} trials)`)
+    yield* progress(
+      `experiment ${spec.name}: ${cells.length} runs, ${total} episodes (${spec.domains.length} domains × ${spec.modes.length} modes × ${spec.agents.length} agents × ≤${spec.users.length} users × ${spec.trials} trials)`,
+    )
     for (const c of cells) {
-      if (c.excluded.length > 0) yield* progress(`  ${c.runId}: ${c.excluded.length} task(s) cannot run in mode ${c.mode} and are left out (${c.excluded.map((x) => x.id).join(", ")})`)
+      if (c.excluded.length > 0)
+        yield* progress(`  ${c.runId}: ${c.excluded.length} task(s) cannot run in mode ${c.mode} and are left out (${c.excluded.map((x) => x.id).join(", ")})`)
     }
     let done = 0
     const outcomes = yield* withStore(

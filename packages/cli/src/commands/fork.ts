@@ -22,29 +22,32 @@ const flags = {
 
 export const forkCommand = Command.make("fork", flags, (f) =>
   Effect.gen(function* () {
-      const store = yield* EventStore
-      const parent = yield* store.getEpisode(f.episode)
-      if (!parent) return yield* new EpisodeNotFound({ episodeId: f.episode, store: f.db })
-      const { runId, create } = yield* forksRunOf(parent.runId)
-      const childId = `ep_${randomUUID().replaceAll("-", "").slice(0, 12)}`
-      const child = yield* forkEpisode(f.episode, {
-        atTurn: f.atTurn,
-        agent: Option.getOrUndefined(f.agent),
-        user: Option.getOrUndefined(f.user),
-        runId,
-        childId,
-        prepareRun: create,
-        dataDir: Option.getOrUndefined(f.dataDir),
-      }).pipe(resumableOnStop(() => `tau run --resume ${shellArg(runId)} --db ${shellArg(f.db)}  (continues ${childId})`))
-      const out = {
-        episode_id: child.episodeId,
-        parent_episode_id: child.parent,
-        fork_seq: child.forkSeq,
-        at_turn: f.atTurn,
-        termination_reason: child.state.ended,
-        reward: child.reward,
-      }
-      if (f.json) yield* printJson(out)
-      else yield* print(`forked ${out.parent_episode_id} at turn ${f.atTurn} (event ${out.fork_seq}) -> ${out.episode_id}: ${out.termination_reason}, reward ${fmtReward(out.reward)}`)
+    const store = yield* EventStore
+    const parent = yield* store.getEpisode(f.episode)
+    if (!parent) return yield* new EpisodeNotFound({ episodeId: f.episode, store: f.db })
+    const { runId, create } = yield* forksRunOf(parent.runId)
+    const childId = `ep_${randomUUID().replaceAll("-", "").slice(0, 12)}`
+    const child = yield* forkEpisode(f.episode, {
+      atTurn: f.atTurn,
+      agent: Option.getOrUndefined(f.agent),
+      user: Option.getOrUndefined(f.user),
+      runId,
+      childId,
+      prepareRun: create,
+      dataDir: Option.getOrUndefined(f.dataDir),
+    }).pipe(resumableOnStop(() => `tau run --resume ${shellArg(runId)} --db ${shellArg(f.db)}  (continues ${childId})`))
+    const out = {
+      episode_id: child.episodeId,
+      parent_episode_id: child.parent,
+      fork_seq: child.forkSeq,
+      at_turn: f.atTurn,
+      termination_reason: child.state.ended,
+      reward: child.reward,
+    }
+    if (f.json) yield* printJson(out)
+    else
+      yield* print(
+        `forked ${out.parent_episode_id} at turn ${f.atTurn} (event ${out.fork_seq}) -> ${out.episode_id}: ${out.termination_reason}, reward ${fmtReward(out.reward)}`,
+      )
   }).pipe(Effect.provide(storeLayer(f.db, { mustExist: true }))),
 ).pipe(Command.withDescription("Fork an episode at a turn into a counterfactual branch"))

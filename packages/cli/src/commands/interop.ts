@@ -58,22 +58,19 @@ const importTau2 = Command.make("tau2", { file: Argument.String("results"), data
   ),
 ).pipe(Command.withDescription("Import a τ² results file as a run"))
 
-const exportTau2 = Command.make(
-  "tau2",
-  { run: Flag.String("run"), out: Flag.String("out").pipe(Flag.optional), db: dbFlag },
-  (f) =>
-    withExistingStore(
-      f.db,
-      Effect.gen(function* () {
-        const { document, skipped } = yield* exportTau2Results(f.run).pipe(namingStore(f.db))
-        const text = `${PyJson.dumps(document)}\n`
-        if (Option.isSome(f.out)) {
-          yield* writeFileAtomic(f.out.value, text)
-          yield* print(`wrote ${f.out.value}`)
-        } else process.stdout.write(text)
-        yield* reportSkipped(skipped)
-      }),
-    ),
+const exportTau2 = Command.make("tau2", { run: Flag.String("run"), out: Flag.String("out").pipe(Flag.optional), db: dbFlag }, (f) =>
+  withExistingStore(
+    f.db,
+    Effect.gen(function* () {
+      const { document, skipped } = yield* exportTau2Results(f.run).pipe(namingStore(f.db))
+      const text = `${PyJson.dumps(document)}\n`
+      if (Option.isSome(f.out)) {
+        yield* writeFileAtomic(f.out.value, text)
+        yield* print(`wrote ${f.out.value}`)
+      } else process.stdout.write(text)
+      yield* reportSkipped(skipped)
+    }),
+  ),
 ).pipe(Command.withDescription("Export a run as a τ² results file"))
 
 export const importCommand = Command.make("import").pipe(Command.withDescription("Import results from other tools"), Command.withSubcommands([importTau2]))

@@ -5,7 +5,17 @@
  * OPENAI_API_KEY, ANTHROPIC_API_KEY and COMPAT_API_KEY.
  */
 import { EventStore, type ParticipantFactory as ParticipantFactoryOf } from "@tau-sim/engine"
-import { liveSpec, makeModelRuntime, ModelParticipants, ModelRuntime, parseRateLimits, publicSpec, storeResponseCache, type UsageTotals, withArgs } from "@tau-sim/models"
+import {
+  liveSpec,
+  makeModelRuntime,
+  ModelParticipants,
+  ModelRuntime,
+  parseRateLimits,
+  publicSpec,
+  storeResponseCache,
+  type UsageTotals,
+  withArgs,
+} from "@tau-sim/models"
 import { Effect, Layer, Option } from "effect"
 import { Flag } from "effect/cli"
 import { nonNegativeInt, positiveNumber } from "./common.ts"
@@ -69,4 +79,6 @@ export const specWithArgs = (spec: string, args: Option.Option<string>): string 
 
 /** `, cost so far $0.0123` once a model has been called. */
 export const costSoFar = (t: UsageTotals): string =>
-  t.calls === 0 ? "" : `, model cost so far $${t.cost.toFixed(4)} (${t.calls} calls${t.cachedCalls ? `, ${t.cachedCalls} cached` : ""}${t.failedCalls ? `, ${t.failedCalls} failed` : ""})`
+  t.calls === 0
+    ? ""
+    : `, model cost so far $${t.cost.toFixed(4)} (${t.calls} calls${t.cachedCalls ? `, ${t.cachedCalls} cached` : ""}${t.failedCalls ? `, ${t.failedCalls} failed` : ""})`

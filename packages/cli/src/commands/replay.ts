@@ -4,7 +4,18 @@
  * that cannot be read is named and the others go on.
  */
 import { diff, EventStore, materialize, type Node, type PyValue } from "@tau-sim/engine"
-import { dataChanges, EpisodeNotFound, findingRecord, type LoadOptions, loadEpisode, type ReplayedEpisode, requireRun, scanEpisodes, taskOfEpisode, verifyEpisode } from "@tau-sim/replay"
+import {
+  dataChanges,
+  EpisodeNotFound,
+  findingRecord,
+  type LoadOptions,
+  loadEpisode,
+  type ReplayedEpisode,
+  requireRun,
+  scanEpisodes,
+  taskOfEpisode,
+  verifyEpisode,
+} from "@tau-sim/replay"
 import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { table } from "../table.ts"
@@ -50,76 +61,83 @@ export const warnDataChanges = (loaded: ReplayedEpisode) =>
 
 export const replayCommand = Command.make("replay", flags, (f) =>
   // A command line that names no episodes is an error before any store is opened.
-  (Option.isNone(f.episode) && Option.isNone(f.run) && !f.all ? Effect.fail(usage("give an episode id, --run ID or --all")) : Effect.void).pipe(Effect.andThen(withExistingStore(
-    f.db,
-    Effect.gen(function* () {
-      const store = yield* EventStore
-      const options: LoadOptions = Option.isSome(f.dataDir) ? { dataDir: f.dataDir.value } : {}
-      let ids: string[] = []
-      if (Option.isSome(f.episode)) {
-        yield* requireEpisode(f.episode.value, f.db)
-        ids = [f.episode.value]
-      } else if (Option.isSome(f.run)) {
-        yield* requireRun(f.run.value, f.db)
-        ids = (yield* store.listEpisodes({ runId: f.run.value })).map((e) => e.episodeId)
-      } else if (f.all) {
-        // Streams without a read-model row (deleted or never written) are part of the store too.
-        const listed = (yield* store.listEpisodes()).map((e) => e.episodeId)
-        const known = new Set(listed)
-        ids = [...listed, ...(yield* store.listStreamIds()).filter((id) => !known.has(id))]
-      }
-
-      const atTurn = (loaded: ReplayedEpisode, turn: number) =>
+  (Option.isNone(f.episode) && Option.isNone(f.run) && !f.all ? Effect.fail(usage("give an episode id, --run ID or --all")) : Effect.void).pipe(
+    Effect.andThen(
+      withExistingStore(
+        f.db,
         Effect.gen(function* () {
-          const at = loaded.states.findIndex((s) => s.trajectory.length > turn)
-          if (at < 0) return yield* usage(`episode ${loaded.episodeId} has no turn ${turn}`)
-          return { at_turn: turn, world_changes: worldDiff(loaded.domain.initialWorld, loaded.states[at].world) }
-        })
-
-      const replayOne = (id: string) =>
-        Effect.gen(function* () {
-          const verdict = f.verify ? yield* verifyEpisode(id, options) : undefined
-          // Verify already loaded the episode when it could; otherwise an unreadable one is skipped.
-          const loaded = verdict ? verdict.episode : yield* loadEpisode(id, options)
-          const row: Record<string, unknown> = {
-            episode_id: id,
-            events: loaded?.events.length ?? verdict?.events ?? null,
-            turns: loaded?.final.trajectory.length ?? null,
-            ended: loaded?.final.ended ?? null,
+          const store = yield* EventStore
+          const options: LoadOptions = Option.isSome(f.dataDir) ? { dataDir: f.dataDir.value } : {}
+          let ids: string[] = []
+          if (Option.isSome(f.episode)) {
+            yield* requireEpisode(f.episode.value, f.db)
+            ids = [f.episode.value]
+          } else if (Option.isSome(f.run)) {
+            yield* requireRun(f.run.value, f.db)
+            ids = (yield* store.listEpisodes({ runId: f.run.value })).map((e) => e.episodeId)
+          } else if (f.all) {
+            // Streams without a read-model row (deleted or never written) are part of the store too.
+            const listed = (yield* store.listEpisodes()).map((e) => e.episodeId)
+            const known = new Set(listed)
+            ids = [...listed, ...(yield* store.listStreamIds()).filter((id) => !known.has(id))]
           }
-          if (loaded && Option.isSome(f.atTurn)) Object.assign(row, yield* atTurn(loaded, f.atTurn.value))
-          if (verdict) {
-            row.verified = verdict.verified
-            row.findings = verdict.findings.map(findingRecord)
-            row.chain_sealed_from = verdict.seal ?? null
-          } else if (loaded) yield* warnDataChanges(loaded)
-          if (f.json) yield* printJson(row)
-          return row
-        })
 
-      const { done: rows, skipped } = yield* scanEpisodes(ids, (id) => id, replayOne)
-      const withFindings = rows.filter((r) => r.verified === false)
-      if (!f.json) {
-        const kinds = (r: Record<string, unknown>) => [...new Set((r.findings as Array<{ kind: string }>).map((x) => x.kind))].join(", ")
-        yield* print(
-          table(
-            ["episode", "events", "turns", "ended", ...(f.verify ? ["verified", "findings"] : [])],
-            rows.map((r) => [r.episode_id, r.events, r.turns ?? "-", r.ended ?? "-", ...(f.verify ? [r.verified ? "ok" : "NO", kinds(r)] : [])]),
-          ),
-        )
-        for (const r of withFindings) {
-          yield* print(`\n${r.episode_id}:`)
-          for (const x of r.findings as Array<ReturnType<typeof findingRecord>>) {
-            yield* print(`  ${x.episode_id === r.episode_id ? "" : `${x.episode_id} `}seq ${x.seq ?? "-"} ${x.kind}: ${x.detail}`)
+          const atTurn = (loaded: ReplayedEpisode, turn: number) =>
+            Effect.gen(function* () {
+              const at = loaded.states.findIndex((s) => s.trajectory.length > turn)
+              if (at < 0) return yield* usage(`episode ${loaded.episodeId} has no turn ${turn}`)
+              return { at_turn: turn, world_changes: worldDiff(loaded.domain.initialWorld, loaded.states[at].world) }
+            })
+
+          const replayOne = (id: string) =>
+            Effect.gen(function* () {
+              const verdict = f.verify ? yield* verifyEpisode(id, options) : undefined
+              // Verify already loaded the episode when it could; otherwise an unreadable one is skipped.
+              const loaded = verdict ? verdict.episode : yield* loadEpisode(id, options)
+              const row: Record<string, unknown> = {
+                episode_id: id,
+                events: loaded?.events.length ?? verdict?.events ?? null,
+                turns: loaded?.final.trajectory.length ?? null,
+                ended: loaded?.final.ended ?? null,
+              }
+              if (loaded && Option.isSome(f.atTurn)) Object.assign(row, yield* atTurn(loaded, f.atTurn.value))
+              if (verdict) {
+                row.verified = verdict.verified
+                row.findings = verdict.findings.map(findingRecord)
+                row.chain_sealed_from = verdict.seal ?? null
+              } else if (loaded) yield* warnDataChanges(loaded)
+              if (f.json) yield* printJson(row)
+              return row
+            })
+
+          const { done: rows, skipped } = yield* scanEpisodes(ids, (id) => id, replayOne)
+          const withFindings = rows.filter((r) => r.verified === false)
+          if (!f.json) {
+            const kinds = (r: Record<string, unknown>) => [...new Set((r.findings as Array<{ kind: string }>).map((x) => x.kind))].join(", ")
+            yield* print(
+              table(
+                ["episode", "events", "turns", "ended", ...(f.verify ? ["verified", "findings"] : [])],
+                rows.map((r) => [r.episode_id, r.events, r.turns ?? "-", r.ended ?? "-", ...(f.verify ? [r.verified ? "ok" : "NO", kinds(r)] : [])]),
+              ),
+            )
+            for (const r of withFindings) {
+              yield* print(`\n${r.episode_id}:`)
+              for (const x of r.findings as Array<ReturnType<typeof findingRecord>>) {
+                yield* print(`  ${x.episode_id === r.episode_id ? "" : `${x.episode_id} `}seq ${x.seq ?? "-"} ${x.kind}: ${x.detail}`)
+              }
+            }
+            for (const r of rows) {
+              if (r.world_changes)
+                yield* print(`\n${r.episode_id} world at turn ${r.at_turn} (changes from the base database):\n${JSON.stringify(r.world_changes, null, 2)}`)
+            }
+            yield* print(
+              `\n${rows.length} episodes replayed${f.verify ? `, ${rows.length - withFindings.length} verified, ${withFindings.length} with findings` : ""}`,
+            )
           }
-        }
-        for (const r of rows) {
-          if (r.world_changes) yield* print(`\n${r.episode_id} world at turn ${r.at_turn} (changes from the base database):\n${JSON.stringify(r.world_changes, null, 2)}`)
-        }
-        yield* print(`\n${rows.length} episodes replayed${f.verify ? `, ${rows.length - withFindings.length} verified, ${withFindings.length} with findings` : ""}`)
-      }
-      yield* reportSkipped(skipped)
-      if (withFindings.length > 0) process.exitCode = FINDINGS_EXIT_CODE
-    }),
-  ))),
+          yield* reportSkipped(skipped)
+          if (withFindings.length > 0) process.exitCode = FINDINGS_EXIT_CODE
+        }),
+      ),
+    ),
+  ),
 ).pipe(Command.withDescription("Rebuild episodes from their event logs; --verify checks the log, the data and every tool"))

@@ -9,7 +9,23 @@
  */
 import { randomUUID } from "node:crypto"
 import { DomainResolver, type Mode, MODES } from "@tau-sim/engine"
-import { decodeRunConfig, describeKind, eligibleTasks, ERRORED_REASONS, type EpisodeSummary, executeRun, mismatchOf, participantsFor, RUN_DEFAULTS, type RunConfig, resumeRun, selectTasks, storedRunConfig, type StoredRunConfig, validateMode } from "@tau-sim/runs"
+import {
+  decodeRunConfig,
+  describeKind,
+  eligibleTasks,
+  ERRORED_REASONS,
+  type EpisodeSummary,
+  executeRun,
+  mismatchOf,
+  participantsFor,
+  RUN_DEFAULTS,
+  type RunConfig,
+  resumeRun,
+  selectTasks,
+  storedRunConfig,
+  type StoredRunConfig,
+  validateMode,
+} from "@tau-sim/runs"
 import { requireRun } from "@tau-sim/replay"
 import { Effect, Layer, Option, Schema } from "effect"
 import { ModelRuntime } from "@tau-sim/models"
@@ -27,20 +43,38 @@ const flags = {
   json: jsonFlag,
   dataDir: dataDirFlag,
   domain: Flag.String("domain").pipe(Flag.withDescription("demo | mock | airline | retail | telecom"), Flag.optional),
-  agent: participantFlag("agent").pipe(Flag.withDescription(`Agent spec: oracle | scripted:<file> | <provider>:<model> (default: ${RUN_DEFAULTS.agent})`), Flag.optional),
-  user: participantFlag("user").pipe(Flag.withDescription(`User spec: scripted | scripted:<file> | <provider>:<model> (default: ${RUN_DEFAULTS.user})`), Flag.optional),
+  agent: participantFlag("agent").pipe(
+    Flag.withDescription(`Agent spec: oracle | scripted:<file> | <provider>:<model> (default: ${RUN_DEFAULTS.agent})`),
+    Flag.optional,
+  ),
+  user: participantFlag("user").pipe(
+    Flag.withDescription(`User spec: scripted | scripted:<file> | <provider>:<model> (default: ${RUN_DEFAULTS.user})`),
+    Flag.optional,
+  ),
   mode: Flag.Literals("mode", MODES).pipe(Flag.withDescription(`(default: ${RUN_DEFAULTS.mode})`), Flag.optional),
-  policyVariant: Flag.String("policy-variant").pipe(Flag.withDescription(`Policy variant (e.g. workflow for telecom; default: ${RUN_DEFAULTS.policyVariant})`), Flag.optional),
+  policyVariant: Flag.String("policy-variant").pipe(
+    Flag.withDescription(`Policy variant (e.g. workflow for telecom; default: ${RUN_DEFAULTS.policyVariant})`),
+    Flag.optional,
+  ),
   trials: positiveInt("trials").pipe(Flag.withDescription(`(default: ${RUN_DEFAULTS.trials})`), Flag.optional),
   seed: Flag.Int("seed").pipe(Flag.withDescription(`(default: ${RUN_DEFAULTS.seed})`), Flag.optional),
   maxSteps: positiveInt("max-steps").pipe(Flag.withDescription(`(default: ${RUN_DEFAULTS.maxSteps})`), Flag.optional),
   maxErrors: positiveInt("max-errors").pipe(Flag.withDescription(`(default: ${RUN_DEFAULTS.maxErrors})`), Flag.optional),
-  maxConcurrency: positiveInt("max-concurrency").pipe(Flag.withDescription(`Episodes at once (default: ${RUN_DEFAULTS.maxConcurrency}, or the run's on --resume)`), Flag.optional),
+  maxConcurrency: positiveInt("max-concurrency").pipe(
+    Flag.withDescription(`Episodes at once (default: ${RUN_DEFAULTS.maxConcurrency}, or the run's on --resume)`),
+    Flag.optional,
+  ),
   split: Flag.String("split").pipe(Flag.withDescription("Task split (default: base)"), Flag.optional),
   taskIds: Flag.String("task-ids").pipe(Flag.withDescription("Comma-separated task ids"), Flag.optional),
   numTasks: positiveInt("num-tasks").pipe(Flag.withDescription("Only the first N tasks"), Flag.optional),
-  runId: Flag.String("run-id").pipe(Flag.withDescription("Id for a new run (default: generated); the id of an existing run continues it if the configuration is the same"), Flag.optional),
-  resume: Flag.String("resume").pipe(Flag.withDescription("Resume an interrupted run (any kind: run, experiment cell, forks, counterfactual) by id"), Flag.optional),
+  runId: Flag.String("run-id").pipe(
+    Flag.withDescription("Id for a new run (default: generated); the id of an existing run continues it if the configuration is the same"),
+    Flag.optional,
+  ),
+  resume: Flag.String("resume").pipe(
+    Flag.withDescription("Resume an interrupted run (any kind: run, experiment cell, forks, counterfactual) by id"),
+    Flag.optional,
+  ),
   ...modelFlags,
 }
 
@@ -57,7 +91,23 @@ export class RunAllErrored extends Schema.TaggedError<RunAllErrored>()("RunAllEr
   }
 }
 
-const CONFIG_FLAGS = ["domain", "dataDir", "agent", "user", "agentArgs", "userArgs", "mode", "policyVariant", "trials", "seed", "maxSteps", "maxErrors", "split", "taskIds", "numTasks"] as const
+const CONFIG_FLAGS = [
+  "domain",
+  "dataDir",
+  "agent",
+  "user",
+  "agentArgs",
+  "userArgs",
+  "mode",
+  "policyVariant",
+  "trials",
+  "seed",
+  "maxSteps",
+  "maxErrors",
+  "split",
+  "taskIds",
+  "numTasks",
+] as const
 const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`
 
 /** A participant spec with its `--agent-args` / `--user-args`; arguments that do not apply or are not JSON are a usage error. */
@@ -76,7 +126,10 @@ const requestedConfig = (f: Flags, runId: string) =>
     // A mode the domain cannot run is an error before anything is stored or any model is called.
     const unsupported = validateMode(domain, mode, policyVariant)
     if (unsupported) return yield* Effect.fail(unsupported)
-    const explicitIds = Option.getOrUndefined(f.taskIds)?.split(",").map((s) => s.trim()).filter(Boolean)
+    const explicitIds = Option.getOrUndefined(f.taskIds)
+      ?.split(",")
+      .map((s) => s.trim())
+      .filter(Boolean)
     const selected = yield* selectTasks(domain, { split: Option.getOrUndefined(f.split), taskIds: explicitIds, numTasks: Option.getOrUndefined(f.numTasks) })
     const { tasks, excluded } = eligibleTasks(selected, mode)
     if (excluded.length > 0 && explicitIds?.length) {
@@ -86,8 +139,14 @@ const requestedConfig = (f: Flags, runId: string) =>
     const config: RunConfig = {
       ...ref,
       runId,
-      agent: yield* specFromFlags(Option.getOrElse(f.agent, () => RUN_DEFAULTS.agent), f.agentArgs),
-      user: yield* specFromFlags(Option.getOrElse(f.user, () => RUN_DEFAULTS.user), f.userArgs),
+      agent: yield* specFromFlags(
+        Option.getOrElse(f.agent, () => RUN_DEFAULTS.agent),
+        f.agentArgs,
+      ),
+      user: yield* specFromFlags(
+        Option.getOrElse(f.user, () => RUN_DEFAULTS.user),
+        f.userArgs,
+      ),
       mode,
       trials: Option.getOrElse(f.trials, () => RUN_DEFAULTS.trials),
       seed: Option.getOrElse(f.seed, () => RUN_DEFAULTS.seed),
@@ -109,7 +168,9 @@ const checkResumeFlags = (f: Flags, runId: string, stored: StoredRunConfig) =>
     if (given.length === 0) return
     if (stored.kind !== "run" && stored.kind !== "cell") {
       // A flag that does not fit the rest (e.g. `--agent` with `--resume` of a counterfactual run).
-      return yield* usage(`${given.map(flagName).join(", ")} cannot be given with --resume of ${describeKind(stored)} (run ${runId}): it continues as it was created`)
+      return yield* usage(
+        `${given.map(flagName).join(", ")} cannot be given with --resume of ${describeKind(stored)} (run ${runId}): it continues as it was created`,
+      )
     }
     const withStored: Flags = {
       ...f,
@@ -126,78 +187,95 @@ const checkResumeFlags = (f: Flags, runId: string, stored: StoredRunConfig) =>
       taskIds: Option.isSome(f.split) || Option.isSome(f.numTasks) ? f.taskIds : Option.orElse(f.taskIds, () => Option.some(stored.taskIds.join(","))),
     }
     const { config, domain } = yield* requestedConfig(withStored, runId)
-    const mismatch = mismatchOf(runId, stored, { ...storedRunConfig(config, domain), experiment: stored.experiment ?? null, maxAttempts: stored.maxAttempts }, domain)
+    const mismatch = mismatchOf(
+      runId,
+      stored,
+      { ...storedRunConfig(config, domain), experiment: stored.experiment ?? null, maxAttempts: stored.maxAttempts },
+      domain,
+    )
     if (mismatch) return yield* mismatch
   })
 
 export const runCommand = Command.make("run", flags, (f) =>
   Effect.gen(function* () {
-      const models = yield* ModelRuntime
-      let runId: string | null = null
-      const resumeCommand = () => (runId ? `tau run --resume ${shellArg(runId)} --db ${shellArg(f.db)}` : null)
-      const onEpisode = (total: () => number) => {
-        let done = 0
-        return (s: EpisodeSummary) => {
-          done++
-          if (f.json) process.stdout.write(`${JSON.stringify(jsonLine(s))}\n`)
-          process.stderr.write(`[${total() > 0 ? `${done}/${total()}` : done}] ${s.task_id} trial ${s.trial}: ${s.termination_reason}, reward ${fmtReward(s.reward)}${costSoFar(models.totals)}\n`)
-        }
-      }
-      let summaries: ReadonlyArray<EpisodeSummary>
-      if (Option.isSome(f.resume)) {
-        if (Option.isSome(f.runId)) return yield* usage("give --resume RUN or --run-id RUN, not both")
-        const id = f.resume.value
-        const stored = yield* decodeRunConfig(yield* requireRun(id, f.db))
-        yield* checkResumeFlags(f, id, stored)
-        runId = id
-        let total = 0
-        if (stored.kind === "run" || stored.kind === "cell") {
-          // A malformed participant spec or a missing API key fails here, before anything is stored.
-          yield* participantsFor(stored)
-          total = stored.taskIds.length * stored.trials
-          yield* progress(`resuming run ${id}: ${stored.domain}, ${stored.taskIds.length} tasks × ${stored.trials} trials, agent ${stored.agent}, user ${stored.user}`)
-        } else {
-          yield* progress(`resuming run ${id}: ${describeKind(stored)}`)
-        }
-        const result = yield* resumeRun(id, {
-          store: f.db,
-          maxConcurrency: Option.getOrUndefined(f.maxConcurrency),
-          dataDir: Option.getOrUndefined(f.dataDir),
-          onEpisode: onEpisode(() => total),
-        }).pipe(resumableOnStop(resumeCommand))
-        summaries = result.summaries
-      } else {
-        const { config } = yield* requestedConfig(f, Option.getOrElse(f.runId, () => `run_${new Date().toISOString().slice(0, 10).replaceAll("-", "")}_${randomUUID().slice(0, 8)}`))
-        // A malformed participant spec or a missing API key fails here, before anything is stored.
-        yield* participantsFor(config)
-        const total = config.taskIds.length * config.trials
-        yield* progress(`run ${config.runId}: ${config.domain}, ${config.taskIds.length} tasks × ${config.trials} trials, agent ${config.agent}, user ${config.user}`)
-        summaries = yield* Effect.suspend(() => {
-          runId = config.runId
-          return executeRun(config, onEpisode(() => total))
-        }).pipe(resumableOnStop(() => (runId && total > 0 ? resumeCommand() : null)))
-      }
-      const id = runId as string
-      const skipped = summaries.filter((s) => !s.ran)
-      if (skipped.length > 0) yield* progress(`${skipped.length} episodes were already finished and were skipped`)
-      const errored = summaries.filter((s) => ERRORED_REASONS.includes(s.termination_reason))
-      const allErrored = summaries.length > 0 && errored.length === summaries.length
-      if (!f.json) {
-        yield* print(
-          table(
-            ["episode", "task", "trial", "termination", "reward"],
-            summaries.map((s) => [s.episode_id, s.task_id, s.trial, s.termination_reason, fmtReward(s.reward)]),
-          ),
+    const models = yield* ModelRuntime
+    let runId: string | null = null
+    const resumeCommand = () => (runId ? `tau run --resume ${shellArg(runId)} --db ${shellArg(f.db)}` : null)
+    const onEpisode = (total: () => number) => {
+      let done = 0
+      return (s: EpisodeSummary) => {
+        done++
+        if (f.json) process.stdout.write(`${JSON.stringify(jsonLine(s))}\n`)
+        process.stderr.write(
+          `[${total() > 0 ? `${done}/${total()}` : done}] ${s.task_id} trial ${s.trial}: ${s.termination_reason}, reward ${fmtReward(s.reward)}${costSoFar(models.totals)}\n`,
         )
-        const rewards = summaries.map((s) => s.reward).filter((r): r is number => r !== null)
-        const avg = rewards.length ? rewards.reduce((a, b) => a + b, 0) / rewards.length : null
-        yield* print(`\nrun ${id}: ${summaries.length} episodes, average reward ${fmtReward(avg)}`)
       }
-      if (allErrored) {
-        const counts = new Map<string, number>()
-        for (const s of errored) counts.set(s.termination_reason, (counts.get(s.termination_reason) ?? 0) + 1)
-        return yield* new RunAllErrored({ runId: id, episodes: summaries.length, reasons: [...counts].map(([r, n]) => `${r}: ${n}`).join(", ") })
+    }
+    let summaries: ReadonlyArray<EpisodeSummary>
+    if (Option.isSome(f.resume)) {
+      if (Option.isSome(f.runId)) return yield* usage("give --resume RUN or --run-id RUN, not both")
+      const id = f.resume.value
+      const stored = yield* decodeRunConfig(yield* requireRun(id, f.db))
+      yield* checkResumeFlags(f, id, stored)
+      runId = id
+      let total = 0
+      if (stored.kind === "run" || stored.kind === "cell") {
+        // A malformed participant spec or a missing API key fails here, before anything is stored.
+        yield* participantsFor(stored)
+        total = stored.taskIds.length * stored.trials
+        yield* progress(
+          `resuming run ${id}: ${stored.domain}, ${stored.taskIds.length} tasks × ${stored.trials} trials, agent ${stored.agent}, user ${stored.user}`,
+        )
+      } else {
+        yield* progress(`resuming run ${id}: ${describeKind(stored)}`)
       }
+      const result = yield* resumeRun(id, {
+        store: f.db,
+        maxConcurrency: Option.getOrUndefined(f.maxConcurrency),
+        dataDir: Option.getOrUndefined(f.dataDir),
+        onEpisode: onEpisode(() => total),
+      }).pipe(resumableOnStop(resumeCommand))
+      summaries = result.summaries
+    } else {
+      const { config } = yield* requestedConfig(
+        f,
+        Option.getOrElse(f.runId, () => `run_${new Date().toISOString().slice(0, 10).replaceAll("-", "")}_${randomUUID().slice(0, 8)}`),
+      )
+      // A malformed participant spec or a missing API key fails here, before anything is stored.
+      yield* participantsFor(config)
+      const total = config.taskIds.length * config.trials
+      yield* progress(
+        `run ${config.runId}: ${config.domain}, ${config.taskIds.length} tasks × ${config.trials} trials, agent ${config.agent}, user ${config.user}`,
+      )
+      summaries = yield* Effect.suspend(() => {
+        runId = config.runId
+        return executeRun(
+          config,
+          onEpisode(() => total),
+        )
+      }).pipe(resumableOnStop(() => (runId && total > 0 ? resumeCommand() : null)))
+    }
+    const id = runId as string
+    const skipped = summaries.filter((s) => !s.ran)
+    if (skipped.length > 0) yield* progress(`${skipped.length} episodes were already finished and were skipped`)
+    const errored = summaries.filter((s) => ERRORED_REASONS.includes(s.termination_reason))
+    const allErrored = summaries.length > 0 && errored.length === summaries.length
+    if (!f.json) {
+      yield* print(
+        table(
+          ["episode", "task", "trial", "termination", "reward"],
+          summaries.map((s) => [s.episode_id, s.task_id, s.trial, s.termination_reason, fmtReward(s.reward)]),
+        ),
+      )
+      const rewards = summaries.map((s) => s.reward).filter((r): r is number => r !== null)
+      const avg = rewards.length ? rewards.reduce((a, b) => a + b, 0) / rewards.length : null
+      yield* print(`\nrun ${id}: ${summaries.length} episodes, average reward ${fmtReward(avg)}`)
+    }
+    if (allErrored) {
+      const counts = new Map<string, number>()
+      for (const s of errored) counts.set(s.termination_reason, (counts.get(s.termination_reason) ?? 0) + 1)
+      return yield* new RunAllErrored({ runId: id, episodes: summaries.length, reasons: [...counts].map(([r, n]) => `${r}: ${n}`).join(", ") })
+    }
   }).pipe(
     // A resume never creates a store: a mistyped --db is named, not filled with an empty database.
     // The model runtime this invocation's flags describe, over the store.

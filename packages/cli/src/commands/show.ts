@@ -77,10 +77,18 @@ export const showCommand = Command.make("show", flags, (f) =>
         children: children.map((c) => ({ episode_id: c.episodeId, fork_seq: c.parentSeq, reward: c.reward })),
         messages,
         world_diff: worldDiff,
-        scores: scores.map((s) => ({ evaluator: s.evaluator, version: s.evaluatorVersion, reward: s.reward, recorded_at: s.recordedAt, breakdown: s.breakdown })),
+        scores: scores.map((s) => ({
+          evaluator: s.evaluator,
+          version: s.evaluatorVersion,
+          reward: s.reward,
+          recorded_at: s.recordedAt,
+          breakdown: s.breakdown,
+        })),
       }
       if (f.json) return yield* printJson(out)
-      yield* print(`episode ${out.episode_id}  run ${out.run_id}  ${out.domain}/${out.task_id} trial ${out.trial}  ${out.status} (${out.termination_reason ?? "-"})`)
+      yield* print(
+        `episode ${out.episode_id}  run ${out.run_id}  ${out.domain}/${out.task_id} trial ${out.trial}  ${out.status} (${out.termination_reason ?? "-"})`,
+      )
       yield* print(`agent ${out.agent}, user ${out.user}`)
       yield* print(`lineage: ${lineage.map((l) => (l.fork_seq === null ? l.episode_id : `${l.episode_id} (forked at event ${l.fork_seq})`)).join(" -> ")}`)
       if (out.children.length) yield* print(`forks: ${out.children.map((c) => c.episode_id).join(", ")}`)
@@ -96,7 +104,12 @@ export const showCommand = Command.make("show", flags, (f) =>
       yield* print(`\nworld diff (${worldDiff.length} changes):`)
       for (const op of worldDiff) yield* print(`  ${op.op} ${op.path}${"value" in op ? ` = ${JSON.stringify(op.value)}` : ""}`)
       yield* print("\nscores:")
-      yield* print(table(["evaluator", "version", "reward", "recorded at"], out.scores.map((s) => [s.evaluator, s.version, fmtReward(s.reward), s.recorded_at])))
+      yield* print(
+        table(
+          ["evaluator", "version", "reward", "recorded at"],
+          out.scores.map((s) => [s.evaluator, s.version, fmtReward(s.reward), s.recorded_at]),
+        ),
+      )
     }),
   ),
 ).pipe(Command.withDescription("Show an episode: messages, tool calls, world diff, lineage and every score"))

@@ -31,7 +31,8 @@ const show = Command.make("show", { domain: domainFlag, dataDir: dataDirFlag, js
     yield* print(`\nreward basis: ${(c?.reward_basis ?? ["DB", "COMMUNICATE"]).join(", ")}`)
     yield* print(`\ngold actions:`)
     for (const a of c?.actions ?? []) yield* print(`  ${a.requestor ?? "assistant"}: ${a.name}(${JSON.stringify(a.arguments)})`)
-    if (c?.env_assertions?.length) yield* print(`\nenv assertions:\n${c.env_assertions.map((a) => `  ${a.env_type}: ${a.func_name}(${JSON.stringify(a.arguments)})`).join("\n")}`)
+    if (c?.env_assertions?.length)
+      yield* print(`\nenv assertions:\n${c.env_assertions.map((a) => `  ${a.env_type}: ${a.func_name}(${JSON.stringify(a.arguments)})`).join("\n")}`)
     if (c?.communicate_info?.length) yield* print(`\ncommunicate: ${c.communicate_info.join(" | ")}`)
     if (c?.nl_assertions?.length) yield* print(`\nNL assertions:\n${c.nl_assertions.map((a) => `  - ${a}`).join("\n")}`)
   }),
@@ -51,8 +52,17 @@ export const tasksCommand = Command.make(
       }))
       if (f.json) for (const r of rows) yield* printJson(r)
       else {
-        yield* print(table(["task", "gold actions", "reward basis"], rows.map((r) => [r.id, r.actions, r.reward_basis])))
-        yield* print(`\n${rows.length} tasks (splits: ${Object.entries(domain.splits).map(([k, v]) => `${k} ${v.length}`).join(", ")})`)
+        yield* print(
+          table(
+            ["task", "gold actions", "reward basis"],
+            rows.map((r) => [r.id, r.actions, r.reward_basis]),
+          ),
+        )
+        yield* print(
+          `\n${rows.length} tasks (splits: ${Object.entries(domain.splits)
+            .map(([k, v]) => `${k} ${v.length}`)
+            .join(", ")})`,
+        )
       }
     }),
 ).pipe(Command.withDescription("List a domain's tasks"), Command.withSubcommands([show]))

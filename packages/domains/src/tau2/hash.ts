@@ -22,8 +22,7 @@ const hashParts = (parts: ReadonlyArray<readonly [string, string | Uint8Array]>)
 }
 
 /** Hash of the exact bytes of some files (by base name and content). */
-export const hashFiles = (files: ReadonlyArray<string>): string =>
-  hashParts(files.map((f) => [path.basename(f), fs.readFileSync(f)] as const))
+export const hashFiles = (files: ReadonlyArray<string>): string => hashParts(files.map((f) => [path.basename(f), fs.readFileSync(f)] as const))
 
 /** Hash of named texts (e.g. policy variants). */
 export const hashTexts = (texts: Readonly<Record<string, string | undefined>>): string =>

@@ -419,4 +419,3 @@ export const build = (model: ModelDef, kwargs: PyObject): PyObject => {
   if (run.issues.length > 0) throw new PydanticValidationError(model.name, run.issues)
   return value as PyObject
 }
-

@@ -70,8 +70,7 @@ export function* readJsonl(file: string): Generator<PyValue> {
   }
 }
 
-export const goldFixturePath = (domain: string, dir: string = CONFORMANCE_DIR): string =>
-  path.join(dir, `gold_${domain}.jsonl`)
+export const goldFixturePath = (domain: string, dir: string = CONFORMANCE_DIR): string => path.join(dir, `gold_${domain}.jsonl`)
 
 /** The lines of `gold_<domain>.jsonl`, lazily. */
 export const readGoldFixture = (domain: string, dir?: string): Iterable<GoldLine> =>

@@ -65,15 +65,7 @@ import {
 import { tau2DbHash } from "../../src/index.ts"
 import { type FixtureMessage, type GoldLine, readGoldFixture, readJsonl } from "./fixtures.ts"
 
-export type MismatchKind =
-  | "missing_task"
-  | "initial_state_error"
-  | "initial_state"
-  | "output"
-  | "error_flag"
-  | "final_state"
-  | "db_hash"
-  | "harness_error"
+export type MismatchKind = "missing_task" | "initial_state_error" | "initial_state" | "output" | "error_flag" | "final_state" | "db_hash" | "harness_error"
 
 export interface Mismatch {
   readonly taskId: string
@@ -141,7 +133,15 @@ const firstDifference = (expected: PyValue, actual: PyValue): { path: string; ex
   const op = ops[0]
   if (!op) return { path: "", expected: PyJson.toPlain(expected), actual: PyJson.toPlain(actual) }
   const at = (root: PyValue) => {
-    const n = nodeAt(root, op.path === "" ? [] : op.path.slice(1).split("/").map((t) => t.replaceAll("~1", "/").replaceAll("~0", "~")))
+    const n = nodeAt(
+      root,
+      op.path === ""
+        ? []
+        : op.path
+            .slice(1)
+            .split("/")
+            .map((t) => t.replaceAll("~1", "/").replaceAll("~0", "~")),
+    )
     return n === undefined ? "<absent>" : PyJson.toPlain(materialize(n))
   }
   return { path: op.path || "<root>", expected: at(expected), actual: at(actual) }
@@ -186,18 +186,12 @@ export const compareOutput = (outcome: { output: string; error: boolean }, recor
   return { kind: "output", detail: "output differs", expected: expectedShown, actual: outcome.output }
 }
 
-export const checkGoldFixtures = (
-  domainName: string,
-  loadDomain: () => Domain,
-  options: ConformanceOptions = {},
-): ConformanceResult => {
+export const checkGoldFixtures = (domainName: string, loadDomain: () => Domain, options: ConformanceOptions = {}): ConformanceResult => {
   const domain = loadDomain()
   const tasksById = new Map(domain.tasks.map((t) => [t.id, t]))
   const taskFor = options.taskFor ?? ((id: string) => tasksById.get(id))
   const contextFor = options.contextFor ?? defaultContext
-  const lines = options.fixtureFile
-    ? (readJsonl(options.fixtureFile) as Iterable<unknown> as Iterable<GoldLine>)
-    : readGoldFixture(domainName)
+  const lines = options.fixtureFile ? (readJsonl(options.fixtureFile) as Iterable<unknown> as Iterable<GoldLine>) : readGoldFixture(domainName)
 
   const mismatches: Mismatch[] = []
   const outputModes: OutputModes = { exact: 0, json: 0, errorFlagOnly: 0 }
@@ -208,12 +202,20 @@ export const checkGoldFixtures = (
 
   const patchOf = (line: GoldLine, side: Side, stage: "initial" | "final"): ReadonlyArray<Op> | undefined =>
     side === "agent"
-      ? stage === "initial" ? line.initial_state_db_patch : line.final_db_patch
-      : stage === "initial" ? line.initial_state_user_db_patch : line.final_user_db_patch
+      ? stage === "initial"
+        ? line.initial_state_db_patch
+        : line.final_db_patch
+      : stage === "initial"
+        ? line.initial_state_user_db_patch
+        : line.final_user_db_patch
   const hashOf = (line: GoldLine, side: Side, stage: "initial" | "final"): string | null | undefined =>
     side === "agent"
-      ? stage === "initial" ? line.initial_db_hash : line.final_db_hash
-      : stage === "initial" ? line.initial_user_db_hash : line.final_user_db_hash
+      ? stage === "initial"
+        ? line.initial_db_hash
+        : line.final_db_hash
+      : stage === "initial"
+        ? line.initial_user_db_hash
+        : line.final_user_db_hash
 
   /** Compares our DBs with `before + patch`; returns the expected DBs for the next stage. */
   const checkStates = (

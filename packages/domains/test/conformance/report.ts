@@ -15,7 +15,7 @@ export const reportConformance = (result: ConformanceResult): void => {
 }
 
 const short = (v: unknown, max = 400): string => {
-  const s = typeof v === "string" ? JSON.stringify(v) : JSON.stringify(v) ?? String(v)
+  const s = typeof v === "string" ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v))
   return s.length > max ? `${s.slice(0, max)}…` : s
 }
 

@@ -55,7 +55,12 @@ data.describe("retail domain vs the reference's gold fixtures", () => {
     for (const line of lines) {
       let world: Node = applyInitialState(domain, tasks.get(line.task_id) as Task).world
       line.gold_calls.forEach((call, i) => {
-        const outcome = executeToolCall(domain, world, { id: `gold_${i}`, name: call.name, arguments: call.arguments, requestor: call.requestor }, { random: seededRandom(i) })
+        const outcome = executeToolCall(
+          domain,
+          world,
+          { id: `gold_${i}`, name: call.name, arguments: call.arguments, requestor: call.requestor },
+          { random: seededRandom(i) },
+        )
         world = syncWorld(domain, outcome.world).world
       })
       for (const op of line.final_db_patch) {
@@ -108,7 +113,13 @@ const replayTrajectory = (domain: Domain, task: Task, line: PerturbedLine, modes
         return
       }
       const requestor: Requestor = call.requestor ?? (message.role === "user" ? "user" : "assistant")
-      const outcome = executeToolCall(domain, world, { id: call.id, name: call.name, arguments: call.arguments as PyObject, requestor }, { random: seededRandom(calls) }, { sync: true })
+      const outcome = executeToolCall(
+        domain,
+        world,
+        { id: call.id, name: call.name, arguments: call.arguments as PyObject, requestor },
+        { random: seededRandom(calls) },
+        { sync: true },
+      )
       // Like the fixture driver (and the orchestrator): sync after every call, failed ones too.
       world = syncWorld(domain, outcome.world).world
       const verdict = compareOutput(outcome, { text: reply.content ?? "", error: reply.error ?? false })
@@ -139,7 +150,16 @@ data.describe("retail domain vs the reference's perturbed trajectories", () => {
       calls += replayTrajectory(domain, task, line, modes, mismatches)
       errors += line.messages.filter((m) => m.role === "tool" && m.error).length
     }
-    console.log(JSON.stringify({ domain: "retail", perturbedTrajectories: trajectories, calls, recordedErrors: errors, outputModes: modes, mismatches: mismatches.length }))
+    console.log(
+      JSON.stringify({
+        domain: "retail",
+        perturbedTrajectories: trajectories,
+        calls,
+        recordedErrors: errors,
+        outputModes: modes,
+        mismatches: mismatches.length,
+      }),
+    )
     expect(formatMismatches(mismatches)).toBe("")
     expect(trajectories).toBe(546)
     expect(modes.exact + modes.json + modes.errorFlagOnly).toBe(calls)

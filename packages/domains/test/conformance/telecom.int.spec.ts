@@ -63,7 +63,12 @@ data.describe("telecom domain vs the reference's fixtures", () => {
       expect4("initial")
       line.gold_calls.forEach((call, i) => {
         const args = call.arguments as Readonly<Record<string, PyValue>>
-        world = executeToolCall(domain, world, { id: `gold_${i}`, name: call.name, arguments: args, requestor: call.requestor }, defaultContext(line.task_id, i)).world
+        world = executeToolCall(
+          domain,
+          world,
+          { id: `gold_${i}`, name: call.name, arguments: args, requestor: call.requestor },
+          defaultContext(line.task_id, i),
+        ).world
       })
       expect4("final")
     }

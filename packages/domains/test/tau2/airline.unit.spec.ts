@@ -100,7 +100,12 @@ const session = () => {
   let world: Node = d.initialWorld
   return {
     call: (name: string, args: Record<string, unknown>) => {
-      const outcome = executeToolCall(d, world, { id: "c", name, arguments: PyJson.fromPlain(args) as Record<string, PyValue>, requestor: "assistant" }, { random: () => 0 })
+      const outcome = executeToolCall(
+        d,
+        world,
+        { id: "c", name, arguments: PyJson.fromPlain(args) as Record<string, PyValue>, requestor: "assistant" },
+        { random: () => 0 },
+      )
       world = outcome.world
       return { ...outcome, json: () => PyJson.toPlain(PyJson.parse(outcome.output)) as any }
     },
@@ -160,7 +165,11 @@ describe("search_onestop_flight", () => {
   it("lists direct flights with a null date in DirectFlight field order", () => {
     const s = session()
     const out = s.call("search_direct_flight", { origin: "ORD", destination: "SFO", date: "2024-05-10" }).output
-    expect(out.startsWith('[{"flight_number": "HAT002", "origin": "ORD", "destination": "SFO", "status": "available", "scheduled_departure_time_est": "06:00:00", "scheduled_arrival_time_est": "09:00:00", "date": null, "available_seats"')).toBe(true)
+    expect(
+      out.startsWith(
+        '[{"flight_number": "HAT002", "origin": "ORD", "destination": "SFO", "status": "available", "scheduled_departure_time_est": "06:00:00", "scheduled_arrival_time_est": "09:00:00", "date": null, "available_seats"',
+      ),
+    ).toBe(true)
   })
 })
 
@@ -188,7 +197,12 @@ describe("book_reservation payment checks", () => {
     const cases: Array<[Record<string, unknown>, string]> = [
       [{ payment_methods: [{ payment_id: "paypal_9", amount: 300 }] }, "Error: Payment method paypal_9 not found"],
       [
-        { payment_methods: [{ payment_id: "certificate_1", amount: 260 }, { payment_id: "credit_card_1", amount: 40 }] },
+        {
+          payment_methods: [
+            { payment_id: "certificate_1", amount: 260 },
+            { payment_id: "credit_card_1", amount: 40 },
+          ],
+        },
         "Error: Not enough balance in payment method certificate_1",
       ],
       [{ payment_methods: [{ payment_id: "credit_card_1", amount: 299 }] }, "Error: Payment amount does not add up, total price is 300, but paid 299"],
@@ -265,12 +279,14 @@ describe("payment for reservation updates", () => {
 
   it("refunds a cheaper itinerary to the gift card and keeps unchanged segments at their old price", () => {
     const s = session()
-    const cheaper = s.call("update_reservation_flights", {
-      reservation_id: "ABC123",
-      cabin: "basic_economy",
-      flights: [{ flight_number: "HAT002", date: "2024-05-06" }],
-      payment_id: "gift_card_1",
-    }).json()
+    const cheaper = s
+      .call("update_reservation_flights", {
+        reservation_id: "ABC123",
+        cabin: "basic_economy",
+        flights: [{ flight_number: "HAT002", date: "2024-05-06" }],
+        payment_id: "gift_card_1",
+      })
+      .json()
     expect(cheaper.cabin).toBe("basic_economy")
     expect(cheaper.flights[0].price).toBe(80) // another cabin: repriced
     expect(cheaper.payment_history.at(-1)).toEqual({ payment_id: "gift_card_1", amount: -70 })
@@ -283,7 +299,9 @@ describe("payment for reservation updates", () => {
 describe("other write tools", () => {
   it("send_certificate echoes the amount as passed and stores a float", () => {
     const s = session()
-    expect(s.call("send_certificate", { user_id: "ann_lee_1", amount: 150 }).output).toBe("Certificate certificate_3221322 added to user ann_lee_1 with amount 150.")
+    expect(s.call("send_certificate", { user_id: "ann_lee_1", amount: 150 }).output).toBe(
+      "Certificate certificate_3221322 added to user ann_lee_1 with amount 150.",
+    )
     expect(s.call("send_certificate", { user_id: "ann_lee_1", amount: float(150) }).output).toBe(
       "Certificate certificate_3221323 added to user ann_lee_1 with amount 150.0.",
     )
@@ -314,9 +332,9 @@ describe("other write tools", () => {
     const s = session()
     expect(s.call("get_user_details", { user_id: ["ann_lee_1"] }).output).toBe("Error: unhashable type: 'list'")
     expect(s.call("get_reservation_details", { reservation_id: 7 }).output).toBe("Error: Reservation 7 not found")
-    expect(s.call("update_reservation_baggages", { reservation_id: "ABC123", total_baggages: 1, nonfree_baggages: "1", payment_id: "gift_card_1" }).output).toBe(
-      "Error: unsupported operand type(s) for -: 'str' and 'int'",
-    )
+    expect(
+      s.call("update_reservation_baggages", { reservation_id: "ABC123", total_baggages: 1, nonfree_baggages: "1", payment_id: "gift_card_1" }).output,
+    ).toBe("Error: unsupported operand type(s) for -: 'str' and 'int'")
     expect(s.call("get_flight_status", { flight_number: "HAT001", date: "2024-05-10" }).output).toBe("cancelled")
     expect(s.call("get_flight_status", { flight_number: "HAT001", date: "2024-06-01" }).output).toBe("Error: Flight HAT001 not found on date 2024-06-01")
   })

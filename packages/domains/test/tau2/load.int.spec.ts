@@ -192,7 +192,7 @@ data.describe("loadTau2Domain on broken data folders", () => {
   })
 
   it("reports invalid JSON and split entries naming unknown tasks", () => {
-    fs.writeFileSync(path.join(domainDir, "db.json"), "{ \"tasks\": ")
+    fs.writeFileSync(path.join(domainDir, "db.json"), '{ "tasks": ')
     const e = loadError(dataDir)
     expect(e.expected).toBe("valid JSON")
     fs.copyFileSync(path.join(MOCK_DIR, "db.json"), path.join(domainDir, "db.json"))

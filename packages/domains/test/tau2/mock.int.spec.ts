@@ -1,13 +1,4 @@
-import {
-  applyInitialState,
-  executeToolCall,
-  float,
-  type Node,
-  type PyValue,
-  type Requestor,
-  runHelper,
-  seededRandom,
-} from "@tau-sim/engine"
+import { applyInitialState, executeToolCall, float, type Node, type PyValue, type Requestor, runHelper, seededRandom } from "@tau-sim/engine"
 import { describe, expect, it } from "vitest"
 import { loadTau2Domain } from "../../src/index.ts"
 import { needsData } from "../../testing/index.ts"
@@ -35,7 +26,9 @@ data.describe("mock agent tools", () => {
     expect(call("create_task", { user_id: ["user_1"], title: "x" }).output).toBe("Error: unhashable type: 'list'")
     const r = call("create_task", { user_id: "user_1", title: 7 })
     expect(r.error).toBe(true)
-    expect(r.output).toMatch(/^Error: 1 validation error for Task\ntitle\n {2}Input should be a valid string \[type=string_type, input_value=7, input_type=int\]/)
+    expect(r.output).toMatch(
+      /^Error: 1 validation error for Task\ntitle\n {2}Input should be a valid string \[type=string_type, input_value=7, input_type=int\]/,
+    )
     expect(r.patch).toEqual([])
   })
 
@@ -48,9 +41,7 @@ data.describe("mock agent tools", () => {
   it("get_users lists users in DB order; transfer is a constant text", () => {
     expect(call("get_users", {}).output).toBe('[{"user_id": "user_1", "name": "Test User", "tasks": ["task_1"]}]')
     expect(call("transfer_to_human_agents", { summary: "s" }).output).toBe("Transfer successful")
-    expect(call("transfer_to_human_agents", {}).output).toBe(
-      "Error: MockTools.transfer_to_human_agents() missing 1 required positional argument: 'summary'",
-    )
+    expect(call("transfer_to_human_agents", {}).output).toBe("Error: MockTools.transfer_to_human_agents() missing 1 required positional argument: 'summary'")
   })
 
   it("assertion helpers compare counts and statuses Python-style", () => {

@@ -73,7 +73,9 @@ describe("modify_pending_order_items", () => {
   })
 
   it("requires the exact status pending", () => {
-    expect(fails("modify_pending_order_items", { ...args, order_id: "#W3", item_ids: [], new_item_ids: [] })).toBe("Error: Non-pending order cannot be modified")
+    expect(fails("modify_pending_order_items", { ...args, order_id: "#W3", item_ids: [], new_item_ids: [] })).toBe(
+      "Error: Non-pending order cannot be modified",
+    )
   })
 
   it("checks counts, lengths, identity, product and availability in the reference's order", () => {
@@ -83,7 +85,9 @@ describe("modify_pending_order_items", () => {
       "Error: The new item id should be different from the old item id",
     )
     expect(fails("modify_pending_order_items", { ...args, new_item_ids: ["6000000006", "3000000003"] })).toBe("Error: Variant not found")
-    expect(fails("modify_pending_order_items", { ...args, new_item_ids: ["2000000002", "6000000006"] })).toBe("Error: New item 2000000002 not found or available")
+    expect(fails("modify_pending_order_items", { ...args, new_item_ids: ["2000000002", "6000000006"] })).toBe(
+      "Error: New item 2000000002 not found or available",
+    )
     expect(fails("modify_pending_order_items", { ...args, payment_method_id: "gift_card_2" })).toBe("Error: Payment method not found")
   })
 
@@ -167,7 +171,9 @@ describe("modify_pending_order_address / modify_user_address", () => {
 
   it("validates the address like pydantic", () => {
     const out = fails("modify_user_address", { user_id: "ann_lee_1", ...address, zip: 89501, city: null })
-    expect(out).toMatch(/^Error: 2 validation errors for UserAddress\ncity\n {2}Input should be a valid string \[type=string_type, input_value=None, input_type=NoneType\]\n/)
+    expect(out).toMatch(
+      /^Error: 2 validation errors for UserAddress\ncity\n {2}Input should be a valid string \[type=string_type, input_value=None, input_type=NoneType\]\n/,
+    )
     expect(out).toContain("zip\n  Input should be a valid string [type=string_type, input_value=89501, input_type=int]")
     expect(fails("modify_user_address", { user_id: "nobody", ...address })).toBe("Error: User not found")
   })
@@ -204,9 +210,9 @@ describe("return_delivered_order_items", () => {
     )
     const order = json(ok("return_delivered_order_items", { order_id: "#W2", item_ids: ["1000000001"], payment_method_id: "gift_card_1" }).output)
     expect([order.status, order.return_items, order.return_payment_method_id]).toEqual(["return requested", ["1000000001"], "gift_card_1"])
-    expect(fails("return_delivered_order_items", { order_id: "#W2", item_ids: ["1000000001", "1000000001", "1000000001"], payment_method_id: "credit_card_1" })).toBe(
-      "Error: Some item not found",
-    )
+    expect(
+      fails("return_delivered_order_items", { order_id: "#W2", item_ids: ["1000000001", "1000000001", "1000000001"], payment_method_id: "credit_card_1" }),
+    ).toBe("Error: Some item not found")
     expect(fails("return_delivered_order_items", { order_id: "#W1", item_ids: [], payment_method_id: "credit_card_1" })).toBe(
       "Error: Non-delivered order cannot be returned",
     )

@@ -21,13 +21,34 @@ const table = (name: string) => (agent as Row)[name] as Row[]
 data.describe("telecom databases", () => {
   it("load db.toml as TelecomDB's JSON dump: model field order, floats by field type, ISO dates and datetimes, defaults", () => {
     expect(Object.keys(agent as Row)).toEqual(["plans", "customers", "lines", "bills", "devices"])
-    expect(table("plans")[0]).toEqual({ plan_id: "P1001", name: "Basic Plan", data_limit_gb: float(5), price_per_month: float(40), data_refueling_price_per_gb: float(5) })
+    expect(table("plans")[0]).toEqual({
+      plan_id: "P1001",
+      name: "Basic Plan",
+      data_limit_gb: float(5),
+      price_per_month: float(40),
+      data_refueling_price_per_gb: float(5),
+    })
     expect(isFloat(table("plans")[0].data_limit_gb)).toBe(true)
     expect(Object.keys(table("lines")[0])).toEqual([
-      "line_id", "phone_number", "status", "plan_id", "device_id", "data_used_gb", "data_refueling_gb", "roaming_enabled",
-      "contract_end_date", "last_plan_change_date", "last_sim_replacement_date", "suspension_start_date",
+      "line_id",
+      "phone_number",
+      "status",
+      "plan_id",
+      "device_id",
+      "data_used_gb",
+      "data_refueling_gb",
+      "roaming_enabled",
+      "contract_end_date",
+      "last_plan_change_date",
+      "last_sim_replacement_date",
+      "suspension_start_date",
     ])
-    expect(table("lines")[0]).toMatchObject({ data_refueling_gb: float(0), last_sim_replacement_date: null, suspension_start_date: null, contract_end_date: "2026-12-31" })
+    expect(table("lines")[0]).toMatchObject({
+      data_refueling_gb: float(0),
+      last_sim_replacement_date: null,
+      suspension_start_date: null,
+      contract_end_date: "2026-12-31",
+    })
     const customer = table("customers")[0]
     expect(Object.keys(customer).slice(-3)).toEqual(["created_at", "last_extension_date", "goodwill_credit_used_this_year"])
     expect(customer).toMatchObject({ created_at: "2025-01-15T10:30:00", last_extension_date: null, goodwill_credit_used_this_year: float(25) })
@@ -91,7 +112,10 @@ data.describe("telecom databases", () => {
       expect(broken((t) => t.replace('contract_end_date = "2026-12-31"', 'contract_end_date = "2026-13-01"')).expected).toBe("a date YYYY-MM-DD")
       expect(broken((t) => t.replace('model = "Smartphone X"\n', "")).at).toBe("devices[0].model")
       expect(broken((t) => `${t}\n[[plans]\n`).expected).toBe("valid TOML")
-      expect(broken((t) => t.replace("battery_level = 80", "battery_level = 80.5"), "user_db.toml")).toMatchObject({ at: "device.battery_level", expected: "an integer" })
+      expect(broken((t) => t.replace("battery_level = 80", "battery_level = 80.5"), "user_db.toml")).toMatchObject({
+        at: "device.battery_level",
+        expected: "an integer",
+      })
     })
   })
 })

@@ -21,7 +21,9 @@ data.describe("telecom task generator", () => {
   it("rebuilds every shipped task from its id: same JSON text, key order and int/float identity", () => {
     expect(shipped.length).toBe(2285)
     expect(new Set(shipped.map((t) => t.id))).toEqual(new Set(splits.full))
-    const differing = shipped.filter((task) => PyJson.compact(telecomTaskFromId(task.id, domain) as unknown as PyValue) !== PyJson.compact(task as unknown as PyValue))
+    const differing = shipped.filter(
+      (task) => PyJson.compact(telecomTaskFromId(task.id, domain) as unknown as PyValue) !== PyJson.compact(task as unknown as PyValue),
+    )
     expect(differing.map((t) => t.id)).toEqual([])
   })
 

@@ -3,7 +3,19 @@
  * quirks, random draft bills, the dual-control sync of payments, solo routing and the process-wide
  * VPN quirk (semantics §9.6).
  */
-import { applyInitialState, executeToolCall, float, materialize, type Node, nodeAt, type PyValue, runHelper, seededRandom, syncWorld, type Task } from "@tau-sim/engine"
+import {
+  applyInitialState,
+  executeToolCall,
+  float,
+  materialize,
+  type Node,
+  nodeAt,
+  type PyValue,
+  runHelper,
+  seededRandom,
+  syncWorld,
+  type Task,
+} from "@tau-sim/engine"
 import { beforeEach, describe, expect, it } from "vitest"
 import { RUNTIME_KEY } from "../../src/tau2/telecom/index.ts"
 import { needsData } from "../../testing/index.ts"
@@ -89,15 +101,28 @@ data.describe("telecom agent tools", () => {
     expect(s.agent("refuel_data", { customer_id: "C1001", line_id: "L1002", gb_amount: 2 }).output).toBe(
       `{"message": "Successfully added 2 GB of data for line L1002 for $4.00", "new_data_refueling_gb": "2.0", "charge": "4.0"}`,
     )
-    expect(s.get("agent", "bills", "2")).toMatchObject({ bill_id: "B1003", total_due: float(4), line_items: [{ description: "Data refueling: 2 GB at $2.0/GB", amount: float(4) }] })
+    expect(s.get("agent", "bills", "2")).toMatchObject({
+      bill_id: "B1003",
+      total_due: float(4),
+      line_items: [{ description: "Data refueling: 2 GB at $2.0/GB", amount: float(4) }],
+    })
   })
 
   it("create a Draft bill with a random id B<8 hex> from the call's random source when the customer has none", () => {
     const out = s.agent("refuel_data", { customer_id: "C1002", line_id: "L1004", gb_amount: float(3) })
-    expect(out.output).toBe(`{"message": "Successfully added 3.0 GB of data for line L1004 for $0.30", "new_data_refueling_gb": "3.0", "charge": "0.30000000000000004"}`)
+    expect(out.output).toBe(
+      `{"message": "Successfully added 3.0 GB of data for line L1004 for $0.30", "new_data_refueling_gb": "3.0", "charge": "0.30000000000000004"}`,
+    )
     const bill = s.get("agent", "bills", "6") as Record<string, PyValue>
     expect(bill.bill_id).toMatch(/^B[0-9a-f]{8}$/)
-    expect(bill).toMatchObject({ customer_id: "C1002", period_start: "2025-03-01", period_end: "2025-03-31", issue_date: "2025-03-01", due_date: "2025-03-15", status: "Draft" })
+    expect(bill).toMatchObject({
+      customer_id: "C1002",
+      period_start: "2025-03-01",
+      period_end: "2025-03-31",
+      issue_date: "2025-03-01",
+      due_date: "2025-03-15",
+      status: "Draft",
+    })
     expect(s.get("agent", "customers", "1", "bill_ids")).toEqual(["B1004", "B1005", bill.bill_id])
     // The same call with the same random source gives the same id (replays are exact).
     const again = new Session()
@@ -113,7 +138,9 @@ data.describe("telecom dual control", () => {
     expect(s.user("make_payment").output).toBe("You do not have a payment request.")
     expect(s.agent("send_payment_request", { customer_id: "C1002", bill_id: "B1005" }).output).toBe("Payment request sent to the customer for bill B1005")
     expect(s.get("user", "surroundings", "payment_request")).toEqual({ bill_id: "B1005", amount_due: float(425), paid: false })
-    expect(s.agent("send_payment_request", { customer_id: "C1002", bill_id: "B1004" }).output).toBe("Error: A bill is already awaiting payment for this customer")
+    expect(s.agent("send_payment_request", { customer_id: "C1002", bill_id: "B1004" }).output).toBe(
+      "Error: A bill is already awaiting payment for this customer",
+    )
     expect(s.user("check_payment_request").output).toBe("You have a payment request for bill B1005 of 425.0 USD.")
     expect(s.user("make_payment").output).toBe("Payment of 425.0 USD has been made for bill B1005.")
     expect(s.get("agent", "bills", "4", "status")).toBe("Paid")
@@ -130,7 +157,9 @@ data.describe("telecom dual control", () => {
     expect(s.agent("resume_line", { customer_id: "C1001", line_id: "L1002" }).error).toBe(false)
     expect(s.get("user", "surroundings", "line_active")).toBe(true)
     expect(s.user("check_network_status").output).toContain("Cellular Connection: no_service")
-    expect(s.user("reboot_device").output).toBe("Restarting network services...\nStatus Bar: \u{1F4F6}\u2074 Excellent | 5G | \u{1F4F1} Data Enabled | \u{1F50B} 80%")
+    expect(s.user("reboot_device").output).toBe(
+      "Restarting network services...\nStatus Bar: \u{1F4F6}\u2074 Excellent | 5G | \u{1F4F1} Data Enabled | \u{1F50B} 80%",
+    )
   })
 
   it("reports a sync failure (no line for the user's number) as the tool call's error", () => {
@@ -169,7 +198,9 @@ data.describe("telecom user tools", () => {
   it("keep break_vpn's degraded default VPN for every later connection (process-wide quirk, recorded in the world)", () => {
     expect(s.get(RUNTIME_KEY)).toBeUndefined()
     s.helper("user", "break_vpn")
-    expect(s.user("run_speed_test").output).toBe("Speed Test Result: 22.00 Mbps (Fair). Connection is okay for web browsing and some standard definition streaming.")
+    expect(s.user("run_speed_test").output).toBe(
+      "Speed Test Result: 22.00 Mbps (Fair). Connection is okay for web browsing and some standard definition streaming.",
+    )
     s.user("disconnect_vpn")
     s.user("connect_vpn")
     expect(s.user("check_vpn_status").output).toContain("<PerformanceLevel.POOR: 'poor'>")
@@ -184,12 +215,18 @@ data.describe("telecom user tools", () => {
   it("answer invalid requests with text (error=false) or CPython errors, as the reference does", () => {
     const mode = s.user("set_network_mode_preference", { mode: "5g" })
     expect(mode).toMatchObject({ error: false })
-    expect(mode.output).toMatch(/^Failed to set network mode: '5g' is not a valid option\. Please use one of: 4g_5g_preferred, 4g_only, 3g_only, 2g_only\nStatus Bar: /)
+    expect(mode.output).toMatch(
+      /^Failed to set network mode: '5g' is not a valid option\. Please use one of: 4g_5g_preferred, 4g_only, 3g_only, 2g_only\nStatus Bar: /,
+    )
     expect(s.user("grant_app_permission", { app_name: "messaging", permission: "CAMERA" })).toMatchObject({
       error: false,
-      output: expect.stringMatching(/^Error\. Permission 'camera' not tracked for app 'messaging', available permissions: \['sms', 'storage', 'phone', 'network'\]\nStatus Bar: /),
+      output: expect.stringMatching(
+        /^Error\. Permission 'camera' not tracked for app 'messaging', available permissions: \['sms', 'storage', 'phone', 'network'\]\nStatus Bar: /,
+      ),
     })
-    expect(s.user("grant_app_permission", { app_name: "maps", permission: "sms" }).output).toMatch(/^Error\. App 'maps' not found\. Cannot grant permission\.\n/)
+    expect(s.user("grant_app_permission", { app_name: "maps", permission: "sms" }).output).toMatch(
+      /^Error\. App 'maps' not found\. Cannot grant permission\.\n/,
+    )
     expect(s.user("check_app_status", { app_name: ["messaging"] }).output).toBe("Error: unhashable type: 'list'")
     // A non-string mode is stored as given; reading `.value` then fails, and keeps failing.
     expect(s.user("set_network_mode_preference", { mode: 3 }).output).toBe("Error: 'int' object has no attribute 'value'")
@@ -224,7 +261,9 @@ data.describe("telecom user tools", () => {
       mms_port: 8080,
     })
     expect(s.user("reset_apn_settings").output).toMatch(/^APN settings will reset at reboot\.\nStatus Bar: \u{1F4F5} No Signal/u)
-    expect(s.user("reboot_device").output).toMatch(/^Resetting APN settings\.\.\.\nRestarting network services\.\.\.\nStatus Bar: \u{1F4F6}\u2074 Excellent \| 5G/u)
+    expect(s.user("reboot_device").output).toMatch(
+      /^Resetting APN settings\.\.\.\nRestarting network services\.\.\.\nStatus Bar: \u{1F4F6}\u2074 Excellent \| 5G/u,
+    )
     expect(s.user("check_apn_settings").output).toBe(
       "Current APN Name: internet\nMMSC URL (for picture messages): http://mms.carrier.com/mms/wapenc\n(These are technical settings, usually best left unchanged.)",
     )

@@ -76,7 +76,7 @@ describe("device simulation", () => {
       phone({ sim_card_missing: true }),
       phone({ sim_card_status: "locked_puk" }),
       phone({ airplane_mode: true }),
-      phone({ active_apn_settings: { ...(defaultsOf(TelecomUserDB) as { device: Obj }).device.active_apn_settings as Obj, apn_name: "broken" } }),
+      phone({ active_apn_settings: { ...((defaultsOf(TelecomUserDB) as { device: Obj }).device.active_apn_settings as Obj), apn_name: "broken" } }),
       phone({}, { line_active: false }),
     ]
     for (const u of cases) {

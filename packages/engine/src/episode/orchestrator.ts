@@ -133,13 +133,7 @@ const executePending = (state: EpisodeState, domain: Domain): ReadonlyArray<Epis
  * mode's tool routing, undecodable arguments answered as an error); also used by `replay --verify`
  * to re-execute. `executeToolCall` is the bare tool execution below it.
  */
-export const executeEpisodeCall = (
-  domain: Domain,
-  state: EpisodeState,
-  world: EpisodeState["world"],
-  call: TrajectoryToolCall,
-  position: number,
-) => {
+export const executeEpisodeCall = (domain: Domain, state: EpisodeState, world: EpisodeState["world"], call: TrajectoryToolCall, position: number) => {
   if (call.arguments === undefined) {
     return {
       output: `Error: the tool call arguments are not a valid JSON object: ${call.argumentsJson}`,
@@ -149,9 +143,15 @@ export const executeEpisodeCall = (
     }
   }
   const random = toolRandom(state.started.seed, call.id, position)
-  return executeToolCall(domain, world, { id: call.id, name: call.name, arguments: call.arguments, requestor: call.requestor }, { random }, {
-    solo: isSolo(state.started),
-  })
+  return executeToolCall(
+    domain,
+    world,
+    { id: call.id, name: call.name, arguments: call.arguments, requestor: call.requestor },
+    { random },
+    {
+      solo: isSolo(state.started),
+    },
+  )
 }
 
 /** After every hop the reference syncs agent and user state (a no-op outside telecom). */
@@ -181,16 +181,10 @@ const terminationAfterHop = (state: EpisodeState, stopped: TerminationReason | n
   return reason
 }
 
-const fold = (state: EpisodeState, events: ReadonlyArray<EpisodeEvent>): EpisodeState =>
-  events.reduce((s, e) => evolve(s, e, s.version), state)
+const fold = (state: EpisodeState, events: ReadonlyArray<EpisodeEvent>): EpisodeState => events.reduce((s, e) => evolve(s, e, s.version), state)
 
 /** Computes the events of the next hop (without storing them). */
-export const nextHop = (
-  state: EpisodeState,
-  domain: Domain,
-  task: Task,
-  participants: EpisodeParticipants,
-): Effect.Effect<ReadonlyArray<EpisodeEvent>> =>
+export const nextHop = (state: EpisodeState, domain: Domain, task: Task, participants: EpisodeParticipants): Effect.Effect<ReadonlyArray<EpisodeEvent>> =>
   Effect.gen(function* () {
     let events: EpisodeEvent[]
     let stopped: TerminationReason | null = null

@@ -14,5 +14,4 @@ const fnv1a = (text: string): number => {
   return h | 0
 }
 
-export const toolRandom = (seed: number, callId: string, position: number): (() => number) =>
-  seededRandom(fnv1a(`${seed}:${callId}:${position}`))
+export const toolRandom = (seed: number, callId: string, position: number): (() => number) => seededRandom(fnv1a(`${seed}:${callId}:${position}`))

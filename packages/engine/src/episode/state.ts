@@ -77,7 +77,6 @@ export const decodeArguments = (json: string): Record<string, PyValue> | undefin
   }
 }
 
-
 export const USER_STOP_TOKENS = ["###STOP###", "###TRANSFER###", "###OUT-OF-SCOPE###"] as const
 export const AGENT_STOP_TOKEN = "###STOP###"
 

@@ -8,9 +8,7 @@ import { type Participant, ParticipantError, type ParticipantTurn } from "./part
 
 export const ScriptTurn = Schema.Struct({
   text: Schema.optional(Schema.NullOr(Schema.String)),
-  tool_calls: Schema.optional(
-    Schema.Array(Schema.Struct({ name: Schema.String, arguments: Schema.Record(Schema.String, Schema.Unknown) })),
-  ),
+  tool_calls: Schema.optional(Schema.Array(Schema.Struct({ name: Schema.String, arguments: Schema.Record(Schema.String, Schema.Unknown) }))),
 })
 export const Script = Schema.Array(ScriptTurn)
 export type Script = typeof Script.Type

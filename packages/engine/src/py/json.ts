@@ -83,12 +83,12 @@ export const parse = (text: string): PyValue => {
       }
     }
     if (c === '"') return str()
-    if (text.startsWith("true", i)) return (i += 4), true
-    if (text.startsWith("false", i)) return (i += 5), false
-    if (text.startsWith("null", i)) return (i += 4), null
-    if (text.startsWith("NaN", i)) return (i += 3), new PyFloat(Number.NaN)
-    if (text.startsWith("Infinity", i)) return (i += 8), new PyFloat(Infinity)
-    if (text.startsWith("-Infinity", i)) return (i += 9), new PyFloat(-Infinity)
+    if (text.startsWith("true", i)) return ((i += 4), true)
+    if (text.startsWith("false", i)) return ((i += 5), false)
+    if (text.startsWith("null", i)) return ((i += 4), null)
+    if (text.startsWith("NaN", i)) return ((i += 3), new PyFloat(Number.NaN))
+    if (text.startsWith("Infinity", i)) return ((i += 8), new PyFloat(Infinity))
+    if (text.startsWith("-Infinity", i)) return ((i += 9), new PyFloat(-Infinity))
     const m = /^-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400))
     if (!m) return fail("Expecting value")
     i += m[0].length
@@ -153,8 +153,7 @@ const escapeAscii = (s: string): string => {
   return `${out}"`
 }
 
-const floatJson = (x: number): string =>
-  Number.isNaN(x) ? "NaN" : x === Infinity ? "Infinity" : x === -Infinity ? "-Infinity" : floatRepr(x)
+const floatJson = (x: number): string => (Number.isNaN(x) ? "NaN" : x === Infinity ? "Infinity" : x === -Infinity ? "-Infinity" : floatRepr(x))
 
 const write = (v: PyValue, itemSep: string, keySep: string, quote: (s: string) => string): string => {
   if (v === null) return "null"

@@ -25,8 +25,7 @@ export interface PyObject {
 export const float = (n: number): PyFloat => new PyFloat(n)
 export const isFloat = (v: unknown): v is PyFloat => v instanceof PyFloat
 export const isNumber = (v: unknown): v is number | PyFloat => typeof v === "number" || v instanceof PyFloat
-export const isObject = (v: unknown): v is PyObject =>
-  typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof PyFloat)
+export const isObject = (v: unknown): v is PyObject => typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof PyFloat)
 
 /** The numeric value of an int or float (throws a Python-like TypeError otherwise). */
 export const num = (v: PyValue | undefined): number => {

@@ -121,10 +121,7 @@ export interface EventStoreShape {
     options?: AppendOptions,
   ) => Effect.Effect<number, VersionConflict | StoreError>
   /** Reads a stream in seq order; `toSeq` is exclusive. */
-  readonly read: (
-    episodeId: string,
-    range?: { readonly fromSeq?: number; readonly toSeq?: number },
-  ) => Effect.Effect<ReadonlyArray<StoredEvent>, StoreError>
+  readonly read: (episodeId: string, range?: { readonly fromSeq?: number; readonly toSeq?: number }) => Effect.Effect<ReadonlyArray<StoredEvent>, StoreError>
   /**
    * Rows exactly as stored, in seq order, never decoded (an unreadable body can still be
    * inspected): a pooled model call's body holds references into the pool (see `readBlobs`).

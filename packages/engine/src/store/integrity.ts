@@ -15,16 +15,7 @@ import { CHAIN_START, chainFrom, chainHash } from "./chain.ts"
 import { type ChainSeal, type EpisodeRow, EventStore, type RawStoredRow, type ScoreRecord, type StoreError } from "./event-store.ts"
 import { blobAddress, parseNode, poolRefs } from "./message-pool.ts"
 
-export type IntegrityKind =
-  | "missing-stream"
-  | "seq-gap"
-  | "no-start"
-  | "start-not-first"
-  | "after-end"
-  | "chain"
-  | "unreadable"
-  | "blob"
-  | "read-model"
+export type IntegrityKind = "missing-stream" | "seq-gap" | "no-start" | "start-not-first" | "after-end" | "chain" | "unreadable" | "blob" | "read-model"
 
 /** What a broken chain link looks like (kind "chain" only). */
 export type ChainDiagnosis =
@@ -90,11 +81,9 @@ const seqRange = (from: number, to: number): string => (from === to ? `seq ${fro
 const checkChain = (episodeId: string, rows: ReadonlyArray<RawStoredRow>): Array<IntegrityFinding> => {
   const n = rows.length
   const prevOf = (i: number): string => (i === 0 ? CHAIN_START : chainFrom(rows[i - 1].hash))
-  const hashOf = (content: RawStoredRow, prev: string, seq: number): string =>
-    chainHash(episodeId, prev, seq, content.tag, content.v, content.body)
+  const hashOf = (content: RawStoredRow, prev: string, seq: number): string => chainHash(episodeId, prev, seq, content.tag, content.v, content.body)
   /** Row `i`'s stored hash is that of its own content at `seq` after `prev`. */
-  const fits = (i: number, prev: string, seq: number): boolean =>
-    rows[i].hash !== null && rows[i].hash === hashOf(rows[i], prev, seq)
+  const fits = (i: number, prev: string, seq: number): boolean => rows[i].hash !== null && rows[i].hash === hashOf(rows[i], prev, seq)
   const ok = rows.map((row, i) => fits(i, prevOf(i), row.seq))
   const window = (i: number): Array<number> => {
     const around: Array<number> = []
@@ -141,9 +130,7 @@ const checkChain = (episodeId: string, rows: ReadonlyArray<RawStoredRow>): Array
     // Reordered: another broken row holds the content this row's hash was made for, or this row's
     // content and hash fit another broken row's place.
     const elsewhere = window(i).find(
-      (j) =>
-        !ok[j] &&
-        (row.hash === hashOf(rows[j], prevOf(i), seq) || row.hash === hashOf({ ...row, body: rows[j].body }, prevOf(i), seq)),
+      (j) => !ok[j] && (row.hash === hashOf(rows[j], prevOf(i), seq) || row.hash === hashOf({ ...row, body: rows[j].body }, prevOf(i), seq)),
     )
     if (elsewhere !== undefined) {
       diagnoses[i] = {
@@ -311,7 +298,9 @@ const checkBlobs = (episodeId: string, rows: ReadonlyArray<RawStoredRow>, blobs:
       kind: "blob" as const,
       blob,
       detail: `seq ${seqs[0]}: the ${what} ${blob} its request refers to ${describe[problem](what)}${
-        seqs.length > 1 ? ` (${seqs.length - 1} later model call${seqs.length === 2 ? "" : "s"} of the stream refer to it too, the last at seq ${seqs[seqs.length - 1]})` : ""
+        seqs.length > 1
+          ? ` (${seqs.length - 1} later model call${seqs.length === 2 ? "" : "s"} of the stream refer to it too, the last at seq ${seqs[seqs.length - 1]})`
+          : ""
       }`,
     }))
 }
@@ -466,9 +455,7 @@ export const readStreamRecord = (episodeId: string): Effect.Effect<StreamRecord,
     const episode = yield* store.getEpisode(episodeId)
     const seal = yield* store.chainSeal(episodeId)
     // A score that cannot be read is damage to report, not a reason to stop checking.
-    const scores = yield* store.listScores(episodeId).pipe(
-      Effect.catch((e: StoreError) => Effect.succeed({ unreadable: e.message })),
-    )
+    const scores = yield* store.listScores(episodeId).pipe(Effect.catch((e: StoreError) => Effect.succeed({ unreadable: e.message })))
     const blobs = yield* referencedBlobs(rows)
     return { rows, episode, scores, seal, blobs }
   })

@@ -22,16 +22,7 @@ import {
 } from "./event-store.ts"
 import { leaseIsStale } from "./lease-rules.ts"
 import { attempt, attemptAppend, decodeRow, parseStoredJson, type BlobLookup, type StoreHandle } from "./store-handle.ts"
-import {
-  checkStreamShape,
-  encodeAppendScores,
-  encodeBatch,
-  encodeJson,
-  encodeScore,
-  episodeRowChange,
-  InvalidWrite,
-  type EncodedScore,
-} from "./write-rules.ts"
+import { checkStreamShape, encodeAppendScores, encodeBatch, encodeJson, encodeScore, episodeRowChange, InvalidWrite, type EncodedScore } from "./write-rules.ts"
 
 interface StoredRun {
   readonly runId: string
@@ -86,15 +77,9 @@ export const makeMemoryStore = (): StoreHandle => {
     if (rewarding.length > 0) episodes.set(episode.episodeId, { ...episode, reward: rewarding[rewarding.length - 1].reward })
   }
 
-  const noSuchEpisode = (episodeId: string): InvalidWrite =>
-    new InvalidWrite(`cannot score episode ${episodeId}: no such episode`)
+  const noSuchEpisode = (episodeId: string): InvalidWrite => new InvalidWrite(`cannot score episode ${episodeId}: no such episode`)
 
-  const appendNow = (
-    episodeId: string,
-    expectedVersion: number,
-    batch: ReadonlyArray<EpisodeEvent>,
-    options: AppendOptions = {},
-  ): number => {
+  const appendNow = (episodeId: string, expectedVersion: number, batch: ReadonlyArray<EpisodeEvent>, options: AppendOptions = {}): number => {
     ensureOpen()
     const encoded = encodeBatch(episodeId, expectedVersion, batch)
     const encodedScores = encodeAppendScores(episodeId, options.scores)
@@ -149,8 +134,7 @@ export const makeMemoryStore = (): StoreHandle => {
   })
 
   const store: EventStoreShape = {
-    append: (episodeId, expectedVersion, batch, options) =>
-      attemptAppend(() => appendNow(episodeId, expectedVersion, batch, options)),
+    append: (episodeId, expectedVersion, batch, options) => attemptAppend(() => appendNow(episodeId, expectedVersion, batch, options)),
     readRaw: (episodeId) =>
       attempt(() => {
         ensureOpen()
@@ -237,9 +221,7 @@ export const makeMemoryStore = (): StoreHandle => {
       attempt(() => {
         ensureOpen()
         return [...episodes.values()].filter(
-          (row) =>
-            (filter.runId === undefined || row.runId === filter.runId) &&
-            (filter.status === undefined || row.status === filter.status),
+          (row) => (filter.runId === undefined || row.runId === filter.runId) && (filter.status === undefined || row.status === filter.status),
         )
       }),
     appendScore: (score) =>

@@ -114,16 +114,12 @@ const addColumnIfMissing = (table: string, column: string, type: string) => (cli
  */
 const sealUnhashedStreams = (client: Database.Database): void => {
   const sealedAt = new Date().toISOString()
-  const streams = client
-    .prepare<[], { episode_id: string }>("SELECT DISTINCT episode_id FROM events WHERE hash IS NULL")
-    .all()
+  const streams = client.prepare<[], { episode_id: string }>("SELECT DISTINCT episode_id FROM events WHERE hash IS NULL").all()
   const rowsOf = client.prepare<[string], { seq: number; tag: string; v: number; body: string; hash: string | null }>(
     "SELECT seq, tag, v, body, hash FROM events WHERE episode_id = ? ORDER BY seq",
   )
   const setHash = client.prepare<[string, string, number]>("UPDATE events SET hash = ? WHERE episode_id = ? AND seq = ?")
-  const seal = client.prepare<[string, number, string]>(
-    "INSERT OR IGNORE INTO chain_seals (episode_id, sealed_through_seq, sealed_at) VALUES (?, ?, ?)",
-  )
+  const seal = client.prepare<[string, number, string]>("INSERT OR IGNORE INTO chain_seals (episode_id, sealed_through_seq, sealed_at) VALUES (?, ?, ?)")
   for (const { episode_id: episodeId } of streams) {
     let prev: string | null = null
     let last = 0

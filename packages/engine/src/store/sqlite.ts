@@ -194,12 +194,7 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
   const insertBlob = client.prepare<[string, string]>("INSERT OR IGNORE INTO blobs (hash, body) VALUES (?, ?)")
   const selectBlob = client.prepare<[string], { body: string }>("SELECT body FROM blobs WHERE hash = ?")
   const blobLookup = (): BlobLookup => cachedLookup((address) => selectBlob.get(address)?.body)
-  const insertEncoded = (
-    episodeId: string,
-    recordedAt: string,
-    encoded: ReadonlyArray<EncodedEvent>,
-    hashes: ReadonlyArray<string>,
-  ): void => {
+  const insertEncoded = (episodeId: string, recordedAt: string, encoded: ReadonlyArray<EncodedEvent>, hashes: ReadonlyArray<string>): void => {
     // Calls of one batch share most nodes: each address is inserted once.
     const written = new Set<string>()
     for (const e of encoded) {
@@ -256,7 +251,11 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
     .set({ version: ps("version"), status: "ended", terminationReason: ps("reason") })
     .where(eq(episodes.episodeId, p("episodeId")))
     .prepare()
-  const selectEpisode = db.select().from(episodes).where(eq(episodes.episodeId, p("episodeId"))).prepare()
+  const selectEpisode = db
+    .select()
+    .from(episodes)
+    .where(eq(episodes.episodeId, p("episodeId")))
+    .prepare()
   const upsertRun = db
     .insert(runs)
     .values({ runId: p("runId"), createdAt: p("createdAt"), config: p("config"), experiment: p("experiment") })
@@ -270,7 +269,11 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
     .values({ runId: p("runId"), createdAt: p("createdAt"), config: p("config"), experiment: p("experiment") })
     .onConflictDoNothing({ target: runs.runId })
     .prepare()
-  const selectRun = db.select().from(runs).where(eq(runs.runId, p("runId"))).prepare()
+  const selectRun = db
+    .select()
+    .from(runs)
+    .where(eq(runs.runId, p("runId")))
+    .prepare()
   const selectRawEvents = client.prepare<
     [string],
     { episodeId: string; seq: number; recordedAt: string; tag: string; v: number; body: string; hash: string | null }
@@ -279,14 +282,13 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
      FROM events WHERE episode_id = ? ORDER BY seq`,
   )
   // The rowid of a stream's first row orders streams by when they were first written.
-  const selectStreamIds = client.prepare<[], { episode_id: string }>(
-    `SELECT episode_id FROM events GROUP BY episode_id ORDER BY min(rowid)`,
-  )
-  const selectSeal = db.select().from(chainSeals).where(eq(chainSeals.episodeId, p("episodeId"))).prepare()
-  const selectLease = client.prepare<
-    [string],
-    { holderId: string; pid: number; host: string; acquiredAt: string; heartbeatAtMs: number }
-  >(
+  const selectStreamIds = client.prepare<[], { episode_id: string }>(`SELECT episode_id FROM events GROUP BY episode_id ORDER BY min(rowid)`)
+  const selectSeal = db
+    .select()
+    .from(chainSeals)
+    .where(eq(chainSeals.episodeId, p("episodeId")))
+    .prepare()
+  const selectLease = client.prepare<[string], { holderId: string; pid: number; host: string; acquiredAt: string; heartbeatAtMs: number }>(
     `SELECT holder_id AS holderId, pid, host, acquired_at AS acquiredAt, heartbeat_at_ms AS heartbeatAtMs
      FROM leases WHERE name = ?`,
   )
@@ -295,9 +297,7 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
      ON CONFLICT (name) DO UPDATE SET holder_id = excluded.holder_id, pid = excluded.pid, host = excluded.host,
        acquired_at = excluded.acquired_at, heartbeat_at_ms = excluded.heartbeat_at_ms`,
   )
-  const touchLease = client.prepare<[number, string, string]>(
-    "UPDATE leases SET heartbeat_at_ms = ? WHERE name = ? AND holder_id = ?",
-  )
+  const touchLease = client.prepare<[number, string, string]>("UPDATE leases SET heartbeat_at_ms = ? WHERE name = ? AND holder_id = ?")
   const deleteLease = client.prepare<[string, string]>("DELETE FROM leases WHERE name = ? AND holder_id = ?")
   // rowid order = the order runs were first put / episodes started (the in-memory store's order too).
   const selectRuns = db.select().from(runs).orderBy(sql`rowid`).prepare()
@@ -350,12 +350,7 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
     for (const score of encodedScores) insertEncodedScore(score)
   }
 
-  const appendNow = (
-    episodeId: string,
-    expectedVersion: number,
-    batch: ReadonlyArray<EpisodeEvent>,
-    options: AppendOptions = {},
-  ): number => {
+  const appendNow = (episodeId: string, expectedVersion: number, batch: ReadonlyArray<EpisodeEvent>, options: AppendOptions = {}): number => {
     const encoded = encodeBatch(episodeId, expectedVersion, batch)
     const encodedScores = encodeAppendScores(episodeId, options.scores)
     const recordedAt = new Date().toISOString()
@@ -453,8 +448,7 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
     )
 
   const store: EventStoreShape = {
-    append: (episodeId, expectedVersion, batch, options) =>
-      attemptAppend(() => appendNow(episodeId, expectedVersion, batch, options)),
+    append: (episodeId, expectedVersion, batch, options) => attemptAppend(() => appendNow(episodeId, expectedVersion, batch, options)),
     read: (episodeId, range = {}) =>
       attempt(() => {
         const lookup = blobLookup()
@@ -462,8 +456,7 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
           .all({ episodeId, fromSeq: range.fromSeq ?? 0, toSeq: range.toSeq ?? END_OF_STREAM })
           .map((row) => decodeRow(episodeId, row.seq, row.recordedAt, row.body, lookup))
       }),
-    readRaw: (episodeId) =>
-      attempt((): ReadonlyArray<RawStoredRow> => selectRawEvents.all(episodeId)),
+    readRaw: (episodeId) => attempt((): ReadonlyArray<RawStoredRow> => selectRawEvents.all(episodeId)),
     listStreamIds: () => attempt(() => selectStreamIds.all().map((row) => row.episode_id)),
     readBlobs: (addresses) =>
       attempt(() => {

@@ -68,11 +68,7 @@ export interface EncodedEvent {
 const NO_BLOBS: ReadonlyArray<Blob> = []
 
 /** Encodes a batch before any write, so an invalid event rejects the whole append. */
-export const encodeBatch = (
-  episodeId: string,
-  expectedVersion: number,
-  events: ReadonlyArray<EpisodeEvent>,
-): Array<EncodedEvent> => {
+export const encodeBatch = (episodeId: string, expectedVersion: number, events: ReadonlyArray<EpisodeEvent>): Array<EncodedEvent> => {
   if (!Number.isSafeInteger(expectedVersion) || expectedVersion < 0) {
     throw new InvalidWrite(`episode ${episodeId}: expected version must be a non-negative integer, got ${expectedVersion}`)
   }
@@ -95,12 +91,7 @@ export const encodeBatch = (
  * after an EpisodeEnded; the episodes read model is keyed on that first event. Called once the
  * version check has passed; `lastTag` is the tag of the stream's last stored row, if any.
  */
-export const checkStreamShape = (
-  episodeId: string,
-  firstSeq: number,
-  events: ReadonlyArray<EpisodeEvent>,
-  lastTag: string | undefined,
-): void => {
+export const checkStreamShape = (episodeId: string, firstSeq: number, events: ReadonlyArray<EpisodeEvent>, lastTag: string | undefined): void => {
   let ended = lastTag === "EpisodeEnded"
   events.forEach((event, i) => {
     const seq = firstSeq + i
@@ -127,11 +118,7 @@ export interface EpisodeRowChange {
   readonly ended: TerminationReason | undefined
 }
 
-export const episodeRowChange = (
-  episodeId: string,
-  newVersion: number,
-  events: ReadonlyArray<EpisodeEvent>,
-): EpisodeRowChange => {
+export const episodeRowChange = (episodeId: string, newVersion: number, events: ReadonlyArray<EpisodeEvent>): EpisodeRowChange => {
   let ended: TerminationReason | undefined
   let started: Extract<EpisodeEvent, { _tag: "EpisodeStarted" }> | undefined
   for (const event of events) {

@@ -43,8 +43,7 @@ const isLarge = (o: PyObject): boolean => {
   return large
 }
 
-const isContainer = (n: Node | undefined): boolean =>
-  n instanceof Overlay || (typeof n === "object" && n !== null && !(n instanceof PyFloat))
+const isContainer = (n: Node | undefined): boolean => n instanceof Overlay || (typeof n === "object" && n !== null && !(n instanceof PyFloat))
 
 export const child = (node: Node | undefined, key: string): Node | undefined => {
   if (node instanceof Overlay) {
@@ -162,8 +161,7 @@ export const apply = (root: Node, op: Op): Node => {
     const key = path[depth]
     if (depth === path.length - 1) {
       const exists = child(node, key) !== undefined
-      if (op.op !== "add" && !exists && !(Array.isArray(node) && op.op === "replace"))
-        throw new PatchError(`cannot ${op.op} a missing member`, op.path)
+      if (op.op !== "add" && !exists && !(Array.isArray(node) && op.op === "replace")) throw new PatchError(`cannot ${op.op} a missing member`, op.path)
       if (!isContainer(node)) throw new PatchError("parent is not a container", op.path)
       return withChild(node, key, op.op === "remove" ? undefined : op.value, op.op, op.path)
     }

@@ -5,13 +5,29 @@ import { floatRepr, formatFixed, PyFloat, PyJson, pyEquals, pyRepr, pyRound } fr
 describe("Python float rendering", () => {
   it("matches CPython repr", () => {
     const cases: Array<[number, string]> = [
-      [1e16, "1e+16"], [1e-5, "1e-05"], [0.0001, "0.0001"], [123, "123.0"], [2.675, "2.675"],
-      [1.5e300, "1.5e+300"], [-0.5, "-0.5"], [0.1 + 0.2, "0.30000000000000004"], [-0, "-0.0"], [1234567890123456.7, "1234567890123456.8"],
+      [1e16, "1e+16"],
+      [1e-5, "1e-05"],
+      [0.0001, "0.0001"],
+      [123, "123.0"],
+      [2.675, "2.675"],
+      [1.5e300, "1.5e+300"],
+      [-0.5, "-0.5"],
+      [0.1 + 0.2, "0.30000000000000004"],
+      [-0, "-0.0"],
+      [1234567890123456.7, "1234567890123456.8"],
     ]
     for (const [x, repr] of cases) expect(floatRepr(x)).toBe(repr)
   })
   it("rounds like Python: exact binary value, exact ties to even", () => {
-    const cases: Array<[number, number, number]> = [[2.675, 2, 2.67], [0.125, 2, 0.12], [0.375, 2, 0.38], [2.5, 0, 2], [3.5, 0, 4], [-0.125, 2, -0.12], [1.005, 2, 1]]
+    const cases: Array<[number, number, number]> = [
+      [2.675, 2, 2.67],
+      [0.125, 2, 0.12],
+      [0.375, 2, 0.38],
+      [2.5, 0, 2],
+      [3.5, 0, 4],
+      [-0.125, 2, -0.12],
+      [1.005, 2, 1],
+    ]
     for (const [x, n, expected] of cases) expect(pyRound(x, n)).toBe(expected)
     expect(formatFixed(2, 2)).toBe("2.00")
     expect(formatFixed(-0.001, 2)).toBe("-0.00")
@@ -27,7 +43,7 @@ describe("Python JSON", () => {
     expect(PyJson.parse(PyJson.compact(v))).toEqual(v)
   })
   it("escapes like json.dumps (ensure_ascii) and sorts like sort_keys", () => {
-    expect(PyJson.dumps({ b: "📶", a: "\n\t\"" })).toBe('{"b": "\\ud83d\\udcf6", "a": "\\n\\t\\""}')
+    expect(PyJson.dumps({ b: "📶", a: '\n\t"' })).toBe('{"b": "\\ud83d\\udcf6", "a": "\\n\\t\\""}')
     expect(PyJson.dumpsSorted({ b: 1, a: [{ d: 1, c: 2 }] })).toBe('{"a": [{"c": 2, "d": 1}], "b": 1}')
   })
   it("rejects malformed JSON with a position", () => {

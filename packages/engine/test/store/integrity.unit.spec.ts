@@ -61,9 +61,7 @@ const tamperings: Record<string, Tampering> = {
     const [a, b] = [rows[k], rows[k + 1]]
     if (a.body === b.body && a.tag === b.tag) return undefined // swapping equal events changes nothing
     return {
-      rows: rows.map((r) =>
-        r.seq === k ? { ...r, tag: b.tag, v: b.v, body: b.body } : r.seq === k + 1 ? { ...r, tag: a.tag, v: a.v, body: a.body } : r,
-      ),
+      rows: rows.map((r) => (r.seq === k ? { ...r, tag: b.tag, v: b.v, body: b.body } : r.seq === k + 1 ? { ...r, tag: a.tag, v: a.v, body: a.body } : r)),
       expected: [
         [k, "chain", "reordered"],
         [k + 1, "chain", "reordered"],

@@ -27,8 +27,7 @@ runEventStoreConformance("sqlite", () => openSqliteStore(freshPath()))
 
 const raw = (path: string): Database.Database => new Database(path)
 
-const integrity = (handle: StoreHandle, episodeId: string) =>
-  checkStreamIntegrity(episodeId).pipe(Effect.provideService(EventStore, handle.store))
+const integrity = (handle: StoreHandle, episodeId: string) => checkStreamIntegrity(episodeId).pipe(Effect.provideService(EventStore, handle.store))
 
 const chainOf = (rows: ReadonlyArray<RawStoredRow>): Array<string> => {
   let prev = CHAIN_START
@@ -169,7 +168,14 @@ describe("sqlite event store", () => {
       db.pragma(`user_version = ${SCHEMA_VERSION + 1}`)
       db.close()
       assert.throws(() => openSqliteStore(path), StoreError, /newer than this engine/)
-      const exit = yield* Effect.exit(Effect.provide(Effect.gen(function* () { return yield* EventStore }), layerSqlite(path)))
+      const exit = yield* Effect.exit(
+        Effect.provide(
+          Effect.gen(function* () {
+            return yield* EventStore
+          }),
+          layerSqlite(path),
+        ),
+      )
       assert.isTrue(Exit.isFailure(exit))
       assert.isTrue(Exit.isFailure(exit) && exit.cause.reasons.some((r) => r._tag === "Fail" && r.error instanceof StoreError))
     }),
@@ -201,12 +207,12 @@ describe("sqlite event store", () => {
     const row = { episodeId: "ep", seq: 0, recordedAt: "x", tag: "MessageSent", v: 1, body: "{}" }
     assert.throws(() => handle.writeRawEvent(row), /UNIQUE|PRIMARY/i)
     const db = raw(path)
-    assert.throws(
-      () => db.prepare("INSERT INTO events (episode_id, seq, recorded_at, tag, v, body) VALUES ('ep', 0, 'x', 'y', 1, '{}')").run(),
-      /UNIQUE/,
-    )
+    assert.throws(() => db.prepare("INSERT INTO events (episode_id, seq, recorded_at, tag, v, body) VALUES ('ep', 0, 'x', 'y', 1, '{}')").run(), /UNIQUE/)
     db.close()
-    assert.deepStrictEqual(Effect.runSync(handle.store.read("ep")).map((s) => s.event), [started("ep")])
+    assert.deepStrictEqual(
+      Effect.runSync(handle.store.read("ep")).map((s) => s.event),
+      [started("ep")],
+    )
     handle.close()
   })
 
@@ -245,7 +251,10 @@ describe("sqlite event store", () => {
         const perWriter = 100
         const reports = yield* Effect.promise(() => runWriters(path, "shared", ["w0", "w1", "w2", "w3"], perWriter))
         // The writers really raced: some appends met a conflict (and retried).
-        assert.isAbove(reports.reduce((sum, r) => sum + r.conflicts, 0), 0)
+        assert.isAbove(
+          reports.reduce((sum, r) => sum + r.conflicts, 0),
+          0,
+        )
         const check = openSqliteStore(path)
         const stored = yield* check.store.read("shared")
         assert.deepStrictEqual(
@@ -282,7 +291,10 @@ describe("sqlite event store", () => {
         for (const [episodeId, events] of Object.entries(streams)) {
           const rows = yield* handle.store.readRaw(episodeId)
           assert.strictEqual(rows.length, events.length)
-          assert.deepStrictEqual(rows.map((r) => r.hash), chainOf(rows))
+          assert.deepStrictEqual(
+            rows.map((r) => r.hash),
+            chainOf(rows),
+          )
           const seal = yield* handle.store.chainSeal(episodeId)
           assert.strictEqual(seal?.throughSeq, events.length - 1)
           assert.isTrue(Date.parse(seal?.sealedAt ?? "") >= before - 1000)
@@ -292,7 +304,10 @@ describe("sqlite event store", () => {
         // The open stream goes on, chained from its upgraded hashes; its seal still ends where it did.
         yield* handle.store.append("open", 3, [agentMessage("after the upgrade"), ended()])
         const open = yield* handle.store.readRaw("open")
-        assert.deepStrictEqual(open.map((r) => r.hash), chainOf(open))
+        assert.deepStrictEqual(
+          open.map((r) => r.hash),
+          chainOf(open),
+        )
         assert.strictEqual((yield* handle.store.chainSeal("open"))?.throughSeq, 2)
         assert.deepStrictEqual((yield* integrity(handle, "open")).findings, [])
         // A stream begun after the upgrade is not sealed.
@@ -313,10 +328,16 @@ describe("sqlite event store", () => {
         db.prepare("UPDATE events SET body = json_set(body, '$.text', 'changed') WHERE episode_id = 'open' AND seq = 3").run()
         db.close()
         const done = yield* integrity(handle, "done")
-        assert.deepStrictEqual(done.findings.map((f) => [f.episodeId, f.seq, f.kind, f.looksLike]), [["done", 2, "chain", "edited"]])
+        assert.deepStrictEqual(
+          done.findings.map((f) => [f.episodeId, f.seq, f.kind, f.looksLike]),
+          [["done", 2, "chain", "edited"]],
+        )
         assert.strictEqual(done.seal?.throughSeq, 6)
         const open = yield* integrity(handle, "open")
-        assert.deepStrictEqual(open.findings.map((f) => [f.episodeId, f.seq, f.kind, f.looksLike]), [["open", 3, "chain", "edited"]])
+        assert.deepStrictEqual(
+          open.findings.map((f) => [f.episodeId, f.seq, f.kind, f.looksLike]),
+          [["open", 3, "chain", "edited"]],
+        )
         handle.close()
       }),
     )
@@ -363,7 +384,10 @@ describe("sqlite event store", () => {
         assert.deepStrictEqual(db.prepare("SELECT count(*) AS n FROM blobs").get(), { n: 0 })
         db.close()
         for (const [episodeId, events] of Object.entries(streams)) {
-          assert.deepStrictEqual((yield* handle.store.read(episodeId)).map((s) => s.event), events)
+          assert.deepStrictEqual(
+            (yield* handle.store.read(episodeId)).map((s) => s.event),
+            events,
+          )
           const report = yield* integrity(handle, episodeId)
           assert.deepStrictEqual([report.findings, report.seal], [[], undefined])
         }
@@ -373,10 +397,16 @@ describe("sqlite event store", () => {
         const next = conversationCall([SYSTEM_PROMPT, greeting, { role: "assistant", content: "Let me look.", toolCalls: [] }])
         yield* handle.store.append("open", 2, [next, ended()])
         const rows = yield* handle.store.readRaw("open")
-        assert.deepStrictEqual(rows.map((r) => r.hash), chainOf(rows))
+        assert.deepStrictEqual(
+          rows.map((r) => r.hash),
+          chainOf(rows),
+        )
         assert.include(rows[2].body, '"$pool":1')
         assert.notInclude(rows[2].body, greeting.content)
-        assert.deepStrictEqual((yield* handle.store.read("open")).map((s) => s.event), [...streams.open, next, ended()])
+        assert.deepStrictEqual(
+          (yield* handle.store.read("open")).map((s) => s.event),
+          [...streams.open, next, ended()],
+        )
         assert.deepStrictEqual((yield* integrity(handle, "open")).findings, [])
         handle.close()
       }),
@@ -396,7 +426,10 @@ describe("sqlite event store", () => {
          WHERE tag = 'ModelCalled' AND ${MODEL_REQUEST_HASH} = ? AND json_extract(body, '$.error') IS NULL ORDER BY rowid LIMIT 1`,
       )
       .all("c".repeat(64)) as Array<{ detail: string }>
-    assert.isTrue(plan.some((step) => step.detail.includes("events_model_request")), JSON.stringify(plan))
+    assert.isTrue(
+      plan.some((step) => step.detail.includes("events_model_request")),
+      JSON.stringify(plan),
+    )
     const hit = db.prepare(`SELECT seq FROM events WHERE tag = 'ModelCalled' AND ${MODEL_REQUEST_HASH} = ?`).all("c".repeat(64))
     assert.deepStrictEqual(hit, [{ seq: 1 }])
     db.close()
@@ -408,7 +441,14 @@ describe("sqlite event store", () => {
         const dir = join(root, `absent-${files++}`)
         const path = join(dir, "nested", "events.db")
         assert.throws(() => openSqliteStore(path, { mustExist: true }), StoreError, `no event store at ${path}`)
-        const exit = yield* Effect.exit(Effect.provide(Effect.gen(function* () { return yield* EventStore }), layerSqlite(path, { mustExist: true })))
+        const exit = yield* Effect.exit(
+          Effect.provide(
+            Effect.gen(function* () {
+              return yield* EventStore
+            }),
+            layerSqlite(path, { mustExist: true }),
+          ),
+        )
         assert.isTrue(Exit.isFailure(exit) && exit.cause.reasons.some((r) => r._tag === "Fail" && r.error instanceof StoreError))
         assert.isFalse(existsSync(dir))
         // In an existing directory, no file appears either.

@@ -60,9 +60,7 @@ const sqlTools = (db: Database.Database) => {
   const row = (seq: number, episodeId = "ep"): Row =>
     db.prepare<[string, number], Row>("SELECT * FROM events WHERE episode_id = ? AND seq = ?").get(episodeId, seq) as Row
   const insert = (r: Row): void => {
-    db.prepare(
-      "INSERT INTO events (episode_id, seq, recorded_at, tag, v, body, hash) VALUES (@episode_id, @seq, @recorded_at, @tag, @v, @body, @hash)",
-    ).run(r)
+    db.prepare("INSERT INTO events (episode_id, seq, recorded_at, tag, v, body, hash) VALUES (@episode_id, @seq, @recorded_at, @tag, @v, @body, @hash)").run(r)
   }
   return {
     row,
@@ -335,7 +333,10 @@ describe("integrity check of a tampered SQLite store", () => {
       Effect.gen(function* () {
         const report = yield* tamperedEp((sql) => {
           const [a, b] = [sql.row(1), sql.row(2)]
-          for (const [seq, from] of [[1, b], [2, a]] as const) {
+          for (const [seq, from] of [
+            [1, b],
+            [2, a],
+          ] as const) {
             sql.set("body", seq, from.body)
             sql.set("tag", seq, from.tag)
           }
@@ -497,8 +498,14 @@ describe("integrity check of a tampered message pool", () => {
       const db = new Database(path)
       try {
         // The addresses this test works with are the ones the store wrote.
-        const stored = db.prepare("SELECT hash FROM blobs ORDER BY hash").all().map((r) => (r as { hash: string }).hash)
-        assert.deepStrictEqual(stored, [system, afterGreeting, afterReply, lastOfEp, toolSet, blobAddress(node(system, { role: "user", content: "Hello" }))].sort())
+        const stored = db
+          .prepare("SELECT hash FROM blobs ORDER BY hash")
+          .all()
+          .map((r) => (r as { hash: string }).hash)
+        assert.deepStrictEqual(
+          stored,
+          [system, afterGreeting, afterReply, lastOfEp, toolSet, blobAddress(node(system, { role: "user", content: "Hello" }))].sort(),
+        )
         tamper(db)
       } finally {
         db.close()

@@ -4,7 +4,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { type ScoreRecord, StoreError, } from "../../src/store/event-store.ts"
+import { type ScoreRecord, StoreError } from "../../src/store/event-store.ts"
 import { ended, fullEpisode, started } from "../sample-events.ts"
 import { type StoreFactory, withStore, score, integrityOf } from "./support.ts"
 
@@ -52,7 +52,12 @@ export const scoresConformance = (name: string, makeStore: StoreFactory): void =
           assert.strictEqual((yield* store.getEpisode("ep"))?.reward, 0.5)
           assert.deepStrictEqual(
             (yield* store.listScores("ep")).map((s) => [s.evaluator, s.reward]),
-            [["tau2", 1], ["support-desk", 0.2], ["support-desk", 0.4], ["tau2-original", 0.5]],
+            [
+              ["tau2", 1],
+              ["support-desk", 0.2],
+              ["support-desk", 0.4],
+              ["tau2-original", 0.5],
+            ],
           )
           // An episode scored only by another set has no reward.
           yield* store.append("other", 0, [started("other"), ended()], { scores: [score("other", 1, "support-desk")] })

@@ -10,8 +10,7 @@ const TURN_RULES = `Each of your turns is exactly one of these:
 - tool calls.
 Never put a message and tool calls in the same turn.`
 
-const closing = (hasPolicy: boolean) =>
-  `Be helpful${hasPolicy ? ", stay within the policy," : ""} and always give tool calls valid JSON arguments.`
+const closing = (hasPolicy: boolean) => `Be helpful${hasPolicy ? ", stay within the policy," : ""} and always give tool calls valid JSON arguments.`
 
 const block = (tag: string, body: string) => `<${tag}>\n${body}\n</${tag}>`
 

@@ -56,8 +56,7 @@ export const withStore = <A, E>(path: string, effect: Effect.Effect<A, E, EventS
   Effect.runPromise(effect.pipe(Effect.provide([layerSqlite(path), builtinDomains()])) as Effect.Effect<A, never, never>)
 
 /** Like `withStore`, returning the failure instead of throwing it. */
-export const withStoreResult = <A, E>(path: string, effect: Effect.Effect<A, E, EventStore | DomainResolver>) =>
-  withStore(path, Effect.result(effect))
+export const withStoreResult = <A, E>(path: string, effect: Effect.Effect<A, E, EventStore | DomainResolver>) => withStore(path, Effect.result(effect))
 
 const taskHashOf = (taskId: string): string => {
   const task = domain.tasks.find((t) => t.id === taskId)

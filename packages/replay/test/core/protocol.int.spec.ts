@@ -48,7 +48,10 @@ const runEpisode = async (options: {
   })
   await withStore(path, driveRecordingLiveWorld(started, demoTask(taskId), { agent: asParticipant(options.agent), user: asParticipant(options.user) }))
   const events = (await readStored(path, episodeId)).map((e) => e.event)
-  const row = await withStore(path, Effect.flatMap(EventStore, (s) => s.getEpisode(episodeId)))
+  const row = await withStore(
+    path,
+    Effect.flatMap(EventStore, (s) => s.getEpisode(episodeId)),
+  )
   return { events, row, ended: events.at(-1) as EpisodeEnded }
 }
 
@@ -124,7 +127,9 @@ describe("orchestrator protocol", () => {
     // A batch is never cut short by the error limit: every call of it runs, then the check.
     const errors = await runEpisode({
       maxErrors: 1,
-      agent: [calls(["no_such_tool", "{}"], ["get_member_details", '{"member_id": "M999"}'], ["find_member_by_email", '{"email": "ana.garcia10@example.org"}'])],
+      agent: [
+        calls(["no_such_tool", "{}"], ["get_member_details", '{"member_id": "M999"}'], ["find_member_by_email", '{"email": "ana.garcia10@example.org"}']),
+      ],
       user: [say("Hi.")],
     })
     expect(toolEvents(errors.events).map((t) => [t.name, t.error])).toEqual([
@@ -193,9 +198,7 @@ describe("orchestrator protocol", () => {
   it("ends with infrastructure_error when a participant's infrastructure fails", async () => {
     for (const role of ["agent", "user"] as const) {
       const broken = failing("infrastructure", "provider unreachable")
-      const { ended, row } = await runEpisode(
-        role === "agent" ? { agent: broken, user: [say("Hi.")] } : { agent: [say("Hello.")], user: broken },
-      )
+      const { ended, row } = await runEpisode(role === "agent" ? { agent: broken, user: [say("Hi.")] } : { agent: [say("Hello.")], user: broken })
       expect(ended).toMatchObject({ reason: "infrastructure_error", note: "provider unreachable" })
       expect(row).toMatchObject({ status: "ended", terminationReason: "infrastructure_error" })
     }

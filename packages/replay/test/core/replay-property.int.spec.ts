@@ -50,7 +50,13 @@ const paramValue: Record<string, fc.Arbitrary<string>> = {
   member_id: idText(memberIds, "M999"),
   loan_id: idText(loanIds, "L999"),
   book_id: idText(bookIds, "B999"),
-  email: fc.oneof(fc.constantFrom(...emails), fc.constantFrom(...emails).map((e) => e.toUpperCase()), fc.constant("nobody@example.org")).map(quoted),
+  email: fc
+    .oneof(
+      fc.constantFrom(...emails),
+      fc.constantFrom(...emails).map((e) => e.toUpperCase()),
+      fc.constant("nobody@example.org"),
+    )
+    .map(quoted),
   query: fc.oneof(fc.constantFrom("river", "Stone", "garcia", "zzz", ""), fc.string({ maxLength: 4 })).map(quoted),
   amount: amountText,
   summary: fc.string({ maxLength: 12 }).map(quoted),
@@ -92,7 +98,10 @@ const agentTurn: fc.Arbitrary<ParticipantTurn> = fc.oneof(
 )
 const userTurn: fc.Arbitrary<ParticipantTurn> = fc.oneof(
   { weight: 3, arbitrary: chatter.map((text) => ({ text, toolCalls: [] })) },
-  { weight: 3, arbitrary: fc.array(toolCall([...userTools, "find_member_by_email"]), { minLength: 1, maxLength: 2 }).map((toolCalls) => ({ text: null, toolCalls })) },
+  {
+    weight: 3,
+    arbitrary: fc.array(toolCall([...userTools, "find_member_by_email"]), { minLength: 1, maxLength: 2 }).map((toolCalls) => ({ text: null, toolCalls })),
+  },
 )
 const stopTurn = fc.constantFrom("###STOP###", "Bye ###TRANSFER###", "###OUT-OF-SCOPE###").map((text) => ({ text, toolCalls: [] }))
 
@@ -102,15 +111,15 @@ const session = fc.record({
   maxSteps: fc.integer({ min: 3, max: 50 }),
   maxErrors: fc.oneof(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 6, max: 12 })),
   // The agent opens with tool calls so that almost every episode has something to tamper with.
-  agent: fc.tuple(
-    fc.array(toolCall(agentTools), { minLength: 1, maxLength: 2 }).map((toolCalls): ParticipantTurn => ({ text: null, toolCalls })),
-    fc.array(agentTurn, { maxLength: 10 }),
-  ).map(([first, rest]) => [first, ...rest]),
-  user: fc.tuple(fc.array(userTurn, { maxLength: 7 }), fc.option(stopTurn, { nil: undefined, freq: 4 })).map(([turns, stop]) => [
-    { text: "Hi, I need some help.", toolCalls: [] },
-    ...turns,
-    ...(stop ? [stop] : []),
-  ]),
+  agent: fc
+    .tuple(
+      fc.array(toolCall(agentTools), { minLength: 1, maxLength: 2 }).map((toolCalls): ParticipantTurn => ({ text: null, toolCalls })),
+      fc.array(agentTurn, { maxLength: 10 }),
+    )
+    .map(([first, rest]) => [first, ...rest]),
+  user: fc
+    .tuple(fc.array(userTurn, { maxLength: 7 }), fc.option(stopTurn, { nil: undefined, freq: 4 }))
+    .map(([turns, stop]) => [{ text: "Hi, I need some help.", toolCalls: [] }, ...turns, ...(stop ? [stop] : [])]),
   tamper: fc.record({
     pick: fc.nat(),
     kind: fc.constantFrom("output", "error", "patch-add", "patch-clear", "arguments"),
@@ -229,7 +238,9 @@ describe("replay rebuilds the live world and verify catches tampering (property)
       }),
       { numRuns: 120, seed: Number(process.env.TAU_PROPERTY_SEED ?? Date.now() % 2 ** 31) },
     )
-    console.log(`property: ${runs} sessions, ${tampered} tampered; endings ${JSON.stringify(Object.fromEntries(reasons))}; tool calls ${toolErrors.calls} (${toolErrors.errors} errors, ${toolErrors.worldChanges} changed the world)`)
+    console.log(
+      `property: ${runs} sessions, ${tampered} tampered; endings ${JSON.stringify(Object.fromEntries(reasons))}; tool calls ${toolErrors.calls} (${toolErrors.errors} errors, ${toolErrors.worldChanges} changed the world)`,
+    )
     // The generators must reach the interesting cases, or the property proves little.
     expect(tampered).toBeGreaterThanOrEqual(runs * 0.9)
     expect(reasons.size).toBeGreaterThanOrEqual(4)

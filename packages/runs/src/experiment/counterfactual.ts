@@ -106,10 +106,7 @@ const validateOptions = (options: CounterfactualOptions, parentMode: Mode, domai
     if (options.user !== undefined && !solo) yield* factory.make(options.user, "user")
   })
 
-const branchOf = (
-  parent: EpisodeRow,
-  fields: Partial<BranchOutcome>,
-): BranchOutcome => ({
+const branchOf = (parent: EpisodeRow, fields: Partial<BranchOutcome>): BranchOutcome => ({
   parent_episode_id: parent.episodeId,
   task_id: parent.taskId,
   trial: parent.trial,

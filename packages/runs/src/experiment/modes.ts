@@ -41,7 +41,8 @@ export const validateMode = (domain: Domain, mode: Mode, policyVariant: string):
   if (owner !== undefined && owner !== domain.name) return fail(`the ${policyVariant} policy variant exists only for ${owner}`)
   const traits = modeTraits(mode)
   if (traits.solo) {
-    if (!domain.supportsSolo) return fail("it has no solo (no-user) setup; only domains with solo policies and user tools the agent may call (mock, telecom) do")
+    if (!domain.supportsSolo)
+      return fail("it has no solo (no-user) setup; only domains with solo policies and user tools the agent may call (mock, telecom) do")
     if (traits.policy && !domain.policy.solo) return fail(`it has no solo policy${policyVariant === "default" ? "" : ` for variant ${policyVariant}`}`)
   }
   if (traits.oraclePlan && !domain.tasks.some((t) => goldActions(t).length > 0)) return fail("none of its tasks has gold actions to reveal as a plan")

@@ -64,7 +64,10 @@ const slug = (spec: string): string =>
  * with the same name in different folders must not share a run).
  */
 export const cellRunId = (experiment: string, domainLabel: string, mode: Mode, agent: string, user: string): string => {
-  const hash = createHash("sha256").update(JSON.stringify([experiment, domainLabel, mode, agent, user])).digest("hex").slice(0, 6)
+  const hash = createHash("sha256")
+    .update(JSON.stringify([experiment, domainLabel, mode, agent, user]))
+    .digest("hex")
+    .slice(0, 6)
   return `${experiment}.${slug(domainLabel)}.${mode}.${slug(agent)}.${slug(user)}.${hash}`
 }
 

@@ -50,7 +50,13 @@ export interface ExperimentHooks {
 const GROWABLE = ["trials", "taskIds", "hashes.tasks"]
 
 /** Identity fields by the experiment file's key that sets them. */
-const FILE_KEYS: Readonly<Record<string, string>> = { seed: "seed", maxSteps: "max_steps", maxErrors: "max_errors", policyVariant: "policy variant", maxAttempts: "max attempts" }
+const FILE_KEYS: Readonly<Record<string, string>> = {
+  seed: "seed",
+  maxSteps: "max_steps",
+  maxErrors: "max_errors",
+  policyVariant: "policy variant",
+  maxAttempts: "max attempts",
+}
 const fileKey = (field: string) => FILE_KEYS[field] ?? (field.startsWith("hashes.") ? `${field.slice(7)} data hash` : field)
 
 const conflictOf = (plan: ExperimentPlan, runId: string, stored: StoredRunConfig, requested: CellRunConfig, domain: Domain): ExperimentConflictError | null => {

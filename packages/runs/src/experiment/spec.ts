@@ -102,10 +102,7 @@ export const parseDomainEntry = (label: string): DomainEntry => {
 }
 
 /** `["tasks"]["ids"]["mock"][2]` -> `tasks.ids.mock[2]`. */
-const dottedPath = (at: string): string =>
-  at
-    .replace(/\["([^"]*)"\]/g, ".$1")
-    .replace(/^\./, "")
+const dottedPath = (at: string): string => at.replace(/\["([^"]*)"\]/g, ".$1").replace(/^\./, "")
 
 /** Turns a Schema error message (`<what>\n  at [path]`, possibly several) into `key: what` parts. */
 const schemaIssues = (message: string): Array<{ key: string; detail: string }> => {
@@ -135,7 +132,10 @@ export const experimentSpecFromValue = (value: unknown, file: string): Experimen
     }
     const issues = schemaIssues(message)
     const first = issues[0] ?? { key: "", detail: message }
-    const rest = issues.slice(1).map((i) => `; ${i.key ? `${i.key}: ` : ""}${i.detail}`).join("")
+    const rest = issues
+      .slice(1)
+      .map((i) => `; ${i.key ? `${i.key}: ` : ""}${i.detail}`)
+      .join("")
     throw new ExperimentFileError({ file, key: first.key, detail: `${first.detail}${rest}` })
   }
   const f = decoded.value
@@ -146,7 +146,11 @@ export const experimentSpecFromValue = (value: unknown, file: string): Experimen
     labels.add(d.label)
   }
   const modes: ReadonlyArray<Mode> = f.modes ?? [RUN_DEFAULTS.mode]
-  const lists: ReadonlyArray<readonly [string, ReadonlyArray<string>]> = [["modes", modes], ["agents", f.agents], ["users", f.users ?? []]]
+  const lists: ReadonlyArray<readonly [string, ReadonlyArray<string>]> = [
+    ["modes", modes],
+    ["agents", f.agents],
+    ["users", f.users ?? []],
+  ]
   for (const [key, list] of lists) {
     const dup = list.find((x, i) => list.indexOf(x) !== i)
     if (dup !== undefined) throw new ExperimentFileError({ file, key, detail: `${dup} is listed twice` })

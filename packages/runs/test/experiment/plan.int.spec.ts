@@ -8,7 +8,18 @@ import { needsData } from "@tau-sim/domains/testing"
 import { agentPolicy, modeTraits } from "@tau-sim/engine"
 import { loadTau2Domain } from "@tau-sim/domains"
 import { Effect } from "effect"
-import { cellRunId, eligibleTasks, ExperimentPlanError, type ExperimentSpec, experimentSpecFromValue, ModeNotSupportedError, planExperiment as plan, TaskNotEligibleError, taskIneligibility, validateMode } from "../../src/index.ts"
+import {
+  cellRunId,
+  eligibleTasks,
+  ExperimentPlanError,
+  type ExperimentSpec,
+  experimentSpecFromValue,
+  ModeNotSupportedError,
+  planExperiment as plan,
+  TaskNotEligibleError,
+  taskIneligibility,
+  validateMode,
+} from "../../src/index.ts"
 import { runServices } from "../services.ts"
 
 const data = needsData("tau2")
@@ -62,7 +73,11 @@ data.describe("modes", () => {
     const { tasks, excluded } = eligibleTasks(mock.tasks, "no-user")
     // Histories with user messages or assistant text cannot be continued by a solo agent; a task
     // without initial state needs a ticket and a gold action (create_task_1_nl_eval has none).
-    expect(excluded.map((e) => e.id).sort()).toEqual(["create_task_1_nl_eval", "update_task_with_history_and_env_assertions", "update_task_with_message_history"])
+    expect(excluded.map((e) => e.id).sort()).toEqual([
+      "create_task_1_nl_eval",
+      "update_task_with_history_and_env_assertions",
+      "update_task_with_message_history",
+    ])
     expect(tasks.map((t) => t.id)).toContain("update_task_with_initialization_data")
     expect(eligibleTasks(mock.tasks, "default").excluded).toEqual([])
   })
@@ -70,7 +85,15 @@ data.describe("modes", () => {
 
 data.describe("experiment plans", () => {
   it("one cell per domain × mode × agent × user, solo cells without a user, deterministic run ids", () => {
-    const plan = planExperiment(spec({ domains: ["mock", "telecom"], modes: ["default", "no-user"], agents: ["oracle", `scripted:${SCRIPT}`], users: ["scripted"], tasks: { split: "base", num_tasks: 3 } }))
+    const plan = planExperiment(
+      spec({
+        domains: ["mock", "telecom"],
+        modes: ["default", "no-user"],
+        agents: ["oracle", `scripted:${SCRIPT}`],
+        users: ["scripted"],
+        tasks: { split: "base", num_tasks: 3 },
+      }),
+    )
     expect(plan.cells.map((c) => [c.domain.label, c.mode, c.agent, c.user])).toEqual([
       ["mock", "default", "oracle", "scripted"],
       ["mock", "default", `scripted:${SCRIPT}`, "scripted"],
@@ -84,7 +107,9 @@ data.describe("experiment plans", () => {
     expect(new Set(plan.cells.map((c) => c.runId)).size).toBe(8)
     expect(plan.cells[0].runId).toBe(cellRunId("plan", "mock", "default", "oracle", "scripted"))
     expect(plan.cells[1].runId).toMatch(/^plan\.mock\.default\.scripted-a\.scripted\.[0-9a-f]{6}$/)
-    expect(cellRunId("plan", "mock", "default", "scripted:/x/a.json", "scripted")).not.toBe(cellRunId("plan", "mock", "default", "scripted:/y/a.json", "scripted"))
+    expect(cellRunId("plan", "mock", "default", "scripted:/x/a.json", "scripted")).not.toBe(
+      cellRunId("plan", "mock", "default", "scripted:/y/a.json", "scripted"),
+    )
     // The first 3 mock tasks include create_task_1_nl_eval, which solo cannot run: filtered from the split.
     expect(plan.cells[0].taskIds).toHaveLength(3)
     expect(plan.cells[2].taskIds).toEqual(["create_task_1", "create_task_1_with_env_assertions"])

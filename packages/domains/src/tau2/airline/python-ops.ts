@@ -59,4 +59,3 @@ export const pyIntOfStr = (s: string): number => {
   if (!m) throw new ToolError(`invalid literal for int() with base 10: ${pyRepr(s)}`)
   return Number(m[1].replaceAll("_", ""))
 }
-

@@ -258,7 +258,8 @@ class Parser {
   disjunction(): Expr | null {
     return this.memo("disjunction", () => {
       const e = this.sum()
-      if (e !== null) this.look() // 'or', 'and', comparison and bitwise operators
+      if (e !== null)
+        this.look() // 'or', 'and', comparison and bitwise operators
       else this.noName() // 'not'
       return e
     })

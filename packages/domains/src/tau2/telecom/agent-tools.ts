@@ -108,7 +108,8 @@ const getCustomerByName = tool(
   (db, a) => {
     const matches: PyValue[] = []
     for (const customer of rows(db, "customers")) {
-      if (pyLower(customer.full_name) === requireStr(a.full_name, "lower").toLowerCase() && eq(customer.date_of_birth, a.dob)) matches.push(customerOut(customer))
+      if (pyLower(customer.full_name) === requireStr(a.full_name, "lower").toLowerCase() && eq(customer.date_of_birth, a.dob))
+        matches.push(customerOut(customer))
     }
     return matches
   },
@@ -223,12 +224,15 @@ const roamingTool = (name: string, enable: boolean, lineDescription: string) =>
 const enableRoaming = roamingTool("enable_roaming", true, "ID of the line to enable roaming for.")
 const disableRoaming = roamingTool("disable_roaming", false, "ID of the line to disable roaming for.")
 
-
 const refuelData = tool(
   "refuel_data",
   "write",
   "Refuels data for a specific line, adding to the customer's bill.\n\nChecks: Line status must be Active, Customer owns the line.\nLogic: Adds data to the line and charges customer based on the plan's refueling rate.",
-  [customerIdParam("line"), param("line_id", Schema.String, "ID of the line to refuel data for."), param("gb_amount", Schema.Number, "Amount of data to add in gigabytes.")],
+  [
+    customerIdParam("line"),
+    param("line_id", Schema.String, "ID of the line to refuel data for."),
+    param("gb_amount", Schema.Number, "Amount of data to add in gigabytes."),
+  ],
   (db, a, random) => {
     const line = targetLine(db, a.customer_id, a.line_id)
     if (pyCompare(a.gb_amount, "<=", 0)) throw new ToolError("Refuel amount must be positive")
@@ -288,7 +292,11 @@ const assertDataRefuelingAmount = helper("assert_data_refueling_amount", ["custo
   return pyCompare(pyAbs(pySub(line.data_refueling_gb, a.expected_amount)), "<", float(1e-6))
 })
 
-const assertLineStatus = helper("assert_line_status", ["customer_id", "line_id", "expected_status"], (db, a) => targetLine(db, a.customer_id, a.line_id).status === a.expected_status)
+const assertLineStatus = helper(
+  "assert_line_status",
+  ["customer_id", "line_id", "expected_status"],
+  (db, a) => targetLine(db, a.customer_id, a.line_id).status === a.expected_status,
+)
 
 /** Raises instead of returning false: such an assertion aborts the evaluation (§3.6). */
 const assertOverdueBillExists = helper("assert_overdue_bill_exists", ["customer_id", "overdue_bill_id"], (db, a) => {

@@ -96,8 +96,7 @@ export interface SpeedTest {
 export const runSpeedTest = (u: UserDb): SpeedTest => {
   const { device } = u
   if (!mobileDataWorking(u)) return { speed: null, description: "No Connection" }
-  let factor =
-    truthy(device.vpn_connected) && isObj(device.vpn_details) && device.vpn_details.server_performance === "poor" ? 0.1 : 1.0
+  let factor = truthy(device.vpn_connected) && isObj(device.vpn_details) && device.vpn_details.server_performance === "poor" ? 0.1 : 1.0
   if (truthy(device.data_saver_mode)) factor *= 0.2
   const tech = device.network_technology_connected
   const [min, max] = typeof tech === "string" && Object.hasOwn(TECH_SPEED, tech) ? TECH_SPEED[tech] : [0.0, 0.0]

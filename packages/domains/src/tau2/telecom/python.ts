@@ -10,12 +10,10 @@ import { float, isFloat, isNumber, num, type PyValue, pyRepr, pyStr, ToolError, 
 /** A mutable JSON object: the working copy of a pydantic model inside one tool call. */
 export type Obj = Record<string, PyValue>
 
-export const isObj = (v: PyValue | undefined): v is Obj =>
-  typeof v === "object" && v !== null && !Array.isArray(v) && !isFloat(v)
+export const isObj = (v: PyValue | undefined): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v) && !isFloat(v)
 
 /** Python numbers include bools (`True + 1 == 2`). */
-const isPyNumeric = (v: PyValue | undefined): v is number | boolean | ReturnType<typeof float> =>
-  typeof v === "boolean" || isNumber(v)
+const isPyNumeric = (v: PyValue | undefined): v is number | boolean | ReturnType<typeof float> => typeof v === "boolean" || isNumber(v)
 
 const numeric = (v: number | boolean | ReturnType<typeof float>): number => (typeof v === "boolean" ? Number(v) : num(v))
 
@@ -65,8 +63,7 @@ export const pySub = (a: PyValue, b: PyValue): PyValue => {
 /** Python `a * b` for numbers (sequence repetition is not needed by any telecom tool). */
 export const pyMul = (a: PyValue, b: PyValue): PyValue => {
   if (isPyNumeric(a) && isPyNumeric(b)) return numberResult(a, b, numeric(a) * numeric(b))
-  if ((typeof a === "string" || Array.isArray(a)) && !isPyNumeric(b))
-    throw new ToolError(`can't multiply sequence by non-int of type '${typeName(b)}'`)
+  if ((typeof a === "string" || Array.isArray(a)) && !isPyNumeric(b)) throw new ToolError(`can't multiply sequence by non-int of type '${typeName(b)}'`)
   throw new ToolError(`unsupported operand type(s) for *: '${typeName(a)}' and '${typeName(b)}'`)
 }
 

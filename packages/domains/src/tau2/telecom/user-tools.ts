@@ -4,7 +4,20 @@
  * (§4.4.4). Outputs are the reference's exact strings; most write tools end with the status bar.
  */
 import { Schema } from "effect"
-import { type Draft, float, formatFixed, type Helper, type PyValue, pyRepr, ToolError, type ToolDef, type Toolkit, type ToolParam, truthy, typeName } from "@tau-sim/engine"
+import {
+  type Draft,
+  float,
+  formatFixed,
+  type Helper,
+  type PyValue,
+  pyRepr,
+  ToolError,
+  type ToolDef,
+  type Toolkit,
+  type ToolParam,
+  truthy,
+  typeName,
+} from "@tau-sim/engine"
 import {
   canSendMms,
   connectVpn,
@@ -73,7 +86,11 @@ const dictGet = (dict: PyValue | undefined, key: PyValue): PyValue | undefined =
 
 /** Granted permissions of an app (`model_dump().items()` with a true value), lower-cased. */
 const grantedPermissions = (permissions: PyValue): string[] =>
-  isObj(permissions) ? Object.entries(permissions).filter(([, allowed]) => truthy(allowed)).map(([name]) => name.replaceAll("_", " ").toLowerCase()) : []
+  isObj(permissions)
+    ? Object.entries(permissions)
+        .filter(([, allowed]) => truthy(allowed))
+        .map(([name]) => name.replaceAll("_", " ").toLowerCase())
+    : []
 
 const PERFORMANCE_MEMBER: Readonly<Record<string, string>> = {
   unknown: "UNKNOWN",
@@ -280,17 +297,11 @@ const setApnSettings = tool(
   },
 )
 
-const resetApnSettings = tool(
-  "reset_apn_settings",
-  "write",
-  "Resets your APN settings to the default settings.",
-  [],
-  (u) => {
-    model(u.device, "active_apn_settings").reset_at_reboot = true
-    simulateNetworkSearch(u)
-    return withStatusBar(u, "APN settings will reset at reboot.")
-  },
-)
+const resetApnSettings = tool("reset_apn_settings", "write", "Resets your APN settings to the default settings.", [], (u) => {
+  model(u.device, "active_apn_settings").reset_at_reboot = true
+  simulateNetworkSearch(u)
+  return withStatusBar(u, "APN settings will reset at reboot.")
+})
 
 // --- Wi-Fi and Wi-Fi calling --------------------------------------------------------------------
 
@@ -433,7 +444,10 @@ const grantAppPermission = tool(
   "grant_app_permission",
   "write",
   "Gives a specific permission to an app (like access to storage, camera, or location). Required for some app functions to work properly.",
-  [param("app_name", Schema.String, "The name of the app to grant the permission to."), param("permission", Schema.String, "The permission to grant, should be lowercase.")],
+  [
+    param("app_name", Schema.String, "The name of the app to grant the permission to."),
+    param("permission", Schema.String, "The permission to grant, should be lowercase."),
+  ],
   (u, a) => {
     const [ok, message] = setAppPermission(u, a.app_name, a.permission, true)
     return withStatusBar(u, `${ok ? "Success. " : "Error. "}${message}`)
@@ -661,4 +675,3 @@ export const telecomUserToolkit: Toolkit = {
     assert_mobile_data_usage_exceeded: assertMobileDataUsageExceeded,
   },
 }
-

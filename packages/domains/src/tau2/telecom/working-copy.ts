@@ -21,8 +21,7 @@ export const deepClone = <T extends PyValue>(v: T): T => {
 }
 
 /** Same value and same Python type (`1` and `1.0` differ: they render and hash differently). */
-const sameScalar = (a: PyValue, b: PyValue): boolean =>
-  a === b || (isFloat(a) && isFloat(b) && Object.is(a.value, b.value))
+const sameScalar = (a: PyValue, b: PyValue): boolean => a === b || (isFloat(a) && isFloat(b) && Object.is(a.value, b.value))
 
 /** Whether the keys both objects have appear in the same relative order. */
 const sameKeyOrder = (beforeKeys: ReadonlyArray<string>, afterKeys: ReadonlyArray<string>, before: Obj, after: Obj): boolean => {
@@ -72,8 +71,7 @@ const record = (draft: Draft, path: string[], before: PyValue, after: PyValue): 
 }
 
 /** Records in `draft` (at `path`, relative to its scope) the writes that turn `before` into `after`. */
-export const recordChanges = (draft: Draft, path: ReadonlyArray<string>, before: PyValue, after: PyValue): void =>
-  record(draft, [...path], before, after)
+export const recordChanges = (draft: Draft, path: ReadonlyArray<string>, before: PyValue, after: PyValue): void => record(draft, [...path], before, after)
 
 /**
  * Gives `run` mutable copies of the databases at `views` (drafts scoped to each database) and

@@ -190,9 +190,7 @@ const dataUsageExceeded: Subtask = {
   fix: [(env) => [fix("assistant", "refuel_data", refuel(env))]],
   // Read before any fix runs: the refuelled amount the fix must produce.
   extraAssertions: [
-    (env) => [
-      assertion("assistant", "assert_data_refueling_amount", { ...ids(env), expected_amount: float(num(env.line.data_refueling_gb) + 2.0) }),
-    ],
+    (env) => [assertion("assistant", "assert_data_refueling_amount", { ...ids(env), expected_amount: float(num(env.line.data_refueling_gb) + 2.0) })],
   ],
 }
 
@@ -296,15 +294,7 @@ export const SERVICE_ISSUE: Intent = {
 export const MOBILE_DATA_ISSUE: Intent = {
   name: "mobile_data_issue",
   texts: MOBILE_DATA_ISSUE_TEXTS,
-  selectionSets: [
-    airplaneModeIssues,
-    roamingIssues,
-    dataModeIssues,
-    [dataSaverModeOn],
-    networkPreferenceIssues,
-    [badVpn],
-    dataUsageExceededIssues,
-  ],
+  selectionSets: [airplaneModeIssues, roamingIssues, dataModeIssues, [dataSaverModeOn], networkPreferenceIssues, [badVpn], dataUsageExceededIssues],
   requiredSets: range(1, 7),
   user: JOHN_SMITH,
   assertions: (success) => [

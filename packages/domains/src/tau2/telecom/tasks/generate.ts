@@ -90,7 +90,14 @@ export const telecomTaskFromId = (id: string, domain: Domain): Task => {
           compare_args: [],
         },
       ]
-    : fixes.map((f, i) => ({ action_id: `${f.name}_${i}`, requestor: f.requestor, name: f.name, arguments: { ...f.arguments }, info: null, compare_args: null }))
+    : fixes.map((f, i) => ({
+        action_id: `${f.name}_${i}`,
+        requestor: f.requestor,
+        name: f.name,
+        arguments: { ...f.arguments },
+        info: null,
+        compare_args: null,
+      }))
   const assertions = intent.assertions(!expectedFailure)
   if (!expectedFailure) for (const extra of subtasks.flatMap((t) => t.extraAssertions ?? [])) assertions.push(...extra(env))
 

@@ -61,7 +61,9 @@ export class ScenarioEnv {
     const ran = runHelper(this.#domain, this.#world, side, step.func_name, step.arguments, { random: this.#random })
     this.#world = syncWorld(this.#domain, ran.world).world
     if (step.assertion && ran.result !== true)
-      throw new TaskGenerationError(`sanity assertion ${step.func_name}(${JSON.stringify(step.arguments)}) failed: ${step.assertion.message ?? "assertion failed"}`)
+      throw new TaskGenerationError(
+        `sanity assertion ${step.func_name}(${JSON.stringify(step.arguments)}) failed: ${step.assertion.message ?? "assertion failed"}`,
+      )
   }
 
   runAll(steps: ReadonlyArray<EnvCall>): void {

@@ -74,7 +74,8 @@ export const MOBILE_DATA_ISSUE_TEXTS: IntentTexts = {
 
 export const MMS_ISSUE_TEXTS: IntentTexts = {
   purpose: "Test resolution path: MMS (Picture/Group Messaging) Issues.",
-  reasonForCall: "You are unable to send MMS messages using your messaging app for the past few hours. You want to fix it and successfully send an MMS message.",
+  reasonForCall:
+    "You are unable to send MMS messages using your messaging app for the past few hours. You want to fix it and successfully send an MMS message.",
   taskInstructions: `${MILD_FRUSTRATION} ${WILLING_TO_REFUEL} ${TOOL_CALL_INFO_CHECK} ${TOOL_CALL_GROUNDING}`,
   knownInfo: (u) => `You are ${u.name} with phone number ${u.phone_number}. You are currently ${u.location}.`,
   ticket: (u) =>

@@ -8,7 +8,12 @@ import { applyInitialState, type Domain, executeToolCall, type Node, type PyValu
 import { parseTelecomTaskId } from "./generate.ts"
 import type { EnvCall } from "./scenario.ts"
 
-const holds = (domain: Domain, world: Node, a: { env_type: string; func_name: string; arguments: Readonly<Record<string, PyValue>> }, expected = true): boolean => {
+const holds = (
+  domain: Domain,
+  world: Node,
+  a: { env_type: string; func_name: string; arguments: Readonly<Record<string, PyValue>> },
+  expected = true,
+): boolean => {
   const side = a.env_type === "user" ? "user" : "agent"
   return runHelper(domain, world, side, a.func_name, a.arguments, { random: seededRandom(0) }).result === expected
 }
