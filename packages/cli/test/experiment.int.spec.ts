@@ -26,7 +26,7 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { openSqliteStore } from "@tau-sim/engine"
 import { Effect } from "effect"
-import { afterAll, describe, expect, it } from "vitest"
+import { afterAll, expect, it } from "vitest"
 import { needsData } from "@tau-sim/domains/testing"
 
 const data = needsData("tau2")

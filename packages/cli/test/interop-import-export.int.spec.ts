@@ -7,7 +7,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { PyJson, type PyObject, type PyValue, pyEquals } from "@tau-sim/engine"
-import { describe, expect, it } from "vitest"
+import { expect, it } from "vitest"
 import { needsData } from "@tau-sim/domains/testing"
 import { resultsFromFixtures, writeResults } from "../../interop/test/results-file.ts"
 

@@ -3,7 +3,7 @@
  * ones and the diff names which episodes changed reward and which component changed.
  */
 import { PyJson, type PyObject } from "@tau-sim/engine"
-import { describe, expect, it } from "vitest"
+import { expect, it } from "vitest"
 import { needsData } from "@tau-sim/domains/testing"
 import { fixtureRecords, resultsFromFixtures, writeResults } from "../../interop/test/results-file.ts"
 import { jsonLines, tau, tempDir } from "./tau.ts"

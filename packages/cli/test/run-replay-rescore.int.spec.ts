@@ -92,7 +92,7 @@ describe("tau run / replay / rescore / show", () => {
     const stored = await storedRun(copy, RUN)
     const victim = stored.rows[7].episodeId
     const target = stored.events[victim].find((e) => e.event._tag === "ToolExecuted" && !e.event.setup)
-    if (!target || target.event._tag !== "ToolExecuted") throw new Error("the episode has no tool execution")
+    if (target?.event._tag !== "ToolExecuted") throw new Error("the episode has no tool execution")
     const raw = new Database(copy)
     raw
       .prepare("UPDATE events SET body = ? WHERE episode_id = ? AND seq = ?")

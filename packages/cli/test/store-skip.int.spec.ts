@@ -7,7 +7,7 @@
 import * as fs from "node:fs"
 import { PyJson, type PyObject } from "@tau-sim/engine"
 import Database from "better-sqlite3"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, expect, it } from "vitest"
 import { needsData } from "@tau-sim/domains/testing"
 import { resultsFromFixtures, writeResults } from "../../interop/test/results-file.ts"
 import { jsonLines, storedRun, tau, tempDir } from "./tau.ts"

@@ -3,7 +3,7 @@
  * episode is stored, the gold runs score like the reference's gold replays, and
  * `tau replay --all --verify` re-executes every tool call without a difference.
  */
-import { describe, expect, it } from "vitest"
+import { expect, it } from "vitest"
 import { needsData } from "@tau-sim/domains/testing"
 import { jsonLines, tau, tempDir } from "./tau.ts"
 

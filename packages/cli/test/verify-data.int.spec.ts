@@ -7,7 +7,7 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, expect, it } from "vitest"
 import { needsData } from "@tau-sim/domains/testing"
 import { jsonLines, storedRun, tau, tempDir } from "./tau.ts"
 

@@ -130,7 +130,7 @@ const replayHistory = (
     if ((m.role !== "assistant" && m.role !== "user") || !m.tool_calls?.length) continue
     m.tool_calls.forEach((call, k) => {
       const reply = history[i + 1 + k]
-      if (!reply || reply.role !== "tool" || reply.id !== call.id) throw new InitialStateError(`Tool call ${call.id} is not followed by its tool message`)
+      if (reply?.role !== "tool" || reply.id !== call.id) throw new InitialStateError(`Tool call ${call.id} is not followed by its tool message`)
       // τ²'s ToolCall defaults its requestor to "assistant", whatever message carries it.
       const requestor = call.requestor ?? "assistant"
       const kit = requestor === "user" ? domain.userToolkit : domain.agentToolkit

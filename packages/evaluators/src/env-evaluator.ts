@@ -10,6 +10,7 @@ import {
   type Domain,
   type EnvAssertion,
   type PyObject,
+  type PyValue,
   runHelper,
   seededRandom,
   type Side,
@@ -65,7 +66,7 @@ const pythonTypeOf = (e: unknown): string =>
 /** Runs one assertion like `run_env_assertion(raise_assertion_error=False)`; returns the new world too. */
 const runAssertion = (domain: Domain, world: Node, assertion: EnvAssertion): Result.Result<{ met: boolean; world: Node }, EvaluationError> => {
   const side: Side = assertion.env_type === "user" ? "user" : "agent"
-  let result
+  let result: { value: PyValue; world: Node }
   try {
     // Domain helpers raise like their Python originals (the tool semantics); the reference's evaluation raises with them.
     const ran = runHelper(domain, world, side, assertion.func_name, assertion.arguments as PyObject, { random: seededRandom(PREDICTED_SEED + 1) })

@@ -16,6 +16,7 @@ import {
   applyInitialState,
   type Domain,
   executeToolCall,
+  type InitialStateResult,
   type Node,
   type Op,
   type PyObject,
@@ -57,7 +58,7 @@ const cacheKey = (domain: Domain, strict: boolean): string =>
 export const initialPrefix = (domain: Domain, task: Task): Result.Result<Node, EvaluationError> => {
   const init = task.initial_state
   const withoutHistory: Task = init ? { ...task, initial_state: { ...init, message_history: [] } } : task
-  let applied
+  let applied: InitialStateResult
   try {
     // The engine raises like the reference's `set_state` on initialisation data or actions it cannot apply.
     applied = applyInitialState(domain, withoutHistory, { strict: true, seed: PREFIX_SEED })

@@ -122,6 +122,7 @@ export const parseTau2Messages = (json: string): Decoded<Tau2Message[]> => {
 }
 
 /** Characters Python's `str.strip()` removes (`str.isspace`), which differ slightly from JS `trim`. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: Python's str.isspace counts \x0b, \x0c and \x1c-\x1f (separators) as blank.
 const PY_BLANK = /^[\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$/
 
 /** Reference `has_text_content`: content present and not blank. */

@@ -6,7 +6,7 @@
  * reference's request and reply handling for an LLM-backed judge; `scriptedAllMetJudge` is the
  * deterministic stand-in the conformance fixtures were produced with.
  */
-import { isObject, PyJson, pyRepr, type Task } from "@tau-sim/engine"
+import { isObject, PyJson, type PyValue, pyRepr, type Task } from "@tau-sim/engine"
 import { Effect, Result } from "effect"
 import { type EvaluationError, errorText, evaluationError } from "./errors.ts"
 import type { Tau2Message } from "./messages.ts"
@@ -81,7 +81,7 @@ export const buildNlJudgePrompt = (request: NlJudgeRequest): NlJudgePrompt => ({
  */
 export const parseNlJudgeReply = (content: string): Result.Result<NlAssertionCheck[], EvaluationError> => {
   const fail = (pythonType: string, detail: string) => Result.fail(evaluationError("nl_judge", pythonType, detail))
-  let data
+  let data: PyValue
   try {
     data = PyJson.parse(content)
   } catch (e) {

@@ -1,5 +1,5 @@
 import { loadTau2Domain } from "@tau-sim/domains"
-import { describe, expect, it } from "vitest"
+import { expect, it } from "vitest"
 import { needsData } from "@tau-sim/domains/testing"
 import { describeFailures, evaluateFixtures, fixtureCases, taskResolver } from "./conformance.ts"
 

@@ -1,5 +1,5 @@
 import { loadTau2Domain } from "@tau-sim/domains"
-import { describe, expect, it } from "vitest"
+import { expect, it } from "vitest"
 import { needsData } from "@tau-sim/domains/testing"
 import type { Task } from "@tau-sim/engine"
 import { describeFailures, evaluateFixtures, fixtureCases, taskResolver, telecomTaskGenerator } from "./conformance.ts"

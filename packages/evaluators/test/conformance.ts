@@ -105,7 +105,7 @@ export const evaluateCase = async (domain: Domain, task: Task, c: FixtureCase): 
       return { id: c.id, mismatches: e.detail === expectedDetail ? [] : [`raised "${e.detail}", reference raised "${expectedDetail}"`] }
     }
   }
-  let got
+  let got: PyObject
   try {
     got = rewardInfoToPy(await run())
   } catch (e) {

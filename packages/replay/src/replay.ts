@@ -31,7 +31,6 @@ import {
   type Node,
   type PyObject,
   PyJson,
-  type PyValue,
   readHistory,
   executeEpisodeCall,
   setupEvents,

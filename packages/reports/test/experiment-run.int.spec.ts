@@ -26,7 +26,7 @@ import {
   type ParticipantFactoryShape,
 } from "@tau-sim/engine"
 import { Effect, Layer } from "effect"
-import { describe, expect, it } from "vitest"
+import { expect, it } from "vitest"
 import { needsData } from "@tau-sim/domains/testing"
 import {
   CounterfactualError,

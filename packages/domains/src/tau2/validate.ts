@@ -4,8 +4,8 @@
  * broken data folder is diagnosed without a debugger.
  */
 import * as fs from "node:fs"
-import { Result, Schema, SchemaIssue, SchemaParser } from "effect"
-import { isNumber, type PyFloat, PyJson, type PyObject, type PyValue, typeName } from "@tau-sim/engine"
+import { Result, type Schema, SchemaIssue, SchemaParser } from "effect"
+import { PyJson, type PyObject, type PyValue, typeName } from "@tau-sim/engine"
 import { integerKeyedObjectOrders, rememberKeyOrder } from "./common/key-order.ts"
 import { DataFileError } from "./errors.ts"
 import { type ModelDef, py, validate, type ValidateOptions, type ValidationIssue } from "./pydantic.ts"

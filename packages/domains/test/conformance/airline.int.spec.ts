@@ -1,5 +1,5 @@
 import * as path from "node:path"
-import { describe, expect, it } from "vitest"
+import { expect, it } from "vitest"
 import { needsData } from "../../testing/index.ts"
 import { loadAirlineDomain } from "./airline-domain.ts"
 import { readGoldFixture, readJsonl } from "./fixtures.ts"

@@ -1,5 +1,5 @@
 import * as path from "node:path"
-import { describe, expect, it } from "vitest"
+import { expect, it } from "vitest"
 import { loadTau2Domain } from "../../src/index.ts"
 import { needsData } from "../../testing/index.ts"
 import { readJsonl } from "./fixtures.ts"

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest"
+import { expect, it } from "vitest"
 import { loadTau2Domain } from "../../src/index.ts"
 import { needsData } from "../../testing/index.ts"
 import { readGoldFixture } from "./fixtures.ts"

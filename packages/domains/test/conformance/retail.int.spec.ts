@@ -2,7 +2,7 @@
  * Retail vs the Python reference: every gold call of the 114 tasks, and every tool call of the 546
  * perturbed trajectories (semantics §4.3; fixtures README).
  */
-import { describe, expect, it } from "vitest"
+import { expect, it } from "vitest"
 import {
   applyInitialState,
   type Domain,

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto"
 import * as path from "node:path"
 import { applyInitialState, executeToolCall, materialize, type Node, nodeAt, PyJson, type PyValue, scopeOf, type Side, type Task } from "@tau-sim/engine"
-import { describe, expect, it } from "vitest"
+import { expect, it } from "vitest"
 import { telecomPythonDump, telecomUserPythonDump } from "../../src/tau2/telecom/python-dump.ts"
 import { telecomTaskFromId } from "../../src/tau2/telecom/tasks/generate.ts"
 import { needsData } from "../../testing/index.ts"

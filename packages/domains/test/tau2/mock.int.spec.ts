@@ -1,5 +1,5 @@
 import { applyInitialState, executeToolCall, float, type Node, type PyValue, type Requestor, runHelper, seededRandom } from "@tau-sim/engine"
-import { describe, expect, it } from "vitest"
+import { expect, it } from "vitest"
 import { loadTau2Domain } from "../../src/index.ts"
 import { needsData } from "../../testing/index.ts"
 import { dbOf } from "../conformance/harness.ts"

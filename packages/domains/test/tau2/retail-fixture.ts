@@ -3,7 +3,7 @@
  * them), two users, and orders in each interesting status. Written as JSON text so that floats stay
  * floats and the file order of keys is known, exactly as when `db.json` is loaded.
  */
-import { type Domain, executeToolCall, type Node, PyJson, type PyObject, type PyValue, type ToolOutcome } from "@tau-sim/engine"
+import { type Domain, executeToolCall, type Node, type PyObject, type PyValue, type ToolOutcome } from "@tau-sim/engine"
 import { RetailDB } from "../../src/tau2/retail/models.ts"
 import { retailToolkit } from "../../src/tau2/retail/tools.ts"
 import { decodeJsonModel } from "../../src/tau2/validate.ts"

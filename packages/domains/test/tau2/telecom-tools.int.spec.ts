@@ -16,7 +16,7 @@ import {
   syncWorld,
   type Task,
 } from "@tau-sim/engine"
-import { beforeEach, describe, expect, it } from "vitest"
+import { beforeEach, expect, it } from "vitest"
 import { RUNTIME_KEY } from "../../src/tau2/telecom/index.ts"
 import { needsData } from "../../testing/index.ts"
 import { telecomDomain } from "../conformance/telecom-domain.ts"

@@ -21,7 +21,7 @@ export const allEvents = (h: EpisodeHistory): ReadonlyArray<StoredEvent> => [...
 
 export const startedOf = (h: EpisodeHistory): EpisodeStarted => {
   const first = h.own[0]?.event
-  if (!first || first._tag !== "EpisodeStarted") throw new Error(`episode ${h.episodeId} has no start event`)
+  if (first?._tag !== "EpisodeStarted") throw new Error(`episode ${h.episodeId} has no start event`)
   return first
 }
 
@@ -40,7 +40,7 @@ export const readHistory = (episodeId: string): Effect.Effect<EpisodeHistory, St
 /** Folds events into the episode state, starting from the domain's base world. */
 export const foldHistory = (domain: Domain, events: ReadonlyArray<EpisodeEvent>): EpisodeState => {
   const first = events[0]
-  if (!first || first._tag !== "EpisodeStarted") throw new Error("an episode history begins with EpisodeStarted")
+  if (first?._tag !== "EpisodeStarted") throw new Error("an episode history begins with EpisodeStarted")
   let state = initialState(first, domain.initialWorld, 0)
   for (const e of events) state = evolve(state, e, state.version)
   return state

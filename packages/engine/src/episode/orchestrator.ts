@@ -6,7 +6,7 @@
  * state is always re-derived from events, a crashed run continues from its last stored event.
  */
 import { Effect } from "effect"
-import { type Domain, type Side } from "../domain.ts"
+import type { Domain, Side } from "../domain.ts"
 import { executeToolCall, syncWorld } from "../execute.ts"
 import { applyInitialState } from "../initial-state.ts"
 import { encodePatch, type EpisodeEnded, type EpisodeEvent, type EpisodeStarted, Events, type TerminationReason } from "../events.ts"
@@ -16,7 +16,6 @@ import type { Task } from "../task.ts"
 import { isSolo } from "../mode.ts"
 import { EventStore, type StoreError, type VersionConflict } from "../store/event-store.ts"
 import type { Participant, ParticipantTurn } from "../participants/participant.ts"
-import { ParticipantError } from "../participants/participant.ts"
 import { type EpisodeState, evolve, isAgentStop, isUserStop, ownVersion, type TrajectoryToolCall } from "./state.ts"
 import { toolRandom } from "./random.ts"
 

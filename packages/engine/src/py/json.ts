@@ -29,6 +29,11 @@ export const parse = (text: string): PyValue => {
   const fail = (what: string): never => {
     throw new JsonSyntaxError(what, i)
   }
+  /** Consumes a keyword literal (`true`, `NaN`, …) already matched at `i`. */
+  const keyword = (word: string, v: PyValue): PyValue => {
+    i += word.length
+    return v
+  }
   const value = (): PyValue => {
     ws()
     const c = text[i]
@@ -83,12 +88,12 @@ export const parse = (text: string): PyValue => {
       }
     }
     if (c === '"') return str()
-    if (text.startsWith("true", i)) return ((i += 4), true)
-    if (text.startsWith("false", i)) return ((i += 5), false)
-    if (text.startsWith("null", i)) return ((i += 4), null)
-    if (text.startsWith("NaN", i)) return ((i += 3), new PyFloat(Number.NaN))
-    if (text.startsWith("Infinity", i)) return ((i += 8), new PyFloat(Infinity))
-    if (text.startsWith("-Infinity", i)) return ((i += 9), new PyFloat(-Infinity))
+    if (text.startsWith("true", i)) return keyword("true", true)
+    if (text.startsWith("false", i)) return keyword("false", false)
+    if (text.startsWith("null", i)) return keyword("null", null)
+    if (text.startsWith("NaN", i)) return keyword("NaN", new PyFloat(Number.NaN))
+    if (text.startsWith("Infinity", i)) return keyword("Infinity", new PyFloat(Infinity))
+    if (text.startsWith("-Infinity", i)) return keyword("-Infinity", new PyFloat(-Infinity))
     const m = /^-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400))
     if (!m) return fail("Expecting value")
     i += m[0].length

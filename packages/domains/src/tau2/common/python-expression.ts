@@ -376,7 +376,7 @@ class Parser {
     }
     if (t.kind === "op" && t.text === "(") {
       const start = this.pos
-      const node = this.tuple() ?? (this.reset(start), this.group()) ?? (this.reset(start), this.genexp())
+      const node = this.tuple() ?? this.retryFrom(start, () => this.group()) ?? this.retryFrom(start, () => this.genexp())
       if (node === null) this.pos = start
       return node
     }
@@ -386,6 +386,12 @@ class Parser {
   reset(pos: number): null {
     this.pos = pos
     return null
+  }
+
+  /** The next alternative of an ordered choice: parse again from `pos`. */
+  retryFrom<A>(pos: number, parse: () => A): A {
+    this.pos = pos
+    return parse()
   }
 
   number(text: string): Expr {
@@ -446,7 +452,7 @@ class Parser {
       // a=NAME '=' ...
       this.noName()
       // !(list|tuple|genexp|'True'|'None'|'False') a=bitwise_or b='=' ...
-      const lookahead = this.isOp("[") || this.tuple() !== null || (this.reset(start), this.genexp()) !== null
+      const lookahead = this.isOp("[") || this.tuple() !== null || this.retryFrom(start, () => this.genexp()) !== null
       this.pos = start
       if (!lookahead) {
         this.noName()
