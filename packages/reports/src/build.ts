@@ -162,7 +162,8 @@ const rewardComponents = (episodes: ReadonlyArray<ReportEpisode>) => {
 const checkTallies = (episodes: ReadonlyArray<ReportEpisode>): Record<string, CheckTally> => {
   const tallies: Record<string, { passed: number; total: number }> = {}
   const add = (name: string, ok: boolean | undefined) => {
-    const t = (tallies[name] ??= { passed: 0, total: 0 })
+    const t = tallies[name] ?? { passed: 0, total: 0 }
+    tallies[name] = t
     t.total++
     if (ok === true) t.passed++
   }
@@ -291,17 +292,22 @@ const buildCell = ({ run: r, actual }: CellSource): CellReport => {
   }
 }
 
-const deltaMetric = (
-  base: Map<string, { reward: number; success: number }>,
-  other: Map<string, { reward: number; success: number }>,
-  tasks: ReadonlyArray<string>,
-  pick: (v: { reward: number; success: number }) => number,
-  bootstrap: BootstrapOptions,
-): DeltaMetric => ({
-  baseline: average(tasks.map((t) => pick(base.get(t)!))),
-  value: average(tasks.map((t) => pick(other.get(t)!))),
+type TaskOutcome = { reward: number; success: number }
+
+/** The tasks both cells ran, in task order, with each cell's outcome. */
+const commonTasks = (base: Map<string, TaskOutcome>, other: Map<string, TaskOutcome>) =>
+  [...base]
+    .flatMap(([task, b]) => {
+      const o = other.get(task)
+      return o === undefined ? [] : [{ task, base: b, other: o }]
+    })
+    .sort((x, y) => (x.task < y.task ? -1 : x.task > y.task ? 1 : 0))
+
+const deltaMetric = (pairs: ReturnType<typeof commonTasks>, pick: (v: TaskOutcome) => number, bootstrap: BootstrapOptions): DeltaMetric => ({
+  baseline: average(pairs.map((p) => pick(p.base))),
+  value: average(pairs.map((p) => pick(p.other))),
   delta: bootstrapMean(
-    tasks.map((t) => pick(other.get(t)!) - pick(base.get(t)!)),
+    pairs.map((p) => pick(p.other) - pick(p.base)),
     bootstrap,
   ),
 })
@@ -312,17 +318,18 @@ const deltaMetric = (
  */
 const modeDeltas = (sources: ReadonlyArray<CellSource>, cells: ReadonlyArray<CellReport>, baselineMode: Mode, bootstrap: BootstrapOptions): ModeDelta[] => {
   const out: ModeDelta[] = []
-  const tasksOf = new Map(cells.map((c, i) => [c, perTask(sources[i].run.episodes)]))
-  for (const cell of cells) {
+  const withTasks = cells.map((cell, i) => ({ cell, tasks: perTask(sources[i].run.episodes) }))
+  for (const { cell, tasks: b } of withTasks) {
     if (cell.mode === baselineMode) continue
-    const baselines = cells.filter(
-      (b) =>
-        b.mode === baselineMode && b.domain === cell.domain && b.agent === cell.agent && (b.user === cell.user || b.user === "none" || cell.user === "none"),
+    const baselines = withTasks.filter(
+      ({ cell: base }) =>
+        base.mode === baselineMode &&
+        base.domain === cell.domain &&
+        base.agent === cell.agent &&
+        (base.user === cell.user || base.user === "none" || cell.user === "none"),
     )
-    for (const base of baselines) {
-      const a = tasksOf.get(base)!
-      const b = tasksOf.get(cell)!
-      const common = [...a.keys()].filter((t) => b.has(t)).sort()
+    for (const { cell: base, tasks: a } of baselines) {
+      const common = commonTasks(a, b)
       if (common.length === 0) continue
       out.push({
         domain: cell.domain,
@@ -334,8 +341,8 @@ const modeDeltas = (sources: ReadonlyArray<CellSource>, cells: ReadonlyArray<Cel
         baseline_run: base.run_id,
         run: cell.run_id,
         tasks: common.length,
-        avg_reward: deltaMetric(a, b, common, (v) => v.reward, bootstrap),
-        pass_hat_1: deltaMetric(a, b, common, (v) => v.success, bootstrap),
+        avg_reward: deltaMetric(common, (v) => v.reward, bootstrap),
+        pass_hat_1: deltaMetric(common, (v) => v.success, bootstrap),
       })
     }
   }
@@ -388,7 +395,7 @@ export const counterfactualReport = (branches: ReportRun, parents: ReportRun, bo
     parent_avg_reward: rows.length ? average(rows.map((r) => r.parent_reward ?? 0)) : null,
     branch_avg_reward: rows.length ? average(rows.map((r) => r.reward ?? 0)) : null,
     delta: bootstrapMean(
-      [...byTask.keys()].sort().map((t) => average(byTask.get(t)!)),
+      [...byTask].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, deltas]) => average(deltas)),
       bootstrap,
     ),
     transitions,

@@ -20,7 +20,7 @@ const textTable = (s: Section): string => {
 }
 
 export const renderText = (report: Report): string =>
-  [reportHeading(report), ...reportSections(report).map((s) => `\n${s.title}${s.note ? `\n(${s.note})` : ""}\n${textTable(s)}`)].join("\n") + "\n"
+  `${[reportHeading(report), ...reportSections(report).map((s) => `\n${s.title}${s.note ? `\n(${s.note})` : ""}\n${textTable(s)}`)].join("\n")}\n`
 
 const mdCell = (c: string): string => c.replaceAll("|", "\\|")
 

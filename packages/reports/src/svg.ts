@@ -80,11 +80,10 @@ export const lineChart = (title: string, xLabel: string, yLabel: string, series:
     // Dashes keep coinciding curves (e.g. two cells at pass^k = 1) distinguishable.
     if (pts.length > 1)
       parts.push(`<polyline points="${pts.join(" ")}" fill="none" stroke="${s.color}" stroke-width="2.5"${dash ? ` stroke-dasharray="${dash}"` : ""}/>`)
-    s.values.forEach((v, i) =>
+    for (const [i, v] of s.values.entries())
       parts.push(
         `<circle cx="${n(x(i + 1))}" cy="${n(y(v))}" r="4" fill="${s.color}"><title>${escapeXml(`${s.label}: k=${i + 1}, ${v.toFixed(3)}`)}</title></circle>`,
-      ),
-    )
+      )
   })
   parts.push(legend(f, series), "</svg>")
   return parts.join("")
