@@ -1,55 +1,106 @@
-/** `tau rescore`: evaluate stored episodes again and append new scores (old ones are kept). */
-import { type EpisodeRow, EventStore } from "@tau-sim/engine"
+/**
+ * `tau rescore`: evaluate stored episodes again and append new scores (old ones are kept). The
+ * evaluator set is `tau2` (the reward) or `support-desk` (behaviour, stored beside the reward and
+ * never replacing it); each new score is compared with the latest one of the same set.
+ */
+import { type EpisodeRow, EventStore, isRewardEvaluator, type ScoreRecord } from "@tau-sim/engine"
 import { findTask } from "@tau-sim/runs"
 import { loadEpisode, requireRecordedData, requireRun, scanEpisodes } from "@tau-sim/replay"
-import { scoreEpisode } from "@tau-sim/evaluators"
+import { isSupportDeskScore, scoreEpisode, scoreSupportDesk } from "@tau-sim/evaluators"
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { fmtReward, table } from "../table.ts"
 import { dbFlag, jsonFlag, movedDataDirFlag, print, printJson, withExistingStore } from "./common.ts"
+import { requireEpisode } from "./replay.ts"
 import { reportSkipped } from "./store-scan.ts"
 import { usage } from "../usage-error.ts"
+
+export const RESCORE_EVALUATORS = ["tau2", "support-desk"] as const
+type RescoreEvaluator = (typeof RESCORE_EVALUATORS)[number]
 
 const flags = {
   db: dbFlag,
   json: jsonFlag,
-  run: Flag.String("run").pipe(Flag.optional),
-  all: Flag.Boolean("all").pipe(Flag.withDefault(false)),
-  evaluatorVersion: Flag.String("evaluator-version").pipe(Flag.withDescription("Version tag recorded with the new scores"), Flag.optional),
+  run: Flag.String("run").pipe(Flag.withDescription("Re-score every ended episode of a run"), Flag.optional),
+  episode: Flag.String("episode").pipe(Flag.withDescription("Re-score one ended episode"), Flag.optional),
+  all: Flag.Boolean("all").pipe(Flag.withDescription("Re-score every ended episode in the store"), Flag.withDefault(false)),
+  evaluator: Flag.Literals("evaluator", RESCORE_EVALUATORS).pipe(
+    Flag.withDescription("tau2 (the reward) | support-desk (behaviour: confirm before write, escalation, grounded claims, unsafe actions)"),
+    Flag.withDefault("tau2"),
+  ),
+  evaluatorVersion: Flag.String("evaluator-version").pipe(Flag.withDescription("Version tag recorded with the new tau2 scores"), Flag.optional),
   dataDir: movedDataDirFlag,
 }
 
+/** The scores a new one of `evaluator` is compared with: the reward family for tau2, the set's own for support-desk. */
+const sameSet = (evaluator: RescoreEvaluator) => (s: ScoreRecord) => (evaluator === "tau2" ? isRewardEvaluator(s.evaluator) : isSupportDeskScore(s))
+
+/** Where a score keeps its components: τ²'s `reward_breakdown`, support-desk's `breakdown`. */
+const componentsOf = (evaluator: RescoreEvaluator, breakdown: unknown): Record<string, number | null> => {
+  const b =
+    breakdown && typeof breakdown === "object" ? (breakdown as Record<string, unknown>)[evaluator === "tau2" ? "reward_breakdown" : "breakdown"] : undefined
+  return b && typeof b === "object" ? (b as Record<string, number | null>) : {}
+}
+
+/** Why a stored evaluation failed (`evaluator_error` in its breakdown), if it did. */
+const errorOf = (breakdown: unknown): string | null => {
+  const e = breakdown && typeof breakdown === "object" ? (breakdown as { evaluator_error?: unknown }).evaluator_error : undefined
+  return typeof e === "string" ? e : null
+}
+
+const selectEpisodes = (f: { readonly run: Option.Option<string>; readonly episode: Option.Option<string>; readonly db: string }) =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    if (Option.isSome(f.episode)) {
+      const id = f.episode.value
+      yield* requireEpisode(id, f.db)
+      const row = yield* store.getEpisode(id)
+      if (row?.status !== "ended")
+        return yield* usage(`episode ${id} has not ended: only ended episodes are scored${row ? ` (finish it with tau run --resume ${row.runId})` : ""}`)
+      return [row]
+    }
+    if (Option.isSome(f.run)) yield* requireRun(f.run.value, f.db)
+    return yield* store.listEpisodes(Option.isSome(f.run) ? { runId: f.run.value, status: "ended" } : { status: "ended" })
+  })
+
 export const rescoreCommand = Command.make("rescore", flags, (f) =>
-  // A command line that names no episodes is an error before any store is opened.
-  (Option.isNone(f.run) && !f.all ? Effect.fail(usage("give --run ID or --all")) : Effect.void).pipe(
+  // A command line that names no episodes (or several selections) is an error before any store is opened.
+  ([Option.isSome(f.run), Option.isSome(f.episode), f.all].filter(Boolean).length !== 1
+    ? Effect.fail(usage("give exactly one of --run ID, --episode ID or --all"))
+    : Option.isSome(f.evaluatorVersion) && f.evaluator !== "tau2"
+      ? Effect.fail(usage("--evaluator-version tags tau2 scores; support-desk scores carry their evaluator's own version"))
+      : Effect.void
+  ).pipe(
     Effect.andThen(
       withExistingStore(
         f.db,
         Effect.gen(function* () {
           const store = yield* EventStore
-          if (Option.isSome(f.run)) yield* requireRun(f.run.value, f.db)
-          const episodes = yield* store.listEpisodes(Option.isSome(f.run) ? { runId: f.run.value, status: "ended" } : { status: "ended" })
+          const evaluator = f.evaluator as RescoreEvaluator
+          const episodes = yield* selectEpisodes(f)
           const rescoreOne = (ep: EpisodeRow) =>
             Effect.gen(function* () {
-              const previous = (yield* store.listScores(ep.episodeId)).at(-1)
+              const previous = (yield* store.listScores(ep.episodeId)).filter(sameSet(evaluator)).at(-1)
               const data = { dataDir: Option.getOrUndefined(f.dataDir) }
               const loaded = yield* loadEpisode(ep.episodeId, data)
               // Scores of the data the episode ran on only: other data is a DataChanged error.
               yield* requireRecordedData(loaded)
               const task = yield* findTask(loaded.domain, loaded.final.started)
-              const score = yield* scoreEpisode(ep.episodeId, loaded.domain, task, loaded.final, {
-                evaluatorVersion: Option.getOrUndefined(f.evaluatorVersion),
-              })
-              const components = changedComponents(previous?.breakdown, score.breakdown)
+              const score =
+                evaluator === "tau2"
+                  ? yield* scoreEpisode(ep.episodeId, loaded.domain, task, loaded.final, { evaluatorVersion: Option.getOrUndefined(f.evaluatorVersion) })
+                  : // The whole history (a fork's inherited prefix included): its patches are what each call changed.
+                    yield* scoreSupportDesk(ep.episodeId, loaded.domain, task, loaded.final, loaded.events)
               const row = {
                 episode_id: ep.episodeId,
                 task_id: ep.taskId,
                 old_reward: previous?.reward ?? null,
                 new_reward: score.reward,
                 changed: previous === undefined || previous.reward !== score.reward,
-                components,
+                components: changedComponents(componentsOf(evaluator, previous?.breakdown), componentsOf(evaluator, score.breakdown)),
                 evaluator: `${score.evaluator}@${score.evaluatorVersion}`,
                 previous_evaluator: previous ? `${previous.evaluator}@${previous.evaluatorVersion}` : null,
+                ...(evaluator === "support-desk" ? { breakdown: componentsOf(evaluator, score.breakdown), error: errorOf(score.breakdown) } : {}),
               }
               if (f.json) yield* printJson(row)
               return row
@@ -66,18 +117,20 @@ export const rescoreCommand = Command.make("rescore", flags, (f) =>
                   fmtReward(r.old_reward),
                   fmtReward(r.new_reward),
                   r.changed ? "yes" : "",
-                  r.components.map((c) => `${c.component} ${fmtReward(c.old)} -> ${fmtReward(c.new)}`).join(", "),
+                  "error" in r && r.error !== null
+                    ? `not evaluated: ${r.error}`
+                    : r.components.map((c) => `${c.component} ${fmtReward(c.old)} -> ${fmtReward(c.new)}`).join(", "),
                 ]),
               ),
             )
-            yield* print(`\n${rows.length} episodes re-scored, ${rows.filter((r) => r.changed).length} changed reward`)
+            yield* print(`\n${rows.length} episodes re-scored with ${evaluator}, ${rows.filter((r) => r.changed).length} changed reward`)
           }
           yield* reportSkipped(skipped)
         }),
       ),
     ),
   ),
-).pipe(Command.withDescription("Re-run the evaluators over stored episodes, appending new scores"))
+).pipe(Command.withDescription("Re-run an evaluator set (tau2 or support-desk) over stored episodes, appending new scores"))
 
 interface ComponentChange {
   readonly component: string
@@ -85,14 +138,8 @@ interface ComponentChange {
   readonly new: number | null
 }
 
-const breakdownOf = (b: unknown): Record<string, number> => {
-  const rb = b && typeof b === "object" ? (b as { reward_breakdown?: unknown }).reward_breakdown : undefined
-  return rb && typeof rb === "object" ? (rb as Record<string, number>) : {}
-}
-
-/** Reward components (DB, ACTION, ...) whose value differs between two score breakdowns. */
-export const changedComponents = (previous: unknown, current: unknown): ComponentChange[] => {
-  const a = breakdownOf(previous)
-  const b = breakdownOf(current)
-  return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => a[k] !== b[k]).map((k) => ({ component: k, old: a[k] ?? null, new: b[k] ?? null }))
-}
+/** Components whose value differs between two scores' components (a missing one is null). */
+export const changedComponents = (previous: Record<string, number | null>, current: Record<string, number | null>): ComponentChange[] =>
+  [...new Set([...Object.keys(previous), ...Object.keys(current)])]
+    .filter((k) => previous[k] !== current[k])
+    .map((k) => ({ component: k, old: previous[k] ?? null, new: current[k] ?? null }))
