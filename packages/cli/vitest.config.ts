@@ -1,12 +1,4 @@
-import { defineConfig } from "vitest/config"
+import { packageTestConfig } from "../../vitest.shared.ts"
 
-export default defineConfig({
-  test: {
-    include: ["test/**/*.spec.ts", "src/**/*.spec.ts"],
-    // Prints once per run which suites were skipped for missing τ² data (packages/domains/testing).
-    globalSetup: ["../domains/testing/global-setup.ts"],
-    fileParallelism: false,
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
-  },
-})
+// The CLI suites spawn real processes and servers: one file at a time keeps their timing honest on small machines.
+export default packageTestConfig({ fileParallelism: false })
