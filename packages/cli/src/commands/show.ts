@@ -1,14 +1,17 @@
 /**
- * `tau show`: one episode: lineage, messages and tool calls, world diff, score history. An episode
- * that cannot be read is an error naming the episode and seq; data that changed since the episode
- * was recorded is a warning.
+ * `tau show`: one episode: lineage, messages and tool calls, world diff, score history, and the
+ * latest support-desk verdict when it has one. An episode that cannot be read is an error naming
+ * the episode and seq; data that changed since the episode was recorded is a warning. Messages,
+ * tool outputs and arguments are untrusted: printed as text (`terminalText`).
  */
 import { diff, EventStore, materialize, type PyValue } from "@tau-sim/engine"
 import { forksRunOf } from "@tau-sim/runs"
 import { loadEpisode } from "@tau-sim/replay"
+import { latestSupportDesk, type StoredSupportDesk } from "@tau-sim/evaluators"
 import { Effect, Option } from "effect"
 import { Argument, Command } from "effect/cli"
 import { fmtReward, table } from "../table.ts"
+import { quoted, terminalText } from "../terminal-text.ts"
 import { dbFlag, jsonFlag, movedDataDirFlag, print, printJson, withExistingStore } from "./common.ts"
 import { requireEpisode, warnDataChanges } from "./replay.ts"
 
@@ -85,7 +88,9 @@ export const showCommand = Command.make("show", flags, (f) =>
           breakdown: s.breakdown,
         })),
       }
-      if (f.json) return yield* printJson(out)
+      const desk = latestSupportDesk(scores)
+      // Only an episode with a support-desk score gets the key: other outputs stay as they were.
+      if (f.json) return yield* printJson(desk === undefined ? out : { ...out, support_desk: supportDeskView(desk) })
       yield* print(
         `episode ${out.episode_id}  run ${out.run_id}  ${out.domain}/${out.task_id} trial ${out.trial}  ${out.status} (${out.termination_reason ?? "-"})`,
       )
@@ -95,10 +100,11 @@ export const showCommand = Command.make("show", flags, (f) =>
       yield* print("")
       for (const m of messages) {
         const mark = m.inherited ? "·" : " "
-        if (m.role === "tool") yield* print(`${mark}${String(m.turn).padStart(3)} tool[${m.id}]${m.error ? " ERROR" : ""}: ${m.content}`)
+        if (m.role === "tool") yield* print(terminalText(`${mark}${String(m.turn).padStart(3)} tool[${m.id}]${m.error ? " ERROR" : ""}: ${m.content}`))
         else {
-          if (m.content !== null) yield* print(`${mark}${String(m.turn).padStart(3)} ${m.role}: ${m.content}`)
-          for (const c of m.tool_calls ?? []) yield* print(`${mark}${String(m.turn).padStart(3)} ${m.role} calls ${c.name}(${c.arguments}) [${c.id}]`)
+          if (m.content !== null) yield* print(terminalText(`${mark}${String(m.turn).padStart(3)} ${m.role}: ${m.content}`))
+          for (const c of m.tool_calls ?? [])
+            yield* print(terminalText(`${mark}${String(m.turn).padStart(3)} ${m.role} calls ${c.name}(${c.arguments}) [${c.id}]`))
         }
       }
       yield* print(`\nworld diff (${worldDiff.length} changes):`)
@@ -110,6 +116,77 @@ export const showCommand = Command.make("show", flags, (f) =>
           out.scores.map((s) => [s.evaluator, s.version, fmtReward(s.reward), s.recorded_at]),
         ),
       )
+      if (desk !== undefined) for (const line of supportDeskLines(desk)) yield* print(line)
     }),
   ),
 ).pipe(Command.withDescription("Show an episode: messages, tool calls, world diff, lineage and every score"))
+
+/** The latest support-desk verdict as `show --json` gives it: the breakdown and the lists behind it. */
+const supportDeskView = (desk: StoredSupportDesk) => {
+  const head = { evaluator: `${desk.score.evaluator}@${desk.score.evaluatorVersion}`, recorded_at: desk.score.recordedAt, reward: desk.score.reward }
+  if (desk._tag === "Failed") return { ...head, error: desk.error }
+  const d = desk.verdict.details
+  return {
+    ...head,
+    breakdown: desk.verdict.breakdown,
+    unconfirmed_writes: d.confirm_before_write.unconfirmed,
+    ungrounded_claims: d.grounded_claims.ungrounded,
+    unsafe_actions: d.unsafe_actions.unsafe,
+    escalation: d.escalation,
+    counts: {
+      writes: d.confirm_before_write.writes,
+      confirmed: d.confirm_before_write.confirmed,
+      claims: d.grounded_claims.claims,
+      grounded: d.grounded_claims.grounded,
+      writes_outside_gold: d.unsafe_actions.outside_gold,
+    },
+  }
+}
+
+const ESCALATION_TEXT = {
+  handed_over: "handed over, as the task needs",
+  missed: "not handed over, though the task needs a hand-over",
+  over_escalated: "handed over, though the task needs no hand-over",
+  not_needed: "no hand-over, none needed",
+} as const
+
+/** The latest support-desk verdict for the terminal; what the agent or user wrote is quoted and made safe. */
+const supportDeskLines = (desk: StoredSupportDesk): string[] => {
+  const head = `\n${desk.score.evaluator}@${desk.score.evaluatorVersion} (latest, recorded at ${desk.score.recordedAt}): reward ${fmtReward(desk.score.reward)}`
+  if (desk._tag === "Failed") return [head, terminalText(`not evaluated: ${desk.error}`)]
+  const { breakdown: b, details: d } = desk.verdict
+  const call = (c: { readonly tool: string; readonly arguments: string }) => terminalText(`${c.tool}(${c.arguments})`)
+  const lines = [
+    head,
+    table(
+      ["component", "score", "over"],
+      [
+        ["confirm_before_write", fmtReward(b.confirm_before_write), `${d.confirm_before_write.confirmed} of ${d.confirm_before_write.writes} writes confirmed`],
+        ["escalation", fmtReward(b.escalation), d.escalation.outcome],
+        ["grounded_claims", fmtReward(b.grounded_claims), `${d.grounded_claims.grounded} of ${d.grounded_claims.claims} claims grounded`],
+        ["unsafe_actions", fmtReward(b.unsafe_actions), `${d.unsafe_actions.unsafe.length} unsafe of ${d.unsafe_actions.outside_gold} writes outside the gold`],
+      ],
+    ),
+  ]
+  const list = (title: string, headers: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>) =>
+    rows.length === 0 ? [`\n${title}: none`] : [`\n${title} (${rows.length}):`, table(headers, rows)]
+  lines.push(
+    ...list(
+      "unconfirmed writes",
+      ["turn", "call", "reason", "the user's answer"],
+      d.confirm_before_write.unconfirmed.map((w) => [String(w.turn), call(w), w.reason, w.answer === null ? "-" : quoted(w.answer)]),
+    ),
+    ...list(
+      "ungrounded claims",
+      ["turn", "kind", "text"],
+      d.grounded_claims.ungrounded.map((c) => [String(c.turn), c.kind, quoted(c.text)]),
+    ),
+    ...list(
+      "unsafe actions",
+      ["turn", "call", "paths the gold does not touch"],
+      d.unsafe_actions.unsafe.map((u) => [String(u.turn), call(u), terminalText(u.paths.join(", "))]),
+    ),
+    `\nescalation: ${d.escalation.outcome} (${ESCALATION_TEXT[d.escalation.outcome]}${d.escalation.turn === null ? "" : `, at turn ${d.escalation.turn}`})`,
+  )
+  return lines
+}
