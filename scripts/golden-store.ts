@@ -66,6 +66,11 @@ const jsonLines = (s: string) =>
     .split("\n")
     .filter((l) => l.trim() !== "")
     .map((l) => JSON.parse(l) as Record<string, unknown>)
+/** The episode id of a printed JSON row; the script stops when a command printed none. */
+const episodeOf = (row: Record<string, unknown> | { episode_id: string } | undefined, what: string): string => {
+  if (typeof row?.episode_id !== "string") throw new Error(`${what} printed no episode`)
+  return row.episode_id
+}
 
 rmSync(WORK, { recursive: true, force: true })
 mkdirSync(WORK, { recursive: true })
@@ -75,7 +80,7 @@ const D = ["--db", db]
 // The fake model server of the code being recorded, as its own process (it prints its base URL).
 const server = spawn(NODE, [path.join(code, "packages/models/testing/serve.ts"), "--port", String(PORT)], { stdio: ["ignore", "pipe", "inherit"] })
 const baseURL = await new Promise<string>((resolve, reject) => {
-  server.stdout.setEncoding("utf8").once("data", (d: string) => resolve(d.trim().split("\n")[0]!))
+  server.stdout.setEncoding("utf8").once("data", (d: string) => resolve(d.trim().split("\n")[0]))
   server.once("exit", (c) => reject(new Error(`model server exited ${c}`)))
 })
 const model = `compat:demo-model@${baseURL}`
@@ -125,7 +130,10 @@ try {
   )
   await must(["experiment", experimentFile, ...D, "--json"])
   // A fork of the first plain episode at turn 2.
-  const parent = plain.find((r) => r.task_id === "renew_loan" && r.trial === 0)!.episode_id as string
+  const parent = episodeOf(
+    plain.find((r) => r.task_id === "renew_loan" && r.trial === 0),
+    "the plain run (renew_loan, trial 0)",
+  )
   const fork = JSON.parse(await must(["fork", parent, "--at-turn", "2", ...D, "--json"])) as { episode_id: string }
   // A counterfactual batch of the model run at its first write, under offline participants.
   const cf = JSON.parse(
@@ -165,13 +173,15 @@ try {
   mkdirSync(path.join(out, "expected"), { recursive: true })
   cpSync(db, path.join(out, "store.db"))
 
-  const importedRows = jsonLines(await must(["replay", "--run", imported.run_id, ...D, "--json"]))
+  const importedEpisode = episodeOf(jsonLines(await must(["replay", "--run", imported.run_id, ...D, "--json"]))[0], "the imported run")
+  const modelEpisode = episodeOf(modelRun[0], "the model run")
+  const branchEpisode = episodeOf(cf.branches[0], "the counterfactual batch")
 
   /** `{db}` stands for the copy of store.db the check runs on. */
   const checks: Array<{ name: string; args: ReadonlyArray<string> }> = [
     { name: "replay-verify", args: ["replay", "--all", "--verify", "--db", "{db}"] },
     { name: "replay-verify-json", args: ["replay", "--all", "--verify", "--db", "{db}", "--json"] },
-    { name: "replay-model-at-turn-5", args: ["replay", modelRun[0]!.episode_id as string, "--at-turn", "5", "--db", "{db}"] },
+    { name: "replay-model-at-turn-5", args: ["replay", modelEpisode, "--at-turn", "5", "--db", "{db}"] },
     { name: "report-plain", args: ["report", "--run", "golden-plain", "--db", "{db}"] },
     { name: "report-plain-md", args: ["report", "--run", "golden-plain", "--db", "{db}", "--format", "md"] },
     { name: "report-plain-json", args: ["report", "--run", "golden-plain", "--db", "{db}", "--format", "json"] },
@@ -182,10 +192,10 @@ try {
     { name: "report-experiment", args: ["report", "--experiment", "golden-exp", "--db", "{db}"] },
     { name: "show-plain", args: ["show", parent, "--db", "{db}"] },
     { name: "show-fork", args: ["show", fork.episode_id, "--db", "{db}"] },
-    { name: "show-model", args: ["show", modelRun[0]!.episode_id as string, "--db", "{db}"] },
-    { name: "show-model-json", args: ["show", modelRun[0]!.episode_id as string, "--db", "{db}", "--json"] },
-    { name: "show-counterfactual", args: ["show", cf.branches[0]!.episode_id, "--db", "{db}"] },
-    { name: "show-imported", args: ["show", importedRows[0]!.episode_id as string, "--db", "{db}"] },
+    { name: "show-model", args: ["show", modelEpisode, "--db", "{db}"] },
+    { name: "show-model-json", args: ["show", modelEpisode, "--db", "{db}", "--json"] },
+    { name: "show-counterfactual", args: ["show", branchEpisode, "--db", "{db}"] },
+    { name: "show-imported", args: ["show", importedEpisode, "--db", "{db}"] },
     { name: "export-plain", args: ["export", "tau2", "--run", "golden-plain", "--db", "{db}"] },
     { name: "export-model", args: ["export", "tau2", "--run", "golden-model", "--db", "{db}"] },
     { name: "export-imported", args: ["export", "tau2", "--run", imported.run_id, "--db", "{db}"] },

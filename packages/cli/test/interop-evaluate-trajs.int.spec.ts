@@ -37,21 +37,24 @@ data.describe.each(["mock", "airline", "retail", "telecom"])("evaluate-trajs agr
     const lines = evaluateTrajs(file)
     expect(lines).toHaveLength(records.length)
     const mismatches: string[] = []
-    lines.forEach((line, i) => {
+    for (const [i, line] of lines.entries()) {
       const record = records[i]
       const expected = record.reward_info as PyObject | null
       if (expected === null || expected === undefined) {
         if (line.error === undefined) mismatches.push(`${String(line.simulation_id)}: the reference evaluator raised, ours did not`)
-        return
+        continue
       }
       const got = line.reward_info as PyObject | null
-      if (!got) return mismatches.push(`${String(line.simulation_id)}: ${String(line.error)}`)
+      if (!got) {
+        mismatches.push(`${String(line.simulation_id)}: ${String(line.error)}`)
+        continue
+      }
       for (const field of FIELDS) {
         if (!pyEquals(got[field] ?? null, expected[field] ?? null)) {
           mismatches.push(`${String(line.simulation_id)}.${field}: got ${JSON.stringify(got[field])}, expected ${JSON.stringify(expected[field])}`)
         }
       }
-    })
+    }
     console.log(JSON.stringify({ domain, kind, records: records.length, mismatches: mismatches.length }))
     expect(mismatches.slice(0, 10)).toEqual([])
   })

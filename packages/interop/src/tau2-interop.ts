@@ -10,7 +10,7 @@
 import { createHash } from "node:crypto"
 import * as path from "node:path"
 import {
-  applyInitialState,
+  initialStateEvents,
   type Domain,
   encodePatch,
   type EpisodeEvent,
@@ -134,26 +134,41 @@ const planImport = (file: string, dataDir: string | null) =>
     const problems: string[] = []
     const seen = new Set<string>()
     const episodes: PlannedEpisode[] = []
-    results.simulations.forEach((sim, i) => {
+    for (const [i, sim] of results.simulations.entries()) {
       const simulationId = simulationIdOf(sim)
-      if (simulationId === undefined) return void problems.push(`simulations[${i}] has no id`)
+      if (simulationId === undefined) {
+        problems.push(`simulations[${i}] has no id`)
+        continue
+      }
       const at = `simulation ${simulationId}`
-      if (seen.has(simulationId)) return void problems.push(`${at} appears more than once`)
+      if (seen.has(simulationId)) {
+        problems.push(`${at} appears more than once`)
+        continue
+      }
       seen.add(simulationId)
       const taskId = String(sim.task_id)
       const task = tasks.get(taskId) ?? domain.tasks.find((t) => t.id === taskId)
-      if (!task) return void problems.push(`${at} refers to task ${taskId}, which is neither in the file nor in domain ${name}`)
+      if (!task) {
+        problems.push(`${at} refers to task ${taskId}, which is neither in the file nor in domain ${name}`)
+        continue
+      }
       const episodeId = importedEpisodeId(runId, simulationId)
       const score = originalScore(results, sim, episodeId, recordedAt)
-      if (typeof score === "string") return void problems.push(`${at}: ${score}`)
-      if (sim.messages !== undefined && sim.messages !== null && !Array.isArray(sim.messages)) return void problems.push(`${at}: messages is not a list`)
+      if (typeof score === "string") {
+        problems.push(`${at}: ${score}`)
+        continue
+      }
+      if (sim.messages !== undefined && sim.messages !== null && !Array.isArray(sim.messages)) {
+        problems.push(`${at}: messages is not a list`)
+        continue
+      }
       try {
         const events = simulationEvents(results, sim, episodeId, runId, domain, task, name, ref.dataDir ?? dataDir, policyVariant)
         episodes.push({ simulationId, episodeId, events, score })
       } catch (e) {
         problems.push(`${at} cannot be turned into events: ${e instanceof Error ? e.message : String(e)}`)
       }
-    })
+    }
     if (problems.length > 0) {
       const shown = problems
         .slice(0, PROBLEMS_SHOWN)
@@ -271,21 +286,8 @@ const simulationEvents = (
   })
   const events: EpisodeEvent[] = [started, Events.externalRecord({ source: SOURCE, json: PyJson.compact(sim) })]
   // The world: the task's initial state, then every recorded call re-executed for its patch.
-  const init = applyInitialState(domain, task, { seed, solo, strict: false })
-  for (const step of init.steps) {
-    events.push(
-      Events.toolExecuted({
-        callId: step.callId,
-        actor: "env",
-        name: step.name,
-        argumentsJson: PyJson.compact(step.args),
-        output: step.output,
-        error: step.error,
-        patchJson: encodePatch(step.patch),
-        setup: true,
-      }),
-    )
-  }
+  const init = initialStateEvents(domain, task, { seed, solo, strict: false })
+  events.push(...init.events)
   let world: Node = init.world
   const calls = new Map<string, { name: string; arguments: PyObject; requestor: "assistant" | "user" }>()
   // τ² records begin with the task's message history, whose calls the initial state above already

@@ -76,7 +76,7 @@ const planAndRun = (spec: ExperimentSpec) => Effect.flatMap(planExperiment(spec)
 
 const rewardsByTask = (episodes: ReadonlyArray<{ task_id: string; reward: number | null }>) => {
   const out: Record<string, number[]> = {}
-  for (const e of episodes) (out[e.task_id] ??= []).push(e.reward as number)
+  for (const e of episodes) out[e.task_id] = [...(out[e.task_id] ?? []), e.reward as number]
   return out
 }
 

@@ -4,7 +4,7 @@
  * (checked against its Python code with pydantic 2.x).
  */
 import { describe, expect, it } from "vitest"
-import { type Domain, executeToolCall, float, materialize, type Node, nodeAt, PyJson, type PyValue } from "@tau-sim/engine"
+import { type Domain, executeToolCall, float, materialize, type Node, nodeAt, PyJson, type PyObject, type PyValue } from "@tau-sim/engine"
 import { DataFileError } from "../../src/tau2/errors.ts"
 import { FlightDB } from "../../src/tau2/airline/models.ts"
 import { decodeModel } from "../../src/tau2/validate.ts"
@@ -95,6 +95,21 @@ const domain = (): Domain => ({
 })
 
 /** Runs calls in order; returns the outputs and the final world. */
+/** A reservation as the tools print it (the fields these tests read). */
+interface ReservationOut {
+  readonly reservation_id: string
+  readonly status: string | null
+  readonly cabin: string
+  readonly flights: ReadonlyArray<{ flight_number: string; price: number }>
+  readonly payment_history: ReadonlyArray<{ payment_id: string; amount: number }>
+  readonly [field: string]: unknown
+}
+/** A flight of a search result. */
+interface FlightOut {
+  readonly flight_number: string
+  readonly date: string | null
+}
+
 const session = () => {
   const d = domain()
   let world: Node = d.initialWorld
@@ -107,7 +122,7 @@ const session = () => {
         { random: () => 0 },
       )
       world = outcome.world
-      return { ...outcome, json: () => PyJson.toPlain(PyJson.parse(outcome.output)) as any }
+      return { ...outcome, json: <Out = ReservationOut>() => PyJson.toPlain(PyJson.parse(outcome.output)) as Out }
     },
     at: (...path: string[]): unknown => {
       const n = nodeAt(world, ["agent", ...path])
@@ -122,13 +137,15 @@ const session = () => {
 
 describe("airline database loading", () => {
   it("shapes the file like pydantic's model_dump: field order, defaults, floats", () => {
-    const db = domain().initialWorld as unknown as Record<string, any>
-    const reservation = db.agent.reservations.ABC123
-    expect(Object.keys(reservation.flights[0])).toEqual(["flight_number", "origin", "destination", "date", "price"])
-    expect(reservation.status).toBeNull()
-    expect(Object.keys(db.agent.flights.HAT001).slice(0, 3)).toEqual(["flight_number", "origin", "destination"])
-    expect(db.agent.users.ann_lee_1.address.address2).toBeNull()
-    expect(PyJson.dumps(db.agent.users.ann_lee_1.payment_methods.gift_card_1)).toBe('{"source": "gift_card", "id": "gift_card_1", "amount": 300.0}')
+    const db = materialize(domain().initialWorld)
+    const at = (...path: string[]): PyValue => path.reduce((x, k) => (x as PyObject)[k], db)
+    expect(Object.keys(at("agent", "reservations", "ABC123", "flights", "0") as PyObject)).toEqual(["flight_number", "origin", "destination", "date", "price"])
+    expect(at("agent", "reservations", "ABC123", "status")).toBeNull()
+    expect(Object.keys(at("agent", "flights", "HAT001") as PyObject).slice(0, 3)).toEqual(["flight_number", "origin", "destination"])
+    expect(at("agent", "users", "ann_lee_1", "address", "address2")).toBeNull()
+    expect(PyJson.dumps(at("agent", "users", "ann_lee_1", "payment_methods", "gift_card_1"))).toBe(
+      '{"source": "gift_card", "id": "gift_card_1", "amount": 300.0}',
+    )
   })
 
   it("reports the file, the place and the expectation of a bad value", () => {
@@ -142,8 +159,8 @@ describe("airline database loading", () => {
 describe("search_onestop_flight", () => {
   it("dates an overnight connection `2024-05-<day+1>`, so day 9 finds the 10th", () => {
     const s = session()
-    const result = s.call("search_onestop_flight", { origin: "JFK", destination: "SFO", date: "2024-05-09" }).json()
-    expect(result.map((pair: any[]) => pair.map((f) => [f.flight_number, f.date]))).toEqual([
+    const result = s.call("search_onestop_flight", { origin: "JFK", destination: "SFO", date: "2024-05-09" }).json<FlightOut[][]>()
+    expect(result.map((pair) => pair.map((f) => [f.flight_number, f.date]))).toEqual([
       [
         ["HAT001", "2024-05-09"],
         ["HAT002", "2024-05-10"],
@@ -158,8 +175,8 @@ describe("search_onestop_flight", () => {
 
   it("compares the connection's departure with the arrival text (`01:00:00` < `02:00:00+1`)", () => {
     const s = session()
-    const result = s.call("search_onestop_flight", { origin: "JFK", destination: "SFO", date: "2024-05-09" }).json()
-    expect(result.flat().map((f: any) => f.flight_number)).not.toContain("HAT003")
+    const result = s.call("search_onestop_flight", { origin: "JFK", destination: "SFO", date: "2024-05-09" }).json<FlightOut[][]>()
+    expect(result.flat().map((f) => f.flight_number)).not.toContain("HAT003")
   })
 
   it("lists direct flights with a null date in DirectFlight field order", () => {

@@ -33,6 +33,7 @@ const copyMockData = (): { dataDir: string; domainDir: string } => {
   return { dataDir, domainDir }
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: fault injection: a test replaces or deletes any nested field of the data file.
 const editJson = (file: string, edit: (v: any) => void) => {
   const value = JSON.parse(fs.readFileSync(file, "utf8"))
   edit(value)

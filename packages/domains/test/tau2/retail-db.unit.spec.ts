@@ -7,6 +7,7 @@ import { RetailDB } from "../../src/tau2/retail/models.ts"
 import { decodeModel } from "../../src/tau2/validate.ts"
 import { SMALL_DB_TEXT, smallDb } from "./retail-fixture.ts"
 
+// biome-ignore lint/suspicious/noExplicitAny: fault injection: a test replaces or deletes any nested field of the raw JSON.
 const raw = (): Record<string, any> => PyJson.parse(SMALL_DB_TEXT) as Record<string, any>
 const at = (v: PyValue, ...path: string[]): PyValue => path.reduce((x, k) => (x as PyObject)[k], v)
 

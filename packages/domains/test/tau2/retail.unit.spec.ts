@@ -17,7 +17,14 @@ const fails = (name: string, args: Record<string, PyValue>, world: Node = start)
   expect(outcome.error, outcome.output).toBe(true)
   return outcome.output
 }
-const json = (output: string) => PyJson.toPlain(PyJson.parse(output)) as Record<string, any>
+/** An order as the tools print it (the fields these tests read). */
+interface OrderOut {
+  readonly status: string
+  readonly items: ReadonlyArray<{ name: string; item_id: string; price: number; options: Record<string, string> }>
+  readonly payment_history: ReadonlyArray<{ transaction_type: string; amount: number; payment_method_id: string }>
+  readonly [field: string]: unknown
+}
+const json = (output: string) => PyJson.toPlain(PyJson.parse(output)) as OrderOut
 const agentDb = (world: Node) => (world as PyObject).agent as PyObject
 const giftBalance = (world: Node, user: string, id: string) =>
   PyJson.dumps((((agentDb(world).users as PyObject)[user] as PyObject).payment_methods as PyObject)[id])
@@ -51,7 +58,7 @@ describe("modify_pending_order_items", () => {
 
   it("gives every modified item the price and options of the last variant checked (upstream bug)", () => {
     const order = json(ok("modify_pending_order_items", args).output)
-    expect(order.items.map((i: any) => [i.name, i.item_id, i.price, i.options])).toEqual([
+    expect(order.items.map((i) => [i.name, i.item_id, i.price, i.options])).toEqual([
       ["T-Shirt", "3000000003", 7.25, { capacity: "500ml" }],
       ["Mug", "6000000006", 7.25, { capacity: "500ml" }],
     ])
@@ -148,7 +155,7 @@ describe("cancel_pending_order", () => {
     const order = json(outcome.output)
     expect(order.status).toBe("cancelled")
     expect(order.cancel_reason).toBe("ordered by mistake")
-    expect(order.payment_history.map((p: any) => `${p.transaction_type} ${p.amount}`)).toEqual(["payment 3", "payment 2", "refund 3", "refund 2"])
+    expect(order.payment_history.map((p) => `${p.transaction_type} ${p.amount}`)).toEqual(["payment 3", "payment 2", "refund 3", "refund 2"])
     expect(outcome.output).toContain('{"transaction_type": "refund", "amount": 3.0, "payment_method_id": "gift_card_1"}')
     expect(giftBalance(outcome.world, "ann_lee_1", "gift_card_1")).toContain('"balance": 10.0')
   })

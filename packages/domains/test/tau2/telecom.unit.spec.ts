@@ -133,7 +133,7 @@ describe("APN settings validation", () => {
       mms_port: 80,
     })
     expect(() => build(APNSettings, { reset_at_reboot: "maybe", mmsc_url: 5 })).toThrow(
-      /^2 validation errors for APNSettings\nreset_at_reboot\n  Input should be a valid boolean, unable to interpret input \[type=bool_parsing, input_value='maybe', input_type=str\]/,
+      /^2 validation errors for APNSettings\nreset_at_reboot\n {2}Input should be a valid boolean, unable to interpret input \[type=bool_parsing, input_value='maybe', input_type=str\]/,
     )
   })
 })

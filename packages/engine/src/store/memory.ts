@@ -100,7 +100,7 @@ export const makeMemoryStore = (): StoreHandle => {
     const hashes = chainRows(episodeId, chainFrom(last?.hash), encoded)
     const stream = streams.get(episodeId) ?? []
     for (const e of encoded) for (const blob of e.blobs) if (!blobs.has(blob.address)) blobs.set(blob.address, blob.body)
-    encoded.forEach((e, i) => stream.push({ episodeId, seq: e.seq, recordedAt, tag: e.tag, v: e.v, body: e.body, hash: hashes[i] }))
+    for (const [i, e] of encoded.entries()) stream.push({ episodeId, seq: e.seq, recordedAt, tag: e.tag, v: e.v, body: e.body, hash: hashes[i] })
     streams.set(episodeId, stream)
     let row: EpisodeRow | undefined
     if (change.created) row = change.created

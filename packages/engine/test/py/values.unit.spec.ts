@@ -14,6 +14,7 @@ describe("Python float rendering", () => {
       [-0.5, "-0.5"],
       [0.1 + 0.2, "0.30000000000000004"],
       [-0, "-0.0"],
+      // biome-ignore lint/correctness/noPrecisionLoss: not a double on purpose: repr prints the nearest one (…456.75) as Python does
       [1234567890123456.7, "1234567890123456.8"],
     ]
     for (const [x, repr] of cases) expect(floatRepr(x)).toBe(repr)

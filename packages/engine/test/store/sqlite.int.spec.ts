@@ -52,7 +52,7 @@ const writeSchema2Store = (path: string, streams: Record<string, ReadonlyArray<E
     "INSERT INTO episodes (episode_id, run_id, domain, task_id, trial, status, termination_reason, version) VALUES (?, 'run-1', 'airline', 'task-7', 0, ?, ?, ?)",
   )
   for (const [episodeId, events] of Object.entries(streams)) {
-    events.forEach((event, seq) => insertEvent.run(episodeId, seq, "2024-06-01T00:00:00.000Z", event._tag, event.v, encodeEvent(event)))
+    for (const [seq, event] of events.entries()) insertEvent.run(episodeId, seq, "2024-06-01T00:00:00.000Z", event._tag, event.v, encodeEvent(event))
     const end = events.find((e) => e._tag === "EpisodeEnded")
     insertEpisode.run(episodeId, end ? "ended" : "running", end?._tag === "EpisodeEnded" ? end.reason : null, events.length)
   }
