@@ -11,13 +11,12 @@ import * as path from "node:path"
 import {
   allEvents,
   applyAll,
-  applyInitialState,
+  initialStateEvents,
   type ChainSeal,
   checkStreamIntegrity,
   decodePatch,
   type Domain,
   encodePatch,
-  Events,
   type EpisodeEvent,
   type EpisodeStarted,
   type EpisodeState,
@@ -449,20 +448,7 @@ const patchDifference = (before: Node, recordedPatch: string, replayedPatch: str
 const expectedSetup = (events: ReadonlyArray<EpisodeEvent>, domain: Domain, task: Task): ReadonlyArray<EpisodeEvent> => {
   const root = events[0] as EpisodeStarted
   if (!isImported(events)) return setupEvents(root, domain, task)
-  const init = applyInitialState(domain, task, { seed: root.seed, solo: isSolo(root), strict: false })
-  const steps = init.steps.map((step) =>
-    Events.toolExecuted({
-      callId: step.callId,
-      actor: "env",
-      name: step.name,
-      argumentsJson: PyJson.compact(step.args),
-      output: step.output,
-      error: step.error,
-      patchJson: encodePatch(step.patch),
-      setup: true,
-    }),
-  )
-  return [root, events[1], ...steps]
+  return [root, events[1], ...initialStateEvents(domain, task, { seed: root.seed, solo: isSolo(root), strict: false }).events]
 }
 
 /** Determinism findings: the setup compared with the task's (when it is known), every tool re-executed. */

@@ -9,10 +9,11 @@ import { Effect } from "effect"
 import type { Domain, Side } from "../domain.ts"
 import { executeToolCall, syncWorld } from "../execute.ts"
 import { applyInitialState } from "../initial-state.ts"
-import { encodePatch, type EpisodeEnded, type EpisodeEvent, type EpisodeStarted, Events, type TerminationReason } from "../events.ts"
+import { encodePatch, type EpisodeEnded, type EpisodeEvent, type EpisodeStarted, Events, type TerminationReason, type ToolExecuted } from "../events.ts"
 import { compact } from "../py/json.ts"
 import type { PyValue } from "../py/value.ts"
 import type { Task } from "../task.ts"
+import type { Node } from "../world/tree.ts"
 import { isSolo } from "../mode.ts"
 import { EventStore, type StoreError, type VersionConflict } from "../store/event-store.ts"
 import type { Participant, ParticipantTurn } from "../participants/participant.ts"
@@ -31,24 +32,34 @@ const { toolExecuted, messageSent } = Events
 const episodeEnded = (reason: TerminationReason, state: EpisodeState, note: string | null = null): EpisodeEnded =>
   Events.episodeEnded({ reason, steps: state.steps, errors: state.errors, note })
 
+/**
+ * The task's initial state applied, with the env steps an episode records for it. `strict: false`
+ * applies it as an import does (a history output that differs from ours is kept as recorded).
+ */
+export const initialStateEvents = (
+  domain: Domain,
+  task: Task,
+  options: { readonly seed: number; readonly solo: boolean; readonly strict?: boolean },
+): { readonly events: ReadonlyArray<ToolExecuted>; readonly world: Node } => {
+  const init = applyInitialState(domain, task, options)
+  const events = init.steps.map((step) =>
+    toolExecuted({
+      callId: step.callId,
+      actor: "env",
+      name: step.name,
+      argumentsJson: compact(step.args),
+      output: step.output,
+      error: step.error,
+      patchJson: encodePatch(step.patch),
+      setup: true,
+    }),
+  )
+  return { events, world: init.world }
+}
+
 /** The setup events of a new episode: start, initial state, then task history or the greeting. */
 export const setupEvents = (started: EpisodeStarted, domain: Domain, task: Task): ReadonlyArray<EpisodeEvent> => {
-  const events: EpisodeEvent[] = [started]
-  const init = applyInitialState(domain, task, { seed: started.seed, solo: isSolo(started) })
-  for (const step of init.steps) {
-    events.push(
-      toolExecuted({
-        callId: step.callId,
-        actor: "env",
-        name: step.name,
-        argumentsJson: compact(step.args),
-        output: step.output,
-        error: step.error,
-        patchJson: encodePatch(step.patch),
-        setup: true,
-      }),
-    )
-  }
+  const events: EpisodeEvent[] = [started, ...initialStateEvents(domain, task, { seed: started.seed, solo: isSolo(started) }).events]
   const history = task.initial_state?.message_history ?? []
   for (const m of history) {
     if (m.role === "assistant" || m.role === "user") {
