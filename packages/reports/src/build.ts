@@ -8,6 +8,7 @@ import { computeMetrics, INFRASTRUCTURE_ERROR, isSuccessful, type SimulationOutc
 import type { ForkPoint } from "@tau-sim/runs"
 import { addUsage, PARTICIPANT_KINDS, type ParticipantKind, type ReportEpisode, type ReportRun, type UsageTotals, zeroUsage } from "./collect.ts"
 import { average, type BootstrapOptions, bootstrapMean, DEFAULT_BOOTSTRAP, type Interval } from "./stats.ts"
+import { type SupportDeskCell, supportDeskCell } from "./support-desk.ts"
 
 export interface TaskRow {
   readonly task_id: string
@@ -46,6 +47,8 @@ export interface CellReport {
   readonly termination_reasons: Readonly<Record<string, number>>
   readonly usage: Readonly<Record<ParticipantKind, UsageTotals>>
   readonly tasks: ReadonlyArray<TaskRow>
+  /** Behaviour from the support-desk verdicts; absent when no episode of the cell has one. */
+  readonly support_desk?: SupportDeskCell
 }
 
 export interface DeltaMetric {
@@ -244,7 +247,7 @@ const domainLabelOf = (r: ReportRun, domain: string, variant: string): string =>
   return variant === "default" ? domain : `${domain}:${variant}`
 }
 
-const buildCell = ({ run: r, actual }: CellSource): CellReport => {
+const buildCell = ({ run: r, actual }: CellSource, bootstrap: BootstrapOptions): CellReport => {
   const config = r.run.config
   const mode = actual?.mode ?? (str(config.mode, "default") as Mode)
   const agent = actual?.agent ?? str(config.agent, "?")
@@ -259,6 +262,7 @@ const buildCell = ({ run: r, actual }: CellSource): CellReport => {
   const metrics = computeMetrics(finished.map(outcome), { numTrials })
   const rewardsByTask = new Map<string, number[]>()
   for (const e of evaluated) rewardsByTask.set(e.task_id, [...(rewardsByTask.get(e.task_id) ?? []), e.reward ?? 0])
+  const desk = supportDeskCell(evaluated, bootstrap)
   return {
     run_id: r.run.runId,
     label: cellLabel(domain, mode, agent, user),
@@ -289,6 +293,7 @@ const buildCell = ({ run: r, actual }: CellSource): CellReport => {
       avg_reward: average(rewardsByTask.get(t.task_id) ?? []),
       pass_hat_k: t.pass_hat_ks,
     })),
+    ...(desk === null ? {} : { support_desk: desk }),
   }
 }
 
@@ -417,7 +422,7 @@ export interface BuildOptions {
 export const buildReport = (runs: ReadonlyArray<ReportRun>, options: BuildOptions): Report => {
   const bootstrap = options.bootstrap ?? DEFAULT_BOOTSTRAP
   const sources = runs.flatMap(splitByConfig)
-  const cells = sources.map(buildCell)
+  const cells = sources.map((s) => buildCell(s, bootstrap))
   const stored = runs.map((r) => (r.run.config.cell as { baseline_mode?: unknown } | undefined)?.baseline_mode).find((m): m is Mode => typeof m === "string")
   const modes = [...new Set(cells.map((c) => c.mode))]
   const baselineMode = options.baselineMode ?? stored ?? (modes.includes("default") ? "default" : (modes[0] ?? null))

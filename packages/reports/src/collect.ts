@@ -1,11 +1,12 @@
 /**
  * Reading what a report needs from the store: runs (one, or all of an experiment), their episodes
  * with the configuration each ran under (from its own start event), the latest score with its
- * breakdown, and model usage by participant (from `ModelCalled` events; zero for offline runs).
+ * breakdown, the latest support-desk verdict beside it (if the episode was scored with that set),
+ * and model usage by participant (from `ModelCalled` events; zero for offline runs).
  */
-import { EventStore, type EpisodeStarted, type Mode, type RunRecord, type ScoreRecord } from "@tau-sim/engine"
+import { EventStore, type EpisodeStarted, isRewardEvaluator, type Mode, type RunRecord, type ScoreRecord } from "@tau-sim/engine"
 import { Effect, Schema } from "effect"
-import { TAU2_EVALUATOR } from "@tau-sim/evaluators"
+import { latestSupportDesk, type StoredSupportDesk, TAU2_EVALUATOR } from "@tau-sim/evaluators"
 import { scanEpisodes, type SkippedEpisode } from "@tau-sim/replay"
 
 export const PARTICIPANT_KINDS = ["agent", "user", "judge"] as const
@@ -46,6 +47,8 @@ export interface ReportEpisode {
   /** Model usage of this episode's own events (a branch does not re-count its parent's prefix). */
   readonly usage: Readonly<Record<ParticipantKind, UsageTotals>>
   readonly parent_episode_id: string | null
+  /** The latest support-desk score (absent: never scored with that set); never the reward above. */
+  readonly support_desk?: StoredSupportDesk
 }
 
 export interface ReportRun {
@@ -57,9 +60,12 @@ export interface ReportRun {
 
 export class ReportSourceError extends Schema.TaggedError<ReportSourceError>()("ReportSourceError", { message: Schema.String }) {}
 
-/** The score a report shows: the latest τ² evaluation, else the latest of any evaluator. */
+/**
+ * The score a report shows as the reward: the latest τ² evaluation, else the latest of the reward
+ * family (an import's `tau2-original`). Behavioural sets (support-desk) never stand in for it.
+ */
 export const reportedScore = (scores: ReadonlyArray<ScoreRecord>): ScoreRecord | undefined =>
-  scores.filter((s) => s.evaluator === TAU2_EVALUATOR.name).at(-1) ?? scores.at(-1)
+  scores.filter((s) => s.evaluator === TAU2_EVALUATOR.name).at(-1) ?? scores.filter((s) => isRewardEvaluator(s.evaluator)).at(-1)
 
 const collectEpisode = (runId: string, episodeId: string) =>
   Effect.gen(function* () {
@@ -80,7 +86,9 @@ const collectEpisode = (runId: string, episodeId: string) =>
         cost: event.cost,
       })
     }
-    const score = reportedScore(yield* store.listScores(episodeId))
+    const scores = yield* store.listScores(episodeId)
+    const score = reportedScore(scores)
+    const desk = latestSupportDesk(scores)
     const episode: ReportEpisode = {
       run_id: runId,
       episode_id: episodeId,
@@ -97,6 +105,7 @@ const collectEpisode = (runId: string, episodeId: string) =>
       breakdown: score?.breakdown ?? null,
       usage,
       parent_episode_id: row.parentEpisodeId,
+      ...(desk === undefined ? {} : { support_desk: desk }),
     }
     return episode
   })

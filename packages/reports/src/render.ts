@@ -3,8 +3,9 @@
  * self-contained HTML page with inline SVG charts (no scripts, no external assets).
  */
 import type { Report } from "./build.ts"
-import { reportHeading, reportSections, type Section } from "./sections.ts"
-import { barChart, type BarGroup, escapeXml, intervalChart, lineChart, PALETTE } from "./svg.ts"
+import { deskCells, fmtRate, fmtRatio, fmtSpread, fmt, reportHeading, reportSections, type Section } from "./sections.ts"
+import { SUPPORT_DESK_COMPONENTS } from "./support-desk.ts"
+import { barChart, type BarGroup, escapeXml, intervalChart, lineChart, PALETTE, rateChart } from "./svg.ts"
 
 export const REPORT_FORMATS = ["table", "md", "json", "html"] as const
 export type ReportFormat = (typeof REPORT_FORMATS)[number]
@@ -143,6 +144,9 @@ th { background: #f3f3f3; }
 .note { color: #555; font-size: 12px; }
 .charts { display: flex; flex-wrap: wrap; gap: 16px; }
 .chart { border: 1px solid #e3e3e3; }
+.deep-cell { border-top: 1px solid #ddd; margin-top: 16px; }
+h3 { font-size: 15px; margin: 14px 0 6px; }
+code { font-size: 12px; }
 `
 
 export const renderHtml = (report: Report): string => {
@@ -155,12 +159,87 @@ export const renderHtml = (report: Report): string => {
     `<style>${STYLE}</style></head><body>`,
     `<h1>${escapeXml(title)}</h1>`,
     charts.length ? `<section id="charts" class="charts">${charts.join("\n")}</section>` : "",
-    ...reportSections(report).map(
-      (s) => `<section id="${s.id}"><h2>${escapeXml(s.title)}</h2>${s.note ? `<p class="note">${escapeXml(s.note)}</p>` : ""}${htmlTable(s)}</section>`,
+    ...reportSections(report).map((s) =>
+      // The support-desk tables are the deep report's; it takes the place of the first.
+      s.id === "support-desk"
+        ? deepReport(report, s)
+        : s.id.startsWith("support-desk-")
+          ? ""
+          : `<section id="${s.id}"><h2>${escapeXml(s.title)}</h2>${s.note ? `<p class="note">${escapeXml(s.note)}</p>` : ""}${htmlTable(s)}</section>`,
     ),
     "</body></html>",
     "",
   ].join("\n")
+}
+
+const codes = (ids: ReadonlyArray<string>): string => (ids.length === 0 ? "-" : ids.map((id) => `<code>${escapeXml(id)}</code>`).join(" "))
+
+/** A table whose cells are HTML already (escaped by the caller). */
+const rawTable = (headers: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string =>
+  `<table><thead><tr>${headers.map((h) => `<th>${escapeXml(h)}</th>`).join("")}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join("")}</tr>`)
+    .join("")}</tbody></table>`
+
+/**
+ * The HTML deep report of the support-desk verdicts: a chart of every cell's component rates with
+ * their intervals, then per cell (agent) the rates, escalation, median and spread per task, and
+ * the episodes behind each number.
+ */
+const deepReport = (report: Report, overview: Section): string => {
+  const cells = deskCells(report)
+  const keys = ["reward", ...SUPPORT_DESK_COMPONENTS]
+  const conf = Math.round(report.bootstrap.confidence * 100)
+  const chart = rateChart(
+    `Support-desk rates by agent (${conf}% bootstrap CI)`,
+    "rate (1 = the wanted behaviour)",
+    cells.map(({ cell, desk }) => ({
+      label: cell.label,
+      rows: keys.map((k) => {
+        const r = k === "reward" ? desk.reward : desk.components[k as (typeof SUPPORT_DESK_COMPONENTS)[number]]
+        return { key: k, ...r.mean, n: r.episodes.length }
+      }),
+    })),
+    keys,
+  )
+  const perCell = cells.map(({ cell, desk }) => {
+    const e = desk.escalation
+    const rates = rawTable(
+      ["number", `mean [${conf}% CI] n`, "below 1", "episodes"],
+      [["reward", desk.reward] as const, ...SUPPORT_DESK_COMPONENTS.map((c) => [c, desk.components[c]] as const)].map(([name, r]) => [
+        escapeXml(name),
+        escapeXml(fmtRate(r)),
+        codes(r.below_one),
+        codes(r.episodes),
+      ]),
+    )
+    const escalation = rawTable(
+      ["escalation accuracy", "over-escalation", `over-escalation [${conf}% CI]`, "hand-over rate", ...Object.keys(e.outcome_episodes)],
+      [
+        [
+          escapeXml(fmtRatio(e.accuracy, e.outcomes.handed_over + e.outcomes.not_needed, e.episodes)),
+          escapeXml(fmtRatio(e.over_escalation_rate, e.outcomes.over_escalated, e.not_needed)),
+          escapeXml(e.not_needed === 0 ? "-" : `${fmt(e.over_escalation.estimate)} [${fmt(e.over_escalation.low)}, ${fmt(e.over_escalation.high)}]`),
+          escapeXml(fmtRatio(e.handover_rate, e.outcomes.handed_over, e.needed)),
+          ...Object.values(e.outcome_episodes).map(codes),
+        ],
+      ],
+    )
+    const tasks = rawTable(
+      ["task", "trials", ...SUPPORT_DESK_COMPONENTS.map((c) => `${c} median [min, max]`), "episodes"],
+      desk.tasks.map((t) => [
+        escapeXml(t.task_id),
+        String(t.trials),
+        ...SUPPORT_DESK_COMPONENTS.map((c) => escapeXml(fmtSpread(t.components[c]))),
+        codes(t.episodes),
+      ]),
+    )
+    const missing = [
+      desk.not_scored.length > 0 ? `<p class="note">Not scored with support-desk: ${codes(desk.not_scored)}</p>` : "",
+      ...desk.failed.map((f) => `<p class="note">Evaluator error on <code>${escapeXml(f.episode_id)}</code>: ${escapeXml(f.error)}</p>`),
+    ].join("")
+    return `<article class="deep-cell" id="deep-${escapeXml(cell.run_id)}"><h3>${escapeXml(cell.label)}</h3><p class="note">run <code>${escapeXml(cell.run_id)}</code>, ${desk.episodes.length} episodes with a verdict</p>${rates}${escalation}${tasks}${missing}</article>`
+  })
+  return `<section id="deep-report" class="deep-report"><h2>Deep report: support-desk</h2>${overview.note ? `<p class="note">${escapeXml(overview.note)}</p>` : ""}${chart}${perCell.join("\n")}</section>`
 }
 
 export const renderReport = (report: Report, format: ReportFormat): string => {

@@ -6,6 +6,7 @@ import { describeForkPoint } from "@tau-sim/runs"
 import type { CellReport, Report } from "./build.ts"
 import { PARTICIPANT_KINDS } from "./collect.ts"
 import type { Interval } from "./stats.ts"
+import { type RateStat, SUPPORT_DESK_COMPONENTS, type SupportDeskCell, type TrialSpread } from "./support-desk.ts"
 
 export interface Section {
   readonly id: string
@@ -176,9 +177,83 @@ const counterfactual = (report: Report): Section[] => {
   ]
 }
 
+/** A rate with its interval and the number of episodes behind it: `0.750 [0.500, 1.000] n=4`. */
+export const fmtRate = (r: RateStat): string =>
+  r.episodes.length === 0 ? "-" : `${fmt(r.mean.estimate)} [${fmt(r.mean.low)}, ${fmt(r.mean.high)}] n=${r.episodes.length}`
+
+export const fmtSpread = (s: TrialSpread | null): string => (s === null ? "-" : `${fmt(s.median)} [${fmt(s.min)}, ${fmt(s.max)}]`)
+
+export const fmtRatio = (value: number | null, hits: number, of: number): string => (value === null ? "-" : `${fmt(value)} (${hits}/${of})`)
+
+export const deskCells = (report: Report): Array<{ cell: CellReport; desk: SupportDeskCell }> =>
+  report.cells.flatMap((cell) => (cell.support_desk ? [{ cell, desk: cell.support_desk }] : []))
+
+const ids = (xs: ReadonlyArray<string>): string => (xs.length === 0 ? "-" : xs.join(" "))
+
+/** The support-desk sections: only when some cell has support-desk verdicts (other reports are unchanged). */
+export const supportDeskSections = (report: Report): Section[] => {
+  const cells = deskCells(report)
+  if (cells.length === 0) return []
+  const conf = Math.round(report.bootstrap.confidence * 100)
+  return [
+    {
+      id: "support-desk",
+      title: "Support-desk",
+      note: `Latest support-desk verdict per episode (tau rescore --evaluator support-desk; ${[...new Set(cells.flatMap((c) => c.desk.evaluators))].join(", ")}), never the reward above. Each component: mean over the episodes where it applies, ${conf}% percentile bootstrap interval over those episodes (${report.bootstrap.resamples} resamples, seed ${report.bootstrap.seed}), n episodes. Escalation accuracy: correct hand-over decisions / episodes; over-escalation: hand-overs / episodes whose task needs none.`,
+      headers: ["run", "agent", "scored", "reward", ...SUPPORT_DESK_COMPONENTS, "escalation accuracy", "over-escalation"],
+      rows: cells.map(({ cell, desk }) => [
+        cell.run_id,
+        cell.agent,
+        desk.not_scored.length + desk.failed.length > 0
+          ? `${desk.episodes.length}/${desk.episodes.length + desk.not_scored.length + desk.failed.length}`
+          : String(desk.episodes.length),
+        fmtRate(desk.reward),
+        ...SUPPORT_DESK_COMPONENTS.map((c) => fmtRate(desk.components[c])),
+        fmtRatio(desk.escalation.accuracy, desk.escalation.outcomes.handed_over + desk.escalation.outcomes.not_needed, desk.escalation.episodes),
+        fmtRatio(desk.escalation.over_escalation_rate, desk.escalation.outcomes.over_escalated, desk.escalation.not_needed),
+      ]),
+    },
+    {
+      id: "support-desk-tasks",
+      title: "Support-desk per task",
+      note: "Median [min, max] of each component over the task's trials where it applies.",
+      headers: ["run", "task", "trials", ...SUPPORT_DESK_COMPONENTS],
+      rows: cells.flatMap(({ cell, desk }) =>
+        desk.tasks.map((t) => [cell.run_id, t.task_id, String(t.trials), ...SUPPORT_DESK_COMPONENTS.map((c) => fmtSpread(t.components[c]))]),
+      ),
+    },
+    {
+      id: "support-desk-episodes",
+      title: "Support-desk episodes",
+      note: "The episodes behind each number: where a component applies, and those scored below 1; escalation outcomes; episodes without a verdict.",
+      headers: ["run", "number", "episodes", "below 1"],
+      rows: cells.flatMap(({ cell, desk }) => [
+        ...[["reward", desk.reward] as const, ...SUPPORT_DESK_COMPONENTS.map((c) => [c, desk.components[c]] as const)].map(([name, r]) => [
+          cell.run_id,
+          name,
+          ids(r.episodes),
+          ids(r.below_one),
+        ]),
+        ...Object.entries(desk.escalation.outcome_episodes)
+          .filter(([, es]) => es.length > 0)
+          .map(([outcome, es]) => [cell.run_id, `escalation: ${outcome}`, ids(es), "-"]),
+        ...(desk.not_scored.length > 0 ? [[cell.run_id, "not scored", ids(desk.not_scored), "-"]] : []),
+        ...(desk.failed.length > 0 ? [[cell.run_id, "evaluator error", ids(desk.failed.map((f) => f.episode_id)), "-"]] : []),
+      ]),
+    },
+  ]
+}
+
 export const reportSections = (report: Report): Section[] =>
-  [overview(report), deltas(report), ...counterfactual(report), components(report), terminations(report), usage(report), perTask(report)].filter(
-    (s): s is Section => s !== null,
-  )
+  [
+    overview(report),
+    deltas(report),
+    ...counterfactual(report),
+    components(report),
+    ...supportDeskSections(report),
+    terminations(report),
+    usage(report),
+    perTask(report),
+  ].filter((s): s is Section => s !== null)
 
 export const reportHeading = (report: Report): string => `${report.kind === "experiment" ? "Experiment" : "Run"} ${report.title}`
