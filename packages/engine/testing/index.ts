@@ -16,6 +16,7 @@ import { readModelConformance } from "./conformance/read-model.ts"
 import { readConformance } from "./conformance/read.ts"
 import { runsConformance } from "./conformance/runs.ts"
 import { scoresConformance } from "./conformance/scores.ts"
+import { timesConformance } from "./conformance/times.ts"
 import type { StoreFactory } from "./conformance/support.ts"
 
 export type { StoreFactory } from "./conformance/support.ts"
@@ -32,6 +33,7 @@ export const conformanceSuites = {
   chain: chainConformance,
   modelCalls: modelCallsConformance,
   lifecycle: lifecycleConformance,
+  times: timesConformance,
 } as const satisfies Record<string, (name: string, makeStore: StoreFactory) => void>
 
 /** Every suite against one backend; `name` heads each `describe`. */

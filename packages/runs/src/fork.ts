@@ -3,7 +3,6 @@
  * possibly with other participants. The child stores one start event that points at the parent;
  * nothing of the prefix is copied, so forking costs O(events), not O(database).
  */
-import { randomUUID } from "node:crypto"
 import * as path from "node:path"
 import { EventStore, type Mode, type StoreError, nowIso } from "@tau-sim/engine"
 import { Effect, Option } from "effect"
@@ -11,6 +10,7 @@ import { episodeLease, withLease } from "./lease.ts"
 import { branchEpisode, ForkError } from "./lifecycle.ts"
 import { loadEpisode, requireRecordedData } from "@tau-sim/replay"
 import { decodeRunConfig, encodeRunConfig, type ForksRunConfig } from "./run-config.ts"
+import { randomEpisodeId } from "./run.ts"
 
 export interface ForkOptions {
   readonly atTurn: number
@@ -51,7 +51,7 @@ export const forkEpisode = (parentId: string, options: ForkOptions) =>
         message: `turn ${options.atTurn} is part of the task setup; fork at turn ${firstLive >= 0 ? firstLive : turns} or later`,
       })
     }
-    const childId = options.childId ?? `ep_${randomUUID().replaceAll("-", "").slice(0, 12)}`
+    const childId = options.childId ?? (yield* randomEpisodeId)
     // The child is ours from before it exists: a `--resume` of its run cannot drive it alongside us.
     return yield* Effect.gen(function* () {
       if (options.prepareRun) yield* options.prepareRun

@@ -43,6 +43,7 @@ export const withLease =
   <A, E, R>(body: Effect.Effect<A, E, R>) =>
     Effect.gen(function* () {
       const store = yield* EventStore
+      // biome-ignore lint/plugin: a holder's id tells processes apart (mutual exclusion), so it is never from a seedable generator
       const holder: LeaseHolder = { id: randomUUID(), pid: process.pid, host: hostname(), acquiredAt: yield* nowIso }
       return yield* Effect.acquireUseRelease(
         store

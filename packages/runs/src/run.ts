@@ -20,7 +20,7 @@ import {
   taskHash,
   nowIso,
 } from "@tau-sim/engine"
-import { Effect } from "effect"
+import { Effect, Random } from "effect"
 import { runLease, withLease } from "./lease.ts"
 import { branchEpisode, findTask, participantsFor, resumeEpisode, startEpisode } from "./lifecycle.ts"
 import { decodeRunConfig, encodeRunConfig, mismatchOf, type PlainRunConfig, RUN_DEFAULTS, runHashes, type RunHashes } from "./run-config.ts"
@@ -60,6 +60,12 @@ export interface EpisodeSummary {
 /** A deterministic episode id: the sha256 of its parts (joined by NUL), so a rerun finds the same episodes. */
 export const stableEpisodeId = (...parts: ReadonlyArray<string | number>): string =>
   `ep_${createHash("sha256").update(parts.join("\u0000")).digest("hex").slice(0, 12)}`
+
+/** A fresh episode id (`ep_` and 12 hex digits) from Effect's Random, so a test can seed it. */
+export const randomEpisodeId: Effect.Effect<string> = Effect.map(
+  Effect.all([Random.nextIntBetween(0, 0xffffff), Random.nextIntBetween(0, 0xffffff)]),
+  (halves) => `ep_${halves.map((h) => h.toString(16).padStart(6, "0")).join("")}`,
+)
 
 export const episodeIdFor = (runId: string, taskId: string, trial: number): string => stableEpisodeId(runId, taskId, trial)
 

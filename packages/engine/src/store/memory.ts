@@ -3,7 +3,8 @@
  * events are kept as encoded JSON (model calls pooled) and decoded (upcast) on read, data values are copied through
  * JSON, writes are all or nothing, lists come back in the order things were first written.
  */
-import { Effect, Layer } from "effect"
+import { Clock, Effect, Layer } from "effect"
+import { nowIso } from "../clock.ts"
 import type { EpisodeEvent, ModelCalled } from "../events.ts"
 import { chainFrom, chainRows } from "./chain.ts"
 import {
@@ -79,11 +80,16 @@ export const makeMemoryStore = (): StoreHandle => {
 
   const noSuchEpisode = (episodeId: string): InvalidWrite => new InvalidWrite(`cannot score episode ${episodeId}: no such episode`)
 
-  const appendNow = (episodeId: string, expectedVersion: number, batch: ReadonlyArray<EpisodeEvent>, options: AppendOptions = {}): number => {
+  const appendNow = (
+    episodeId: string,
+    expectedVersion: number,
+    batch: ReadonlyArray<EpisodeEvent>,
+    recordedAt: string,
+    options: AppendOptions = {},
+  ): number => {
     ensureOpen()
     const encoded = encodeBatch(episodeId, expectedVersion, batch)
     const encodedScores = encodeAppendScores(episodeId, options.scores)
-    const recordedAt = new Date().toISOString()
     const last = head(episodeId)
     const actual = last === undefined ? 0 : last.seq + 1
     if (actual !== expectedVersion) throw new VersionConflict({ episodeId, expected: expectedVersion, actual })
@@ -114,9 +120,8 @@ export const makeMemoryStore = (): StoreHandle => {
     return version
   }
 
-  const acquireLeaseNow = (name: string, holder: LeaseHolder, staleAfterMs: number): LeaseResult => {
+  const acquireLeaseNow = (name: string, holder: LeaseHolder, staleAfterMs: number, now: number): LeaseResult => {
     ensureOpen()
-    const now = Date.now()
     const current = leases.get(name)
     if (current && current.holder.id !== holder.id && !leaseIsStale(current.holder, current.heartbeatAtMs, now, staleAfterMs)) {
       return { acquired: false, holder: current.holder }
@@ -134,7 +139,9 @@ export const makeMemoryStore = (): StoreHandle => {
   })
 
   const store: EventStoreShape = {
-    append: (episodeId, expectedVersion, batch, options) => attemptAppend(() => appendNow(episodeId, expectedVersion, batch, options)),
+    // Times recorded as data (an event's recordedAt, a lease's heartbeat) come from Effect's Clock.
+    append: (episodeId, expectedVersion, batch, options) =>
+      Effect.flatMap(nowIso, (recordedAt) => attemptAppend(() => appendNow(episodeId, expectedVersion, batch, recordedAt, options))),
     readRaw: (episodeId) =>
       attempt(() => {
         ensureOpen()
@@ -172,15 +179,18 @@ export const makeMemoryStore = (): StoreHandle => {
         runs.set(run.runId, stored)
         return { created: true, run: toRunRecord(stored) }
       }),
-    acquireLease: (name, holder, staleAfterMs) => attempt(() => acquireLeaseNow(name, holder, staleAfterMs)),
+    acquireLease: (name, holder, staleAfterMs) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => attempt(() => acquireLeaseNow(name, holder, staleAfterMs, now))),
     renewLease: (name, holderId) =>
-      attempt(() => {
-        ensureOpen()
-        const current = leases.get(name)
-        if (!current || current.holder.id !== holderId) return false
-        leases.set(name, { holder: current.holder, heartbeatAtMs: Date.now() })
-        return true
-      }),
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        attempt(() => {
+          ensureOpen()
+          const current = leases.get(name)
+          if (!current || current.holder.id !== holderId) return false
+          leases.set(name, { holder: current.holder, heartbeatAtMs: now })
+          return true
+        }),
+      ),
     releaseLease: (name, holderId) =>
       attempt(() => {
         ensureOpen()

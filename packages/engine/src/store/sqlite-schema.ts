@@ -113,6 +113,7 @@ const addColumnIfMissing = (table: string, column: string, type: string) => (cli
  * at the upgrade. Rows that already have a hash are kept (and chained from).
  */
 const sealUnhashedStreams = (client: Database.Database): void => {
+  // biome-ignore lint/plugin: a migration runs as the store opens, outside any Effect: no Clock to ask
   const sealedAt = new Date().toISOString()
   const streams = client.prepare<[], { episode_id: string }>("SELECT DISTINCT episode_id FROM events WHERE hash IS NULL").all()
   const rowsOf = client.prepare<[string], { seq: number; tag: string; v: number; body: string; hash: string | null }>(

@@ -9,7 +9,8 @@ import { dirname } from "node:path"
 import Database from "better-sqlite3"
 import { and, asc, eq, gte, lt, sql, type SQL } from "drizzle-orm"
 import { drizzle } from "drizzle-orm/better-sqlite3"
-import { Effect, Layer } from "effect"
+import { Clock, Effect, Layer } from "effect"
+import { nowIso } from "../clock.ts"
 import type { EpisodeEvent, ModelCalled, TerminationReason } from "../events.ts"
 import { chainFrom, chainRows } from "./chain.ts"
 import {
@@ -350,10 +351,15 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
     for (const score of encodedScores) insertEncodedScore(score)
   }
 
-  const appendNow = (episodeId: string, expectedVersion: number, batch: ReadonlyArray<EpisodeEvent>, options: AppendOptions = {}): number => {
+  const appendNow = (
+    episodeId: string,
+    expectedVersion: number,
+    batch: ReadonlyArray<EpisodeEvent>,
+    recordedAt: string,
+    options: AppendOptions = {},
+  ): number => {
     const encoded = encodeBatch(episodeId, expectedVersion, batch)
     const encodedScores = encodeAppendScores(episodeId, options.scores)
-    const recordedAt = new Date().toISOString()
     return db.transaction(
       () => {
         const head = selectHead.get(episodeId)
@@ -424,10 +430,9 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
     )
   }
 
-  const acquireLeaseNow = (name: string, holder: LeaseHolder, staleAfterMs: number): LeaseResult =>
+  const acquireLeaseNow = (name: string, holder: LeaseHolder, staleAfterMs: number, now: number): LeaseResult =>
     db.transaction(
       (): LeaseResult => {
-        const now = Date.now()
         const current = selectLease.get(name)
         if (current && current.holderId !== holder.id) {
           const currentHolder: LeaseHolder = {
@@ -448,7 +453,9 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
     )
 
   const store: EventStoreShape = {
-    append: (episodeId, expectedVersion, batch, options) => attemptAppend(() => appendNow(episodeId, expectedVersion, batch, options)),
+    // Times recorded as data (an event's recordedAt, a lease's heartbeat) come from Effect's Clock.
+    append: (episodeId, expectedVersion, batch, options) =>
+      Effect.flatMap(nowIso, (recordedAt) => attemptAppend(() => appendNow(episodeId, expectedVersion, batch, recordedAt, options))),
     read: (episodeId, range = {}) =>
       attempt(() => {
         const lookup = blobLookup()
@@ -473,8 +480,9 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
         return row && { throughSeq: row.sealedThroughSeq, sealedAt: row.sealedAt }
       }),
     createRun: (run) => attempt(() => createRunNow(run)),
-    acquireLease: (name, holder, staleAfterMs) => attempt(() => acquireLeaseNow(name, holder, staleAfterMs)),
-    renewLease: (name, holderId) => attempt(() => touchLease.run(Date.now(), name, holderId).changes > 0),
+    acquireLease: (name, holder, staleAfterMs) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => attempt(() => acquireLeaseNow(name, holder, staleAfterMs, now))),
+    renewLease: (name, holderId) => Effect.flatMap(Clock.currentTimeMillis, (now) => attempt(() => touchLease.run(now, name, holderId).changes > 0)),
     releaseLease: (name, holderId) =>
       attempt(() => {
         deleteLease.run(name, holderId)

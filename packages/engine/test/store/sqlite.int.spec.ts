@@ -6,7 +6,7 @@ import { join } from "node:path"
 import { createInterface } from "node:readline"
 import { assert, describe, it } from "@effect/vitest"
 import Database from "better-sqlite3"
-import { Effect, Exit } from "effect"
+import { Clock, Effect, Exit } from "effect"
 import { afterAll } from "vitest"
 import { encodeEvent, type EpisodeEvent } from "../../src/events.ts"
 import { CHAIN_START, chainHash } from "../../src/store/chain.ts"
@@ -568,9 +568,9 @@ describe("sqlite event store", () => {
       assert.deepStrictEqual(yield* handle.store.acquireLease("run:r1", remote, 60_000), { acquired: true })
       const me = { id: "me", pid: process.pid, host: hostname(), acquiredAt: "2025-01-01T00:00:01.000Z" }
       assert.isFalse((yield* handle.store.acquireLease("run:r1", me, 60_000)).acquired)
-      // Its last heartbeat, as if it stopped an hour ago.
+      // Its last heartbeat, as if it stopped an hour ago (by the Clock the store reads).
       const db = raw(path)
-      db.prepare("UPDATE leases SET heartbeat_at_ms = ? WHERE name = 'run:r1'").run(Date.now() - 60 * 60 * 1000)
+      db.prepare("UPDATE leases SET heartbeat_at_ms = ? WHERE name = 'run:r1'").run((yield* Clock.currentTimeMillis) - 60 * 60 * 1000)
       db.close()
       assert.isFalse((yield* handle.store.acquireLease("run:r1", me, 2 * 60 * 60 * 1000)).acquired)
       assert.deepStrictEqual(yield* handle.store.acquireLease("run:r1", me, 60_000), { acquired: true })
