@@ -30,6 +30,7 @@ import {
   type Node,
   type PyObject,
   PyJson,
+  type PyValue,
   readHistory,
   executeEpisodeCall,
   setupEvents,
@@ -414,17 +415,8 @@ export const verifyEpisode = (episodeId: string, options: LoadOptions = {}) =>
     return verdict(loaded.events.length, loaded)
   })
 
-const sortDeep = (v: unknown): unknown =>
-  Array.isArray(v)
-    ? v.map(sortDeep)
-    : v !== null && typeof v === "object"
-      ? Object.fromEntries(
-          Object.keys(v)
-            .sort()
-            .map((k) => [k, sortDeep((v as Record<string, unknown>)[k])]),
-        )
-      : v
-const canonical = (v: unknown): string => JSON.stringify(sortDeep(v))
+/** Events compared up to key order. */
+const canonical = (v: unknown): string => PyJson.compactSorted(v as PyValue)
 
 const short = (v: unknown) => {
   const s = typeof v === "string" ? v : JSON.stringify(v)

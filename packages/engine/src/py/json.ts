@@ -185,6 +185,9 @@ export const dumpsSorted = (v: PyValue): string => dumps(sortKeys(v))
 /** Compact storage form, readable back by `parse` with the same int/float identity. */
 export const compact = (v: PyValue): string => write(v, ",", ":", JSON.stringify)
 
+/** Canonical JSON: compact with sorted keys, so two values equal up to key order have the same text. */
+export const compactSorted = (v: PyValue): string => compact(sortKeys(v))
+
 export const sortKeys = (v: PyValue): PyValue => {
   if (v === null || typeof v !== "object" || v instanceof PyFloat) return v
   if (Array.isArray(v)) return v.map(sortKeys)
