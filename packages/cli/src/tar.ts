@@ -9,7 +9,7 @@ import { Effect, Result, Schema } from "effect"
 export class TarFormatError extends Schema.TaggedError<TarFormatError>()("TarFormatError", {
   reason: Schema.String,
 }) {
-  get message(): string {
+  override get message(): string {
     return `not a valid tar archive: ${this.reason}`
   }
 }
@@ -17,7 +17,7 @@ export class TarFormatError extends Schema.TaggedError<TarFormatError>()("TarFor
 export class UnsafeTarEntry extends Schema.TaggedError<UnsafeTarEntry>()("UnsafeTarEntry", {
   path: Schema.String,
 }) {
-  get message(): string {
+  override get message(): string {
     return `archive entry ${JSON.stringify(this.path)} would be written outside the target folder (absolute path or "..")`
   }
 }

@@ -10,7 +10,7 @@ export class FileWriteError extends Schema.TaggedError<FileWriteError>()("FileWr
   path: Schema.String,
   reason: Schema.String,
 }) {
-  get message(): string {
+  override get message(): string {
     return `cannot write ${this.path}: ${this.reason}`
   }
 }

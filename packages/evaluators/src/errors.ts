@@ -26,7 +26,7 @@ export class EvaluationError extends Schema.TaggedError<EvaluationError>()("Eval
   /** The message of the underlying exception (the part after `<Type>: ` in the reference). */
   detail: Schema.String,
 }) {
-  get message(): string {
+  override get message(): string {
     return `${this.stage}: ${this.pythonType}: ${this.detail}`
   }
 }

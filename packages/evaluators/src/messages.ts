@@ -44,7 +44,7 @@ export class MessageDecodeError extends Schema.TaggedError<MessageDecodeError>()
   at: Schema.String,
   expected: Schema.String,
 }) {
-  get message(): string {
+  override get message(): string {
     return `trajectory${this.at}: expected ${this.expected}`
   }
 }

@@ -30,7 +30,7 @@ export class PassHatKError extends Schema.TaggedError<PassHatKError>()("PassHatK
   numTrials: Schema.Int,
   k: Schema.Int,
 }) {
-  get message(): string {
+  override get message(): string {
     return `Number of trials ${this.numTrials} is less than k ${this.k}.`
   }
 }

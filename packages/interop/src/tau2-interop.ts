@@ -73,7 +73,7 @@ export class ImportWriteError extends Schema.TaggedError<ImportWriteError>()("Im
   episodeId: Schema.String,
   reason: Schema.String,
 }) {
-  get message(): string {
+  override get message(): string {
     return `${this.file}: simulation ${this.simulationId} (episode ${this.episodeId}) ${this.reason}; importing the file again finishes the import`
   }
 }
@@ -466,7 +466,7 @@ export class MixedConfigurationsExport extends Schema.TaggedError<MixedConfigura
   runId: Schema.String,
   configurations: Schema.Array(Schema.String),
 }) {
-  get message(): string {
+  override get message(): string {
     return `run ${this.runId} has episodes of ${this.configurations.length} configurations, and a τ² results file has one agent, user and domain: ${this.configurations.join("; ")}`
   }
 }

@@ -16,7 +16,7 @@ export class ResultsFileError extends Schema.TaggedError<ResultsFileError>()("Re
   file: Schema.String,
   detail: Schema.String,
 }) {
-  get message(): string {
+  override get message(): string {
     return `${this.file}: ${this.detail}`
   }
 }

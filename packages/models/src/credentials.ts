@@ -13,7 +13,7 @@ export class CredentialsNotGiven extends Schema.TaggedError<CredentialsNotGiven>
   spec: Schema.String,
   variable: Schema.String,
 }) {
-  get message(): string {
+  override get message(): string {
     return `${this.spec}: the credentials of this URL are not stored; to call it, give the URL with them in ${this.variable} (or the same spec again on the command line)`
   }
 }

@@ -54,7 +54,7 @@ export class DeterminismViolation extends Schema.TaggedError<DeterminismViolatio
   recorded: Schema.String,
   replayed: Schema.String,
 }) {
-  get message(): string {
+  override get message(): string {
     return `episode ${this.episodeId} seq ${this.seq} tool ${this.tool}: replay differs at ${this.path} (recorded ${this.recorded}, replayed ${this.replayed})`
   }
 }
@@ -70,7 +70,7 @@ export class DataChanged extends Schema.TaggedError<DataChanged>()("DataChanged"
   /** Where the data was read from now (null for built-in domains). */
   dataDir: Schema.NullOr(Schema.String),
 }) {
-  get message(): string {
+  override get message(): string {
     return `episode ${this.episodeId}: data changed since recorded: ${this.which} hash recorded ${this.recorded.slice(0, 12)}, now ${this.now.slice(0, 12)}${this.dataDir ? ` (data from ${this.dataDir})` : ""}`
   }
 }
@@ -82,7 +82,7 @@ export class TaskMissing extends Schema.TaggedError<TaskMissing>()("TaskMissing"
   domain: Schema.String,
   dataDir: Schema.NullOr(Schema.String),
 }) {
-  get message(): string {
+  override get message(): string {
     return `episode ${this.episodeId}: task ${this.taskId} not found in domain ${this.domain}${this.dataDir ? ` (data from ${this.dataDir})` : ""}`
   }
 }
@@ -94,7 +94,7 @@ export class DataUnavailable extends Schema.TaggedError<DataUnavailable>()("Data
   dataDir: Schema.NullOr(Schema.String),
   reason: Schema.String,
 }) {
-  get message(): string {
+  override get message(): string {
     return `episode ${this.episodeId}: cannot load domain ${this.domain}${this.dataDir ? ` from ${this.dataDir}` : ""}: ${this.reason} (point at the data with --data-dir)`
   }
 }
@@ -104,7 +104,7 @@ export class EpisodeNotFound extends Schema.TaggedError<EpisodeNotFound>()("Epis
   /** The store looked in (the CLI's `--db`), when the caller knows it. */
   store: Schema.optional(Schema.String),
 }) {
-  get message(): string {
+  override get message(): string {
     return `episode ${this.episodeId} not found${this.store === undefined ? "" : ` in ${this.store}`}`
   }
 }
@@ -134,7 +134,7 @@ export class EventNotApplicable extends Schema.TaggedError<EventNotApplicable>()
   index: Schema.Int,
   reason: Schema.String,
 }) {
-  get message(): string {
+  override get message(): string {
     return `event ${this.index} cannot be applied: ${this.reason}`
   }
 }

@@ -12,7 +12,7 @@ export class RunNotFound extends Schema.TaggedError<RunNotFound>()("RunNotFound"
   /** The store looked in (the CLI's `--db`), when the caller knows it. */
   store: Schema.optional(Schema.String),
 }) {
-  get message(): string {
+  override get message(): string {
     return `run ${this.runId} not found${this.store === undefined ? "" : ` in ${this.store}`}`
   }
 }

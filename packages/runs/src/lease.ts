@@ -22,14 +22,14 @@ export class LeaseBusy extends Schema.TaggedError<LeaseBusy>()("LeaseBusy", {
   host: Schema.String,
   since: Schema.String,
 }) {
-  get message(): string {
+  override get message(): string {
     return `${this.subject} is being run or resumed by pid ${this.pid} on host ${this.host} (since ${this.since}); wait for it to finish, or stop that process first`
   }
 }
 
 /** Our lease was taken over (our heartbeats stalled for too long); we stop before racing the new holder. */
 export class LeaseLost extends Schema.TaggedError<LeaseLost>()("LeaseLost", { subject: Schema.String }) {
-  get message(): string {
+  override get message(): string {
     return `${this.subject}: another process took over while this one was stalled; stopped here (what was stored is kept)`
   }
 }

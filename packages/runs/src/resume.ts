@@ -20,7 +20,7 @@ export class ImportNotResumable extends Schema.TaggedError<ImportNotResumable>()
   file: Schema.String,
   dataDir: Schema.NullOr(Schema.String),
 }) {
-  get message(): string {
+  override get message(): string {
     const dataDir = this.dataDir ? ` --data-dir ${this.dataDir}` : ""
     return `run ${this.runId} is an import of ${this.file}; finish it by importing the file again (what is stored is kept, what is missing is added): tau import tau2 ${this.file}${dataDir}`
   }

@@ -106,7 +106,7 @@ export class StoredRunConfigError extends Schema.TaggedError<StoredRunConfigErro
   runId: Schema.String,
   detail: Schema.String,
 }) {
-  get message(): string {
+  override get message(): string {
     return `run ${this.runId}: the stored configuration cannot be read: ${this.detail}`
   }
 }
@@ -156,7 +156,7 @@ export class RunConfigMismatch extends Schema.TaggedError<RunConfigMismatch>()("
   runId: Schema.String,
   differences: Schema.Array(Schema.Struct({ field: Schema.String, stored: Schema.String, requested: Schema.String })),
 }) {
-  get message(): string {
+  override get message(): string {
     const lines = this.differences.map((d) => `  ${d.field}: run has ${d.stored}, requested ${d.requested}`)
     return (
       `run ${this.runId} was created with another configuration; nothing was stored.\n${lines.join("\n")}\n` +

@@ -26,7 +26,7 @@ export class UnknownDataRef extends Schema.TaggedError<UnknownDataRef>()("Unknow
   commit: Schema.String,
   known: Schema.Array(Schema.String),
 }) {
-  get message(): string {
+  override get message(): string {
     return `no content hashes for tau2-bench commit ${this.commit}, so its data cannot be verified (hashes are shipped for: ${this.known.join(", ")}; add a commit with scripts/tau2-data-manifest.ts)`
   }
 }
@@ -35,7 +35,7 @@ export class DataDownloadError extends Schema.TaggedError<DataDownloadError>()("
   url: Schema.String,
   reason: Schema.String,
 }) {
-  get message(): string {
+  override get message(): string {
     return `cannot download ${redactText(this.url)}: ${this.reason}; use --from with a local archive or mirror`
   }
 }
@@ -44,7 +44,7 @@ export class DataArchiveError extends Schema.TaggedError<DataArchiveError>()("Da
   source: Schema.String,
   reason: Schema.String,
 }) {
-  get message(): string {
+  override get message(): string {
     return `cannot read the archive ${redactText(this.source)}: ${this.reason}; nothing was installed`
   }
 }
@@ -55,7 +55,7 @@ export class DataVerifyError extends Schema.TaggedError<DataVerifyError>()("Data
   file: Schema.String,
   reason: Schema.String,
 }) {
-  get message(): string {
+  override get message(): string {
     return `${redactText(this.source)}: ${this.file} ${this.reason}; nothing was installed`
   }
 }
@@ -64,7 +64,7 @@ export class DataInstallError extends Schema.TaggedError<DataInstallError>()("Da
   path: Schema.String,
   reason: Schema.String,
 }) {
-  get message(): string {
+  override get message(): string {
     return `cannot install the τ² data into ${this.path}: ${this.reason}`
   }
 }

@@ -86,7 +86,7 @@ export class RunAllErrored extends Schema.TaggedError<RunAllErrored>()("RunAllEr
   episodes: Schema.Int,
   reasons: Schema.String,
 }) {
-  get message(): string {
+  override get message(): string {
     return `run ${this.runId}: all ${this.episodes} episodes errored (${this.reasons}); nothing was evaluated`
   }
 }

@@ -13,7 +13,7 @@ export class VersionConflict extends Schema.TaggedError<VersionConflict>()("Vers
   expected: Schema.Int,
   actual: Schema.Int,
 }) {
-  get message(): string {
+  override get message(): string {
     return `episode ${this.episodeId}: expected version ${this.expected}, but the stream is at ${this.actual}`
   }
 }

@@ -33,7 +33,7 @@ export class SupportDeskInputError extends Schema.TaggedError<SupportDeskInputEr
   episodeId: Schema.String,
   detail: Schema.String,
 }) {
-  get message(): string {
+  override get message(): string {
     return `support-desk: episode ${this.episodeId}: ${this.detail}`
   }
 }

@@ -14,7 +14,7 @@ export class ModeNotSupportedError extends Schema.TaggedError<ModeNotSupportedEr
   policyVariant: Schema.String,
   reason: Schema.String,
 }) {
-  get message(): string {
+  override get message(): string {
     const variant = this.policyVariant === "default" ? "" : ` (policy variant ${this.policyVariant})`
     return `domain ${this.domain}${variant} does not support mode ${this.mode}: ${this.reason}`
   }
@@ -26,7 +26,7 @@ export class TaskNotEligibleError extends Schema.TaggedError<TaskNotEligibleErro
   mode: Schema.String,
   tasks: Schema.Array(Schema.Struct({ id: Schema.String, reason: Schema.String })),
 }) {
-  get message(): string {
+  override get message(): string {
     return `${this.tasks.length} task(s) of ${this.domain} cannot run in mode ${this.mode}: ${this.tasks.map((t) => `${t.id} (${t.reason})`).join("; ")}`
   }
 }

@@ -17,7 +17,7 @@ export class ExperimentPlanError extends Schema.TaggedError<ExperimentPlanError>
   key: Schema.String,
   detail: Schema.String,
 }) {
-  get message(): string {
+  override get message(): string {
     return `experiment ${this.experiment}: ${this.key}: ${this.detail}`
   }
 }

@@ -25,7 +25,7 @@ export class ExperimentConflictError extends Schema.TaggedError<ExperimentConfli
   stored: Schema.String,
   requested: Schema.String,
 }) {
-  get message(): string {
+  override get message(): string {
     return (
       `experiment ${this.experiment}: run ${this.runId} was made with ${this.key} = ${this.stored}, the file now says ${this.requested}; ` +
       `restore the setting or give the experiment a new name`

@@ -15,7 +15,7 @@ export class ExperimentFileError extends Schema.TaggedError<ExperimentFileError>
   key: Schema.String,
   detail: Schema.String,
 }) {
-  get message(): string {
+  override get message(): string {
     return `experiment file ${this.file}${this.key ? `: ${this.key}` : ""}: ${this.detail}`
   }
 }
