@@ -141,5 +141,5 @@ interface ComponentChange {
 /** Components whose value differs between two scores' components (a missing one is null). */
 export const changedComponents = (previous: Record<string, number | null>, current: Record<string, number | null>): ComponentChange[] =>
   [...new Set([...Object.keys(previous), ...Object.keys(current)])]
-    .filter((k) => previous[k] !== current[k])
+    .filter((k) => (previous[k] ?? null) !== (current[k] ?? null))
     .map((k) => ({ component: k, old: previous[k] ?? null, new: current[k] ?? null }))
