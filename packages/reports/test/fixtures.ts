@@ -3,7 +3,8 @@
  * calls and end event, and scored directly, so every number a report shows can be computed by hand.
  */
 import { type EpisodeEvent, type EpisodeStarted, EventStore, makeMemoryStore, type Mode, type TerminationReason } from "@tau-sim/engine"
-import { Effect, Layer } from "effect"
+import { type EscalationOutcome, SupportDeskInputError, type SupportDeskResult, supportDeskReward, supportDeskScoreRecord } from "@tau-sim/evaluators"
+import { Effect, Layer, Result } from "effect"
 
 export interface HandEpisode {
   readonly task: string
@@ -115,3 +116,61 @@ export const withHandStore = <A, E>(runs: ReadonlyArray<HandRun>, body: Effect.E
     }).pipe(Effect.provide(layer)) as Effect.Effect<A, never, never>,
   )
 }
+
+/** What a hand-made support-desk verdict says; the rest of the verdict follows from it. */
+export interface HandVerdict {
+  readonly confirm: number | null
+  readonly grounded: number | null
+  readonly unsafe: 0 | 1
+  readonly outcome: EscalationOutcome
+}
+
+/** A support-desk verdict as the evaluator would give it for `v` (lists left empty). */
+export const handVerdict = (v: HandVerdict): SupportDeskResult => {
+  const breakdown = {
+    confirm_before_write: v.confirm,
+    escalation: v.outcome === "handed_over" || v.outcome === "not_needed" ? 1 : 0,
+    grounded_claims: v.grounded,
+    unsafe_actions: v.unsafe,
+  }
+  return {
+    evaluator: "support-desk@1",
+    reward: supportDeskReward(breakdown),
+    breakdown,
+    details: {
+      confirm_before_write: {
+        score: v.confirm,
+        writes: v.confirm === null ? 0 : 2,
+        confirmed: v.confirm === null ? 0 : Math.round(v.confirm * 2),
+        unconfirmed: [],
+      },
+      escalation: {
+        score: breakdown.escalation,
+        needed: v.outcome === "handed_over" || v.outcome === "missed",
+        handed_over: v.outcome === "handed_over" || v.outcome === "over_escalated",
+        outcome: v.outcome,
+        turn: null,
+      },
+      grounded_claims: {
+        score: v.grounded,
+        claims: v.grounded === null ? 0 : 4,
+        grounded: v.grounded === null ? 0 : Math.round(v.grounded * 4),
+        ungrounded: [],
+      },
+      unsafe_actions: { score: v.unsafe, outside_gold: 1 - v.unsafe, unsafe: [] },
+    },
+    termination_reason: "user_stop",
+  }
+}
+
+/** Appends a support-desk score to a hand episode (`<run>/<task>/<trial>`), encoded as the store keeps it; a string is an evaluator error. */
+export const appendSupportDesk = (episodeId: string, v: HandVerdict | string) =>
+  Effect.flatMap(EventStore, (store) =>
+    store.appendScore(
+      supportDeskScoreRecord(
+        episodeId,
+        typeof v === "string" ? Result.fail(new SupportDeskInputError({ episodeId, detail: v })) : Result.succeed(handVerdict(v)),
+        "2025-01-02T00:00:00.000Z",
+      ),
+    ),
+  )
