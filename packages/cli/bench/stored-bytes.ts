@@ -345,10 +345,10 @@ export const benchStoredBytesAirline = async (options: StoredBytesOptions = {}) 
 
 /** For `pnpm bench`: the demo episodes as they are, and with ten more questions each; the same on airline. */
 export const benchStoredBytesEntry = async (options: { readonly dir?: string } = {}) => ({
-  demo_episodes: await benchStoredBytes({ episodes: 20, dir: options.dir }),
-  demo_episodes_ten_more_questions: await benchStoredBytes({ episodes: 20, extraQuestions: 10, dir: options.dir }),
-  airline_episodes: await benchStoredBytesAirline({ episodes: 20, dir: options.dir }),
-  airline_episodes_ten_more_questions: await benchStoredBytesAirline({ episodes: 20, extraQuestions: 10, dir: options.dir }),
+  demo_episodes: await benchStoredBytes({ episodes: 20, ...options }),
+  demo_episodes_ten_more_questions: await benchStoredBytes({ episodes: 20, extraQuestions: 10, ...options }),
+  airline_episodes: await benchStoredBytesAirline({ episodes: 20, ...options }),
+  airline_episodes_ten_more_questions: await benchStoredBytesAirline({ episodes: 20, extraQuestions: 10, ...options }),
 })
 
 if (import.meta.main) {

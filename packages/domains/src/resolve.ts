@@ -43,7 +43,7 @@ const load = (ref: DomainRef, extra: ReadonlyMap<string, Domain>): Effect.Effect
   }
   return Effect.try({
     // Loading reads and validates files: every failure (missing file, invalid data, unknown variant) is a DomainUnavailable.
-    try: () => loadTau2Domain(ref.domain, dataDir, { policyVariant: ref.policyVariant === "default" ? undefined : ref.policyVariant }),
+    try: () => loadTau2Domain(ref.domain, dataDir, { policyVariant: ref.policyVariant }),
     catch: (e) => unavailable(ref.domain, e instanceof Error ? e.message : String(e)),
   })
 }

@@ -59,9 +59,10 @@ export interface Toolkit {
   readonly helpers: Readonly<Record<string, Helper>>
 }
 
+/** Policy texts by variant; a variant the domain does not have is absent or undefined (like any index). */
 export interface PolicyVariants {
   readonly default: string
-  readonly solo?: string
+  readonly solo?: string | undefined
   readonly [variant: string]: string | undefined
 }
 

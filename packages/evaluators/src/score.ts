@@ -11,8 +11,8 @@ import { toTau2Messages } from "./trajectory.ts"
 
 export interface ScoreOptions {
   readonly nlJudge?: NlJudge
-  /** Overrides the recorded evaluator version (e.g. to tag an experimental evaluator). */
-  readonly evaluatorVersion?: string
+  /** Overrides the recorded evaluator version (e.g. to tag an experimental evaluator); undefined: the evaluator's own. */
+  readonly evaluatorVersion?: string | undefined
 }
 
 /** Evaluates without storing. An evaluator that raises (as the reference may) yields reward 0 with the error. */

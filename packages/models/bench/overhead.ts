@@ -69,7 +69,7 @@ const episode = (domain: Domain, task: Task, episodeId: string, seed: number, pa
 
 const participantsWith = (options: { client?: ModelClient; env?: NodeJS.ProcessEnv }): BenchParticipants => {
   const runtime = makeModelRuntime({ env: options.env ?? {}, maxRetries: 0 })
-  const factory = modelParticipants(runtime, { client: options.client })
+  const factory = modelParticipants(runtime, options.client ? { client: options.client } : {})
   const make = (side: "agent" | "user") => Effect.runSync(factory.make("openai:bench", side))
   return { agent: make("agent"), user: make("user"), runtime }
 }

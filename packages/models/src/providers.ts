@@ -79,45 +79,50 @@ export const TRANSPORT_ARGS = ["stream"] as const
  */
 export const toCallOptions = (params: ModelParams, provider: string, namespace: string): Partial<CallOptions> => {
   const options: Partial<CallOptions> = {}
+  // A value that does not convert leaves the option unset (as a later spelling of the same option may too).
+  const set = <K extends keyof CallOptions>(key: K, value: CallOptions[K] | undefined): void => {
+    if (value === undefined) delete options[key]
+    else options[key] = value
+  }
   const extra: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(params)) {
     switch (key) {
       case "temperature":
-        options.temperature = num(value)
+        set("temperature", num(value))
         break
       case "seed":
-        options.seed = num(value)
+        set("seed", num(value))
         break
       case "top_p":
       case "topP":
-        options.topP = num(value)
+        set("topP", num(value))
         break
       case "top_k":
       case "topK":
-        options.topK = num(value)
+        set("topK", num(value))
         break
       case "max_tokens":
       case "max_completion_tokens":
       case "max_output_tokens":
       case "maxOutputTokens":
-        options.maxOutputTokens = num(value)
+        set("maxOutputTokens", num(value))
         break
       case "presence_penalty":
       case "presencePenalty":
-        options.presencePenalty = num(value)
+        set("presencePenalty", num(value))
         break
       case "frequency_penalty":
       case "frequencyPenalty":
-        options.frequencyPenalty = num(value)
+        set("frequencyPenalty", num(value))
         break
       case "stop":
       case "stopSequences":
-        options.stopSequences = typeof value === "string" ? [value] : Array.isArray(value) ? value.map(String) : undefined
+        set("stopSequences", typeof value === "string" ? [value] : Array.isArray(value) ? value.map(String) : undefined)
         break
       case "reasoning_effort":
       case "reasoningEffort":
       case "reasoning":
-        options.reasoning = value as CallOptions["reasoning"]
+        set("reasoning", value as CallOptions["reasoning"])
         break
       default:
         if (!(TRANSPORT_ARGS as ReadonlyArray<string>).includes(key)) extra[provider === "compat" ? key : camel(key)] = value
@@ -302,13 +307,20 @@ export const makeModelClient = (spec: ModelSpec, options: ClientOptions = {}): M
       identity = `anthropic:${spec.model}`
       rateLimitKey = "anthropic"
       break
-    case "compat":
-      model = createOpenAICompatible({ name: "compat", baseURL: callURL, apiKey: env[KEY_VARIABLES.compat] || undefined, includeUsage: true, fetch }).chatModel(
-        spec.model,
-      ) as unknown as LanguageModel
+    case "compat": {
+      // A compat server may need no key: an empty or unset variable sends none.
+      const compatKey = env[KEY_VARIABLES.compat]
+      model = createOpenAICompatible({
+        name: "compat",
+        baseURL: callURL,
+        ...(compatKey ? { apiKey: compatKey } : {}),
+        includeUsage: true,
+        fetch,
+      }).chatModel(spec.model) as unknown as LanguageModel
       identity = `compat:${spec.model}@${baseURL}`
       rateLimitKey = `compat@${baseURL}`
       break
+    }
   }
   const streaming = spec.args.stream === true
   const secrets = credentials.secrets.values(env)
@@ -320,16 +332,15 @@ export const makeModelClient = (spec: ModelSpec, options: ClientOptions = {}): M
           const options: CallOptions = {
             ...toCallOptions(request.params, spec.provider, "compat" === spec.provider ? "compat" : spec.provider),
             prompt: toPrompt(request.messages, spec.provider),
-            tools:
-              request.tools.length > 0
-                ? request.tools.map((t) => ({
-                    type: "function" as const,
-                    name: t.function.name,
-                    description: t.function.description,
-                    inputSchema: t.function.parameters as never,
-                  }))
-                : undefined,
-            toolChoice: request.toolChoice && request.tools.length > 0 ? { type: request.toolChoice } : undefined,
+            ...(request.tools.length > 0 && {
+              tools: request.tools.map((t) => ({
+                type: "function" as const,
+                name: t.function.name,
+                description: t.function.description,
+                inputSchema: t.function.parameters as never,
+              })),
+              ...(request.toolChoice && { toolChoice: { type: request.toolChoice } }),
+            }),
             abortSignal: signal,
           }
           if (!streaming) return fromGenerate(await model.doGenerate(options))

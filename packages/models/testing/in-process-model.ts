@@ -43,13 +43,14 @@ const thrown = (reply: Exclude<Reply, { type: "message" | "hang" }>): unknown =>
   if (reply.type === "drop") return new TypeError("fetch failed", { cause: new Error("socket hang up") })
   const [status, message] =
     reply.type === "context_length" ? [400, "context_length_exceeded: prompt is too long"] : [reply.status, reply.message ?? `scripted ${reply.status}`]
-  const retryAfter = reply.type === "error" && reply.retryAfterSeconds !== undefined ? { "retry-after": String(reply.retryAfterSeconds) } : undefined
+  const retryAfter =
+    reply.type === "error" && reply.retryAfterSeconds !== undefined ? { responseHeaders: { "retry-after": String(reply.retryAfterSeconds) } } : {}
   return new APICallError({
     message,
     url: "in-process",
     requestBodyValues: {},
     statusCode: status,
-    responseHeaders: retryAfter,
+    ...retryAfter,
     responseBody: JSON.stringify({ error: { message } }),
   })
 }

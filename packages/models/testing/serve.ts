@@ -17,7 +17,8 @@ const flag = (name: string): number | undefined => {
   return i >= 0 ? Number(process.argv[i + 1]) : undefined
 }
 
-const server = await startFakeLlmServer({ brain: demoBrain, latencyMs: flag("latency") ?? 0, port: flag("port") })
+const port = flag("port")
+const server = await startFakeLlmServer({ brain: demoBrain, latencyMs: flag("latency") ?? 0, ...(port === undefined ? {} : { port }) })
 process.stdout.write(`${server.baseURL}\n`)
 const stop = () => void server.close().then(() => process.exit(0))
 process.on("SIGINT", stop).on("SIGTERM", stop)

@@ -110,8 +110,8 @@ export class EpisodeNotFound extends Schema.TaggedError<EpisodeNotFound>()("Epis
 }
 
 export interface LoadOptions {
-  /** Read the domain from this data folder instead of the one recorded (moved data; checked by hash). */
-  readonly dataDir?: string
+  /** Read the domain from this data folder instead of the one recorded (moved data; checked by hash); undefined: the recorded one. */
+  readonly dataDir?: string | undefined
 }
 
 export interface ReplayedEpisode {

@@ -413,8 +413,8 @@ export interface BuildOptions {
   readonly kind: "run" | "experiment"
   readonly title: string
   readonly bootstrap?: BootstrapOptions
-  /** Overrides the baseline mode stored with the experiment. */
-  readonly baselineMode?: Mode
+  /** Overrides the baseline mode stored with the experiment (undefined: no override). */
+  readonly baselineMode?: Mode | undefined
   /** For a counterfactual run: the run its branches came from. */
   readonly parents?: ReportRun
 }

@@ -10,7 +10,8 @@ export type ReportSource = { readonly run: string } | { readonly experiment: str
 
 export interface LoadReportOptions {
   readonly bootstrap?: BootstrapOptions
-  readonly baselineMode?: Mode
+  /** Undefined: the baseline mode stored with the experiment. */
+  readonly baselineMode?: Mode | undefined
 }
 
 /** A report and the episodes it had to leave out because they cannot be read. */
@@ -29,6 +30,6 @@ export const loadReport = (source: ReportSource, options: LoadReportOptions = {}
     const run = yield* collectRun(source.run)
     const parentId = counterfactualParentOf(run.run)
     const parents = parentId === null ? undefined : yield* collectRun(parentId)
-    const report = buildReport([run], { kind: "run", title: source.run, parents, ...options })
+    const report = buildReport([run], { kind: "run", title: source.run, ...(parents && { parents }), ...options })
     return { ...report, skipped: skippedIn(parents === undefined ? [run] : [run, parents]) } satisfies LoadedReport
   })

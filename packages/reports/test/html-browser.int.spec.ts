@@ -77,7 +77,7 @@ const COUNT_PIXELS = `async (pngs) => {
   return out
 }`
 
-const episodes = (task: string, rewards: ReadonlyArray<number>, reason: HandEpisode["reason"]): HandEpisode[] =>
+const episodes = (task: string, rewards: ReadonlyArray<number>, reason: NonNullable<HandEpisode["reason"]>): HandEpisode[] =>
   rewards.map((reward, trial) => ({ task, trial, reward, reason, breakdown: { reward_breakdown: { DB: reward } } }))
 
 const cell = (runId: string, mode: HandRun["mode"], user: string, index: number, t1: number[], t2: number[]): HandRun => ({

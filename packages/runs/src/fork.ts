@@ -12,13 +12,14 @@ import { loadEpisode, requireRecordedData } from "@tau-sim/replay"
 import { decodeRunConfig, encodeRunConfig, type ForksRunConfig } from "./run-config.ts"
 import { randomEpisodeId } from "./run.ts"
 
+/** Absent or undefined: as the parent (the fields are forwarded from optional flags). */
 export interface ForkOptions {
   readonly atTurn: number
-  readonly agent?: string
-  readonly user?: string
-  readonly mode?: Mode
+  readonly agent?: string | undefined
+  readonly user?: string | undefined
+  readonly mode?: Mode | undefined
   /** Run the child belongs to (a fork run groups counterfactual branches). */
-  readonly runId?: string
+  readonly runId?: string | undefined
   /** Stop after creating the child (no live continuation). */
   readonly noContinue?: boolean
   /** Id of the child (default: random). */
@@ -26,7 +27,7 @@ export interface ForkOptions {
   /** Runs once the fork point is known to be valid, before the child is stored (creates the run it goes into). */
   readonly prepareRun?: Effect.Effect<void, StoreError, EventStore>
   /** Read the parent's domain from this data folder instead of the recorded one (it must hash the same). */
-  readonly dataDir?: string
+  readonly dataDir?: string | undefined
 }
 
 /** Index of the event that produced trajectory message `turn`. */
@@ -66,7 +67,7 @@ export const forkEpisode = (parentId: string, options: ForkOptions) =>
           mode: options.mode,
           dataDir: options.dataDir === undefined ? undefined : path.resolve(options.dataDir),
         },
-        { noContinue: options.noContinue },
+        { noContinue: options.noContinue === true },
       )
       return { episodeId: childId, parent: parentId, forkSeq: at, state: branch.state, reward: branch.reward }
     }).pipe(withLease(episodeLease(childId)))

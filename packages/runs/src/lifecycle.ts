@@ -46,8 +46,8 @@ export const participantsFor = (config: { readonly agent: string; readonly user:
   Effect.gen(function* () {
     const factory = yield* ParticipantFactory
     const agent = yield* factory.make(config.agent, "agent")
-    const user = isSolo(config) ? undefined : yield* factory.make(config.user, "user")
-    return { agent, user } satisfies EpisodeParticipants
+    const participants: EpisodeParticipants = isSolo(config) ? { agent } : { agent, user: yield* factory.make(config.user, "user") }
+    return participants
   })
 
 /** The task `of` names in `domain` (`of` is an episode's start, or the episode a run is about to start). */
@@ -113,14 +113,15 @@ export interface BranchParent {
 }
 
 /** The new episode and what it changes; everything else is as at the branch point. */
+/** The new episode and what it changes; absent or undefined: as at the branch point. */
 export interface BranchSpec {
   readonly episodeId: string
-  readonly runId?: string
-  readonly agent?: string
-  readonly user?: string
-  readonly mode?: Mode
+  readonly runId?: string | undefined
+  readonly agent?: string | undefined
+  readonly user?: string | undefined
+  readonly mode?: Mode | undefined
   /** The data folder the branch records (absolute), when the parent's data is read from elsewhere now. */
-  readonly dataDir?: string | null
+  readonly dataDir?: string | null | undefined
 }
 
 export interface BranchOptions {

@@ -29,10 +29,10 @@ export class ImportNotResumable extends Schema.TaggedError<ImportNotResumable>()
 export interface ResumeOptions {
   /** Where the store is (named in messages). */
   readonly store: string
-  /** Overrides the stored concurrency (how a process runs, not what the run is). */
-  readonly maxConcurrency?: number
-  /** Where the data of a plain run or cell is now (moved; the run's hashes must still match). */
-  readonly dataDir?: string
+  /** Overrides the stored concurrency (how a process runs, not what the run is); undefined: the stored one. */
+  readonly maxConcurrency?: number | undefined
+  /** Where the data of a plain run or cell is now (moved; the run's hashes must still match); undefined: where it was. */
+  readonly dataDir?: string | undefined
   readonly onEpisode?: (summary: EpisodeSummary) => void
 }
 

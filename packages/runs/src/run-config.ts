@@ -56,9 +56,9 @@ const runFields = {
   maxErrors: Schema.Int,
   taskIds: Schema.Array(Schema.String),
   maxConcurrency: Schema.Int,
-  experiment: Schema.optional(Schema.NullOr(Schema.String)),
-  maxAttempts: Schema.optional(Schema.Int),
-  hashes: Schema.optional(RunHashes),
+  experiment: Schema.optionalKey(Schema.NullOr(Schema.String)),
+  maxAttempts: Schema.optionalKey(Schema.Int),
+  hashes: Schema.optionalKey(RunHashes),
 }
 
 export const PlainRunConfig = Schema.Struct({ kind: Schema.Literal("run"), ...runFields })

@@ -6,10 +6,11 @@
 import { type Domain, splitTasks, type Task } from "@tau-sim/engine"
 import { Effect, Schema } from "effect"
 
+/** Absent or undefined: no restriction (the fields are forwarded from optional flags). */
 export interface TaskSelection {
-  readonly split?: string
-  readonly taskIds?: ReadonlyArray<string>
-  readonly numTasks?: number
+  readonly split?: string | undefined
+  readonly taskIds?: ReadonlyArray<string> | undefined
+  readonly numTasks?: number | undefined
 }
 
 /** An unknown split, or task ids the domain does not have. */

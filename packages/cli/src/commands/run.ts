@@ -190,7 +190,8 @@ const checkResumeFlags = (f: Flags, runId: string, stored: StoredRunConfig) =>
     const mismatch = mismatchOf(
       runId,
       stored,
-      { ...storedRunConfig(config, domain), experiment: stored.experiment ?? null, maxAttempts: stored.maxAttempts },
+      // Attempts are the stored run's (a run stored before they were recorded had the default).
+      { ...storedRunConfig(config, domain), experiment: stored.experiment ?? null, maxAttempts: stored.maxAttempts ?? RUN_DEFAULTS.maxAttempts },
       domain,
     )
     if (mismatch) return yield* mismatch

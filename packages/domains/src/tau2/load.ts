@@ -160,13 +160,13 @@ export const loadTau2Domain = (name: string, dataDir: string, options: LoadTau2O
   const domain: Domain = {
     name,
     agentToolkit: module.agentToolkit,
-    userToolkit: module.userToolkit,
+    ...(module.userToolkit && { userToolkit: module.userToolkit }),
     initialWorld: Object.freeze(world),
     policy,
     tasks: files.tasks,
     splits: files.splits,
     hashes: { data: files.dataHash, tasks: files.tasksHash, policy: hashTexts(policy) },
-    sync: module.sync,
+    ...(module.sync && { sync: module.sync }),
     supportsSolo: module.supportsSolo,
   }
   domainCache.set(key, domain)

@@ -126,14 +126,16 @@ export interface JsonModelOptions {
 /** A JSON database file's text as its model. */
 export const decodeJsonModel = (file: string, text: string, model: ModelDef, options: JsonModelOptions = {}): PyObject => {
   const orders = options.keyOrder ? integerKeyedObjectOrders(text) : new Map<string, string[]>()
-  const onDict =
+  const validateOptions: ValidateOptions =
     orders.size === 0
-      ? undefined
-      : (dict: PyObject, at: ReadonlyArray<string | number>) => {
-          const order = orders.get(at.map(String).join("\u0000"))
-          if (order !== undefined) rememberKeyOrder(dict, order)
+      ? {}
+      : {
+          onDict: (dict, at) => {
+            const order = orders.get(at.map(String).join("\u0000"))
+            if (order !== undefined) rememberKeyOrder(dict, order)
+          },
         }
-  return decodeModel(model, parseJsonText(file, text), file, { onDict })
+  return decodeModel(model, parseJsonText(file, text), file, validateOptions)
 }
 
 /** Reads a JSON database file as its model (`DB.load`). */

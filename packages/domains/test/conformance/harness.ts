@@ -163,10 +163,10 @@ export const tryParse = (text: string): { ok: true; value: PyValue } | { ok: fal
   }
 }
 
-/** What the reference recorded for one call: the exact text and/or its JSON value, and the error flag. */
+/** What the reference recorded for one call: the exact text and/or its JSON value (undefined: not recorded), and the error flag. */
 export interface RecordedOutput {
-  readonly text?: string
-  readonly json?: PyValue
+  readonly text?: string | undefined
+  readonly json?: PyValue | undefined
   readonly error: boolean
 }
 

@@ -23,13 +23,13 @@ export const telecomDomain = (options: { withTasks?: boolean } = {}): Domain => 
   cached = {
     name: "telecom",
     agentToolkit: telecomModule.agentToolkit,
-    userToolkit: telecomModule.userToolkit,
+    ...(telecomModule.userToolkit && { userToolkit: telecomModule.userToolkit }),
     initialWorld: world,
     policy: telecomModule.loadPolicies(TELECOM_DIR),
     tasks: options.withTasks ? readTaskFile(path.join(TELECOM_DIR, "tasks.json")) : [],
     splits: {},
     hashes: { data: "", tasks: "", policy: "" },
-    sync: telecomModule.sync,
+    ...(telecomModule.sync && { sync: telecomModule.sync }),
     supportsSolo: telecomModule.supportsSolo,
   }
   return cached

@@ -32,10 +32,11 @@ export interface CounterfactualOptions {
   /** The run whose episodes are forked. */
   readonly runId: string
   readonly at: ForkPoint
-  readonly agent?: string
-  readonly user?: string
-  readonly mode?: Mode
-  readonly maxConcurrency?: number
+  /** Absent or undefined: as the parent (forwarded from optional flags or a stored null). */
+  readonly agent?: string | undefined
+  readonly user?: string | undefined
+  readonly mode?: Mode | undefined
+  readonly maxConcurrency?: number | undefined
 }
 
 export class CounterfactualError extends Schema.TaggedError<CounterfactualError>()("CounterfactualError", { message: Schema.String }) {}

@@ -77,10 +77,11 @@ export interface ExperimentSpec {
   readonly agents: ReadonlyArray<string>
   readonly users: ReadonlyArray<string>
   readonly trials: number
+  /** As the file gives them (undefined: not given). */
   readonly tasks: {
-    readonly split?: string
-    readonly ids?: ReadonlyArray<string> | Readonly<Record<string, ReadonlyArray<string>>>
-    readonly numTasks?: number
+    readonly split?: string | undefined
+    readonly ids?: ReadonlyArray<string> | Readonly<Record<string, ReadonlyArray<string>>> | undefined
+    readonly numTasks?: number | undefined
   }
   readonly seed: number
   readonly maxSteps: number
