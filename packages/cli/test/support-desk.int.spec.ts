@@ -18,6 +18,7 @@ import { Result } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { fixtureCases } from "../../evaluators/test/conformance.ts"
 import { fixtureRecords, resultsFromFixtures, writeResults } from "../../interop/test/results-file.ts"
+import type { SupportDeskCell } from "@tau-sim/reports"
 import { jsonLines, storedRun, type TauResult, tau, tempDir } from "./tau.ts"
 
 const tmp = tempDir("support-desk")
@@ -72,7 +73,10 @@ const allScores = (db: string): Record<string, ScoreRecord[]> => {
   try {
     const rows = client.prepare("SELECT * FROM scores ORDER BY rowid").all() as Array<Record<string, unknown>>
     const out: Record<string, ScoreRecord[]> = {}
-    for (const r of rows) (out[String(r.episode_id)] ??= []).push(r as unknown as ScoreRecord)
+    for (const r of rows) {
+      const id = String(r.episode_id)
+      out[id] = [...(out[id] ?? []), r as unknown as ScoreRecord]
+    }
     return out
   } finally {
     client.close()
@@ -208,7 +212,7 @@ describe("support-desk on a demo experiment of scripted agents", () => {
 
   it("report has the Support-desk section with each agent's rates, escalation accuracy and over-escalation, and the episodes behind them", async () => {
     const report = await reportJson(db, "--experiment", "desk")
-    const desk = (agent: string) => report.cells.find((c) => c.agent === agent)!.support_desk as Record<string, any>
+    const desk = (agent: string) => report.cells.find((c) => c.agent === agent)!.support_desk as unknown as SupportDeskCell
     const point = (x: number) => ({ estimate: x, low: x, high: x })
     const unasked = desk(UNASKED)
     expect(unasked.episodes.slice().sort()).toEqual(cells[UNASKED].episodes)
@@ -298,7 +302,7 @@ describe("support-desk output is untrusted text", () => {
     ok(await tau(["rescore", "--run", "H", "--evaluator", "support-desk", "--db", db], tmp.root))
     const episode = (await storedRun(db, "H")).rows[0].episodeId
     const shown = ok(await tau(["show", episode, "--db", db], tmp.root)).stdout
-    expect(shown).not.toMatch(/[\u001b\u0007\r\u202e]/)
+    for (const c of ["\u001b", "\u0007", "\r", "\u202e"]) expect(shown).not.toContain(c)
     // In the conversation and in the support-desk list of unconfirmed writes.
     expect(shown).toContain(`   1 user: ${REQUEST}\\u001b]0;owned\\u0007\\u001b[2J\\u000d\\u202e\n`)
     expect(shown).toContain(`"${REQUEST}\\u001b]0;owned\\u0007\\u001b[2J\\r\\u202e"\n`)
