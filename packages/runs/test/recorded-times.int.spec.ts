@@ -8,25 +8,11 @@ import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
 import { domain } from "../../replay/test/core/harness.ts"
 import { executeRun, type RunConfig } from "../src/index.ts"
-import { runServices } from "./services.ts"
+import { runServices, demoRunConfig } from "./services.ts"
 
 const AT = Date.UTC(2031, 0, 2, 3, 4, 5)
 
-const config: RunConfig = {
-  runId: "clocked",
-  domain: "demo",
-  dataDir: null,
-  policyVariant: "default",
-  agent: "oracle",
-  user: "scripted",
-  mode: "default",
-  trials: 1,
-  seed: 300,
-  maxSteps: 200,
-  maxErrors: 10,
-  taskIds: [domain.tasks[0].id],
-  maxConcurrency: 1,
-}
+const config: RunConfig = demoRunConfig("clocked", [domain.tasks[0].id])
 
 describe("recorded times", () => {
   it("a run's createdAt and its lease's acquiredAt are the Clock's time", async () => {

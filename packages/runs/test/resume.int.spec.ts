@@ -9,26 +9,16 @@ import { Effect } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
 import { executeRun, type RunConfig } from "../src/run.ts"
 import { domain, tempDir } from "../../replay/test/core/harness.ts"
-import { withRunStore as withStore } from "./services.ts"
+import { withRunStore as withStore, demoRunConfig } from "./services.ts"
 
 const tmp = tempDir("resume")
 afterAll(tmp.dispose)
 
-const config = (runId: string): RunConfig => ({
-  domain: "demo",
-  dataDir: null,
-  policyVariant: "default",
-  runId,
-  agent: "oracle",
-  user: "scripted",
-  mode: "default",
-  trials: 1,
-  seed: 300,
-  maxSteps: 200,
-  maxErrors: 10,
-  taskIds: domain.tasks.map((t) => t.id),
-  maxConcurrency: 1,
-})
+const config = (runId: string): RunConfig =>
+  demoRunConfig(
+    runId,
+    domain.tasks.map((t) => t.id),
+  )
 
 interface Snapshot {
   readonly rows: ReadonlyArray<EpisodeRow>

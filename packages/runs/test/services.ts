@@ -10,6 +10,7 @@ import {
   type ParticipantFactoryShape,
 } from "@tau-sim/engine"
 import { Effect, Layer } from "effect"
+import type { RunConfig } from "../src/index.ts"
 
 export type RunServices = EventStore | DomainResolver | ParticipantFactory
 
@@ -26,3 +27,21 @@ export const runServices = (participants: ParticipantFactoryShape = builtinParti
 /** Runs `effect` over the SQLite store at `path` with the run services. */
 export const withRunStore = <A, E>(path: string, effect: Effect.Effect<A, E, RunServices>, participants?: ParticipantFactoryShape): Promise<A> =>
   Effect.runPromise(effect.pipe(Effect.provide([layerSqlite(path), runServices(participants)])) as Effect.Effect<A, never, never>)
+
+/** A plain one-trial demo run of the given tasks, as tests start it (oracle agent, scripted user, one at a time). */
+export const demoRunConfig = (runId: string, taskIds: ReadonlyArray<string>, fields: Partial<RunConfig> = {}): RunConfig => ({
+  runId,
+  domain: "demo",
+  dataDir: null,
+  policyVariant: "default",
+  agent: "oracle",
+  user: "scripted",
+  mode: "default",
+  trials: 1,
+  seed: 300,
+  maxSteps: 200,
+  maxErrors: 10,
+  taskIds,
+  maxConcurrency: 1,
+  ...fields,
+})

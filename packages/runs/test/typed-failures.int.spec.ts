@@ -12,27 +12,12 @@ import { Cause, Effect, Exit } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
 import { domain, tempDir } from "../../replay/test/core/harness.ts"
 import { executeRun, resumeEpisode, type RunConfig, selectTasks, TaskSelectionError } from "../src/index.ts"
-import { type RunServices, withRunStore } from "./services.ts"
+import { type RunServices, withRunStore, demoRunConfig } from "./services.ts"
 
 const tmp = tempDir("typed-failures")
 afterAll(tmp.dispose)
 
-const config = (fields: Partial<RunConfig>): RunConfig => ({
-  runId: "R",
-  domain: "demo",
-  dataDir: null,
-  policyVariant: "default",
-  agent: "oracle",
-  user: "scripted",
-  mode: "default",
-  trials: 1,
-  seed: 300,
-  maxSteps: 200,
-  maxErrors: 10,
-  taskIds: [domain.tasks[0].id],
-  maxConcurrency: 1,
-  ...fields,
-})
+const config = (fields: Partial<RunConfig>): RunConfig => demoRunConfig("R", [domain.tasks[0].id], fields)
 
 /** The failure of `effect` (it must fail, not die) and what the store holds afterwards. */
 const failureOf = async <E>(effect: Effect.Effect<unknown, E, RunServices>, path = tmp.db()) => {
