@@ -33,14 +33,19 @@ export const rescoreStats = async (domainName: string): Promise<RescoreStats> =>
       Effect.forEach(
         cases,
         (c) =>
-          evaluateSimulation({
-            domain,
-            task: c.task,
-            messages: c.messages,
-            terminationReason: c.terminationReason,
-            strict: true,
-            nlJudge: scriptedAllMetJudge,
-          }).pipe(Effect.catchTag("EvaluationError", () => Effect.void)),
+          // Data-first: the piped form costs a few hundred ns per episode (argument spreading), a few % on mock.
+          Effect.catchTag(
+            evaluateSimulation({
+              domain,
+              task: c.task,
+              messages: c.messages,
+              terminationReason: c.terminationReason,
+              strict: true,
+              nlJudge: scriptedAllMetJudge,
+            }),
+            "EvaluationError",
+            () => Effect.void,
+          ),
         { discard: true },
       ),
     )

@@ -31,8 +31,19 @@ export class EvaluationError extends Schema.TaggedError<EvaluationError>()("Eval
   }
 }
 
-/** An `EvaluationError` (the reference's `raise <pythonType>(detail)` at `stage`). */
-export const evaluationError = (stage: EvaluationStage, pythonType: string, detail: string): EvaluationError =>
-  new EvaluationError({ stage, pythonType, detail })
+/**
+ * An `EvaluationError` (the reference's `raise <pythonType>(detail)` at `stage`). Built without a
+ * stack trace, as effect builds its SchemaError: it is an expected outcome, reported by its message,
+ * and capturing the stack was most of its cost (one per evaluation the reference raises on).
+ */
+export const evaluationError = (stage: EvaluationStage, pythonType: string, detail: string): EvaluationError => {
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
+  try {
+    return new EvaluationError({ stage, pythonType, detail })
+  } finally {
+    Error.stackTraceLimit = limit
+  }
+}
 
 export const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e))

@@ -8,6 +8,7 @@
  */
 import { type Domain, rewardBasis, type Task } from "@tau-sim/engine"
 import { Effect, Result } from "effect"
+import { succeededAtHand } from "./at-hand.ts"
 import type { EvaluationError } from "./errors.ts"
 import { type ActionEvaluation, evaluateActions } from "./action-evaluator.ts"
 import { type CommunicateEvaluation, evaluateCommunicate } from "./communicate-evaluator.ts"
@@ -66,7 +67,8 @@ const combine = (
 
 /**
  * Fails with `EvaluationError` where the reference evaluator raises. Everything but the NL judge
- * is synchronous: the Effect is only suspended for a judge that is asked.
+ * runs when the evaluation is built; the result is an `Exit` (no fiber needed to run it) unless a
+ * judge is asked whose answer is not at hand.
  */
 export const evaluateSimulation = (input: EvaluateSimulationInput): Effect.Effect<RewardInfo, EvaluationError> => {
   const { domain, task, messages } = input
@@ -80,5 +82,8 @@ export const evaluateSimulation = (input: EvaluateSimulationInput): Effect.Effec
   const action = evaluateActions(domain, task, messages)
   const communicate = evaluateCommunicate(task, messages)
   if (!basis.includes("NL_ASSERTION")) return Effect.succeed(combine(basis, env.success, action, communicate, null))
-  return Effect.map(evaluateNlAssertions(task, messages, input.nlJudge), (nl) => combine(basis, env.success, action, communicate, nl))
+  const nl = evaluateNlAssertions(task, messages, input.nlJudge)
+  // A judge that answered at once: the result is at hand, no fiber is needed to run the evaluation.
+  if (succeededAtHand(nl)) return Effect.succeed(combine(basis, env.success, action, communicate, nl.value))
+  return Effect.map(nl, (nl) => combine(basis, env.success, action, communicate, nl))
 }

@@ -64,51 +64,64 @@ const requestorOf = (v: PyValue | undefined, at: string): Decoded<Requestor> => 
   return Result.succeed(v)
 }
 
-const decodeToolCall = (v: PyValue, at: string): Decoded<Tau2ToolCall> =>
-  Result.gen(function* () {
-    if (!isObject(v)) return yield* expected(at, "a tool call object")
-    if (typeof v.name !== "string") return yield* expected(`${at}.name`, "a string")
-    const args = v.arguments ?? {}
-    if (!isObject(args)) return yield* expected(`${at}.arguments`, "an object")
-    return {
-      id: (yield* optionalString(v.id, `${at}.id`)) ?? "",
-      name: v.name,
-      arguments: args,
-      requestor: yield* requestorOf(v.requestor, `${at}.requestor`),
-    }
-  })
+// Plain checks rather than `Result.gen`: these run for every message of every trajectory read
+// (results files, task histories), where a generator per message and per call cost 70x the checks.
+
+const decodeToolCall = (v: PyValue, at: string): Decoded<Tau2ToolCall> => {
+  if (!isObject(v)) return expected(at, "a tool call object")
+  if (typeof v.name !== "string") return expected(`${at}.name`, "a string")
+  const args = v.arguments ?? {}
+  if (!isObject(args)) return expected(`${at}.arguments`, "an object")
+  const id = optionalString(v.id, `${at}.id`)
+  if (Result.isFailure(id)) return Result.fail(id.failure)
+  const requestor = requestorOf(v.requestor, `${at}.requestor`)
+  if (Result.isFailure(requestor)) return Result.fail(requestor.failure)
+  return Result.succeed({ id: id.success ?? "", name: v.name, arguments: args, requestor: requestor.success })
+}
 
 /** Decodes one message of a stored trajectory (unknown keys are ignored, like pydantic). */
-export const decodeTau2Message = (v: PyValue, at = ""): Decoded<Tau2Message> =>
-  Result.gen(function* () {
-    if (!isObject(v)) return yield* expected(at, "a message object")
-    const content = yield* optionalString(v.content, `${at}.content`)
-    switch (v.role) {
-      case "system":
-        return { role: "system", content } satisfies Tau2Message
-      case "assistant":
-      case "user": {
-        const calls = v.tool_calls
-        if (calls !== undefined && calls !== null && !Array.isArray(calls)) return yield* expected(`${at}.tool_calls`, "a list or null")
-        const toolCalls: Tau2ToolCall[] = []
-        for (const [k, c] of (calls ?? []).entries()) toolCalls.push(yield* decodeToolCall(c, `${at}.tool_calls[${k}]`))
-        return { role: v.role, content, tool_calls: calls === undefined || calls === null ? null : toolCalls } satisfies Tau2Message
+export const decodeTau2Message = (v: PyValue, at = ""): Decoded<Tau2Message> => {
+  if (!isObject(v)) return expected(at, "a message object")
+  const decodedContent = optionalString(v.content, `${at}.content`)
+  if (Result.isFailure(decodedContent)) return Result.fail(decodedContent.failure)
+  const content = decodedContent.success
+  switch (v.role) {
+    case "system":
+      return Result.succeed({ role: "system", content })
+    case "assistant":
+    case "user": {
+      const calls = v.tool_calls
+      if (calls === undefined || calls === null) return Result.succeed({ role: v.role, content, tool_calls: null })
+      if (!Array.isArray(calls)) return expected(`${at}.tool_calls`, "a list or null")
+      const toolCalls: Tau2ToolCall[] = []
+      for (let k = 0; k < calls.length; k++) {
+        const call = decodeToolCall(calls[k], `${at}.tool_calls[${k}]`)
+        if (Result.isFailure(call)) return Result.fail(call.failure)
+        toolCalls.push(call.success)
       }
-      case "tool":
-        if (typeof v.id !== "string") return yield* expected(`${at}.id`, "a string")
-        return { role: "tool", id: v.id, content, requestor: yield* requestorOf(v.requestor, `${at}.requestor`), error: v.error === true } satisfies Tau2Message
-      default:
-        return yield* expected(`${at}.role`, `one of "system", "assistant", "user", "tool"`)
+      return Result.succeed({ role: v.role, content, tool_calls: toolCalls })
     }
-  })
+    case "tool": {
+      if (typeof v.id !== "string") return expected(`${at}.id`, "a string")
+      const requestor = requestorOf(v.requestor, `${at}.requestor`)
+      if (Result.isFailure(requestor)) return Result.fail(requestor.failure)
+      return Result.succeed({ role: "tool", id: v.id, content, requestor: requestor.success, error: v.error === true })
+    }
+    default:
+      return expected(`${at}.role`, `one of "system", "assistant", "user", "tool"`)
+  }
+}
 
-export const decodeTau2Messages = (v: PyValue): Decoded<Tau2Message[]> =>
-  Result.gen(function* () {
-    if (!Array.isArray(v)) return yield* expected("", "a list of messages")
-    const messages: Tau2Message[] = []
-    for (const [i, m] of v.entries()) messages.push(yield* decodeTau2Message(m, `[${i}]`))
-    return messages
-  })
+export const decodeTau2Messages = (v: PyValue): Decoded<Tau2Message[]> => {
+  if (!Array.isArray(v)) return expected("", "a list of messages")
+  const messages: Tau2Message[] = []
+  for (let i = 0; i < v.length; i++) {
+    const m = decodeTau2Message(v[i], `[${i}]`)
+    if (Result.isFailure(m)) return Result.fail(m.failure)
+    messages.push(m.success)
+  }
+  return Result.succeed(messages)
+}
 
 /** Parses a JSON list of τ² messages (keeps int/float identity of tool-call arguments). */
 export const parseTau2Messages = (json: string): Decoded<Tau2Message[]> => {

@@ -8,6 +8,7 @@
  */
 import { isObject, PyJson, type PyValue, pyRepr, type Task } from "@tau-sim/engine"
 import { Effect, Result } from "effect"
+import { succeededAtHand } from "./at-hand.ts"
 import { type EvaluationError, errorText, evaluationError } from "./errors.ts"
 import type { Tau2Message } from "./messages.ts"
 import type { EvaluatorInfo, NlAssertionCheck, RewardBreakdown } from "./reward-info.ts"
@@ -110,22 +111,49 @@ export interface NlEvaluation {
   readonly judge: string | null
 }
 
-export const evaluateNlAssertions = (task: Task, messages: ReadonlyArray<Tau2Message>, judge: NlJudge): Effect.Effect<NlEvaluation, EvaluationError> =>
-  Effect.gen(function* () {
-    const assertions = task.evaluation_criteria?.nl_assertions
-    if (!assertions || assertions.length === 0)
-      return { reward: 1, nl_assertions: [], reward_breakdown: { NL_ASSERTION: 1 }, info: { note: "No nl_assertions to evaluate" }, judge: null }
-    // The text is built on first read: a scripted judge never needs it.
-    let text: string | undefined
-    const request: NlJudgeRequest = {
-      assertions,
-      get trajectoryText() {
-        text ??= trajectoryText(messages)
-        return text
-      },
-    }
-    // The reference catches any exception of the judge call: a judge that dies fails the evaluation the same way.
-    const checks = yield* judge.judge(request).pipe(Effect.catchDefect((defect) => Effect.fail(evaluationError("nl_judge", "Exception", errorText(defect)))))
-    const reward = checks.every((c) => c.met) ? 1 : 0
-    return { reward, nl_assertions: checks, reward_breakdown: { NL_ASSERTION: reward }, info: null, judge: judge.name } satisfies NlEvaluation
-  })
+const noNlAssertions = (): NlEvaluation => ({
+  reward: 1,
+  nl_assertions: [],
+  reward_breakdown: { NL_ASSERTION: 1 },
+  info: { note: "No nl_assertions to evaluate" },
+  judge: null,
+})
+
+// The reference catches any exception of the judge call: a judge that dies fails the evaluation the same way.
+const judgeDied = (defect: unknown) => Effect.fail(evaluationError("nl_judge", "Exception", errorText(defect)))
+
+const nlEvaluation = (judge: NlJudge, checks: ReadonlyArray<NlAssertionCheck>): NlEvaluation => {
+  const reward = checks.every((c) => c.met) ? 1 : 0
+  return { reward, nl_assertions: checks, reward_breakdown: { NL_ASSERTION: reward }, info: null, judge: judge.name }
+}
+
+/**
+ * Asks the judge when the evaluation is built (the judge's Effect runs when the evaluation runs).
+ * A judge that has its answer at once (the scripted one answers with `Effect.succeed`) yields an
+ * `Exit`, so the evaluation needs no fiber; this runs once per evaluated episode.
+ */
+export const evaluateNlAssertions = (task: Task, messages: ReadonlyArray<Tau2Message>, judge: NlJudge): Effect.Effect<NlEvaluation, EvaluationError> => {
+  const assertions = task.evaluation_criteria?.nl_assertions
+  if (!assertions || assertions.length === 0) return Effect.succeed(noNlAssertions())
+  // The text is built on first read: a scripted judge never needs it.
+  let text: string | undefined
+  const request: NlJudgeRequest = {
+    assertions,
+    get trajectoryText() {
+      text ??= trajectoryText(messages)
+      return text
+    },
+  }
+  let answer: Effect.Effect<ReadonlyArray<NlAssertionCheck>, EvaluationError>
+  try {
+    answer = judge.judge(request)
+  } catch (e) {
+    // A judge that throws instead of answering is a defect, as it was when the judge was called inside the Effect.
+    return Effect.die(e)
+  }
+  if (succeededAtHand(answer)) return Effect.succeed(nlEvaluation(judge, answer.value))
+  return answer.pipe(
+    Effect.catchDefect(judgeDied),
+    Effect.map((checks) => nlEvaluation(judge, checks)),
+  )
+}

@@ -1,5 +1,5 @@
 import { float, type PyObject, PyJson, type PyValue, type Requestor } from "@tau-sim/engine"
-import { Effect, Result } from "effect"
+import { Cause, Effect, Exit, Result } from "effect"
 import { describe, expect, it } from "vitest"
 import {
   type EvaluateSimulationInput,
@@ -387,6 +387,57 @@ describe("NL assertions (§5.5) and combination (§5.6)", () => {
     const missed = await run(t, conversation(setA2, say("bye")))
     expect(missed.reward_breakdown).toEqual({ DB: 1, ACTION: 1, NL_ASSERTION: 1, COMMUNICATE: 0 })
     expect(missed.reward).toBe(0)
+  })
+
+  const politeTask = task("t", { nl_assertions: ["polite"], reward_basis: ["NL_ASSERTION"] })
+  const judged = (judge: NlJudge["judge"]) =>
+    evaluateSimulation({
+      domain: toyDomain,
+      task: politeTask,
+      messages: conversation(say("ok")),
+      terminationReason: "user_stop",
+      nlJudge: { name: "j", judge },
+    })
+
+  it("is an Exit when the judge answers at once (nothing to run), and runs a judge whose answer needs running", async () => {
+    // Rescoring evaluates episode after episode: a fiber per evaluation cost more than the NL step itself.
+    const atOnce = evaluateSimulation({
+      domain: toyDomain,
+      task: politeTask,
+      messages: conversation(say("ok")),
+      terminationReason: "user_stop",
+      nlJudge: scriptedAllMetJudge,
+    })
+    expect(Exit.isExit(atOnce)).toBe(true)
+    expect(Effect.runSync(atOnce).nl_judge).toBe("stub:assume_met")
+    const { judge, requests } = recordingJudge(true)
+    const later = evaluateSimulation({ domain: toyDomain, task: politeTask, messages: conversation(say("ok")), terminationReason: "user_stop", nlJudge: judge })
+    expect(Exit.isExit(later)).toBe(false)
+    expect(requests).toHaveLength(0) // the judge's Effect runs with the evaluation
+    expect((await Effect.runPromise(later)).nl_assertions).toEqual([{ nl_assertion: "polite", met: true, justification: "because" }])
+    expect(requests).toHaveLength(1)
+  })
+
+  it("fails with an nl_judge Exception when the judge dies, keeps the judge's own EvaluationError, and dies when the judge throws", async () => {
+    const errorOf = (judge: NlJudge["judge"]) => Effect.runPromise(Effect.flip(judged(judge)))
+    const died = { stage: "nl_judge", pythonType: "Exception", detail: "judge down" }
+    expect(await errorOf(() => Effect.die(new Error("judge down")))).toMatchObject(died)
+    expect(await errorOf(() => Effect.suspend(() => Effect.die(new Error("judge down"))))).toMatchObject(died)
+    const own = new EvaluationError({ stage: "nl_judge", pythonType: "JSONDecodeError", detail: "Expecting value" })
+    expect(await errorOf(() => Effect.fail(own))).toBe(own)
+    const thrown = await Effect.runPromiseExit(
+      judged(() => {
+        throw new Error("not an Effect")
+      }),
+    )
+    expect(Exit.isFailure(thrown) && Cause.hasDies(thrown.cause)).toBe(true)
+  })
+
+  it("builds an EvaluationError without stack frames and leaves Error.stackTraceLimit as it was", async () => {
+    const limit = Error.stackTraceLimit
+    const error = await Effect.runPromise(Effect.flip(judged(() => Effect.die(new Error("judge down")))))
+    expect(error.stack?.split("\n").filter((line) => line.trimStart().startsWith("at "))).toEqual([])
+    expect(Error.stackTraceLimit).toBe(limit)
   })
 
   it("uses the default basis [DB, COMMUNICATE] when the task has none", async () => {

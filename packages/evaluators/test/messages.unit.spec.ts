@@ -34,4 +34,26 @@ describe("τ² trajectory messages", () => {
     expect(() => parseTau2Messages('[{"role":"assistant","content":null},{"role":"robot"}]')).toThrow(MessageDecodeError)
     expect(() => parseTau2Messages('[{"role":"assistant","tool_calls":[{"name":1}]}]')).toThrow("trajectory[0].tool_calls[0].name: expected a string")
   })
+
+  it("names the first malformed place, a message's content before its calls and a call's id before its requestor", () => {
+    const malformed: Array<[unknown, string]> = [
+      [{}, "trajectory: expected a list of messages"],
+      [[1], "trajectory[0]: expected a message object"],
+      [[{ role: "user", content: 1, tool_calls: 2 }], "trajectory[0].content: expected a string or null"],
+      [[{ role: "user", tool_calls: 2 }], "trajectory[0].tool_calls: expected a list or null"],
+      [[{ role: "user", tool_calls: [{ name: "a" }, 1] }], "trajectory[0].tool_calls[1]: expected a tool call object"],
+      [[{ role: "user", tool_calls: [{ name: "a", arguments: [] }] }], "trajectory[0].tool_calls[0].arguments: expected an object"],
+      [[{ role: "user", tool_calls: [{ name: "a", id: 3, requestor: "robot" }] }], "trajectory[0].tool_calls[0].id: expected a string or null"],
+      [[{ role: "user", tool_calls: [{ name: "a", requestor: "robot" }] }], 'trajectory[0].tool_calls[0].requestor: expected "assistant" or "user"'],
+      [[{ role: "system" }, { role: "tool", id: 1 }], "trajectory[1].id: expected a string"],
+      [[{ role: "tool", id: "x", requestor: 1 }], 'trajectory[0].requestor: expected "assistant" or "user"'],
+      [[{ role: "system" }, { role: "robot" }], 'trajectory[1].role: expected one of "system", "assistant", "user", "tool"'],
+    ]
+    for (const [json, message] of malformed) expect(() => parseTau2Messages(JSON.stringify(json)), message).toThrow(message)
+    expect(parseTau2Messages('[{"role":"system"},{"role":"user","tool_calls":[]},{"role":"tool","id":"c","error":true}]')).toEqual([
+      { role: "system", content: null },
+      { role: "user", content: null, tool_calls: [] },
+      { role: "tool", id: "c", content: null, requestor: "assistant", error: true },
+    ])
+  })
 })
