@@ -18,7 +18,15 @@ export type Requestor = "assistant" | "user"
 /** An error a tool raises on purpose; its message becomes the output `Error: <message>`. */
 export class ToolError extends Error {
   constructor(message: string) {
-    super(message)
+    // Tools raise on purpose and often (a failed lookup is an answer): the message is the whole
+    // outcome, so no stack is captured; capturing it cost more than the rest of a failed call.
+    const limit = Error.stackTraceLimit
+    Error.stackTraceLimit = 0
+    try {
+      super(message)
+    } finally {
+      Error.stackTraceLimit = limit
+    }
     this.name = "ToolError"
   }
 }
