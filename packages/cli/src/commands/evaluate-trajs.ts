@@ -1,15 +1,11 @@
 /** `tau evaluate-trajs`: scores τ² results files without storing anything. */
 import { PyJson, type PyValue } from "@tau-sim/engine"
-import * as Evaluate from "@tau-sim/evaluators"
 import { evaluateResultsFile } from "@tau-sim/interop"
 import { Effect, Option, Stream } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { fmtReward, table } from "../table.ts"
-import { usage } from "../usage-error.ts"
+import { judgeFor, nlJudgeFlag } from "./nl-judge.ts"
 import { dataDirFlag, jsonFlag, print } from "./common.ts"
-
-const judgeFor = (spec: string) =>
-  spec === "scripted:all-met" ? Effect.succeed(Evaluate.scriptedAllMetJudge) : Effect.fail(usage(`unknown NL judge "${spec}" (offline: scripted:all-met)`))
 
 export const evaluateTrajsCommand = Command.make(
   "evaluate-trajs",
@@ -17,7 +13,7 @@ export const evaluateTrajsCommand = Command.make(
     files: Argument.String("results").pipe(Argument.variadic()),
     dataDir: dataDirFlag,
     freshTasks: Flag.Boolean("fresh-tasks").pipe(Flag.withDescription("Use the tasks from --data-dir instead of the embedded ones"), Flag.withDefault(false)),
-    nlJudge: Flag.String("nl-judge").pipe(Flag.withDefault("scripted:all-met")),
+    nlJudge: nlJudgeFlag,
     json: jsonFlag,
   },
   (f) =>
