@@ -32,7 +32,8 @@ import {
   nowIso,
 } from "@tau-sim/engine"
 import { Effect, Schema } from "effect"
-import { embeddedTasks, isSoloResults, readResultsFile, ResultsFileError, resultsDomain, type Tau2Results } from "./tau2-results.ts"
+import { ResultsFileError } from "./tau2-layout.ts"
+import { embeddedTasks, isSoloResults, readResultsFile, resultsDomain, type Tau2Results } from "./tau2-results.ts"
 import { RUN_DEFAULTS, stableEpisodeId } from "@tau-sim/runs"
 
 export const TAU2_ORIGINAL_EVALUATOR = "tau2-original"

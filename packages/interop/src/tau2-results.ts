@@ -6,31 +6,24 @@
  * Files are parsed with the Python-faithful JSON parser so that `2.0` stays a float: that matters
  * for re-executing tool calls (`Successfully added 2.0 GB`).
  */
-import * as fs from "node:fs"
-import { type Domain, type DomainRef, DomainResolver, type PyObject, PyJson, type PyValue, Task, type Task as TaskType } from "@tau-sim/engine"
+import { type Domain, type DomainRef, DomainResolver, type PyObject, type PyValue, Task, type Task as TaskType } from "@tau-sim/engine"
 import { decodeTau2Messages, evaluateSimulation, type NlJudge, type RewardInfo } from "@tau-sim/evaluators"
 import { Effect, Result, Schema, Stream } from "effect"
-
-/** A results file that cannot be read or imported; `detail` names the simulation or task at fault. */
-export class ResultsFileError extends Schema.TaggedError<ResultsFileError>()("ResultsFileError", {
-  file: Schema.String,
-  detail: Schema.String,
-}) {
-  override get message(): string {
-    return `${this.file}: ${this.detail}`
-  }
-}
+import { readResultsPath, ResultsFileError, type ResultsLayout, type ResultsOnDisk } from "./tau2-layout.ts"
 
 const fileError = (file: string, detail: string) => new ResultsFileError({ file, detail })
-const reasonOf = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
 export interface Tau2Results {
+  /** The results file read (for the dir layout, its `results.json`); errors name it. */
   readonly file: string
-  /** The whole parsed document (kept for lossless export of imported runs). */
+  readonly layout: ResultsLayout
+  /** The whole document, simulations inline whatever the layout (kept for lossless export of imported runs). */
   readonly raw: PyObject
   readonly info: PyObject
   readonly tasks: ReadonlyArray<PyObject>
   readonly simulations: ReadonlyArray<PyObject>
+  /** The file each simulation was read from (the dir layout: `simulations/<id>.json`). */
+  readonly sources: ReadonlyArray<string>
 }
 
 type Checked<A> = Result.Result<A, ResultsFileError>
@@ -42,25 +35,25 @@ const asArray = (v: PyValue | undefined, file: string, at: string): Checked<Read
 const objects = (list: ReadonlyArray<PyValue>, file: string, at: string): Checked<PyObject[]> =>
   Result.all(list.map((v, i) => asObject(v, file, `${at}[${i}]`)))
 
-/** The parts of a parsed results document, checked for shape. */
-const resultsDocument = (file: string, raw: PyValue): Checked<Tau2Results> =>
+/** The parts of a results document, checked for shape. */
+const resultsDocument = (read: ResultsOnDisk): Checked<Tau2Results> =>
   Result.gen(function* () {
-    const doc = yield* asObject(raw, file, "<root>")
+    const { file, document: doc, layout, sources } = read
     const info = yield* asObject(doc.info, file, "info")
     const tasks = yield* objects(yield* asArray(doc.tasks, file, "tasks"), file, "tasks")
-    // The `dir` format keeps simulations in separate files next to results.json.
+    // A results file written before any simulation finished has none (null or absent).
     const simulations =
       doc.simulations === undefined || doc.simulations === null ? [] : yield* objects(yield* asArray(doc.simulations, file, "simulations"), file, "simulations")
-    return { file, raw: doc, info, tasks, simulations }
+    return { file, layout, raw: doc, info, tasks, simulations, sources }
   })
 
-/** Reads a results file (both layouts' `results.json`); anything unreadable is a `ResultsFileError` naming the file and place. */
+/**
+ * Reads τ² results: a results file (the current format, or June 2025's without the newer optional
+ * fields) or either layout given as its folder or its `results.json` (`tau2-layout.ts`); anything
+ * unreadable is a `ResultsFileError` naming the file and place.
+ */
 export const readResultsFile = (file: string): Effect.Effect<Tau2Results, ResultsFileError> =>
-  Effect.gen(function* () {
-    const text = yield* Effect.try({ try: () => fs.readFileSync(file, "utf8"), catch: (e) => fileError(file, `cannot read: ${reasonOf(e)}`) })
-    const raw = yield* Effect.try({ try: () => PyJson.parse(text), catch: (e) => fileError(file, `not valid JSON: ${reasonOf(e)}`) })
-    return yield* Effect.fromResult(resultsDocument(file, raw))
-  })
+  Effect.flatMap(readResultsPath(file), (read) => Effect.fromResult(resultsDocument(read)))
 
 const str = (v: PyValue | undefined): string | undefined => (typeof v === "string" ? v : undefined)
 
