@@ -13,7 +13,8 @@ import { Effect } from "effect"
 const here = dirname(fileURLToPath(import.meta.url))
 export const REPO = resolve(here, "../../..")
 export const NODE = join(REPO, "node_modules/.bin/node")
-export const MAIN = join(REPO, "packages/cli/src/main.ts")
+/** The `tau` executable's entry: the bundle when it is current, else the sources (bin/tau.mjs decides). */
+export const MAIN = join(REPO, "packages/cli/bin/tau.mjs")
 
 export const tempDir = (prefix: string) => {
   const root = mkdtempSync(join(tmpdir(), `tau-sim-${prefix}-`))

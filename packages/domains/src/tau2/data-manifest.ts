@@ -2,7 +2,8 @@
  * The content hashes of tau2-bench's `data/tau2/` files that we ship (`data-manifest.json`, written by
  * `scripts/tau2-data-manifest.ts`): what `tau data fetch` checks a downloaded archive against.
  */
-import { readFileSync } from "node:fs"
+// A JSON module (not a file read beside the source) so that the bundled `tau` carries it too.
+import shipped from "./data-manifest.json" with { type: "json" }
 
 export interface ManifestFile {
   readonly sha256: string
@@ -13,8 +14,7 @@ interface Manifest {
   readonly commits: Record<string, { readonly files: Record<string, ManifestFile> }>
 }
 
-let manifest: Manifest | undefined
-const load = (): Manifest => (manifest ??= JSON.parse(readFileSync(new URL("./data-manifest.json", import.meta.url), "utf8")) as Manifest)
+const load = (): Manifest => shipped as Manifest
 
 /** The commits we have hashes for. */
 export const tau2ManifestCommits = (): ReadonlyArray<string> => Object.keys(load().commits)
