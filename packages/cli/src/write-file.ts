@@ -49,3 +49,19 @@ export const writeFileAtomic = (target: string, data: string | Uint8Array): Effe
       ? Effect.void
       : Effect.fail(new FileWriteError({ path: target, reason: failure instanceof Error ? failure.message : String(failure) }))
   })
+
+/**
+ * Writes several files in order, each atomically, creating their folders: a results folder
+ * (`resultsFiles` of @tau-sim/interop) lists its simulation files before the index, so a kill
+ * part-way leaves no index naming a file that is not there. The first failure stops and is returned.
+ */
+export const writeFilesAtomic = (files: ReadonlyArray<{ readonly path: string; readonly text: string }>): Effect.Effect<void, FileWriteError> =>
+  Effect.forEach(
+    files,
+    (f) =>
+      Effect.try({
+        try: () => fs.mkdirSync(path.dirname(path.resolve(f.path)), { recursive: true }),
+        catch: (e) => new FileWriteError({ path: f.path, reason: e instanceof Error ? e.message : String(e) }),
+      }).pipe(Effect.andThen(writeFileAtomic(f.path, f.text))),
+    { discard: true },
+  )

@@ -138,7 +138,9 @@ const planImport = (file: string, dataDir: string | null) =>
         problems.push(`simulations[${i}] has no id`)
         continue
       }
-      const at = `simulation ${simulationId}`
+      // The dir layout's simulations live in files of their own: name the file too.
+      const source = results.sources[i]
+      const at = `simulation ${simulationId}${results.layout === "dir" && source ? ` (${path.relative(path.dirname(results.file), source)})` : ""}`
       if (seen.has(simulationId)) {
         problems.push(`${at} appears more than once`)
         continue
@@ -182,11 +184,13 @@ const planImport = (file: string, dataDir: string | null) =>
     const run: RunRecord = {
       runId,
       createdAt: recordedAt,
-      // The results header (info, tasks, timestamp) kept verbatim for export.
+      // The results header (info, tasks, timestamp, the dir layout's index) kept verbatim for export.
       config: {
         kind: "import",
         source: IMPORT_SOURCE,
-        file: path.resolve(file),
+        // The results file itself (a folder given: its results.json), and its layout, so an export writes it back alike.
+        file: path.resolve(results.file),
+        layout: results.layout,
         domain: name,
         dataDir: ref.dataDir,
         policyVariant,
@@ -199,7 +203,8 @@ const planImport = (file: string, dataDir: string | null) =>
   })
 
 /**
- * Imports a τ² results file as one run. Each episode's events, read model and original score are
+ * Imports τ² results (a results file in either format, or the dir layout given as its folder or
+ * its results.json) as one run; the run config records the layout. Each episode's events, read model and original score are
  * stored in one transaction, so a failed or killed import leaves every episode whole or absent;
  * importing the file again stores exactly what is missing (and gives episodes stored without
  * their score by older versions that score). Importing a complete file again changes nothing.
