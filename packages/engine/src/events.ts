@@ -107,7 +107,11 @@ export const ModelCalled = Schema.TaggedStruct("ModelCalled", {
   request: Schema.Unknown,
   response: Schema.Unknown,
   usage: Usage,
-  cost: Schema.Finite,
+  /**
+   * USD, or null: unknown (the model had no price). Calls recorded before null existed wrote 0 for
+   * an unknown price, with `pricing: null` in the response: read costs with `callCost` (model-cost.ts).
+   */
+  cost: Schema.NullOr(Schema.Finite),
   latencyMs: Schema.Finite,
   attempt: Schema.Int,
   /** Content hash of the request, for the opt-in response cache. */

@@ -117,10 +117,17 @@ export const recordedCall = (client: ModelClient, request: ModelRequest, partici
       if (outcome._tag === "Success") {
         // Redacted before anyone sees it: the turn's text and tool calls are recorded as messages too.
         const response = redactValue(outcome.success, secrets)
+        // Unknown (null) when the model has no price: never counted as free.
         const cost = costOf(price, response.usage)
         totals.promptTokens += response.usage.promptTokens
         totals.completionTokens += response.usage.completionTokens
-        totals.cost += cost
+        if (cost === null) {
+          totals.unpricedCalls++
+          if (!runtime.unpricedModels.has(client.model)) {
+            runtime.unpricedModels.add(client.model)
+            runtime.options.onUnpriced?.(client.model, client.provider)
+          }
+        } else totals.cost += cost
         events.push(
           event({
             response: { text: response.text, toolCalls: response.toolCalls, finishReason: response.finishReason, raw: response.raw, pricing: price },

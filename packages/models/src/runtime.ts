@@ -8,7 +8,7 @@
 import type { ModelCalled } from "@tau-sim/engine"
 import { Context, type Effect, Layer } from "effect"
 import { processCredentials, type SpecCredentials } from "./credentials.ts"
-import { type Price, PRICES } from "./pricing.ts"
+import { type Price, PRICES, type UserPrices, withUserPrices } from "./pricing.ts"
 import { type RateLimiter, tokenBucketLimiter, unlimited } from "./rate-limit.ts"
 
 /** Answers a request from earlier recorded calls (the `--cache` option). */
@@ -29,6 +29,13 @@ export interface ModelRuntimeOptions {
   readonly rateLimits: Readonly<Record<string, number>>
   readonly cache: ResponseCache | null
   readonly prices: Readonly<Record<string, Price>>
+  /** Prices the user gave (a price file, `--price`): they override `prices`, and a run records them. */
+  readonly userPrices: UserPrices
+  /**
+   * Told once per model, at its first call through this runtime that has no price (its cost is
+   * unknown): the CLI says so on standard error, once per run rather than per call.
+   */
+  readonly onUnpriced: ((model: string, provider: string) => void) | null
   /** Where API keys and base-URL overrides are read from (default: `process.env` when the runtime is built). */
   readonly env: NodeJS.ProcessEnv
   /**
@@ -46,6 +53,8 @@ export const DEFAULT_RUNTIME_OPTIONS: Omit<ModelRuntimeOptions, "env" | "credent
   rateLimits: {},
   cache: null,
   prices: PRICES,
+  userPrices: {},
+  onUnpriced: null,
 }
 
 export interface UsageTotals {
@@ -54,7 +63,10 @@ export interface UsageTotals {
   cachedCalls: number
   promptTokens: number
   completionTokens: number
+  /** USD of the calls with a known cost. */
   cost: number
+  /** Calls whose cost is unknown (their model had no price): `cost` is then a lower bound. */
+  unpricedCalls: number
 }
 
 export interface ModelRuntimeShape {
@@ -63,11 +75,15 @@ export interface ModelRuntimeShape {
   readonly limiter: (key: string, provider: string) => RateLimiter
   /** Totals over every call made through this runtime (live progress); updated by `recordedCall`. */
   readonly totals: UsageTotals
+  /** The models called through this runtime that had no price, in the order first called. */
+  readonly unpricedModels: Set<string>
 }
 
 /** A runtime from its options; the state (limiters, totals) belongs to the returned value alone. */
 export const makeModelRuntime = (options: Partial<ModelRuntimeOptions> = {}): ModelRuntimeShape => {
-  const full: ModelRuntimeOptions = { ...DEFAULT_RUNTIME_OPTIONS, env: process.env, credentials: processCredentials, ...options }
+  const given: ModelRuntimeOptions = { ...DEFAULT_RUNTIME_OPTIONS, env: process.env, credentials: processCredentials, ...options }
+  // A user's price overrides the table's.
+  const full: ModelRuntimeOptions = { ...given, prices: withUserPrices(given.userPrices, given.prices) }
   const limiters = new Map<string, RateLimiter>()
   return {
     options: full,
@@ -80,7 +96,8 @@ export const makeModelRuntime = (options: Partial<ModelRuntimeOptions> = {}): Mo
       }
       return limiter
     },
-    totals: { calls: 0, failedCalls: 0, cachedCalls: 0, promptTokens: 0, completionTokens: 0, cost: 0 },
+    totals: { calls: 0, failedCalls: 0, cachedCalls: 0, promptTokens: 0, completionTokens: 0, cost: 0, unpricedCalls: 0 },
+    unpricedModels: new Set(),
   }
 }
 

@@ -6,13 +6,19 @@ import {
   type ModelRequest,
   ModelSpecError,
   parseModelSpec,
+  parsePriceEntry,
+  parsePriceFile,
   parseRateLimits,
+  PriceFileError,
   priceOf,
+  pricesOfRecord,
+  recordedPrices,
   redactText,
   redactValue,
   requestHash,
   TokenBucket,
   withArgs,
+  withUserPrices,
 } from "../src/index.ts"
 
 describe("model specs", () => {
@@ -62,9 +68,51 @@ describe("prices", () => {
     expect(priceOf("test-model")).toBeNull()
   })
 
-  it("computes cost from usage; unknown models cost 0", () => {
+  it("computes cost from usage; an unknown model's cost is unknown (null), never 0", () => {
     expect(costOf(priceOf("gpt-4.1"), { promptTokens: 1_000_000, completionTokens: 500_000 })).toBeCloseTo(6)
-    expect(costOf(null, { promptTokens: 10, completionTokens: 10 })).toBe(0)
+    expect(costOf(null, { promptTokens: 10, completionTokens: 10 })).toBeNull()
+  })
+
+  it("user prices override the table and price models it lacks, dated ids included", () => {
+    const table = withUserPrices({ "gpt-4.1": { inputPerMTok: 1, outputPerMTok: 4 }, "test-model": { inputPerMTok: 0.5, outputPerMTok: 1 } })
+    expect(priceOf("gpt-4.1-2025-04-14", table)).toEqual({ inputPerMTok: 1, outputPerMTok: 4 })
+    expect(priceOf("test-model", table)).toEqual({ inputPerMTok: 0.5, outputPerMTok: 1 })
+    expect(priceOf("gpt-4o", table)).toEqual({ inputPerMTok: 2.5, outputPerMTok: 10 })
+  })
+
+  it("reads price files in JSON and YAML, and --price entries", () => {
+    const json = parsePriceFile("p.json", '{"test-model": {"input_per_mtok": 0.5, "output_per_mtok": 2}}')
+    const yaml = parsePriceFile("p.yaml", "test-model:\n  input_per_mtok: 0.5\n  output_per_mtok: 2\n")
+    expect(json).toEqual({ "test-model": { inputPerMTok: 0.5, outputPerMTok: 2 } })
+    expect(yaml).toEqual(json)
+    expect(parsePriceEntry("vendor/m-1=0.25,1.5")).toEqual(["vendor/m-1", { inputPerMTok: 0.25, outputPerMTok: 1.5 }])
+    expect(recordedPrices(json)).toEqual({ "test-model": { input_per_mtok: 0.5, output_per_mtok: 2 } })
+    expect(pricesOfRecord(recordedPrices(json))).toEqual(json)
+  })
+
+  it.each([
+    ["not JSON or YAML", "{", /^p\.json: not JSON or YAML/],
+    ["a list", "[1]", /^p\.json: expected \{/],
+    ["a model that is not an object", '{"m": 3}', /^p\.json: m: expected \{/],
+    ["a missing field", '{"m": {"input_per_mtok": 1}}', /^p\.json: m\.output_per_mtok: expected a number ≥ 0 .*got nothing/],
+    ["a negative price", '{"m": {"input_per_mtok": -1, "output_per_mtok": 1}}', /^p\.json: m\.input_per_mtok: expected a number ≥ 0/],
+    ["a price as text", '{"m": {"input_per_mtok": "1", "output_per_mtok": 1}}', /^p\.json: m\.input_per_mtok: .*got "1"/],
+    ["an unknown field", '{"m": {"input_per_mtok": 1, "output_per_mtok": 1, "cached_per_mtok": 0.1}}', /^p\.json: m\.cached_per_mtok: unknown field/],
+    ["a duplicate model", "m: {input_per_mtok: 1, output_per_mtok: 1}\nm: {input_per_mtok: 2, output_per_mtok: 2}\n", /^p\.json: not JSON or YAML/],
+  ])("a price file with %s is a PriceFileError naming the file and key", (_what, text, message) => {
+    const error = (() => {
+      try {
+        parsePriceFile("p.json", text)
+      } catch (e) {
+        return e
+      }
+    })()
+    expect(error).toBeInstanceOf(PriceFileError)
+    expect((error as PriceFileError).message).toMatch(message)
+  })
+
+  it.each(["m", "m=1", "m=1,2,3", "m=a,b", "=1,2", "m=-1,2", "m=1,"])("--price %s is a PriceFileError", (entry) => {
+    expect(() => parsePriceEntry(entry)).toThrow(PriceFileError)
   })
 })
 

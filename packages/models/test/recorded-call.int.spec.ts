@@ -80,7 +80,34 @@ describe("recorded calls", () => {
     expect(JSON.stringify((e.response as { raw: unknown }).raw)).toContain("chatcmpl")
     expect(roundTrip(e)).toEqual(JSON.parse(encodeEvent(e)))
     expect(totals).toMatchObject({ calls: 1, failedCalls: 0, promptTokens: 1000, completionTokens: 500 })
-    expect(totals.cost).toBeCloseTo(e.cost, 12)
+    expect(totals.cost).toBeCloseTo(e.cost ?? Number.NaN, 12)
+    expect(totals.unpricedCalls).toBe(0)
+  })
+
+  it("records an unpriced model's cost as unknown (null, never 0), tells onUnpriced once per model, and prices it from user prices", async () => {
+    server.setBrain(() => ({ type: "message", text: "ok", usage: { input: 100, output: 10 } }))
+    const told: string[] = []
+    const rt = runtime({ onUnpriced: (model, provider) => told.push(`${provider}:${model}`) })
+    const calls = await Effect.runPromise(
+      Effect.gen(function* () {
+        const a = yield* recordedCall(client("test-model"), request(1), "agent")
+        const b = yield* recordedCall(client("test-model"), request(2), "user")
+        const c = yield* recordedCall(client("gpt-4.1"), request(3), "agent")
+        return { events: [...a.events, ...b.events, ...c.events], totals: { ...(yield* ModelRuntime).totals } }
+      }).pipe(Effect.provide(rt)),
+    )
+    const [a, b, c] = calls.events
+    expect([a.cost, b.cost]).toEqual([null, null])
+    expect(a.response).toMatchObject({ pricing: null })
+    expect(roundTrip(a)).toEqual(JSON.parse(encodeEvent(a)))
+    expect(told).toEqual(["openai:test-model"])
+    expect(calls.totals).toMatchObject({ calls: 3, unpricedCalls: 2 })
+    expect(calls.totals.cost).toBeCloseTo(c.cost ?? Number.NaN, 12)
+
+    const priced = await succeed(runtime({ userPrices: { "test-model": { inputPerMTok: 1, outputPerMTok: 10 } } }), request(4), "test-model")
+    expect(priced.events[0].cost).toBeCloseTo((100 * 1 + 10 * 10) / 1e6, 12)
+    expect(priced.events[0].response).toMatchObject({ pricing: { inputPerMTok: 1, outputPerMTok: 10 } })
+    expect(priced.totals.unpricedCalls).toBe(0)
   })
 
   it("rides out a 429 storm, recording every failed attempt", async () => {

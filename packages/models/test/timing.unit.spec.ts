@@ -213,7 +213,7 @@ describe("rate limits on a test clock", () => {
     const first = await onTestClock({ rateLimits: { openai: 60 } }, fixedRandom(0), once)
     const second = await onTestClock({ rateLimits: { openai: 60 } }, fixedRandom(0), once)
     expect(at).toEqual([0, 1_000, 0, 1_000])
-    expect(first).toEqual({ calls: 2, failedCalls: 0, cachedCalls: 0, promptTokens: 6, completionTokens: 4, cost: 0 })
+    expect(first).toEqual({ calls: 2, failedCalls: 0, cachedCalls: 0, promptTokens: 6, completionTokens: 4, cost: 0, unpricedCalls: 2 })
     expect(second).toEqual(first)
   })
 })
