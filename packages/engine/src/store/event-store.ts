@@ -71,6 +71,28 @@ export interface ScoreRecord {
   /** Full breakdown (the reference's RewardInfo shape for τ² evaluators), JSON-compatible. */
   readonly breakdown: unknown
   readonly recordedAt: string
+  /**
+   * The model calls made to produce this score (an LLM judge's, participant `judge`), every
+   * attempt included; absent when none was made. They are stored with the score, not in the
+   * episode's stream, which is closed once it has ended (ADR 0006).
+   */
+  readonly modelCalls?: ReadonlyArray<ModelCalled>
+}
+
+/**
+ * A score exactly as stored, never decoded (`readScoresRaw`): the integrity check recomputes its
+ * hash (`scoreHash`, chained over the episode's scores in order) from these texts.
+ */
+export interface RawScoreRow {
+  readonly evaluator: string
+  readonly evaluatorVersion: string
+  readonly reward: number
+  readonly breakdown: string
+  /** JSON array of the model calls' encoded fields, or null when the score has none. */
+  readonly modelCalls: string | null
+  readonly recordedAt: string
+  /** Null for a score written outside the store's append. */
+  readonly hash: string | null
 }
 
 export interface EpisodeFilter {
@@ -154,11 +176,15 @@ export interface EventStoreShape {
   readonly listEpisodes: (filter?: EpisodeFilter) => Effect.Effect<ReadonlyArray<EpisodeRow>, StoreError>
   /** Appends a score; earlier scores of the episode are kept. */
   readonly appendScore: (score: ScoreRecord) => Effect.Effect<void, StoreError>
-  /** Every score the episode ever had, oldest first. */
+  /** Every score the episode ever had, oldest first (with its model calls, when it has some). */
   readonly listScores: (episodeId: string) => Effect.Effect<ReadonlyArray<ScoreRecord>, StoreError>
+  /** The episode's scores exactly as stored, oldest first, never decoded (for the integrity check). */
+  readonly readScoresRaw: (episodeId: string) => Effect.Effect<ReadonlyArray<RawScoreRow>, StoreError>
   /**
    * The first recorded successful model call (`ModelCalled` without `error`) with this request
-   * hash, in any episode: the opt-in response cache answers identical requests from it.
+   * hash, in any episode: the opt-in response cache answers identical requests from it, and a
+   * judge re-asked the same question reuses its recorded answer. The calls of episode streams
+   * come first (in the order they were written), then the calls recorded with scores.
    */
   readonly findModelResponse: (requestHash: string) => Effect.Effect<ModelCalled | undefined, StoreError>
   /**

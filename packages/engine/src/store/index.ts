@@ -14,4 +14,5 @@ export {
   type StreamRecord,
 } from "./integrity.ts"
 export { blobAddress, type Blob } from "./message-pool.ts"
+export { SCORE_CHAIN_LABEL, SCORE_CHAIN_START, scoreHash } from "./score-rows.ts"
 export { SCHEMA_VERSION as SQLITE_SCHEMA_VERSION } from "./sqlite-schema.ts"

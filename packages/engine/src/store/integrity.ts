@@ -12,10 +12,31 @@
 import { Effect } from "effect"
 import { decodeEvent, type EpisodeEvent, type EpisodeStarted } from "../events.ts"
 import { CHAIN_START, chainFrom, chainHash } from "./chain.ts"
-import { type ChainSeal, type EpisodeRow, EventStore, type RawStoredRow, type ScoreRecord, type StoreError } from "./event-store.ts"
+import {
+  type ChainSeal,
+  type EpisodeRow,
+  EventStore,
+  isRewardEvaluator,
+  type RawScoreRow,
+  type RawStoredRow,
+  type ScoreRecord,
+  type StoreError,
+} from "./event-store.ts"
 import { blobAddress, parseNode, poolRefs } from "./message-pool.ts"
+import { SCORE_CHAIN_START, scoreHash } from "./score-rows.ts"
 
-export type IntegrityKind = "missing-stream" | "seq-gap" | "no-start" | "start-not-first" | "after-end" | "chain" | "unreadable" | "blob" | "read-model"
+export type IntegrityKind =
+  | "missing-stream"
+  | "seq-gap"
+  | "no-start"
+  | "start-not-first"
+  | "after-end"
+  | "chain"
+  | "unreadable"
+  | "blob"
+  | "read-model"
+  /** A stored score (its reward, breakdown or judge calls) no longer matches its chain hash. */
+  | "score"
 
 /** What a broken chain link looks like (kind "chain" only). */
 export type ChainDiagnosis =
@@ -62,6 +83,8 @@ export interface StreamRecord {
   readonly episode: EpisodeRow | undefined
   /** The episode's scores, oldest first; or why they cannot be read. */
   readonly scores: ReadonlyArray<ScoreRecord> | { readonly unreadable: string }
+  /** The same scores as stored (texts and chain hashes); absent: not checked. */
+  readonly rawScores?: ReadonlyArray<RawScoreRow>
   readonly seal: ChainSeal | undefined
   /**
    * The pool blobs the rows refer to (message nodes, followed through their chains, and tool
@@ -337,7 +360,40 @@ const checkReadModel = (
     differs("parentSeq", episode.parentSeq, start.parent?.seq ?? null, "EpisodeStarted")
   }
   if ("unreadable" in scores) findings.push(finding(`the episode's scores cannot be read: ${scores.unreadable}`))
-  else differs("reward", episode.reward, scores.length > 0 ? scores[scores.length - 1].reward : null, "the latest score")
+  else {
+    // Only the τ² family's scores are the episode's reward; behavioural sets are stored beside it.
+    const latest = scores.filter((s) => isRewardEvaluator(s.evaluator)).at(-1)
+    differs("reward", episode.reward, latest?.reward ?? null, "the latest score")
+  }
+  return findings
+}
+
+/**
+ * Score findings: every stored score's hash is recomputed from its stored texts and the hash of
+ * the episode's score before it, so an edited reward, breakdown or judge call (its cost, its
+ * verdict), and a deleted or reordered score, are seen. One finding per score that does not fit.
+ */
+const checkScores = (episodeId: string, rows: ReadonlyArray<RawScoreRow>): Array<IntegrityFinding> => {
+  const findings: Array<IntegrityFinding> = []
+  for (const [i, row] of rows.entries()) {
+    const what = `score ${i + 1} of ${rows.length} (${row.evaluator}@${row.evaluatorVersion}, recorded ${row.recordedAt})`
+    const finding = (detail: string): void => {
+      findings.push({ episodeId, seq: null, kind: "score", detail: `${what} ${detail}` })
+    }
+    if (row.hash === null) {
+      finding("has no hash: written outside the store")
+      continue
+    }
+    const prev = i === 0 ? SCORE_CHAIN_START : (rows[i - 1].hash ?? SCORE_CHAIN_START)
+    if (row.hash === scoreHash(episodeId, prev, row)) continue
+    // The score's own content still fits its hash, after another predecessor: the scores before it changed.
+    const ownContentFits = [SCORE_CHAIN_START, ...rows.map((r) => r.hash ?? SCORE_CHAIN_START)].some((p) => row.hash === scoreHash(episodeId, p, row))
+    finding(
+      ownContentFits
+        ? "does not chain from the score before it: the scores were reordered"
+        : "no longer matches its hash: its reward, breakdown or model calls were edited after it was written, or a score before it was deleted",
+    )
+  }
   return findings
 }
 
@@ -414,6 +470,7 @@ export const checkIntegrity = (episodeId: string, record: StreamRecord): Integri
   findings.push(...checkChain(episodeId, rows))
   findings.push(...checkBlobs(episodeId, rows, record.blobs))
   findings.push(...checkReadModel(episodeId, rows, decoded, episode, scores))
+  if (record.rawScores) findings.push(...checkScores(episodeId, record.rawScores))
   return report(findings)
 }
 
@@ -456,8 +513,9 @@ export const readStreamRecord = (episodeId: string): Effect.Effect<StreamRecord,
     const seal = yield* store.chainSeal(episodeId)
     // A score that cannot be read is damage to report, not a reason to stop checking.
     const scores = yield* store.listScores(episodeId).pipe(Effect.catch((e: StoreError) => Effect.succeed({ unreadable: e.message })))
+    const rawScores = yield* store.readScoresRaw(episodeId)
     const blobs = yield* referencedBlobs(rows)
-    return { rows, episode, scores, seal, blobs }
+    return { rows, episode, scores, rawScores, seal, blobs }
   })
 
 /**

@@ -17,13 +17,15 @@ import {
   type EventStoreShape,
   type LeaseHolder,
   type LeaseResult,
+  type RawScoreRow,
   type RawStoredRow,
   type RunRecord,
   type ScoreRecord,
 } from "./event-store.ts"
 import { leaseIsStale } from "./lease-rules.ts"
 import { attempt, attemptAppend, decodeRow, parseStoredJson, type BlobLookup, type StoreHandle } from "./store-handle.ts"
-import { checkStreamShape, encodeAppendScores, encodeBatch, encodeJson, encodeScore, episodeRowChange, InvalidWrite, type EncodedScore } from "./write-rules.ts"
+import { decodeScore, type EncodedScore, encodeAppendScores, encodeScore, SCORE_CHAIN_START, scoreHash } from "./score-rows.ts"
+import { checkStreamShape, encodeBatch, encodeJson, episodeRowChange, InvalidWrite } from "./write-rules.ts"
 
 interface StoredRun {
   readonly runId: string
@@ -42,7 +44,9 @@ export const makeMemoryStore = (): StoreHandle => {
   const streams = new Map<string, Array<RawStoredRow>>()
   const runs = new Map<string, StoredRun>()
   const episodes = new Map<string, EpisodeRow>()
-  const scores = new Map<string, Array<EncodedScore>>()
+  // Scores as stored: their encoded texts, chain hash and place in the write order (SQLite's ids).
+  const scores = new Map<string, Array<EncodedScore & { readonly hash: string; readonly order: number }>>()
+  let scoresWritten = 0
   const leases = new Map<string, StoredLease>()
   // The message pool (ADR 0004), as in SQLite: rows hold references, blobs are kept once.
   const blobs = new Map<string, string>()
@@ -72,7 +76,8 @@ export const makeMemoryStore = (): StoreHandle => {
   const storeScores = (episode: EpisodeRow, encodedScores: ReadonlyArray<EncodedScore>): void => {
     if (encodedScores.length === 0) return
     const list = scores.get(episode.episodeId) ?? []
-    list.push(...encodedScores)
+    for (const score of encodedScores)
+      list.push({ ...score, hash: scoreHash(episode.episodeId, list.at(-1)?.hash ?? SCORE_CHAIN_START, score), order: scoresWritten++ })
     scores.set(episode.episodeId, list)
     const rewarding = encodedScores.filter((s) => isRewardEvaluator(s.evaluator))
     if (rewarding.length > 0) episodes.set(episode.episodeId, { ...episode, reward: rewarding[rewarding.length - 1].reward })
@@ -246,9 +251,21 @@ export const makeMemoryStore = (): StoreHandle => {
       attempt(() => {
         ensureOpen()
         return (scores.get(episodeId) ?? []).map(
-          (score, i): ScoreRecord => ({
-            ...score,
-            breakdown: parseStoredJson(`breakdown of score ${i} of episode ${episodeId}`, score.breakdown),
+          (score, i): ScoreRecord => decodeScore(`score ${i} of episode ${episodeId}`, episodeId, score, parseStoredJson),
+        )
+      }),
+    readScoresRaw: (episodeId) =>
+      attempt(() => {
+        ensureOpen()
+        return (scores.get(episodeId) ?? []).map(
+          (score): RawScoreRow => ({
+            evaluator: score.evaluator,
+            evaluatorVersion: score.evaluatorVersion,
+            reward: score.reward,
+            breakdown: score.breakdown,
+            modelCalls: score.modelCalls,
+            recordedAt: score.recordedAt,
+            hash: score.hash,
           }),
         )
       }),
@@ -269,6 +286,13 @@ export const makeMemoryStore = (): StoreHandle => {
             const event = decodeRow(row.episodeId, row.seq, row.recordedAt, row.body, blobLookup).event
             if (event._tag === "ModelCalled") return event as ModelCalled
           }
+        }
+        // Then the calls recorded with scores, in the order the scores were written.
+        const written = [...scores.entries()].flatMap(([episodeId, list]) => list.map((score, i) => ({ episodeId, score, i })))
+        for (const { episodeId, score, i } of written.sort((a, b) => a.score.order - b.score.order)) {
+          const at = score.answered.find((a) => a.requestHash === requestHash)
+          if (at === undefined) continue
+          return decodeScore(`score ${i} of episode ${episodeId}`, episodeId, score, parseStoredJson).modelCalls?.[at.index]
         }
         return undefined
       }),

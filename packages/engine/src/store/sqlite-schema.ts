@@ -5,6 +5,7 @@
 import type Database from "better-sqlite3"
 import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core"
 import { chainFrom, chainHash } from "./chain.ts"
+import { SCORE_CHAIN_START, scoreHash } from "./score-rows.ts"
 
 /** The log. The primary key makes a duplicate (episode, seq) fail instead of overwriting. */
 export const events = sqliteTable(
@@ -86,8 +87,26 @@ export const scores = sqliteTable(
     reward: real("reward").notNull(),
     breakdown: text("breakdown").notNull(),
     recordedAt: text("recorded_at").notNull(),
+    /** JSON array of the encoded `ModelCalled` fields of the calls behind the score (a judge's); added by migration 5. */
+    modelCalls: text("model_calls"),
+    /** Score chain hash (`score-rows.ts`); null for a row written outside the store. Added by migration 5. */
+    hash: text("hash"),
   },
   (t) => [index("scores_episode").on(t.episodeId, t.id)],
+)
+
+/**
+ * Where the successful model calls recorded with scores are, by request hash (migration 5): the
+ * response cache and a re-asked judge find them here. Written with the score, never updated.
+ */
+export const scoreModelCalls = sqliteTable(
+  "score_model_calls",
+  {
+    requestHash: text("request_hash").notNull(),
+    scoreId: integer("score_id").notNull(),
+    idx: integer("idx").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.requestHash, t.scoreId, t.idx] })],
 )
 
 /**
@@ -134,6 +153,46 @@ const sealUnhashedStreams = (client: Database.Database): void => {
       last = row.seq
     }
     seal.run(episodeId, last, sealedAt)
+  }
+}
+
+/**
+ * Hashes the scores written before the score chain existed, episode by episode in id order.
+ * Those hashes vouch only for what the rows held at the upgrade (as the event chain's seal does).
+ */
+const hashUnhashedScores = (client: Database.Database): void => {
+  const episodesWith = client.prepare<[], { episode_id: string }>("SELECT DISTINCT episode_id FROM scores WHERE hash IS NULL").all()
+  const rowsOf = client.prepare<
+    [string],
+    {
+      id: number
+      evaluator: string
+      evaluator_version: string
+      reward: number
+      breakdown: string
+      model_calls: string | null
+      recorded_at: string
+      hash: string | null
+    }
+  >("SELECT id, evaluator, evaluator_version, reward, breakdown, model_calls, recorded_at, hash FROM scores WHERE episode_id = ? ORDER BY id")
+  const setHash = client.prepare<[string, number]>("UPDATE scores SET hash = ? WHERE id = ?")
+  for (const { episode_id: episodeId } of episodesWith) {
+    let prev = SCORE_CHAIN_START
+    for (const row of rowsOf.all(episodeId)) {
+      let hash = row.hash
+      if (hash === null) {
+        hash = scoreHash(episodeId, prev, {
+          evaluator: row.evaluator,
+          evaluatorVersion: row.evaluator_version,
+          reward: row.reward,
+          breakdown: row.breakdown,
+          modelCalls: row.model_calls,
+          recordedAt: row.recorded_at,
+        })
+        setHash.run(hash, row.id)
+      }
+      prev = hash
+    }
   }
 }
 
@@ -210,6 +269,18 @@ export const MIGRATIONS: ReadonlyArray<ReadonlyArray<MigrationStatement>> = [
       hash TEXT PRIMARY KEY NOT NULL,
       body TEXT NOT NULL
     ) WITHOUT ROWID`,
+  ],
+  // 5: scores carry the model calls behind them (an LLM judge's) and a chain hash (ADR 0006).
+  [
+    addColumnIfMissing("scores", "model_calls", "TEXT"),
+    addColumnIfMissing("scores", "hash", "TEXT"),
+    `CREATE TABLE IF NOT EXISTS score_model_calls (
+      request_hash TEXT NOT NULL,
+      score_id INTEGER NOT NULL,
+      idx INTEGER NOT NULL,
+      PRIMARY KEY (request_hash, score_id, idx)
+    ) WITHOUT ROWID`,
+    hashUnhashedScores,
   ],
 ]
 

@@ -24,11 +24,13 @@ import {
   type EventStoreShape,
   type LeaseHolder,
   type LeaseResult,
+  type RawScoreRow,
   type RawStoredRow,
   type RunRecord,
   type ScoreRecord,
 } from "./event-store.ts"
 import { leaseIsStale } from "./lease-rules.ts"
+import { decodeModelCalls, decodeScore, type EncodedScore, encodeAppendScores, encodeScore, SCORE_CHAIN_START, scoreHash } from "./score-rows.ts"
 import { chainSeals, episodes, events, MIGRATIONS, MODEL_REQUEST_HASH, runs, scores, SCHEMA_VERSION } from "./sqlite-schema.ts"
 import {
   attempt as attemptWith,
@@ -41,17 +43,7 @@ import {
   type RawEventRow,
   type StoreHandle,
 } from "./store-handle.ts"
-import {
-  checkStreamShape,
-  encodeAppendScores,
-  encodeBatch,
-  encodeJson,
-  encodeScore,
-  episodeRowChange,
-  InvalidWrite,
-  type EncodedEvent,
-  type EncodedScore,
-} from "./write-rules.ts"
+import { checkStreamShape, encodeBatch, encodeJson, episodeRowChange, InvalidWrite, type EncodedEvent } from "./write-rules.ts"
 
 export interface SqliteStoreOptions {
   /** How long a write waits for another connection's write lock before failing. */
@@ -302,17 +294,20 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
   const deleteLease = client.prepare<[string, string]>("DELETE FROM leases WHERE name = ? AND holder_id = ?")
   // rowid order = the order runs were first put / episodes started (the in-memory store's order too).
   const selectRuns = db.select().from(runs).orderBy(sql`rowid`).prepare()
-  const insertScore = db
-    .insert(scores)
-    .values({
-      episodeId: p("episodeId"),
-      evaluator: p("evaluator"),
-      evaluatorVersion: p("evaluatorVersion"),
-      reward: p("reward"),
-      breakdown: p("breakdown"),
-      recordedAt: p("recordedAt"),
-    })
-    .prepare()
+  const insertScore = client.prepare<[string, string, string, number, string, string, string | null, string]>(
+    `INSERT INTO scores (episode_id, evaluator, evaluator_version, reward, breakdown, recorded_at, model_calls, hash)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  )
+  // The score chain's head: the hash of the episode's latest score.
+  const selectScoreHead = client.prepare<[string], { hash: string | null }>("SELECT hash FROM scores WHERE episode_id = ? ORDER BY id DESC LIMIT 1")
+  const insertScoreCall = client.prepare<[string, number | bigint, number]>(
+    "INSERT OR IGNORE INTO score_model_calls (request_hash, score_id, idx) VALUES (?, ?, ?)",
+  )
+  // The first score (by id, = write order) that recorded a successful call with the hash.
+  const selectScoreCall = client.prepare<[string], { episode_id: string; id: number; model_calls: string | null; idx: number }>(
+    `SELECT s.episode_id, s.id, s.model_calls, c.idx FROM score_model_calls c JOIN scores s ON s.id = c.score_id
+     WHERE c.request_hash = ? ORDER BY c.score_id, c.idx LIMIT 1`,
+  )
   const setReward = db
     .update(episodes)
     .set({ reward: ps("reward") })
@@ -324,6 +319,15 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
     .where(eq(scores.episodeId, p("episodeId")))
     .orderBy(asc(scores.id))
     .prepare()
+  const rawScore = (row: typeof scores.$inferSelect): RawScoreRow => ({
+    evaluator: row.evaluator,
+    evaluatorVersion: row.evaluatorVersion,
+    reward: row.reward,
+    breakdown: row.breakdown,
+    modelCalls: row.modelCalls,
+    recordedAt: row.recordedAt,
+    hash: row.hash,
+  })
 
   // Uses the partial expression index of migration 2; equal keys come in rowid (= write) order.
   const selectModelResponse = client.prepare<[string], { episode_id: string; seq: number; recorded_at: string; body: string }>(
@@ -333,14 +337,19 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
   )
 
   const insertEncodedScore = (score: EncodedScore): void => {
-    insertScore.run({
-      episodeId: score.episodeId,
-      evaluator: score.evaluator,
-      evaluatorVersion: score.evaluatorVersion,
-      reward: score.reward,
-      breakdown: score.breakdown,
-      recordedAt: score.recordedAt,
-    })
+    const prev = selectScoreHead.get(score.episodeId)?.hash ?? SCORE_CHAIN_START
+    const hash = scoreHash(score.episodeId, prev, score)
+    const { lastInsertRowid } = insertScore.run(
+      score.episodeId,
+      score.evaluator,
+      score.evaluatorVersion,
+      score.reward,
+      score.breakdown,
+      score.recordedAt,
+      score.modelCalls,
+      hash,
+    )
+    for (const { requestHash, index } of score.answered) insertScoreCall.run(requestHash, lastInsertRowid, index)
     if (isRewardEvaluator(score.evaluator)) setReward.run({ episodeId: score.episodeId, reward: score.reward })
   }
 
@@ -511,23 +520,22 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
     appendScore: (score) => attempt(() => appendScoreNow(score)),
     listScores: (episodeId) =>
       attempt(() =>
-        selectScores.all({ episodeId }).map(
-          (row): ScoreRecord => ({
-            episodeId: row.episodeId,
-            evaluator: row.evaluator,
-            evaluatorVersion: row.evaluatorVersion,
-            reward: row.reward,
-            breakdown: parseStoredJson(`breakdown of score ${row.id} of episode ${row.episodeId}`, row.breakdown),
-            recordedAt: row.recordedAt,
-          }),
-        ),
+        selectScores
+          .all({ episodeId })
+          .map((row): ScoreRecord => decodeScore(`score ${row.id} of episode ${row.episodeId}`, row.episodeId, row, parseStoredJson)),
       ),
+    readScoresRaw: (episodeId) => attempt(() => selectScores.all({ episodeId }).map(rawScore)),
     findModelResponse: (requestHash) =>
       attempt(() => {
         const row = selectModelResponse.get(requestHash)
-        if (!row) return undefined
-        const event = decodeRow(row.episode_id, row.seq, row.recorded_at, row.body, blobLookup()).event
-        return event._tag === "ModelCalled" && event.error === null ? (event as ModelCalled) : undefined
+        if (row) {
+          const event = decodeRow(row.episode_id, row.seq, row.recorded_at, row.body, blobLookup()).event
+          return event._tag === "ModelCalled" && event.error === null ? (event as ModelCalled) : undefined
+        }
+        const scored = selectScoreCall.get(requestHash)
+        if (!scored) return undefined
+        const call = decodeModelCalls(`score ${scored.id} of episode ${scored.episode_id}`, scored.episode_id, scored.model_calls)?.[scored.idx]
+        return call && call.error === null && call.requestHash === requestHash ? call : undefined
       }),
   }
 

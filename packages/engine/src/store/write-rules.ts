@@ -3,7 +3,7 @@
  * model. Shared by the SQLite and in-memory stores so both behave identically.
  */
 import { encodeEventFields, type EpisodeEvent, type TerminationReason } from "../events.ts"
-import type { EpisodeRow, ScoreRecord } from "./event-store.ts"
+import type { EpisodeRow } from "./event-store.ts"
 import { type Blob, poolModelCall } from "./message-pool.ts"
 
 /** Thrown inside a store to reject a write; the store turns it into a `StoreError`. */
@@ -26,33 +26,7 @@ export const encodeJson = (what: string, value: unknown): string => {
   return json
 }
 
-/** A score ready to be written: checked, its breakdown as JSON text. */
-export interface EncodedScore extends Omit<ScoreRecord, "breakdown"> {
-  readonly breakdown: string
-}
-
-export const encodeScore = (score: ScoreRecord): EncodedScore => {
-  if (typeof score.reward !== "number" || !Number.isFinite(score.reward)) {
-    throw new InvalidWrite(`score of episode ${score.episodeId}: reward must be a finite number, got ${score.reward}`)
-  }
-  return {
-    episodeId: score.episodeId,
-    evaluator: score.evaluator,
-    evaluatorVersion: score.evaluatorVersion,
-    reward: score.reward,
-    breakdown: encodeJson(`breakdown of the score of episode ${score.episodeId}`, score.breakdown),
-    recordedAt: score.recordedAt,
-  }
-}
-
-/** Scores stored with an append: checked before any write, and all for the appended episode. */
-export const encodeAppendScores = (episodeId: string, scores: ReadonlyArray<ScoreRecord> = []): Array<EncodedScore> =>
-  scores.map((score) => {
-    if (score.episodeId !== episodeId) {
-      throw new InvalidWrite(`episode ${episodeId}: an append cannot store a score of another episode (${score.episodeId})`)
-    }
-    return encodeScore(score)
-  })
+// Scores are encoded in score-rows.ts.
 
 /** An event ready to be written: its position, its JSON body and the columns indexed beside it. */
 export interface EncodedEvent {

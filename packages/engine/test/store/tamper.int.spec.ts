@@ -56,13 +56,14 @@ interface Row {
 }
 
 /** Raw SQL helpers over a second connection to the store's file. */
-const sqlTools = (db: Database.Database) => {
+const sqlTools = (db: Database.Database, path: string) => {
   const row = (seq: number, episodeId = "ep"): Row =>
     db.prepare<[string, number], Row>("SELECT * FROM events WHERE episode_id = ? AND seq = ?").get(episodeId, seq) as Row
   const insert = (r: Row): void => {
     db.prepare("INSERT INTO events (episode_id, seq, recorded_at, tag, v, body, hash) VALUES (@episode_id, @seq, @recorded_at, @tag, @v, @body, @hash)").run(r)
   }
   return {
+    path,
     row,
     insert,
     exec: (statement: string): void => {
@@ -120,7 +121,7 @@ const tampered = (tamper: (sql: SqlTools) => void) =>
     yield* handle.store.append("other", 0, [started("other"), agentMessage("Hello")])
     const db = new Database(path)
     try {
-      tamper(sqlTools(db))
+      tamper(sqlTools(db, path))
     } finally {
       db.close()
     }
@@ -444,8 +445,84 @@ describe("integrity check of a tampered SQLite store", () => {
     it.effect("a score's breakdown corrupted: reported, the check goes on", () =>
       Effect.gen(function* () {
         const report = yield* tamperedEp((sql) => sql.exec("UPDATE scores SET breakdown = '{' WHERE episode_id = 'ep'"))
-        assert.deepStrictEqual(named(report), [[null, "read-model", null]])
+        assert.deepStrictEqual(named(report), [
+          [null, "read-model", null],
+          [null, "score", null],
+        ])
         assert.match(report.findings[0].detail, /scores cannot be read/)
+        assert.match(report.findings[1].detail, /score 1 of 1 \(tau2@1, recorded .*\) no longer matches its hash/)
+      }),
+    )
+  })
+
+  describe("scores and the judge calls recorded with them", () => {
+    const judgeCall = { ...modelCalled(), participant: "judge" as const, cost: 0.0042, requestHash: "j".repeat(64) }
+    /** "ep" scored three times (a τ² score with a judge call, a support-desk one, a τ² one), then tampered. */
+    const scoredThenTampered = (tamper: (sql: SqlTools) => void) =>
+      tamperedEp((sql) => {
+        const add = (evaluator: string, reward: number, modelCalls: string | null) =>
+          // Written through a fresh store handle so that the hashes are the store's own.
+          Effect.runSync(
+            Effect.gen(function* () {
+              const handle = openSqliteStore(sql.path)
+              try {
+                yield* handle.store.appendScore({ ...score("ep", reward), evaluator, ...(modelCalls ? { modelCalls: [judgeCall] } : {}) })
+              } finally {
+                handle.close()
+              }
+            }),
+          )
+        add("tau2", 0.5, "judged")
+        add("support-desk", 0.75, null)
+        add("tau2", 0.5, null)
+        tamper(sql)
+      })
+
+    it.effect("untouched: no finding", () =>
+      Effect.map(
+        scoredThenTampered(() => {}),
+        (report) => assert.deepStrictEqual(report.findings, []),
+      ),
+    )
+
+    it.effect("a judge call's cost edited", () =>
+      Effect.gen(function* () {
+        const report = yield* scoredThenTampered((sql) =>
+          sql.exec("UPDATE scores SET model_calls = replace(model_calls, '0.0042', '0.0001') WHERE episode_id = 'ep' AND model_calls IS NOT NULL"),
+        )
+        assert.deepStrictEqual(named(report), [[null, "score", null]])
+        assert.match(
+          report.findings[0].detail,
+          /^score 2 of 4 \(tau2@1, .*\) no longer matches its hash: its reward, breakdown or model calls were edited after it was written/,
+        )
+      }),
+    )
+
+    it.effect("a behavioural score's reward edited (the read model cannot see it)", () =>
+      Effect.gen(function* () {
+        const report = yield* scoredThenTampered((sql) => sql.exec("UPDATE scores SET reward = 1 WHERE evaluator = 'support-desk'"))
+        assert.deepStrictEqual(named(report), [[null, "score", null]])
+        assert.match(report.findings[0].detail, /^score 3 of 4 \(support-desk@1/)
+      }),
+    )
+
+    it.effect("a score in the middle deleted", () =>
+      Effect.gen(function* () {
+        const report = yield* scoredThenTampered((sql) => sql.exec("DELETE FROM scores WHERE evaluator = 'support-desk'"))
+        assert.deepStrictEqual(named(report), [[null, "score", null]])
+        assert.match(report.findings[0].detail, /^score 3 of 3 .* or a score before it was deleted/)
+      }),
+    )
+
+    it.effect("a score written outside the store", () =>
+      Effect.gen(function* () {
+        const report = yield* scoredThenTampered((sql) =>
+          sql.exec(
+            "INSERT INTO scores (episode_id, evaluator, evaluator_version, reward, breakdown, recorded_at) VALUES ('ep', 'support-desk', '1', 1, '{}', '2025-01-01')",
+          ),
+        )
+        assert.deepStrictEqual(named(report), [[null, "score", null]])
+        assert.match(report.findings[0].detail, /^score 5 of 5 .* has no hash: written outside the store/)
       }),
     )
   })

@@ -5,7 +5,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { type ScoreRecord, StoreError } from "../../src/store/event-store.ts"
-import { ended, fullEpisode, started } from "../sample-events.ts"
+import type { ModelCalled } from "../../src/events.ts"
+import { ended, fullEpisode, modelCalled, started } from "../sample-events.ts"
 import { type StoreFactory, withStore, score, integrityOf } from "./support.ts"
 
 export const scoresConformance = (name: string, makeStore: StoreFactory): void => {
@@ -82,6 +83,54 @@ export const scoresConformance = (name: string, makeStore: StoreFactory): void =
           yield* store.append("b", 0, [started("b")])
           yield* store.append("b", 1, [ended()], { scores: [score("b", 0)] })
           assert.deepStrictEqual([(yield* store.getEpisode("b"))?.status, (yield* store.getEpisode("b"))?.reward], ["ended", 0])
+        }),
+      ),
+    )
+
+    it.effect("keeps the model calls behind a score (a judge's) with it, read back exactly; scores without any read as before", () =>
+      using((store) =>
+        Effect.gen(function* () {
+          const judge = (overrides: Partial<ModelCalled>): ModelCalled => ({ ...modelCalled(), participant: "judge", ...overrides })
+          const failed = judge({ attempt: 1, error: "server (HTTP 500): down", response: { error: { kind: "server" } }, cost: 0, requestHash: "j".repeat(64) })
+          const answered = judge({ attempt: 2, cost: 0.0042, requestHash: "j".repeat(64) })
+          const judged: ScoreRecord = { ...score("ep", 0), modelCalls: [failed, answered] }
+          yield* store.append("ep", 0, [started("ep"), ended()], { scores: [score("ep", 1)] })
+          yield* store.appendScore(judged)
+          const listed = yield* store.listScores("ep")
+          assert.deepStrictEqual(listed, [score("ep", 1), judged])
+          assert.isFalse("modelCalls" in listed[0])
+          // The episode's stream is untouched: the judge's calls are not events.
+          assert.strictEqual((yield* store.readRaw("ep")).length, 2)
+          assert.deepStrictEqual((yield* integrityOf(store, "ep")).findings, [])
+          // A score's model calls must be model call events.
+          const notACall = yield* Effect.flip(store.appendScore({ ...score("ep", 1), modelCalls: [started("ep") as unknown as ModelCalled] }))
+          assert.instanceOf(notACall, StoreError)
+          assert.match(notACall.message, /model call 0 is not a valid ModelCalled event/)
+          const badCost = yield* Effect.flip(store.appendScore({ ...score("ep", 1), modelCalls: [judge({ cost: Number.NaN })] }))
+          assert.instanceOf(badCost, StoreError)
+          assert.strictEqual((yield* store.listScores("ep")).length, 2)
+        }),
+      ),
+    )
+
+    it.effect("a judge's recorded answer is found by its request hash (after the streams' calls), its failed attempts never", () =>
+      using((store) =>
+        Effect.gen(function* () {
+          const hash = "q".repeat(64)
+          const judge = (overrides: Partial<ModelCalled>): ModelCalled => ({ ...modelCalled(), participant: "judge", requestHash: hash, ...overrides })
+          yield* store.append("a", 0, [started("a"), ended()])
+          yield* store.append("b", 0, [started("b"), ended()])
+          yield* store.appendScore({ ...score("a", 0), modelCalls: [judge({ error: "timeout: no answer", response: { error: "x" } })] })
+          assert.isUndefined(yield* store.findModelResponse(hash))
+          const first = judge({ attempt: 2, cost: 0.5 })
+          yield* store.appendScore({ ...score("b", 1), modelCalls: [judge({ requestHash: "r".repeat(64) }), first] })
+          yield* store.appendScore({ ...score("a", 1), modelCalls: [judge({ cost: 0.25 })] })
+          assert.deepStrictEqual(yield* store.findModelResponse(hash), first)
+          assert.strictEqual((yield* store.findModelResponse("r".repeat(64)))?.requestHash, "r".repeat(64))
+          // A call in an episode's stream comes first.
+          const inStream: ModelCalled = { ...modelCalled(), requestHash: hash, cost: 9 }
+          yield* store.append("c", 0, [started("c"), inStream])
+          assert.deepStrictEqual(yield* store.findModelResponse(hash), inStream)
         }),
       ),
     )
