@@ -14,7 +14,7 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { type PyObject, PyJson, type PyValue, pyEquals } from "@tau-sim/engine"
+import { isObject, type PyObject, PyJson, type PyValue, pyEquals } from "@tau-sim/engine"
 import { Effect, Result, Schema } from "effect"
 
 /** Results that cannot be read or written as τ² results; `detail` names the place (simulation, task, field). */
@@ -53,8 +53,6 @@ const fileError = (file: string, detail: string) => new ResultsFileError({ file,
 const reasonOf = (e: unknown) => (e instanceof Error ? e.message : String(e))
 /** How many problems of a malformed dir layout one error lists (the count says how many there are). */
 const PROBLEMS_SHOWN = 20
-
-const isObject = (v: PyValue | undefined): v is PyObject => v !== null && typeof v === "object" && !Array.isArray(v)
 
 const isDirectory = (p: string): boolean => {
   try {
@@ -245,6 +243,30 @@ export const readResultsPath = (p: string): Effect.Effect<ResultsOnDisk, Results
     const { simulations, sources } = yield* readDirSimulations(file, raw)
     return { document: withSimulations(raw, simulations), layout, file, sources } satisfies ResultsOnDisk
   })
+
+/**
+ * The τ² results that command-line paths name, in order: a file is one (either layout's
+ * `results.json`, or a single results file); a folder holding `results.json` is one (either
+ * layout); any other folder stands for the results in it, as the reference's `evaluate-trajs`
+ * takes a folder of results: its `*.json` files and its subfolders holding a `results.json`, by
+ * name. A path that does not exist, or a folder with no results, is a `ResultsFileError` naming it.
+ */
+export const expandResultsPaths = (paths: ReadonlyArray<string>): Effect.Effect<string[], ResultsFileError> =>
+  Effect.forEach(paths, (p) =>
+    Effect.gen(function* () {
+      if (!fs.existsSync(p)) return yield* fileError(p, "no such file or folder")
+      if (!isDirectory(p) || fs.existsSync(path.join(p, RESULTS_JSON))) return [p]
+      const entries = yield* Effect.try({ try: () => fs.readdirSync(p, { withFileTypes: true }), catch: (e) => fileError(p, `cannot list: ${reasonOf(e)}`) })
+      const found = entries
+        .filter((d) => (d.isDirectory() ? fs.existsSync(path.join(p, d.name, RESULTS_JSON)) : d.name.endsWith(".json")))
+        .map((d) => d.name)
+        .sort()
+        .map((name) => path.join(p, name))
+      if (found.length === 0)
+        return yield* fileError(p, `no τ² results here: neither ${RESULTS_JSON}, nor results files (*.json), nor folders holding ${RESULTS_JSON}`)
+      return found
+    }),
+  ).pipe(Effect.map((lists) => lists.flat()))
 
 /** A dir layout's target: a folder (its `results.json` inside), or the `results.json` path itself (`simulations/` beside it). */
 const dirTarget = (target: string) => {

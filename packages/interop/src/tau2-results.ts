@@ -6,8 +6,17 @@
  * Files are parsed with the Python-faithful JSON parser so that `2.0` stays a float: that matters
  * for re-executing tool calls (`Successfully added 2.0 GB`).
  */
-import { type Domain, type DomainRef, DomainResolver, type PyObject, type PyValue, Task, type Task as TaskType } from "@tau-sim/engine"
-import { decodeTau2Messages, evaluateSimulation, type NlJudge, type RewardInfo } from "@tau-sim/evaluators"
+import { type Domain, type DomainRef, DomainResolver, isNumber, num, type PyObject, type PyValue, Task, type Task as TaskType } from "@tau-sim/engine"
+import {
+  computeMetrics,
+  decodeTau2Messages,
+  evaluateSimulation,
+  INFRASTRUCTURE_ERROR,
+  type NlJudge,
+  type RewardInfo,
+  rewardInfoToPy,
+  type SimulationOutcome,
+} from "@tau-sim/evaluators"
 import { Effect, Result, Schema, Stream } from "effect"
 import { readResultsPath, ResultsFileError, type ResultsLayout, type ResultsOnDisk } from "./tau2-layout.ts"
 
@@ -110,48 +119,150 @@ export interface TrajectoryScore {
 export interface EvaluateTrajsOptions {
   /** null: the data `resolveDataDir` finds. */
   readonly dataDir: string | null
+  /** Score against the data folder's task definitions (by id) instead of the embedded ones, as `tau2 evaluate-trajs --fresh-tasks`. */
   readonly freshTasks: boolean
   readonly nlJudge: NlJudge
 }
 
+export interface EvaluatedResults {
+  readonly results: Tau2Results
+  /** With `freshTasks`: the embedded tasks replaced by the data folder's definitions (the tasks scored against). */
+  readonly freshTasks: ReadonlyMap<string, TaskType> | null
+  /** With `freshTasks`: embedded tasks the data folder does not have, scored with their embedded definition (the reference warns). */
+  readonly tasksNotFresh: ReadonlyArray<string>
+  /** One score per simulation, in the file's order, each as soon as it is evaluated. */
+  readonly scores: Stream.Stream<TrajectoryScore>
+}
+
 /**
- * Scores every simulation of a results file without storing anything (`tau2 evaluate-trajs`), one
- * score per simulation as it is evaluated. The file and its domain must be readable (else the
- * stream fails with `ResultsFileError`); a simulation that cannot be evaluated (unknown task,
- * malformed messages, an evaluator that raises) is a score with `error`, and the others go on.
+ * Scores the simulations of τ² results (either layout) without storing anything (`tau2
+ * evaluate-trajs`). The results and their domain must be readable (else `ResultsFileError`); a
+ * simulation that cannot be evaluated (unknown task, malformed messages, an evaluator that
+ * raises) is a score with `error`, and the others go on.
  */
+export const evaluateResults = (file: string, options: EvaluateTrajsOptions): Effect.Effect<EvaluatedResults, ResultsFileError, DomainResolver> =>
+  Effect.gen(function* () {
+    const results = yield* readResultsFile(file)
+    const { domain } = yield* resultsDomain(results, options.dataDir)
+    const tasks = yield* Effect.fromResult(embeddedTasks(results))
+    const fresh = new Map(domain.tasks.map((t) => [t.id, t]))
+    const solo = isSoloResults(results)
+    const score = (sim: PyObject): Effect.Effect<TrajectoryScore> => {
+      const taskId = String(sim.task_id)
+      const simulationId = String(sim.id ?? "")
+      const trial = typeof sim.trial === "number" ? sim.trial : null
+      const failed = (error: string): TrajectoryScore => ({ simulation_id: simulationId, task_id: taskId, trial, reward: null, reward_info: null, error })
+      const task = options.freshTasks ? (fresh.get(taskId) ?? tasks.get(taskId)) : (tasks.get(taskId) ?? fresh.get(taskId))
+      if (!task) return Effect.succeed(failed(`task ${taskId} not found`))
+      const messages = decodeTau2Messages((sim.messages ?? []) as PyValue)
+      if (Result.isFailure(messages)) return Effect.succeed(failed(`${messages.failure.name}: ${messages.failure.message}`))
+      return evaluateSimulation({
+        domain,
+        task,
+        messages: messages.success,
+        terminationReason: String(sim.termination_reason),
+        solo,
+        strict: false,
+        nlJudge: options.nlJudge,
+      }).pipe(
+        Effect.map((info): TrajectoryScore => ({ simulation_id: simulationId, task_id: taskId, trial, reward: info.reward, reward_info: info })),
+        Effect.catchTag("EvaluationError", (e) => Effect.succeed(failed(`${e.name}: ${e.message}`))),
+        // Data the engine cannot run at all (it raises) is that simulation's error too, as the reference's evaluate-trajs reports it.
+        Effect.catchDefect((e) => Effect.succeed(failed(e instanceof Error ? `${e.name}: ${e.message}` : String(e)))),
+      )
+    }
+    const embeddedIds = [...tasks.keys()]
+    return {
+      results,
+      freshTasks: options.freshTasks ? new Map(embeddedIds.flatMap((id) => (fresh.has(id) ? [[id, fresh.get(id) as TaskType] as const] : []))) : null,
+      tasksNotFresh: options.freshTasks ? embeddedIds.filter((id) => !fresh.has(id)) : [],
+      scores: Stream.fromIterable(results.simulations).pipe(Stream.mapEffect(score)),
+    } satisfies EvaluatedResults
+  })
+
+/** The scores of `evaluateResults` alone, one per simulation as it is evaluated. */
 export const evaluateResultsFile = (file: string, options: EvaluateTrajsOptions): Stream.Stream<TrajectoryScore, ResultsFileError, DomainResolver> =>
-  Stream.unwrap(
-    Effect.gen(function* () {
-      const results = yield* readResultsFile(file)
-      const { domain } = yield* resultsDomain(results, options.dataDir)
-      const tasks = yield* Effect.fromResult(embeddedTasks(results))
-      const fresh = new Map(domain.tasks.map((t) => [t.id, t]))
-      const solo = isSoloResults(results)
-      const score = (sim: PyObject): Effect.Effect<TrajectoryScore> => {
-        const taskId = String(sim.task_id)
-        const simulationId = String(sim.id ?? "")
-        const trial = typeof sim.trial === "number" ? sim.trial : null
-        const failed = (error: string): TrajectoryScore => ({ simulation_id: simulationId, task_id: taskId, trial, reward: null, reward_info: null, error })
-        const task = options.freshTasks ? (fresh.get(taskId) ?? tasks.get(taskId)) : (tasks.get(taskId) ?? fresh.get(taskId))
-        if (!task) return Effect.succeed(failed(`task ${taskId} not found`))
-        const messages = decodeTau2Messages((sim.messages ?? []) as PyValue)
-        if (Result.isFailure(messages)) return Effect.succeed(failed(`${messages.failure.name}: ${messages.failure.message}`))
-        return evaluateSimulation({
-          domain,
-          task,
-          messages: messages.success,
-          terminationReason: String(sim.termination_reason),
-          solo,
-          strict: false,
-          nlJudge: options.nlJudge,
-        }).pipe(
-          Effect.map((info): TrajectoryScore => ({ simulation_id: simulationId, task_id: taskId, trial, reward: info.reward, reward_info: info })),
-          Effect.catchTag("EvaluationError", (e) => Effect.succeed(failed(`${e.name}: ${e.message}`))),
-          // Data the engine cannot run at all (it raises) is that simulation's error too, as the reference's evaluate-trajs reports it.
-          Effect.catchDefect((e) => Effect.succeed(failed(e instanceof Error ? `${e.name}: ${e.message}` : String(e)))),
-        )
-      }
-      return Stream.fromIterable(results.simulations).pipe(Stream.mapEffect(score))
-    }),
-  )
+  Stream.unwrap(Effect.map(evaluateResults(file, options), (e) => e.scores))
+
+/**
+ * The results document re-scored: each simulation's `reward_info` replaced by its new score (in
+ * place; everything else as it was) and, with `--fresh-tasks`, the embedded tasks by the ones
+ * scored against, as the reference's `evaluate-trajs -o` writes them. `scores` are in simulation
+ * order; a simulation that could not be scored makes it a `ResultsFileError` naming them (the
+ * reference fails the file), since a file keeping its old reward would say what was not computed.
+ */
+export const rescoredDocument = (evaluated: EvaluatedResults, scores: ReadonlyArray<TrajectoryScore>): Result.Result<PyObject, ResultsFileError> => {
+  const { results } = evaluated
+  const unscored = scores.filter((s) => s.reward_info === null)
+  if (unscored.length > 0 || scores.length !== results.simulations.length) {
+    const named = unscored
+      .slice(0, 5)
+      .map((s) => `simulation ${s.simulation_id}: ${s.error ?? "not scored"}`)
+      .join("; ")
+    const more = unscored.length > 5 ? `; ... and ${unscored.length - 5} more` : ""
+    return Result.fail(
+      fileError(
+        results.file,
+        `no re-scored results written: ${unscored.length} of ${results.simulations.length} simulations could not be scored (${named}${more})`,
+      ),
+    )
+  }
+  const simulations = results.simulations.map((sim, i): PyObject => ({ ...sim, reward_info: rewardInfoToPy(scores[i]?.reward_info as RewardInfo) }))
+  const fresh = evaluated.freshTasks
+  const tasks = fresh === null ? results.tasks : results.tasks.map((t) => (fresh.get(String(t.id)) as unknown as PyObject | undefined) ?? t)
+  return Result.succeed({ ...results.raw, tasks, simulations })
+}
+
+/** Counts of one input's simulations and the reference's metrics of its re-scored rewards (semantics §5.7). */
+export interface ResultsSummary {
+  /** Distinguishes the summary line from the per-simulation lines of `evaluate-trajs --json`. */
+  readonly type: "summary"
+  /** The input as given. */
+  readonly results: string
+  readonly layout: ResultsLayout
+  readonly simulations: number
+  /** `infrastructure_error` simulations (never ran): left out of every metric. */
+  readonly infrastructure_errors: number
+  /** Simulations that could not be scored: failures for pass^k, left out of the average reward. */
+  readonly unscored: number
+  readonly tasks: number
+  /** `info.num_trials` (pass^k goes up to it, or to the fewest simulations of any task). */
+  readonly num_trials: number | null
+  readonly avg_reward: number
+  readonly pass_hat_ks: Readonly<Record<number, number>>
+  /** Mean of the recorded agent costs; null when none is recorded (unknown, not $0). */
+  readonly avg_agent_cost: number | null
+  /** Every simulation by its termination reason (infrastructure errors included). */
+  readonly termination_reasons: Readonly<Record<string, number>>
+}
+
+/** The summary `tau2 evaluate-trajs` prints for one input: the metrics of its re-scored simulations (`scores` in simulation order). */
+export const summarizeScores = (input: string, results: Tau2Results, scores: ReadonlyArray<TrajectoryScore>): ResultsSummary => {
+  const outcomes: SimulationOutcome[] = results.simulations.map((sim, i) => ({
+    task_id: String(sim.task_id),
+    reward: scores[i]?.reward ?? null,
+    termination_reason: String(sim.termination_reason),
+    agent_cost: isNumber(sim.agent_cost) ? num(sim.agent_cost) : null,
+  }))
+  const perTask = new Map<string, number>()
+  for (const o of outcomes) if (o.termination_reason !== INFRASTRUCTURE_ERROR) perTask.set(o.task_id, (perTask.get(o.task_id) ?? 0) + 1)
+  const configured = typeof results.info.num_trials === "number" ? results.info.num_trials : null
+  // Without a configured count, pass^k goes as far as every task has simulations.
+  const metrics = computeMetrics(outcomes, { numTrials: configured ?? Math.max(0, ...perTask.values()) })
+  const reasons: Record<string, number> = {}
+  for (const o of outcomes) reasons[o.termination_reason] = (reasons[o.termination_reason] ?? 0) + 1
+  return {
+    type: "summary",
+    results: input,
+    layout: results.layout,
+    simulations: outcomes.length,
+    infrastructure_errors: metrics.infra_error_count,
+    unscored: outcomes.filter((o, i) => o.termination_reason !== INFRASTRUCTURE_ERROR && scores[i]?.reward_info == null).length,
+    tasks: metrics.total_tasks,
+    num_trials: configured,
+    avg_reward: metrics.avg_reward,
+    pass_hat_ks: metrics.pass_hat_ks,
+    avg_agent_cost: metrics.avg_agent_cost,
+    termination_reasons: Object.fromEntries(Object.entries(reasons).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+  }
+}

@@ -36,6 +36,10 @@ export const resultsFromFixtures = (kind: "gold" | "perturbed", domain: string, 
       (r, i): PyValue => ({
         id: String(r.perturbation_id ?? `gold::${String(r.task_id)}`),
         task_id: r.task_id,
+        // τ²'s Results model requires the times of every simulation.
+        timestamp: "2025-06-10T12:00:01.000001",
+        start_time: "2025-06-10T12:00:01.000001",
+        end_time: "2025-06-10T12:00:02.500001",
         termination_reason: r.termination_reason,
         reward_info: r.reward_info ?? null,
         messages: (r.messages ?? r.trajectory) as PyValue,
