@@ -1,101 +1,331 @@
 /**
- * Exporting our runs as τ² results. Imported episodes are written back verbatim (their
- * `ExternalRecord`); our own episodes are rendered in the current τ² format.
+ * Exporting our runs as τ² results (semantics §1.3–1.5), documents that validate against τ²'s own
+ * `Results` model. Our own episodes are rendered from their events: times from the events'
+ * recorded times (never the clock now), per-message cost and usage from the `ModelCalled` events
+ * that produced each message, the reward from the latest τ² score. Imported episodes are written
+ * back as their source record (`ExternalRecord`), with only the fields τ² requires and an older
+ * file lacks filled in from what was recorded, so export → import → export gives the same file.
  */
-import { type Domain, type EpisodeStarted, type EpisodeState, EventStore, type PyObject, PyJson, type PyValue } from "@tau-sim/engine"
-import { loadEpisode, requireRun, scanEpisodes, type SkippedEpisode } from "@tau-sim/replay"
+import {
+  agentPolicy,
+  callCost,
+  type Domain,
+  type EpisodeEnded,
+  type EpisodeStarted,
+  float,
+  GREETING,
+  isNumber,
+  isSolo,
+  type ModelCalled,
+  type Mode,
+  type PyObject,
+  PyJson,
+  type PyValue,
+  type ScoreRecord,
+  type StoredEvent,
+  TERMINATION_REASONS,
+  EventStore,
+} from "@tau-sim/engine"
+import { rewardInfoToPy, type RewardInfo } from "@tau-sim/evaluators"
+import { parseModelSpec, USER_GUIDELINES } from "@tau-sim/models"
+import { loadEpisode, type ReplayedEpisode, requireRun, scanEpisodes, type SkippedEpisode } from "@tau-sim/replay"
 import { RUN_DEFAULTS } from "@tau-sim/runs"
 import { Effect, Schema } from "effect"
 import { IMPORT_SOURCE, importedEpisodeId } from "./tau2-import.ts"
+import type { ResultsLayout } from "./tau2-layout.ts"
 
 export interface ExportedResults {
+  /** The results with their simulations inline (the single-file form; `resultsFiles` lays it out). */
   readonly document: PyObject
-  /** Episodes left out because they cannot be read (and simulations of an unfinished import). */
+  /** The layout the run came in (an import of the dir layout), else `file`: the default to write it in. */
+  readonly layout: ResultsLayout
+  /** Episodes left out: unreadable, not finished (an interrupted run), or simulations of an unfinished import. */
   readonly skipped: ReadonlyArray<SkippedEpisode>
 }
 
 /**
- * Exports a run as a τ² results document. Imported episodes are written back verbatim; our own
- * episodes are rendered in the current τ² format from their events and latest τ² score. An
- * episode that cannot be read is left out and named in `skipped`; the others are exported.
+ * An episode that has not ended (its run was interrupted, or is running). τ² results hold finished
+ * simulations only (a τ² run saves a simulation when it ends), and no termination reason says
+ * "not finished": exporting it as one of them would misreport it, so it is left out and named.
  */
-export const exportTau2Results = (runId: string) =>
-  Effect.gen(function* () {
-    const store = yield* EventStore
-    const run = yield* requireRun(runId)
-    const episodes = yield* store.listEpisodes({ runId })
-    const byId = new Map<string, PyValue>()
-    type Exported = { readonly native: PyValue | null; readonly domain: Domain; readonly started: EpisodeStarted }
-    const scan = yield* scanEpisodes(
-      episodes,
-      (ep) => ep.episodeId,
-      (ep) =>
-        Effect.gen(function* () {
-          const loaded = yield* loadEpisode(ep.episodeId)
-          const external = loaded.events.find((e) => e._tag === "ExternalRecord")
-          if (external?._tag === "ExternalRecord") {
-            const sim = PyJson.parse(external.json)
-            byId.set(String((sim as PyObject).id), sim)
-            return { native: null, domain: loaded.domain, started: loaded.final.started } satisfies Exported
-          }
-          const scores = yield* store.listScores(ep.episodeId)
-          const score = [...scores].reverse().find((s) => s.evaluator === "tau2")
-          return {
-            native: nativeSimulation(loaded, ep.episodeId, score?.breakdown ?? null),
-            domain: loaded.domain,
-            started: loaded.final.started,
-          } satisfies Exported
-        }),
-    )
-    const simulations = scan.done.flatMap((e) => (e.native === null ? [] : [e.native]))
-    const config = run.config as Record<string, unknown>
-    if (config.source === IMPORT_SOURCE) {
-      const header = PyJson.parse(String(config.headerJson)) as PyObject
-      const order = (config.simulationOrder as string[]) ?? [...byId.keys()]
-      const stored = new Set(episodes.map((e) => e.episodeId))
-      const missing = order
-        .map((id) => ({ id, episodeId: importedEpisodeId(runId, id) }))
-        .filter((s) => !stored.has(s.episodeId))
-        .map(
-          (s): SkippedEpisode => ({
-            episode_id: s.episodeId,
-            seq: null,
-            reason: `simulation ${s.id} is not in the store: its import did not finish (import the file again)`,
-          }),
-        )
-      const sims = order.flatMap((id) => (byId.has(id) ? [byId.get(id) as PyValue] : []))
-      const document = {
-        ...header,
-        simulations: [...sims, ...simulations],
-        ...(header.simulation_index !== undefined ? { simulation_index: header.simulation_index } : {}),
-      } as PyObject
-      return { document, skipped: [...scan.skipped, ...missing] } satisfies ExportedResults
+export class EpisodeNotFinished extends Schema.TaggedError<EpisodeNotFinished>()("EpisodeNotFinished", {
+  episodeId: Schema.String,
+  runId: Schema.String,
+}) {
+  override get message(): string {
+    return `episode ${this.episodeId} has not ended, and τ² results hold finished simulations only (tau run --resume ${this.runId} finishes it)`
+  }
+}
+
+// ---- times ----------------------------------------------------------------------------------
+
+/** A recorded ISO time (`toISOString`) in microseconds since the epoch. */
+const micros = (iso: string): number => Date.parse(iso) * 1000
+
+/**
+ * A time as τ² writes it, Python's `datetime.isoformat()`: no zone (ours are UTC), microseconds,
+ * left out when zero.
+ */
+export const pythonIsoformat = (us: number): string => {
+  const whole = new Date(Math.floor(us / 1000)).toISOString().slice(0, 19)
+  const fraction = ((us % 1_000_000) + 1_000_000) % 1_000_000
+  return fraction === 0 ? whole : `${whole}.${String(fraction).padStart(6, "0")}`
+}
+
+/** Seconds between two times in microseconds, as a Python float. */
+const seconds = (fromUs: number, toUs: number) => float(Math.max(0, toUs - fromUs) / 1e6)
+
+// ---- participants -----------------------------------------------------------------------------
+
+/** τ²'s agent implementation that plays a model agent in each of our modes (semantics §7). */
+const AGENT_IMPLEMENTATION: Readonly<Record<Mode, string>> = {
+  default: "llm_agent",
+  "no-policy": "llm_agent",
+  "oracle-plan": "llm_agent_gt",
+  "no-user": "llm_agent_solo",
+  "no-user-oracle-plan": "llm_agent_solo_gt",
+}
+
+/**
+ * A model spec as τ² names it: the LiteLLM model string (`gpt-4.1`, `claude-sonnet-4-5`, an
+ * OpenAI-compatible server's model as `openai/<model>` with its `api_base`) and the generation
+ * arguments. Null for a participant that is not a model (`oracle`, `scripted`, a script file).
+ */
+const modelOf = (spec: string): { llm: string; llmArgs: PyObject } | null => {
+  let parsed: ReturnType<typeof parseModelSpec>
+  try {
+    parsed = parseModelSpec(spec)
+  } catch {
+    return null
+  }
+  if (parsed === undefined) return null
+  const args = PyJson.fromPlain(parsed.args) as PyObject
+  // A compat spec as recorded has its credentials redacted already (`https://***@host`).
+  if (parsed.provider === "compat") return { llm: `openai/${parsed.model}`, llmArgs: { ...args, api_base: parsed.baseURL } }
+  return { llm: parsed.model, llmArgs: args }
+}
+
+/**
+ * `agent_info`. A model agent is τ²'s implementation for the mode; ours that are not models
+ * (`oracle`, scripts) keep their own names with no llm, rather than claim a τ² agent ran.
+ */
+const agentInfo = (started: EpisodeStarted): PyObject => {
+  const model = modelOf(started.agent)
+  return {
+    implementation: model ? AGENT_IMPLEMENTATION[started.mode] : started.agent,
+    llm: model?.llm ?? null,
+    llm_args: model?.llmArgs ?? null,
+    voice_settings: null,
+  }
+}
+
+/** `user_info`: τ²'s `dummy_user` when there is none (solo modes), its simulator for a model, else our user's own name. */
+const userInfo = (started: EpisodeStarted): PyObject => {
+  const none = { llm: null, llm_args: null, global_simulation_guidelines: null, voice_settings: null, persona_config: null }
+  if (isSolo(started)) return { implementation: "dummy_user", ...none }
+  const model = modelOf(started.user)
+  if (!model) return { implementation: started.user, ...none }
+  // τ² records its no-tools guidelines here; ours are our own words (models' prompts/user.ts).
+  return { ...none, implementation: "user_simulator", llm: model.llm, llm_args: model.llmArgs, global_simulation_guidelines: USER_GUIDELINES }
+}
+
+/** `environment_info.domain_name`: `telecom-workflow` for the workflow variant, as τ² names that domain. */
+const domainName = (started: EpisodeStarted): string => (started.policyVariant === "default" ? started.domain : `${started.domain}-${started.policyVariant}`)
+
+/** The environment's policy text: the solo variant in a solo mode (τ² builds the env in solo mode then). */
+const environmentPolicy = (domain: Domain, started: EpisodeStarted): string =>
+  isSolo(started) ? (domain.policy.solo ?? domain.policy.default) : domain.policy.default
+
+// ---- simulations ------------------------------------------------------------------------------
+
+type Participant = "agent" | "user"
+
+/** What the model calls behind a message cost: USD (null: a call had no price), and their tokens. */
+interface MessageCost {
+  readonly cost: number | null
+  readonly usage: { readonly prompt_tokens: number; readonly completion_tokens: number }
+}
+
+const costOfCalls = (calls: ReadonlyArray<ModelCalled>): MessageCost => {
+  let cost: number | null = 0
+  let prompt = 0
+  let completion = 0
+  for (const c of calls) {
+    const one = callCost(c)
+    cost = cost === null || one === null ? null : cost + one
+    prompt += c.usage.promptTokens
+    completion += c.usage.completionTokens
+  }
+  return { cost, usage: { prompt_tokens: prompt, completion_tokens: completion } }
+}
+
+/**
+ * The calls behind each message: a participant's `ModelCalled` events (every attempt) are stored
+ * just before the message they produced. Calls after a participant's last message (the failed
+ * attempts of an errored episode) are `unattached`. Judge calls are stored with scores, not here.
+ */
+const callsByMessage = (events: ReadonlyArray<StoredEvent>) => {
+  const byEvent = new Map<number, ReadonlyArray<ModelCalled>>()
+  const pending: Record<Participant, ModelCalled[]> = { agent: [], user: [] }
+  for (const [i, { event }] of events.entries()) {
+    if (event._tag === "ModelCalled" && event.participant !== "judge") pending[event.participant].push(event)
+    else if (event._tag === "MessageSent") {
+      byEvent.set(i, pending[event.role])
+      pending[event.role] = []
     }
-    const domain = scan.done[0]?.domain
-    // The header says what the episodes ran with (their own start events), and there must be one such configuration.
-    const configurations = new Map(scan.done.map(({ started: st }) => [JSON.stringify(exportedConfiguration(st)), exportedConfiguration(st)]))
-    if (configurations.size > 1) {
-      return yield* new MixedConfigurationsExport({ runId, configurations: [...configurations.values()].map(describeConfiguration) })
-    }
-    const ran = [...configurations.values()][0]
-    const document = {
-      timestamp: run.createdAt,
-      info: {
-        git_commit: "tau-sim",
-        num_trials: Number(config.trials ?? RUN_DEFAULTS.trials),
-        max_steps: ran?.maxSteps ?? Number(config.maxSteps ?? RUN_DEFAULTS.maxSteps),
-        max_errors: ran?.maxErrors ?? Number(config.maxErrors ?? RUN_DEFAULTS.maxErrors),
-        user_info: { implementation: ran?.user ?? String(config.user ?? ""), llm: null, llm_args: {}, global_simulation_guidelines: null },
-        agent_info: { implementation: ran?.agent ?? String(config.agent ?? ""), llm: null, llm_args: {} },
-        environment_info: { domain_name: ran?.domain ?? String(config.domain ?? ""), policy: domain?.policy.default ?? "", tool_defs: null },
-        seed: Number(config.seed ?? RUN_DEFAULTS.seed),
-      },
-      tasks: domain ? (domain.tasks.filter((t) => episodes.some((e) => e.taskId === t.id)) as unknown as PyValue[]) : [],
-      simulations,
-      simulation_index: null,
-    } as PyObject
-    return { document, skipped: scan.skipped } satisfies ExportedResults
+  }
+  return { byEvent, unattached: pending }
+}
+
+/**
+ * Message times, strictly increasing in trajectory order: τ² orders a trajectory by its timestamp
+ * strings, and events appended together share one recorded time (to the millisecond), so a
+ * message recorded at the same time as the one before it is stamped one microsecond later.
+ */
+const messageTimes = (events: ReadonlyArray<StoredEvent>, seqs: ReadonlyArray<number>, fromUs: number): number[] => {
+  let previous = fromUs - 1
+  return seqs.map((seq) => {
+    previous = Math.max(micros(events[seq].recordedAt), previous + 1)
+    return previous
   })
+}
+
+/** The latest τ² score as a RewardInfo; a score whose evaluator failed (no RewardInfo) as the reward with the error in `info`. */
+const rewardInfoOf = (score: ScoreRecord | undefined): PyValue => {
+  if (score === undefined) return null
+  const breakdown = score.breakdown as Partial<RewardInfo> | null
+  if (breakdown !== null && typeof breakdown === "object" && typeof breakdown.reward === "number") return rewardInfoToPy(breakdown as RewardInfo)
+  return { reward: float(score.reward), reward_basis: null, info: PyJson.fromPlain(breakdown) as PyValue }
+}
+
+const nativeSimulation = (loaded: ReplayedEpisode, score: ScoreRecord | undefined): PyObject => {
+  const { final, stored, domain } = loaded
+  const started = final.started
+  const ended = stored.findLast((e) => e.event._tag === "EpisodeEnded")?.event as EpisodeEnded
+  const task = domain.tasks.find((t) => t.id === started.taskId)
+  const greeted = (task?.initial_state?.message_history ?? []).length === 0
+  const { byEvent, unattached } = callsByMessage(stored)
+  const startUs = micros(stored[loaded.inherited].recordedAt)
+  const times = messageTimes(
+    stored,
+    final.trajectory.map((m) => m.seq),
+    // A fork's inherited messages were recorded by its parent, before the fork started.
+    Math.min(startUs, ...final.trajectory.map((m) => micros(stored[m.seq].recordedAt))),
+  )
+  const endUs = Math.max(micros(stored[stored.length - 1].recordedAt), ...times)
+  const totals: Record<Participant, number | null> = { agent: 0, user: 0 }
+  const messages = final.trajectory.map((m, turn): PyValue => {
+    const timestamp = pythonIsoformat(times[turn])
+    if (m.role === "tool") return { id: m.id, role: "tool", content: m.content, requestor: m.requestor, error: m.error, turn_idx: turn, timestamp }
+    const participant: Participant = m.role === "assistant" ? "agent" : "user"
+    const calls = byEvent.get(m.seq) ?? []
+    // τ²'s fixed greeting costs 0.0; a history message or one no model produced has no cost (null), as in τ².
+    const priced =
+      calls.length > 0 ? costOfCalls(calls) : m.setup && greeted && m.role === "assistant" && m.content === GREETING ? { cost: 0, usage: null } : null
+    const cost = priced?.cost ?? null
+    totals[participant] = totals[participant] === null || cost === null ? null : (totals[participant] as number) + cost
+    return {
+      role: m.role,
+      content: m.content,
+      tool_calls: m.toolCalls?.map((c) => ({ id: c.id, name: c.name, arguments: (c.arguments ?? {}) as PyValue, requestor: c.requestor })) ?? null,
+      turn_idx: turn,
+      timestamp,
+      cost: cost === null ? null : float(cost),
+      usage: priced?.usage ?? null,
+    }
+  })
+  // τ²: a participant's cost is the sum over its messages, null if any has none; no user (solo) or no model at all: null.
+  const total = (participant: Participant): PyValue => {
+    const spec = participant === "agent" ? started.agent : started.user
+    const ran = stored.some((e) => e.event._tag === "ModelCalled" && e.event.participant === participant)
+    if ((participant === "user" && isSolo(started)) || (!ran && modelOf(spec) === null)) return null
+    const rest = costOfCalls(unattached[participant]).cost
+    const sum = totals[participant]
+    return sum === null || rest === null ? null : float(sum + rest)
+  }
+  return {
+    id: loaded.episodeId,
+    task_id: started.taskId,
+    timestamp: pythonIsoformat(endUs),
+    start_time: pythonIsoformat(startUs),
+    end_time: pythonIsoformat(endUs),
+    duration: seconds(startUs, endUs),
+    termination_reason: ended.reason,
+    agent_cost: total("agent"),
+    user_cost: total("user"),
+    reward_info: rewardInfoOf(score),
+    messages,
+    trial: started.trial,
+    seed: started.seed,
+    mode: "half_duplex",
+    // The policy text the agent was given (τ² HEAD records it): none in no-policy mode.
+    policy: agentPolicy(domain, started.mode),
+    info: ended.note === null ? null : { error: ended.note, error_type: ended.reason },
+  }
+}
+
+// ---- imported simulations -------------------------------------------------------------------
+
+const isText = (v: PyValue | undefined): v is string => typeof v === "string"
+
+/**
+ * An imported simulation as its source recorded it, with what τ²'s model requires and the source
+ * lacks (an older τ² version wrote no times, say) filled in deterministically: times from its
+ * messages' timestamps, else the import's recorded times; a termination reason τ² does not know
+ * as the import read it. Fields the source has are never changed, so exporting an import of this
+ * export gives it back as it is.
+ */
+const importedSimulation = (record: PyObject, loaded: ReplayedEpisode): PyObject => {
+  const { stored } = loaded
+  const ended = stored.at(-1)?.event
+  const stamps = (Array.isArray(record.messages) ? (record.messages as PyValue[]) : [])
+    .map((m) => (m !== null && typeof m === "object" && !Array.isArray(m) ? (m as PyObject).timestamp : undefined))
+    .filter(isText)
+  const start = isText(record.start_time) ? record.start_time : (stamps[0] ?? pythonIsoformat(micros(stored[0].recordedAt)))
+  const end = isText(record.end_time) ? record.end_time : (stamps.at(-1) ?? pythonIsoformat(micros(stored[stored.length - 1].recordedAt)))
+  const fill: Record<string, PyValue> = {}
+  if (!isText(record.id)) fill.id = typeof record.id === "number" ? String(record.id) : loaded.episodeId
+  if (!isText(record.task_id)) fill.task_id = record.task_id === undefined ? loaded.final.started.taskId : String(record.task_id)
+  if (!isText(record.start_time)) fill.start_time = start
+  if (!isText(record.end_time)) fill.end_time = end
+  if (!isNumber(record.duration)) {
+    const span = Date.parse(`${end}Z`) - Date.parse(`${start}Z`)
+    fill.duration = float(Number.isFinite(span) && span > 0 ? span / 1000 : 0)
+  }
+  if (!(TERMINATION_REASONS as ReadonlyArray<PyValue>).includes(record.termination_reason ?? null) && ended?._tag === "EpisodeEnded") {
+    fill.termination_reason = ended.reason
+  }
+  return Object.keys(fill).length === 0 ? record : { ...record, ...fill }
+}
+
+/** An imported header's `info` with the keys τ² requires and an older file lacks, from the episodes' starts. */
+const completedInfo = (info: PyObject, started: EpisodeStarted | undefined, trials: number): PyObject => {
+  const filled: Record<string, PyValue> = { ...info }
+  const fillIn = (key: string, value: PyValue) => {
+    if (filled[key] === undefined || filled[key] === null) filled[key] = value
+  }
+  fillIn("git_commit", "unknown")
+  fillIn("num_trials", trials)
+  fillIn("max_steps", started?.limits.maxSteps ?? RUN_DEFAULTS.maxSteps)
+  fillIn("max_errors", started?.limits.maxErrors ?? RUN_DEFAULTS.maxErrors)
+  for (const side of ["user_info", "agent_info"] as const) {
+    const part = filled[side]
+    const obj = part !== null && typeof part === "object" && !Array.isArray(part) ? (part as PyObject) : {}
+    if (!isText(obj.implementation)) filled[side] = { ...obj, implementation: "unknown" }
+  }
+  const env = filled.environment_info
+  const envObj = env !== null && typeof env === "object" && !Array.isArray(env) ? (env as PyObject) : {}
+  if (!isText(envObj.domain_name) || !isText(envObj.policy)) {
+    filled.environment_info = {
+      ...envObj,
+      domain_name: isText(envObj.domain_name) ? envObj.domain_name : started ? domainName(started) : "unknown",
+      policy: isText(envObj.policy) ? envObj.policy : "",
+    }
+  }
+  return filled
+}
+
+// ---- the run ----------------------------------------------------------------------------------
 
 /** A τ² results file has one agent, one user, one domain and one set of limits in its header. */
 const exportedConfiguration = (started: EpisodeStarted) => ({
@@ -121,25 +351,104 @@ export class MixedConfigurationsExport extends Schema.TaggedError<MixedConfigura
   }
 }
 
-const nativeSimulation = (loaded: { final: EpisodeState }, episodeId: string, rewardInfo: unknown): PyValue => {
-  const started = loaded.final.started
-  const messages = loaded.final.trajectory.map((m, turn): PyValue => {
-    if (m.role === "tool") return { id: m.id, role: "tool", content: m.content, requestor: m.requestor, error: m.error, turn_idx: turn }
-    return {
-      role: m.role,
-      content: m.content,
-      tool_calls: m.toolCalls?.map((c) => ({ id: c.id, name: c.name, arguments: (c.arguments ?? {}) as PyValue, requestor: c.requestor })) ?? null,
-      turn_idx: turn,
+const text = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined)
+
+/**
+ * Exports a run as a τ² results document (simulations inline, `simulation_index: null`; lay it out
+ * with `resultsFiles`). An episode that cannot be read or has not ended is left out and named in
+ * `skipped`; the others are exported.
+ */
+export const exportTau2Results = (runId: string) =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    const run = yield* requireRun(runId)
+    const config = run.config as Record<string, unknown>
+    const imported = config.source === IMPORT_SOURCE
+    const episodes = yield* store.listEpisodes({ runId })
+    type Exported = { readonly simulation: PyObject; readonly loaded: ReplayedEpisode }
+    const scan = yield* scanEpisodes(
+      episodes,
+      (ep) => ep.episodeId,
+      (ep) =>
+        Effect.gen(function* () {
+          const loaded = yield* loadEpisode(ep.episodeId)
+          const external = loaded.events.find((e) => e._tag === "ExternalRecord")
+          if (external?._tag === "ExternalRecord") {
+            return { simulation: importedSimulation(PyJson.parse(external.json) as PyObject, loaded), loaded } satisfies Exported
+          }
+          if (loaded.final.ended === null) return yield* new EpisodeNotFinished({ episodeId: ep.episodeId, runId })
+          const scores = yield* store.listScores(ep.episodeId)
+          const score = scores.findLast((s) => s.evaluator === "tau2")
+          return { simulation: nativeSimulation(loaded, score), loaded } satisfies Exported
+        }),
+    )
+    const trials = Math.max(0, ...scan.done.map((e) => e.loaded.final.started.trial + 1))
+    if (imported) {
+      const header = PyJson.parse(String(config.headerJson)) as PyObject
+      const order = (config.simulationOrder as string[] | undefined) ?? scan.done.map((e) => String(e.simulation.id))
+      const bySource = new Map(scan.done.map((e) => [e.loaded.episodeId, e.simulation]))
+      const stored = new Set(episodes.map((e) => e.episodeId))
+      const missing = order
+        .map((id) => ({ id, episodeId: importedEpisodeId(runId, id) }))
+        .filter((s) => !stored.has(s.episodeId))
+        .map(
+          (s): SkippedEpisode => ({
+            episode_id: s.episodeId,
+            seq: null,
+            reason: `simulation ${s.id} is not in the store: its import did not finish (import the file again)`,
+          }),
+        )
+      const simulations = order.flatMap((id) => {
+        const sim = bySource.get(importedEpisodeId(runId, id))
+        return sim ? [sim] : []
+      })
+      const { simulations: _inline, simulation_index: _index, ...rest } = header
+      const info = header.info !== null && typeof header.info === "object" && !Array.isArray(header.info) ? (header.info as PyObject) : {}
+      const document: PyObject = {
+        ...rest,
+        info: completedInfo(info, scan.done[0]?.loaded.final.started, trials),
+        tasks: Array.isArray(header.tasks) ? header.tasks : [],
+        simulations,
+        simulation_index: null,
+      }
+      const layout: ResultsLayout = config.layout === "dir" ? "dir" : "file"
+      return { document, layout, skipped: [...scan.skipped, ...missing] } satisfies ExportedResults
     }
+    // The header says what the episodes ran with (their own start events), and there must be one such configuration.
+    const configurations = new Map(
+      scan.done.map(({ loaded }) => [JSON.stringify(exportedConfiguration(loaded.final.started)), exportedConfiguration(loaded.final.started)]),
+    )
+    if (configurations.size > 1) {
+      return yield* new MixedConfigurationsExport({ runId, configurations: [...configurations.values()].map(describeConfiguration) })
+    }
+    const first = scan.done[0]?.loaded
+    const started = first?.final.started
+    const taskIds = new Set(scan.done.map((e) => e.loaded.final.started.taskId))
+    const document: PyObject = {
+      timestamp: pythonIsoformat(micros(run.createdAt)),
+      info: {
+        git_commit: started ? `tau-sim ${started.engineVersion}` : "tau-sim",
+        num_trials: typeof config.trials === "number" ? config.trials : trials,
+        max_steps: started?.limits.maxSteps ?? Number(config.maxSteps ?? RUN_DEFAULTS.maxSteps),
+        max_errors: started?.limits.maxErrors ?? Number(config.maxErrors ?? RUN_DEFAULTS.maxErrors),
+        user_info: started ? userInfo(started) : { implementation: text(config.user) ?? RUN_DEFAULTS.user },
+        agent_info: started ? agentInfo(started) : { implementation: text(config.agent) ?? RUN_DEFAULTS.agent },
+        environment_info: {
+          domain_name: started ? domainName(started) : (text(config.domain) ?? ""),
+          policy: first && started ? environmentPolicy(first.domain, started) : "",
+          tool_defs: null,
+        },
+        // A forks run has no seed of its own (its episodes keep their parents' seeds).
+        seed: typeof config.seed === "number" ? config.seed : null,
+        text_streaming_config: { chunk_by: "words", chunk_size: 1 },
+        speech_complexity: null,
+        audio_native_config: null,
+        retrieval_config: null,
+        retrieval_config_kwargs: null,
+      },
+      tasks: first ? (first.domain.tasks.filter((t) => taskIds.has(t.id)) as unknown as PyValue[]) : [],
+      simulations: scan.done.map((e) => e.simulation),
+      simulation_index: null,
+    }
+    return { document, layout: "file", skipped: scan.skipped } satisfies ExportedResults
   })
-  return {
-    id: episodeId,
-    task_id: started.taskId,
-    termination_reason: loaded.final.ended,
-    reward_info: rewardInfo === null ? null : PyJson.fromPlain(rewardInfo),
-    messages,
-    trial: started.trial,
-    seed: started.seed,
-    mode: "half_duplex",
-  }
-}

@@ -1,25 +1,53 @@
-/** `tau export tau2`: a run written as a τ² results file. */
-import { PyJson } from "@tau-sim/engine"
-import { exportTau2Results } from "@tau-sim/interop"
+/** `tau export tau2`: a run written as τ² results, in either of τ²'s layouts. */
+import { exportTau2Results, RESULTS_LAYOUTS, resultsFiles, strayFiles } from "@tau-sim/interop"
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
-import { writeFileAtomic } from "../write-file.ts"
+import { usage } from "../usage-error.ts"
+import { writeFilesAtomic } from "../write-file.ts"
 import { dbFlag, print, withExistingStore } from "./common.ts"
 import { namingStore, reportSkipped } from "./store-scan.ts"
 
-const exportTau2 = Command.make("tau2", { run: Flag.String("run"), out: Flag.String("out").pipe(Flag.optional), db: dbFlag }, (f) =>
-  withExistingStore(
-    f.db,
-    Effect.gen(function* () {
-      const { document, skipped } = yield* exportTau2Results(f.run).pipe(namingStore(f.db))
-      const text = `${PyJson.dumps(document)}\n`
-      if (Option.isSome(f.out)) {
-        yield* writeFileAtomic(f.out.value, text)
-        yield* print(`wrote ${f.out.value}`)
-      } else process.stdout.write(text)
-      yield* reportSkipped(skipped)
-    }),
-  ),
-).pipe(Command.withDescription("Export a run as a τ² results file"))
+const exportTau2 = Command.make(
+  "tau2",
+  {
+    run: Flag.String("run"),
+    out: Flag.String("out").pipe(
+      Flag.withDescription("The results file (layout file), or the results folder (layout dir); without it the file layout goes to standard output"),
+      Flag.optional,
+    ),
+    layout: Flag.Literals("layout", RESULTS_LAYOUTS).pipe(
+      Flag.withDescription(
+        "file: one results.json; dir: results.json with the index and simulations/<id>.json (default: the layout an imported run came in, else file)",
+      ),
+      Flag.optional,
+    ),
+    db: dbFlag,
+  },
+  (f) =>
+    withExistingStore(
+      f.db,
+      Effect.gen(function* () {
+        const exported = yield* exportTau2Results(f.run).pipe(namingStore(f.db))
+        const layout = Option.getOrElse(f.layout, () => exported.layout)
+        if (Option.isNone(f.out)) {
+          if (layout === "dir") return yield* usage("the dir layout is a folder: give it with --out DIR")
+          const [file] = yield* Effect.fromResult(resultsFiles(exported.document, "file", "-"))
+          process.stdout.write(file?.text ?? "")
+        } else {
+          const files = yield* Effect.fromResult(resultsFiles(exported.document, layout, f.out.value))
+          // A simulation file of other results left in the folder would not be in the new index: τ² would refuse the folder.
+          const strays = strayFiles(layout, f.out.value, files)
+          if (strays.length > 0) {
+            return yield* usage(
+              `${f.out.value} already holds ${strays.length} simulation file${strays.length === 1 ? "" : "s"} that are not of this run (${strays.slice(0, 3).join(", ")}${strays.length > 3 ? ", ..." : ""}): export into an empty folder or remove them`,
+            )
+          }
+          yield* writeFilesAtomic(files)
+          yield* print(`wrote ${f.out.value}${layout === "dir" ? ` (dir layout: results.json and ${files.length - 1} simulation files)` : ""}`)
+        }
+        yield* reportSkipped(exported.skipped)
+      }),
+    ),
+).pipe(Command.withDescription("Export a run as τ² results"))
 
 export const exportCommand = Command.make("export").pipe(Command.withDescription("Export runs for other tools"), Command.withSubcommands([exportTau2]))
