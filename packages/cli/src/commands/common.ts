@@ -1,6 +1,6 @@
 /** Flags and plumbing shared by every command. */
 import * as path from "node:path"
-import { type EventStore, layerSqlite, type StoreError } from "@tau-sim/engine"
+import { type EventStore, layerSqlite, PyJson, type StoreError } from "@tau-sim/engine"
 import { redactText } from "@tau-sim/models"
 import { Effect, type Layer } from "effect"
 import { Flag } from "effect/cli"
@@ -68,4 +68,5 @@ export const withExistingStore = <A, E, R>(db: string, body: Effect.Effect<A, E,
 // Output is redacted like the record: URLs lose their credentials, known secret values are replaced.
 export const print = (line: string) => Effect.sync(() => process.stdout.write(`${redactText(line)}\n`))
 export const progress = (line: string) => Effect.sync(() => process.stderr.write(`${redactText(line)}\n`))
-export const printJson = (value: unknown) => print(JSON.stringify(value))
+/** One JSON document on stdout; Python floats in it as floats (`-16.63`, `2.0`). */
+export const printJson = (value: unknown) => print(PyJson.stringify(value))

@@ -3,7 +3,7 @@
  * streams, recorded data hashes, re-execution of every tool) and lists what it found. An episode
  * that cannot be read is named and the others go on.
  */
-import { diff, EventStore, materialize, type Node, type PyValue } from "@tau-sim/engine"
+import { diff, EventStore, materialize, type Node, PyJson, type PyValue } from "@tau-sim/engine"
 import {
   dataChanges,
   EpisodeNotFound,
@@ -128,7 +128,7 @@ export const replayCommand = Command.make("replay", flags, (f) =>
             }
             for (const r of rows) {
               if (r.world_changes)
-                yield* print(`\n${r.episode_id} world at turn ${r.at_turn} (changes from the base database):\n${JSON.stringify(r.world_changes, null, 2)}`)
+                yield* print(`\n${r.episode_id} world at turn ${r.at_turn} (changes from the base database):\n${PyJson.stringify(r.world_changes, 2)}`)
             }
             yield* print(
               `\n${rows.length} episodes replayed${f.verify ? `, ${rows.length - withFindings.length} verified, ${withFindings.length} with findings` : ""}`,

@@ -4,7 +4,7 @@
  * the episode and seq; data that changed since the episode was recorded is a warning. Messages,
  * tool outputs and arguments are untrusted: printed as text (`terminalText`).
  */
-import { diff, EventStore, materialize, type PyValue } from "@tau-sim/engine"
+import { diff, EventStore, materialize, PyJson, type PyValue } from "@tau-sim/engine"
 import { forksRunOf } from "@tau-sim/runs"
 import { loadEpisode } from "@tau-sim/replay"
 import { latestSupportDesk, type StoredSupportDesk } from "@tau-sim/evaluators"
@@ -108,7 +108,7 @@ export const showCommand = Command.make("show", flags, (f) =>
         }
       }
       yield* print(`\nworld diff (${worldDiff.length} changes):`)
-      for (const op of worldDiff) yield* print(`  ${op.op} ${op.path}${"value" in op ? ` = ${JSON.stringify(op.value)}` : ""}`)
+      for (const op of worldDiff) yield* print(`  ${op.op} ${op.path}${"value" in op ? ` = ${PyJson.stringify(op.value)}` : ""}`)
       yield* print("\nscores:")
       yield* print(
         table(

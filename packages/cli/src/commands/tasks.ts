@@ -1,5 +1,5 @@
 /** `tau tasks` and `tau policy`: what a domain offers. */
-import { DomainResolver } from "@tau-sim/engine"
+import { DomainResolver, PyJson } from "@tau-sim/engine"
 import { selectTasks } from "@tau-sim/runs"
 import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
@@ -26,13 +26,13 @@ const show = Command.make("show", { domain: domainFlag, dataDir: dataDirFlag, js
     const c = task.evaluation_criteria
     yield* print(`task ${task.id}`)
     const instr = task.user_scenario.instructions
-    yield* print(`\nuser scenario:\n${typeof instr === "string" ? instr : JSON.stringify(instr, null, 2)}`)
+    yield* print(`\nuser scenario:\n${typeof instr === "string" ? instr : PyJson.stringify(instr, 2)}`)
     if (task.ticket) yield* print(`\nticket:\n${task.ticket}`)
     yield* print(`\nreward basis: ${(c?.reward_basis ?? ["DB", "COMMUNICATE"]).join(", ")}`)
     yield* print(`\ngold actions:`)
-    for (const a of c?.actions ?? []) yield* print(`  ${a.requestor ?? "assistant"}: ${a.name}(${JSON.stringify(a.arguments)})`)
+    for (const a of c?.actions ?? []) yield* print(`  ${a.requestor ?? "assistant"}: ${a.name}(${PyJson.stringify(a.arguments)})`)
     if (c?.env_assertions?.length)
-      yield* print(`\nenv assertions:\n${c.env_assertions.map((a) => `  ${a.env_type}: ${a.func_name}(${JSON.stringify(a.arguments)})`).join("\n")}`)
+      yield* print(`\nenv assertions:\n${c.env_assertions.map((a) => `  ${a.env_type}: ${a.func_name}(${PyJson.stringify(a.arguments)})`).join("\n")}`)
     if (c?.communicate_info?.length) yield* print(`\ncommunicate: ${c.communicate_info.join(" | ")}`)
     if (c?.nl_assertions?.length) yield* print(`\nNL assertions:\n${c.nl_assertions.map((a) => `  - ${a}`).join("\n")}`)
   }),

@@ -196,6 +196,37 @@ export const sortKeys = (v: PyValue): PyValue => {
   return out
 }
 
+/**
+ * `JSON.stringify(value, null, indent)` for output people and scripts read (`--json`, world diffs),
+ * where values may hold PyFloats: those are written as the Python floats they are (`-16.63`,
+ * `2.0`), never as the box they live in (`{"value":-16.63}`). Everything else as JSON.stringify
+ * does it (toJSON, undefined fields dropped, undefined in arrays as null, non-finite numbers as null).
+ */
+export const stringify = (value: unknown, indent = 0): string => render(value, indent > 0 ? " ".repeat(indent) : "", "") ?? "null"
+
+const render = (v: unknown, step: string, at: string): string | undefined => {
+  if (v instanceof PyFloat) return floatJson(v.value)
+  if (v !== null && typeof v === "object" && typeof (v as { toJSON?: unknown }).toJSON === "function") v = (v as { toJSON: () => unknown }).toJSON()
+  if (v === null) return "null"
+  if (v === undefined || typeof v === "function" || typeof v === "symbol") return undefined
+  if (typeof v === "number") return Number.isFinite(v) ? String(v) : "null"
+  if (typeof v === "boolean" || typeof v === "string" || typeof v === "bigint") return JSON.stringify(v)
+  const inner = at + step
+  const open = step === "" ? "" : `\n${inner}`
+  const close = step === "" ? "" : `\n${at}`
+  const sep = step === "" ? "," : `,\n${inner}`
+  if (Array.isArray(v)) {
+    if (v.length === 0) return "[]"
+    return `[${open}${v.map((x) => render(x, step, inner) ?? "null").join(sep)}${close}]`
+  }
+  const parts: string[] = []
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    const text = render(x, step, inner)
+    if (text !== undefined) parts.push(`${JSON.stringify(k)}:${step === "" ? "" : " "}${text}`)
+  }
+  return parts.length === 0 ? "{}" : `{${open}${parts.join(sep)}${close}}`
+}
+
 /** Converts a PyValue to plain JSON-compatible JS (floats unboxed), e.g. for JSON schemas or display. */
 export const toPlain = (v: PyValue): unknown => {
   if (v instanceof PyFloat) return v.value
