@@ -249,12 +249,12 @@ export const readResultsPath = (p: string): Effect.Effect<ResultsOnDisk, Results
  * `results.json`, or a single results file); a folder holding `results.json` is one (either
  * layout); any other folder stands for the results in it, as the reference's `evaluate-trajs`
  * takes a folder of results: its `*.json` files and its subfolders holding a `results.json`, by
- * name. A path that does not exist, or a folder with no results, is a `ResultsFileError` naming it.
+ * name. A folder with no results is a `ResultsFileError` naming it.
  */
 export const expandResultsPaths = (paths: ReadonlyArray<string>): Effect.Effect<string[], ResultsFileError> =>
   Effect.forEach(paths, (p) =>
     Effect.gen(function* () {
-      if (!fs.existsSync(p)) return yield* fileError(p, "no such file or folder")
+      // A path that is not a folder is read as a results file (one that does not exist: "cannot read").
       if (!isDirectory(p) || fs.existsSync(path.join(p, RESULTS_JSON))) return [p]
       const entries = yield* Effect.try({ try: () => fs.readdirSync(p, { withFileTypes: true }), catch: (e) => fileError(p, `cannot list: ${reasonOf(e)}`) })
       const found = entries

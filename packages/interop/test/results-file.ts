@@ -59,3 +59,62 @@ export const writeResults = (dir: string, name: string, doc: PyObject): string =
   fs.writeFileSync(file, PyJson.dumps(doc))
   return file
 }
+
+/**
+ * Writes `doc` in τ²'s dir layout as the reference's `Results.save(path, format="dir")` does,
+ * independently of our writer: `results.json` without `simulations` and with the index built from
+ * them, and `simulations/<id>.json` each.
+ */
+export const writeDirLayout = (dir: string, doc: PyObject): string => {
+  const sims = (doc.simulations ?? []) as PyObject[]
+  fs.mkdirSync(path.join(dir, "simulations"), { recursive: true })
+  for (const sim of sims) fs.writeFileSync(path.join(dir, "simulations", `${String(sim.id)}.json`), PyJson.dumps(sim))
+  const { simulations: _sims, simulation_index: _index, ...meta } = doc
+  const index = sims.map((s) => ({
+    id: s.id ?? null,
+    task_id: s.task_id ?? null,
+    trial: s.trial ?? null,
+    reward: (s.reward_info as PyObject | null)?.reward ?? null,
+    termination_reason: s.termination_reason ?? null,
+    agent_cost: s.agent_cost ?? null,
+    duration: s.duration ?? null,
+  }))
+  fs.writeFileSync(path.join(dir, "results.json"), PyJson.dumps({ ...meta, simulation_index: index } as PyObject))
+  return dir
+}
+
+const V01_SIMULATION_KEYS = [
+  "id",
+  "task_id",
+  "timestamp",
+  "start_time",
+  "end_time",
+  "duration",
+  "termination_reason",
+  "agent_cost",
+  "user_cost",
+  "reward_info",
+  "messages",
+  "trial",
+  "seed",
+]
+const V01_INFO_KEYS = ["git_commit", "num_trials", "max_steps", "max_errors", "user_info", "agent_info", "environment_info", "seed"]
+
+/** `doc` as the June-2025 (v0.1) release wrote it: no `simulation_index`, and none of the fields added since (semantics §1.3–1.5). */
+export const v01Document = (doc: PyObject): PyObject => {
+  const pick = (o: PyObject, keys: ReadonlyArray<string>) => Object.fromEntries(keys.filter((k) => k in o).map((k) => [k, o[k] as PyValue])) as PyObject
+  const info = doc.info as PyObject
+  return {
+    timestamp: doc.timestamp ?? null,
+    info: { ...pick(info, V01_INFO_KEYS), user_info: pick(info.user_info as PyObject, ["implementation", "llm", "llm_args", "global_simulation_guidelines"]) },
+    tasks: doc.tasks ?? [],
+    simulations: ((doc.simulations ?? []) as PyObject[]).map((s) => {
+      const sim = pick(s, V01_SIMULATION_KEYS)
+      const rewardInfo = sim.reward_info as PyObject | null | undefined
+      if (!rewardInfo) return sim
+      // HEAD added the tool type of each action check.
+      const checks = rewardInfo.action_checks as PyObject[] | null | undefined
+      return { ...sim, reward_info: { ...rewardInfo, action_checks: checks ? checks.map(({ tool_type: _t, ...c }) => c as PyObject) : (checks ?? null) } }
+    }),
+  }
+}
