@@ -21,6 +21,7 @@ import { replayCommand } from "./commands/replay.ts"
 import { rescoreCommand } from "./commands/rescore.ts"
 import { runCommand } from "./commands/run.ts"
 import { showCommand } from "./commands/show.ts"
+import { viewCommand } from "./commands/view.ts"
 import { installStopSignals, stopTeardown } from "./signals.ts"
 import { USAGE_EXIT_CODE, UsageError } from "./usage-error.ts"
 
@@ -58,6 +59,7 @@ const tau = Command.make("tau").pipe(
     reportCommand,
     counterfactualCommand,
     dataCommand,
+    viewCommand,
   ]),
 )
 

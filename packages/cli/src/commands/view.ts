@@ -1,0 +1,53 @@
+/**
+ * `tau view`: the local web viewer over a store. The first line of standard output is the URL to
+ * open, with this start's token (as Jupyter prints it); every API call needs that token. Binds
+ * 127.0.0.1 unless `--host` says otherwise. Ctrl-C or SIGTERM closes the server and exits
+ * 130/143 (signals.ts).
+ */
+import { randomBytes } from "node:crypto"
+import * as path from "node:path"
+import { startViewer } from "@tau-sim/viewer"
+import { Effect } from "effect"
+import { Command, Flag } from "effect/cli"
+import { dbFlag, progress, withExistingStore } from "./common.ts"
+
+const DEFAULT_PORT = 7474
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"])
+
+const flags = {
+  db: dbFlag,
+  port: Flag.Int("port").pipe(
+    Flag.withDescription(`Port to listen on (0: any free port; default ${DEFAULT_PORT})`),
+    Flag.filter(
+      (p) => Number.isInteger(p) && p >= 0 && p <= 65535,
+      () => "a port number 0..65535",
+    ),
+    Flag.withDefault(DEFAULT_PORT),
+  ),
+  host: Flag.String("host").pipe(
+    Flag.withDescription("Address to bind (default 127.0.0.1: only this machine can connect)"),
+    Flag.filter(
+      (h) => h.trim() !== "",
+      () => "a host name or address",
+    ),
+    Flag.withDefault("127.0.0.1"),
+  ),
+}
+
+export const viewCommand = Command.make("view", flags, (f) =>
+  withExistingStore(
+    f.db,
+    Effect.scoped(
+      Effect.gen(function* () {
+        // A fresh secret per start: a page or process that did not see this output cannot use the API.
+        const token = randomBytes(24).toString("base64url")
+        const viewer = yield* startViewer({ db: path.resolve(f.db), host: f.host, port: f.port, token })
+        // Not through `print`: its redaction would hide the token the URL must carry.
+        yield* Effect.sync(() => process.stdout.write(`${viewer.url}\n`))
+        if (!LOOPBACK.has(f.host)) yield* progress(`warning: listening on ${f.host}: other machines can reach this viewer (the token still guards it)`)
+        yield* progress(`tau view: serving ${f.db} (Ctrl-C stops)`)
+        return yield* Effect.never
+      }),
+    ),
+  ),
+).pipe(Command.withDescription("Start the local web viewer: runs, episodes, timelines, the world at each turn, branches"))

@@ -1,0 +1,303 @@
+/**
+ * One episode: its header and lineage, the reward with why it failed and every score by
+ * evaluator version, the timeline (setup collapsed; a model call's raw request and response on
+ * demand), and the world at the selected turn with the change that turn made. Everything a
+ * participant or tool produced is rendered as text.
+ */
+import { useState } from "preact/hooks"
+import { type EpisodeDetail, type EpisodeListRow, fmtCost, fmtReward, getJson, type ScoreView, type TimelineItem, type WorldAtTurn } from "./api.ts"
+import { JsonTree } from "./json-tree.tsx"
+import { episodeHref, Link, runHref } from "./link.tsx"
+import { navigate, useLocation } from "./router.ts"
+import { Failure } from "./status.tsx"
+import { useApi } from "./use-api.ts"
+
+const Text = ({ text, class: className }: { text: string; class?: string }) => <pre class={`text ${className ?? ""}`}>{text}</pre>
+
+const RawEvent = ({ episodeId, index }: { episodeId: string; index: number }) => {
+  const [raw, setRaw] = useState<string | null>(null)
+  return raw === null ? (
+    <button
+      type="button"
+      class="small"
+      onClick={() =>
+        getJson<unknown>(`/api/episodes/${encodeURIComponent(episodeId)}/events/${index}`).then(
+          (r) => setRaw(JSON.stringify(r, null, 2)),
+          (e: unknown) => setRaw(String(e)),
+        )
+      }
+    >
+      raw request / response
+    </button>
+  ) : (
+    <Text text={raw} class="raw" />
+  )
+}
+
+const TurnButton = ({ turn, selected, onSelect }: { turn: number | null; selected: number | null; onSelect: (t: number) => void }) =>
+  turn === null ? (
+    <span class="turn-none" />
+  ) : (
+    <button
+      type="button"
+      class={`turn ${selected === turn ? "selected" : ""}`}
+      data-turn={turn}
+      title="see the world at this turn"
+      onClick={() => onSelect(turn)}
+    >
+      turn {turn}
+    </button>
+  )
+
+const Item = ({ item, episodeId, selected, onSelect }: { item: TimelineItem; episodeId: string; selected: number | null; onSelect: (t: number) => void }) => {
+  const head = (label: string, extra?: string) => (
+    <div class="item-head">
+      <TurnButton turn={item.turn} selected={selected} onSelect={onSelect} />
+      <span class="label">{label}</span>
+      {extra !== undefined && <span class="muted small">{extra}</span>}
+      {item.inherited && <span class="muted small"> inherited from {item.stream}</span>}
+      <span class="muted small seq">#{item.seq}</span>
+    </div>
+  )
+  switch (item.kind) {
+    case "started":
+      return (
+        <div class="item started">
+          {head(
+            "episode started",
+            `agent ${item.agent} · user ${item.user} · mode ${item.mode} · seed ${item.seed}${item.parent ? ` · branched from ${item.parent}` : ""}`,
+          )}
+        </div>
+      )
+    case "message":
+      return (
+        <div class={`item message ${item.role}`} data-kind="message">
+          {head(item.role)}
+          {item.text !== null && <Text text={item.text} />}
+          {item.tool_calls.map((c) => (
+            <div class="call" key={c.id}>
+              <span class="tool-name">{c.name}</span>
+              <Text text={c.arguments} class="args" />
+            </div>
+          ))}
+        </div>
+      )
+    case "tool":
+      return (
+        <div class={`item tool ${item.error ? "error" : ""}`} data-kind="tool">
+          {head(
+            `${item.name}${item.error ? " — error" : ""}`,
+            `by ${item.actor}${item.changes > 0 ? ` · ${item.changes} world change${item.changes === 1 ? "" : "s"}` : ""}`,
+          )}
+          <Text text={item.arguments} class="args" />
+          <Text text={item.output} class="output" />
+        </div>
+      )
+    case "model":
+      return (
+        <div class={`item model ${item.error === null ? "" : "error"}`} data-kind="model">
+          {head(
+            `model call (${item.participant})`,
+            `${item.provider}:${item.model} · ${item.prompt_tokens} + ${item.completion_tokens} tokens · ${fmtCost(item.cost)} · ${Math.round(item.latency_ms)} ms · attempt ${item.attempt}`,
+          )}
+          {item.error !== null && <Text text={item.error} class="output" />}
+          <RawEvent episodeId={episodeId} index={item.index} />
+        </div>
+      )
+    case "ended":
+      return (
+        <div class="item ended">
+          {head(`ended: ${item.reason}`, `${item.steps} steps · ${item.errors} tool errors`)}
+          {item.note !== null && <Text text={item.note} />}
+        </div>
+      )
+    case "external":
+      return (
+        <div class="item started">
+          {head(`imported record (${item.source})`)}
+          <RawEvent episodeId={episodeId} index={item.index} />
+        </div>
+      )
+  }
+}
+
+/** Setup events (the initial state, a task's history) folded into one collapsed block. */
+const Timeline = ({ detail, selected, onSelect }: { detail: EpisodeDetail; selected: number | null; onSelect: (t: number) => void }) => {
+  const blocks: Array<{ setup: boolean; items: TimelineItem[] }> = []
+  for (const item of detail.timeline) {
+    const last = blocks.at(-1)
+    if (last && last.setup === item.setup) last.items.push(item)
+    else blocks.push({ setup: item.setup, items: [item] })
+  }
+  return (
+    <div class="timeline" data-testid="timeline">
+      {blocks.map((b) =>
+        b.setup ? (
+          <details class="setup" key={`s${b.items[0].index}`}>
+            <summary>
+              setup: {b.items.length} event{b.items.length === 1 ? "" : "s"}
+            </summary>
+            {b.items.map((i) => (
+              <Item key={i.index} item={i} episodeId={detail.episode_id} selected={selected} onSelect={onSelect} />
+            ))}
+          </details>
+        ) : (
+          b.items.map((i) => <Item key={i.index} item={i} episodeId={detail.episode_id} selected={selected} onSelect={onSelect} />)
+        ),
+      )}
+    </div>
+  )
+}
+
+const Scores = ({ scores, failed }: { scores: ReadonlyArray<ScoreView>; failed: ReadonlyArray<string> }) => (
+  <section class="panel">
+    <h2>Reward</h2>
+    {failed.length > 0 && (
+      <ul class="failed" data-testid="failed-checks">
+        {failed.map((f) => (
+          <li key={f}>{f}</li>
+        ))}
+      </ul>
+    )}
+    {scores.length === 0 ? (
+      <p class="muted">not scored</p>
+    ) : (
+      <table class="grid">
+        <thead>
+          <tr>
+            <th>evaluator</th>
+            <th>version</th>
+            <th class="num">reward</th>
+            <th>recorded</th>
+            <th>breakdown</th>
+          </tr>
+        </thead>
+        <tbody>
+          {scores.map((s, i) => (
+            <tr key={`${i}`} class={s.reported ? "reported" : ""}>
+              <td>
+                {s.evaluator}
+                {s.reported && <span class="muted small"> (the reward)</span>}
+              </td>
+              <td>{s.version}</td>
+              <td class={`num ${s.reward >= 1 - 1e-6 ? "good" : "bad"}`}>{fmtReward(s.reward)}</td>
+              <td class="small">{s.recorded_at}</td>
+              <td>
+                <details>
+                  <summary>show</summary>
+                  <Text text={JSON.stringify(s.breakdown, null, 2)} class="raw" />
+                </details>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    )}
+  </section>
+)
+
+const World = ({ episodeId, turn }: { episodeId: string; turn: number }) => {
+  const world = useApi<WorldAtTurn>(`/api/episodes/${encodeURIComponent(episodeId)}/world?turn=${turn}`)
+  if (world.state !== "done") return <Failure loaded={world} />
+  const w = world.value
+  const changed = new Set(w.changes.map((c) => c.path))
+  return (
+    <div data-testid="world">
+      <h2>
+        World at turn {w.turn} <span class="muted small">of 0..{w.turns - 1}</span>
+      </h2>
+      <h3>What this turn changed</h3>
+      {w.changes.length === 0 ? (
+        <p class="muted">nothing</p>
+      ) : (
+        <ul class="changes" data-testid="changes">
+          {w.changes.map((c) => (
+            <li key={c.path}>
+              <span class={`op ${c.op}`}>{c.op}</span> <span class="mono">{c.path}</span>
+              {"value" in c && <Text text={JSON.stringify(c.value, null, 1)} class="args" />}
+            </li>
+          ))}
+        </ul>
+      )}
+      <h3>The world</h3>
+      {w.world !== null && typeof w.world === "object" ? (
+        Object.entries(w.world as Record<string, unknown>).map(([k, v]) => (
+          <JsonTree
+            key={`${w.turn}/${k}`}
+            name={k}
+            value={v}
+            changed={new Set([...changed].filter((p) => p.startsWith(`/${k}`)).map((p) => p.slice(k.length + 1)))}
+          />
+        ))
+      ) : (
+        <JsonTree name="world" value={w.world} changed={changed} />
+      )}
+    </div>
+  )
+}
+
+const Branches = ({ episodeId }: { episodeId: string }) => {
+  const branches = useApi<{ children: ReadonlyArray<EpisodeListRow> }>(`/api/episodes/${encodeURIComponent(episodeId)}/branches`)
+  if (branches.state !== "done" || branches.value.children.length === 0) return null
+  return (
+    <p data-testid="branches">
+      branches:{" "}
+      {branches.value.children.map((c) => (
+        <span key={c.episode_id} class="branch-link">
+          <Link href={episodeHref(c.episode_id)}>{c.episode_id}</Link>{" "}
+          <span class="muted small">
+            at event {c.parent_seq}, reward {fmtReward(c.reward)}
+          </span>
+        </span>
+      ))}
+    </p>
+  )
+}
+
+export const EpisodePage = ({ id }: { id: string }) => {
+  const location = useLocation()
+  const detail = useApi<EpisodeDetail>(`/api/episodes/${encodeURIComponent(id)}`)
+  const turnParam = location.query.get("turn")
+  const selected = turnParam === null ? null : Number(turnParam)
+  const select = (t: number) => navigate(episodeHref(id, t), { replace: true })
+  if (detail.state !== "done") return <Failure loaded={detail} />
+  const d = detail.value
+  return (
+    <section>
+      <h1>
+        Episode <span class="mono">{d.episode_id}</span>
+      </h1>
+      <p class="summary">
+        run <Link href={runHref(d.run_id)}>{d.run_id}</Link> · {d.domain}/{d.task_id} trial {d.trial} · agent <span class="spec">{d.agent}</span> · user{" "}
+        <span class="spec">{d.user}</span> · mode {d.mode} · {d.status === "running" ? <span class="badge running">running</span> : d.termination_reason} ·
+        reward <strong class={d.reward === null ? "" : d.reward >= 1 - 1e-6 ? "good" : "bad"}>{fmtReward(d.reward)}</strong> · {d.turns} turns
+      </p>
+      {d.lineage.length > 1 && (
+        <p data-testid="lineage">
+          lineage:{" "}
+          {d.lineage.map((l, i) => (
+            <span key={l.episode_id}>
+              {i > 0 && ` → (at event ${l.fork_seq}) `}
+              {l.episode_id === d.episode_id ? <strong>{l.episode_id}</strong> : <Link href={episodeHref(l.episode_id)}>{l.episode_id}</Link>}
+            </span>
+          ))}
+        </p>
+      )}
+      <Branches episodeId={d.episode_id} />
+      <Scores scores={d.scores} failed={d.failed_checks} />
+      <div class="split">
+        <div class="left">
+          <h2>Timeline</h2>
+          <Timeline detail={d} selected={selected} onSelect={select} />
+        </div>
+        <div class="right panel">
+          {selected === null || !Number.isInteger(selected) ? (
+            <p class="muted">Select a turn to see the world as it was then and what that turn changed.</p>
+          ) : (
+            <World episodeId={d.episode_id} turn={selected} />
+          )}
+        </div>
+      </div>
+    </section>
+  )
+}

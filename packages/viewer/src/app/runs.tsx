@@ -1,0 +1,63 @@
+import { fmtCost, fmtReward, type RunSummary } from "./api.ts"
+import { Link, runHref } from "./link.tsx"
+import { Failure } from "./status.tsx"
+import { useApi } from "./use-api.ts"
+
+const passHatKs = (ks: Readonly<Record<string, number>>): string => {
+  const entries = Object.entries(ks)
+  return entries.length === 0 ? "–" : entries.map(([k, v]) => `${k}: ${v.toFixed(3)}`).join("  ")
+}
+
+/** Every run: what it ran, how it scored, what it cost; refreshed while one is running. */
+export const RunsPage = () => {
+  const runs = useApi<{ runs: ReadonlyArray<RunSummary> }>("/api/runs", { refreshMs: 3000, keepRefreshing: (r) => r.runs.some((x) => x.status === "running") })
+  if (runs.state !== "done") return <Failure loaded={runs} />
+  return (
+    <section>
+      <h1>Runs</h1>
+      <p class="muted">
+        {runs.value.runs.length} runs · <Link href="/episodes">all episodes</Link>
+      </p>
+      <table class="grid" data-testid="runs">
+        <thead>
+          <tr>
+            <th>run</th>
+            <th>kind</th>
+            <th>domain</th>
+            <th>mode</th>
+            <th>agent</th>
+            <th>user</th>
+            <th class="num">episodes</th>
+            <th>pass^k</th>
+            <th class="num">avg reward</th>
+            <th class="num">cost</th>
+            <th>status</th>
+          </tr>
+        </thead>
+        <tbody>
+          {runs.value.runs.map((r) => (
+            <tr key={r.run_id} data-run={r.run_id}>
+              <td>
+                <Link href={runHref(r.run_id)}>{r.run_id}</Link>
+                {r.experiment !== null && <div class="muted small">experiment {r.experiment}</div>}
+              </td>
+              <td>{r.branches_of === null ? r.kind : `${r.kind} of ${r.branches_of}`}</td>
+              <td>{r.domain ?? "–"}</td>
+              <td>{r.mode ?? "–"}</td>
+              <td class="spec">{r.agent ?? "per episode"}</td>
+              <td class="spec">{r.user ?? "per episode"}</td>
+              <td class="num">{r.episodes}</td>
+              <td class="mono">{passHatKs(r.pass_hat_ks)}</td>
+              <td class="num">{fmtReward(r.avg_reward)}</td>
+              <td class="num">{r.model_calls === 0 ? "–" : fmtCost(r.cost)}</td>
+              <td>
+                <span class={`badge ${r.status}`}>{r.status}</span>
+                {r.running > 0 && <span class="muted small"> {r.running} running</span>}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  )
+}

@@ -1,0 +1,359 @@
+/**
+ * The viewer's lists: runs with their numbers, and episodes filtered, sorted and paged, answered
+ * by SQL over the store's read models (the `runs`, `episodes` and `scores` tables) so that a
+ * store of 100,000 episodes answers a page without reading event logs.
+ *
+ * Why SQL here rather than the store port: the port's `listEpisodes` returns every row of a run;
+ * filtering, sorting and paging 100,000 of them per request in JS costs what a page must not.
+ * The catalog opens the same SQLite file read-only (it never writes; WAL lets it read while a
+ * run appends), checks the file has the schema version this engine writes, and touches events
+ * only by primary key: an episode's start (agent, mode) and its end (tool-error count) for the
+ * rows of the page, or for a filter on them.
+ */
+import Database from "better-sqlite3"
+import { SQLITE_SCHEMA_VERSION, TERMINATION_REASONS } from "@tau-sim/engine"
+import { computeMetrics, INFRASTRUCTURE_ERROR, type SimulationOutcome } from "@tau-sim/evaluators"
+import { Schema } from "effect"
+
+export class CatalogError extends Schema.TaggedError<CatalogError>()("CatalogError", {
+  message: Schema.String,
+}) {}
+
+export type RunStatus = "running" | "done" | "errored"
+
+export interface RunSummary {
+  readonly run_id: string
+  readonly created_at: string
+  readonly kind: string
+  readonly experiment: string | null
+  readonly domain: string | null
+  readonly mode: string | null
+  readonly agent: string | null
+  readonly user: string | null
+  /** Of a forks or counterfactual run: the run it branched from. */
+  readonly branches_of: string | null
+  readonly episodes: number
+  readonly running: number
+  readonly infrastructure_errors: number
+  readonly status: RunStatus
+  /** pass^k for k = 1..max_k (evaluators' `computeMetrics` over the ended, scored episodes). */
+  readonly pass_hat_ks: Readonly<Record<number, number>>
+  readonly avg_reward: number | null
+  /** Sum of the recorded cost of the run's model calls (its episodes' own events). */
+  readonly cost: number
+  readonly model_calls: number
+}
+
+export const EPISODE_SORTS = ["started", "episode", "run", "task", "trial", "reward", "termination", "events"] as const
+export type EpisodeSort = (typeof EPISODE_SORTS)[number]
+
+const SORT_COLUMNS: Record<EpisodeSort, string> = {
+  started: "e.rowid",
+  episode: "e.episode_id",
+  run: "e.run_id",
+  task: "e.task_id",
+  trial: "e.trial",
+  reward: "e.reward",
+  termination: "e.termination_reason",
+  events: "e.version",
+}
+
+export interface EpisodeQuery {
+  readonly run?: string | undefined
+  readonly domain?: string | undefined
+  /** Substring of the task id. */
+  readonly task?: string | undefined
+  readonly termination?: string | undefined
+  readonly status?: "running" | "ended" | undefined
+  readonly rewardMin?: number | undefined
+  readonly rewardMax?: number | undefined
+  /** true: episodes with a tool error (outside setup); false: without. */
+  readonly toolErrors?: boolean | undefined
+  readonly agent?: string | undefined
+  readonly mode?: string | undefined
+  readonly sort: EpisodeSort
+  readonly descending: boolean
+  readonly offset: number
+  readonly limit: number
+}
+
+export interface EpisodeListRow {
+  readonly episode_id: string
+  readonly run_id: string
+  readonly domain: string
+  readonly task_id: string
+  readonly trial: number
+  readonly status: "running" | "ended"
+  readonly termination_reason: string | null
+  readonly reward: number | null
+  readonly events: number
+  readonly parent_episode_id: string | null
+  readonly parent_seq: number | null
+  readonly agent: string | null
+  readonly user: string | null
+  readonly mode: string | null
+  /** Tool errors outside setup, as the episode's end records them (null while it runs). */
+  readonly tool_errors: number | null
+}
+
+export interface EpisodePage {
+  readonly total: number
+  readonly offset: number
+  readonly limit: number
+  readonly episodes: ReadonlyArray<EpisodeListRow>
+}
+
+export interface Facets {
+  readonly domains: ReadonlyArray<string>
+  readonly terminations: ReadonlyArray<string>
+  readonly agents: ReadonlyArray<string>
+  readonly modes: ReadonlyArray<string>
+  readonly runs: ReadonlyArray<string>
+}
+
+export interface Catalog {
+  readonly runs: () => ReadonlyArray<RunSummary>
+  readonly episodes: (query: EpisodeQuery) => EpisodePage
+  readonly facets: () => Facets
+  /** Episodes whose parent is `episodeId` (forks, counterfactual branches, retries). */
+  readonly children: (episodeId: string) => ReadonlyArray<EpisodeListRow>
+  readonly close: () => void
+}
+
+interface RunRow {
+  run_id: string
+  created_at: string
+  config: string
+  experiment: string | null
+}
+
+interface EpisodeSqlRow {
+  episode_id: string
+  run_id: string
+  domain: string
+  task_id: string
+  trial: number
+  status: "running" | "ended"
+  termination_reason: string | null
+  reward: number | null
+  version: number
+  parent_episode_id: string | null
+  parent_seq: number | null
+}
+
+const str = (v: unknown): string | null => (typeof v === "string" ? v : null)
+
+const parseConfig = (row: RunRow): Record<string, unknown> => {
+  try {
+    const v = JSON.parse(row.config) as unknown
+    return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {}
+  } catch {
+    return {}
+  }
+}
+
+/** Opens the catalog over the store file at `path` (read-only). Throws a `CatalogError` naming the file. */
+export const openCatalog = (path: string): Catalog => {
+  let db: Database.Database
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true })
+  } catch (e) {
+    throw new CatalogError({ message: `viewer: cannot open event store ${path}: ${e instanceof Error ? e.message : String(e)}` })
+  }
+  const version = db.pragma("user_version", { simple: true }) as number
+  if (version !== SQLITE_SCHEMA_VERSION) {
+    db.close()
+    throw new CatalogError({ message: `viewer: event store ${path} has schema version ${version}; this viewer reads version ${SQLITE_SCHEMA_VERSION}` })
+  }
+
+  const selectRuns = db.prepare<[], RunRow>("SELECT run_id, created_at, config, experiment FROM runs ORDER BY rowid")
+  // Grouped so that 100,000 episodes become a few rows per run and task (rewards are mostly 0 or 1).
+  const selectOutcomes = db.prepare<[], { run_id: string; task_id: string; termination_reason: string | null; reward: number | null; n: number }>(
+    `SELECT run_id, task_id, termination_reason, reward, count(*) AS n FROM episodes
+     WHERE status = 'ended' GROUP BY run_id, task_id, termination_reason, reward`,
+  )
+  const selectCounts = db.prepare<[], { run_id: string; n: number; running: number; infra: number; max_trial: number }>(
+    `SELECT run_id, count(*) AS n, sum(status = 'running') AS running,
+       sum(termination_reason = '${INFRASTRUCTURE_ERROR}') AS infra, max(trial) AS max_trial
+     FROM episodes GROUP BY run_id`,
+  )
+  // Model calls are the only events that cost; the partial index of migration 2 holds exactly them.
+  const selectCosts = db.prepare<[], { run_id: string; cost: number; calls: number }>(
+    `SELECT e.run_id AS run_id, total(json_extract(m.body, '$.cost')) AS cost, count(*) AS calls
+     FROM events m INDEXED BY events_model_request JOIN episodes e ON e.episode_id = m.episode_id
+     WHERE m.tag = 'ModelCalled' GROUP BY e.run_id`,
+  )
+  const selectStart = db.prepare<[string], { body: string }>("SELECT body FROM events WHERE episode_id = ? AND seq = 0")
+  const selectEnd = db.prepare<[string, number], { body: string }>("SELECT body FROM events WHERE episode_id = ? AND seq = ? AND tag = 'EpisodeEnded'")
+  const selectChildren = db.prepare<[string], EpisodeSqlRow>("SELECT * FROM episodes WHERE parent_episode_id = ? ORDER BY rowid")
+
+  const runsNow = (): ReadonlyArray<RunSummary> => {
+    const rows = selectRuns.all()
+    const counts = new Map(selectCounts.all().map((c) => [c.run_id, c]))
+    const costs = new Map(selectCosts.all().map((c) => [c.run_id, c]))
+    const sims = new Map<string, SimulationOutcome[]>()
+    for (const o of selectOutcomes.all()) {
+      const list = sims.get(o.run_id) ?? []
+      for (let i = 0; i < o.n; i++) list.push({ task_id: o.task_id, reward: o.reward, termination_reason: o.termination_reason ?? "" })
+      sims.set(o.run_id, list)
+    }
+    return rows.map((row): RunSummary => {
+      const config = parseConfig(row)
+      const count = counts.get(row.run_id)
+      const outcomes = sims.get(row.run_id) ?? []
+      const numTrials = typeof config.trials === "number" ? config.trials : (count?.max_trial ?? 0) + 1
+      const metrics = outcomes.length === 0 ? null : computeMetrics(outcomes, { numTrials })
+      const scored = outcomes.some((o) => o.reward !== null)
+      const running = count?.running ?? 0
+      const infra = count?.infra ?? 0
+      return {
+        run_id: row.run_id,
+        created_at: row.created_at,
+        kind: str(config.kind) ?? "run",
+        experiment: row.experiment,
+        domain: str(config.domain),
+        mode: str(config.mode),
+        agent: str(config.agent),
+        user: str(config.user),
+        branches_of: str(config.forksOf) ?? str(config.counterfactual_of),
+        episodes: count?.n ?? 0,
+        running,
+        infrastructure_errors: infra,
+        status: running > 0 ? "running" : infra > 0 ? "errored" : "done",
+        pass_hat_ks: metrics && scored ? metrics.pass_hat_ks : {},
+        avg_reward: metrics && scored ? metrics.avg_reward : null,
+        cost: costs.get(row.run_id)?.cost ?? 0,
+        model_calls: costs.get(row.run_id)?.calls ?? 0,
+      }
+    })
+  }
+
+  // Agent and mode are a run's when its config names them (plain runs, experiment cells); a branch
+  // run's episodes each name theirs in their start event.
+  const startField = (field: "agent" | "mode") => `json_extract((SELECT s.body FROM events s WHERE s.episode_id = e.episode_id AND s.seq = 0), '$.${field}')`
+
+  const participantCondition = (field: "agent" | "mode", value: string, params: Array<string | number>): string => {
+    const matching: string[] = []
+    const unnamed: string[] = []
+    for (const row of selectRuns.all()) {
+      const named = str(parseConfig(row)[field])
+      if (named === null) unnamed.push(row.run_id)
+      else if (named === value) matching.push(row.run_id)
+    }
+    const parts: string[] = []
+    if (matching.length > 0) {
+      parts.push(`e.run_id IN (${matching.map(() => "?").join(", ")})`)
+      params.push(...matching)
+    }
+    if (unnamed.length > 0) {
+      parts.push(`(e.run_id IN (${unnamed.map(() => "?").join(", ")}) AND ${startField(field)} = ?)`)
+      params.push(...unnamed, value)
+    }
+    return parts.length === 0 ? "0" : `(${parts.join(" OR ")})`
+  }
+
+  const TOOL_ERRORS = `(SELECT json_extract(x.body, '$.errors') FROM events x WHERE x.episode_id = e.episode_id AND x.seq = e.version - 1 AND x.tag = 'EpisodeEnded')`
+
+  const whereOf = (q: EpisodeQuery): { sql: string; params: Array<string | number> } => {
+    const conditions: string[] = []
+    const params: Array<string | number> = []
+    const add = (sql: string, ...values: Array<string | number>) => {
+      conditions.push(sql)
+      params.push(...values)
+    }
+    if (q.run !== undefined) add("e.run_id = ?", q.run)
+    if (q.domain !== undefined) add("e.domain = ?", q.domain)
+    if (q.task !== undefined) add("instr(e.task_id, ?) > 0", q.task)
+    if (q.termination !== undefined) add("e.termination_reason = ?", q.termination)
+    if (q.status !== undefined) add("e.status = ?", q.status)
+    if (q.rewardMin !== undefined) add("e.reward >= ?", q.rewardMin)
+    if (q.rewardMax !== undefined) add("e.reward <= ?", q.rewardMax)
+    if (q.toolErrors !== undefined) add(q.toolErrors ? `${TOOL_ERRORS} > 0` : `${TOOL_ERRORS} = 0`)
+    if (q.agent !== undefined) conditions.push(participantCondition("agent", q.agent, params))
+    if (q.mode !== undefined) conditions.push(participantCondition("mode", q.mode, params))
+    return { sql: conditions.length === 0 ? "" : `WHERE ${conditions.join(" AND ")}`, params }
+  }
+
+  const parseBody = (body: string | undefined): Record<string, unknown> => {
+    if (body === undefined) return {}
+    try {
+      return JSON.parse(body) as Record<string, unknown>
+    } catch {
+      return {}
+    }
+  }
+
+  /** The page's rows with what their start and end events say (by primary key: a few reads per row). */
+  const withEvents = (row: EpisodeSqlRow): EpisodeListRow => {
+    const start = parseBody(selectStart.get(row.episode_id)?.body)
+    const end = row.status === "ended" ? parseBody(selectEnd.get(row.episode_id, row.version - 1)?.body) : {}
+    return {
+      episode_id: row.episode_id,
+      run_id: row.run_id,
+      domain: row.domain,
+      task_id: row.task_id,
+      trial: row.trial,
+      status: row.status,
+      termination_reason: row.termination_reason,
+      reward: row.reward,
+      events: row.version,
+      parent_episode_id: row.parent_episode_id,
+      parent_seq: row.parent_seq,
+      agent: str(start.agent),
+      user: str(start.user),
+      mode: str(start.mode),
+      tool_errors: typeof end.errors === "number" ? end.errors : null,
+    }
+  }
+
+  const episodesNow = (q: EpisodeQuery): EpisodePage => {
+    const where = whereOf(q)
+    const total = (db.prepare(`SELECT count(*) AS n FROM episodes e ${where.sql}`).get(...where.params) as { n: number }).n
+    const direction = q.descending ? "DESC" : "ASC"
+    // Unscored episodes sort last either way; the rowid makes the order total (stable pages).
+    const nulls = q.sort === "reward" || q.sort === "termination" ? `${SORT_COLUMNS[q.sort]} IS NULL, ` : ""
+    const rows = db
+      .prepare(`SELECT e.* FROM episodes e ${where.sql} ORDER BY ${nulls}${SORT_COLUMNS[q.sort]} ${direction}, e.rowid ${direction} LIMIT ? OFFSET ?`)
+      .all(...where.params, q.limit, q.offset) as EpisodeSqlRow[]
+    return { total, offset: q.offset, limit: q.limit, episodes: rows.map(withEvents) }
+  }
+
+  const distinct = (sql: string): string[] => (db.prepare(sql).pluck().all() as Array<string | null>).filter((v): v is string => v !== null)
+
+  const facetsNow = (): Facets => {
+    const runs = selectRuns.all()
+    const named = (field: string) => [...new Set(runs.map((r) => str(parseConfig(r)[field])).filter((v): v is string => v !== null))].sort()
+    const stored = new Set(distinct("SELECT DISTINCT termination_reason FROM episodes"))
+    return {
+      domains: distinct("SELECT DISTINCT domain FROM episodes ORDER BY domain"),
+      terminations: [
+        ...TERMINATION_REASONS.filter((r) => stored.has(r)),
+        ...[...stored].filter((r) => !(TERMINATION_REASONS as ReadonlyArray<string>).includes(r)),
+      ],
+      agents: named("agent"),
+      modes: named("mode"),
+      runs: runs.map((r) => r.run_id),
+    }
+  }
+
+  const guard =
+    <A extends ReadonlyArray<unknown>, B>(what: string, f: (...args: A) => B) =>
+    (...args: A): B => {
+      try {
+        return f(...args)
+      } catch (e) {
+        if (e instanceof CatalogError) throw e
+        throw new CatalogError({ message: `viewer: ${what} of event store ${path}: ${e instanceof Error ? e.message : String(e)}` })
+      }
+    }
+
+  return {
+    runs: guard("listing the runs", runsNow),
+    episodes: guard("listing episodes", episodesNow),
+    facets: guard("listing filter values", facetsNow),
+    children: guard("listing branches", (episodeId: string) => selectChildren.all(episodeId).map(withEvents)),
+    close: () => {
+      if (db.open) db.close()
+    },
+  }
+}

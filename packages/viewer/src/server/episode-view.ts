@@ -1,0 +1,306 @@
+/**
+ * One episode as the viewer shows it, derived from its log by the replay package (`loadEpisode`:
+ * the same fold the engine, `tau show` and `tau replay` use): the timeline of its events, its
+ * scores by evaluator version with the failed checks of the reward, its lineage, and the world
+ * at any turn with the change that turn made.
+ *
+ * A turn is a trajectory message, numbered as `tau replay --at-turn` and `tau fork --at-turn`
+ * number them: the world at turn N is the world when message N was produced.
+ */
+import { diff, type EpisodeEvent, EventStore, materialize, type Node, PyJson, type PyValue, type ScoreRecord } from "@tau-sim/engine"
+import { loadEpisode, type ReplayedEpisode } from "@tau-sim/replay"
+import { reportedScore } from "@tau-sim/reports"
+import { Effect, Schema } from "effect"
+
+export class TurnNotFound extends Schema.TaggedError<TurnNotFound>()("TurnNotFound", {
+  episodeId: Schema.String,
+  turn: Schema.Int,
+  turns: Schema.Int,
+}) {
+  override get message(): string {
+    return `episode ${this.episodeId} has turns 0..${this.turns - 1}, not turn ${this.turn}`
+  }
+}
+
+export class EventIndexNotFound extends Schema.TaggedError<EventIndexNotFound>()("EventIndexNotFound", {
+  episodeId: Schema.String,
+  index: Schema.Int,
+  events: Schema.Int,
+}) {
+  override get message(): string {
+    return `episode ${this.episodeId} has events 0..${this.events - 1}, not event ${this.index}`
+  }
+}
+
+/** One event of the timeline; untrusted text (messages, arguments, outputs) is passed on as strings. */
+export type TimelineItem = {
+  readonly index: number
+  /** The stream and seq the event is stored at (an ancestor's for a fork's inherited prefix). */
+  readonly stream: string
+  readonly seq: number
+  readonly recorded_at: string
+  readonly inherited: boolean
+  /** The trajectory message this event produced, if it produced one. */
+  readonly turn: number | null
+  readonly setup: boolean
+} & (
+  | { readonly kind: "started"; readonly agent: string; readonly user: string; readonly mode: string; readonly seed: number; readonly parent: string | null }
+  | {
+      readonly kind: "message"
+      readonly role: "agent" | "user"
+      readonly text: string | null
+      readonly tool_calls: ReadonlyArray<{ readonly id: string; readonly name: string; readonly arguments: string }>
+    }
+  | {
+      readonly kind: "tool"
+      readonly actor: string
+      readonly call_id: string
+      readonly name: string
+      readonly arguments: string
+      readonly output: string
+      readonly error: boolean
+      readonly changes: number
+    }
+  | {
+      readonly kind: "model"
+      readonly participant: string
+      readonly provider: string
+      readonly model: string
+      readonly prompt_tokens: number
+      readonly completion_tokens: number
+      /** Null when the price of the model is unknown. */
+      readonly cost: number | null
+      readonly latency_ms: number
+      readonly attempt: number
+      readonly error: string | null
+    }
+  | { readonly kind: "ended"; readonly reason: string; readonly steps: number; readonly errors: number; readonly note: string | null }
+  | { readonly kind: "external"; readonly source: string }
+)
+
+export interface ScoreView {
+  readonly evaluator: string
+  readonly version: string
+  readonly reward: number
+  readonly recorded_at: string
+  /** The score the runs list and reports show as the reward. */
+  readonly reported: boolean
+  readonly breakdown: unknown
+}
+
+export interface EpisodeDetail {
+  readonly episode_id: string
+  readonly run_id: string
+  readonly domain: string
+  readonly task_id: string
+  readonly trial: number
+  readonly agent: string
+  readonly user: string
+  readonly mode: string
+  readonly status: "running" | "ended"
+  readonly termination_reason: string | null
+  readonly reward: number | null
+  readonly turns: number
+  /** Ancestors first, this episode last, with the event each branched at. */
+  readonly lineage: ReadonlyArray<{ readonly episode_id: string; readonly fork_seq: number | null }>
+  readonly timeline: ReadonlyArray<TimelineItem>
+  readonly scores: ReadonlyArray<ScoreView>
+  /** Why the reported reward is below 1, from its stored breakdown (τ² RewardInfo). */
+  readonly failed_checks: ReadonlyArray<string>
+}
+
+const item = (loaded: ReplayedEpisode, index: number): TimelineItem => {
+  const stored = loaded.stored[index]
+  const before = index === 0 ? 0 : loaded.states[index - 1].trajectory.length
+  const after = loaded.states[index].trajectory.length
+  const base = {
+    index,
+    stream: stored.episodeId,
+    seq: stored.seq,
+    recorded_at: stored.recordedAt,
+    inherited: index < loaded.inherited,
+    turn: after > before ? before : null,
+  }
+  const e: EpisodeEvent = stored.event
+  switch (e._tag) {
+    case "EpisodeStarted":
+      return {
+        ...base,
+        setup: true,
+        kind: "started",
+        agent: e.agent,
+        user: e.user,
+        mode: e.mode,
+        seed: e.seed,
+        parent: e.parent === null ? null : `${e.parent.episodeId}#${e.parent.seq}`,
+      }
+    case "MessageSent":
+      return {
+        ...base,
+        setup: e.setup === true,
+        kind: "message",
+        role: e.role,
+        text: e.text,
+        tool_calls: e.toolCalls.map((c) => ({ id: c.id, name: c.name, arguments: c.argumentsJson })),
+      }
+    case "ToolExecuted":
+      return {
+        ...base,
+        setup: e.setup === true,
+        kind: "tool",
+        actor: e.actor,
+        call_id: e.callId,
+        name: e.name,
+        arguments: e.argumentsJson,
+        output: e.output,
+        error: e.error,
+        changes: patchLength(e.patchJson),
+      }
+    case "ModelCalled":
+      return {
+        ...base,
+        setup: false,
+        kind: "model",
+        participant: e.participant,
+        provider: e.provider,
+        model: e.model,
+        prompt_tokens: e.usage.promptTokens,
+        completion_tokens: e.usage.completionTokens,
+        cost: e.cost,
+        latency_ms: e.latencyMs,
+        attempt: e.attempt,
+        error: e.error,
+      }
+    case "EpisodeEnded":
+      return { ...base, setup: false, kind: "ended", reason: e.reason, steps: e.steps, errors: e.errors, note: e.note }
+    case "ExternalRecord":
+      return { ...base, setup: true, kind: "external", source: e.source }
+  }
+}
+
+const patchLength = (patchJson: string): number => {
+  try {
+    const patch = JSON.parse(patchJson) as unknown
+    return Array.isArray(patch) ? patch.length : 0
+  } catch {
+    return 0
+  }
+}
+
+type Check = { readonly met?: boolean; readonly [k: string]: unknown }
+
+/** The checks a stored τ² RewardInfo records as failed, in words (what it records, not a re-evaluation). */
+export const failedChecks = (breakdown: unknown): string[] => {
+  if (breakdown === null || typeof breakdown !== "object") return []
+  const b = breakdown as {
+    db_check?: { db_match?: boolean; db_reward?: number } | null
+    env_assertions?: ReadonlyArray<Check & { env_assertion?: { func_name?: string; env_type?: string; arguments?: unknown; message?: string | null } }> | null
+    action_checks?: ReadonlyArray<{ action_match?: boolean; action?: { name?: string; arguments?: unknown; requestor?: string } }> | null
+    nl_assertions?: ReadonlyArray<Check & { nl_assertion?: string; justification?: string }> | null
+    communicate_checks?: ReadonlyArray<Check & { info?: string; justification?: string }> | null
+    info?: unknown
+  }
+  const out: string[] = []
+  if (b.db_check && b.db_check.db_match === false) out.push("DB: the final database differs from the gold database (db_match false)")
+  for (const a of b.action_checks ?? []) {
+    if (a.action_match === false)
+      out.push(`action: ${a.action?.requestor ?? "assistant"} never called ${a.action?.name}(${JSON.stringify(a.action?.arguments ?? {})})`)
+  }
+  for (const a of b.env_assertions ?? []) {
+    if (a.met === false) {
+      const e = a.env_assertion
+      out.push(`env assertion not met: ${e?.env_type ?? ""} ${e?.func_name}(${JSON.stringify(e?.arguments ?? {})})${e?.message ? `: ${e.message}` : ""}`)
+    }
+  }
+  for (const a of b.nl_assertions ?? []) if (a.met === false) out.push(`NL assertion not met: ${a.nl_assertion} (${a.justification ?? ""})`)
+  for (const c of b.communicate_checks ?? []) if (c.met === false) out.push(`not communicated: ${c.info}`)
+  // Early exits (e.g. a premature termination) say why in a note.
+  if (b.info && typeof b.info === "object" && "note" in b.info && typeof b.info.note === "string") out.push(`note: ${b.info.note}`)
+  return out
+}
+
+const scoreViews = (scores: ReadonlyArray<ScoreRecord>): ScoreView[] => {
+  const reported = reportedScore(scores)
+  return scores.map((s) => ({
+    evaluator: s.evaluator,
+    version: s.evaluatorVersion,
+    reward: s.reward,
+    recorded_at: s.recordedAt,
+    reported: s === reported,
+    breakdown: s.breakdown,
+  }))
+}
+
+export const episodeDetail = (episodeId: string) =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    const loaded = yield* loadEpisode(episodeId)
+    const started = loaded.final.started
+    const row = yield* store.getEpisode(episodeId)
+    const lineage: Array<{ episode_id: string; fork_seq: number | null }> = []
+    let cursor = row
+    while (cursor) {
+      lineage.unshift({ episode_id: cursor.episodeId, fork_seq: cursor.parentSeq })
+      if (!cursor.parentEpisodeId) break
+      cursor = yield* store.getEpisode(cursor.parentEpisodeId)
+    }
+    const scores = yield* store.listScores(episodeId)
+    const reported = reportedScore(scores)
+    const detail: EpisodeDetail = {
+      episode_id: episodeId,
+      run_id: started.runId,
+      domain: started.domain,
+      task_id: started.taskId,
+      trial: started.trial,
+      agent: started.agent,
+      user: started.user,
+      mode: started.mode,
+      status: loaded.final.ended === null ? "running" : "ended",
+      termination_reason: loaded.final.ended,
+      reward: reported?.reward ?? null,
+      turns: loaded.final.trajectory.length,
+      lineage,
+      timeline: loaded.stored.map((_, i) => item(loaded, i)),
+      scores: scoreViews(scores),
+      failed_checks: reported && reported.reward < 1 ? failedChecks(reported.breakdown) : [],
+    }
+    return detail
+  })
+
+/** The world as plain JSON (Python floats as numbers): what the page shows. */
+const plainWorld = (world: Node): unknown => PyJson.toPlain(materialize(world) as PyValue)
+
+export interface WorldAtTurn {
+  readonly episode_id: string
+  readonly turn: number
+  readonly turns: number
+  /** The event that produced the turn (index into the timeline). */
+  readonly index: number
+  readonly world: unknown
+  /** What producing the turn changed (a tool call's patch; nothing for a message), as JSON Patch. */
+  readonly changes: ReadonlyArray<{ readonly op: string; readonly path: string; readonly value?: unknown }>
+}
+
+export const worldAtTurn = (episodeId: string, turn: number) =>
+  Effect.gen(function* () {
+    const loaded = yield* loadEpisode(episodeId)
+    const turns = loaded.final.trajectory.length
+    const index = loaded.states.findIndex((s) => s.trajectory.length > turn)
+    if (turn < 0 || index < 0) return yield* new TurnNotFound({ episodeId, turn, turns })
+    const before = index === 0 ? loaded.domain.initialWorld : loaded.states[index - 1].world
+    const after = loaded.states[index].world
+    const changes = diff(materialize(before) as PyValue, materialize(after) as PyValue).map((op) =>
+      "value" in op ? { op: op.op, path: op.path, value: PyJson.toPlain(op.value) } : { op: op.op, path: op.path },
+    )
+    const out: WorldAtTurn = { episode_id: episodeId, turn, turns, index, world: plainWorld(after), changes }
+    return out
+  })
+
+/** One event in full, as stored and decoded (a model call's raw request and response), for "show raw". */
+export const rawEvent = (episodeId: string, index: number) =>
+  Effect.gen(function* () {
+    const loaded = yield* loadEpisode(episodeId)
+    const stored = loaded.stored[index]
+    if (stored === undefined) return yield* new EventIndexNotFound({ episodeId, index, events: loaded.stored.length })
+    return { episode_id: episodeId, index, stream: stored.episodeId, seq: stored.seq, event: stored.event }
+  })

@@ -1,0 +1,209 @@
+/**
+ * The viewer's HTTP app on Effect's HTTP server: the JSON API under `/api/` (token required) and
+ * the bundled single-page app for every other path (deep links: `/runs/<id>`, `/episodes/<id>`).
+ *
+ * Every answer carries a strict Content-Security-Policy (scripts, styles and everything else
+ * only from this origin, nothing inline), `nosniff`, and no referrer (the page URL may hold the
+ * token). API answers are `application/json`. Untrusted text (messages, tool outputs, model
+ * responses) only ever travels as JSON strings; the page renders it as text.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
+import { extname, join, relative } from "node:path"
+import type { DomainResolver, EventStore } from "@tau-sim/engine"
+import { EpisodeNotFound } from "@tau-sim/replay"
+import { Effect, Schema } from "effect"
+import { HttpServerRequest, HttpServerResponse } from "effect/http"
+import { TOKEN_COOKIE, TOKEN_HEADER, tokenMatches } from "./auth.ts"
+import { type Catalog, EPISODE_SORTS, type EpisodeQuery, type EpisodeSort } from "./catalog.ts"
+import { episodeDetail, EventIndexNotFound, rawEvent, TurnNotFound, worldAtTurn } from "./episode-view.ts"
+
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+const SECURITY_HEADERS = {
+  "content-security-policy": CONTENT_SECURITY_POLICY,
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  "cross-origin-opener-policy": "same-origin",
+  "cross-origin-resource-policy": "same-origin",
+  "x-frame-options": "DENY",
+}
+
+export class ViewerBundleMissing extends Schema.TaggedError<ViewerBundleMissing>()("ViewerBundleMissing", { dir: Schema.String }) {
+  override get message(): string {
+    return `the viewer's page is not built (no ${this.dir}/index.html): run \`pnpm --filter @tau-sim/viewer build\` (npm test and the install build it)`
+  }
+}
+
+/** A query parameter that does not parse: 400 naming it. */
+class BadQuery extends Schema.TaggedError<BadQuery>()("BadQuery", { message: Schema.String }) {}
+
+const MIME: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".ico": "image/x-icon",
+  ".json": "application/json",
+}
+
+export interface Bundle {
+  readonly index: Uint8Array
+  readonly assets: ReadonlyMap<string, { readonly body: Uint8Array; readonly type: string }>
+}
+
+/** The built page (`vite build` output), read once: `index.html` and everything under it. */
+export const readBundle = (dir: string): Effect.Effect<Bundle, ViewerBundleMissing> =>
+  Effect.suspend(() => {
+    const indexPath = join(dir, "index.html")
+    if (!existsSync(indexPath)) return Effect.fail(new ViewerBundleMissing({ dir }))
+    const assets = new Map<string, { body: Uint8Array; type: string }>()
+    const walk = (d: string) => {
+      for (const name of readdirSync(d)) {
+        const p = join(d, name)
+        if (statSync(p).isDirectory()) walk(p)
+        else assets.set(`/${relative(dir, p).split("\\").join("/")}`, { body: readFileSync(p), type: MIME[extname(p)] ?? "application/octet-stream" })
+      }
+    }
+    walk(dir)
+    return Effect.succeed({ index: readFileSync(indexPath), assets })
+  })
+
+export interface AppOptions {
+  readonly catalog: Catalog
+  readonly bundle: Bundle
+  readonly token: string
+}
+
+const json = (body: unknown, status = 200) =>
+  HttpServerResponse.json(body, { status, headers: { ...SECURITY_HEADERS, "cache-control": "no-store" } }).pipe(
+    Effect.orElseSucceed(() => HttpServerResponse.text('{"error":"unencodable answer"}', { status: 500, contentType: "application/json" })),
+  )
+
+const errorJson = (status: number, message: string) => json({ error: message }, status)
+
+const param = (url: URL, name: string): string | undefined => {
+  const v = url.searchParams.get(name)
+  return v === null || v.trim() === "" ? undefined : v
+}
+
+const numberParam = (url: URL, name: string): number | undefined => {
+  const v = param(url, name)
+  if (v === undefined) return undefined
+  const n = Number(v)
+  if (!Number.isFinite(n)) throw new BadQuery({ message: `query parameter ${name}: ${JSON.stringify(v)} is not a number` })
+  return n
+}
+
+const intParam = (url: URL, name: string, fallback: number, min: number, max: number): number => {
+  const n = numberParam(url, name) ?? fallback
+  if (!Number.isInteger(n) || n < min || n > max) throw new BadQuery({ message: `query parameter ${name}: ${n} is not a whole number in ${min}..${max}` })
+  return n
+}
+
+const oneOf = <T extends string>(url: URL, name: string, values: ReadonlyArray<T>): T | undefined => {
+  const v = param(url, name)
+  if (v === undefined) return undefined
+  if (!(values as ReadonlyArray<string>).includes(v))
+    throw new BadQuery({ message: `query parameter ${name}: ${JSON.stringify(v)} is not one of ${values.join(", ")}` })
+  return v as T
+}
+
+export const MAX_PAGE = 500
+
+/** The episodes query of `/api/episodes?...` (every filter optional). */
+export const episodeQueryOf = (url: URL): EpisodeQuery => {
+  const toolErrors = oneOf(url, "tool_errors", ["yes", "no"])
+  return {
+    run: param(url, "run"),
+    domain: param(url, "domain"),
+    task: param(url, "task"),
+    termination: param(url, "termination"),
+    status: oneOf(url, "status", ["running", "ended"]),
+    rewardMin: numberParam(url, "reward_min"),
+    rewardMax: numberParam(url, "reward_max"),
+    toolErrors: toolErrors === undefined ? undefined : toolErrors === "yes",
+    agent: param(url, "agent"),
+    mode: param(url, "mode"),
+    sort: oneOf<EpisodeSort>(url, "sort", EPISODE_SORTS) ?? "started",
+    descending: oneOf(url, "order", ["asc", "desc"]) === "desc",
+    offset: intParam(url, "offset", 0, 0, Number.MAX_SAFE_INTEGER),
+    limit: intParam(url, "limit", 50, 1, MAX_PAGE),
+  }
+}
+
+const sync = <A>(f: () => A) =>
+  Effect.try({
+    try: f,
+    catch: (e) => e,
+  })
+
+/** The API: `/api/runs`, `/api/facets`, `/api/episodes`, `/api/episodes/<id>`, `/api/episodes/<id>/world?turn=N`, `/api/episodes/<id>/events/<index>`. */
+const api = (options: AppOptions, url: URL): Effect.Effect<unknown, unknown, EventStore | DomainResolver> => {
+  const path = url.pathname
+  if (path === "/api/runs") return sync(() => ({ runs: options.catalog.runs() }))
+  if (path === "/api/facets") return sync(() => options.catalog.facets())
+  if (path === "/api/episodes") return sync(() => options.catalog.episodes(episodeQueryOf(url)))
+  const m = /^\/api\/episodes\/([^/]+)(?:\/(world|events|branches)(?:\/(\d+))?)?$/.exec(path)
+  if (m) {
+    const id = decodeURIComponent(m[1])
+    if (m[2] === undefined) return episodeDetail(id)
+    if (m[2] === "branches") return sync(() => ({ episode_id: id, children: options.catalog.children(id) }))
+    if (m[2] === "world" && m[3] === undefined)
+      return Effect.flatMap(
+        sync(() => intParam(url, "turn", 0, 0, Number.MAX_SAFE_INTEGER)),
+        (turn) => worldAtTurn(id, turn),
+      )
+    if (m[2] === "events" && m[3] !== undefined) return rawEvent(id, Number(m[3]))
+  }
+  return Effect.fail(new NotFound({ path }))
+}
+
+class NotFound extends Schema.TaggedError<NotFound>()("NotFound", { path: Schema.String }) {
+  override get message(): string {
+    return `no such API path: ${this.path}`
+  }
+}
+
+const statusOf = (e: unknown): number => {
+  if (e instanceof BadQuery) return 400
+  if (e instanceof NotFound || e instanceof EpisodeNotFound || e instanceof TurnNotFound || e instanceof EventIndexNotFound) return 404
+  return 500
+}
+
+const messageOf = (e: unknown): string => (e instanceof Error && e.message ? e.message : String(e))
+
+/** Token of the request: the header, else the cookie. */
+const tokenOf = (request: HttpServerRequest.HttpServerRequest): string | undefined => {
+  const header = request.headers[TOKEN_HEADER]
+  return typeof header === "string" && header !== "" ? header : request.cookies[TOKEN_COOKIE]
+}
+
+/** The viewer as an HTTP app: the response to the current request. */
+export const viewerApp = (options: AppOptions) =>
+  Effect.gen(function* () {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const url = new URL(request.url, "http://viewer.invalid")
+    if (request.method !== "GET" && request.method !== "HEAD") return yield* errorJson(405, `${request.method} is not allowed (the viewer only reads)`)
+    if (url.pathname.startsWith("/api/")) {
+      if (!tokenMatches(options.token, tokenOf(request))) return yield* errorJson(401, "missing or wrong token: open the URL tau view printed")
+      return yield* api(options, url).pipe(
+        Effect.flatMap((body) => json(body)),
+        Effect.catch((e) => errorJson(statusOf(e), messageOf(e))),
+      )
+    }
+    const asset = options.bundle.assets.get(url.pathname)
+    if (asset !== undefined && url.pathname !== "/index.html") {
+      return HttpServerResponse.uint8Array(asset.body, { contentType: asset.type, headers: { ...SECURITY_HEADERS, "cache-control": "no-cache" } })
+    }
+    // Any other path is a page of the app (deep links); `?token=` from the printed URL becomes the cookie.
+    const page = HttpServerResponse.uint8Array(options.bundle.index, {
+      contentType: MIME[".html"],
+      headers: { ...SECURITY_HEADERS, "cache-control": "no-store" },
+    })
+    const given = url.searchParams.get("token") ?? undefined
+    return tokenMatches(options.token, given)
+      ? page.pipe(HttpServerResponse.setCookieUnsafe(TOKEN_COOKIE, options.token, { path: "/", httpOnly: true, sameSite: "strict" }))
+      : page
+  })

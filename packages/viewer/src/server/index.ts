@@ -1,0 +1,58 @@
+/**
+ * `@tau-sim/viewer`: the server of `tau view`. `startViewer` listens (127.0.0.1 unless told
+ * otherwise) and answers until its scope closes; the composition root (the CLI) provides the
+ * store and the domains the episode views replay with.
+ */
+import { createServer } from "node:http"
+import { createRequire } from "node:module"
+import { dirname, join } from "node:path"
+import { NodeHttpServer } from "@effect/platform-node"
+import { Context, Effect, Layer } from "effect"
+import { HttpServer } from "effect/http"
+import { openCatalog } from "./catalog.ts"
+import { readBundle, viewerApp } from "./http.ts"
+
+export * from "./auth.ts"
+export * from "./catalog.ts"
+export * from "./episode-view.ts"
+export { CONTENT_SECURITY_POLICY, episodeQueryOf, readBundle, ViewerBundleMissing, viewerApp } from "./http.ts"
+
+/**
+ * Where `vite build` puts the page (packages/viewer/dist), found through the package's own
+ * package.json: this module may run from the CLI's bundle (packages/cli/dist), not from here.
+ */
+export const bundleDir = (): string => join(dirname(createRequire(import.meta.url).resolve("@tau-sim/viewer/package.json")), "dist")
+
+export interface ViewerOptions {
+  /** The SQLite event store file. */
+  readonly db: string
+  readonly host: string
+  /** 0: any free port. */
+  readonly port: number
+  /** The per-start token every API call must carry. */
+  readonly token: string
+  readonly bundleDir?: string
+}
+
+export interface RunningViewer {
+  readonly host: string
+  readonly port: number
+  /** The address to open, with the token. */
+  readonly url: string
+}
+
+/** Starts the viewer; it stops (connections closed, catalog closed) when the scope closes. */
+export const startViewer = (options: ViewerOptions) =>
+  Effect.gen(function* () {
+    const bundle = yield* readBundle(options.bundleDir ?? bundleDir())
+    const catalog = yield* Effect.acquireRelease(Effect.try({ try: () => openCatalog(options.db), catch: (e) => e as Error }), (c) => Effect.sync(c.close))
+    const serve = HttpServer.serve(viewerApp({ catalog, bundle, token: options.token })).pipe(
+      Layer.provideMerge(NodeHttpServer.layer(createServer, { host: options.host, port: options.port })),
+    )
+    const context = yield* Layer.build(serve)
+    const address = Context.get(context, HttpServer.HttpServer).address
+    const port = address._tag === "UnixPathAddress" ? options.port : address.port
+    const shownHost = options.host.includes(":") ? `[${options.host}]` : options.host
+    const running: RunningViewer = { host: options.host, port, url: `http://${shownHost}:${port}/?token=${options.token}` }
+    return running
+  })
