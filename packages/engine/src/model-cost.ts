@@ -44,8 +44,13 @@ export const knownCost = (calls: Iterable<{ readonly _tag: string }>): CostTotal
  * `unknown (3 calls unpriced)` when nothing priced cost anything.
  */
 export const formatCost = (total: CostTotal, digits = 4): string => {
+  const amount = formatCostAmount(total, digits)
+  return total.unpriced === 0 ? amount : `${amount} (${total.unpriced} call${total.unpriced === 1 ? "" : "s"} unpriced)`
+}
+
+/** The amount alone: `$0.1234`, `≥ $0.1200` or `unknown` (for a line that counts the calls itself). */
+export const formatCostAmount = (total: CostTotal, digits = 4): string => {
   const amount = `$${total.known.toFixed(digits)}`
   if (total.unpriced === 0) return amount
-  const note = `${total.unpriced} call${total.unpriced === 1 ? "" : "s"} unpriced`
-  return total.known === 0 ? `unknown (${note})` : `≥ ${amount} (${note})`
+  return total.known === 0 ? "unknown" : `≥ ${amount}`
 }

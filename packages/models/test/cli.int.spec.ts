@@ -155,7 +155,7 @@ describe("tau run with model participants over HTTP", () => {
     expect(summaries).toHaveLength(4)
     expect(summaries.every((s) => s.termination_reason === "user_stop" && s.reward === 1)).toBe(true)
     // Live progress carries the cost so far: test-model is not in the price table, so it is unknown (not $0).
-    expect(run.stderr).toMatch(/\[4\/4\] .* model cost so far unknown \((\d+) calls unpriced\) \(\d+ calls\)/)
+    expect(run.stderr).toMatch(/\[4\/4\] .* model cost so far unknown \((\d+) calls, \1 unpriced\)/)
     expect(run.stderr).not.toContain("$0.0000")
     const episodes = runEvents(db, RUN)
     const recorded = Object.values(episodes).flatMap(calls)

@@ -4,7 +4,20 @@
  * breakdown, the latest support-desk verdict beside it (if the episode was scored with that set),
  * and model usage by participant (from `ModelCalled` events; zero for offline runs).
  */
-import { EventStore, type EpisodeStarted, isRewardEvaluator, type Mode, type RunRecord, type ScoreRecord } from "@tau-sim/engine"
+import {
+  addCost,
+  callCost,
+  type CostTotal,
+  EventStore,
+  type EpisodeEvent,
+  type EpisodeStarted,
+  isRewardEvaluator,
+  type Mode,
+  type RunRecord,
+  type ScoreRecord,
+  sumCosts,
+  ZERO_COST,
+} from "@tau-sim/engine"
 import { Effect, Schema } from "effect"
 import { latestSupportDesk, type StoredSupportDesk, TAU2_EVALUATOR } from "@tau-sim/evaluators"
 import { scanEpisodes, type SkippedEpisode } from "@tau-sim/replay"
@@ -16,17 +29,40 @@ export interface UsageTotals {
   readonly calls: number
   readonly prompt_tokens: number
   readonly completion_tokens: number
-  readonly cost: number
+  /** USD; null when some calls' cost is unknown (their model had no price): never shown as complete. */
+  readonly cost: number | null
+  /** With a null `cost`: the USD of the calls whose cost is known (a lower bound of the total). */
+  readonly known_cost?: number
+  /** With a null `cost`: how many calls had an unknown cost. */
+  readonly unpriced_calls?: number
 }
 
 export const zeroUsage = (): UsageTotals => ({ calls: 0, prompt_tokens: 0, completion_tokens: 0, cost: 0 })
 
-export const addUsage = (a: UsageTotals, b: UsageTotals): UsageTotals => ({
-  calls: a.calls + b.calls,
-  prompt_tokens: a.prompt_tokens + b.prompt_tokens,
-  completion_tokens: a.completion_tokens + b.completion_tokens,
-  cost: a.cost + b.cost,
-})
+/** The cost part of `u`: what is known and how many calls are not. */
+export const usageCost = (u: UsageTotals): CostTotal => ({ known: u.cost ?? u.known_cost ?? 0, unpriced: u.unpriced_calls ?? 0 })
+
+const withCost = (u: Omit<UsageTotals, "cost" | "known_cost" | "unpriced_calls">, cost: CostTotal): UsageTotals =>
+  cost.unpriced === 0 ? { ...u, cost: cost.known } : { ...u, cost: null, known_cost: cost.known, unpriced_calls: cost.unpriced }
+
+export const addUsage = (a: UsageTotals, b: UsageTotals): UsageTotals =>
+  withCost(
+    { calls: a.calls + b.calls, prompt_tokens: a.prompt_tokens + b.prompt_tokens, completion_tokens: a.completion_tokens + b.completion_tokens },
+    sumCosts(usageCost(a), usageCost(b)),
+  )
+
+/** Model usage by participant of `events` (their `ModelCalled` ones), costs read with `callCost`. */
+export const usageOfEvents = (events: ReadonlyArray<EpisodeEvent>): Record<ParticipantKind, UsageTotals> => {
+  const usage: Record<ParticipantKind, UsageTotals> = { agent: zeroUsage(), user: zeroUsage(), judge: zeroUsage() }
+  for (const event of events) {
+    if (event._tag !== "ModelCalled") continue
+    usage[event.participant] = addUsage(
+      usage[event.participant],
+      withCost({ calls: 1, prompt_tokens: event.usage.promptTokens, completion_tokens: event.usage.completionTokens }, addCost(ZERO_COST, callCost(event))),
+    )
+  }
+  return usage
+}
 
 export interface ReportEpisode {
   readonly run_id: string
@@ -76,16 +112,7 @@ const collectEpisode = (runId: string, episodeId: string) =>
     if (!row || !started || started._tag !== "EpisodeStarted") {
       return yield* new ReportSourceError({ message: `episode ${episodeId} of run ${runId} has no start event` })
     }
-    const usage: Record<ParticipantKind, UsageTotals> = { agent: zeroUsage(), user: zeroUsage(), judge: zeroUsage() }
-    for (const { event } of events) {
-      if (event._tag !== "ModelCalled") continue
-      usage[event.participant] = addUsage(usage[event.participant], {
-        calls: 1,
-        prompt_tokens: event.usage.promptTokens,
-        completion_tokens: event.usage.completionTokens,
-        cost: event.cost,
-      })
-    }
+    const usage = usageOfEvents(events.map((e) => e.event))
     const scores = yield* store.listScores(episodeId)
     const score = reportedScore(scores)
     const desk = latestSupportDesk(scores)

@@ -4,7 +4,8 @@
  */
 import { describeForkPoint } from "@tau-sim/runs"
 import type { CellReport, Report } from "./build.ts"
-import { PARTICIPANT_KINDS } from "./collect.ts"
+import { formatCost } from "@tau-sim/engine"
+import { PARTICIPANT_KINDS, type UsageTotals, usageCost } from "./collect.ts"
 import type { Interval } from "./stats.ts"
 import { type RateStat, SUPPORT_DESK_COMPONENTS, type SupportDeskCell, type TrialSpread } from "./support-desk.ts"
 
@@ -27,7 +28,12 @@ const signed = (x: number, digits = 3): string => {
 
 export const fmtInterval = (i: Interval): string => `${signed(i.estimate)} [${fmt(i.low)}, ${fmt(i.high)}]`
 
-export const fmtCost = (x: number): string => `$${x.toFixed(4)}`
+/** A cost: `$0.1234`; a usage's, a lower bound (`≥ $0.12 (3 calls unpriced)`) or `unknown (...)` when some calls had no price. */
+export const fmtCost = (x: number | UsageTotals): string => (typeof x === "number" ? `$${x.toFixed(4)}` : formatCost(usageCost(x)))
+
+/** Said under a cost table with unknown costs: what they are and how to give prices. */
+export const UNKNOWN_COST_NOTE =
+  "Unknown cost: calls of models without a price (give prices with --prices FILE or --price MODEL=IN,OUT when running); ≥: a lower bound over the priced calls."
 
 const maxK = (cells: ReadonlyArray<CellReport>): number => Math.max(0, ...cells.map((c) => c.max_k))
 
@@ -103,7 +109,9 @@ const terminations = (report: Report): Section => {
 const usage = (report: Report): Section => ({
   id: "usage",
   title: "Cost and tokens by participant",
-  note: "From the episodes' ModelCalled events (offline participants make none).",
+  note: `From the episodes' ModelCalled events (offline participants make none).${
+    report.cells.some((c) => PARTICIPANT_KINDS.some((p) => c.usage[p].cost === null)) ? ` ${UNKNOWN_COST_NOTE}` : ""
+  }`,
   headers: ["run", "participant", "calls", "prompt tokens", "completion tokens", "cost"],
   rows: report.cells.flatMap((c) =>
     PARTICIPANT_KINDS.map((p) => [
@@ -112,7 +120,7 @@ const usage = (report: Report): Section => ({
       String(c.usage[p].calls),
       String(c.usage[p].prompt_tokens),
       String(c.usage[p].completion_tokens),
-      fmtCost(c.usage[p].cost),
+      fmtCost(c.usage[p]),
     ]),
   ),
 })

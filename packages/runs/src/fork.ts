@@ -9,7 +9,8 @@ import { Effect, Option } from "effect"
 import { episodeLease, withLease } from "./lease.ts"
 import { branchEpisode, ForkError } from "./lifecycle.ts"
 import { loadEpisode, requireRecordedData } from "@tau-sim/replay"
-import { decodeRunConfig, encodeRunConfig, type ForksRunConfig } from "./run-config.ts"
+import { decodeRunConfig, encodeRunConfig, type ForksRunConfig, type RunPricing, type StoredRunConfigError } from "./run-config.ts"
+import { recordRunPricing } from "./run-pricing.ts"
 import { randomEpisodeId } from "./run.ts"
 
 /** Absent or undefined: as the parent (the fields are forwarded from optional flags). */
@@ -25,7 +26,7 @@ export interface ForkOptions {
   /** Id of the child (default: random). */
   readonly childId?: string
   /** Runs once the fork point is known to be valid, before the child is stored (creates the run it goes into). */
-  readonly prepareRun?: Effect.Effect<void, StoreError, EventStore>
+  readonly prepareRun?: Effect.Effect<void, StoreError | StoredRunConfigError, EventStore>
   /** Read the parent's domain from this data folder instead of the recorded one (it must hash the same). */
   readonly dataDir?: string | undefined
 }
@@ -75,9 +76,10 @@ export const forkEpisode = (parentId: string, options: ForkOptions) =>
 
 /**
  * The run `tau fork` puts a branch in: `<parent run>~forks` (a branch of a branch joins the same
- * run), so forks never change the parent run's metrics. `create` stores it if it is new.
+ * run), so forks never change the parent run's metrics. `create` stores it if it is new, and
+ * records `pricing` (the prices a fork's model calls are costed with) over the ones it has.
  */
-export const forksRunOf = (parentRunId: string) =>
+export const forksRunOf = (parentRunId: string, pricing?: RunPricing) =>
   Effect.gen(function* () {
     const store = yield* EventStore
     const parentRun = yield* store.getRun(parentRunId)
@@ -86,6 +88,7 @@ export const forksRunOf = (parentRunId: string) =>
     const runId = `${forksOf}~forks`
     const config: ForksRunConfig = { kind: "forks", forksOf }
     const create = Effect.flatMap(nowIso, (createdAt) => store.createRun({ runId, createdAt, config: encodeRunConfig(config), experiment: null })).pipe(
+      Effect.andThen(pricing ? recordRunPricing(runId, pricing) : Effect.void),
       Effect.asVoid,
     )
     return { runId, create }

@@ -10,7 +10,8 @@ import { Effect, Schema } from "effect"
 import { type BranchOutcome, runCounterfactual } from "./experiment/counterfactual.ts"
 import { episodeLease, runLease, withLease } from "./lease.ts"
 import { resumeEpisode } from "./lifecycle.ts"
-import { decodeRunConfig, RUN_DEFAULTS, type StoredRunConfig } from "./run-config.ts"
+import { decodeRunConfig, RUN_DEFAULTS, type RunPricing, type StoredRunConfig } from "./run-config.ts"
+import { recordRunPricing } from "./run-pricing.ts"
 import { requireRun } from "@tau-sim/replay"
 import { type EpisodeSummary, executeRun } from "./run.ts"
 
@@ -34,6 +35,8 @@ export interface ResumeOptions {
   /** Where the data of a plain run or cell is now (moved; the run's hashes must still match); undefined: where it was. */
   readonly dataDir?: string | undefined
   readonly onEpisode?: (summary: EpisodeSummary) => void
+  /** The prices this process costs model calls with, recorded over the run's own (undefined: none to record). */
+  readonly pricing?: RunPricing | undefined
 }
 
 export interface ResumeResult {
@@ -54,14 +57,17 @@ export const resumeRun = (runId: string, options: ResumeOptions) =>
             ...runConfig,
             maxConcurrency: options.maxConcurrency ?? runConfig.maxConcurrency,
             dataDir: options.dataDir === undefined ? runConfig.dataDir : path.resolve(options.dataDir),
+            ...(options.pricing ? { pricing: options.pricing } : {}),
           },
           onEpisode,
         )
         return { config, summaries } satisfies ResumeResult
       }
       case "forks":
+        if (options.pricing) yield* recordRunPricing(runId, options.pricing)
         return { config, summaries: yield* continueBranches(runId, options.maxConcurrency ?? RUN_DEFAULTS.maxConcurrency, onEpisode) } satisfies ResumeResult
       case "counterfactual": {
+        if (options.pricing) yield* recordRunPricing(runId, options.pricing)
         const toSummary = (b: BranchOutcome): EpisodeSummary | null =>
           b.episode_id === null
             ? null

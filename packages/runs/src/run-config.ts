@@ -38,6 +38,30 @@ export const ForkPoint = Schema.Union([
 ])
 export type ForkPoint = typeof ForkPoint.Type
 
+/**
+ * The prices a run's model calls were costed with: the version of our price table and the prices
+ * the user gave over it (USD per million tokens, by model). Recorded with runs that call models;
+ * not part of a run's identity (a cost is derived from the recorded usage, it changes no episode).
+ */
+export const RunPricing = Schema.Struct({
+  table: Schema.String,
+  user: Schema.Record(Schema.String, Schema.Struct({ input_per_mtok: Schema.Finite, output_per_mtok: Schema.Finite })),
+})
+export type RunPricing = typeof RunPricing.Type
+
+/** The prices recorded before, with `given` over them (its table version, its user prices where both price a model). */
+export const mergePricing = (stored: RunPricing | undefined, given: RunPricing): RunPricing => {
+  const user = { ...stored?.user, ...given.user }
+  return {
+    table: given.table,
+    user: Object.fromEntries(
+      Object.keys(user)
+        .sort()
+        .map((m) => [m, user[m]]),
+    ),
+  }
+}
+
 /** Content hashes of what a run's episodes run on (recorded since run identity was fixed). */
 export const RunHashes = Schema.Struct({ data: Schema.String, tasks: Schema.String, policy: Schema.String })
 export type RunHashes = typeof RunHashes.Type
@@ -59,6 +83,7 @@ const runFields = {
   experiment: Schema.optionalKey(Schema.NullOr(Schema.String)),
   maxAttempts: Schema.optionalKey(Schema.Int),
   hashes: Schema.optionalKey(RunHashes),
+  pricing: Schema.optionalKey(RunPricing),
 }
 
 export const PlainRunConfig = Schema.Struct({ kind: Schema.Literal("run"), ...runFields })
@@ -74,7 +99,7 @@ export const StoredCellInfo = Schema.Struct({
 export const CellRunConfig = Schema.Struct({ kind: Schema.Literal("cell"), ...runFields, cell: StoredCellInfo })
 export type CellRunConfig = typeof CellRunConfig.Type
 
-export const ForksRunConfig = Schema.Struct({ kind: Schema.Literal("forks"), forksOf: Schema.String })
+export const ForksRunConfig = Schema.Struct({ kind: Schema.Literal("forks"), forksOf: Schema.String, pricing: Schema.optionalKey(RunPricing) })
 export type ForksRunConfig = typeof ForksRunConfig.Type
 
 export const CounterfactualRunConfig = Schema.Struct({
@@ -84,6 +109,7 @@ export const CounterfactualRunConfig = Schema.Struct({
   agent: Schema.NullOr(Schema.String),
   user: Schema.NullOr(Schema.String),
   mode: Schema.NullOr(Mode),
+  pricing: Schema.optionalKey(RunPricing),
 })
 export type CounterfactualRunConfig = typeof CounterfactualRunConfig.Type
 

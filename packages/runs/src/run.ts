@@ -23,7 +23,8 @@ import {
 import { Effect, Random } from "effect"
 import { runLease, withLease } from "./lease.ts"
 import { branchEpisode, findTask, participantsFor, resumeEpisode, startEpisode } from "./lifecycle.ts"
-import { decodeRunConfig, encodeRunConfig, mismatchOf, type PlainRunConfig, RUN_DEFAULTS, runHashes, type RunHashes } from "./run-config.ts"
+import { decodeRunConfig, encodeRunConfig, mismatchOf, type PlainRunConfig, RUN_DEFAULTS, runHashes, type RunHashes, type RunPricing } from "./run-config.ts"
+import { recordRunPricing } from "./run-pricing.ts"
 import { trialSeeds } from "./seeds.ts"
 
 export const ENGINE_VERSION = "0.1.0"
@@ -44,6 +45,8 @@ export interface RunConfig extends DomainRef {
   readonly maxAttempts?: number
   /** Content hashes of the data, the selected tasks and the policy (filled in when the run is created). */
   readonly hashes?: RunHashes
+  /** The prices its model calls are costed with (recorded with the run; a continuation with other prices adds them). */
+  readonly pricing?: RunPricing
 }
 
 export interface EpisodeSummary {
@@ -128,6 +131,7 @@ export const ensureRun = (config: RunConfig, domain: Domain) =>
     const stored = yield* decodeRunConfig(run)
     const mismatch = mismatchOf(config.runId, stored, requested, domain)
     if (mismatch) return yield* mismatch
+    if (config.pricing) yield* recordRunPricing(config.runId, config.pricing)
   })
 
 /**

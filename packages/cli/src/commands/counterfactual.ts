@@ -1,15 +1,15 @@
 /** `tau counterfactual`: fork every episode of a run at one point under another agent/user/mode; compare with the parents. */
 import { type Mode, MODES } from "@tau-sim/engine"
-import { type CounterfactualOptions, counterfactualRunId, type ForkPoint, RUN_DEFAULTS, runCounterfactual } from "@tau-sim/runs"
+import { type CounterfactualOptions, counterfactualRunId, decodeRunConfig, type ForkPoint, RUN_DEFAULTS, runCounterfactual } from "@tau-sim/runs"
 import { loadReport, renderReport } from "@tau-sim/reports"
 import { requireRun } from "@tau-sim/replay"
-import { redactText } from "@tau-sim/models"
-import { Effect, Option } from "effect"
+import { ModelRuntime, redactText } from "@tau-sim/models"
+import { Effect, Layer, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { fmtReward } from "../table.ts"
 import { resumableOnStop, shellArg } from "../signals.ts"
 import { dbFlag, jsonFlag, nonNegativeInt, positiveInt, print, printJson, storeLayer } from "./common.ts"
-import { participantFlag } from "./model-flags.ts"
+import { participantFlag, priceFlags, pricedModelServices, runPricing } from "./model-flags.ts"
 import { usage } from "../usage-error.ts"
 
 const flags = {
@@ -25,6 +25,7 @@ const flags = {
   user: participantFlag("user").pipe(Flag.withDescription("User spec for the branches (default: the parents')"), Flag.optional),
   mode: Flag.Literals("mode", MODES).pipe(Flag.withDescription("Mode for the branches (solo and dual control cannot be mixed)"), Flag.optional),
   maxConcurrency: positiveInt("max-concurrency").pipe(Flag.withDefault(RUN_DEFAULTS.maxConcurrency)),
+  ...priceFlags,
 }
 
 export const counterfactualCommand = Command.make("counterfactual", flags, (f) =>
@@ -40,8 +41,12 @@ export const counterfactualCommand = Command.make("counterfactual", flags, (f) =
       maxConcurrency: f.maxConcurrency,
     }
     const result = yield* Effect.gen(function* () {
-      yield* requireRun(f.run, f.db)
-      const batch = yield* runCounterfactual(options, (b) =>
+      const parentRun = yield* requireRun(f.run, f.db)
+      // The branches' participants are the given ones, else the parents': a model among them makes the prices worth recording.
+      const parentConfig = Option.getOrUndefined(yield* Effect.option(decodeRunConfig(parentRun)))
+      const parentSpecs = parentConfig && "agent" in parentConfig ? [parentConfig.agent, parentConfig.user] : []
+      const pricing = runPricing(yield* ModelRuntime, [options.agent, options.user, ...parentSpecs])
+      const batch = yield* runCounterfactual({ ...options, ...(pricing ? { pricing } : {}) }, (b) =>
         process.stderr.write(
           b.skipped
             ? `  ${b.parent_episode_id} (${b.task_id} trial ${b.trial}): not branched: ${b.skipped}\n`
@@ -50,7 +55,7 @@ export const counterfactualCommand = Command.make("counterfactual", flags, (f) =
       ).pipe(resumableOnStop(() => `tau run --resume ${shellArg(counterfactualRunId(options))} --db ${shellArg(f.db)}`))
       const report = yield* loadReport({ run: batch.runId })
       return { batch, report }
-    }).pipe(Effect.provide(storeLayer(f.db, { mustExist: true })))
+    }).pipe(Effect.provide(pricedModelServices(f).pipe(Layer.provideMerge(storeLayer(f.db, { mustExist: true })))))
     if (f.json) return yield* printJson({ run_id: result.batch.runId, branches: result.batch.branches, comparison: result.report.counterfactual })
     yield* print(`counterfactual run ${result.batch.runId} (tau report --run ${result.batch.runId})\n`)
     yield* Effect.sync(() => process.stdout.write(redactText(renderReport(result.report, "table"))))

@@ -1,20 +1,24 @@
 /** `tau experiment <file.yaml>`: run (or resume) a matrix of domains × modes × agents × users × trials. */
 import { loadExperimentFile, planExperiment, runExperiment } from "@tau-sim/runs"
+import { ModelRuntime } from "@tau-sim/models"
 import { Effect } from "effect"
 import { Argument, Command } from "effect/cli"
 import { fmtReward, table } from "../table.ts"
 import { resumableOnStop, shellArg } from "../signals.ts"
 import { dbFlag, jsonFlag, print, printJson, progress, withStore } from "./common.ts"
+import { costSoFar, priceFlags, pricedModelServices, runPricing, userPricesOf } from "./model-flags.ts"
 
 const flags = {
   db: dbFlag,
   json: jsonFlag,
   file: Argument.String("file").pipe(Argument.withDescription("Experiment file (YAML)")),
+  ...priceFlags,
 }
 
 export const experimentCommand = Command.make("experiment", flags, (f) =>
   Effect.gen(function* () {
-    // Everything is validated (file, domains, modes, tasks, participants) before the store is opened.
+    // Everything is validated (file, domains, modes, tasks, participants, prices) before the store is opened.
+    yield* userPricesOf(f)
     const plan = yield* planExperiment(yield* Effect.try({ try: () => loadExperimentFile(f.file), catch: (e) => e as Error }))
     const { spec, cells } = plan
     const total = cells.reduce((n, c) => n + c.taskIds.length * spec.trials, 0)
@@ -28,13 +32,26 @@ export const experimentCommand = Command.make("experiment", flags, (f) =>
     let done = 0
     const outcomes = yield* withStore(
       f.db,
-      runExperiment(plan, {
-        onCellStart: (cell, n) => process.stderr.write(`[run ${cell.index + 1}/${cells.length}] ${cell.runId}: ${n} episodes\n`),
-        onEpisode: (_cell, s) => {
-          done++
-          process.stderr.write(`  [${done}] ${s.task_id} trial ${s.trial}: ${s.termination_reason}, reward ${fmtReward(s.reward)}\n`)
-        },
-      }).pipe(resumableOnStop(() => `tau experiment ${shellArg(f.file)} --db ${shellArg(f.db)}`)),
+      Effect.gen(function* () {
+        const models = yield* ModelRuntime
+        return yield* runExperiment(
+          plan,
+          {
+            onCellStart: (cell, n) => process.stderr.write(`[run ${cell.index + 1}/${cells.length}] ${cell.runId}: ${n} episodes\n`),
+            onEpisode: (_cell, s) => {
+              done++
+              process.stderr.write(
+                `  [${done}] ${s.task_id} trial ${s.trial}: ${s.termination_reason}, reward ${fmtReward(s.reward)}${costSoFar(models.totals)}\n`,
+              )
+            },
+          },
+          // Each cell that calls models records the prices they are costed with.
+          { pricing: (cell) => runPricing(models, [cell.agent, cell.user]) },
+        )
+      }).pipe(
+        Effect.provide(pricedModelServices(f)),
+        resumableOnStop(() => `tau experiment ${shellArg(f.file)} --db ${shellArg(f.db)}`),
+      ),
     )
     const rows = outcomes.map((o) => {
       const rewards = o.episodes.map((e) => e.reward).filter((r): r is number => r !== null)

@@ -2,13 +2,14 @@
 import { randomUUID } from "node:crypto"
 import { EventStore } from "@tau-sim/engine"
 import { EpisodeNotFound } from "@tau-sim/replay"
-import { forkEpisode, forksRunOf } from "@tau-sim/runs"
-import { Effect, Option } from "effect"
+import { decodeRunConfig, forkEpisode, forksRunOf } from "@tau-sim/runs"
+import { ModelRuntime } from "@tau-sim/models"
+import { Effect, Layer, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { fmtReward } from "../table.ts"
 import { resumableOnStop, shellArg } from "../signals.ts"
 import { dbFlag, jsonFlag, movedDataDirFlag, nonNegativeInt, print, printJson, storeLayer } from "./common.ts"
-import { participantFlag } from "./model-flags.ts"
+import { participantFlag, priceFlags, pricedModelServices, runPricing } from "./model-flags.ts"
 
 const flags = {
   db: dbFlag,
@@ -18,6 +19,7 @@ const flags = {
   agent: participantFlag("agent").pipe(Flag.withDescription("Agent spec for the branch (default: the parent's)"), Flag.optional),
   user: participantFlag("user").pipe(Flag.withDescription("User spec for the branch (default: the parent's)"), Flag.optional),
   dataDir: movedDataDirFlag,
+  ...priceFlags,
 }
 
 export const forkCommand = Command.make("fork", flags, (f) =>
@@ -25,7 +27,12 @@ export const forkCommand = Command.make("fork", flags, (f) =>
     const store = yield* EventStore
     const parent = yield* store.getEpisode(f.episode)
     if (!parent) return yield* new EpisodeNotFound({ episodeId: f.episode, store: f.db })
-    const { runId, create } = yield* forksRunOf(parent.runId)
+    // The branch's participants are the given ones, else its parent's: a model among them makes its prices worth recording.
+    const parentRun = yield* store.getRun(parent.runId)
+    const parentConfig = parentRun ? Option.getOrUndefined(yield* Effect.option(decodeRunConfig(parentRun))) : undefined
+    const parentSpecs = parentConfig && "agent" in parentConfig ? [parentConfig.agent, parentConfig.user] : []
+    const pricing = runPricing(yield* ModelRuntime, [Option.getOrUndefined(f.agent), Option.getOrUndefined(f.user), ...parentSpecs])
+    const { runId, create } = yield* forksRunOf(parent.runId, pricing)
     const childId = `ep_${randomUUID().replaceAll("-", "").slice(0, 12)}`
     const child = yield* forkEpisode(f.episode, {
       atTurn: f.atTurn,
@@ -49,5 +56,5 @@ export const forkCommand = Command.make("fork", flags, (f) =>
       yield* print(
         `forked ${out.parent_episode_id} at turn ${f.atTurn} (event ${out.fork_seq}) -> ${out.episode_id}: ${out.termination_reason}, reward ${fmtReward(out.reward)}`,
       )
-  }).pipe(Effect.provide(storeLayer(f.db, { mustExist: true }))),
+  }).pipe(Effect.provide(pricedModelServices(f).pipe(Layer.provideMerge(storeLayer(f.db, { mustExist: true }))))),
 ).pipe(Command.withDescription("Fork an episode at a turn into a counterfactual branch"))

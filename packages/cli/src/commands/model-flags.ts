@@ -3,21 +3,38 @@
  * episode records them and a resume or fork reuses them); the others configure how calls are made
  * in this process (they are given again on `--resume`). API keys are never flags: they come from
  * OPENAI_API_KEY, ANTHROPIC_API_KEY and COMPAT_API_KEY.
+ *
+ * Prices (`--prices FILE`, `--price MODEL=IN,OUT`) are the exception: they are recorded with the
+ * run, and a `--resume` costs calls with the recorded ones unless given others.
  */
-import { EventStore, type ParticipantFactory as ParticipantFactoryOf } from "@tau-sim/engine"
+import { EventStore, type EventStoreShape, formatCost, formatCostAmount, type ParticipantFactory as ParticipantFactoryOf } from "@tau-sim/engine"
 import {
+  isModelSpec,
   liveSpec,
   makeModelRuntime,
   ModelParticipants,
   ModelRuntime,
+  type ModelRuntimeOptions,
+  type ModelRuntimeShape,
+  parsePriceEntry,
   parseRateLimits,
+  PRICE_TABLE_VERSION,
+  type Price,
+  PriceFileError,
+  pricesOfRecord,
   publicSpec,
+  readPriceFile,
+  recordedPrices,
+  redactText,
   storeResponseCache,
   type UsageTotals,
+  type UserPrices,
   withArgs,
 } from "@tau-sim/models"
+import { decodeRunConfig, type RunPricing } from "@tau-sim/runs"
 import { Effect, Layer, Option } from "effect"
 import { Flag } from "effect/cli"
+import { usage, type UsageError } from "../usage-error.ts"
 import { nonNegativeInt, positiveNumber } from "./common.ts"
 
 /**
@@ -26,6 +43,63 @@ import { nonNegativeInt, positiveNumber } from "./common.ts"
  * while this process keeps the live one to make the calls (see `credentials.ts` in the models).
  */
 export const participantFlag = (name: string) => Flag.String(name).pipe(Flag.map(publicSpec))
+
+/**
+ * The prices of every command that calls models (run, experiment, fork, counterfactual, the NL
+ * judge's): a user's price overrides our table's, and the prices used are recorded with the run.
+ */
+export const priceFlags = {
+  prices: Flag.String("prices").pipe(
+    Flag.withDescription(
+      'Model prices file, JSON or YAML: {"<model>": {"input_per_mtok": <USD>, "output_per_mtok": <USD>}}; over our price table, recorded with the run. A model with no price has its cost shown as unknown. Prompt-cache discounts are not modelled (costs are upper bounds)',
+    ),
+    Flag.optional,
+  ),
+  price: Flag.String("price").pipe(
+    Flag.withDescription("A model's price, <model>=<input>,<output> in USD per million tokens, e.g. gpt-4.1=2,8 (repeatable; over --prices)"),
+    Flag.mapTryCatch(parsePriceEntry, (e) => (e instanceof Error ? e.message : String(e))),
+    Flag.atLeast(0),
+  ),
+}
+
+export interface PriceFlagValues {
+  readonly prices: Option.Option<string>
+  readonly price: ReadonlyArray<readonly [string, Price]>
+}
+
+/** The prices the flags give: the file's, then each `--price` over them; a bad file is a usage error naming it and the key. */
+export const userPricesOf = (f: PriceFlagValues): Effect.Effect<UserPrices, UsageError> =>
+  Effect.try({
+    try: () => ({ ...(Option.isSome(f.prices) ? readPriceFile(f.prices.value) : {}), ...Object.fromEntries(f.price) }),
+    catch: (e) => usage(e instanceof PriceFileError ? `--prices ${e.message}` : String(e)),
+  })
+
+/** The user prices recorded with run `runId` (none when it has none, or cannot be read: the command reports that itself). */
+export const recordedPricesOf = (runId: Option.Option<string>): Effect.Effect<UserPrices, never, EventStore> =>
+  Effect.gen(function* () {
+    if (Option.isNone(runId)) return {}
+    const run = yield* (yield* EventStore).getRun(runId.value)
+    if (!run) return {}
+    const config = yield* decodeRunConfig(run)
+    return config.kind === "import" || config.pricing === undefined ? {} : pricesOfRecord(config.pricing.user)
+  }).pipe(Effect.orElseSucceed(() => ({})))
+
+/**
+ * What a run records of the prices this runtime costs calls with: the table's version and the
+ * user's prices. Undefined for a run that calls no model and was given no prices (nothing was priced).
+ */
+export const runPricing = (runtime: ModelRuntimeShape, specs: ReadonlyArray<string | null | undefined>): RunPricing | undefined =>
+  specs.some((s) => typeof s === "string" && isModelSpec(s)) || Object.keys(runtime.options.userPrices).length > 0
+    ? { table: PRICE_TABLE_VERSION, user: recordedPrices(runtime.options.userPrices) }
+    : undefined
+
+/** Once per model and run: its calls' cost is unknown, and how to give a price. */
+const warnUnpriced = (model: string, provider: string) =>
+  process.stderr.write(
+    redactText(
+      `warning: no price for model ${model} (${provider}): its cost is shown as unknown; give one with --price ${model}=<input>,<output> (USD per million tokens) or --prices FILE\n`,
+    ),
+  )
 
 export const modelFlags = {
   agentArgs: Flag.String("agent-args").pipe(Flag.withDescription('Generation arguments of a model agent as JSON, e.g. {"temperature": 0}'), Flag.optional),
@@ -38,9 +112,10 @@ export const modelFlags = {
     Flag.mapTryCatch(parseRateLimits, () => "<provider>=<requests per minute> entries with positive numbers, e.g. openai=500,anthropic=50"),
     Flag.optional,
   ),
+  ...priceFlags,
 }
 
-interface ModelFlagValues {
+interface ModelFlagValues extends PriceFlagValues {
   readonly agentArgs: Option.Option<string>
   readonly userArgs: Option.Option<string>
   readonly cache: boolean
@@ -54,7 +129,31 @@ interface ModelFlagValues {
  * from the store the command uses) and the participants over it. Provided inside the command, they
  * replace the root's default runtime for that command only.
  */
-export const modelServices = (f: ModelFlagValues): Layer.Layer<ModelRuntime | ParticipantFactoryOf, never, EventStore> =>
+export const modelServices = (
+  f: ModelFlagValues,
+  recorded: Effect.Effect<UserPrices, never, EventStore> = Effect.succeed({}),
+): Layer.Layer<ModelRuntime | ParticipantFactoryOf, UsageError, EventStore> =>
+  servicesWith(
+    (store) => ({
+      cache: f.cache ? storeResponseCache(store) : null,
+      timeoutMs: f.modelTimeout * 1000,
+      maxRetries: f.modelRetries,
+      rateLimits: Option.getOrElse(f.rateLimit, () => ({})),
+    }),
+    f,
+    recorded,
+  )
+
+/** The model services of a command with only the price flags (experiment, fork, counterfactual): default call options. */
+export const pricedModelServices = (f: PriceFlagValues): Layer.Layer<ModelRuntime | ParticipantFactoryOf, UsageError, EventStore> =>
+  servicesWith(() => ({}), f, Effect.succeed({}))
+
+/** `recorded` are the prices a resumed run was costed with: the flags' go over them. */
+const servicesWith = (
+  options: (store: EventStoreShape) => Partial<ModelRuntimeOptions>,
+  prices: PriceFlagValues,
+  recorded: Effect.Effect<UserPrices, never, EventStore>,
+): Layer.Layer<ModelRuntime | ParticipantFactoryOf, UsageError, EventStore> =>
   // Fresh: the root built the same layer value over its default runtime, and layers are memoized by value.
   Layer.fresh(ModelParticipants.layer).pipe(
     Layer.provideMerge(
@@ -62,12 +161,8 @@ export const modelServices = (f: ModelFlagValues): Layer.Layer<ModelRuntime | Pa
         ModelRuntime,
         Effect.gen(function* () {
           const store = yield* EventStore
-          return makeModelRuntime({
-            cache: f.cache ? storeResponseCache(store) : null,
-            timeoutMs: f.modelTimeout * 1000,
-            maxRetries: f.modelRetries,
-            rateLimits: Option.getOrElse(f.rateLimit, () => ({})),
-          })
+          const given = yield* userPricesOf(prices)
+          return makeModelRuntime({ ...options(store), userPrices: { ...(yield* recorded), ...given }, onUnpriced: warnUnpriced })
         }),
       ),
     ),
@@ -77,8 +172,11 @@ export const modelServices = (f: ModelFlagValues): Layer.Layer<ModelRuntime | Pa
 export const specWithArgs = (spec: string, args: Option.Option<string>): string =>
   Option.isSome(args) ? publicSpec(withArgs(liveSpec(spec), args.value)) : spec
 
-/** `, cost so far $0.0123` once a model has been called. */
+/** The cost of the calls in `t`: `$0.0123`, or a lower bound / unknown when some had no price. */
+export const totalCost = (t: UsageTotals): string => formatCost({ known: t.cost, unpriced: t.unpricedCalls })
+
+/** `, model cost so far $0.0123` once a model has been called. */
 export const costSoFar = (t: UsageTotals): string =>
   t.calls === 0
     ? ""
-    : `, model cost so far $${t.cost.toFixed(4)} (${t.calls} calls${t.cachedCalls ? `, ${t.cachedCalls} cached` : ""}${t.failedCalls ? `, ${t.failedCalls} failed` : ""})`
+    : `, model cost so far ${formatCostAmount({ known: t.cost, unpriced: t.unpricedCalls })} (${t.calls} calls${t.unpricedCalls ? `, ${t.unpricedCalls} unpriced` : ""}${t.cachedCalls ? `, ${t.cachedCalls} cached` : ""}${t.failedCalls ? `, ${t.failedCalls} failed` : ""})`

@@ -33,7 +33,7 @@ import { Command, Flag } from "effect/cli"
 import { resumableOnStop, shellArg } from "../signals.ts"
 import { fmtReward, table } from "../table.ts"
 import { dataDirFlag, dbFlag, jsonFlag, positiveInt, print, progress, storeLayer } from "./common.ts"
-import { costSoFar, modelFlags, modelServices, participantFlag, specWithArgs } from "./model-flags.ts"
+import { costSoFar, modelFlags, modelServices, participantFlag, recordedPricesOf, runPricing, specWithArgs, totalCost } from "./model-flags.ts"
 import { usage } from "../usage-error.ts"
 
 // The configuration flags are optional (so that `--resume` can tell what was given); their defaults are RUN_DEFAULTS.
@@ -235,13 +235,18 @@ export const runCommand = Command.make("run", flags, (f) =>
         maxConcurrency: Option.getOrUndefined(f.maxConcurrency),
         dataDir: Option.getOrUndefined(f.dataDir),
         onEpisode: onEpisode(() => total),
+        // The prices this resume costs calls with (the run's recorded ones, any given now over them).
+        pricing: runPricing(models, "agent" in stored ? [stored.agent, stored.user] : []),
       }).pipe(resumableOnStop(resumeCommand))
       summaries = result.summaries
     } else {
-      const { config } = yield* requestedConfig(
+      const requested = yield* requestedConfig(
         f,
         Option.getOrElse(f.runId, () => `run_${new Date().toISOString().slice(0, 10).replaceAll("-", "")}_${randomUUID().slice(0, 8)}`),
       )
+      // The prices its model calls are costed with are recorded with the run.
+      const pricing = runPricing(models, [requested.config.agent, requested.config.user])
+      const config: RunConfig = pricing ? { ...requested.config, pricing } : requested.config
       // A malformed participant spec or a missing API key fails here, before anything is stored.
       yield* participantsFor(config)
       const total = config.taskIds.length * config.trials
@@ -271,6 +276,13 @@ export const runCommand = Command.make("run", flags, (f) =>
       const rewards = summaries.map((s) => s.reward).filter((r): r is number => r !== null)
       const avg = rewards.length ? rewards.reduce((a, b) => a + b, 0) / rewards.length : null
       yield* print(`\nrun ${id}: ${summaries.length} episodes, average reward ${fmtReward(avg)}`)
+      // What this invocation's model calls cost; a model without a price makes it a lower bound (never $0).
+      if (models.totals.calls > 0) {
+        const unpriced = [...models.unpricedModels]
+        yield* print(
+          `model calls: ${models.totals.calls}, cost ${totalCost(models.totals)}${unpriced.length > 0 ? `; no price for ${unpriced.join(", ")} (--price or --prices)` : ""}`,
+        )
+      }
     }
     if (allErrored) {
       const counts = new Map<string, number>()
@@ -280,7 +292,12 @@ export const runCommand = Command.make("run", flags, (f) =>
   }).pipe(
     // A resume never creates a store: a mistyped --db is named, not filled with an empty database.
     // The model runtime this invocation's flags describe, over the store.
-    Effect.provide(modelServices(f).pipe(Layer.provideMerge(storeLayer(f.db, { mustExist: Option.isSome(f.resume) })))),
+    // A resume (or a continuation by --run-id) costs calls with the prices recorded with the run, the flags' over them.
+    Effect.provide(
+      modelServices(f, recordedPricesOf(Option.orElse(f.resume, () => f.runId))).pipe(
+        Layer.provideMerge(storeLayer(f.db, { mustExist: Option.isSome(f.resume) })),
+      ),
+    ),
   ),
 ).pipe(Command.withDescription("Run an evaluation (domains × tasks × trials), or resume any run with --resume RUN"))
 

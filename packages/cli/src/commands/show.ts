@@ -8,6 +8,7 @@ import { diff, EventStore, materialize, PyJson, type PyValue } from "@tau-sim/en
 import { forksRunOf } from "@tau-sim/runs"
 import { loadEpisode } from "@tau-sim/replay"
 import { latestSupportDesk, type StoredSupportDesk } from "@tau-sim/evaluators"
+import { addUsage, fmtCost, PARTICIPANT_KINDS, usageOfEvents, zeroUsage } from "@tau-sim/reports"
 import { Effect, Option } from "effect"
 import { Argument, Command } from "effect/cli"
 import { fmtReward, table } from "../table.ts"
@@ -89,12 +90,24 @@ export const showCommand = Command.make("show", flags, (f) =>
         })),
       }
       const desk = latestSupportDesk(scores)
-      // Only an episode with a support-desk score gets the key: other outputs stay as they were.
-      if (f.json) return yield* printJson(desk === undefined ? out : { ...out, support_desk: supportDeskView(desk) })
+      // The episode's own model calls (an inherited prefix's were its parent's): cost unknown where a model had no price.
+      const usage = usageOfEvents(loaded.events.slice(loaded.inherited))
+      const total = PARTICIPANT_KINDS.reduce((t, p) => addUsage(t, usage[p]), zeroUsage())
+      // Only an episode with model calls (a support-desk score) gets the key: other outputs stay as they were.
+      const withUsage = total.calls === 0 ? out : { ...out, model_usage: { ...usage, total } }
+      if (f.json) return yield* printJson(desk === undefined ? withUsage : { ...withUsage, support_desk: supportDeskView(desk) })
       yield* print(
         `episode ${out.episode_id}  run ${out.run_id}  ${out.domain}/${out.task_id} trial ${out.trial}  ${out.status} (${out.termination_reason ?? "-"})`,
       )
       yield* print(`agent ${out.agent}, user ${out.user}`)
+      if (total.calls > 0) {
+        const by = PARTICIPANT_KINDS.filter((p) => usage[p].calls > 0).map((p) => `${p} ${usage[p].calls}`)
+        yield* print(
+          `model calls: ${by.join(", ")} (${total.prompt_tokens} prompt + ${total.completion_tokens} completion tokens), cost ${fmtCost(total)}${
+            total.cost === null ? " (no price for a model: give --prices FILE or --price MODEL=IN,OUT when running)" : ""
+          }`,
+        )
+      }
       yield* print(`lineage: ${lineage.map((l) => (l.fork_seq === null ? l.episode_id : `${l.episode_id} (forked at event ${l.fork_seq})`)).join(" -> ")}`)
       if (out.children.length) yield* print(`forks: ${out.children.map((c) => c.episode_id).join(", ")}`)
       yield* print("")

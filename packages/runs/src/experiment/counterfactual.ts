@@ -23,7 +23,8 @@ import { Effect, Schema } from "effect"
 import { forkEpisode } from "../fork.ts"
 import { runLease, withLease } from "../lease.ts"
 import { resumeEpisode } from "../lifecycle.ts"
-import { type CounterfactualRunConfig, encodeRunConfig, type ForkPoint, RUN_DEFAULTS } from "../run-config.ts"
+import { type CounterfactualRunConfig, encodeRunConfig, type ForkPoint, RUN_DEFAULTS, type RunPricing } from "../run-config.ts"
+import { recordRunPricing } from "../run-pricing.ts"
 import { loadEpisode } from "@tau-sim/replay"
 import { stableEpisodeId } from "../run.ts"
 import { validateMode } from "./modes.ts"
@@ -37,6 +38,8 @@ export interface CounterfactualOptions {
   readonly user?: string | undefined
   readonly mode?: Mode | undefined
   readonly maxConcurrency?: number | undefined
+  /** The prices the branches' model calls are costed with, recorded with the batch (not part of its id). */
+  readonly pricing?: RunPricing | undefined
 }
 
 export class CounterfactualError extends Schema.TaggedError<CounterfactualError>()("CounterfactualError", { message: Schema.String }) {}
@@ -144,6 +147,7 @@ export const runCounterfactual = (options: CounterfactualOptions, onBranch: (b: 
       mode: options.mode ?? null,
     }
     yield* store.createRun({ runId, createdAt: yield* nowIso, config: encodeRunConfig(config), experiment: null })
+    if (options.pricing) yield* recordRunPricing(runId, options.pricing)
     return yield* branchAll(runId, parents, options, onBranch).pipe(withLease(runLease(runId)))
   })
 

@@ -10,7 +10,9 @@ import {
   describeKind,
   encodeRunConfig,
   identityDifferences,
+  mergePricing,
   runIdentity,
+  type RunPricing,
   type StoredRunConfig,
   withCanonicalTasksHash,
 } from "../run-config.ts"
@@ -46,6 +48,11 @@ export interface ExperimentHooks {
   readonly onCellEnd?: (outcome: CellOutcome) => void
 }
 
+export interface ExperimentRunOptions {
+  /** The prices a cell's model calls are costed with, recorded with its run (undefined: none to record, e.g. offline participants). */
+  readonly pricing?: (cell: ExperimentCell) => RunPricing | undefined
+}
+
 /** An experiment may grow (more trials, other tasks) under the same cells; nothing else may change. */
 const GROWABLE = ["trials", "taskIds", "hashes.tasks"]
 
@@ -78,20 +85,29 @@ const conflictOf = (plan: ExperimentPlan, runId: string, stored: StoredRunConfig
   })
 }
 
-const runCell = (plan: ExperimentPlan, cell: ExperimentCell, hooks: ExperimentHooks) =>
+const runCell = (plan: ExperimentPlan, cell: ExperimentCell, hooks: ExperimentHooks, options: ExperimentRunOptions) =>
   Effect.gen(function* () {
     const store = yield* EventStore
-    const config = cellRunConfig(plan.spec, cell)
+    const pricing = options.pricing?.(cell)
+    const config = { ...cellRunConfig(plan.spec, cell), ...(pricing ? { pricing } : {}) }
     const domain = yield* (yield* DomainResolver).resolve(config)
     const record: CellRunConfig = { ...storedRunConfig(config, domain), kind: "cell", cell: cellInfo(plan.spec, cell) }
     // Created before any episode so that a killed run is found.
-    const encoded = encodeRunConfig(record)
-    const { created, run } = yield* store.createRun({ runId: cell.runId, createdAt: yield* nowIso, config: encoded, experiment: plan.spec.name })
+    const { created, run } = yield* store.createRun({
+      runId: cell.runId,
+      createdAt: yield* nowIso,
+      config: encodeRunConfig(record),
+      experiment: plan.spec.name,
+    })
     if (!created) {
       const stored = yield* decodeRunConfig(run)
       const conflict = conflictOf(plan, cell.runId, stored, record, domain)
       if (conflict) return yield* conflict
-      // Grown (trials, tasks) or recorded before hashes were: the run now says what it covers.
+      // Prices recorded before stay, under the ones given now.
+      const storedPricing = stored.kind === "import" ? undefined : stored.pricing
+      const kept = pricing ? mergePricing(storedPricing, pricing) : storedPricing
+      const encoded = encodeRunConfig(kept ? { ...record, pricing: kept } : record)
+      // Grown (trials, tasks), recorded before hashes were, or priced anew: the run now says what it covers.
       if (JSON.stringify(run.config) !== JSON.stringify(encoded)) {
         yield* store.putRun({ runId: cell.runId, createdAt: run.createdAt, config: encoded, experiment: plan.spec.name })
       }
@@ -105,9 +121,9 @@ const runCell = (plan: ExperimentPlan, cell: ExperimentCell, hooks: ExperimentHo
   })
 
 /** Runs every cell in order (episodes of a cell run concurrently up to `max_concurrency`). */
-export const runExperiment = (plan: ExperimentPlan, hooks: ExperimentHooks = {}) =>
+export const runExperiment = (plan: ExperimentPlan, hooks: ExperimentHooks = {}, options: ExperimentRunOptions = {}) =>
   Effect.gen(function* () {
     const outcomes: CellOutcome[] = []
-    for (const cell of plan.cells) outcomes.push(yield* runCell(plan, cell, hooks))
+    for (const cell of plan.cells) outcomes.push(yield* runCell(plan, cell, hooks, options))
     return outcomes
   })
