@@ -11,7 +11,9 @@ describe("episodes query", () => {
 
   it("reads every filter", () => {
     expect(
-      q("run=r&domain=demo&task=renew&termination=max_steps&status=ended&reward_min=0&reward_max=0.5&tool_errors=yes&agent=oracle&mode=no-user&sort=reward&order=desc&offset=100&limit=20"),
+      q(
+        "run=r&domain=demo&task=renew&termination=max_steps&status=ended&reward_min=0&reward_max=0.5&tool_errors=yes&agent=oracle&mode=no-user&sort=reward&order=desc&offset=100&limit=20",
+      ),
     ).toEqual({
       run: "r",
       domain: "demo",
