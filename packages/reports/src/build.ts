@@ -5,7 +5,8 @@
  */
 import type { Mode } from "@tau-sim/engine"
 import { computeMetrics, INFRASTRUCTURE_ERROR, isSuccessful, type SimulationOutcome } from "@tau-sim/evaluators"
-import type { ForkPoint } from "@tau-sim/runs"
+import { type ForkPoint, RunPricing } from "@tau-sim/runs"
+import { Schema } from "effect"
 import { addUsage, PARTICIPANT_KINDS, type ParticipantKind, type ReportEpisode, type ReportRun, type UsageTotals, zeroUsage } from "./collect.ts"
 import { average, type BootstrapOptions, bootstrapMean, DEFAULT_BOOTSTRAP, type Interval } from "./stats.ts"
 import { type SupportDeskCell, supportDeskCell } from "./support-desk.ts"
@@ -46,6 +47,10 @@ export interface CellReport {
   readonly checks: Readonly<Record<string, CheckTally>>
   readonly termination_reasons: Readonly<Record<string, number>>
   readonly usage: Readonly<Record<ParticipantKind, UsageTotals>>
+  /** The same calls by model (`<provider>:<model>`); absent when the run made none. */
+  readonly usage_by_model?: Readonly<Record<string, UsageTotals>>
+  /** The prices the run recorded its model calls were costed with (absent: it recorded none). */
+  readonly pricing?: RunPricing
   readonly tasks: ReadonlyArray<TaskRow>
   /** Behaviour from the support-desk verdicts; absent when no episode of the cell has one. */
   readonly support_desk?: SupportDeskCell
@@ -182,6 +187,18 @@ const checkTallies = (episodes: ReadonlyArray<ReportEpisode>): Record<string, Ch
   return tallies
 }
 
+const byModelTotals = (episodes: ReadonlyArray<ReportEpisode>): Record<string, UsageTotals> => {
+  const out: Record<string, UsageTotals> = {}
+  for (const e of episodes) for (const [m, u] of Object.entries(e.usage_by_model)) out[m] = addUsage(out[m] ?? zeroUsage(), u)
+  return Object.fromEntries(
+    Object.keys(out)
+      .sort()
+      .map((m) => [m, out[m]]),
+  )
+}
+
+const decodePricing = Schema.decodeUnknownOption(RunPricing)
+
 const usageTotals = (episodes: ReadonlyArray<ReportEpisode>): Record<ParticipantKind, UsageTotals> => {
   const out = { agent: zeroUsage(), user: zeroUsage(), judge: zeroUsage() }
   for (const e of episodes) for (const p of PARTICIPANT_KINDS) out[p] = addUsage(out[p], e.usage[p])
@@ -263,6 +280,8 @@ const buildCell = ({ run: r, actual }: CellSource, bootstrap: BootstrapOptions):
   const rewardsByTask = new Map<string, number[]>()
   for (const e of evaluated) rewardsByTask.set(e.task_id, [...(rewardsByTask.get(e.task_id) ?? []), e.reward ?? 0])
   const desk = supportDeskCell(evaluated, bootstrap)
+  const byModel = byModelTotals(r.episodes)
+  const pricing = decodePricing(config.pricing)
   return {
     run_id: r.run.runId,
     label: cellLabel(domain, mode, agent, user),
@@ -286,6 +305,9 @@ const buildCell = ({ run: r, actual }: CellSource, bootstrap: BootstrapOptions):
     checks: checkTallies(evaluated),
     termination_reasons: countBy(finished, (e) => e.termination_reason ?? "unknown"),
     usage: usageTotals(r.episodes),
+    // Only runs that call models get these keys: offline reports stay as they were.
+    ...(Object.keys(byModel).length > 0 ? { usage_by_model: byModel } : {}),
+    ...(pricing._tag === "Some" ? { pricing: pricing.value } : {}),
     tasks: metrics.tasks.map((t) => ({
       task_id: t.task_id,
       simulations: t.num_simulations,

@@ -2,7 +2,8 @@
  * Reading what a report needs from the store: runs (one, or all of an experiment), their episodes
  * with the configuration each ran under (from its own start event), the latest score with its
  * breakdown, the latest support-desk verdict beside it (if the episode was scored with that set),
- * and model usage by participant (from `ModelCalled` events; zero for offline runs).
+ * and model usage by participant (from `ModelCalled` events, and the judge calls stored with the
+ * scores; zero for offline runs).
  */
 import {
   addCost,
@@ -12,6 +13,7 @@ import {
   type EpisodeEvent,
   type EpisodeStarted,
   isRewardEvaluator,
+  type ModelCalled,
   type Mode,
   type RunRecord,
   type ScoreRecord,
@@ -51,15 +53,26 @@ export const addUsage = (a: UsageTotals, b: UsageTotals): UsageTotals =>
     sumCosts(usageCost(a), usageCost(b)),
   )
 
+const callUsage = (event: ModelCalled): UsageTotals =>
+  withCost({ calls: 1, prompt_tokens: event.usage.promptTokens, completion_tokens: event.usage.completionTokens }, addCost(ZERO_COST, callCost(event)))
+
+/** Model usage by model (`<provider>:<model>`) of `events`, costs read with `callCost`. */
+export const usageByModel = (events: ReadonlyArray<EpisodeEvent>): Record<string, UsageTotals> => {
+  const out: Record<string, UsageTotals> = {}
+  for (const event of events) {
+    if (event._tag !== "ModelCalled") continue
+    const key = `${event.provider}:${event.model}`
+    out[key] = addUsage(out[key] ?? zeroUsage(), callUsage(event))
+  }
+  return out
+}
+
 /** Model usage by participant of `events` (their `ModelCalled` ones), costs read with `callCost`. */
 export const usageOfEvents = (events: ReadonlyArray<EpisodeEvent>): Record<ParticipantKind, UsageTotals> => {
   const usage: Record<ParticipantKind, UsageTotals> = { agent: zeroUsage(), user: zeroUsage(), judge: zeroUsage() }
   for (const event of events) {
     if (event._tag !== "ModelCalled") continue
-    usage[event.participant] = addUsage(
-      usage[event.participant],
-      withCost({ calls: 1, prompt_tokens: event.usage.promptTokens, completion_tokens: event.usage.completionTokens }, addCost(ZERO_COST, callCost(event))),
-    )
+    usage[event.participant] = addUsage(usage[event.participant], callUsage(event))
   }
   return usage
 }
@@ -80,8 +93,10 @@ export interface ReportEpisode {
   readonly reward: number | null
   /** Breakdown of the latest score (the reference's RewardInfo for τ² evaluators). */
   readonly breakdown: unknown
-  /** Model usage of this episode's own events (a branch does not re-count its parent's prefix). */
+  /** Model usage of this episode's own events and of the judge calls stored with its scores (a branch does not re-count its parent's prefix). */
   readonly usage: Readonly<Record<ParticipantKind, UsageTotals>>
+  /** The same calls by model (`<provider>:<model>`); empty for offline runs. */
+  readonly usage_by_model: Readonly<Record<string, UsageTotals>>
   readonly parent_episode_id: string | null
   /** The latest support-desk score (absent: never scored with that set); never the reward above. */
   readonly support_desk?: StoredSupportDesk
@@ -112,8 +127,11 @@ const collectEpisode = (runId: string, episodeId: string) =>
     if (!row || !started || started._tag !== "EpisodeStarted") {
       return yield* new ReportSourceError({ message: `episode ${episodeId} of run ${runId} has no start event` })
     }
-    const usage = usageOfEvents(events.map((e) => e.event))
     const scores = yield* store.listScores(episodeId)
+    // A judge's calls are stored with the scores they produced: every score's count (what judging this episode cost).
+    const calls = [...events.map((e) => e.event), ...scores.flatMap((s) => s.modelCalls ?? [])]
+    const usage = usageOfEvents(calls)
+    const byModel = usageByModel(calls)
     const score = reportedScore(scores)
     const desk = latestSupportDesk(scores)
     const episode: ReportEpisode = {
@@ -131,6 +149,7 @@ const collectEpisode = (runId: string, episodeId: string) =>
       reward: score?.reward ?? null,
       breakdown: score?.breakdown ?? null,
       usage,
+      usage_by_model: byModel,
       parent_episode_id: row.parentEpisodeId,
       ...(desk === undefined ? {} : { support_desk: desk }),
     }

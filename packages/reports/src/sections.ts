@@ -5,9 +5,9 @@
 import { describeForkPoint } from "@tau-sim/runs"
 import type { CellReport, Report } from "./build.ts"
 import { formatCost } from "@tau-sim/engine"
-import { PARTICIPANT_KINDS, type UsageTotals, usageCost } from "./collect.ts"
+import { addUsage, PARTICIPANT_KINDS, type UsageTotals, usageCost, zeroUsage } from "./collect.ts"
 import type { Interval } from "./stats.ts"
-import { type RateStat, SUPPORT_DESK_COMPONENTS, type SupportDeskCell, type TrialSpread } from "./support-desk.ts"
+import { type RateStat, shownComponents, type SupportDeskCell, type TrialSpread } from "./support-desk.ts"
 
 export interface Section {
   readonly id: string
@@ -109,7 +109,7 @@ const terminations = (report: Report): Section => {
 const usage = (report: Report): Section => ({
   id: "usage",
   title: "Cost and tokens by participant",
-  note: `From the episodes' ModelCalled events (offline participants make none).${
+  note: `From the episodes' ModelCalled events (offline participants make none); judge: the LLM judges' calls stored with the scores (a verdict reused from the store costs nothing again).${
     report.cells.some((c) => PARTICIPANT_KINDS.some((p) => c.usage[p].cost === null)) ? ` ${UNKNOWN_COST_NOTE}` : ""
   }`,
   headers: ["run", "participant", "calls", "prompt tokens", "completion tokens", "cost"],
@@ -124,6 +124,43 @@ const usage = (report: Report): Section => ({
     ]),
   ),
 })
+
+const usageRow = (run: string, model: string, u: UsageTotals): string[] => [
+  run,
+  model,
+  String(u.calls),
+  String(u.prompt_tokens),
+  String(u.completion_tokens),
+  fmtCost(u),
+]
+
+const sumUsage = (us: ReadonlyArray<UsageTotals>): UsageTotals => us.reduce(addUsage, zeroUsage())
+
+/** What each model cost, per run and in all (a total over unknown costs is a lower bound), and the prices each run recorded. */
+const modelCosts = (report: Report): Section | null => {
+  const cells = report.cells.filter((c) => c.usage_by_model !== undefined)
+  if (cells.length === 0) return null
+  const rows: string[][] = []
+  for (const c of cells) {
+    const byModel = Object.entries(c.usage_by_model ?? {})
+    for (const [model, u] of byModel) rows.push(usageRow(c.run_id, model, u))
+    if (byModel.length > 1) rows.push(usageRow(c.run_id, "all models", sumUsage(byModel.map(([, u]) => u))))
+  }
+  if (cells.length > 1) rows.push(usageRow("all runs", "all models", sumUsage(cells.flatMap((c) => Object.values(c.usage_by_model ?? {})))))
+  const prices = cells.map((c) => {
+    if (!c.pricing) return `${c.run_id}: no prices recorded`
+    const user = Object.entries(c.pricing.user).map(([m, p]) => `${m} ${p.input_per_mtok}/${p.output_per_mtok}`)
+    return `${c.run_id}: table ${c.pricing.table}${user.length ? `, user prices (USD per million input/output tokens) ${user.join(", ")}` : ""}`
+  })
+  const unknown = cells.some((c) => Object.values(c.usage_by_model ?? {}).some((u) => u.cost === null))
+  return {
+    id: "model-costs",
+    title: "Cost by model",
+    note: `Prices: ${prices.join("; ")}. Prompt-cache discounts are not modelled.${unknown ? ` ${UNKNOWN_COST_NOTE}` : ""}`,
+    headers: ["run", "model", "calls", "prompt tokens", "completion tokens", "cost"],
+    rows,
+  }
+}
 
 const perTask = (report: Report): Section => ({
   id: "tasks",
@@ -202,13 +239,14 @@ const ids = (xs: ReadonlyArray<string>): string => (xs.length === 0 ? "-" : xs.j
 export const supportDeskSections = (report: Report): Section[] => {
   const cells = deskCells(report)
   if (cells.length === 0) return []
+  const shown = shownComponents(cells.map((c) => c.desk))
   const conf = Math.round(report.bootstrap.confidence * 100)
   return [
     {
       id: "support-desk",
       title: "Support-desk",
       note: `Latest support-desk verdict per episode (tau rescore --evaluator support-desk; ${[...new Set(cells.flatMap((c) => c.desk.evaluators))].join(", ")}), never the reward above. Each component: mean over the episodes where it applies, ${conf}% percentile bootstrap interval over those episodes (${report.bootstrap.resamples} resamples, seed ${report.bootstrap.seed}), n episodes. Escalation accuracy: correct hand-over decisions / episodes; over-escalation: hand-overs / episodes whose task needs none.`,
-      headers: ["run", "agent", "scored", "reward", ...SUPPORT_DESK_COMPONENTS, "escalation accuracy", "over-escalation"],
+      headers: ["run", "agent", "scored", "reward", ...shown, "escalation accuracy", "over-escalation"],
       rows: cells.map(({ cell, desk }) => [
         cell.run_id,
         cell.agent,
@@ -216,7 +254,7 @@ export const supportDeskSections = (report: Report): Section[] => {
           ? `${desk.episodes.length}/${desk.episodes.length + desk.not_scored.length + desk.failed.length}`
           : String(desk.episodes.length),
         fmtRate(desk.reward),
-        ...SUPPORT_DESK_COMPONENTS.map((c) => fmtRate(desk.components[c])),
+        ...shown.map((c) => fmtRate(desk.components[c])),
         fmtRatio(desk.escalation.accuracy, desk.escalation.outcomes.handed_over + desk.escalation.outcomes.not_needed, desk.escalation.episodes),
         fmtRatio(desk.escalation.over_escalation_rate, desk.escalation.outcomes.over_escalated, desk.escalation.not_needed),
       ]),
@@ -225,9 +263,9 @@ export const supportDeskSections = (report: Report): Section[] => {
       id: "support-desk-tasks",
       title: "Support-desk per task",
       note: "Median [min, max] of each component over the task's trials where it applies.",
-      headers: ["run", "task", "trials", ...SUPPORT_DESK_COMPONENTS],
+      headers: ["run", "task", "trials", ...shown],
       rows: cells.flatMap(({ cell, desk }) =>
-        desk.tasks.map((t) => [cell.run_id, t.task_id, String(t.trials), ...SUPPORT_DESK_COMPONENTS.map((c) => fmtSpread(t.components[c]))]),
+        desk.tasks.map((t) => [cell.run_id, t.task_id, String(t.trials), ...shown.map((c) => fmtSpread(t.components[c]))]),
       ),
     },
     {
@@ -236,7 +274,7 @@ export const supportDeskSections = (report: Report): Section[] => {
       note: "The episodes behind each number: where a component applies, and those scored below 1; escalation outcomes; episodes without a verdict.",
       headers: ["run", "number", "episodes", "below 1"],
       rows: cells.flatMap(({ cell, desk }) => [
-        ...[["reward", desk.reward] as const, ...SUPPORT_DESK_COMPONENTS.map((c) => [c, desk.components[c]] as const)].map(([name, r]) => [
+        ...[["reward", desk.reward] as const, ...shown.map((c) => [c, desk.components[c]] as const)].map(([name, r]) => [
           cell.run_id,
           name,
           ids(r.episodes),
@@ -261,6 +299,7 @@ export const reportSections = (report: Report): Section[] =>
     ...supportDeskSections(report),
     terminations(report),
     usage(report),
+    modelCosts(report),
     perTask(report),
   ].filter((s): s is Section => s !== null)
 

@@ -6,7 +6,7 @@ import { Argument, Command } from "effect/cli"
 import { fmtReward, table } from "../table.ts"
 import { resumableOnStop, shellArg } from "../signals.ts"
 import { dbFlag, jsonFlag, print, printJson, progress, withStore } from "./common.ts"
-import { costSoFar, priceFlags, pricedModelServices, runPricing, userPricesOf } from "./model-flags.ts"
+import { costSoFar, priceFlags, pricedModelServices, runPricing } from "./model-flags.ts"
 
 const flags = {
   db: dbFlag,
@@ -17,8 +17,7 @@ const flags = {
 
 export const experimentCommand = Command.make("experiment", flags, (f) =>
   Effect.gen(function* () {
-    // Everything is validated (file, domains, modes, tasks, participants, prices) before the store is opened.
-    yield* userPricesOf(f)
+    // Everything is validated (file, domains, modes, tasks, participants) before the store is opened.
     const plan = yield* planExperiment(yield* Effect.try({ try: () => loadExperimentFile(f.file), catch: (e) => e as Error }))
     const { spec, cells } = plan
     const total = cells.reduce((n, c) => n + c.taskIds.length * spec.trials, 0)

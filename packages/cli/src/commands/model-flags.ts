@@ -20,7 +20,6 @@ import {
   parseRateLimits,
   PRICE_TABLE_VERSION,
   type Price,
-  PriceFileError,
   pricesOfRecord,
   publicSpec,
   readPriceFile,
@@ -34,7 +33,6 @@ import {
 import { decodeRunConfig, type RunPricing } from "@tau-sim/runs"
 import { Effect, Layer, Option } from "effect"
 import { Flag } from "effect/cli"
-import { usage, type UsageError } from "../usage-error.ts"
 import { nonNegativeInt, positiveNumber } from "./common.ts"
 
 /**
@@ -47,12 +45,15 @@ export const participantFlag = (name: string) => Flag.String(name).pipe(Flag.map
 /**
  * The prices of every command that calls models (run, experiment, fork, counterfactual, the NL
  * judge's): a user's price overrides our table's, and the prices used are recorded with the run.
+ * Both are read when the command line is parsed: a bad file or entry is a usage error naming the
+ * file (or `--price`) and the model or field, before anything runs or is stored.
  */
 export const priceFlags = {
   prices: Flag.String("prices").pipe(
     Flag.withDescription(
       'Model prices file, JSON or YAML: {"<model>": {"input_per_mtok": <USD>, "output_per_mtok": <USD>}}; over our price table, recorded with the run. A model with no price has its cost shown as unknown. Prompt-cache discounts are not modelled (costs are upper bounds)',
     ),
+    Flag.mapTryCatch(readPriceFile, (e) => (e instanceof Error ? e.message : String(e))),
     Flag.optional,
   ),
   price: Flag.String("price").pipe(
@@ -63,16 +64,12 @@ export const priceFlags = {
 }
 
 export interface PriceFlagValues {
-  readonly prices: Option.Option<string>
+  readonly prices: Option.Option<UserPrices>
   readonly price: ReadonlyArray<readonly [string, Price]>
 }
 
-/** The prices the flags give: the file's, then each `--price` over them; a bad file is a usage error naming it and the key. */
-export const userPricesOf = (f: PriceFlagValues): Effect.Effect<UserPrices, UsageError> =>
-  Effect.try({
-    try: () => ({ ...(Option.isSome(f.prices) ? readPriceFile(f.prices.value) : {}), ...Object.fromEntries(f.price) }),
-    catch: (e) => usage(e instanceof PriceFileError ? `--prices ${e.message}` : String(e)),
-  })
+/** The prices the flags give: the file's, then each `--price` over them. */
+export const userPricesOf = (f: PriceFlagValues): UserPrices => ({ ...Option.getOrElse(f.prices, () => ({})), ...Object.fromEntries(f.price) })
 
 /** The user prices recorded with run `runId` (none when it has none, or cannot be read: the command reports that itself). */
 export const recordedPricesOf = (runId: Option.Option<string>): Effect.Effect<UserPrices, never, EventStore> =>
@@ -94,7 +91,7 @@ export const runPricing = (runtime: ModelRuntimeShape, specs: ReadonlyArray<stri
     : undefined
 
 /** Once per model and run: its calls' cost is unknown, and how to give a price. */
-const warnUnpriced = (model: string, provider: string) =>
+export const warnUnpriced = (model: string, provider: string) =>
   process.stderr.write(
     redactText(
       `warning: no price for model ${model} (${provider}): its cost is shown as unknown; give one with --price ${model}=<input>,<output> (USD per million tokens) or --prices FILE\n`,
@@ -132,7 +129,7 @@ interface ModelFlagValues extends PriceFlagValues {
 export const modelServices = (
   f: ModelFlagValues,
   recorded: Effect.Effect<UserPrices, never, EventStore> = Effect.succeed({}),
-): Layer.Layer<ModelRuntime | ParticipantFactoryOf, UsageError, EventStore> =>
+): Layer.Layer<ModelRuntime | ParticipantFactoryOf, never, EventStore> =>
   servicesWith(
     (store) => ({
       cache: f.cache ? storeResponseCache(store) : null,
@@ -145,7 +142,7 @@ export const modelServices = (
   )
 
 /** The model services of a command with only the price flags (experiment, fork, counterfactual): default call options. */
-export const pricedModelServices = (f: PriceFlagValues): Layer.Layer<ModelRuntime | ParticipantFactoryOf, UsageError, EventStore> =>
+export const pricedModelServices = (f: PriceFlagValues): Layer.Layer<ModelRuntime | ParticipantFactoryOf, never, EventStore> =>
   servicesWith(() => ({}), f, Effect.succeed({}))
 
 /** `recorded` are the prices a resumed run was costed with: the flags' go over them. */
@@ -153,7 +150,7 @@ const servicesWith = (
   options: (store: EventStoreShape) => Partial<ModelRuntimeOptions>,
   prices: PriceFlagValues,
   recorded: Effect.Effect<UserPrices, never, EventStore>,
-): Layer.Layer<ModelRuntime | ParticipantFactoryOf, UsageError, EventStore> =>
+): Layer.Layer<ModelRuntime | ParticipantFactoryOf, never, EventStore> =>
   // Fresh: the root built the same layer value over its default runtime, and layers are memoized by value.
   Layer.fresh(ModelParticipants.layer).pipe(
     Layer.provideMerge(
@@ -161,8 +158,7 @@ const servicesWith = (
         ModelRuntime,
         Effect.gen(function* () {
           const store = yield* EventStore
-          const given = yield* userPricesOf(prices)
-          return makeModelRuntime({ ...options(store), userPrices: { ...(yield* recorded), ...given }, onUnpriced: warnUnpriced })
+          return makeModelRuntime({ ...options(store), userPrices: { ...(yield* recorded), ...userPricesOf(prices) }, onUnpriced: warnUnpriced })
         }),
       ),
     ),

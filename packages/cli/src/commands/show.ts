@@ -104,7 +104,7 @@ export const showCommand = Command.make("show", flags, (f) =>
         const by = PARTICIPANT_KINDS.filter((p) => usage[p].calls > 0).map((p) => `${p} ${usage[p].calls}`)
         yield* print(
           `model calls: ${by.join(", ")} (${total.prompt_tokens} prompt + ${total.completion_tokens} completion tokens), cost ${fmtCost(total)}${
-            total.cost === null ? " (no price for a model: give --prices FILE or --price MODEL=IN,OUT when running)" : ""
+            total.cost === null ? "; a model had no price: give prices with --prices FILE or --price MODEL=IN,OUT when running" : ""
           }`,
         )
       }
