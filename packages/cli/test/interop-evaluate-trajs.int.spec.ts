@@ -27,6 +27,8 @@ const evaluateTrajs = (file: string): PyObject[] =>
     .split("\n")
     .filter((l) => l.trim())
     .map((l) => PyJson.fromPlain(JSON.parse(l)) as PyObject)
+    // The summary line that ends the output is not a simulation's.
+    .filter((l) => l.type !== "summary")
 
 const FIELDS = ["reward", "reward_basis", "reward_breakdown", "db_check", "env_assertions", "action_checks", "communicate_checks", "nl_assertions", "info"]
 
