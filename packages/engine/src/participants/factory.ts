@@ -8,6 +8,7 @@ import * as fs from "node:fs"
 import { Context, Effect, Layer, Schema } from "effect"
 import type { Side } from "../domain.ts"
 import { oracleAgent, scriptedUser } from "./gold-plan.ts"
+import { NOISY_ORACLE_PREFIX, noisyOracleAgent, parseNoisyOracle } from "./noisy-oracle.ts"
 import type { Participant } from "./participant.ts"
 import { Script, scriptedParticipant, scriptFromJson } from "./scripted.ts"
 
@@ -40,7 +41,7 @@ const fromScriptFile = (spec: string, file: string): Effect.Effect<Participant, 
     return scriptedParticipant(spec, scriptFromJson(decoded.value))
   })
 
-/** The built-in participants: the oracle agent, the task-script user, and scripts read from JSON files. */
+/** The built-in participants: the oracle agent (and its noisy variant), the task-script user, and scripts read from JSON files. */
 export const builtinParticipants: ParticipantFactoryShape = {
   make: (spec, side) => {
     if (spec === "oracle") {
@@ -59,6 +60,13 @@ export const builtinParticipants: ParticipantFactoryShape = {
           )
     }
     if (spec.startsWith("scripted:")) return fromScriptFile(spec, spec.slice("scripted:".length))
+    if (spec.startsWith(NOISY_ORACLE_PREFIX)) {
+      const parsed = parseNoisyOracle(spec)
+      if ("error" in parsed) return Effect.fail(new ParticipantSpecError({ spec, message: parsed.error }))
+      return side === "agent"
+        ? Effect.succeed(noisyOracleAgent(spec, parsed.p))
+        : Effect.fail(new ParticipantSpecError({ spec, message: "noisy-oracle is an agent; for the user use `scripted`" }))
+    }
     return Effect.fail(new ParticipantSpecError({ spec, message: `unknown participant "${spec}" (known: oracle, scripted, scripted:<file.json>)` }))
   },
   publicSpec: (spec) => spec,
