@@ -1,0 +1,285 @@
+/**
+ * `tau view`'s API over real HTTP on 127.0.0.1, against a store written by the real CLI: a demo
+ * run of two trials, a fork of one of its episodes, and a run of a scripted agent whose
+ * messages and tool arguments are hostile HTML. The numbers are checked against what `tau
+ * report`, `tau show` and `tau replay --at-turn` say about the same store.
+ */
+import { writeFileSync } from "node:fs"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import type { EpisodeDetail, EpisodeListRow, EpisodePage, RunSummary, TimelineItem, WorldAtTurn } from "@tau-sim/viewer"
+import { jsonLines, tau, tempDir } from "./tau.ts"
+import { startView, type ViewServer } from "./view-server.ts"
+
+const tmp = tempDir("cli-view")
+const db = tmp.db()
+const RUN = "run_view"
+const HOSTILE_RUN = "run_hostile"
+export const HOSTILE_TEXT = `<img src=x onerror="window.__pwned='img'"> <script>window.__pwned='script'</script>`
+export const HOSTILE_EMAIL = `<img src=x onerror=window.__pwned='tool'>`
+
+let view: ViewServer
+let episodes: Array<Record<string, unknown>>
+let forkId: string
+let forkParent: string
+
+/** Writes the store the viewer tests read: a demo run, a fork, a hostile scripted agent's run. */
+export const writeViewStore = async (root: string, path: string) => {
+  const run = await tau(["run", "--domain", "demo", "--trials", "2", "--run-id", RUN, "--json", "--db", path], root)
+  expect(run.code, run.stderr).toBe(0)
+  const rows = jsonLines(run.stdout)
+  const parent = String(rows.find((r) => r.task_id === "pay_fines_and_unblock")?.episode_id)
+  const fork = await tau(["fork", parent, "--at-turn", "4", "--json", "--db", path], root)
+  expect(fork.code, fork.stderr).toBe(0)
+  const agent = `${root}/hostile-agent.json`
+  writeFileSync(
+    agent,
+    JSON.stringify([
+      { text: HOSTILE_TEXT },
+      { text: null, tool_calls: [{ name: "find_member_by_email", arguments: { email: HOSTILE_EMAIL } }] },
+      { text: "###STOP###" },
+    ]),
+  )
+  const hostile = await tau(
+    ["run", "--domain", "demo", "--task-ids", "renew_loan", "--agent", `scripted:${agent}`, "--run-id", HOSTILE_RUN, "--json", "--db", path],
+    root,
+  )
+  expect(hostile.code, hostile.stderr).toBe(0)
+  return { rows, parent, fork: String(jsonLines(fork.stdout)[0].episode_id), hostile: String(jsonLines(hostile.stdout)[0].episode_id) }
+}
+
+beforeAll(async () => {
+  const written = await writeViewStore(tmp.root, db)
+  episodes = written.rows
+  forkId = written.fork
+  forkParent = written.parent
+  view = await startView(db, tmp.root)
+}, 300_000)
+
+afterAll(async () => {
+  await view?.stop()
+  tmp.dispose()
+})
+
+const getJson = async <A = { readonly error: string }>(path: string) => {
+  const r = await view.get(path)
+  expect(r.headers.get("content-type")).toBe("application/json")
+  return { status: r.status, body: (await r.json()) as A }
+}
+const episodesOf = async (query: string) => (await getJson<EpisodePage>(`/api/episodes?${query}`)).body
+type Tool = Extract<TimelineItem, { kind: "tool" }>
+type Message = Extract<TimelineItem, { kind: "message" }>
+
+describe("tau view: start and token", () => {
+  it("prints its URL with a token first, on 127.0.0.1", () => {
+    expect(view.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{32}$/)
+  })
+
+  it("refuses every API call without the token, or with another", async () => {
+    for (const path of ["/api/runs", "/api/episodes", `/api/episodes/${forkId}`, `/api/episodes/${forkId}/world?turn=0`, "/api/facets"]) {
+      const none = await fetch(`${view.base}${path}`)
+      expect(none.status, path).toBe(401)
+      expect(none.headers.get("content-type")).toBe("application/json")
+      const wrong = await view.get(path, { "x-tau-token": `${view.token.slice(0, -1)}x` })
+      expect(wrong.status, path).toBe(401)
+      const cookie = await view.get(path, { cookie: "tau_token=nope" })
+      expect(cookie.status, path).toBe(401)
+    }
+    expect((await view.get("/api/runs")).status).toBe(200)
+  })
+
+  it("sets the token cookie from the printed URL, and the cookie opens the API", async () => {
+    const page = await fetch(view.url)
+    expect(page.status).toBe(200)
+    const setCookie = page.headers.get("set-cookie") ?? ""
+    expect(setCookie).toMatch(/^tau_token=[^;]+; Path=\/; HttpOnly; SameSite=Strict$/)
+    const withoutToken = await fetch(`${view.base}/runs/${RUN}`)
+    expect(withoutToken.headers.get("set-cookie")).toBeNull()
+    const viaCookie = await view.get("/api/runs", { cookie: setCookie.split(";")[0] })
+    expect(viaCookie.status).toBe(200)
+  })
+
+  it("sends a strict CSP and nosniff with every answer, and refuses writes", async () => {
+    for (const path of ["/", `/episodes/${forkId}`, "/api/runs"]) {
+      const r = await view.get(path)
+      const csp = r.headers.get("content-security-policy") ?? ""
+      expect(csp).toContain("default-src 'self'")
+      expect(csp).toContain("script-src 'self'")
+      expect(csp).not.toContain("unsafe-inline")
+      expect(r.headers.get("x-content-type-options")).toBe("nosniff")
+      expect(r.headers.get("referrer-policy")).toBe("no-referrer")
+    }
+    const post = await fetch(`${view.base}/api/runs`, { method: "POST", headers: { "x-tau-token": view.token } })
+    expect(post.status).toBe(405)
+  })
+
+  it("serves the page for deep links and its assets from the bundle, nothing from elsewhere", async () => {
+    const html = await (await view.get(`/episodes/${forkId}`)).text()
+    expect(html).toContain('<div id="app"></div>')
+    const scripts = [...html.matchAll(/src="([^"]+)"/g)].map((m) => m[1])
+    expect(scripts.length).toBeGreaterThan(0)
+    for (const src of scripts) {
+      expect(src.startsWith("/assets/"), src).toBe(true)
+      const asset = await view.get(src)
+      expect(asset.status).toBe(200)
+      expect(asset.headers.get("content-type")).toContain("javascript")
+    }
+    // No inline script for the CSP to forbid.
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/)
+  })
+})
+
+describe("tau view: runs and episodes", () => {
+  it("lists the runs with what tau report says of them", async () => {
+    const { body } = await getJson<{ runs: RunSummary[] }>("/api/runs")
+    const byId = (id: string) => body.runs.find((r) => r.run_id === id) as RunSummary
+    const run = byId(RUN)
+    const report = await tau(["report", "--run", RUN, "--format", "json", "--db", db], tmp.root)
+    expect(report.code, report.stderr).toBe(0)
+    const cell = JSON.parse(report.stdout).cells[0]
+    expect(run).toMatchObject({ kind: "run", domain: "demo", mode: "default", agent: "oracle", user: "scripted", episodes: episodes.length, status: "done" })
+    expect(run.pass_hat_ks).toEqual(cell.pass_hat_k)
+    expect(run.avg_reward as number).toBeCloseTo(cell.avg_reward, 12)
+    expect(run.cost).toBe(0)
+    const forks = byId(`${RUN}~forks`)
+    expect(forks).toMatchObject({ kind: "forks", branches_of: RUN, episodes: 1, agent: null })
+    const hostile = byId(HOSTILE_RUN)
+    expect(hostile.agent).toMatch(/^scripted:.*hostile-agent\.json$/)
+  })
+
+  it("filters, sorts and pages episodes on the server", async () => {
+    const ids = (page: EpisodePage) => page.episodes.map((e) => e.episode_id)
+    const all = await episodesOf("limit=500")
+    expect(all.total).toBe(episodes.length + 2)
+    const ofRun = await episodesOf(`run=${RUN}&limit=500`)
+    expect(ofRun.total).toBe(episodes.length)
+    expect(new Set(ids(ofRun))).toEqual(new Set(episodes.map((e) => e.episode_id)))
+
+    const renew = await episodesOf("task=renew&limit=500")
+    expect(renew.total).toBeGreaterThan(0)
+    for (const e of renew.episodes) expect(e.task_id).toContain("renew")
+
+    const hostileAgent = all.episodes.find((e) => e.run_id === HOSTILE_RUN)?.agent ?? ""
+    expect((await episodesOf(`agent=${encodeURIComponent(hostileAgent)}`)).episodes.map((e) => e.run_id)).toEqual([HOSTILE_RUN])
+    // A fork's agent is its own start event's (its run's config names none).
+    expect((await episodesOf("agent=oracle&limit=500")).total).toBe(episodes.length + 1)
+    expect((await episodesOf("mode=default&limit=500")).total).toBe(all.total)
+    expect((await episodesOf("mode=no-user")).total).toBe(0)
+
+    const failed = await episodesOf("reward_max=0.5&limit=500")
+    for (const e of failed.episodes) expect(e.reward).toBeLessThanOrEqual(0.5)
+    const passed = await episodesOf("reward_min=1&limit=500")
+    for (const e of passed.episodes) expect(e.reward).toBeGreaterThanOrEqual(1)
+    expect(passed.total + failed.total).toBe(all.episodes.filter((e) => e.reward !== null).length)
+
+    // Tool errors as the episode's end records them, and as `tau show` lists them.
+    const withErrors = await episodesOf("tool_errors=yes&limit=500")
+    const withoutErrors = await episodesOf("tool_errors=no&limit=500")
+    expect(withErrors.total).toBeGreaterThan(0)
+    expect(withErrors.total + withoutErrors.total).toBe(all.total)
+    for (const e of withErrors.episodes.slice(0, 3)) {
+      const shown = jsonLines((await tau(["show", e.episode_id, "--json", "--db", db], tmp.root)).stdout)[0] as {
+        messages: Array<{ role: string; error?: boolean }>
+      }
+      expect(shown.messages.filter((m) => m.role === "tool" && m.error).length).toBe(e.tool_errors)
+    }
+
+    const terminations = new Set(all.episodes.map((e) => e.termination_reason))
+    for (const t of terminations) {
+      const only = await episodesOf(`termination=${t}&limit=500`)
+      expect(only.total).toBe(all.episodes.filter((e) => e.termination_reason === t).length)
+    }
+
+    const rewards = (await episodesOf("sort=reward&order=desc&limit=500")).episodes.map((e) => e.reward).filter((r) => r !== null)
+    expect(rewards).toEqual([...rewards].sort((a, b) => b - a))
+    const byTask = await episodesOf("sort=task&limit=500")
+    const tasks = byTask.episodes.map((e) => e.task_id)
+    expect(tasks).toEqual([...tasks].sort())
+
+    const pages: EpisodeListRow[] = []
+    for (let offset = 0; offset < all.total; offset += 7) pages.push(...(await episodesOf(`sort=task&limit=7&offset=${offset}`)).episodes)
+    expect(pages.map((e) => e.episode_id)).toEqual(ids(byTask))
+  })
+
+  it("answers a bad query with 400 naming the parameter, an unknown episode with 404", async () => {
+    const bad = await getJson("/api/episodes?sort=nope")
+    expect(bad.status).toBe(400)
+    expect(bad.body.error).toContain("sort")
+    const missing = await getJson("/api/episodes/ep_nope")
+    expect(missing.status).toBe(404)
+    expect(missing.body.error).toContain("ep_nope")
+    const turn = await getJson(`/api/episodes/${forkId}/world?turn=9999`)
+    expect(turn.status).toBe(404)
+    expect(turn.body.error).toContain("turn 9999")
+  })
+})
+
+describe("tau view: an episode", () => {
+  it("gives the timeline, lineage and branches of a fork", async () => {
+    const { body } = await getJson<EpisodeDetail>(`/api/episodes/${forkId}`)
+    expect(body.lineage.map((l) => l.episode_id)).toEqual([forkParent, forkId])
+    const inherited = body.timeline.filter((i) => i.inherited)
+    expect(inherited.length).toBeGreaterThan(0)
+    for (const i of inherited) expect(i.stream).toBe(forkParent)
+    expect(body.timeline.filter((i) => i.kind === "started").length).toBe(2)
+    expect(body.timeline.at(-1)?.kind).toBe("ended")
+    const show = jsonLines((await tau(["show", forkId, "--json", "--db", db], tmp.root)).stdout)[0] as { messages: unknown[] }
+    expect(body.turns).toBe(show.messages.length)
+    expect(body.scores.length).toBeGreaterThan(0)
+    expect(body.scores.filter((s) => s.reported).length).toBe(1)
+    const branches = await getJson<{ children: EpisodeListRow[] }>(`/api/episodes/${forkParent}/branches`)
+    expect(branches.body.children.map((c) => c.episode_id)).toEqual([forkId])
+  })
+
+  it("gives the world at a turn as tau replay --at-turn rebuilds it, and what that turn changed", async () => {
+    const { body } = await getJson<EpisodeDetail>(`/api/episodes/${forkParent}`)
+    const toolTurns = body.timeline.filter((i): i is Tool => i.kind === "tool" && i.changes > 0 && i.turn !== null)
+    expect(toolTurns.length).toBeGreaterThan(0)
+    for (const item of toolTurns) {
+      const world = (await getJson<WorldAtTurn>(`/api/episodes/${forkParent}/world?turn=${item.turn}`)).body
+      expect(world.index).toBe(item.index)
+      expect(world.changes.length).toBeGreaterThan(0)
+      const replay = jsonLines((await tau(["replay", forkParent, "--at-turn", String(item.turn), "--json", "--db", db], tmp.root)).stdout)[0] as {
+        world_changes: Array<{ op: string; path: string; value?: unknown }>
+      }
+      // Every change since the start, as replay lists it, holds in the viewer's world at that turn.
+      for (const change of replay.world_changes) {
+        let at: unknown = world.world
+        for (const k of change.path.slice(1).split("/")) at = (at as Record<string, unknown> | undefined)?.[k.replaceAll("~1", "/").replaceAll("~0", "~")]
+        if (change.op === "remove") expect(at, change.path).toBeUndefined()
+        else expect(at, change.path).toEqual(change.value)
+      }
+      // And this turn's own change is among them.
+      for (const c of world.changes) expect(replay.world_changes.map((r) => r.path)).toContain(c.path)
+    }
+    const message = body.timeline.find((i): i is Message => i.kind === "message" && i.turn !== null && i.tool_calls.length === 0)
+    expect((await getJson<WorldAtTurn>(`/api/episodes/${forkParent}/world?turn=${message?.turn}`)).body.changes).toEqual([])
+  })
+
+  it("keeps hostile text as JSON strings, byte for byte", async () => {
+    const list = await episodesOf(`run=${HOSTILE_RUN}`)
+    const { body } = await getJson<EpisodeDetail>(`/api/episodes/${list.episodes[0].episode_id}`)
+    const texts = body.timeline.filter((i): i is Message => i.kind === "message").map((i) => i.text)
+    expect(texts).toContain(HOSTILE_TEXT)
+    const tool = body.timeline.find((i): i is Tool => i.kind === "tool" && i.name === "find_member_by_email")
+    expect(JSON.parse(tool?.arguments ?? "{}").email).toBe(HOSTILE_EMAIL)
+  })
+})
+
+describe("tau view: stopping", () => {
+  it("stops on SIGTERM with 143 and no longer answers; SIGINT gives 130", async () => {
+    const other = await startView(db, tmp.root)
+    expect((await other.get("/api/runs")).status).toBe(200)
+    const result = await other.stop("SIGTERM")
+    expect(result.code).toBe(143)
+    await expect(fetch(`${other.base}/api/runs`)).rejects.toThrow()
+    const third = await startView(db, tmp.root)
+    expect((await third.stop("SIGINT")).code).toBe(130)
+  })
+
+  it("names a missing store and exits 1", async () => {
+    const result = await tau(["view", "--db", tmp.file("none.db"), "--port", "0"], tmp.root)
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain("no event store at")
+    expect(result.stdout).toBe("")
+  })
+})
