@@ -239,9 +239,21 @@ export const nextHop = (state: EpisodeState, domain: Domain, task: Task, partici
 
 export type EpisodeRunError = StoreError | VersionConflict
 
+/** At most this many events of free hops wait to be stored together. */
+const MAX_UNSTORED_EVENTS = 256
+
+/** A hop that called a model cost time and money to make: it is stored before the next one starts. */
+const costlyHop = (events: ReadonlyArray<EpisodeEvent>): boolean => events.some((e) => e._tag === "ModelCalled")
+
 /**
- * Plays an episode from `state` to its end, appending each hop. `state` must reflect every stored
+ * Plays an episode from `state` to its end, appending whole hops. `state` must reflect every stored
  * event of the episode's history (its own stream version is `ownVersion(state)`).
+ *
+ * A hop that called a model is stored at once, with the free hops before it. Free hops (offline
+ * participants, the environment) are stored together, up to `MAX_UNSTORED_EVENTS`, and at the
+ * end: each append is still whole hops, and a crash loses only hops that resuming redoes exactly
+ * (they are deterministic functions of the stored prefix and its seeds). An offline episode is a
+ * few transactions instead of one per hop (issue 13: most of an offline run was SQLite commits).
  */
 export const playEpisode = (
   episodeId: string,
@@ -262,12 +274,17 @@ export const playEpisode = (
         state = fold(state, ended)
       }
     }
+    let unstored: Array<EpisodeEvent> = []
     while (state.ended === null) {
       // Offline hops never wait on I/O: yield to the event loop so that a stop signal lands between hops.
       yield* Effect.yieldNow
       const events = yield* nextHop(state, domain, task, participants)
-      version = yield* store.append(episodeId, version, events)
       state = fold(state, events)
+      unstored.push(...events)
+      if (state.ended !== null || costlyHop(events) || unstored.length >= MAX_UNSTORED_EVENTS) {
+        version = yield* store.append(episodeId, version, unstored)
+        unstored = []
+      }
     }
     return state
   })
