@@ -81,10 +81,11 @@ describe("hops stored by playEpisode", () => {
     expect(modelHops).toBeGreaterThan(1)
     // After the setup: one append per model-calling hop (with the free hops before it), then the
     // free hops after the last one; every boundary but the last comes right after a model's message.
-    const boundaries = appends.slice(1).reduce<Array<number>>((acc, size) => [...acc, (acc.at(-1) ?? setup.length) + size], [])
+    let end = setup.length
+    const boundaries = appends.slice(1).map((size) => (end += size))
     expect(boundaries.at(-1)).toBe(stream.length)
     expect(boundaries.length).toBe(stream.at(-2)?._tag === "ModelCalled" ? modelHops : modelHops + 1)
-    for (const end of boundaries.slice(0, modelHops)) expect(stream.slice(end - 2, end).map((e) => e._tag)).toEqual(["ModelCalled", "MessageSent"])
+    for (const at of boundaries.slice(0, modelHops)) expect(stream.slice(at - 2, at).map((e) => e._tag)).toEqual(["ModelCalled", "MessageSent"])
   })
 
   it("a crash loses only free hops, and resuming stores the stream an uninterrupted play stores", async () => {
