@@ -176,7 +176,7 @@ const planImport = (file: string, dataDir: string | null) =>
         .join("")
       const more = problems.length > PROBLEMS_SHOWN ? `\n  ... and ${problems.length - PROBLEMS_SHOWN} more` : ""
       return yield* new ResultsFileError({
-        file,
+        file: results.file,
         detail: `nothing was imported: ${problems.length} of ${results.simulations.length} simulations cannot be imported:${shown}${more}`,
       })
     }
