@@ -3,10 +3,11 @@
  *
  * The reference asks an LLM; here a `NlJudge` receives the assertions and the trajectory text and
  * returns one check per graded outcome. `buildNlJudgePrompt` and `parseNlJudgeReply` reproduce the
- * reference's request and reply handling for an LLM-backed judge; `scriptedAllMetJudge` is the
- * deterministic stand-in the conformance fixtures were produced with.
+ * reference's request and reply handling for an LLM-backed judge (the models package builds one
+ * over the model port); `scriptedAllMetJudge` is the deterministic stand-in the conformance
+ * fixtures were produced with.
  */
-import { isObject, PyJson, type PyValue, pyRepr, type Task } from "@tau-sim/engine"
+import { isObject, type ModelCalled, PyJson, type PyValue, pyRepr, type Task } from "@tau-sim/engine"
 import { Effect, Result } from "effect"
 import { succeededAtHand } from "./at-hand.ts"
 import { type EvaluationError, errorText, evaluationError } from "./errors.ts"
@@ -19,11 +20,19 @@ export interface NlJudgeRequest {
   readonly trajectoryText: string
 }
 
+/** Receives the model calls a judge made for one evaluation, failed attempts included (stored with the score they produced). */
+export type JudgeCallSink = (calls: ReadonlyArray<ModelCalled>) => void
+
 export interface NlJudge {
-  /** Recorded in `reward_info.nl_judge` when the judge ran (e.g. `stub:assume_met`). */
+  /** Recorded in `reward_info.nl_judge` when the judge ran (e.g. `stub:assume_met`, `openai:gpt-4.1`). */
   readonly name: string
   /** One check per graded outcome; a judge that cannot answer fails with an `nl_judge` EvaluationError. */
   readonly judge: (request: NlJudgeRequest) => Effect.Effect<ReadonlyArray<NlAssertionCheck>, EvaluationError>
+  /**
+   * A judge that calls a model: the same judge, reporting every call it makes to `sink` before it
+   * answers or fails. Absent: the judge calls no model (the scripted one).
+   */
+  readonly recordingTo?: (sink: JudgeCallSink) => NlJudge
 }
 
 export const ASSUME_MET_JUSTIFICATION = "oracle NL-judge stub (assume_met); no LLM was called"

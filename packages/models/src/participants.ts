@@ -99,7 +99,7 @@ export const participantFailure = (spec: string, failure: CallFailure): Particip
 }
 
 /** What a model spec can be wrong with; anything else thrown while building a participant is a defect. */
-const isSpecProblem = (e: unknown): e is Error => e instanceof ModelSpecError || e instanceof CredentialsNotGiven || e instanceof ProviderConfigError
+export const isSpecProblem = (e: unknown): e is Error => e instanceof ModelSpecError || e instanceof CredentialsNotGiven || e instanceof ProviderConfigError
 
 /**
  * Builds a model participant; undefined if `spec` is not a model spec. Throws `ModelSpecError`,

@@ -4,7 +4,7 @@
  */
 import type { Report } from "./build.ts"
 import { deskCells, fmtRate, fmtRatio, fmtSpread, fmt, reportHeading, reportSections, type Section } from "./sections.ts"
-import { SUPPORT_DESK_COMPONENTS } from "./support-desk.ts"
+import { shownComponents } from "./support-desk.ts"
 import { barChart, type BarGroup, escapeXml, intervalChart, lineChart, PALETTE, rateChart } from "./svg.ts"
 
 export const REPORT_FORMATS = ["table", "md", "json", "html"] as const
@@ -187,7 +187,8 @@ const rawTable = (headers: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyAr
  */
 const deepReport = (report: Report, overview: Section): string => {
   const cells = deskCells(report)
-  const keys = ["reward", ...SUPPORT_DESK_COMPONENTS]
+  const shown = shownComponents(cells.map((c) => c.desk))
+  const keys = ["reward", ...shown]
   const conf = Math.round(report.bootstrap.confidence * 100)
   const chart = rateChart(
     `Support-desk rates by agent (${conf}% bootstrap CI)`,
@@ -195,7 +196,7 @@ const deepReport = (report: Report, overview: Section): string => {
     cells.map(({ cell, desk }) => ({
       label: cell.label,
       rows: keys.map((k) => {
-        const r = k === "reward" ? desk.reward : desk.components[k as (typeof SUPPORT_DESK_COMPONENTS)[number]]
+        const r = k === "reward" ? desk.reward : desk.components[k as (typeof shown)[number]]
         return { key: k, ...r.mean, n: r.episodes.length }
       }),
     })),
@@ -205,7 +206,7 @@ const deepReport = (report: Report, overview: Section): string => {
     const e = desk.escalation
     const rates = rawTable(
       ["number", `mean [${conf}% CI] n`, "below 1", "episodes"],
-      [["reward", desk.reward] as const, ...SUPPORT_DESK_COMPONENTS.map((c) => [c, desk.components[c]] as const)].map(([name, r]) => [
+      [["reward", desk.reward] as const, ...shown.map((c) => [c, desk.components[c]] as const)].map(([name, r]) => [
         escapeXml(name),
         escapeXml(fmtRate(r)),
         codes(r.below_one),
@@ -225,13 +226,8 @@ const deepReport = (report: Report, overview: Section): string => {
       ],
     )
     const tasks = rawTable(
-      ["task", "trials", ...SUPPORT_DESK_COMPONENTS.map((c) => `${c} median [min, max]`), "episodes"],
-      desk.tasks.map((t) => [
-        escapeXml(t.task_id),
-        String(t.trials),
-        ...SUPPORT_DESK_COMPONENTS.map((c) => escapeXml(fmtSpread(t.components[c]))),
-        codes(t.episodes),
-      ]),
+      ["task", "trials", ...shown.map((c) => `${c} median [min, max]`), "episodes"],
+      desk.tasks.map((t) => [escapeXml(t.task_id), String(t.trials), ...shown.map((c) => escapeXml(fmtSpread(t.components[c]))), codes(t.episodes)]),
     )
     const missing = [
       desk.not_scored.length > 0 ? `<p class="note">Not scored with support-desk: ${codes(desk.not_scored)}</p>` : "",

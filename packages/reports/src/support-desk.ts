@@ -13,6 +13,13 @@ import { type BootstrapOptions, bootstrapMean, type Interval, quantileSorted } f
 export const SUPPORT_DESK_COMPONENTS = Object.keys(SupportDeskBreakdown.fields) as ReadonlyArray<keyof SupportDeskBreakdown>
 export type SupportDeskComponent = keyof SupportDeskBreakdown
 
+/** Components a verdict has only when asked for (an LLM judge's). */
+const OPTIONAL_COMPONENTS: ReadonlySet<SupportDeskComponent> = new Set(["policy_adherence"])
+
+/** The components a report shows for these cells: every rule's, and an optional one only where some verdict has it. */
+export const shownComponents = (desks: ReadonlyArray<SupportDeskCell>): ReadonlyArray<SupportDeskComponent> =>
+  SUPPORT_DESK_COMPONENTS.filter((c) => !OPTIONAL_COMPONENTS.has(c) || desks.some((d) => c in d.components))
+
 export interface RateStat {
   /** Mean over the episodes where it applies, with a percentile bootstrap interval over them. */
   readonly mean: Interval
@@ -50,6 +57,7 @@ export interface SupportDeskCell {
   readonly failed: ReadonlyArray<{ readonly episode_id: string; readonly error: string }>
   /** The verdicts' reward: mean of the components that apply. */
   readonly reward: RateStat
+  /** Every rule's; an optional component (`policy_adherence`) only when some verdict of the cell has it (`shownComponents`). */
   readonly components: Readonly<Record<SupportDeskComponent, RateStat>>
   readonly escalation: EscalationRates & {
     /** Over-escalation with its bootstrap interval over the episodes whose task needs no hand-over. */
@@ -82,11 +90,13 @@ export const supportDeskCell = (evaluated: ReadonlyArray<ReportEpisode>, bootstr
   if (!evaluated.some((e) => e.support_desk !== undefined)) return null
   const verdicts = evaluated.flatMap((e) => (e.support_desk?._tag === "Verdict" ? [{ episode: e, verdict: e.support_desk.verdict }] : []))
   const failed = evaluated.flatMap((e) => (e.support_desk?._tag === "Failed" ? [{ episode_id: e.episode_id, error: e.support_desk.error }] : []))
+  const present = SUPPORT_DESK_COMPONENTS.filter((c) => !OPTIONAL_COMPONENTS.has(c) || verdicts.some((v) => v.verdict.breakdown[c] !== undefined))
   const components = Object.fromEntries(
-    SUPPORT_DESK_COMPONENTS.map((c) => [
+    present.map((c) => [
       c,
       rate(
-        verdicts.map((v) => ({ id: v.episode.episode_id, value: v.verdict.breakdown[c] })),
+        // An optional component the verdict was not asked for is absent: it does not apply.
+        verdicts.map((v) => ({ id: v.episode.episode_id, value: v.verdict.breakdown[c] ?? null })),
         bootstrap,
       ),
     ]),
@@ -123,7 +133,7 @@ export const supportDeskCell = (evaluated: ReadonlyArray<ReportEpisode>, bootstr
         trials: vs.length,
         episodes: vs.map((v) => v.episode.episode_id),
         components: Object.fromEntries(
-          SUPPORT_DESK_COMPONENTS.map((c) => [c, spread(vs.map((v) => v.verdict.breakdown[c]).filter((x): x is number => x !== null))]),
+          present.map((c) => [c, spread(vs.map((v) => v.verdict.breakdown[c]).filter((x): x is number => typeof x === "number"))]),
         ) as Record<SupportDeskComponent, TrialSpread | null>,
       })),
   }

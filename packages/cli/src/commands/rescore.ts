@@ -2,15 +2,30 @@
  * `tau rescore`: evaluate stored episodes again and append new scores (old ones are kept). The
  * evaluator set is `tau2` (the reward) or `support-desk` (behaviour, stored beside the reward and
  * never replacing it); each new score is compared with the latest one of the same set.
+ *
+ * A model judge (`--nl-judge` for tau2, `--policy-judge` for support-desk's policy_adherence)
+ * reuses its answers recorded in the store (same question: no HTTP request) unless
+ * `--fresh-judge`; its calls are stored with the new scores.
  */
-import { type EpisodeRow, EventStore, isRewardEvaluator, type ScoreRecord } from "@tau-sim/engine"
+import { type EpisodeRow, EventStore, isRewardEvaluator, knownCost, type ScoreRecord } from "@tau-sim/engine"
 import { findTask } from "@tau-sim/runs"
 import { loadEpisode, requireRecordedData, requireRun, scanEpisodes } from "@tau-sim/replay"
-import { isSupportDeskScore, scoreEpisode, scoreSupportDesk } from "@tau-sim/evaluators"
+import { isSupportDeskScore, type NlJudge, type PolicyJudge, scoreEpisode, scoreSupportDesk } from "@tau-sim/evaluators"
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { fmtReward, table } from "../table.ts"
-import { dbFlag, jsonFlag, movedDataDirFlag, print, printJson, withExistingStore } from "./common.ts"
+import { dbFlag, jsonFlag, movedDataDirFlag, print, printJson, progress, withExistingStore } from "./common.ts"
+import {
+  freshJudgeFlag,
+  judgeCallFlags,
+  judgeCostLine,
+  judgeFor,
+  judgeRuntime,
+  nlJudgeFlag,
+  policyJudgeFlag,
+  policyJudgeFor,
+  SCRIPTED_NL_JUDGE,
+} from "./nl-judge.ts"
 import { requireEpisode } from "./replay.ts"
 import { reportSkipped } from "./store-scan.ts"
 import { usage } from "../usage-error.ts"
@@ -30,6 +45,10 @@ const flags = {
   ),
   evaluatorVersion: Flag.String("evaluator-version").pipe(Flag.withDescription("Version tag recorded with the new tau2 scores"), Flag.optional),
   dataDir: movedDataDirFlag,
+  nlJudge: nlJudgeFlag,
+  policyJudge: policyJudgeFlag,
+  freshJudge: freshJudgeFlag,
+  ...judgeCallFlags,
 }
 
 /** The scores a new one of `evaluator` is compared with: the reward family for tau2, the set's own for support-desk. */
@@ -69,7 +88,11 @@ export const rescoreCommand = Command.make("rescore", flags, (f) =>
     ? Effect.fail(usage("give exactly one of --run ID, --episode ID or --all"))
     : Option.isSome(f.evaluatorVersion) && f.evaluator !== "tau2"
       ? Effect.fail(usage("--evaluator-version tags tau2 scores; support-desk scores carry their evaluator's own version"))
-      : Effect.void
+      : Option.isSome(f.policyJudge) && f.evaluator !== "support-desk"
+        ? Effect.fail(usage("--policy-judge adds policy_adherence to support-desk: give it with --evaluator support-desk"))
+        : f.nlJudge !== SCRIPTED_NL_JUDGE && f.evaluator !== "tau2"
+          ? Effect.fail(usage("--nl-judge grades the NL assertions of tau2 scores; support-desk's judge is --policy-judge"))
+          : Effect.void
   ).pipe(
     Effect.andThen(
       withExistingStore(
@@ -77,6 +100,10 @@ export const rescoreCommand = Command.make("rescore", flags, (f) =>
         Effect.gen(function* () {
           const store = yield* EventStore
           const evaluator = f.evaluator as RescoreEvaluator
+          // Judges are built before anything is read: a spec that cannot be called (no API key) stops here.
+          const runtime = yield* judgeRuntime(f)
+          const nlJudge: NlJudge | undefined = f.nlJudge === SCRIPTED_NL_JUDGE ? undefined : yield* judgeFor(f.nlJudge, runtime)
+          const policyJudge: PolicyJudge | undefined = Option.isSome(f.policyJudge) ? yield* policyJudgeFor(f.policyJudge.value, runtime) : undefined
           const episodes = yield* selectEpisodes(f)
           const rescoreOne = (ep: EpisodeRow) =>
             Effect.gen(function* () {
@@ -88,9 +115,12 @@ export const rescoreCommand = Command.make("rescore", flags, (f) =>
               const task = yield* findTask(loaded.domain, loaded.final.started)
               const score =
                 evaluator === "tau2"
-                  ? yield* scoreEpisode(ep.episodeId, loaded.domain, task, loaded.final, { evaluatorVersion: Option.getOrUndefined(f.evaluatorVersion) })
+                  ? yield* scoreEpisode(ep.episodeId, loaded.domain, task, loaded.final, {
+                      evaluatorVersion: Option.getOrUndefined(f.evaluatorVersion),
+                      ...(nlJudge ? { nlJudge } : {}),
+                    })
                   : // The whole history (a fork's inherited prefix included): its patches are what each call changed.
-                    yield* scoreSupportDesk(ep.episodeId, loaded.domain, task, loaded.final, loaded.events)
+                    yield* scoreSupportDesk(ep.episodeId, loaded.domain, task, loaded.final, loaded.events, { policyJudge })
               const row = {
                 episode_id: ep.episodeId,
                 task_id: ep.taskId,
@@ -101,6 +131,7 @@ export const rescoreCommand = Command.make("rescore", flags, (f) =>
                 evaluator: `${score.evaluator}@${score.evaluatorVersion}`,
                 previous_evaluator: previous ? `${previous.evaluator}@${previous.evaluatorVersion}` : null,
                 ...(evaluator === "support-desk" ? { breakdown: componentsOf(evaluator, score.breakdown), error: errorOf(score.breakdown) } : {}),
+                ...(score.modelCalls ? judgeColumns(score) : {}),
               }
               if (f.json) yield* printJson(row)
               return row
@@ -125,12 +156,25 @@ export const rescoreCommand = Command.make("rescore", flags, (f) =>
             )
             yield* print(`\n${rows.length} episodes re-scored with ${evaluator}, ${rows.filter((r) => r.changed).length} changed reward`)
           }
+          const judge = nlJudge ?? policyJudge
+          if (judge) yield* progress(judgeCostLine(judge.name, runtime))
           yield* reportSkipped(skipped)
         }),
       ),
     ),
   ),
 ).pipe(Command.withDescription("Re-run an evaluator set (tau2 or support-desk) over stored episodes, appending new scores"))
+
+/** What the judge's calls behind a score cost: `judge_calls`, `judge_reused` (answered from the store) and `judge_cost` (null: unknown). */
+const judgeColumns = (score: ScoreRecord) => {
+  const calls = score.modelCalls ?? []
+  const cost = knownCost(calls)
+  return {
+    judge_calls: calls.length,
+    judge_reused: calls.filter((c) => (c.response as { cached?: unknown } | null)?.cached !== undefined).length,
+    judge_cost: cost.unpriced > 0 ? null : cost.known,
+  }
+}
 
 interface ComponentChange {
   readonly component: string

@@ -35,6 +35,7 @@ import { fmtReward, table } from "../table.ts"
 import { dataDirFlag, dbFlag, jsonFlag, positiveInt, print, progress, storeLayer } from "./common.ts"
 import { costSoFar, modelFlags, modelServices, participantFlag, recordedPricesOf, runPricing, specWithArgs, totalCost } from "./model-flags.ts"
 import { usage } from "../usage-error.ts"
+import { nlJudgeFlags, withNlJudge } from "./nl-judge.ts"
 
 // The configuration flags are optional (so that `--resume` can tell what was given); their defaults are RUN_DEFAULTS.
 
@@ -76,6 +77,7 @@ const flags = {
     Flag.optional,
   ),
   ...modelFlags,
+  ...nlJudgeFlags,
 }
 
 type Flags = typeof flags extends infer F ? { readonly [K in keyof F]: F[K] extends Flag.Flag<infer A> ? A : never } : never
@@ -290,6 +292,8 @@ export const runCommand = Command.make("run", flags, (f) =>
       return yield* new RunAllErrored({ runId: id, episodes: summaries.length, reasons: [...counts].map(([r, n]) => `${r}: ${n}`).join(", ") })
     }
   }).pipe(
+    // The NL judge of `--nl-judge` scores every episode at its end; its calls are stored with the scores.
+    withNlJudge(f, recordedPricesOf(Option.orElse(f.resume, () => f.runId))),
     // A resume never creates a store: a mistyped --db is named, not filled with an empty database.
     // The model runtime this invocation's flags describe, over the store.
     // A resume (or a continuation by --run-id) costs calls with the prices recorded with the run, the flags' over them.

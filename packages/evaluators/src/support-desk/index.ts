@@ -1,4 +1,4 @@
-/** The `support-desk` evaluator set: confirm before write, escalation, grounded claims, unsafe actions. */
+/** The `support-desk` evaluator set: confirm before write, escalation, grounded claims, unsafe actions, and the optional LLM-judged policy adherence. */
 export * from "./evaluate.ts"
 export { episodeFromLog, episodeFromTrajectory, SupportDeskInputError, type SupportDeskEpisode, type TrajectoryOptions } from "./episode.ts"
 export { ListedCall } from "./calls.ts"
@@ -7,4 +7,5 @@ export * from "./escalation.ts"
 export { Claim, GroundedClaims, groundedClaims } from "./grounded-claims.ts"
 export { type Fact, FACT_KINDS, type FactKind, factsIn } from "./facts.ts"
 export * from "./unsafe-actions.ts"
+export * from "./policy-adherence.ts"
 export { isSupportDeskScore, latestSupportDesk, type StoredSupportDesk } from "./stored.ts"

@@ -39,7 +39,7 @@ const distribution = (vs: ReadonlyArray<{ verdict: SupportDeskResult }>, compone
   const out: Record<string, number> = {}
   for (const { verdict } of vs) {
     const v = verdict.breakdown[component]
-    const key = v === null ? "null" : v.toFixed(2)
+    const key = v === null || v === undefined ? "null" : v.toFixed(2)
     out[key] = (out[key] ?? 0) + 1
   }
   return out
