@@ -3,7 +3,12 @@
  * the first line of standard output (awaited, not slept for), stopped by a signal.
  */
 import type { ChildProcess } from "node:child_process"
-import { finished, spawnTau, type TauResult } from "./tau.ts"
+import { writeFileSync } from "node:fs"
+import { expect } from "vitest"
+import { finished, jsonLines, spawnTau, tau, type TauResult } from "./tau.ts"
+
+export const RUN = "run_view"
+export const HOSTILE_RUN = "run_hostile"
 
 export interface ViewServer {
   /** The printed URL, token included. */
@@ -51,4 +56,32 @@ export const startView = async (db: string, cwd: string, extra: ReadonlyArray<st
       return exited
     },
   }
+}
+
+export const HOSTILE_TEXT = `<img src=x onerror="window.__pwned='img'"> <script>window.__pwned='script'</script>`
+export const HOSTILE_EMAIL = `<img src=x onerror=window.__pwned='tool'>`
+
+/** Writes the store the viewer tests read: a demo run, a fork, a hostile scripted agent's run. */
+export const writeViewStore = async (root: string, path: string) => {
+  const run = await tau(["run", "--domain", "demo", "--trials", "2", "--run-id", RUN, "--json", "--db", path], root)
+  expect(run.code, run.stderr).toBe(0)
+  const rows = jsonLines(run.stdout)
+  const parent = String(rows.find((r) => r.task_id === "pay_fines_and_unblock")?.episode_id)
+  const fork = await tau(["fork", parent, "--at-turn", "4", "--json", "--db", path], root)
+  expect(fork.code, fork.stderr).toBe(0)
+  const agent = `${root}/hostile-agent.json`
+  writeFileSync(
+    agent,
+    JSON.stringify([
+      { text: HOSTILE_TEXT },
+      { text: null, tool_calls: [{ name: "find_member_by_email", arguments: { email: HOSTILE_EMAIL } }] },
+      { text: "###STOP###" },
+    ]),
+  )
+  const hostile = await tau(
+    ["run", "--domain", "demo", "--task-ids", "renew_loan", "--agent", `scripted:${agent}`, "--run-id", HOSTILE_RUN, "--json", "--db", path],
+    root,
+  )
+  expect(hostile.code, hostile.stderr).toBe(0)
+  return { rows, parent, fork: String(jsonLines(fork.stdout)[0].episode_id), hostile: String(jsonLines(hostile.stdout)[0].episode_id) }
 }

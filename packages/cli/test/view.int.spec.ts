@@ -4,48 +4,18 @@
  * messages and tool arguments are hostile HTML. The numbers are checked against what `tau
  * report`, `tau show` and `tau replay --at-turn` say about the same store.
  */
-import { writeFileSync } from "node:fs"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { EpisodeDetail, EpisodeListRow, EpisodePage, RunSummary, TimelineItem, WorldAtTurn } from "@tau-sim/viewer"
 import { jsonLines, tau, tempDir } from "./tau.ts"
-import { startView, type ViewServer } from "./view-server.ts"
+import { HOSTILE_EMAIL, HOSTILE_RUN, HOSTILE_TEXT, RUN, startView, type ViewServer, writeViewStore } from "./view-server.ts"
 
 const tmp = tempDir("cli-view")
 const db = tmp.db()
-const RUN = "run_view"
-const HOSTILE_RUN = "run_hostile"
-export const HOSTILE_TEXT = `<img src=x onerror="window.__pwned='img'"> <script>window.__pwned='script'</script>`
-export const HOSTILE_EMAIL = `<img src=x onerror=window.__pwned='tool'>`
 
 let view: ViewServer
 let episodes: Array<Record<string, unknown>>
 let forkId: string
 let forkParent: string
-
-/** Writes the store the viewer tests read: a demo run, a fork, a hostile scripted agent's run. */
-export const writeViewStore = async (root: string, path: string) => {
-  const run = await tau(["run", "--domain", "demo", "--trials", "2", "--run-id", RUN, "--json", "--db", path], root)
-  expect(run.code, run.stderr).toBe(0)
-  const rows = jsonLines(run.stdout)
-  const parent = String(rows.find((r) => r.task_id === "pay_fines_and_unblock")?.episode_id)
-  const fork = await tau(["fork", parent, "--at-turn", "4", "--json", "--db", path], root)
-  expect(fork.code, fork.stderr).toBe(0)
-  const agent = `${root}/hostile-agent.json`
-  writeFileSync(
-    agent,
-    JSON.stringify([
-      { text: HOSTILE_TEXT },
-      { text: null, tool_calls: [{ name: "find_member_by_email", arguments: { email: HOSTILE_EMAIL } }] },
-      { text: "###STOP###" },
-    ]),
-  )
-  const hostile = await tau(
-    ["run", "--domain", "demo", "--task-ids", "renew_loan", "--agent", `scripted:${agent}`, "--run-id", HOSTILE_RUN, "--json", "--db", path],
-    root,
-  )
-  expect(hostile.code, hostile.stderr).toBe(0)
-  return { rows, parent, fork: String(jsonLines(fork.stdout)[0].episode_id), hostile: String(jsonLines(hostile.stdout)[0].episode_id) }
-}
 
 beforeAll(async () => {
   const written = await writeViewStore(tmp.root, db)

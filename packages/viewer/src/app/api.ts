@@ -135,7 +135,7 @@ export interface WorldAtTurn {
   readonly turns: number
   readonly index: number
   readonly world: unknown
-  readonly changes: ReadonlyArray<{ readonly op: string; readonly path: string; readonly value?: unknown }>
+  readonly changes: ReadonlyArray<{ readonly op: string; readonly path: string; readonly value?: unknown; readonly before?: unknown }>
 }
 
 export class ApiError extends Error {

@@ -214,7 +214,8 @@ const World = ({ episodeId, turn }: { episodeId: string; turn: number }) => {
           {w.changes.map((c) => (
             <li key={c.path}>
               <span class={`op ${c.op}`}>{c.op}</span> <span class="mono">{c.path}</span>
-              {"value" in c && <Text text={JSON.stringify(c.value, null, 1)} class="args" />}
+              {"before" in c && <Text text={`was: ${JSON.stringify(c.before, null, 1)}`} class="args was" />}
+              {"value" in c && <Text text={`now: ${JSON.stringify(c.value, null, 1)}`} class="args" />}
             </li>
           ))}
         </ul>

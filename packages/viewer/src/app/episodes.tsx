@@ -197,15 +197,3 @@ export const EpisodesPage = () => (
     <EpisodesList />
   </>
 )
-
-export const RunPage = ({ id }: { id: string }) => (
-  <>
-    <h1>
-      Run <span class="mono">{id}</span>
-    </h1>
-    <p class="muted">
-      <Link href="/">all runs</Link>
-    </p>
-    <EpisodesList run={id} />
-  </>
-)

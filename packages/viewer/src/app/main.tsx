@@ -1,10 +1,10 @@
 /** The viewer's page: one route per view, every view a deep link. */
 import { render } from "preact"
 import { EpisodePage } from "./episode.tsx"
-import { EpisodesPage, RunPage } from "./episodes.tsx"
+import { EpisodesPage } from "./episodes.tsx"
 import { Link } from "./link.tsx"
 import { dropTokenFromUrl, useLocation } from "./router.ts"
-import { RunsPage } from "./runs.tsx"
+import { RunPage, RunsPage } from "./runs.tsx"
 import "./style.css"
 
 const Page = () => {

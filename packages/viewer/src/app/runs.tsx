@@ -1,11 +1,21 @@
 import { fmtCost, fmtReward, type RunSummary } from "./api.ts"
+import { EpisodesList } from "./episodes.tsx"
 import { Link, runHref } from "./link.tsx"
 import { Failure } from "./status.tsx"
 import { useApi } from "./use-api.ts"
 
-const passHatKs = (ks: Readonly<Record<string, number>>): string => {
+export const PassHatKs = ({ ks }: { ks: Readonly<Record<string, number>> }) => {
   const entries = Object.entries(ks)
-  return entries.length === 0 ? "–" : entries.map(([k, v]) => `${k}: ${v.toFixed(3)}`).join("  ")
+  if (entries.length === 0) return <span>–</span>
+  return (
+    <span class="passk">
+      {entries.map(([k, v]) => (
+        <span key={k}>
+          pass^{k} {v.toFixed(3)}
+        </span>
+      ))}
+    </span>
+  )
 }
 
 /** Every run: what it ran, how it scored, what it cost; refreshed while one is running. */
@@ -47,7 +57,9 @@ export const RunsPage = () => {
               <td class="spec">{r.agent ?? "per episode"}</td>
               <td class="spec">{r.user ?? "per episode"}</td>
               <td class="num">{r.episodes}</td>
-              <td class="mono">{passHatKs(r.pass_hat_ks)}</td>
+              <td class="mono">
+                <PassHatKs ks={r.pass_hat_ks} />
+              </td>
               <td class="num">{fmtReward(r.avg_reward)}</td>
               <td class="num">{r.model_calls === 0 ? "–" : fmtCost(r.cost)}</td>
               <td>
@@ -59,5 +71,52 @@ export const RunsPage = () => {
         </tbody>
       </table>
     </section>
+  )
+}
+
+/** One run: its numbers (live while it runs) and its episodes. */
+export const RunPage = ({ id }: { id: string }) => {
+  const runs = useApi<{ runs: ReadonlyArray<RunSummary> }>("/api/runs", {
+    refreshMs: 3000,
+    keepRefreshing: (r) => r.runs.some((x) => x.run_id === id && x.status === "running"),
+  })
+  const run = runs.state === "done" ? runs.value.runs.find((r) => r.run_id === id) : undefined
+  return (
+    <>
+      <h1>
+        Run <span class="mono">{id}</span>
+      </h1>
+      <p class="muted">
+        <Link href="/">all runs</Link>
+      </p>
+      {run !== undefined && (
+        <div class="panel run-summary" data-testid="run-summary">
+          <span>
+            {run.branches_of === null ? run.kind : `${run.kind} of `}
+            {run.branches_of !== null && <Link href={runHref(run.branches_of)}>{run.branches_of}</Link>}
+          </span>
+          {run.domain !== null && <span>domain {run.domain}</span>}
+          {run.mode !== null && <span>mode {run.mode}</span>}
+          {run.agent !== null && (
+            <span>
+              agent <span class="spec">{run.agent}</span>
+            </span>
+          )}
+          {run.user !== null && (
+            <span>
+              user <span class="spec">{run.user}</span>
+            </span>
+          )}
+          <span>{run.episodes} episodes</span>
+          <span>
+            <PassHatKs ks={run.pass_hat_ks} />
+          </span>
+          <span>avg reward {fmtReward(run.avg_reward)}</span>
+          {run.model_calls > 0 && <span>cost {fmtCost(run.cost)}</span>}
+          <span class={`badge ${run.status}`}>{run.status}</span>
+        </div>
+      )}
+      <EpisodesList run={id} />
+    </>
   )
 }

@@ -126,7 +126,8 @@ const item = (loaded: ReplayedEpisode, index: number): TimelineItem => {
     case "EpisodeStarted":
       return {
         ...base,
-        setup: true,
+        // A branch's own start is where it leaves its parent: shown, not folded into setup.
+        setup: e.parent === null,
         kind: "started",
         agent: e.agent,
         user: e.user,
@@ -278,7 +279,17 @@ export interface WorldAtTurn {
   readonly index: number
   readonly world: unknown
   /** What producing the turn changed (a tool call's patch; nothing for a message), as JSON Patch. */
-  readonly changes: ReadonlyArray<{ readonly op: string; readonly path: string; readonly value?: unknown }>
+  readonly changes: ReadonlyArray<{ readonly op: string; readonly path: string; readonly value?: unknown; readonly before?: unknown }>
+}
+
+/** The value at a JSON Pointer of a plain value (undefined when absent). */
+const at = (value: unknown, pointer: string): unknown => {
+  let v = value
+  for (const token of pointer.slice(1).split("/")) {
+    if (v === null || typeof v !== "object") return undefined
+    v = (v as Record<string, unknown>)[token.replaceAll("~1", "/").replaceAll("~0", "~")]
+  }
+  return v
 }
 
 export const worldAtTurn = (episodeId: string, turn: number) =>
@@ -289,9 +300,11 @@ export const worldAtTurn = (episodeId: string, turn: number) =>
     if (turn < 0 || index < 0) return yield* new TurnNotFound({ episodeId, turn, turns })
     const before = index === 0 ? loaded.domain.initialWorld : loaded.states[index - 1].world
     const after = loaded.states[index].world
-    const changes = diff(materialize(before) as PyValue, materialize(after) as PyValue).map((op) =>
-      "value" in op ? { op: op.op, path: op.path, value: PyJson.toPlain(op.value) } : { op: op.op, path: op.path },
-    )
+    const plainBefore = plainWorld(before)
+    const changes = diff(materialize(before) as PyValue, materialize(after) as PyValue).map((op) => {
+      const was = op.op === "add" ? {} : { before: at(plainBefore, op.path) }
+      return "value" in op ? { op: op.op, path: op.path, value: PyJson.toPlain(op.value), ...was } : { op: op.op, path: op.path, ...was }
+    })
     const out: WorldAtTurn = { episode_id: episodeId, turn, turns, index, world: plainWorld(after), changes }
     return out
   })

@@ -1,0 +1,161 @@
+/**
+ * `tau view` in headless Chromium (Debian's, launched as the report tests do): the runs list, a
+ * filter of the episodes list, an episode's timeline, the world at a turn, and a hostile
+ * message shown as text without running. Every request goes to the viewer itself (no CDN).
+ * Screenshots of each view are written to $TAU_VIEW_SCREENSHOTS (else the test's temp folder,
+ * printed) to be looked at.
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { ARGS, CHROMIUM, ensureChromium } from "@tau-sim/reports/testing/browser"
+import { type Browser, chromium, type Page } from "playwright-core"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { tempDir } from "./tau.ts"
+import { HOSTILE_EMAIL, HOSTILE_RUN, HOSTILE_TEXT, RUN, startView, type ViewServer, writeViewStore } from "./view-server.ts"
+
+const tmp = tempDir("cli-view-browser")
+const db = tmp.db()
+const shots = process.env.TAU_VIEW_SCREENSHOTS ?? tmp.file("screenshots")
+fs.mkdirSync(shots, { recursive: true })
+
+let unavailable: string | null = null
+let browser: Browser | undefined
+let view: ViewServer
+let written: Awaited<ReturnType<typeof writeViewStore>>
+
+beforeAll(async () => {
+  unavailable = ensureChromium()
+  if (unavailable) return
+  written = await writeViewStore(tmp.root, db)
+  view = await startView(db, tmp.root)
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
+}, 660_000)
+
+afterAll(async () => {
+  await browser?.close()
+  await view?.stop()
+  console.log(`tau view screenshots in ${shots}`)
+  if (!process.env.TAU_VIEW_SCREENSHOTS && !process.env.TAU_KEEP_SCREENSHOTS) tmp.dispose()
+})
+
+/** A page that records every request and every script error, opened on the printed URL. */
+const open = async (): Promise<{ page: Page; requests: string[]; errors: string[] }> => {
+  const page = await (browser as Browser).newPage({ viewport: { width: 1400, height: 1000 } })
+  const requests: string[] = []
+  const errors: string[] = []
+  page.on("request", (r) => requests.push(r.url()))
+  page.on("pageerror", (e) => errors.push(e.message))
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text())
+  })
+  await page.goto(view.url)
+  return { page, requests, errors }
+}
+
+const onlyViewer = (requests: ReadonlyArray<string>) => {
+  for (const r of requests) expect(r.startsWith(`${view.base}/`), r).toBe(true)
+}
+
+describe("tau view in Chromium", () => {
+  it("lists the runs, filters episodes, and links to an episode", async (ctx) => {
+    if (unavailable) {
+      console.warn(`SKIPPED: ${unavailable}`)
+      ctx.skip()
+    }
+    const { page, requests, errors } = await open()
+    const runs = page.getByTestId("runs")
+    await runs.locator(`tr[data-run="${RUN}"]`).waitFor()
+    // The token went into the cookie and out of the address bar.
+    expect(page.url()).toBe(`${view.base}/`)
+    const row = await runs.locator(`tr[data-run="${RUN}"]`).innerText()
+    expect(row).toContain("demo")
+    expect(row).toContain("oracle")
+    expect(row).toContain("scripted")
+    expect(row).toContain(String(written.rows.length))
+    expect(row).toContain("done")
+    expect(await runs.locator(`tr[data-run="${RUN}~forks"]`).innerText()).toContain(`forks of ${RUN}`)
+    await page.screenshot({ path: path.join(shots, "runs.png"), fullPage: true })
+
+    await page.getByRole("link", { name: RUN, exact: true }).first().click()
+    await page.waitForURL(`${view.base}/runs/${RUN}`)
+    const count = page.getByTestId("episode-count")
+    await count.filter({ hasText: `of ${written.rows.length} episodes` }).waitFor()
+    await page.locator('select[name="tool_errors"]').selectOption("yes")
+    await page.waitForURL(/tool_errors=yes/)
+    await count.filter({ hasNotText: `of ${written.rows.length} episodes` }).waitFor()
+    const shown = await page.getByTestId("episodes").locator("tbody tr").count()
+    expect(shown).toBeGreaterThan(0)
+    expect(shown).toBeLessThan(written.rows.length)
+    for (const cell of await page.getByTestId("episodes").locator("tbody tr td:nth-child(8)").allInnerTexts()) expect(Number(cell)).toBeGreaterThan(0)
+    expect(await count.innerText()).toBe(`1–${shown} of ${shown} episodes`)
+    await page.screenshot({ path: path.join(shots, "episodes-filtered.png"), fullPage: true })
+
+    // The filtered list is a link: loading it again gives the same rows.
+    await page.reload()
+    await count.filter({ hasText: `of ${shown} episodes` }).waitFor()
+    expect(await page.getByTestId("episodes").locator("tbody tr").count()).toBe(shown)
+    onlyViewer(requests)
+    expect(errors).toEqual([])
+    await page.close()
+  }, 120_000)
+
+  it("shows an episode's timeline and the world at a turn with what it changed", async (ctx) => {
+    if (unavailable) ctx.skip()
+    const { page, requests, errors } = await open()
+    await page.goto(`${view.base}/episodes/${written.fork}`)
+    const timeline = page.getByTestId("timeline")
+    await timeline.waitFor()
+    expect(await page.getByTestId("lineage").innerText()).toContain(written.parent)
+    // Setup (the greeting) is collapsed; the conversation and the tool calls are there.
+    expect(await timeline.locator("details.setup").count()).toBeGreaterThan(0)
+    expect(await timeline.locator('[data-kind="message"]').count()).toBeGreaterThan(2)
+    expect(await timeline.locator('[data-kind="tool"]').count()).toBeGreaterThan(0)
+    await page.screenshot({ path: path.join(shots, "episode-timeline.png"), fullPage: true })
+
+    // A tool call that changed the world: its turn's world and change.
+    const changing = timeline.locator('[data-kind="tool"]', { hasText: "world change" }).first()
+    const turnButton = changing.locator("button.turn")
+    const turn = await turnButton.getAttribute("data-turn")
+    await turnButton.click()
+    await page.waitForURL(new RegExp(`\\?turn=${turn}$`))
+    const world = page.getByTestId("world")
+    await world.waitFor()
+    expect(await world.locator("h2").innerText()).toContain(`World at turn ${turn}`)
+    const changes = await world.getByTestId("changes").locator("li").allInnerTexts()
+    expect(changes.length).toBeGreaterThan(0)
+    // The changed value is opened and marked in the tree.
+    expect(await world.locator(".tree .changed").count()).toBeGreaterThan(0)
+    await page.screenshot({ path: path.join(shots, "episode-world.png"), fullPage: false })
+    onlyViewer(requests)
+    expect(errors).toEqual([])
+    await page.close()
+  }, 120_000)
+
+  it("shows a hostile message and tool call as text, and runs none of it", async (ctx) => {
+    if (unavailable) ctx.skip()
+    const { page, requests, errors } = await open()
+    await page.goto(`${view.base}/runs/${HOSTILE_RUN}`)
+    await page.getByTestId("episodes").locator("tbody tr a").first().click()
+    const timeline = page.getByTestId("timeline")
+    await timeline.waitFor()
+    const text = await timeline.innerText()
+    expect(text).toContain(HOSTILE_TEXT)
+    expect(text).toContain(HOSTILE_EMAIL)
+    // Nothing of it became markup, and nothing ran.
+    expect(await page.locator("main img, main script").count()).toBe(0)
+    expect(await page.evaluate("window.__pwned")).toBeUndefined()
+    await page.screenshot({ path: path.join(shots, "hostile-message.png"), fullPage: true })
+    onlyViewer(requests)
+    expect(errors).toEqual([])
+    await page.close()
+  }, 120_000)
+
+  it("asks for the token when the page is opened without it", async (ctx) => {
+    if (unavailable) ctx.skip()
+    const page = await (browser as Browser).newPage()
+    await page.goto(`${view.base}/`)
+    await page.getByRole("alert").waitFor()
+    expect(await page.getByRole("alert").innerText()).toContain("open the URL that `tau view` printed")
+    await page.close()
+  }, 60_000)
+})
