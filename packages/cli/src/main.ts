@@ -10,6 +10,7 @@ import { ModelParticipants, ModelRuntime, redactText } from "@tau-sim/models"
 import { CliError, CliOutput, Command } from "effect/cli"
 import { forkCommand } from "./commands/fork.ts"
 import { counterfactualCommand } from "./commands/counterfactual.ts"
+import { criticalCommand } from "./commands/critical.ts"
 import { dataCommand } from "./commands/data.ts"
 import { experimentCommand } from "./commands/experiment.ts"
 import { reportCommand } from "./commands/report.ts"
@@ -58,6 +59,7 @@ const tau = Command.make("tau").pipe(
     experimentCommand,
     reportCommand,
     counterfactualCommand,
+    criticalCommand,
     dataCommand,
     viewCommand,
   ]),

@@ -32,7 +32,8 @@ export interface ForkOptions {
 }
 
 /** Index of the event that produced trajectory message `turn`. */
-const eventOfTurn = (states: ReadonlyArray<{ trajectory: ReadonlyArray<unknown> }>, turn: number): number => states.findIndex((s) => s.trajectory.length > turn)
+export const eventOfTurn = (states: ReadonlyArray<{ trajectory: ReadonlyArray<unknown> }>, turn: number): number =>
+  states.findIndex((s) => s.trajectory.length > turn)
 
 /** Branches `parentId` just before its trajectory message `atTurn` (the branch point of `branchEpisode`, by turn). */
 export const forkEpisode = (parentId: string, options: ForkOptions) =>

@@ -122,6 +122,8 @@ export interface BranchSpec {
   readonly mode?: Mode | undefined
   /** The data folder the branch records (absolute), when the parent's data is read from elsewhere now. */
   readonly dataDir?: string | null | undefined
+  /** The seed of the branch's randomness from its branch point on (critical-turn samples draw afresh). */
+  readonly seed?: number | undefined
 }
 
 export interface BranchOptions {
@@ -155,6 +157,7 @@ export const branchEpisode = (parent: BranchParent, seq: number, spec: BranchSpe
       user: spec.user ?? latest.user,
       mode: spec.mode ?? latest.mode,
       dataDir: spec.dataDir === undefined ? latest.dataDir : spec.dataDir,
+      seed: spec.seed ?? latest.seed,
       parent: { episodeId: parent.episodeId, seq },
     }
     // Made before the branch is stored: a spec that names no participant stores nothing.

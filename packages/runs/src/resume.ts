@@ -7,6 +7,7 @@
 import * as path from "node:path"
 import { type EpisodeRow, EventStore } from "@tau-sim/engine"
 import { Effect, Schema } from "effect"
+import { type CriticalSample, runCritical } from "./critical.ts"
 import { type BranchOutcome, runCounterfactual } from "./experiment/counterfactual.ts"
 import { episodeLease, runLease, withLease } from "./lease.ts"
 import { resumeEpisode } from "./lifecycle.ts"
@@ -97,10 +98,38 @@ export const resumeRun = (runId: string, options: ResumeOptions) =>
         const summaries = batch.branches.flatMap((b) => toSummary(b) ?? [])
         return { config, summaries } satisfies ResumeResult
       }
+      case "critical": {
+        const result = yield* runCritical(
+          {
+            episodeId: config.critical_of,
+            samples: config.samples,
+            agent: config.agent ?? undefined,
+            user: config.user ?? undefined,
+            turns: config.turns ?? undefined,
+            maxConcurrency: options.maxConcurrency,
+            pricing: options.pricing,
+          },
+          (s) => {
+            if (s.ran) onEpisode(criticalSummary(runId, s))
+          },
+        )
+        return { config, summaries: result.samples.map((s) => criticalSummary(runId, s)) } satisfies ResumeResult
+      }
       case "import":
         return yield* new ImportNotResumable({ runId, file: config.file, dataDir: config.dataDir ?? null })
     }
   })
+
+/** A critical-turn sample as a run's episode (its trial is its index among the samples of its turn). */
+const criticalSummary = (runId: string, s: CriticalSample): EpisodeSummary => ({
+  run_id: runId,
+  episode_id: s.episode_id,
+  task_id: s.task_id,
+  trial: s.index,
+  termination_reason: s.termination_reason,
+  reward: s.reward,
+  ran: s.ran,
+})
 
 /** Every episode of the run that is not finished and scored, continued with the participants it started with. */
 const continueBranches = (runId: string, concurrency: number, onEpisode: (s: EpisodeSummary) => void) =>

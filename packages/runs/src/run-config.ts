@@ -3,7 +3,7 @@
  *
  * Runs come in kinds with different shapes, told apart by `kind`: a plain run (`tau run`), an
  * experiment cell (a plain run plus its place in the experiment), the forks of a run (`tau fork`),
- * a counterfactual batch and an imported τ² results file. Configs stored before `kind` existed are
+ * a counterfactual batch, a critical-turn analysis and an imported τ² results file. Configs stored before `kind` existed are
  * recognised by their fields.
  *
  * A run's identity is the part of its configuration that decides what its episodes mean (domain,
@@ -113,6 +113,21 @@ export const CounterfactualRunConfig = Schema.Struct({
 })
 export type CounterfactualRunConfig = typeof CounterfactualRunConfig.Type
 
+/**
+ * A critical-turn analysis of one episode (`tau critical`): `samples` forks at each of its turns
+ * (all live turns, or `turns`), continued under `agent`/`user` (null: the episode's own).
+ */
+export const CriticalRunConfig = Schema.Struct({
+  kind: Schema.Literal("critical"),
+  critical_of: Schema.String,
+  agent: Schema.NullOr(Schema.String),
+  user: Schema.NullOr(Schema.String),
+  samples: Schema.Int,
+  turns: Schema.NullOr(Schema.Struct({ from: Schema.Int, to: Schema.Int })),
+  pricing: Schema.optionalKey(RunPricing),
+})
+export type CriticalRunConfig = typeof CriticalRunConfig.Type
+
 /** The importer's own fields are its business; a resume only needs to say which file to import again. */
 export const ImportRunConfig = Schema.Struct({
   kind: Schema.Literal("import"),
@@ -123,7 +138,7 @@ export const ImportRunConfig = Schema.Struct({
 })
 export type ImportRunConfig = typeof ImportRunConfig.Type
 
-export const StoredRunConfig = Schema.Union([PlainRunConfig, CellRunConfig, ForksRunConfig, CounterfactualRunConfig, ImportRunConfig])
+export const StoredRunConfig = Schema.Union([PlainRunConfig, CellRunConfig, ForksRunConfig, CounterfactualRunConfig, CriticalRunConfig, ImportRunConfig])
 export type StoredRunConfig = typeof StoredRunConfig.Type
 export type RunKind = StoredRunConfig["kind"]
 
@@ -294,6 +309,8 @@ export const describeKind = (config: StoredRunConfig): string => {
       return `the forks of run ${config.forksOf}`
     case "counterfactual":
       return `a counterfactual batch of run ${config.counterfactual_of}`
+    case "critical":
+      return `a critical-turn analysis of episode ${config.critical_of}`
     case "import":
       return `an import of ${config.file}`
   }

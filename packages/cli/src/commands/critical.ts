@@ -1,0 +1,129 @@
+/** `tau critical`: where was an episode lost? The estimated probability of success from every turn, by forking it K times there. */
+import { EventStore } from "@tau-sim/engine"
+import { EpisodeNotFound } from "@tau-sim/replay"
+import { type CriticalResult, criticalRunId, decodeRunConfig, RUN_DEFAULTS, runCritical, type TurnRange } from "@tau-sim/runs"
+import { ModelRuntime } from "@tau-sim/models"
+import { Effect, Layer, Option } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import { fmtReward, table } from "../table.ts"
+import { terminalText } from "../terminal-text.ts"
+import { resumableOnStop, shellArg } from "../signals.ts"
+import { dbFlag, jsonFlag, movedDataDirFlag, positiveInt, print, printJson, progress, storeLayer } from "./common.ts"
+import { participantFlag, priceFlags, pricedModelServices, runPricing } from "./model-flags.ts"
+
+export const DEFAULT_SAMPLES = 20
+
+const TURNS = /^(\d+)(?:\.\.(\d+))?$/
+
+/** `a..b` (both included) or `a` (one turn). */
+const parseTurns = (text: string): TurnRange | null => {
+  const m = TURNS.exec(text.trim())
+  if (!m) return null
+  const from = Number(m[1])
+  const to = m[2] === undefined ? from : Number(m[2])
+  return Number.isSafeInteger(from) && Number.isSafeInteger(to) && from <= to ? { from, to } : null
+}
+
+const flags = {
+  db: dbFlag,
+  json: jsonFlag,
+  episode: Argument.String("episode").pipe(Argument.withDescription("The episode to analyse")),
+  samples: positiveInt("samples").pipe(Flag.withDescription(`Forks per turn (default ${DEFAULT_SAMPLES})`), Flag.withDefault(DEFAULT_SAMPLES)),
+  agent: participantFlag("agent").pipe(Flag.withDescription("Agent spec for the samples (default: the episode's)"), Flag.optional),
+  user: participantFlag("user").pipe(Flag.withDescription("User spec for the samples (default: the episode's)"), Flag.optional),
+  turns: Flag.String("turns").pipe(
+    Flag.withDescription("Analyse only these turns: a..b (both included) or a single turn"),
+    Flag.filter(
+      (t) => parseTurns(t) !== null,
+      () => "a turn range a..b with a ≤ b, or one turn",
+    ),
+    Flag.map((t) => parseTurns(t) as TurnRange),
+    Flag.optional,
+  ),
+  maxSamples: positiveInt("max-samples").pipe(
+    Flag.withDescription("Budget: at most this many samples in all (stored ones included), taken round-robin over the turns"),
+    Flag.optional,
+  ),
+  maxConcurrency: positiveInt("max-concurrency").pipe(Flag.withDefault(RUN_DEFAULTS.maxConcurrency)),
+  dataDir: movedDataDirFlag,
+  ...priceFlags,
+}
+
+const pct = (x: number | null): string => (x === null ? "-" : x.toFixed(2))
+
+/** The table people read: one row per turn, the critical one marked, then a line saying where it was lost. */
+const render = (r: CriticalResult): string => {
+  const head =
+    `critical-turn analysis of ${r.episode_id} (task ${terminalText(r.task_id)}, reward ${fmtReward(r.reward)}): ` +
+    `agent ${terminalText(r.agent)}, user ${terminalText(r.user)}, ${r.samples_per_turn} samples per turn, run ${r.run_id}`
+  const rows = r.turns.map((t) => [
+    t.turn === r.critical_turn ? `${t.turn} <` : String(t.turn),
+    t.role,
+    terminalText(t.kind),
+    t.samples,
+    t.successes,
+    pct(t.estimate),
+    t.estimate === null ? "-" : `${pct(t.ci_low)}..${pct(t.ci_high)}`,
+  ])
+  const lines = [head, "", table(["turn", "role", "message", "samples", "successes", "estimate", "95% CI"], rows), ""]
+  const critical = r.turns.find((t) => t.turn === r.critical_turn)
+  if (critical && r.drop !== null) {
+    const next = r.turns[r.turns.indexOf(critical) + 1]
+    lines.push(
+      `critical turn ${critical.turn} (${critical.role} ${terminalText(critical.kind)}): success ${pct(critical.estimate)} from it, ${pct(next?.estimate ?? null)} after it; ` +
+        `drop ${pct(r.drop)} (95% CI ${pct(r.drop_ci_low)}..${pct(r.drop_ci_high)})`,
+    )
+  } else {
+    lines.push("no turn lowers the estimated chance of success")
+  }
+  if (r.finished < r.turns.length * r.samples_per_turn) lines.push(`budget: ${r.finished} of ${r.turns.length * r.samples_per_turn} samples taken`)
+  return lines.join("\n")
+}
+
+export const criticalCommand = Command.make("critical", flags, (f) =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    const episode = yield* store.getEpisode(f.episode)
+    if (!episode) return yield* new EpisodeNotFound({ episodeId: f.episode, store: f.db })
+    const options = {
+      episodeId: f.episode,
+      samples: f.samples,
+      agent: Option.getOrUndefined(f.agent),
+      user: Option.getOrUndefined(f.user),
+      turns: Option.getOrUndefined(f.turns),
+      maxSamples: Option.getOrUndefined(f.maxSamples),
+      maxConcurrency: f.maxConcurrency,
+      dataDir: Option.getOrUndefined(f.dataDir),
+    }
+    // The samples' participants are the given ones, else the episode's: a model among them makes the prices worth recording.
+    const run = yield* store.getRun(episode.runId)
+    const runConfig = run ? Option.getOrUndefined(yield* Effect.option(decodeRunConfig(run))) : undefined
+    const runSpecs = runConfig && "agent" in runConfig ? [runConfig.agent, runConfig.user] : []
+    const pricing = runPricing(yield* ModelRuntime, [options.agent, options.user, ...runSpecs])
+    const runId = criticalRunId(options)
+    let before = 0
+    const result = yield* runCritical({ ...options, ...(pricing ? { pricing } : {}) }, (s, done, planned) => {
+      if (!s.ran) {
+        before++
+        return
+      }
+      process.stderr.write(`[${done}/${planned}] turn ${s.turn} sample ${s.index}: ${s.termination_reason}, reward ${fmtReward(s.reward)} (${s.episode_id})\n`)
+    }).pipe(resumableOnStop(() => `tau run --resume ${shellArg(runId)} --db ${shellArg(f.db)} (or this tau critical command again)`))
+    if (before > 0) yield* progress(`${before} samples were finished before and were not run again`)
+    if (f.json) {
+      return yield* printJson({
+        episode_id: result.episode_id,
+        run_id: result.run_id,
+        turns: result.turns,
+        critical_turn: result.critical_turn,
+        drop: result.drop,
+        drop_ci_low: result.drop_ci_low,
+        drop_ci_high: result.drop_ci_high,
+        samples_per_turn: result.samples_per_turn,
+        planned: result.planned,
+        finished: result.finished,
+      })
+    }
+    yield* print(render(result))
+  }).pipe(Effect.provide(pricedModelServices(f).pipe(Layer.provideMerge(storeLayer(f.db, { mustExist: true }))))),
+).pipe(Command.withDescription("Where was an episode lost? Fork it K times at every turn, continue each fork, and estimate the chance of success per turn"))

@@ -1,0 +1,297 @@
+/**
+ * Critical-turn analysis: where was an episode lost? From each turn t of an episode, K branches
+ * (forks that keep turns 0..t-1 and continue live from t, each with a fresh seed) estimate the
+ * probability of success given the conversation so far; the turn after which that probability
+ * drops most is the critical turn.
+ *
+ * Every sample is a stored branch of the analysed episode in the analysis's own run (deterministic
+ * ids and seeds from the run, the turn and the sample index), so an interrupted analysis resumes
+ * to the same samples without repeating finished ones, and every sample can be replayed, viewed,
+ * verified and re-scored like any other episode. The parent is loaded and folded once: each sample
+ * stores one start event and folds it onto the parent's state at the branch point (O(events)).
+ */
+import { createHash } from "node:crypto"
+import * as path from "node:path"
+import { type EpisodeRow, EventStore, nowIso, ParticipantFactory, isSolo, type TrajectoryMessage } from "@tau-sim/engine"
+import { isSuccessful } from "@tau-sim/evaluators"
+import { EpisodeNotFound, loadEpisode, requireRecordedData } from "@tau-sim/replay"
+import { Effect, Schema } from "effect"
+import { eventOfTurn } from "./fork.ts"
+import { episodeLease, runLease, withLease } from "./lease.ts"
+import { branchEpisode, resumeEpisode } from "./lifecycle.ts"
+import { type CriticalRunConfig, encodeRunConfig, RUN_DEFAULTS, type RunPricing } from "./run-config.ts"
+import { recordRunPricing } from "./run-pricing.ts"
+import { ERRORED_REASONS, stableEpisodeId } from "./run.ts"
+
+/** A turn range, both ends included. */
+export interface TurnRange {
+  readonly from: number
+  readonly to: number
+}
+
+export interface CriticalOptions {
+  readonly episodeId: string
+  /** Samples per turn (K). */
+  readonly samples: number
+  /** Absent or undefined: the analysed episode's own (forwarded from optional flags or a stored null). */
+  readonly agent?: string | undefined
+  readonly user?: string | undefined
+  /** Absent: every live turn of the episode. */
+  readonly turns?: TurnRange | undefined
+  /**
+   * At most this many samples in the analysis, stored ones included (not part of its identity: a
+   * later invocation with a larger budget, or a resume, continues). Samples are taken round-robin
+   * over the turns, so a partial budget gives every turn some.
+   */
+  readonly maxSamples?: number | undefined
+  readonly maxConcurrency?: number | undefined
+  /** Read the episode's domain from this data folder instead of the recorded one (it must hash the same). */
+  readonly dataDir?: string | undefined
+  /** The prices the samples' model calls are costed with, recorded with the analysis (not part of its id). */
+  readonly pricing?: RunPricing | undefined
+}
+
+/** The analysis cannot be made as asked (no such episode, no turn in the range, ...). */
+export class CriticalError extends Schema.TaggedError<CriticalError>()("CriticalError", { message: Schema.String }) {}
+
+/** One stored sample: a branch of the analysed episode at `turn`. */
+export interface CriticalSample {
+  readonly task_id: string
+  readonly turn: number
+  readonly index: number
+  readonly episode_id: string
+  readonly termination_reason: string
+  readonly reward: number | null
+  /** Whether this invocation ran it (false: finished before). */
+  readonly ran: boolean
+}
+
+/** A turn's estimate: the share of successful samples with its 95% Wilson interval (null estimate: no sample yet). */
+export interface TurnEstimate {
+  readonly turn: number
+  /** `assistant`, `user` or `tool`: who produced the message at this turn. */
+  readonly role: string
+  /** What the message is: `text`, `call <tool>` (the first call's tool), or `tool <tool>` (a tool's answer). */
+  readonly kind: string
+  readonly samples: number
+  readonly successes: number
+  /** Samples that ended errored (an infrastructure error): not counted as failures, nor in `samples`. */
+  readonly errored: number
+  readonly estimate: number | null
+  readonly ci_low: number
+  readonly ci_high: number
+}
+
+export interface CriticalResult {
+  readonly run_id: string
+  readonly episode_id: string
+  readonly task_id: string
+  readonly agent: string
+  readonly user: string
+  /** The analysed episode's own reward. */
+  readonly reward: number | null
+  readonly samples_per_turn: number
+  /** Samples the plan has (turns × K, or the budget when smaller) and how many of them are stored and finished. */
+  readonly planned: number
+  readonly finished: number
+  readonly turns: ReadonlyArray<TurnEstimate>
+  /** Every sample of the plan, in plan order. */
+  readonly samples: ReadonlyArray<CriticalSample>
+  /** The turn whose message lowered the estimate most (from it to the next analysed turn); null when no estimate drops. */
+  readonly critical_turn: number | null
+  readonly drop: number | null
+  /** Newcombe's 95% interval of the drop (difference of two proportions from Wilson intervals). */
+  readonly drop_ci_low: number | null
+  readonly drop_ci_high: number | null
+}
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
+
+/** The analysis's run: a hash of what it is (episode, participants, K, turns), so running it again finds it. */
+export const criticalRunId = (options: Pick<CriticalOptions, "episodeId" | "agent" | "user" | "samples" | "turns">): string =>
+  `${options.episodeId}~critical-${sha256(JSON.stringify([options.agent ?? null, options.user ?? null, options.samples, options.turns ?? null])).slice(0, 8)}`
+
+/** A sample's id and seed depend only on its run, turn and index: a resume finds and continues the same samples. */
+export const sampleIdFor = (runId: string, turn: number, index: number): string => stableEpisodeId(runId, "turn", turn, "sample", index)
+export const sampleSeedFor = (runId: string, turn: number, index: number): number =>
+  Number.parseInt(sha256(`${runId}\u0000${turn}\u0000${index}`).slice(0, 8), 16) % 2 ** 31
+
+/** z for a two-sided 95% interval. */
+const Z95 = 1.959963984540054
+
+/** Wilson's score interval for `successes` of `n` (n = 0: the whole of [0, 1]). */
+export const wilsonInterval = (successes: number, n: number, z = Z95): { readonly low: number; readonly high: number } => {
+  if (n === 0) return { low: 0, high: 1 }
+  const p = successes / n
+  const z2 = z * z
+  const denominator = 1 + z2 / n
+  const center = (p + z2 / (2 * n)) / denominator
+  const half = (z / denominator) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))
+  // Exact at the ends (the formula gives 0 and 1 up to rounding).
+  return { low: successes === 0 ? 0 : Math.max(0, center - half), high: successes === n ? 1 : Math.min(1, center + half) }
+}
+
+/** The largest drop between consecutive estimated turns, with Newcombe's interval of the difference. */
+export const criticalTurnOf = (turns: ReadonlyArray<TurnEstimate>): Pick<CriticalResult, "critical_turn" | "drop" | "drop_ci_low" | "drop_ci_high"> => {
+  const estimated = turns.filter((t) => t.estimate !== null)
+  let best: Pick<CriticalResult, "critical_turn" | "drop" | "drop_ci_low" | "drop_ci_high"> = {
+    critical_turn: null,
+    drop: null,
+    drop_ci_low: null,
+    drop_ci_high: null,
+  }
+  for (let i = 0; i + 1 < estimated.length; i++) {
+    const a = estimated[i]
+    const b = estimated[i + 1]
+    const pa = a.estimate as number
+    const pb = b.estimate as number
+    const drop = pa - pb
+    if (drop <= 0 || (best.drop !== null && drop <= best.drop)) continue
+    best = {
+      critical_turn: a.turn,
+      drop,
+      drop_ci_low: Math.max(-1, drop - Math.sqrt((pa - a.ci_low) ** 2 + (b.ci_high - pb) ** 2)),
+      drop_ci_high: Math.min(1, drop + Math.sqrt((a.ci_high - pa) ** 2 + (pb - b.ci_low) ** 2)),
+    }
+  }
+  return best
+}
+
+const describeMessage = (m: TrajectoryMessage): { role: string; kind: string } => {
+  if (m.role === "tool") return { role: "tool", kind: `tool ${m.name}` }
+  const call = m.toolCalls?.[0]
+  return { role: m.role, kind: call ? `call ${call.name}` : "text" }
+}
+
+/** The live turns of `trajectory` in `range` (setup turns are the task's, not a participant's: nothing to branch). */
+const turnsToAnalyse = (episodeId: string, trajectory: ReadonlyArray<TrajectoryMessage>, range: TurnRange | undefined) => {
+  const live = trajectory.flatMap((m, turn) => (m.setup ? [] : [turn]))
+  if (live.length === 0) return Effect.fail(new CriticalError({ message: `episode ${episodeId} has no live turns to branch from` }))
+  if (range === undefined) return Effect.succeed(live)
+  if (range.from > range.to) return Effect.fail(new CriticalError({ message: `--turns ${range.from}..${range.to} is empty` }))
+  const inRange = live.filter((t) => t >= range.from && t <= range.to)
+  if (inRange.length === 0) {
+    return Effect.fail(
+      new CriticalError({ message: `episode ${episodeId} has live turns ${live[0]}..${live.at(-1)}; none in --turns ${range.from}..${range.to}` }),
+    )
+  }
+  return Effect.succeed(inRange)
+}
+
+/**
+ * Runs (or resumes) the analysis and returns the estimate per turn over every finished sample of
+ * the plan. `onSample` sees each sample as it finishes (and those finished before, with `ran: false`).
+ */
+export const runCritical = (options: CriticalOptions, onSample: (s: CriticalSample, done: number, planned: number) => void = () => {}) =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    if (!Number.isInteger(options.samples) || options.samples < 1) return yield* new CriticalError({ message: "--samples must be a whole number ≥ 1" })
+    const row = yield* store.getEpisode(options.episodeId)
+    if (row === undefined) return yield* new EpisodeNotFound({ episodeId: options.episodeId })
+    const parent = yield* loadEpisode(options.episodeId, { dataDir: options.dataDir })
+    // A branch continued on other data than its parent's prefix ran on would not be a branch of it.
+    yield* requireRecordedData(parent)
+    const trajectory = parent.final.trajectory
+    const turns = yield* turnsToAnalyse(options.episodeId, trajectory, options.turns)
+    const started = parent.final.started
+    const agent = options.agent ?? started.agent
+    const user = options.user ?? started.user
+    // Specs that name no participant fail here, before anything is stored.
+    const factory = yield* ParticipantFactory
+    yield* factory.make(agent, "agent")
+    if (!isSolo(started)) yield* factory.make(user, "user")
+
+    const runId = criticalRunId(options)
+    const config: CriticalRunConfig = {
+      kind: "critical",
+      critical_of: options.episodeId,
+      agent: options.agent ?? null,
+      user: options.user ?? null,
+      samples: options.samples,
+      turns: options.turns ?? null,
+    }
+    // The id is a hash of what the analysis is, so an existing run with this id is this analysis.
+    yield* store.createRun({ runId, createdAt: yield* nowIso, config: encodeRunConfig(config), experiment: null })
+    if (options.pricing) yield* recordRunPricing(runId, options.pricing)
+
+    // Round-robin: sample 0 of every turn, then sample 1, ...; a budget takes a prefix of this order.
+    const plan = Array.from({ length: options.samples }, (_, index) => turns.map((turn) => ({ turn, index }))).flat()
+    const planned = plan.slice(0, options.maxSamples ?? plan.length)
+    const dataDir = options.dataDir === undefined ? undefined : path.resolve(options.dataDir)
+
+    const samples = yield* Effect.gen(function* () {
+      const stored = new Map<string, EpisodeRow>((yield* store.listEpisodes({ runId })).map((r) => [r.episodeId, r]))
+      let done = 0
+      return yield* Effect.forEach(
+        planned,
+        ({ turn, index }) =>
+          Effect.gen(function* () {
+            const episodeId = sampleIdFor(runId, turn, index)
+            const existing = stored.get(episodeId)
+            const sample = (reason: string | null, reward: number | null, ran: boolean): CriticalSample => ({
+              task_id: started.taskId,
+              turn,
+              index,
+              episode_id: episodeId,
+              termination_reason: reason ?? "unknown",
+              reward,
+              ran,
+            })
+            let result: CriticalSample
+            if (existing?.status === "ended" && (yield* store.listScores(episodeId)).length > 0) {
+              result = sample(existing.terminationReason, existing.reward, false)
+            } else if (existing) {
+              // Created but interrupted (or ended, not scored): continued from its last stored event.
+              const outcome = yield* resumeEpisode(episodeId).pipe(withLease(episodeLease(episodeId)))
+              result = sample(outcome.state.ended, outcome.reward, true)
+            } else {
+              const outcome = yield* branchEpisode(parent, eventOfTurn(parent.states, turn), {
+                episodeId,
+                runId,
+                agent: options.agent,
+                user: options.user,
+                dataDir,
+                seed: sampleSeedFor(runId, turn, index),
+              }).pipe(withLease(episodeLease(episodeId)))
+              result = sample(outcome.state.ended, outcome.reward, true)
+            }
+            done++
+            onSample(result, done, planned.length)
+            return result
+          }),
+        { concurrency: options.maxConcurrency ?? RUN_DEFAULTS.maxConcurrency },
+      )
+    }).pipe(withLease(runLease(runId)))
+
+    const estimates = turns.map((turn): TurnEstimate => {
+      const own = samples.filter((s) => s.turn === turn)
+      const errored = own.filter((s) => ERRORED_REASONS.includes(s.termination_reason)).length
+      const counted = own.filter((s) => !ERRORED_REASONS.includes(s.termination_reason))
+      const successes = counted.filter((s) => s.reward !== null && isSuccessful(s.reward)).length
+      const { low, high } = wilsonInterval(successes, counted.length)
+      return {
+        turn,
+        ...describeMessage(trajectory[turn]),
+        samples: counted.length,
+        successes,
+        errored,
+        estimate: counted.length === 0 ? null : successes / counted.length,
+        ci_low: low,
+        ci_high: high,
+      }
+    })
+    return {
+      run_id: runId,
+      episode_id: options.episodeId,
+      task_id: started.taskId,
+      agent,
+      user,
+      reward: row.reward,
+      samples_per_turn: options.samples,
+      planned: planned.length,
+      finished: samples.length,
+      turns: estimates,
+      samples,
+      ...criticalTurnOf(estimates),
+    } satisfies CriticalResult
+  })
