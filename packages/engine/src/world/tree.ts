@@ -30,17 +30,14 @@ export type Node = PyValue | Overlay
 export type Path = ReadonlyArray<string>
 
 /**
- * Whether an object is large enough to be overlaid. Counting keys is O(size), so the answer is
- * cached per object: base objects are immutable and shared, so each is counted once per process.
+ * Whether an object is large enough to be overlaid: counting stops past the threshold, so this is
+ * O(1) for any object and allocates nothing. (A per-object cache cost more than the count: every
+ * write copies the small objects on its path, and each copy was a new cache entry.)
  */
-const largeObjects = new WeakMap<object, boolean>()
 const isLarge = (o: PyObject): boolean => {
-  let large = largeObjects.get(o)
-  if (large === undefined) {
-    large = Object.keys(o).length > LARGE_OBJECT
-    largeObjects.set(o, large)
-  }
-  return large
+  let keys = 0
+  for (const _ in o) if (++keys > LARGE_OBJECT) return true
+  return false
 }
 
 const isContainer = (n: Node | undefined): boolean => n instanceof Overlay || (typeof n === "object" && n !== null && !(n instanceof PyFloat))
