@@ -67,13 +67,13 @@ describe("tau view in Chromium", () => {
     await runs.locator(`tr[data-run="${RUN}"]`).waitFor()
     // The token went into the cookie and out of the address bar.
     expect(page.url()).toBe(`${view.base}/`)
-    const row = await runs.locator(`tr[data-run="${RUN}"]`).innerText()
+    const row = await runs.locator(`tr[data-run="${RUN}"]`).textContent()
     expect(row).toContain("demo")
     expect(row).toContain("oracle")
     expect(row).toContain("scripted")
     expect(row).toContain(String(written.rows.length))
     expect(row).toContain("done")
-    expect(await runs.locator(`tr[data-run="${RUN}~forks"]`).innerText()).toContain(`forks of ${RUN}`)
+    expect(await runs.locator(`tr[data-run="${RUN}~forks"]`).textContent()).toContain(`forks of ${RUN}`)
     await page.screenshot({ path: path.join(shots, "runs.png"), fullPage: true })
 
     await page.getByRole("link", { name: RUN, exact: true }).first().click()
@@ -87,7 +87,7 @@ describe("tau view in Chromium", () => {
     expect(shown).toBeGreaterThan(0)
     expect(shown).toBeLessThan(written.rows.length)
     for (const cell of await page.getByTestId("episodes").locator("tbody tr td:nth-child(8)").allInnerTexts()) expect(Number(cell)).toBeGreaterThan(0)
-    expect(await count.innerText()).toBe(`1–${shown} of ${shown} episodes`)
+    expect(await count.textContent()).toBe(`1–${shown} of ${shown} episodes`)
     await page.screenshot({ path: path.join(shots, "episodes-filtered.png"), fullPage: true })
 
     // The filtered list is a link: loading it again gives the same rows.
@@ -105,7 +105,7 @@ describe("tau view in Chromium", () => {
     await page.goto(`${view.base}/episodes/${written.fork}`)
     const timeline = page.getByTestId("timeline")
     await timeline.waitFor()
-    expect(await page.getByTestId("lineage").innerText()).toContain(written.parent)
+    expect(await page.getByTestId("lineage").textContent()).toContain(written.parent)
     // Setup (the greeting) is collapsed; the conversation and the tool calls are there.
     expect(await timeline.locator("details.setup").count()).toBeGreaterThan(0)
     expect(await timeline.locator('[data-kind="message"]').count()).toBeGreaterThan(2)
@@ -120,7 +120,7 @@ describe("tau view in Chromium", () => {
     await page.waitForURL(new RegExp(`\\?turn=${turn}$`))
     const world = page.getByTestId("world")
     await world.waitFor()
-    expect(await world.locator("h2").innerText()).toContain(`World at turn ${turn}`)
+    expect(await world.locator("h2").textContent()).toContain(`World at turn ${turn}`)
     const changes = await world.getByTestId("changes").locator("li").allInnerTexts()
     expect(changes.length).toBeGreaterThan(0)
     // The changed value is opened and marked in the tree.
@@ -138,7 +138,7 @@ describe("tau view in Chromium", () => {
     await page.getByTestId("episodes").locator("tbody tr a").first().click()
     const timeline = page.getByTestId("timeline")
     await timeline.waitFor()
-    const text = await timeline.innerText()
+    const text = await timeline.textContent()
     expect(text).toContain(HOSTILE_TEXT)
     expect(text).toContain(HOSTILE_EMAIL)
     // Nothing of it became markup, and nothing ran.
@@ -155,7 +155,7 @@ describe("tau view in Chromium", () => {
     const page = await (browser as Browser).newPage()
     await page.goto(`${view.base}/`)
     await page.getByRole("alert").waitFor()
-    expect(await page.getByRole("alert").innerText()).toContain("open the URL that `tau view` printed")
+    expect(await page.getByRole("alert").textContent()).toContain("open the URL that `tau view` printed")
     await page.close()
   }, 60_000)
 })
