@@ -1,7 +1,7 @@
 /**
  * Scoring a finished episode with the current evaluators and appending the score. Scores are
  * never overwritten: every evaluation (live or `rescore`) adds one row with its evaluator version,
- * and the model calls of an LLM judge that produced it are stored with it (ADR 0006).
+ * and the model calls of an LLM judge that produced it are stored with it (ADR 0007).
  */
 import { type Domain, type EpisodeState, EventStore, isSolo, type ModelCalled, type ScoreRecord, type Task, nowIso } from "@tau-sim/engine"
 import { Context, Effect } from "effect"

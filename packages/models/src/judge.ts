@@ -2,7 +2,7 @@
  * A model asked to judge (the NL-assertion judge, the policy-adherence judge): one question of a
  * system and a user message, no tools, made as a recorded call (timeouts, retries, rate limits,
  * the response cache, prices, redaction) whose events say participant `judge`. The events go to
- * the sink of the evaluation that asked, which stores them with the score (ADR 0006); a runtime
+ * the sink of the evaluation that asked, which stores them with the score (ADR 0007); a runtime
  * whose cache is the store answers a question already answered there without an HTTP request.
  */
 import { ParticipantSpecError } from "@tau-sim/engine"

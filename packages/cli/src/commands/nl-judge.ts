@@ -5,7 +5,7 @@
  * the command's model call flags (timeouts, retries, rate limits), and, unless `--fresh-judge`,
  * the store's recorded calls as its cache, so a question the judge already answered (same model,
  * same prompt, same arguments: the request hash) is answered from the record without an HTTP
- * request. Its calls are stored with the scores they produced (ADR 0006).
+ * request. Its calls are stored with the scores they produced (ADR 0007).
  */
 import { EventStore, formatCost, type ParticipantSpecError } from "@tau-sim/engine"
 import * as Evaluate from "@tau-sim/evaluators"

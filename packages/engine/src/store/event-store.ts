@@ -74,7 +74,7 @@ export interface ScoreRecord {
   /**
    * The model calls made to produce this score (an LLM judge's, participant `judge`), every
    * attempt included; absent when none was made. They are stored with the score, not in the
-   * episode's stream, which is closed once it has ended (ADR 0006).
+   * episode's stream, which is closed once it has ended (ADR 0007).
    */
   readonly modelCalls?: ReadonlyArray<ModelCalled>
 }

@@ -2,7 +2,7 @@
  * Scores as both stores keep them: checked and encoded before any write, hashed in a chain over
  * the episode's scores (as the events are, `chain.ts`), and decoded on read. A score may carry the
  * model calls that produced it (an LLM judge's), stored with it as the encoded fields of
- * `ModelCalled` events (ADR 0006).
+ * `ModelCalled` events (ADR 0007).
  */
 import { hash } from "node:crypto"
 import { decodeEventFields, encodeEventFields, type ModelCalled } from "../events.ts"

@@ -270,7 +270,7 @@ export const MIGRATIONS: ReadonlyArray<ReadonlyArray<MigrationStatement>> = [
       body TEXT NOT NULL
     ) WITHOUT ROWID`,
   ],
-  // 5: scores carry the model calls behind them (an LLM judge's) and a chain hash (ADR 0006).
+  // 5: scores carry the model calls behind them (an LLM judge's) and a chain hash (ADR 0007).
   [
     addColumnIfMissing("scores", "model_calls", "TEXT"),
     addColumnIfMissing("scores", "hash", "TEXT"),
