@@ -12,7 +12,8 @@ import type { ModelCalled } from "@tau-sim/engine"
 import { PRICE_TABLE_VERSION } from "@tau-sim/models"
 import { demoBrain, type FakeLlmServer, startFakeLlmServer } from "@tau-sim/models/testing"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { jsonLines, readStore, storedRun, tau, tempDir } from "./tau.ts"
+import { gatedModelServer } from "./faults.ts"
+import { finished, jsonLines, readStore, spawnTau, storedRun, tau, tempDir } from "./tau.ts"
 import { Effect } from "effect"
 
 const tmp = tempDir("prices")
@@ -190,6 +191,56 @@ describe("one priced model and one without a price", () => {
     for (const r of runs) expect(r.config.pricing).toEqual({ table: PRICE_TABLE_VERSION, user: { "demo-model": { input_per_mtok: 1, output_per_mtok: 4 } } })
     const report = await tau(["report", "--experiment", "priced-ablation", "--db", db], tmp.root)
     expect(report.stdout).toMatch(/^all runs\s+all models\s+\d+\s+\d+\s+\d+\s+≥ \$\d+\.\d{4} \(\d+ calls unpriced\)$/m)
+  })
+})
+
+describe("a resume", () => {
+  it("costs the rest of the run with the prices recorded with it, and records prices given with the resume over them", async () => {
+    const models = await gatedModelServer()
+    try {
+      const db = tmp.db()
+      const prices = tmp.file("demo-prices.json")
+      writeFileSync(prices, JSON.stringify({ demo: { input_per_mtok: 2, output_per_mtok: 8 } }))
+      const args = [
+        "run",
+        "--domain",
+        "demo",
+        "--task-ids",
+        "renew_loan",
+        "--trials",
+        "3",
+        "--max-concurrency",
+        "1",
+        "--agent",
+        "openai:demo",
+        "--user",
+        "openai:demo",
+      ]
+      // Stopped while its third model call is in flight: the run has unfinished episodes.
+      const hang = models.hangAt(3)
+      const child = spawnTau([...args, "--prices", prices, "--run-id", "R", "--db", db], tmp.root, models.env())
+      const done = finished(child)
+      await hang.reached
+      child.kill("SIGTERM")
+      const stopped = await done
+      hang.release()
+      expect(stopped.code, stopped.stderr).toBe(143)
+      const before = (await runCalls(db, "R")).length
+
+      // No --prices: the recorded ones cost the calls it makes, and nothing is unpriced.
+      const resumed = await tau(["run", "--resume", "R", "--price", "other-model=1,1", "--db", db], tmp.root, models.env())
+      expect(resumed.code, resumed.stderr).toBe(0)
+      expect(warnings(resumed.stderr)).toEqual([])
+      const calls = await runCalls(db, "R")
+      expect(calls.length).toBeGreaterThan(before)
+      for (const c of calls) expect(c.cost).toBeCloseTo(cost(c, 2, 8), 12)
+      expect((await runConfig(db, "R")).pricing).toEqual({
+        table: PRICE_TABLE_VERSION,
+        user: { demo: { input_per_mtok: 2, output_per_mtok: 8 }, "other-model": { input_per_mtok: 1, output_per_mtok: 1 } },
+      })
+    } finally {
+      await models.close()
+    }
   })
 })
 
