@@ -109,7 +109,7 @@ const terminations = (report: Report): Section => {
 const usage = (report: Report): Section => ({
   id: "usage",
   title: "Cost and tokens by participant",
-  note: `From the episodes' ModelCalled events (offline participants make none); judge: the LLM judges' calls stored with the scores (a verdict reused from the store costs nothing again).${
+  note: `From the episodes' ModelCalled events (offline participants make none).${
     report.cells.some((c) => PARTICIPANT_KINDS.some((p) => c.usage[p].cost === null)) ? ` ${UNKNOWN_COST_NOTE}` : ""
   }`,
   headers: ["run", "participant", "calls", "prompt tokens", "completion tokens", "cost"],
