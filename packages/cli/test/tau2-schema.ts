@@ -25,14 +25,15 @@ export const describeErrors = (errors: ReadonlyArray<ErrorObject>): string[] =>
   errors.map((e) => `${e.instancePath || "/"}: ${e.message ?? e.keyword} ${JSON.stringify(e.params)} (${e.schemaPath})`)
 
 /**
- * The errors of a whole run, counted by kind: the schema rule with the field it concerns
- * (`#/$defs/SimulationRun/required start_time`), array positions folded into `*`.
+ * The errors of a whole run, counted by kind: where (array positions folded into `*`), the rule,
+ * and what it names (`/simulations/*: required start_time`).
  */
 export const errorKinds = (errors: ReadonlyArray<ErrorObject>): Record<string, number> => {
   const kinds: Record<string, number> = {}
   for (const e of errors) {
-    const detail = e.keyword === "required" ? ` ${String(e.params.missingProperty)}` : ` at ${e.instancePath.replace(/\/\d+(?=\/|$)/g, "/*")}`
-    const kind = `${e.schemaPath}${detail}`
+    const where = e.instancePath.replace(/\/\d+(?=\/|$)/g, "/*") || "/"
+    const what = e.keyword === "required" ? String(e.params.missingProperty) : (e.message ?? "")
+    const kind = `${where}: ${e.keyword} ${what}`
     kinds[kind] = (kinds[kind] ?? 0) + 1
   }
   return kinds
