@@ -165,6 +165,13 @@ describe("one priced model and one without a price", () => {
     expect(report.stdout).toMatch(
       new RegExp(`^mixed\\s+all models\\s+${calls.length}\\s+.*≥ \\$${known.toFixed(4).replace(".", "\\.")} \\(${unpriced.length} calls unpriced\\)$`, "m"),
     )
+    // The JSON report never gives a total over unknown costs as a number.
+    const json = JSON.parse((await tau(["report", "--run", "mixed", "--db", db, "--format", "json"], tmp.root)).stdout)
+    const [cell] = json.cells
+    expect(cell.usage.user).toMatchObject({ cost: null, known_cost: 0, unpriced_calls: unpriced.length })
+    expect(cell.usage.agent.cost).toBeCloseTo(known, 12)
+    expect(cell.usage_by_model["compat:other-model"]).toMatchObject({ cost: null, unpriced_calls: unpriced.length })
+    expect(cell.pricing).toEqual({ table: PRICE_TABLE_VERSION, user: { "demo-model": { input_per_mtok: 1, output_per_mtok: 4 } } })
   })
 
   it("in an experiment: each cell records the prices, the warning comes once for the whole invocation, and the report sums over every run", async () => {
