@@ -45,6 +45,8 @@ export interface CriticalOptions {
    */
   readonly maxSamples?: number | undefined
   readonly maxConcurrency?: number | undefined
+  /** Of the intervals (default 0.95); how the samples are read, not part of the analysis's identity. */
+  readonly confidence?: number | undefined
   /** Read the episode's domain from this data folder instead of the recorded one (it must hash the same). */
   readonly dataDir?: string | undefined
   /** The prices the samples' model calls are costed with, recorded with the analysis (not part of its id). */
@@ -66,7 +68,7 @@ export interface CriticalSample {
   readonly ran: boolean
 }
 
-/** A turn's estimate: the share of successful samples with its 95% Wilson interval (null estimate: no sample yet). */
+/** A turn's estimate: the share of successful samples with its exact interval (null estimate: no sample yet). */
 export interface TurnEstimate {
   readonly turn: number
   /** `assistant`, `user` or `tool`: who produced the message at this turn. */
@@ -91,6 +93,7 @@ export interface CriticalResult {
   /** The analysed episode's own reward. */
   readonly reward: number | null
   readonly samples_per_turn: number
+  readonly confidence: number
   /** Samples the plan has (turns × K, or the budget when smaller) and how many of them are stored and finished. */
   readonly planned: number
   readonly finished: number
@@ -100,7 +103,7 @@ export interface CriticalResult {
   /** The turn whose message lowered the estimate most (from it to the next analysed turn); null when no estimate drops. */
   readonly critical_turn: number | null
   readonly drop: number | null
-  /** Newcombe's 95% interval of the drop (difference of two proportions from Wilson intervals). */
+  /** The drop's interval (Newcombe's method for a difference of two proportions, over the turns' intervals). */
   readonly drop_ci_low: number | null
   readonly drop_ci_high: number | null
 }
@@ -116,19 +119,42 @@ export const sampleIdFor = (runId: string, turn: number, index: number): string 
 export const sampleSeedFor = (runId: string, turn: number, index: number): number =>
   Number.parseInt(sha256(`${runId}\u0000${turn}\u0000${index}`).slice(0, 8), 16) % 2 ** 31
 
-/** z for a two-sided 95% interval. */
-const Z95 = 1.959963984540054
+/** P(X ≤ k) for X ~ Binomial(n, p), 0 < p < 1 (terms summed in log space). */
+const binomialCdf = (k: number, n: number, p: number): number => {
+  const lp = Math.log(p)
+  const lq = Math.log1p(-p)
+  let logC = 0
+  let sum = 0
+  for (let i = 0; i <= k; i++) {
+    if (i > 0) logC += Math.log(n - i + 1) - Math.log(i)
+    sum += Math.exp(logC + i * lp + (n - i) * lq)
+  }
+  return Math.min(1, sum)
+}
 
-/** Wilson's score interval for `successes` of `n` (n = 0: the whole of [0, 1]). */
-export const wilsonInterval = (successes: number, n: number, z = Z95): { readonly low: number; readonly high: number } => {
+/** The p in (0, 1) where the monotone `f` crosses `target` (bisection to double precision). */
+const solve = (f: (p: number) => number, target: number, increasing: boolean): number => {
+  let lo = 0
+  let hi = 1
+  for (let i = 0; i < 200 && hi - lo > 1e-15; i++) {
+    const mid = (lo + hi) / 2
+    if (f(mid) < target === increasing) lo = mid
+    else hi = mid
+  }
+  return (lo + hi) / 2
+}
+
+/**
+ * The exact (Clopper–Pearson, "Beta") interval for `successes` of `n` at `confidence`: it holds
+ * the true probability with at least that probability whatever it is (Wilson's only on average),
+ * so a check at every turn with a union bound over the turns is rigorous. n = 0: all of [0, 1].
+ */
+export const exactInterval = (successes: number, n: number, confidence = 0.95): { readonly low: number; readonly high: number } => {
   if (n === 0) return { low: 0, high: 1 }
-  const p = successes / n
-  const z2 = z * z
-  const denominator = 1 + z2 / n
-  const center = (p + z2 / (2 * n)) / denominator
-  const half = (z / denominator) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))
-  // Exact at the ends (the formula gives 0 and 1 up to rounding).
-  return { low: successes === 0 ? 0 : Math.max(0, center - half), high: successes === n ? 1 : Math.min(1, center + half) }
+  const alpha = (1 - confidence) / 2
+  const low = successes === 0 ? 0 : solve((p) => 1 - binomialCdf(successes - 1, n, p), alpha, true)
+  const high = successes === n ? 1 : solve((p) => binomialCdf(successes, n, p), alpha, false)
+  return { low, high }
 }
 
 /** The largest drop between consecutive estimated turns, with Newcombe's interval of the difference. */
@@ -186,6 +212,8 @@ export const runCritical = (options: CriticalOptions, onSample: (s: CriticalSamp
   Effect.gen(function* () {
     const store = yield* EventStore
     if (!Number.isInteger(options.samples) || options.samples < 1) return yield* new CriticalError({ message: "--samples must be a whole number ≥ 1" })
+    const confidence = options.confidence ?? 0.95
+    if (!(confidence > 0 && confidence < 1)) return yield* new CriticalError({ message: "--confidence must be a number between 0 and 1 (0.95)" })
     const row = yield* store.getEpisode(options.episodeId)
     if (row === undefined) return yield* new EpisodeNotFound({ episodeId: options.episodeId })
     const parent = yield* loadEpisode(options.episodeId, { dataDir: options.dataDir })
@@ -268,7 +296,7 @@ export const runCritical = (options: CriticalOptions, onSample: (s: CriticalSamp
       const errored = own.filter((s) => ERRORED_REASONS.includes(s.termination_reason)).length
       const counted = own.filter((s) => !ERRORED_REASONS.includes(s.termination_reason))
       const successes = counted.filter((s) => s.reward !== null && isSuccessful(s.reward)).length
-      const { low, high } = wilsonInterval(successes, counted.length)
+      const { low, high } = exactInterval(successes, counted.length, confidence)
       return {
         turn,
         ...describeMessage(trajectory[turn]),
@@ -288,6 +316,7 @@ export const runCritical = (options: CriticalOptions, onSample: (s: CriticalSamp
       user,
       reward: row.reward,
       samples_per_turn: options.samples,
+      confidence,
       planned: planned.length,
       finished: samples.length,
       turns: estimates,

@@ -44,6 +44,14 @@ const flags = {
     Flag.withDescription("Budget: at most this many samples in all (stored ones included), taken round-robin over the turns"),
     Flag.optional,
   ),
+  confidence: Flag.Finite("confidence").pipe(
+    Flag.withDescription("Level of the intervals (default 0.95; exact Clopper–Pearson intervals)"),
+    Flag.filter(
+      (c) => c > 0 && c < 1,
+      () => "a number between 0 and 1",
+    ),
+    Flag.withDefault(0.95),
+  ),
   maxConcurrency: positiveInt("max-concurrency").pipe(Flag.withDefault(RUN_DEFAULTS.maxConcurrency)),
   dataDir: movedDataDirFlag,
   ...priceFlags,
@@ -65,13 +73,14 @@ const render = (r: CriticalResult): string => {
     pct(t.estimate),
     t.estimate === null ? "-" : `${pct(t.ci_low)}..${pct(t.ci_high)}`,
   ])
-  const lines = [head, "", table(["turn", "role", "message", "samples", "successes", "estimate", "95% CI"], rows), ""]
+  const level = `${Number((r.confidence * 100).toFixed(8))}%`
+  const lines = [head, "", table(["turn", "role", "message", "samples", "successes", "estimate", `${level} CI`], rows), ""]
   const critical = r.turns.find((t) => t.turn === r.critical_turn)
   if (critical && r.drop !== null) {
     const next = r.turns[r.turns.indexOf(critical) + 1]
     lines.push(
       `critical turn ${critical.turn} (${critical.role} ${terminalText(critical.kind)}): success ${pct(critical.estimate)} from it, ${pct(next?.estimate ?? null)} after it; ` +
-        `drop ${pct(r.drop)} (95% CI ${pct(r.drop_ci_low)}..${pct(r.drop_ci_high)})`,
+        `drop ${pct(r.drop)} (${level} CI ${pct(r.drop_ci_low)}..${pct(r.drop_ci_high)})`,
     )
   } else {
     lines.push("no turn lowers the estimated chance of success")
@@ -93,6 +102,7 @@ export const criticalCommand = Command.make("critical", flags, (f) =>
       turns: Option.getOrUndefined(f.turns),
       maxSamples: Option.getOrUndefined(f.maxSamples),
       maxConcurrency: f.maxConcurrency,
+      confidence: f.confidence,
       dataDir: Option.getOrUndefined(f.dataDir),
     }
     // The samples' participants are the given ones, else the episode's: a model among them makes the prices worth recording.
@@ -120,6 +130,7 @@ export const criticalCommand = Command.make("critical", flags, (f) =>
         drop_ci_low: result.drop_ci_low,
         drop_ci_high: result.drop_ci_high,
         samples_per_turn: result.samples_per_turn,
+        confidence: result.confidence,
         planned: result.planned,
         finished: result.finished,
       })

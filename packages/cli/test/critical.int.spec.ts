@@ -1,0 +1,292 @@
+/**
+ * `tau critical` and `noisy-oracle:<p>` through the real CLI on real SQLite files.
+ *
+ * The noisy oracle's chance of success from any prefix is known: (1 − p)^(world-changing gold
+ * actions not yet decided), 0 once one was skipped. On demo and retail episodes with a skip, every
+ * turn's 95% interval must hold that probability and the critical turn must be the skip's turn.
+ *
+ * Flakiness. The intervals are checked at --confidence 1 − 1e-8: they are exact (Clopper–Pearson),
+ * so each holds the truth with probability ≥ 1 − 1e-8 whatever the seeds, and by the union bound
+ * over at most 30 turns in each of the two analyses the chance of a false failure is below 6e-7.
+ * The critical turn is the largest drop of point estimates, checked at the default 95% (and its
+ * interval excluding 0): that part is deterministic, not probabilistic, because every seed is
+ * fixed (the parents' by --seed and trial, each sample's by its run, turn and index).
+ */
+import { DomainResolver, mutates, NOISY_ORACLE_SKIP, type StoredEvent } from "@tau-sim/engine"
+import { builtinDomains } from "@tau-sim/domains"
+import { needsData } from "@tau-sim/domains/testing"
+import { Effect } from "effect"
+import { afterAll, describe, expect, it } from "vitest"
+import { runWithFault } from "./faults.ts"
+import { jsonLines, storedRun, tau, tempDir } from "./tau.ts"
+
+const tmp = tempDir("cli-critical")
+afterAll(tmp.dispose)
+
+const P = 0.3
+
+interface TurnRow {
+  readonly turn: number
+  readonly role: string
+  readonly kind: string
+  readonly samples: number
+  readonly successes: number
+  readonly estimate: number | null
+  readonly ci_low: number
+  readonly ci_high: number
+}
+interface Analysis {
+  readonly episode_id: string
+  readonly run_id: string
+  readonly turns: ReadonlyArray<TurnRow>
+  readonly critical_turn: number | null
+  readonly drop: number | null
+  readonly drop_ci_low: number | null
+  readonly drop_ci_high: number | null
+}
+
+const noisyRun = async (db: string, args: ReadonlyArray<string>) => {
+  const result = await tau(["run", "--agent", `noisy-oracle:${P}`, "--user", "scripted", "--json", "--db", db, ...args], tmp.root)
+  expect(result.stderr).not.toContain("error:")
+  expect(result.code).toBe(0)
+  return jsonLines(result.stdout) as Array<{ episode_id: string; task_id: string; trial: number; reward: number }>
+}
+
+const analyse = async (db: string, episode: string, ...args: string[]) => {
+  const result = await tau(["critical", episode, "--json", "--db", db, ...args], tmp.root)
+  expect(result.stderr).not.toContain("error:")
+  expect(result.code).toBe(0)
+  return { ...result, analysis: jsonLines(result.stdout)[0] as unknown as Analysis }
+}
+
+/** The skips an episode recorded: the gold index of each `noisy_oracle_skipped_action` call, in order. */
+const skipsOf = (events: ReadonlyArray<StoredEvent>): number[] =>
+  events.flatMap((e) =>
+    e.event._tag === "MessageSent"
+      ? e.event.toolCalls.filter((c) => c.name === NOISY_ORACLE_SKIP).map((c) => (JSON.parse(c.argumentsJson) as { gold_index: number }).gold_index)
+      : [],
+  )
+
+/** The agent's tools that change the world, in the domain as the CLI resolves it. */
+const worldChanging = (domain: string, dataDir: string | null) =>
+  Effect.runPromise(
+    Effect.gen(function* () {
+      const d = yield* (yield* DomainResolver).resolve({ domain, dataDir, policyVariant: "default" })
+      return new Set(d.agentToolkit.tools.filter(mutates).map((t) => t.name))
+    }).pipe(Effect.provide(builtinDomains())),
+  )
+
+/**
+ * The true chance of success from each analysed turn: walking the parent's turns, every agent call
+ * of a world-changing tool or a skip is one decision taken; a skip makes it 0 from the next turn on.
+ */
+const truth = (turns: ReadonlyArray<TurnRow>, writes: ReadonlySet<string>): Map<number, number> => {
+  const decision = (t: TurnRow) => t.role === "assistant" && (t.kind === `call ${NOISY_ORACLE_SKIP}` || writes.has(t.kind.slice("call ".length)))
+  let left = turns.filter(decision).length
+  let skipped = false
+  const out = new Map<number, number>()
+  for (const t of turns) {
+    out.set(t.turn, skipped ? 0 : (1 - P) ** left)
+    if (decision(t)) {
+      left--
+      if (t.kind === `call ${NOISY_ORACLE_SKIP}`) skipped = true
+    }
+  }
+  return out
+}
+
+const CHECK_LEVEL = "0.99999999"
+
+/** The critical turn is the (first) skip's and its drop is real; every turn's interval (at CHECK_LEVEL) holds the true probability. */
+const expectAgreesWithTruth = async (db: string, episode: string, writes: ReadonlySet<string>, samples: number, ...args: string[]) => {
+  const { analysis } = await analyse(db, episode, "--samples", String(samples), ...args)
+  const known = truth(analysis.turns, writes)
+  const skipTurn = analysis.turns.find((t) => t.kind === `call ${NOISY_ORACLE_SKIP}`)?.turn
+  expect(skipTurn).toBeDefined()
+  expect(analysis.critical_turn).toBe(skipTurn)
+  const trueDrop = known.get(skipTurn as number) as number
+  expect(analysis.drop_ci_low).toBeGreaterThan(0)
+  expect(analysis.drop_ci_low).toBeLessThanOrEqual(trueDrop)
+  expect(analysis.drop_ci_high).toBeGreaterThanOrEqual(trueDrop)
+
+  // The same samples read at another level: nothing runs again (the level is not part of the analysis).
+  const strict = await analyse(db, episode, "--samples", String(samples), "--confidence", CHECK_LEVEL, ...args)
+  expect(strict.stderr).toContain(`${analysis.turns.length * samples} samples were finished before`)
+  expect(strict.analysis.run_id).toBe(analysis.run_id)
+  for (const t of strict.analysis.turns) {
+    const p = known.get(t.turn) as number
+    expect(t.samples, `samples at turn ${t.turn}`).toBe(samples)
+    expect(t.ci_low, `turn ${t.turn}: ${t.successes}/${t.samples}, true ${p.toFixed(3)}`).toBeLessThanOrEqual(p + 1e-12)
+    expect(t.ci_high, `turn ${t.turn}: ${t.successes}/${t.samples}, true ${p.toFixed(3)}`).toBeGreaterThanOrEqual(p - 1e-12)
+  }
+  // Some turns were genuinely uncertain (neither 0 nor 1): the check tested estimates, not certainties.
+  expect([...known.values()].filter((p) => p > 0 && p < 1).length).toBeGreaterThan(1)
+  expect(analysis.turns.length).toBeLessThanOrEqual(30)
+  return analysis
+}
+
+/** The first episode (by trial, task) whose first skip comes after a performed write: the estimate moves before it drops. */
+const pickSkipped = async (db: string, runId: string, writes: ReadonlySet<string>) => {
+  const stored = await storedRun(db, runId)
+  const rows = [...stored.rows].sort((a, b) => a.trial - b.trial || a.taskId.localeCompare(b.taskId))
+  const found = rows.find((r) => {
+    const calls = stored.events[r.episodeId].flatMap((e) =>
+      e.event._tag === "MessageSent" && e.event.role === "agent" ? e.event.toolCalls.map((c) => c.name) : [],
+    )
+    const firstSkip = calls.indexOf(NOISY_ORACLE_SKIP)
+    return firstSkip > 0 && calls.slice(0, firstSkip).some((name) => writes.has(name))
+  })
+  expect(found, "an episode of the fixed seeds skips a write after performing one").toBeDefined()
+  return found?.episodeId as string
+}
+
+describe("noisy-oracle:<p>", () => {
+  it("with p = 0 is the oracle: the same conversations, world changes and rewards", async () => {
+    const [a, b] = [tmp.db(), tmp.db()]
+    const oracle = await tau(["run", "--domain", "demo", "--agent", "oracle", "--trials", "2", "--run-id", "same", "--json", "--db", a], tmp.root)
+    expect(oracle.code).toBe(0)
+    const noisy = await tau(["run", "--domain", "demo", "--agent", "noisy-oracle:0", "--trials", "2", "--run-id", "same", "--json", "--db", b], tmp.root)
+    expect(noisy.code).toBe(0)
+    const [ra, rb] = [await storedRun(a, "same"), await storedRun(b, "same")]
+    expect(rb.rows.length).toBe(20)
+    const strip = (events: ReadonlyArray<StoredEvent>) => events.map((e) => (e.event._tag === "EpisodeStarted" ? { ...e.event, agent: "-" } : e.event))
+    for (const row of ra.rows) expect(strip(rb.events[row.episodeId]), row.episodeId).toEqual(strip(ra.events[row.episodeId]))
+    expect(rb.rows.map((r) => r.reward)).toEqual(ra.rows.map((r) => r.reward))
+  })
+
+  it("skips by the recorded seed: the same seed gives the same skips, another seed others", async () => {
+    const [a, b, c] = [tmp.db(), tmp.db(), tmp.db()]
+    const args = ["--domain", "demo", "--trials", "3", "--run-id", "noisy"]
+    await noisyRun(a, args)
+    await noisyRun(b, args)
+    await noisyRun(c, [...args, "--seed", "301"])
+    const [ra, rb, rc] = [await storedRun(a, "noisy"), await storedRun(b, "noisy"), await storedRun(c, "noisy")]
+    const skips = (r: typeof ra) => Object.fromEntries(r.rows.map((row) => [`${row.taskId}/${row.trial}`, skipsOf(r.events[row.episodeId])]))
+    expect(Object.values(skips(ra)).flat().length, "p = 0.3 skipped something").toBeGreaterThan(0)
+    expect(skips(rb)).toEqual(skips(ra))
+    expect(skips(rc)).not.toEqual(skips(ra))
+    // A skip is a failure; an episode without one succeeds (every demo task's gold succeeds).
+    for (const row of ra.rows) expect(row.reward, row.episodeId).toBe(skipsOf(ra.events[row.episodeId]).length > 0 ? 0 : 1)
+  })
+})
+
+describe("tau critical on the demo domain", () => {
+  const db = tmp.db()
+  const K = 30
+  let episode = ""
+  let full: Analysis
+
+  it("estimates agree with the known probability at every turn; the critical turn is the skip's", async () => {
+    // pay_unblock_and_borrow: find (0), then three writes: pay_fine (1), unblock_card (2), checkout_book (3).
+    await noisyRun(db, ["--domain", "demo", "--task-ids", "pay_unblock_and_borrow", "--trials", "8", "--run-id", "parents"])
+    const writes = await worldChanging("demo", null)
+    episode = await pickSkipped(db, "parents", writes)
+    full = await expectAgreesWithTruth(db, episode, writes, K)
+  })
+
+  it("stores every sample as a verifiable branch of the episode in the analysis's run", async () => {
+    const stored = await storedRun(db, full.run_id)
+    expect(stored.rows.length).toBe(full.turns.length * K)
+    for (const row of stored.rows) {
+      expect(row.parentEpisodeId).toBe(episode)
+      expect(row.status).toBe("ended")
+      expect(stored.scores[row.episodeId].length).toBeGreaterThan(0)
+    }
+    // Fresh seeds: no two samples, and no sample and its parent, share one.
+    const seeds = stored.rows.map((r) => (stored.events[r.episodeId][0].event as { seed: number }).seed)
+    expect(new Set(seeds).size).toBe(seeds.length)
+    const verify = await tau(["replay", "--all", "--verify", "--json", "--db", db], tmp.root)
+    expect(verify.code, verify.stderr).toBe(0)
+    const rows = jsonLines(verify.stdout)
+    expect(rows.length).toBe(stored.rows.length + 8)
+    expect(rows.filter((r) => r.verified !== true)).toEqual([])
+  })
+
+  it("a second invocation runs nothing again; a budget and a turn range take a part of the analysis", async () => {
+    const again = await analyse(db, episode, "--samples", String(K))
+    expect(again.stderr).not.toContain("error:")
+    expect(again.stderr).toContain(`${full.turns.length * K} samples were finished before`)
+    expect(again.stderr).not.toMatch(/^\[\d+\/\d+\] turn/m)
+    expect(again.analysis).toEqual(full)
+
+    const turns = full.turns.map((t) => t.turn)
+    const budget = await analyse(db, episode, "--samples", "3", "--max-samples", String(turns.length + 2))
+    // Round-robin: one sample at every turn, then a second at the first two.
+    expect(budget.analysis.turns.map((t) => t.samples)).toEqual(turns.map((_, i) => (i < 2 ? 2 : 1)))
+    const range = await analyse(db, episode, "--samples", "2", "--turns", `${turns[2]}..${turns[4]}`)
+    expect(range.analysis.turns.map((t) => t.turn)).toEqual(turns.slice(2, 5))
+  })
+
+  it("refuses what it cannot analyse, naming it", async () => {
+    const missing = await tau(["critical", "ep_nope", "--db", db], tmp.root)
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toContain("episode ep_nope not found")
+    const badRange = await tau(["critical", episode, "--turns", "5..2", "--db", db], tmp.root)
+    expect(badRange.code).toBe(2)
+    const outside = await tau(["critical", episode, "--turns", "500..600", "--db", db], tmp.root)
+    expect(outside.code).toBe(1)
+    expect(outside.stderr).toContain(`episode ${episode} has live turns`)
+    const user = await tau(["critical", episode, "--user", "noisy-oracle:0.5", "--db", db], tmp.root)
+    expect(user.code).toBe(1)
+    expect(user.stderr).toContain("noisy-oracle is an agent")
+  })
+
+  it("resumes a killed analysis (SIGKILL, then SIGINT and tau run --resume) without repeating finished samples", async () => {
+    const killedDb = tmp.db()
+    await noisyRun(killedDb, ["--domain", "demo", "--task-ids", "pay_unblock_and_borrow", "--trials", "8", "--run-id", "parents"])
+    const args = ["critical", episode, "--samples", String(K), "--max-concurrency", "1", "--json", "--db", killedDb]
+    const PROGRESS = /^\[\d+\/\d+\] turn /
+
+    const killed = await runWithFault(args, tmp.root, { afterLines: 40, matching: PROGRESS, signals: ["SIGKILL"] })
+    expect(killed.fired).toBe(true)
+    expect(killed.signal).toBe("SIGKILL")
+    const afterKill = await storedRun(killedDb, full.run_id)
+    const finished = afterKill.rows.filter((r) => r.status === "ended" && afterKill.scores[r.episodeId].length > 0)
+    expect(finished.length).toBeGreaterThanOrEqual(40)
+    expect(finished.length).toBeLessThan(full.turns.length * K)
+
+    // SIGINT: a clean stop that says how to continue; then `tau run --resume` finishes it.
+    const stopped = await runWithFault(args, tmp.root, { afterLines: 30, matching: PROGRESS, signals: ["SIGINT"] })
+    expect(stopped.fired).toBe(true)
+    expect(stopped.code).toBe(130)
+    expect(stopped.stderr).toContain(`continue with: tau run --resume ${full.run_id}`)
+    // The samples finished before the kill were not run again.
+    const ranAfterKill = new Set([...stopped.stderr.matchAll(/\((ep_[0-9a-f]+)\)$/gm)].map((m) => m[1]))
+    for (const row of finished) expect(ranAfterKill.has(row.episodeId), `${row.episodeId} ran again`).toBe(false)
+    // It went on from there: its first sample is the first one the kill left unfinished (concurrency 1: plan order).
+    expect(stopped.stderr).toMatch(new RegExp(`^\\[${finished.length + 1}/${full.turns.length * K}\\] turn `, "m"))
+
+    const resumed = await tau(["run", "--resume", full.run_id, "--json", "--db", killedDb], tmp.root)
+    expect(resumed.stderr).not.toContain("error:")
+    expect(resumed.code).toBe(0)
+    const final = await storedRun(killedDb, full.run_id)
+    expect(final.rows.length).toBe(full.turns.length * K)
+    // Finished samples kept their events and scores exactly.
+    for (const row of finished) {
+      expect(final.events[row.episodeId]).toEqual(afterKill.events[row.episodeId])
+      expect(final.scores[row.episodeId]).toEqual(afterKill.scores[row.episodeId])
+    }
+    // And the analysis is the one an uninterrupted run gives.
+    const after = await analyse(killedDb, episode, "--samples", String(K))
+    expect(after.stderr).not.toMatch(/^\[\d+\/\d+\] turn/m)
+    expect(after.analysis).toEqual(full)
+  })
+})
+
+const data = needsData("tau2")
+
+data.describe("tau critical on the retail domain", () => {
+  it("estimates agree with the known probability at every turn; the critical turn is the skip's", async () => {
+    const db = tmp.db()
+    const dataDir = data.tau2
+    // Tasks 3 and 4 have several writes (a modification after an exchange or return).
+    await noisyRun(db, ["--domain", "retail", "--data-dir", dataDir, "--task-ids", "3,4", "--trials", "4", "--run-id", "retail"])
+    const writes = await worldChanging("retail", dataDir)
+    const episode = await pickSkipped(db, "retail", writes)
+    const K = 20
+    await expectAgreesWithTruth(db, episode, writes, K, "--max-concurrency", "2")
+    const verify = await tau(["replay", "--all", "--verify", "--json", "--db", db], tmp.root)
+    expect(verify.code, verify.stderr).toBe(0)
+    expect(jsonLines(verify.stdout).filter((r) => r.verified !== true)).toEqual([])
+  })
+})
