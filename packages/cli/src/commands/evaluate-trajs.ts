@@ -141,7 +141,7 @@ export const evaluateTrajsCommand = Command.make(
         if (targetOf !== null) {
           const layout = evaluated.results.layout
           const target = targetOf(layout, input)
-          if (layout === "file" && isDirectory(target)) {
+          if (layout === "file" && (isDirectory(target) || target.endsWith(path.sep))) {
             return yield* usage(`--out ${target}: ${input} is a results file, so its re-scored results are a file, and this is a folder`)
           }
           const document = yield* Effect.fromResult(rescoredDocument(evaluated, scores))
