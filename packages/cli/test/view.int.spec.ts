@@ -235,6 +235,24 @@ describe("tau view: an episode", () => {
   })
 })
 
+describe("tau view: live", () => {
+  it("sees a run written while it is running, with its episodes' agents and tool errors", async () => {
+    const before = await episodesOf("limit=1")
+    const run = await tau(
+      ["run", "--domain", "demo", "--task-ids", "pay_fines_and_unblock", "--agent", "oracle", "--run-id", "run_late", "--json", "--db", db],
+      tmp.root,
+    )
+    expect(run.code, run.stderr).toBe(0)
+    const { body } = await getJson<{ runs: RunSummary[] }>("/api/runs")
+    expect(body.runs.find((r) => r.run_id === "run_late")).toMatchObject({ episodes: 1, status: "done", pass_hat_ks: { 1: 1 } })
+    const late = await episodesOf("run=run_late")
+    expect(late.episodes).toHaveLength(1)
+    expect(late.episodes[0]).toMatchObject({ agent: "oracle", user: "scripted", mode: "default", tool_errors: 1 })
+    expect((await episodesOf("limit=1")).total).toBe(before.total + 1)
+    expect((await episodesOf("run=run_late&tool_errors=yes")).total).toBe(1)
+  })
+})
+
 describe("tau view: stopping", () => {
   it("stops on SIGTERM with 143 and no longer answers; SIGINT gives 130", async () => {
     const other = await startView(db, tmp.root)

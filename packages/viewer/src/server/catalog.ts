@@ -5,10 +5,11 @@
  *
  * Why SQL here rather than the store port: the port's `listEpisodes` returns every row of a run;
  * filtering, sorting and paging 100,000 of them per request in JS costs what a page must not.
- * The catalog opens the same SQLite file read-only (it never writes; WAL lets it read while a
- * run appends), checks the file has the schema version this engine writes, and touches events
- * only by primary key: an episode's start (agent, mode) and its end (tool-error count) for the
- * rows of the page, or for a filter on them.
+ * The catalog opens the same SQLite file read-only (it never writes the store; WAL lets it read
+ * while a run appends), checks the file has the schema version this engine writes, and reads
+ * events only by primary key: each episode's start (agent, user, mode) and end (tool-error
+ * count), once, into a temporary table of its own connection (built when it opens: about a
+ * second per 100,000 episodes; then only what is new).
  */
 import Database from "better-sqlite3"
 import { SQLITE_SCHEMA_VERSION, TERMINATION_REASONS } from "@tau-sim/engine"
@@ -185,7 +186,6 @@ export const openCatalog = (path: string): Catalog => {
   )
   const selectStart = db.prepare<[string], { body: string }>("SELECT body FROM events WHERE episode_id = ? AND seq = 0")
   const selectEnd = db.prepare<[string, number], { body: string }>("SELECT body FROM events WHERE episode_id = ? AND seq = ? AND tag = 'EpisodeEnded'")
-  const selectChildren = db.prepare<[string], EpisodeSqlRow>("SELECT * FROM episodes WHERE parent_episode_id = ? ORDER BY rowid")
 
   const runsNow = (): ReadonlyArray<RunSummary> => {
     const rows = selectRuns.all()
@@ -228,31 +228,53 @@ export const openCatalog = (path: string): Catalog => {
     })
   }
 
-  // Agent and mode are a run's when its config names them (plain runs, experiment cells); a branch
-  // run's episodes each name theirs in their start event.
-  const startField = (field: "agent" | "mode") => `json_extract((SELECT s.body FROM events s WHERE s.episode_id = e.episode_id AND s.seq = 0), '$.${field}')`
+  // Facts the read models do not hold (agent, user and mode from each episode's start, its tool
+  // errors from its end), read by primary key once per episode into a temporary table of this
+  // read-only connection, and brought up to date before every query: new rows by rowid, and
+  // episodes that were running when last seen.
+  db.exec(`CREATE TEMP TABLE facts (episode_id TEXT PRIMARY KEY, agent TEXT, user TEXT, mode TEXT, tool_errors INTEGER)`)
+  db.exec("CREATE INDEX temp.facts_agent ON facts (agent)")
+  db.exec("CREATE INDEX temp.facts_mode ON facts (mode)")
+  db.exec("CREATE INDEX temp.facts_errors ON facts (tool_errors)")
+  const insertFact = db.prepare<[string, string | null, string | null, string | null, number | null]>(
+    "INSERT OR REPLACE INTO temp.facts (episode_id, agent, user, mode, tool_errors) VALUES (?, ?, ?, ?, ?)",
+  )
+  const setToolErrors = db.prepare<[number | null, string]>("UPDATE temp.facts SET tool_errors = ? WHERE episode_id = ?")
+  const selectNewRows = db.prepare<[number], { rid: number; episode_id: string; status: string; version: number }>(
+    "SELECT rowid AS rid, episode_id, status, version FROM episodes WHERE rowid > ? ORDER BY rowid",
+  )
+  const selectRow = db.prepare<[string], { status: string; version: number }>("SELECT status, version FROM episodes WHERE episode_id = ?")
+  let seenRowid = 0
+  const running = new Set<string>()
 
-  const participantCondition = (field: "agent" | "mode", value: string, params: Array<string | number>): string => {
-    const matching: string[] = []
-    const unnamed: string[] = []
-    for (const row of selectRuns.all()) {
-      const named = str(parseConfig(row)[field])
-      if (named === null) unnamed.push(row.run_id)
-      else if (named === value) matching.push(row.run_id)
+  const parseBody = (body: string | undefined): Record<string, unknown> => {
+    if (body === undefined) return {}
+    try {
+      return JSON.parse(body) as Record<string, unknown>
+    } catch {
+      return {}
     }
-    const parts: string[] = []
-    if (matching.length > 0) {
-      parts.push(`e.run_id IN (${matching.map(() => "?").join(", ")})`)
-      params.push(...matching)
-    }
-    if (unnamed.length > 0) {
-      parts.push(`(e.run_id IN (${unnamed.map(() => "?").join(", ")}) AND ${startField(field)} = ?)`)
-      params.push(...unnamed, value)
-    }
-    return parts.length === 0 ? "0" : `(${parts.join(" OR ")})`
+  }
+  const toolErrorsOf = (episodeId: string, version: number): number | null => {
+    const end = parseBody(selectEnd.get(episodeId, version - 1)?.body)
+    return typeof end.errors === "number" ? end.errors : null
   }
 
-  const TOOL_ERRORS = `(SELECT json_extract(x.body, '$.errors') FROM events x WHERE x.episode_id = e.episode_id AND x.seq = e.version - 1 AND x.tag = 'EpisodeEnded')`
+  const refresh = db.transaction(() => {
+    for (const row of selectNewRows.all(seenRowid)) {
+      const start = parseBody(selectStart.get(row.episode_id)?.body)
+      const ended = row.status === "ended"
+      insertFact.run(row.episode_id, str(start.agent), str(start.user), str(start.mode), ended ? toolErrorsOf(row.episode_id, row.version) : null)
+      if (!ended) running.add(row.episode_id)
+      seenRowid = row.rid
+    }
+    for (const id of running) {
+      const now = selectRow.get(id)
+      if (now === undefined || now.status !== "ended") continue
+      setToolErrors.run(toolErrorsOf(id, now.version), id)
+      running.delete(id)
+    }
+  })
 
   const whereOf = (q: EpisodeQuery): { sql: string; params: Array<string | number> } => {
     const conditions: string[] = []
@@ -268,61 +290,52 @@ export const openCatalog = (path: string): Catalog => {
     if (q.status !== undefined) add("e.status = ?", q.status)
     if (q.rewardMin !== undefined) add("e.reward >= ?", q.rewardMin)
     if (q.rewardMax !== undefined) add("e.reward <= ?", q.rewardMax)
-    if (q.toolErrors !== undefined) add(q.toolErrors ? `${TOOL_ERRORS} > 0` : `${TOOL_ERRORS} = 0`)
-    if (q.agent !== undefined) conditions.push(participantCondition("agent", q.agent, params))
-    if (q.mode !== undefined) conditions.push(participantCondition("mode", q.mode, params))
+    if (q.toolErrors !== undefined) add(q.toolErrors ? "f.tool_errors > 0" : "f.tool_errors = 0")
+    if (q.agent !== undefined) add("f.agent = ?", q.agent)
+    if (q.mode !== undefined) add("f.mode = ?", q.mode)
     return { sql: conditions.length === 0 ? "" : `WHERE ${conditions.join(" AND ")}`, params }
   }
 
-  const parseBody = (body: string | undefined): Record<string, unknown> => {
-    if (body === undefined) return {}
-    try {
-      return JSON.parse(body) as Record<string, unknown>
-    } catch {
-      return {}
-    }
-  }
+  type Joined = EpisodeSqlRow & { agent: string | null; user: string | null; mode: string | null; tool_errors: number | null }
+  const FROM = "FROM episodes e JOIN temp.facts f ON f.episode_id = e.episode_id"
+  const COLUMNS = "e.*, f.agent, f.user, f.mode, f.tool_errors"
 
-  /** The page's rows with what their start and end events say (by primary key: a few reads per row). */
-  const withEvents = (row: EpisodeSqlRow): EpisodeListRow => {
-    const start = parseBody(selectStart.get(row.episode_id)?.body)
-    const end = row.status === "ended" ? parseBody(selectEnd.get(row.episode_id, row.version - 1)?.body) : {}
-    return {
-      episode_id: row.episode_id,
-      run_id: row.run_id,
-      domain: row.domain,
-      task_id: row.task_id,
-      trial: row.trial,
-      status: row.status,
-      termination_reason: row.termination_reason,
-      reward: row.reward,
-      events: row.version,
-      parent_episode_id: row.parent_episode_id,
-      parent_seq: row.parent_seq,
-      agent: str(start.agent),
-      user: str(start.user),
-      mode: str(start.mode),
-      tool_errors: typeof end.errors === "number" ? end.errors : null,
-    }
-  }
+  const toListRow = (row: Joined): EpisodeListRow => ({
+    episode_id: row.episode_id,
+    run_id: row.run_id,
+    domain: row.domain,
+    task_id: row.task_id,
+    trial: row.trial,
+    status: row.status,
+    termination_reason: row.termination_reason,
+    reward: row.reward,
+    events: row.version,
+    parent_episode_id: row.parent_episode_id,
+    parent_seq: row.parent_seq,
+    agent: row.agent,
+    user: row.user,
+    mode: row.mode,
+    tool_errors: row.tool_errors,
+  })
 
   const episodesNow = (q: EpisodeQuery): EpisodePage => {
+    refresh()
     const where = whereOf(q)
-    const total = (db.prepare(`SELECT count(*) AS n FROM episodes e ${where.sql}`).get(...where.params) as { n: number }).n
+    const total = (db.prepare(`SELECT count(*) AS n ${FROM} ${where.sql}`).get(...where.params) as { n: number }).n
     const direction = q.descending ? "DESC" : "ASC"
     // Unscored episodes sort last either way; the rowid makes the order total (stable pages).
     const nulls = q.sort === "reward" || q.sort === "termination" ? `${SORT_COLUMNS[q.sort]} IS NULL, ` : ""
     const rows = db
-      .prepare(`SELECT e.* FROM episodes e ${where.sql} ORDER BY ${nulls}${SORT_COLUMNS[q.sort]} ${direction}, e.rowid ${direction} LIMIT ? OFFSET ?`)
-      .all(...where.params, q.limit, q.offset) as EpisodeSqlRow[]
-    return { total, offset: q.offset, limit: q.limit, episodes: rows.map(withEvents) }
+      .prepare(`SELECT ${COLUMNS} ${FROM} ${where.sql} ORDER BY ${nulls}${SORT_COLUMNS[q.sort]} ${direction}, e.rowid ${direction} LIMIT ? OFFSET ?`)
+      .all(...where.params, q.limit, q.offset) as Joined[]
+    return { total, offset: q.offset, limit: q.limit, episodes: rows.map(toListRow) }
   }
 
   const distinct = (sql: string): string[] => (db.prepare(sql).pluck().all() as Array<string | null>).filter((v): v is string => v !== null)
 
   const facetsNow = (): Facets => {
+    refresh()
     const runs = selectRuns.all()
-    const named = (field: string) => [...new Set(runs.map((r) => str(parseConfig(r)[field])).filter((v): v is string => v !== null))].sort()
     const stored = new Set(distinct("SELECT DISTINCT termination_reason FROM episodes"))
     return {
       domains: distinct("SELECT DISTINCT domain FROM episodes ORDER BY domain"),
@@ -330,8 +343,8 @@ export const openCatalog = (path: string): Catalog => {
         ...TERMINATION_REASONS.filter((r) => stored.has(r)),
         ...[...stored].filter((r) => !(TERMINATION_REASONS as ReadonlyArray<string>).includes(r)),
       ],
-      agents: named("agent"),
-      modes: named("mode"),
+      agents: distinct("SELECT DISTINCT agent FROM temp.facts ORDER BY agent"),
+      modes: distinct("SELECT DISTINCT mode FROM temp.facts ORDER BY mode"),
       runs: runs.map((r) => r.run_id),
     }
   }
@@ -347,11 +360,15 @@ export const openCatalog = (path: string): Catalog => {
       }
     }
 
+  guard("indexing the episodes", refresh)()
   return {
     runs: guard("listing the runs", runsNow),
     episodes: guard("listing episodes", episodesNow),
     facets: guard("listing filter values", facetsNow),
-    children: guard("listing branches", (episodeId: string) => selectChildren.all(episodeId).map(withEvents)),
+    children: guard("listing branches", (episodeId: string) => {
+      refresh()
+      return (db.prepare(`SELECT ${COLUMNS} ${FROM} WHERE e.parent_episode_id = ? ORDER BY e.rowid`).all(episodeId) as Joined[]).map(toListRow)
+    }),
     close: () => {
       if (db.open) db.close()
     },
