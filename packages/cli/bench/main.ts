@@ -89,6 +89,7 @@ await optional("retail_tool_calls_per_s", "../../domains/bench/retail.ts", (m) =
 await optional("models", "../../models/bench/overhead.ts", (m) => (m.benchModels as (o: object) => unknown)({ dir: tmp }))
 await optional("stored_bytes", "./stored-bytes.ts", (m) => (m.benchStoredBytesEntry as (o: object) => unknown)({ dir: tmp }))
 await optional("rescore_episodes_per_s", "../../evaluators/bench/rescore.ts", (m) => (m.benchRescore as () => unknown)())
+await optional("viewer", "../../viewer/bench/api.ts", (m) => (m.benchViewer as (o: object) => unknown)({ episodes: 100_000, dir: tmp }))
 await optional("critical", "./critical.ts", (m) => (m.benchCritical as (o: object) => unknown)({ dir: tmp }))
 
 fs.rmSync(tmp, { recursive: true, force: true })

@@ -318,17 +318,36 @@ export const openCatalog = (path: string): Catalog => {
     tool_errors: row.tool_errors,
   })
 
+  const selectJoinedRow = db.prepare<[number], Joined>(`SELECT ${COLUMNS} ${FROM} WHERE e.rowid = ?`)
+
   const episodesNow = (q: EpisodeQuery): EpisodePage => {
     refresh()
     const where = whereOf(q)
-    const total = (db.prepare(`SELECT count(*) AS n ${FROM} ${where.sql}`).get(...where.params) as { n: number }).n
+    // The facts are joined only when a filter needs them; the page's rows are then looked up by rowid.
+    const from = q.toolErrors !== undefined || q.agent !== undefined || q.mode !== undefined ? FROM : "FROM episodes e"
+    const total = (db.prepare(`SELECT count(*) AS n ${from} ${where.sql}`).get(...where.params) as { n: number }).n
     const direction = q.descending ? "DESC" : "ASC"
     // Unscored episodes sort last either way; the rowid makes the order total (stable pages).
     const nulls = q.sort === "reward" || q.sort === "termination" ? `${SORT_COLUMNS[q.sort]} IS NULL, ` : ""
-    const rows = db
-      .prepare(`SELECT ${COLUMNS} ${FROM} ${where.sql} ORDER BY ${nulls}${SORT_COLUMNS[q.sort]} ${direction}, e.rowid ${direction} LIMIT ? OFFSET ?`)
-      .all(...where.params, q.limit, q.offset) as Joined[]
+    const page = db
+      .prepare(`SELECT e.rowid AS rid ${from} ${where.sql} ORDER BY ${nulls}${SORT_COLUMNS[q.sort]} ${direction}, e.rowid ${direction} LIMIT ? OFFSET ?`)
+      .pluck()
+      .all(...where.params, q.limit, q.offset) as number[]
+    const rows = page.map((rid) => selectJoinedRow.get(rid)).filter((r): r is Joined => r !== undefined)
     return { total, offset: q.offset, limit: q.limit, episodes: rows.map(toListRow) }
+  }
+
+  /**
+   * The runs list and the filter values change only when another connection commits (SQLite's
+   * `data_version`): browsing a finished store answers from the last computation.
+   */
+  const cachedUntilWrite = <A>(compute: () => A): (() => A) => {
+    let cached: { version: number; value: A } | undefined
+    return () => {
+      const version = db.pragma("data_version", { simple: true }) as number
+      if (cached === undefined || cached.version !== version) cached = { version, value: compute() }
+      return cached.value
+    }
   }
 
   const distinct = (sql: string): string[] => (db.prepare(sql).pluck().all() as Array<string | null>).filter((v): v is string => v !== null)
@@ -362,9 +381,9 @@ export const openCatalog = (path: string): Catalog => {
 
   guard("indexing the episodes", refresh)()
   return {
-    runs: guard("listing the runs", runsNow),
+    runs: guard("listing the runs", cachedUntilWrite(runsNow)),
     episodes: guard("listing episodes", episodesNow),
-    facets: guard("listing filter values", facetsNow),
+    facets: guard("listing filter values", cachedUntilWrite(facetsNow)),
     children: guard("listing branches", (episodeId: string) => {
       refresh()
       return (db.prepare(`SELECT ${COLUMNS} ${FROM} WHERE e.parent_episode_id = ? ORDER BY e.rowid`).all(episodeId) as Joined[]).map(toListRow)
