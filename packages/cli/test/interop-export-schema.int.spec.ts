@@ -44,6 +44,8 @@ const ok = async (args: ReadonlyArray<string>, env?: NodeJS.ProcessEnv) => {
 const runId = (stdout: string): string => String(jsonLines(stdout)[0]?.run_id)
 
 interface Exported {
+  /** The file layout's file. */
+  readonly file: string
   readonly text: string
   readonly document: PyObject
   readonly simulations: PyObject[]
@@ -108,7 +110,7 @@ const exportBoth = async (run: string, code = 0): Promise<Exported> => {
   const { simulations: _s, simulation_index: _i, ...header } = document
   const { simulation_index: _j, ...dirHeader } = index
   expect(PyJson.compact(dirHeader)).toBe(PyJson.compact(header))
-  return { text, document, simulations, dir }
+  return { file, text, document, simulations, dir }
 }
 
 /** A τ² time (Python isoformat, no zone: ours are UTC) in microseconds. */
@@ -194,9 +196,17 @@ suite("tau export tau2: results τ²'s Results model accepts, both layouts", () 
     const solo = mode.startsWith("no-user")
     const info = exported.document.info as PyObject
     expect((info.environment_info as PyObject).domain_name).toBe(more.includes("workflow") ? `${domain}-workflow` : domain)
-    // Ours are no τ² agents: their own names, no llm; no user at all is τ²'s dummy user.
-    expect(info.agent_info).toEqual({ implementation: "oracle", llm: null, llm_args: null, voice_settings: null })
+    // Ours are no τ² agents: their own names, no llm. Without a user, τ²'s solo pair, by which it knows the mode.
+    expect(info.agent_info).toEqual({ implementation: solo ? "llm_agent_solo" : "oracle", llm: null, llm_args: null, voice_settings: null })
     expect((info.user_info as PyObject).implementation).toBe(solo ? "dummy_user" : "scripted")
+    if (solo) {
+      // Scored from the file alone as the run scored it (a solo run read as dual control scores 0).
+      const evaluated = await tau(["evaluate-trajs", exported.file, "--data-dir", TAU2, "--json"], tmp.root)
+      expect(evaluated.code, evaluated.stderr).toBe(0)
+      const scored = jsonLines(evaluated.stdout)
+      const rewards = Object.fromEntries(scored.filter((l) => l.simulation_id !== undefined).map((l) => [l.simulation_id, l.reward]))
+      expect(rewards).toEqual(Object.fromEntries(lines.map((l) => [l.episode_id, l.reward])))
+    }
     for (const sim of exported.simulations) {
       expectTimes(sim)
       // No model ran: nothing is priced, and that is not a cost of 0.

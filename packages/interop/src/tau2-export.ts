@@ -77,13 +77,18 @@ const seconds = (fromUs: number, toUs: number) => float(Math.max(0, toUs - fromU
 
 // ---- participants -----------------------------------------------------------------------------
 
-/** τ²'s agent implementation that plays a model agent in each of our modes (semantics §7). */
+/**
+ * τ²'s agent implementation that plays a model agent in each of our modes (semantics §7). τ²
+ * (its evaluate-trajs, and ours) knows a simulation ran without a user only from the pair
+ * `llm_agent_solo` / `dummy_user`, and scores it accordingly; it registers no solo agent with an
+ * oracle plan, so a file saying `llm_agent_solo_gt` would be scored as dual control.
+ */
 const AGENT_IMPLEMENTATION: Readonly<Record<Mode, string>> = {
   default: "llm_agent",
   "no-policy": "llm_agent",
   "oracle-plan": "llm_agent_gt",
   "no-user": "llm_agent_solo",
-  "no-user-oracle-plan": "llm_agent_solo_gt",
+  "no-user-oracle-plan": "llm_agent_solo",
 }
 
 /**
@@ -107,12 +112,14 @@ const modelOf = (spec: string): { llm: string; llmArgs: PyObject } | null => {
 
 /**
  * `agent_info`. A model agent is τ²'s implementation for the mode; ours that are not models
- * (`oracle`, scripts) keep their own names with no llm, rather than claim a τ² agent ran.
+ * (`oracle`, scripts) keep their own names with no llm, rather than claim a τ² agent ran, except
+ * without a user: there the solo implementation is how τ² reads the mode (its evaluation differs),
+ * and `llm: null` says no model played it.
  */
 const agentInfo = (started: EpisodeStarted): PyObject => {
   const model = modelOf(started.agent)
   return {
-    implementation: model ? AGENT_IMPLEMENTATION[started.mode] : started.agent,
+    implementation: model || isSolo(started) ? AGENT_IMPLEMENTATION[started.mode] : started.agent,
     llm: model?.llm ?? null,
     llm_args: model?.llmArgs ?? null,
     voice_settings: null,
