@@ -217,6 +217,27 @@ describe("tau critical on the demo domain", () => {
     expect(range.analysis.turns.map((t) => t.turn)).toEqual(turns.slice(2, 5))
   })
 
+  it("--early-stop stops sampling settled turns, and a resume takes exactly the same samples", async () => {
+    const { analysis, stderr } = await analyse(db, episode, "--samples", String(K), "--early-stop")
+    expect(stderr).not.toContain("error:")
+    const skipTurn = analysis.turns.find((t) => t.kind === `call ${NOISY_ORACLE_SKIP}`)?.turn as number
+    expect(analysis.critical_turn).toBe(skipTurn)
+    // After the skip every sample fails: those turns settle at the minimum, except the one beside the drop.
+    const after = analysis.turns.filter((t) => t.turn > skipTurn + 1)
+    expect(after.length).toBeGreaterThan(1)
+    for (const t of after) expect(t.samples, `turn ${t.turn}`).toBe(5)
+    const skipRow = analysis.turns.find((t) => t.turn === skipTurn)
+    expect(skipRow?.samples).toBe(K)
+    const stored = await storedRun(db, analysis.run_id)
+    const total = analysis.turns.reduce((n, t) => n + t.samples, 0)
+    expect(stored.rows.length).toBe(total)
+    expect(total).toBeLessThan(analysis.turns.length * K)
+    const resumed = await tau(["run", "--resume", analysis.run_id, "--json", "--db", db], tmp.root)
+    expect(resumed.code, resumed.stderr).toBe(0)
+    expect((await storedRun(db, analysis.run_id)).rows.length).toBe(total)
+    expect((await analyse(db, episode, "--samples", String(K), "--early-stop")).analysis).toEqual(analysis)
+  })
+
   it("refuses what it cannot analyse, naming it", async () => {
     const missing = await tau(["critical", "ep_nope", "--db", db], tmp.root)
     expect(missing.code).toBe(1)

@@ -44,6 +44,8 @@ export interface CriticalOptions {
    * over the turns, so a partial budget gives every turn some.
    */
   readonly maxSamples?: number | undefined
+  /** Stop sampling turns whose outcome is settled (`settled`); part of the analysis's identity (it decides which samples exist). */
+  readonly earlyStop?: boolean | undefined
   readonly maxConcurrency?: number | undefined
   /** Of the intervals (default 0.95); how the samples are read, not part of the analysis's identity. */
   readonly confidence?: number | undefined
@@ -94,7 +96,7 @@ export interface CriticalResult {
   readonly reward: number | null
   readonly samples_per_turn: number
   readonly confidence: number
-  /** Samples the plan has (turns × K, or the budget when smaller) and how many of them are stored and finished. */
+  /** At most how many samples the analysis takes (turns × K, or the budget when smaller), and how many it has. */
   readonly planned: number
   readonly finished: number
   readonly turns: ReadonlyArray<TurnEstimate>
@@ -111,8 +113,10 @@ export interface CriticalResult {
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
 
 /** The analysis's run: a hash of what it is (episode, participants, K, turns), so running it again finds it. */
-export const criticalRunId = (options: Pick<CriticalOptions, "episodeId" | "agent" | "user" | "samples" | "turns">): string =>
-  `${options.episodeId}~critical-${sha256(JSON.stringify([options.agent ?? null, options.user ?? null, options.samples, options.turns ?? null])).slice(0, 8)}`
+export const criticalRunId = (options: Pick<CriticalOptions, "episodeId" | "agent" | "user" | "samples" | "turns" | "earlyStop">): string => {
+  const key = [options.agent ?? null, options.user ?? null, options.samples, options.turns ?? null, ...(options.earlyStop ? ["early-stop"] : [])]
+  return `${options.episodeId}~critical-${sha256(JSON.stringify(key)).slice(0, 8)}`
+}
 
 /** A sample's id and seed depend only on its run, turn and index: a resume finds and continues the same samples. */
 export const sampleIdFor = (runId: string, turn: number, index: number): string => stableEpisodeId(runId, "turn", turn, "sample", index)
@@ -189,6 +193,29 @@ const describeMessage = (m: TrajectoryMessage): { role: string; kind: string } =
   return { role: m.role, kind: call ? `call ${call.name}` : "text" }
 }
 
+/** Samples a turn needs before early stopping may settle it. */
+export const EARLY_STOP_MIN_SAMPLES = 5
+
+/** The outcome every counted sample of `turn` had (true: success), or null when they differ or there are too few. */
+const unanimous = (samples: ReadonlyArray<CriticalSample>, turn: number): boolean | null => {
+  const outcomes = samples
+    .filter((s) => s.turn === turn && !ERRORED_REASONS.includes(s.termination_reason))
+    .map((s) => s.reward !== null && isSuccessful(s.reward))
+  if (outcomes.length < EARLY_STOP_MIN_SAMPLES) return null
+  return outcomes.every((o) => o === outcomes[0]) ? outcomes[0] : null
+}
+
+/**
+ * Early stopping: turn `i` needs no more samples when it and its neighbouring analysed turns all
+ * agree on one outcome (every sample of each succeeded, or every one failed, after at least
+ * `EARLY_STOP_MIN_SAMPLES`): the estimate is flat there, so no drop can be between them.
+ */
+const settled = (turns: ReadonlyArray<number>, samples: ReadonlyArray<CriticalSample>, i: number): boolean => {
+  const own = unanimous(samples, turns[i])
+  if (own === null) return false
+  return [i - 1, i + 1].every((j) => j < 0 || j >= turns.length || unanimous(samples, turns[j]) === own)
+}
+
 /** The live turns of `trajectory` in `range` (setup turns are the task's, not a participant's: nothing to branch). */
 const turnsToAnalyse = (episodeId: string, trajectory: ReadonlyArray<TrajectoryMessage>, range: TurnRange | undefined) => {
   const live = trajectory.flatMap((m, turn) => (m.setup ? [] : [turn]))
@@ -237,58 +264,64 @@ export const runCritical = (options: CriticalOptions, onSample: (s: CriticalSamp
       user: options.user ?? null,
       samples: options.samples,
       turns: options.turns ?? null,
+      ...(options.earlyStop ? { early_stop: true } : {}),
     }
     // The id is a hash of what the analysis is, so an existing run with this id is this analysis.
     yield* store.createRun({ runId, createdAt: yield* nowIso, config: encodeRunConfig(config), experiment: null })
     if (options.pricing) yield* recordRunPricing(runId, options.pricing)
 
-    // Round-robin: sample 0 of every turn, then sample 1, ...; a budget takes a prefix of this order.
-    const plan = Array.from({ length: options.samples }, (_, index) => turns.map((turn) => ({ turn, index }))).flat()
-    const planned = plan.slice(0, options.maxSamples ?? plan.length)
+    // Rounds: sample 0 of every turn, then sample 1, ...; a budget stops in the middle of a round.
+    const planned = Math.min(turns.length * options.samples, options.maxSamples ?? Number.POSITIVE_INFINITY)
     const dataDir = options.dataDir === undefined ? undefined : path.resolve(options.dataDir)
 
     const samples = yield* Effect.gen(function* () {
       const stored = new Map<string, EpisodeRow>((yield* store.listEpisodes({ runId })).map((r) => [r.episodeId, r]))
       let done = 0
-      return yield* Effect.forEach(
-        planned,
-        ({ turn, index }) =>
-          Effect.gen(function* () {
-            const episodeId = sampleIdFor(runId, turn, index)
-            const existing = stored.get(episodeId)
-            const sample = (reason: string | null, reward: number | null, ran: boolean): CriticalSample => ({
-              task_id: started.taskId,
-              turn,
-              index,
-              episode_id: episodeId,
-              termination_reason: reason ?? "unknown",
-              reward,
-              ran,
-            })
-            let result: CriticalSample
-            if (existing?.status === "ended" && (yield* store.listScores(episodeId)).length > 0) {
-              result = sample(existing.terminationReason, existing.reward, false)
-            } else if (existing) {
-              // Created but interrupted (or ended, not scored): continued from its last stored event.
-              const outcome = yield* resumeEpisode(episodeId).pipe(withLease(episodeLease(episodeId)))
-              result = sample(outcome.state.ended, outcome.reward, true)
-            } else {
-              const outcome = yield* branchEpisode(parent, eventOfTurn(parent.states, turn), {
-                episodeId,
-                runId,
-                agent: options.agent,
-                user: options.user,
-                dataDir,
-                seed: sampleSeedFor(runId, turn, index),
-              }).pipe(withLease(episodeLease(episodeId)))
-              result = sample(outcome.state.ended, outcome.reward, true)
-            }
-            done++
-            onSample(result, done, planned.length)
-            return result
-          }),
-        { concurrency: options.maxConcurrency ?? RUN_DEFAULTS.maxConcurrency },
-      )
+      const takeSample = ({ turn, index }: { readonly turn: number; readonly index: number }) =>
+        Effect.gen(function* () {
+          const episodeId = sampleIdFor(runId, turn, index)
+          const existing = stored.get(episodeId)
+          const sample = (reason: string | null, reward: number | null, ran: boolean): CriticalSample => ({
+            task_id: started.taskId,
+            turn,
+            index,
+            episode_id: episodeId,
+            termination_reason: reason ?? "unknown",
+            reward,
+            ran,
+          })
+          let result: CriticalSample
+          if (existing?.status === "ended" && (yield* store.listScores(episodeId)).length > 0) {
+            result = sample(existing.terminationReason, existing.reward, false)
+          } else if (existing) {
+            // Created but interrupted (or ended, not scored): continued from its last stored event.
+            const outcome = yield* resumeEpisode(episodeId).pipe(withLease(episodeLease(episodeId)))
+            result = sample(outcome.state.ended, outcome.reward, true)
+          } else {
+            const outcome = yield* branchEpisode(parent, eventOfTurn(parent.states, turn), {
+              episodeId,
+              runId,
+              agent: options.agent,
+              user: options.user,
+              dataDir,
+              seed: sampleSeedFor(runId, turn, index),
+            }).pipe(withLease(episodeLease(episodeId)))
+            result = sample(outcome.state.ended, outcome.reward, true)
+          }
+          done++
+          onSample(result, done, planned)
+          return result
+        })
+      const taken: CriticalSample[] = []
+      let budget = planned
+      for (let index = 0; index < options.samples && budget > 0; index++) {
+        // Which turns a round samples depends only on the rounds before it, so a resume takes the same ones.
+        const open = options.earlyStop ? turns.filter((_, i) => !settled(turns, taken, i)) : turns
+        const round = open.slice(0, budget).map((turn) => ({ turn, index }))
+        budget -= round.length
+        taken.push(...(yield* Effect.forEach(round, takeSample, { concurrency: options.maxConcurrency ?? RUN_DEFAULTS.maxConcurrency })))
+      }
+      return taken
     }).pipe(withLease(runLease(runId)))
 
     const estimates = turns.map((turn): TurnEstimate => {
@@ -317,7 +350,7 @@ export const runCritical = (options: CriticalOptions, onSample: (s: CriticalSamp
       reward: row.reward,
       samples_per_turn: options.samples,
       confidence,
-      planned: planned.length,
+      planned,
       finished: samples.length,
       turns: estimates,
       samples,

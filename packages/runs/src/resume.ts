@@ -106,6 +106,7 @@ export const resumeRun = (runId: string, options: ResumeOptions) =>
             agent: config.agent ?? undefined,
             user: config.user ?? undefined,
             turns: config.turns ?? undefined,
+            earlyStop: config.early_stop,
             maxConcurrency: options.maxConcurrency,
             pricing: options.pricing,
           },

@@ -124,6 +124,7 @@ export const CriticalRunConfig = Schema.Struct({
   user: Schema.NullOr(Schema.String),
   samples: Schema.Int,
   turns: Schema.NullOr(Schema.Struct({ from: Schema.Int, to: Schema.Int })),
+  early_stop: Schema.optionalKey(Schema.Boolean),
   pricing: Schema.optionalKey(RunPricing),
 })
 export type CriticalRunConfig = typeof CriticalRunConfig.Type

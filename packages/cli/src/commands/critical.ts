@@ -44,6 +44,10 @@ const flags = {
     Flag.withDescription("Budget: at most this many samples in all (stored ones included), taken round-robin over the turns"),
     Flag.optional,
   ),
+  earlyStop: Flag.Boolean("early-stop").pipe(
+    Flag.withDescription("Stop sampling a turn once it and its neighbours agree on one outcome (after 5 samples each)"),
+    Flag.withDefault(false),
+  ),
   confidence: Flag.Finite("confidence").pipe(
     Flag.withDescription("Level of the intervals (default 0.95; exact Clopper–Pearson intervals)"),
     Flag.filter(
@@ -85,7 +89,8 @@ const render = (r: CriticalResult): string => {
   } else {
     lines.push("no turn lowers the estimated chance of success")
   }
-  if (r.finished < r.turns.length * r.samples_per_turn) lines.push(`budget: ${r.finished} of ${r.turns.length * r.samples_per_turn} samples taken`)
+  const all = r.turns.length * r.samples_per_turn
+  if (r.finished < all) lines.push(`${r.finished} of ${all} samples taken (${r.planned < all ? "the budget" : "settled turns stopped early"})`)
   return lines.join("\n")
 }
 
@@ -101,6 +106,7 @@ export const criticalCommand = Command.make("critical", flags, (f) =>
       user: Option.getOrUndefined(f.user),
       turns: Option.getOrUndefined(f.turns),
       maxSamples: Option.getOrUndefined(f.maxSamples),
+      earlyStop: f.earlyStop,
       maxConcurrency: f.maxConcurrency,
       confidence: f.confidence,
       dataDir: Option.getOrUndefined(f.dataDir),
