@@ -186,13 +186,13 @@ suite("tau export tau2: results τ²'s Results model accepts, both layouts", () 
     ["telecom", ["--mode", "oracle-plan", "--num-tasks", "3"]],
     ["airline", ["--mode", "no-policy", "--num-tasks", "3"]],
     ["telecom", ["--policy-variant", "workflow", "--num-tasks", "3"]],
-  ] as const)("oracle run of %s %j", async (domain, more) => {
+  ] as ReadonlyArray<readonly [string, ReadonlyArray<string>]>)("oracle run of %s %j", async (domain, more) => {
     const r = await ok(oracle(domain, ...more))
     const run = runId(r.stdout)
     const exported = await exportBoth(run)
     const lines = jsonLines(r.stdout)
     expect(exported.simulations.map((s) => s.id).sort()).toEqual(lines.map((l) => l.episode_id).sort())
-    const mode = more.includes("--mode") ? more[more.indexOf("--mode") + 1] : "default"
+    const mode = more.includes("--mode") ? String(more[more.indexOf("--mode") + 1]) : "default"
     const solo = mode.startsWith("no-user")
     const info = exported.document.info as PyObject
     expect((info.environment_info as PyObject).domain_name).toBe(more.includes("workflow") ? `${domain}-workflow` : domain)
