@@ -131,6 +131,33 @@ describe("tau view in Chromium", () => {
     await page.close()
   }, 120_000)
 
+  it("shows the lineage tree and compares two branches side by side", async (ctx) => {
+    if (unavailable) ctx.skip()
+    const { page, requests, errors } = await open()
+    await page.goto(`${view.base}/episodes/${written.fork}`)
+    const tree = page.getByTestId("lineage-tree")
+    await tree.waitFor()
+    const members = await tree.locator("li[data-episode]").evaluateAll((lis) => lis.map((li) => li.getAttribute("data-episode")))
+    expect(members).toEqual([written.parent, written.fork, written.sibling])
+    await page.screenshot({ path: path.join(shots, "lineage-tree.png") })
+    await tree.locator(`li[data-episode="${written.sibling}"] > a`, { hasText: "compare" }).click()
+    await page.waitForURL(`${view.base}/compare?a=${written.fork}&b=${written.sibling}`)
+    const compare = page.getByTestId("compare")
+    await compare.waitFor()
+    expect(await compare.getByTestId(`side-${written.fork}`).locator(".item").count()).toBeGreaterThan(3)
+    const quitter = compare.getByTestId(`side-${written.sibling}`)
+    expect(await quitter.textContent()).toContain("Sorry, I cannot help with that.")
+    expect(await quitter.textContent()).toContain("agent_stop")
+    // Where they differ is marked: the agent, the end, the reward, and the final worlds.
+    expect(await quitter.locator(".differs").count()).toBeGreaterThanOrEqual(3)
+    expect(await compare.getByTestId("world-diff").locator("li").count()).toBeGreaterThan(0)
+    expect(await compare.getByTestId("shared").textContent()).toMatch(/shared history: \d+ events/)
+    await page.screenshot({ path: path.join(shots, "compare.png"), fullPage: true })
+    onlyViewer(requests)
+    expect(errors).toEqual([])
+    await page.close()
+  }, 120_000)
+
   it("shows a hostile message and tool call as text, and runs none of it", async (ctx) => {
     if (unavailable) ctx.skip()
     const { page, requests, errors } = await open()

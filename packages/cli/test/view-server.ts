@@ -61,7 +61,11 @@ export const startView = async (db: string, cwd: string, extra: ReadonlyArray<st
 export const HOSTILE_TEXT = `<img src=x onerror="window.__pwned='img'"> <script>window.__pwned='script'</script>`
 export const HOSTILE_EMAIL = `<img src=x onerror=window.__pwned='tool'>`
 
-/** Writes the store the viewer tests read: a demo run, a fork, a hostile scripted agent's run. */
+/**
+ * Writes the store the viewer tests read: a demo run, two forks of one of its episodes at the
+ * same turn (one continued by the oracle, one by a scripted agent that gives up at once), and a
+ * hostile scripted agent's run.
+ */
 export const writeViewStore = async (root: string, path: string) => {
   const run = await tau(["run", "--domain", "demo", "--trials", "2", "--run-id", RUN, "--json", "--db", path], root)
   expect(run.code, run.stderr).toBe(0)
@@ -69,6 +73,10 @@ export const writeViewStore = async (root: string, path: string) => {
   const parent = String(rows.find((r) => r.task_id === "pay_fines_and_unblock")?.episode_id)
   const fork = await tau(["fork", parent, "--at-turn", "4", "--json", "--db", path], root)
   expect(fork.code, fork.stderr).toBe(0)
+  const quitter = `${root}/quitter-agent.json`
+  writeFileSync(quitter, JSON.stringify([{ text: "Sorry, I cannot help with that. ###STOP###" }]))
+  const sibling = await tau(["fork", parent, "--at-turn", "4", "--agent", `scripted:${quitter}`, "--json", "--db", path], root)
+  expect(sibling.code, sibling.stderr).toBe(0)
   const agent = `${root}/hostile-agent.json`
   writeFileSync(
     agent,
@@ -83,5 +91,11 @@ export const writeViewStore = async (root: string, path: string) => {
     root,
   )
   expect(hostile.code, hostile.stderr).toBe(0)
-  return { rows, parent, fork: String(jsonLines(fork.stdout)[0].episode_id), hostile: String(jsonLines(hostile.stdout)[0].episode_id) }
+  return {
+    rows,
+    parent,
+    fork: String(jsonLines(fork.stdout)[0].episode_id),
+    sibling: String(jsonLines(sibling.stdout)[0].episode_id),
+    hostile: String(jsonLines(hostile.stdout)[0].episode_id),
+  }
 }

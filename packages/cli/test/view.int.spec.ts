@@ -1,11 +1,11 @@
 /**
  * `tau view`'s API over real HTTP on 127.0.0.1, against a store written by the real CLI: a demo
- * run of two trials, a fork of one of its episodes, and a run of a scripted agent whose
+ * run of two trials, two forks of one of its episodes, and a run of a scripted agent whose
  * messages and tool arguments are hostile HTML. The numbers are checked against what `tau
  * report`, `tau show` and `tau replay --at-turn` say about the same store.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import type { EpisodeDetail, EpisodeListRow, EpisodePage, RunSummary, TimelineItem, WorldAtTurn } from "@tau-sim/viewer"
+import type { BranchComparison, EpisodeDetail, EpisodeListRow, EpisodePage, RunSummary, TimelineItem, WorldAtTurn } from "@tau-sim/viewer"
 import { jsonLines, tau, tempDir } from "./tau.ts"
 import { HOSTILE_EMAIL, HOSTILE_RUN, HOSTILE_TEXT, RUN, startView, type ViewServer, writeViewStore } from "./view-server.ts"
 
@@ -16,12 +16,14 @@ let view: ViewServer
 let episodes: Array<Record<string, unknown>>
 let forkId: string
 let forkParent: string
+let sibling: string
 
 beforeAll(async () => {
   const written = await writeViewStore(tmp.root, db)
   episodes = written.rows
   forkId = written.fork
   forkParent = written.parent
+  sibling = written.sibling
   view = await startView(db, tmp.root)
 }, 300_000)
 
@@ -111,7 +113,7 @@ describe("tau view: runs and episodes", () => {
     expect(run.avg_reward as number).toBeCloseTo(cell.avg_reward, 12)
     expect(run.cost).toBe(0)
     const forks = byId(`${RUN}~forks`)
-    expect(forks).toMatchObject({ kind: "forks", branches_of: RUN, episodes: 1, agent: null })
+    expect(forks).toMatchObject({ kind: "forks", branches_of: RUN, episodes: 2, agent: null })
     const hostile = byId(HOSTILE_RUN)
     expect(hostile.agent).toMatch(/^scripted:.*hostile-agent\.json$/)
   })
@@ -119,7 +121,7 @@ describe("tau view: runs and episodes", () => {
   it("filters, sorts and pages episodes on the server", async () => {
     const ids = (page: EpisodePage) => page.episodes.map((e) => e.episode_id)
     const all = await episodesOf("limit=500")
-    expect(all.total).toBe(episodes.length + 2)
+    expect(all.total).toBe(episodes.length + 3)
     const ofRun = await episodesOf(`run=${RUN}&limit=500`)
     expect(ofRun.total).toBe(episodes.length)
     expect(new Set(ids(ofRun))).toEqual(new Set(episodes.map((e) => e.episode_id)))
@@ -197,7 +199,7 @@ describe("tau view: an episode", () => {
     expect(body.scores.length).toBeGreaterThan(0)
     expect(body.scores.filter((s) => s.reported).length).toBe(1)
     const branches = await getJson<{ children: EpisodeListRow[] }>(`/api/episodes/${forkParent}/branches`)
-    expect(branches.body.children.map((c) => c.episode_id)).toEqual([forkId])
+    expect(branches.body.children.map((c) => c.episode_id)).toEqual([forkId, sibling])
   })
 
   it("gives the world at a turn as tau replay --at-turn rebuilds it, and what that turn changed", async () => {
@@ -223,6 +225,40 @@ describe("tau view: an episode", () => {
     }
     const message = body.timeline.find((i): i is Message => i.kind === "message" && i.turn !== null && i.tool_calls.length === 0)
     expect((await getJson<WorldAtTurn>(`/api/episodes/${forkParent}/world?turn=${message?.turn}`)).body.changes).toEqual([])
+  })
+
+  it("gives the lineage tree from any member of the family", async () => {
+    for (const id of [forkParent, forkId, sibling]) {
+      const { body } = await getJson<{ nodes: EpisodeListRow[] }>(`/api/episodes/${id}/tree`)
+      expect(body.nodes.map((n) => n.episode_id)).toEqual([forkParent, forkId, sibling])
+      expect(body.nodes.map((n) => n.parent_episode_id)).toEqual([null, forkParent, forkParent])
+    }
+    const alone = (await getJson<{ nodes: EpisodeListRow[] }>(`/api/episodes/${episodes[0].episode_id}/tree`)).body
+    expect(alone.nodes.map((n) => n.episode_id)).toEqual([episodes[0].episode_id])
+  })
+
+  it("compares two branches aligned where they part, with how their worlds and rewards differ", async () => {
+    const { body } = await getJson<BranchComparison>(`/api/compare?a=${forkId}&b=${sibling}`)
+    const fork = (await getJson<EpisodeDetail>(`/api/episodes/${forkId}`)).body
+    const inherited = fork.timeline.filter((i) => i.inherited)
+    // Both inherit the same prefix of the parent: the shared events are those rows.
+    expect(body.shared.map((i) => [i.stream, i.seq])).toEqual(inherited.map((i) => [i.stream, i.seq]))
+    for (const side of [body.a, body.b]) {
+      expect(side.timeline[0].kind).toBe("started")
+      expect(side.timeline[0].inherited).toBe(false)
+    }
+    expect(body.a).toMatchObject({ episode_id: forkId, agent: "oracle", reward: 1 })
+    expect(body.b.agent).toMatch(/^scripted:.*quitter-agent\.json$/)
+    expect(body.b.termination_reason).toBe("agent_stop")
+    expect(body.b.reward).toBe(0)
+    // The oracle paid the fine and unblocked the card; the quitter did neither.
+    expect(body.world_diff.length).toBeGreaterThan(0)
+    for (const d of body.world_diff) expect(d.path).toMatch(/^\/agent\/members\/M005\//)
+    // A parent against its fork: the shared part is the fork's inherited prefix.
+    const withParent = (await getJson<BranchComparison>(`/api/compare?a=${forkParent}&b=${forkId}`)).body
+    expect(withParent.shared.length).toBe(inherited.length)
+    expect(withParent.world_diff).toEqual([])
+    expect((await getJson(`/api/compare?a=${forkId}`)).status).toBe(400)
   })
 
   it("keeps hostile text as JSON strings, byte for byte", async () => {

@@ -155,3 +155,21 @@ export const getJson = async <A>(path: string): Promise<A> => {
 
 export const fmtReward = (r: number | null | undefined): string => (r === null || r === undefined ? "–" : r.toFixed(3))
 export const fmtCost = (c: number | null): string => (c === null ? "unknown" : `$${c.toFixed(4)}`)
+
+export interface BranchSide {
+  readonly episode_id: string
+  readonly agent: string
+  readonly user: string
+  readonly mode: string
+  readonly termination_reason: string | null
+  readonly reward: number | null
+  readonly turns: number
+  readonly timeline: ReadonlyArray<TimelineItem>
+}
+
+export interface BranchComparison {
+  readonly shared: ReadonlyArray<TimelineItem>
+  readonly a: BranchSide
+  readonly b: BranchSide
+  readonly world_diff: ReadonlyArray<{ readonly op: string; readonly path: string; readonly value?: unknown }>
+}

@@ -7,7 +7,7 @@
 import { useState } from "preact/hooks"
 import { type EpisodeDetail, type EpisodeListRow, fmtCost, fmtReward, getJson, type ScoreView, type TimelineItem, type WorldAtTurn } from "./api.ts"
 import { JsonTree } from "./json-tree.tsx"
-import { episodeHref, Link, runHref } from "./link.tsx"
+import { compareHref, episodeHref, Link, runHref } from "./link.tsx"
 import { navigate, useLocation } from "./router.ts"
 import { Failure } from "./status.tsx"
 import { useApi } from "./use-api.ts"
@@ -49,7 +49,17 @@ const TurnButton = ({ turn, selected, onSelect }: { turn: number | null; selecte
     </button>
   )
 
-const Item = ({ item, episodeId, selected, onSelect }: { item: TimelineItem; episodeId: string; selected: number | null; onSelect: (t: number) => void }) => {
+export const Item = ({
+  item,
+  episodeId,
+  selected,
+  onSelect,
+}: {
+  item: TimelineItem
+  episodeId: string
+  selected: number | null
+  onSelect: (t: number) => void
+}) => {
   const head = (label: string, extra?: string) => (
     <div class="item-head">
       <TurnButton turn={item.turn} selected={selected} onSelect={onSelect} />
@@ -237,21 +247,45 @@ const World = ({ episodeId, turn }: { episodeId: string; turn: number }) => {
   )
 }
 
-const Branches = ({ episodeId }: { episodeId: string }) => {
-  const branches = useApi<{ children: ReadonlyArray<EpisodeListRow> }>(`/api/episodes/${encodeURIComponent(episodeId)}/branches`)
-  if (branches.state !== "done" || branches.value.children.length === 0) return null
+/** The episode's family: its root and every branch below it, this one marked, each with a compare link. */
+const LineageTree = ({ episodeId }: { episodeId: string }) => {
+  const tree = useApi<{ nodes: ReadonlyArray<EpisodeListRow> }>(`/api/episodes/${encodeURIComponent(episodeId)}/tree`)
+  if (tree.state !== "done" || tree.value.nodes.length < 2) return null
+  const nodes = tree.value.nodes
+  const children = new Map<string, EpisodeListRow[]>()
+  for (const n of nodes) if (n.parent_episode_id !== null) children.set(n.parent_episode_id, [...(children.get(n.parent_episode_id) ?? []), n])
+  const Node = ({ node }: { node: EpisodeListRow }) => (
+    <li data-episode={node.episode_id}>
+      {node.episode_id === episodeId ? <strong>{node.episode_id}</strong> : <Link href={episodeHref(node.episode_id)}>{node.episode_id}</Link>}{" "}
+      <span class="muted small">
+        {node.parent_seq === null ? "root" : `branched at event ${node.parent_seq}`} · <span class="spec">{node.agent ?? "?"}</span> ·{" "}
+        {node.termination_reason ?? node.status} · reward {fmtReward(node.reward)}
+      </span>
+      {node.episode_id !== episodeId && (
+        <>
+          {" "}
+          <Link class="small" href={compareHref(episodeId, node.episode_id)}>
+            compare
+          </Link>
+        </>
+      )}
+      {(children.get(node.episode_id) ?? []).length > 0 && (
+        <ul>
+          {(children.get(node.episode_id) ?? []).map((c) => (
+            <Node key={c.episode_id} node={c} />
+          ))}
+        </ul>
+      )}
+    </li>
+  )
+  const root = nodes[0]
   return (
-    <p data-testid="branches">
-      branches:{" "}
-      {branches.value.children.map((c) => (
-        <span key={c.episode_id} class="branch-link">
-          <Link href={episodeHref(c.episode_id)}>{c.episode_id}</Link>{" "}
-          <span class="muted small">
-            at event {c.parent_seq}, reward {fmtReward(c.reward)}
-          </span>
-        </span>
-      ))}
-    </p>
+    <section class="panel" data-testid="lineage-tree">
+      <h2>Lineage</h2>
+      <ul class="tree-list">
+        <Node node={root} />
+      </ul>
+    </section>
   )
 }
 
@@ -274,7 +308,7 @@ export const EpisodePage = ({ id }: { id: string }) => {
         reward <strong class={d.reward === null ? "" : d.reward >= 1 - 1e-6 ? "good" : "bad"}>{fmtReward(d.reward)}</strong> · {d.turns} turns
       </p>
       {d.lineage.length > 1 && (
-        <p data-testid="lineage">
+        <p data-testid="lineage" class="small">
           lineage:{" "}
           {d.lineage.map((l, i) => (
             <span key={l.episode_id}>
@@ -284,7 +318,7 @@ export const EpisodePage = ({ id }: { id: string }) => {
           ))}
         </p>
       )}
-      <Branches episodeId={d.episode_id} />
+      <LineageTree episodeId={d.episode_id} />
       <Scores scores={d.scores} failed={d.failed_checks} />
       <div class="split">
         <div class="left">

@@ -18,3 +18,4 @@ export const Link = ({ href, children, class: className }: { href: string; child
 
 export const episodeHref = (id: string, turn?: number): string => `/episodes/${encodeURIComponent(id)}${turn === undefined ? "" : `?turn=${turn}`}`
 export const runHref = (id: string): string => `/runs/${encodeURIComponent(id)}`
+export const compareHref = (a: string, b: string): string => `/compare?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`

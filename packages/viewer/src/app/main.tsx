@@ -1,5 +1,6 @@
 /** The viewer's page: one route per view, every view a deep link. */
 import { render } from "preact"
+import { ComparePage } from "./compare.tsx"
 import { EpisodePage } from "./episode.tsx"
 import { EpisodesPage } from "./episodes.tsx"
 import { Link } from "./link.tsx"
@@ -14,6 +15,7 @@ const Page = () => {
   if (run) return <RunPage key={run[1]} id={decodeURIComponent(run[1])} />
   if (episode) return <EpisodePage key={episode[1]} id={decodeURIComponent(episode[1])} />
   if (path === "/episodes") return <EpisodesPage />
+  if (path === "/compare") return <ComparePage />
   return <RunsPage />
 }
 

@@ -118,6 +118,8 @@ export interface Catalog {
   readonly facets: () => Facets
   /** Episodes whose parent is `episodeId` (forks, counterfactual branches, retries). */
   readonly children: (episodeId: string) => ReadonlyArray<EpisodeListRow>
+  /** The whole family of `episodeId`: its root ancestor and every descendant of it, parents before children. */
+  readonly tree: (episodeId: string) => ReadonlyArray<EpisodeListRow>
   readonly close: () => void
 }
 
@@ -387,6 +389,40 @@ export const openCatalog = (path: string): Catalog => {
     children: guard("listing branches", (episodeId: string) => {
       refresh()
       return (db.prepare(`SELECT ${COLUMNS} ${FROM} WHERE e.parent_episode_id = ? ORDER BY e.rowid`).all(episodeId) as Joined[]).map(toListRow)
+    }),
+    tree: guard("listing a lineage", (episodeId: string) => {
+      refresh()
+      // Up the parent links to the root, then down every branch of it (depth first keeps parents first).
+      const root = db
+        .prepare(
+          `WITH RECURSIVE up(id, parent) AS (
+             SELECT episode_id, parent_episode_id FROM episodes WHERE episode_id = ?
+             UNION SELECT e.episode_id, e.parent_episode_id FROM episodes e JOIN up ON e.episode_id = up.parent)
+           SELECT id FROM up WHERE parent IS NULL OR parent NOT IN (SELECT episode_id FROM episodes)`,
+        )
+        .pluck()
+        .get(episodeId) as string | undefined
+      if (root === undefined) return []
+      const family = db
+        .prepare(
+          `WITH RECURSIVE down(id) AS (SELECT ? UNION SELECT e.episode_id FROM episodes e JOIN down ON e.parent_episode_id = down.id)
+           SELECT ${COLUMNS} ${FROM} JOIN down ON down.id = e.episode_id ORDER BY e.rowid`,
+        )
+        .all(root) as Joined[]
+      // Depth first from the root, siblings in the order they were started.
+      const ordered: Joined[] = []
+      const visit = (id: string) => {
+        for (const row of family) {
+          if (row.episode_id === id || row.parent_episode_id !== id) continue
+          ordered.push(row)
+          visit(row.episode_id)
+        }
+      }
+      const rootRow = family.find((r) => r.episode_id === root)
+      if (rootRow === undefined) return []
+      ordered.push(rootRow)
+      visit(root)
+      return ordered.map(toListRow)
     }),
     close: () => {
       if (db.open) db.close()

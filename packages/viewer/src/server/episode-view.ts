@@ -317,3 +317,63 @@ export const rawEvent = (episodeId: string, index: number) =>
     if (stored === undefined) return yield* new EventIndexNotFound({ episodeId, index, events: loaded.stored.length })
     return { episode_id: episodeId, index, stream: stored.episodeId, seq: stored.seq, event: stored.event }
   })
+
+export interface BranchSide {
+  readonly episode_id: string
+  readonly agent: string
+  readonly user: string
+  readonly mode: string
+  readonly termination_reason: string | null
+  readonly reward: number | null
+  readonly turns: number
+  /** Its events after the shared prefix. */
+  readonly timeline: ReadonlyArray<TimelineItem>
+}
+
+export interface BranchComparison {
+  /** Events both histories share (the same stored events: the prefix up to the fork point). */
+  readonly shared: ReadonlyArray<TimelineItem>
+  readonly a: BranchSide
+  readonly b: BranchSide
+  /** Where the two final worlds differ, as the JSON Patch from a's to b's. */
+  readonly world_diff: ReadonlyArray<{ readonly op: string; readonly path: string; readonly value?: unknown }>
+}
+
+/**
+ * Two episodes side by side, aligned where their histories part: the events they share (a fork
+ * inherits its parent's prefix, so shared events are the very same stored rows), then each one's
+ * own, and how their final worlds and rewards differ.
+ */
+export const compareBranches = (aId: string, bId: string) =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    const [a, b] = [yield* loadEpisode(aId), yield* loadEpisode(bId)]
+    let shared = 0
+    while (
+      shared < a.stored.length &&
+      shared < b.stored.length &&
+      a.stored[shared].episodeId === b.stored[shared].episodeId &&
+      a.stored[shared].seq === b.stored[shared].seq
+    )
+      shared++
+    const side = (loaded: ReplayedEpisode, scores: ReadonlyArray<ScoreRecord>): BranchSide => ({
+      episode_id: loaded.episodeId,
+      agent: loaded.final.started.agent,
+      user: loaded.final.started.user,
+      mode: loaded.final.started.mode,
+      termination_reason: loaded.final.ended,
+      reward: reportedScore(scores)?.reward ?? null,
+      turns: loaded.final.trajectory.length,
+      timeline: loaded.stored.slice(shared).map((_, i) => item(loaded, shared + i)),
+    })
+    const worldDiff = diff(materialize(a.final.world) as PyValue, materialize(b.final.world) as PyValue).map((op) =>
+      "value" in op ? { op: op.op, path: op.path, value: PyJson.toPlain(op.value) } : { op: op.op, path: op.path },
+    )
+    const out: BranchComparison = {
+      shared: a.stored.slice(0, shared).map((_, i) => item(a, i)),
+      a: side(a, yield* store.listScores(aId)),
+      b: side(b, yield* store.listScores(bId)),
+      world_diff: worldDiff,
+    }
+    return out
+  })

@@ -15,7 +15,7 @@ import { Effect, Schema } from "effect"
 import { HttpServerRequest, HttpServerResponse } from "effect/http"
 import { TOKEN_COOKIE, TOKEN_HEADER, tokenMatches } from "./auth.ts"
 import { type Catalog, EPISODE_SORTS, type EpisodeQuery, type EpisodeSort } from "./catalog.ts"
-import { episodeDetail, EventIndexNotFound, rawEvent, TurnNotFound, worldAtTurn } from "./episode-view.ts"
+import { compareBranches, episodeDetail, EventIndexNotFound, rawEvent, TurnNotFound, worldAtTurn } from "./episode-view.ts"
 
 export const CONTENT_SECURITY_POLICY =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
@@ -139,17 +139,27 @@ const sync = <A>(f: () => A) =>
     catch: (e) => e,
   })
 
-/** The API: `/api/runs`, `/api/facets`, `/api/episodes`, `/api/episodes/<id>`, `/api/episodes/<id>/world?turn=N`, `/api/episodes/<id>/events/<index>`. */
+/**
+ * The API: `/api/runs`, `/api/facets`, `/api/episodes`, `/api/episodes/<id>`, `/api/episodes/<id>/world?turn=N`,
+ * `/api/episodes/<id>/events/<index>`, `/api/episodes/<id>/branches`, `/api/episodes/<id>/tree`, `/api/compare?a=&b=`.
+ */
 const api = (options: AppOptions, url: URL): Effect.Effect<unknown, unknown, EventStore | DomainResolver> => {
   const path = url.pathname
   if (path === "/api/runs") return sync(() => ({ runs: options.catalog.runs() }))
   if (path === "/api/facets") return sync(() => options.catalog.facets())
   if (path === "/api/episodes") return sync(() => options.catalog.episodes(episodeQueryOf(url)))
-  const m = /^\/api\/episodes\/([^/]+)(?:\/(world|events|branches)(?:\/(\d+))?)?$/.exec(path)
+  if (path === "/api/compare") {
+    const a = param(url, "a")
+    const b = param(url, "b")
+    if (a === undefined || b === undefined) return Effect.fail(new BadQuery({ message: "compare needs two episodes: ?a=<id>&b=<id>" }))
+    return compareBranches(a, b)
+  }
+  const m = /^\/api\/episodes\/([^/]+)(?:\/(world|events|branches|tree)(?:\/(\d+))?)?$/.exec(path)
   if (m) {
     const id = decodeURIComponent(m[1])
     if (m[2] === undefined) return episodeDetail(id)
     if (m[2] === "branches") return sync(() => ({ episode_id: id, children: options.catalog.children(id) }))
+    if (m[2] === "tree") return sync(() => ({ episode_id: id, nodes: options.catalog.tree(id) }))
     if (m[2] === "world" && m[3] === undefined)
       return Effect.flatMap(
         sync(() => intParam(url, "turn", 0, 0, Number.MAX_SAFE_INTEGER)),
