@@ -15,7 +15,7 @@ import * as path from "node:path"
 import { type ModelCalled, type PyObject, PyJson, type PyValue } from "@tau-sim/engine"
 import { needsData } from "@tau-sim/domains/testing"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { resultsFromFixtures, writeResults } from "../../interop/test/results-file.ts"
+import { resultsFromFixtures, v01Document, writeResults } from "../../interop/test/results-file.ts"
 import { gatedModelServer } from "./faults.ts"
 import { finished, jsonLines, spawnTau, storedRun, tau, tempDir } from "./tau.ts"
 import { describeErrors, errorKinds, schemaPresent, tau2ResultsValidator } from "./tau2-schema.ts"
@@ -356,5 +356,31 @@ suite("tau export tau2: results τ²'s Results model accepts, both layouts", () 
       expect([typeof start_time, typeof end_time]).toEqual(["string", "string"])
     }
     await expectRoundTrip(exported, ["--data-dir", TAU2])
+  })
+
+  it("a June-2025 (v0.1) file, imported: exported as it was, with the index τ² now writes", async () => {
+    const original = v01Document(resultsFromFixtures("gold", "retail"))
+    const imported = JSON.parse((await ok(["import", "tau2", writeResults(tmp.root, "v01.json", original), "--data-dir", TAU2, "--json"])).stdout) as {
+      run_id: string
+    }
+    const exported = await exportBoth(imported.run_id)
+    const { simulation_index, ...rest } = exported.document
+    expect(simulation_index).toBeNull()
+    expect(PyJson.compact(rest)).toBe(PyJson.compact(original))
+    await expectRoundTrip(exported, ["--data-dir", TAU2])
+  })
+
+  it("the dir layout needs --out, and a folder holding other simulations is refused with nothing written", async () => {
+    const run = runId((await ok(oracle("demo", "--task-ids", "renew_loan"))).stdout)
+    const toStdout = await tau(["export", "tau2", "--run", run, "--layout", "dir", "--db", db], tmp.root)
+    expect([toStdout.code, toStdout.stdout]).toEqual([2, ""])
+    expect(toStdout.stderr).toContain("give it with --out DIR")
+    const folder = tmp.file("occupied")
+    fs.mkdirSync(path.join(folder, "simulations"), { recursive: true })
+    fs.writeFileSync(path.join(folder, "simulations", "other.json"), "{}")
+    const refused = await tau(["export", "tau2", "--run", run, "--layout", "dir", "--out", folder, "--db", db], tmp.root)
+    expect(refused.code, refused.stderr).toBe(2)
+    expect(refused.stderr).toContain(path.join(folder, "simulations", "other.json"))
+    expect(filesOf(folder)).toEqual({ "simulations/other.json": "{}" })
   })
 })
