@@ -307,7 +307,8 @@ suite("tau export tau2: results τ²'s Results model accepts, both layouts", () 
   })
 
   it("a run stopped during a model call: the unfinished episode is skipped and named (exit 3), the rest validates", async () => {
-    const hang = models.hangAt(4)
+    // One at a time: renew_loan's five calls are answered, link_card_in_app's third hangs.
+    const hang = models.hangAt(8)
     const args = [
       "run",
       "--domain",
@@ -331,6 +332,7 @@ suite("tau export tau2: results τ²'s Results model accepts, both layouts", () 
     const running = (await storedRun(db, "STOPPED")).rows.filter((r) => r.status === "running")
     expect(running).toHaveLength(1)
     const exported = await exportBoth("STOPPED", 3)
+    expect(exported.simulations.map((s) => s.task_id)).toEqual(["renew_loan"])
     expect(exported.simulations.map((s) => s.id)).not.toContain(running[0].episodeId)
     const err = await tau(["export", "tau2", "--run", "STOPPED", "--out", tmp.file("stopped.json"), "--db", db], tmp.root)
     expect(err.stderr).toContain(`${running[0].episodeId}: episode ${running[0].episodeId} has not ended`)
