@@ -83,6 +83,7 @@ const large = await forkLatency(155_000, "50mb")
 results.fork = { small, large, ratio_large_over_small: Number((large.fork_at_turn_20_ms / small.fork_at_turn_20_ms).toFixed(2)) }
 
 await optional("startup", "./startup.ts", (m) => (m.benchStartup as (o: object) => unknown)({ dir: tmp }))
+await optional("evaluate_trajs_whole_process", "./evaluate-trajs.ts", (m) => (m.benchEvaluateTrajs as (o: object) => unknown)({ dir: tmp }))
 await optional("event_store", "../../engine/bench/store.ts", (m) => (m.benchStore as (o: object) => unknown)({ events: 200_000, dir: tmp }))
 await optional("domain_load_ms", "../../domains/bench/load.ts", (m) => (m.benchDomainLoad as () => unknown)())
 await optional("retail_tool_calls_per_s", "../../domains/bench/retail.ts", (m) => (m.retailToolThroughput as () => unknown)())
