@@ -14,10 +14,11 @@ import * as net from "node:net"
 import * as path from "node:path"
 import { type ModelCalled, type PyObject, PyJson, type PyValue } from "@tau-sim/engine"
 import { needsData } from "@tau-sim/domains/testing"
+import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { resultsFromFixtures, v01Document, writeResults } from "../../interop/test/results-file.ts"
 import { gatedModelServer } from "./faults.ts"
-import { finished, jsonLines, spawnTau, storedRun, tau, tempDir } from "./tau.ts"
+import { finished, jsonLines, readStore, spawnTau, storedRun, tau, tempDir } from "./tau.ts"
 import { describeErrors, errorKinds, schemaPresent, tau2ResultsValidator } from "./tau2-schema.ts"
 
 const data = needsData("tau2", "conformance")
@@ -370,6 +371,29 @@ suite("tau export tau2: results τ²'s Results model accepts, both layouts", () 
     expect(simulation_index).toBeNull()
     expect(PyJson.compact(rest)).toBe(PyJson.compact(original))
     await expectRoundTrip(exported, ["--data-dir", TAU2])
+  })
+
+  it("a latest τ² score whose evaluator failed (no RewardInfo) is exported as its reward with the error in info", async () => {
+    const first = jsonLines((await ok(oracle("demo", "--task-ids", "renew_loan"))).stdout)[0]
+    const episodeId = String(first.episode_id)
+    await readStore(db, ({ store }) =>
+      Effect.runPromise(
+        store.appendScore({
+          episodeId,
+          evaluator: "tau2",
+          evaluatorVersion: "test",
+          reward: 0,
+          breakdown: { evaluator_error: "EvaluationError: the env assertion raised" },
+          recordedAt: "2026-01-01T00:00:00.000Z",
+        }),
+      ),
+    )
+    const [sim] = (await exportBoth(String(first.run_id))).simulations
+    expect(PyJson.toPlain(sim.reward_info as PyValue)).toEqual({
+      reward: 0,
+      reward_basis: null,
+      info: { evaluator_error: "EvaluationError: the env assertion raised" },
+    })
   })
 
   it("the dir layout needs --out, and a folder holding other simulations is refused with nothing written", async () => {
