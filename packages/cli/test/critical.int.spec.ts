@@ -238,6 +238,40 @@ describe("tau critical on the demo domain", () => {
     expect((await analyse(db, episode, "--samples", String(K), "--early-stop")).analysis).toEqual(analysis)
   })
 
+  it("--run --failed analyses every failed episode of a run and says where they were lost", async () => {
+    const result = await tau(["critical", "--run", "parents", "--failed", "--samples", "20", "--json", "--db", db], tmp.root)
+    expect(result.stderr).not.toContain("error:")
+    expect(result.code).toBe(0)
+    const out = jsonLines(result.stdout)[0] as unknown as {
+      run_id: string
+      episodes: ReadonlyArray<Analysis & { task_id: string; reward: number }>
+      summary: {
+        episodes: number
+        with_critical_turn: number
+        by_position: ReadonlyArray<{ position: string; episodes: number }>
+        by_kind: ReadonlyArray<{ kind: string; episodes: number }>
+        by_task: ReadonlyArray<{ task_id: string; episodes: number }>
+      }
+    }
+    const parents = await storedRun(db, "parents")
+    const failed = parents.rows.filter((r) => r.reward !== 1).map((r) => r.episodeId)
+    expect(failed.length).toBeGreaterThan(1)
+    expect(out.episodes.map((e) => e.episode_id).sort()).toEqual([...failed].sort())
+    // Each was lost at its first skip (every failure of the noisy oracle is a skip).
+    for (const e of out.episodes) expect(e.critical_turn, e.episode_id).toBe(e.turns.find((t) => t.kind === `call ${NOISY_ORACLE_SKIP}`)?.turn)
+    expect(out.summary.episodes).toBe(failed.length)
+    expect(out.summary.with_critical_turn).toBe(failed.length)
+    expect(out.summary.by_kind).toEqual([{ kind: `assistant call ${NOISY_ORACLE_SKIP}`, episodes: failed.length }])
+    expect(out.summary.by_position.reduce((n, p) => n + p.episodes, 0)).toBe(failed.length)
+    expect(out.summary.by_task).toEqual([
+      { task_id: "pay_unblock_and_borrow", episodes: failed.length, with_critical_turn: failed.length, mean_drop: expect.any(Number) },
+    ])
+    // The people's table says the same.
+    const text = await tau(["critical", "--run", "parents", "--failed", "--samples", "20", "--db", db], tmp.root)
+    expect(text.stdout).toContain(`critical turns of run parents: ${failed.length} episodes, ${failed.length} with a turn`)
+    expect(text.stderr).not.toMatch(/^\[\d+\/\d+\] turn/m)
+  })
+
   it("refuses what it cannot analyse, naming it", async () => {
     const missing = await tau(["critical", "ep_nope", "--db", db], tmp.root)
     expect(missing.code).toBe(1)
@@ -247,6 +281,12 @@ describe("tau critical on the demo domain", () => {
     const outside = await tau(["critical", episode, "--turns", "500..600", "--db", db], tmp.root)
     expect(outside.code).toBe(1)
     expect(outside.stderr).toContain(`episode ${episode} has live turns`)
+    const both = await tau(["critical", episode, "--run", "parents", "--db", db], tmp.root)
+    expect(both.code).toBe(2)
+    expect((await tau(["critical", "--db", db], tmp.root)).code).toBe(2)
+    const noRun = await tau(["critical", "--run", "run_nope", "--db", db], tmp.root)
+    expect(noRun.code).toBe(1)
+    expect(noRun.stderr).toContain("run_nope")
     const user = await tau(["critical", episode, "--user", "noisy-oracle:0.5", "--db", db], tmp.root)
     expect(user.code).toBe(1)
     expect(user.stderr).toContain("noisy-oracle is an agent")

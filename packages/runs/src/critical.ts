@@ -357,3 +357,68 @@ export const runCritical = (options: CriticalOptions, onSample: (s: CriticalSamp
       ...criticalTurnOf(estimates),
     } satisfies CriticalResult
   })
+
+/** Where the analysed episodes of a run were lost: by position in the conversation, by what the critical turn was, by task. */
+export interface CriticalSummary {
+  readonly episodes: number
+  readonly with_critical_turn: number
+  /** The critical turn's place among the analysed turns, in quarters of the conversation. */
+  readonly by_position: ReadonlyArray<{ readonly position: string; readonly episodes: number }>
+  /** The critical turn's message: `<role> <kind>` (`assistant call cancel_order`, `user text`, ...), most frequent first. */
+  readonly by_kind: ReadonlyArray<{ readonly kind: string; readonly episodes: number }>
+  readonly by_task: ReadonlyArray<{
+    readonly task_id: string
+    readonly episodes: number
+    readonly with_critical_turn: number
+    readonly mean_drop: number | null
+  }>
+}
+
+const QUARTERS = ["first quarter", "second quarter", "third quarter", "last quarter"] as const
+
+const counted = <K extends string>(keys: ReadonlyArray<string>, name: K) => {
+  const counts = new Map<string, number>()
+  for (const k of keys) counts.set(k, (counts.get(k) ?? 0) + 1)
+  return [...counts]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([key, episodes]) => ({ [name]: key, episodes }) as { [P in K]: string } & { episodes: number })
+}
+
+export const summarizeCritical = (results: ReadonlyArray<CriticalResult>): CriticalSummary => {
+  const lost = results.filter((r) => r.critical_turn !== null)
+  const position = (r: CriticalResult): string => {
+    const i = r.turns.findIndex((t) => t.turn === r.critical_turn)
+    return QUARTERS[Math.min(3, Math.floor((4 * i) / Math.max(1, r.turns.length)))]
+  }
+  const kindOf = (r: CriticalResult): string => {
+    const t = r.turns.find((x) => x.turn === r.critical_turn)
+    return t ? `${t.role} ${t.kind}` : "?"
+  }
+  const tasks = [...new Set(results.map((r) => r.task_id))].sort()
+  return {
+    episodes: results.length,
+    with_critical_turn: lost.length,
+    by_position: QUARTERS.map((q) => ({ position: q, episodes: lost.filter((r) => position(r) === q).length })),
+    by_kind: counted(lost.map(kindOf), "kind"),
+    by_task: tasks.map((task_id) => {
+      const own = results.filter((r) => r.task_id === task_id)
+      const drops = own.flatMap((r) => (r.drop === null ? [] : [r.drop]))
+      return {
+        task_id,
+        episodes: own.length,
+        with_critical_turn: drops.length,
+        mean_drop: drops.length === 0 ? null : drops.reduce((a, b) => a + b, 0) / drops.length,
+      }
+    }),
+  }
+}
+
+/** The episodes of `runId` a batch analysis takes: the finished ones (`failed`: those that failed, not errored), in the run's order. */
+export const criticalCandidates = (runId: string, options: { readonly failed: boolean }) =>
+  Effect.gen(function* () {
+    const rows = yield* (yield* EventStore).listEpisodes({ runId })
+    return rows.filter(
+      (r) =>
+        r.status === "ended" && !ERRORED_REASONS.includes(r.terminationReason ?? "") && (!options.failed || (r.reward !== null && !isSuccessful(r.reward))),
+    )
+  })

@@ -1,7 +1,18 @@
 /** `tau critical`: where was an episode lost? The estimated probability of success from every turn, by forking it K times there. */
-import { EventStore } from "@tau-sim/engine"
-import { EpisodeNotFound } from "@tau-sim/replay"
-import { type CriticalResult, criticalRunId, decodeRunConfig, RUN_DEFAULTS, runCritical, type TurnRange } from "@tau-sim/runs"
+import { type EpisodeRow, EventStore } from "@tau-sim/engine"
+import { EpisodeNotFound, requireRun } from "@tau-sim/replay"
+import {
+  criticalCandidates,
+  CriticalError,
+  type CriticalResult,
+  criticalRunId,
+  type CriticalSummary,
+  decodeRunConfig,
+  RUN_DEFAULTS,
+  runCritical,
+  summarizeCritical,
+  type TurnRange,
+} from "@tau-sim/runs"
 import { ModelRuntime } from "@tau-sim/models"
 import { Effect, Layer, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
@@ -10,6 +21,7 @@ import { terminalText } from "../terminal-text.ts"
 import { resumableOnStop, shellArg } from "../signals.ts"
 import { dbFlag, jsonFlag, movedDataDirFlag, positiveInt, print, printJson, progress, storeLayer } from "./common.ts"
 import { participantFlag, priceFlags, pricedModelServices, runPricing } from "./model-flags.ts"
+import { usage } from "../usage-error.ts"
 
 export const DEFAULT_SAMPLES = 20
 
@@ -27,7 +39,9 @@ const parseTurns = (text: string): TurnRange | null => {
 const flags = {
   db: dbFlag,
   json: jsonFlag,
-  episode: Argument.String("episode").pipe(Argument.withDescription("The episode to analyse")),
+  episode: Argument.String("episode").pipe(Argument.withDescription("The episode to analyse"), Argument.optional),
+  run: Flag.String("run").pipe(Flag.withDescription("Analyse every finished episode of this run instead, and summarise where they were lost"), Flag.optional),
+  failed: Flag.Boolean("failed").pipe(Flag.withDescription("With --run: only the episodes that failed"), Flag.withDefault(false)),
   samples: positiveInt("samples").pipe(Flag.withDescription(`Forks per turn (default ${DEFAULT_SAMPLES})`), Flag.withDefault(DEFAULT_SAMPLES)),
   agent: participantFlag("agent").pipe(Flag.withDescription("Agent spec for the samples (default: the episode's)"), Flag.optional),
   user: participantFlag("user").pipe(Flag.withDescription("User spec for the samples (default: the episode's)"), Flag.optional),
@@ -94,13 +108,69 @@ const render = (r: CriticalResult): string => {
   return lines.join("\n")
 }
 
+/** The analysis as `--json` prints it. */
+const jsonOf = (r: CriticalResult) => ({
+  episode_id: r.episode_id,
+  run_id: r.run_id,
+  task_id: r.task_id,
+  reward: r.reward,
+  turns: r.turns,
+  critical_turn: r.critical_turn,
+  drop: r.drop,
+  drop_ci_low: r.drop_ci_low,
+  drop_ci_high: r.drop_ci_high,
+  samples_per_turn: r.samples_per_turn,
+  confidence: r.confidence,
+  planned: r.planned,
+  finished: r.finished,
+})
+
+/** A run's summary for people: one row per episode, then where they were lost. */
+const renderBatch = (runId: string, results: ReadonlyArray<CriticalResult>, summary: CriticalSummary): string => {
+  const rows = results.map((r) => {
+    const t = r.turns.find((x) => x.turn === r.critical_turn)
+    return [
+      r.episode_id,
+      terminalText(r.task_id),
+      fmtReward(r.reward),
+      r.critical_turn ?? "-",
+      t ? terminalText(`${t.role} ${t.kind}`) : "-",
+      pct(r.drop),
+      r.drop === null ? "-" : `${pct(r.drop_ci_low)}..${pct(r.drop_ci_high)}`,
+    ]
+  })
+  const lines = [
+    `critical turns of run ${runId}: ${summary.episodes} episodes, ${summary.with_critical_turn} with a turn that lowers the chance of success`,
+    "",
+    table(["episode", "task", "reward", "critical turn", "message", "drop", "CI"], rows),
+    "",
+    "where in the conversation:",
+    table(
+      ["position", "episodes"],
+      summary.by_position.map((p) => [p.position, p.episodes]),
+    ),
+    "",
+    "what the critical turn was:",
+    table(
+      ["message", "episodes"],
+      summary.by_kind.map((k) => [terminalText(k.kind), k.episodes]),
+    ),
+    "",
+    "by task:",
+    table(
+      ["task", "episodes", "with critical turn", "mean drop"],
+      summary.by_task.map((t) => [terminalText(t.task_id), t.episodes, t.with_critical_turn, pct(t.mean_drop)]),
+    ),
+  ]
+  return lines.join("\n")
+}
+
 export const criticalCommand = Command.make("critical", flags, (f) =>
   Effect.gen(function* () {
     const store = yield* EventStore
-    const episode = yield* store.getEpisode(f.episode)
-    if (!episode) return yield* new EpisodeNotFound({ episodeId: f.episode, store: f.db })
-    const options = {
-      episodeId: f.episode,
+    if (Option.isSome(f.episode) === Option.isSome(f.run)) return yield* usage("give one of: an episode, or --run RUN")
+    if (f.failed && Option.isNone(f.run)) return yield* usage("--failed applies to --run")
+    const common = {
       samples: f.samples,
       agent: Option.getOrUndefined(f.agent),
       user: Option.getOrUndefined(f.user),
@@ -111,36 +181,54 @@ export const criticalCommand = Command.make("critical", flags, (f) =>
       confidence: f.confidence,
       dataDir: Option.getOrUndefined(f.dataDir),
     }
-    // The samples' participants are the given ones, else the episode's: a model among them makes the prices worth recording.
-    const run = yield* store.getRun(episode.runId)
-    const runConfig = run ? Option.getOrUndefined(yield* Effect.option(decodeRunConfig(run))) : undefined
-    const runSpecs = runConfig && "agent" in runConfig ? [runConfig.agent, runConfig.user] : []
-    const pricing = runPricing(yield* ModelRuntime, [options.agent, options.user, ...runSpecs])
-    const runId = criticalRunId(options)
-    let before = 0
-    const result = yield* runCritical({ ...options, ...(pricing ? { pricing } : {}) }, (s, done, planned) => {
-      if (!s.ran) {
-        before++
-        return
-      }
-      process.stderr.write(`[${done}/${planned}] turn ${s.turn} sample ${s.index}: ${s.termination_reason}, reward ${fmtReward(s.reward)} (${s.episode_id})\n`)
-    }).pipe(resumableOnStop(() => `tau run --resume ${shellArg(runId)} --db ${shellArg(f.db)} (or this tau critical command again)`))
-    if (before > 0) yield* progress(`${before} samples were finished before and were not run again`)
-    if (f.json) {
-      return yield* printJson({
-        episode_id: result.episode_id,
-        run_id: result.run_id,
-        turns: result.turns,
-        critical_turn: result.critical_turn,
-        drop: result.drop,
-        drop_ci_low: result.drop_ci_low,
-        drop_ci_high: result.drop_ci_high,
-        samples_per_turn: result.samples_per_turn,
-        confidence: result.confidence,
-        planned: result.planned,
-        finished: result.finished,
+    const models = yield* ModelRuntime
+    /** One episode's analysis, with progress on standard error. */
+    const analyse = (episode: EpisodeRow) =>
+      Effect.gen(function* () {
+        const options = { ...common, episodeId: episode.episodeId }
+        // The samples' participants are the given ones, else the episode's: a model among them makes the prices worth recording.
+        const run = yield* store.getRun(episode.runId)
+        const runConfig = run ? Option.getOrUndefined(yield* Effect.option(decodeRunConfig(run))) : undefined
+        const runSpecs = runConfig && "agent" in runConfig ? [runConfig.agent, runConfig.user] : []
+        const pricing = runPricing(models, [options.agent, options.user, ...runSpecs])
+        const runId = criticalRunId(options)
+        let before = 0
+        const result = yield* runCritical({ ...options, ...(pricing ? { pricing } : {}) }, (s, done, planned) => {
+          if (!s.ran) {
+            before++
+            return
+          }
+          process.stderr.write(
+            `[${done}/${planned}] turn ${s.turn} sample ${s.index}: ${s.termination_reason}, reward ${fmtReward(s.reward)} (${s.episode_id})\n`,
+          )
+        }).pipe(resumableOnStop(() => `tau run --resume ${shellArg(runId)} --db ${shellArg(f.db)} (or this tau critical command again)`))
+        if (before > 0) yield* progress(`${before} samples were finished before and were not run again`)
+        return result
       })
+
+    if (Option.isSome(f.episode)) {
+      const episode = yield* store.getEpisode(f.episode.value)
+      if (!episode) return yield* new EpisodeNotFound({ episodeId: f.episode.value, store: f.db })
+      const result = yield* analyse(episode)
+      return yield* f.json ? printJson(jsonOf(result)) : print(render(result))
     }
-    yield* print(render(result))
+    const runId = Option.getOrThrow(f.run)
+    yield* requireRun(runId, f.db)
+    const episodes = yield* criticalCandidates(runId, { failed: f.failed })
+    if (episodes.length === 0) return yield* new CriticalError({ message: `run ${runId} has no ${f.failed ? "failed " : ""}finished episodes to analyse` })
+    const results: CriticalResult[] = []
+    for (const [i, episode] of episodes.entries()) {
+      yield* progress(
+        `episode ${i + 1}/${episodes.length}: ${episode.episodeId} (task ${episode.taskId}, trial ${episode.trial}, reward ${fmtReward(episode.reward)})`,
+      )
+      results.push(yield* analyse(episode))
+    }
+    const summary = summarizeCritical(results)
+    if (f.json) return yield* printJson({ run_id: runId, episodes: results.map(jsonOf), summary })
+    yield* print(renderBatch(runId, results, summary))
   }).pipe(Effect.provide(pricedModelServices(f).pipe(Layer.provideMerge(storeLayer(f.db, { mustExist: true }))))),
-).pipe(Command.withDescription("Where was an episode lost? Fork it K times at every turn, continue each fork, and estimate the chance of success per turn"))
+).pipe(
+  Command.withDescription(
+    "Where was an episode lost? Fork it K times at every turn, continue each fork, and estimate the chance of success per turn (--run: every episode of a run, with a summary)",
+  ),
+)
