@@ -66,7 +66,7 @@ const episodeEvents = (runId: string, episodeId: string, taskId: string, trial: 
   ]
 }
 
-const fill = (path: string, episodes: number) => {
+export const fillBenchStore = (path: string, episodes: number) => {
   const { store, close } = openSqliteStore(path)
   // The demo's task ids, and made-up ones past them (an episode's page does not read its task).
   const demo = makeDemoDomain().tasks.map((t) => t.id)
@@ -133,7 +133,7 @@ export const benchViewer = async (options: ViewerBenchOptions) => {
   try {
     const db = join(dir, "store.db")
     const t0 = performance.now()
-    fill(db, options.episodes)
+    fillBenchStore(db, options.episodes)
     const fillSeconds = (performance.now() - t0) / 1000
     // The API needs no page; a bench on a tree without the built page serves a stand-in.
     const page = join(dir, "page")

@@ -186,26 +186,40 @@ export const openCatalog = (path: string): Catalog => {
      FROM events m INDEXED BY events_model_request JOIN episodes e ON e.episode_id = m.episode_id
      WHERE m.tag = 'ModelCalled' GROUP BY e.run_id`,
   )
-  const selectStart = db.prepare<[string], { body: string }>("SELECT body FROM events WHERE episode_id = ? AND seq = 0")
   const selectEnd = db.prepare<[string, number], { body: string }>("SELECT body FROM events WHERE episode_id = ? AND seq = ? AND tag = 'EpisodeEnded'")
+
+  type OutcomeGroup = { task_id: string; termination_reason: string | null; reward: number | null; n: number }
+  // pass^k of a run is recomputed only when its outcomes changed (a live run's, not the other runs').
+  const metricsCache = new Map<string, { key: string; metrics: ReturnType<typeof computeMetrics> }>()
+  const metricsOf = (runId: string, groups: ReadonlyArray<OutcomeGroup>, numTrials: number) => {
+    const key = `${numTrials}|${groups.map((g) => `${g.task_id}\u0000${g.termination_reason}\u0000${g.reward}\u0000${g.n}`).join("\u0001")}`
+    const hit = metricsCache.get(runId)
+    if (hit !== undefined && hit.key === key) return hit.metrics
+    const outcomes: SimulationOutcome[] = []
+    for (const g of groups)
+      for (let i = 0; i < g.n; i++) outcomes.push({ task_id: g.task_id, reward: g.reward, termination_reason: g.termination_reason ?? "" })
+    const metrics = computeMetrics(outcomes, { numTrials })
+    metricsCache.set(runId, { key, metrics })
+    return metrics
+  }
 
   const runsNow = (): ReadonlyArray<RunSummary> => {
     const rows = selectRuns.all()
     const counts = new Map(selectCounts.all().map((c) => [c.run_id, c]))
     const costs = new Map(selectCosts.all().map((c) => [c.run_id, c]))
-    const sims = new Map<string, SimulationOutcome[]>()
+    const outcomesOf = new Map<string, OutcomeGroup[]>()
     for (const o of selectOutcomes.all()) {
-      const list = sims.get(o.run_id) ?? []
-      for (let i = 0; i < o.n; i++) list.push({ task_id: o.task_id, reward: o.reward, termination_reason: o.termination_reason ?? "" })
-      sims.set(o.run_id, list)
+      const list = outcomesOf.get(o.run_id) ?? []
+      list.push(o)
+      outcomesOf.set(o.run_id, list)
     }
     return rows.map((row): RunSummary => {
       const config = parseConfig(row)
       const count = counts.get(row.run_id)
-      const outcomes = sims.get(row.run_id) ?? []
+      const groups = outcomesOf.get(row.run_id) ?? []
       const numTrials = typeof config.trials === "number" ? config.trials : (count?.max_trial ?? 0) + 1
-      const metrics = outcomes.length === 0 ? null : computeMetrics(outcomes, { numTrials })
-      const scored = outcomes.some((o) => o.reward !== null)
+      const metrics = groups.length === 0 ? null : metricsOf(row.run_id, groups, numTrials)
+      const scored = groups.some((o) => o.reward !== null)
       const running = count?.running ?? 0
       const infra = count?.infra ?? 0
       return {
@@ -238,13 +252,7 @@ export const openCatalog = (path: string): Catalog => {
   db.exec("CREATE INDEX temp.facts_agent ON facts (agent)")
   db.exec("CREATE INDEX temp.facts_mode ON facts (mode)")
   db.exec("CREATE INDEX temp.facts_errors ON facts (tool_errors)")
-  const insertFact = db.prepare<[string, string | null, string | null, string | null, number | null]>(
-    "INSERT OR REPLACE INTO temp.facts (episode_id, agent, user, mode, tool_errors) VALUES (?, ?, ?, ?, ?)",
-  )
   const setToolErrors = db.prepare<[number | null, string]>("UPDATE temp.facts SET tool_errors = ? WHERE episode_id = ?")
-  const selectNewRows = db.prepare<[number], { rid: number; episode_id: string; status: string; version: number }>(
-    "SELECT rowid AS rid, episode_id, status, version FROM episodes WHERE rowid > ? ORDER BY rowid",
-  )
   const selectRow = db.prepare<[string], { status: string; version: number }>("SELECT status, version FROM episodes WHERE episode_id = ?")
   let seenRowid = 0
   const running = new Set<string>()
@@ -262,20 +270,32 @@ export const openCatalog = (path: string): Catalog => {
     return typeof end.errors === "number" ? end.errors : null
   }
 
+  // New rows in one statement (the JSON is read by SQLite, not parsed in JS): a few seconds per 100,000 episodes once.
+  const insertNewFacts = db.prepare<[number]>(
+    `INSERT OR REPLACE INTO temp.facts (episode_id, agent, user, mode, tool_errors)
+     SELECT e.episode_id, json_extract(s.body, '$.agent'), json_extract(s.body, '$.user'), json_extract(s.body, '$.mode'),
+       CASE WHEN e.status = 'ended' THEN json_extract(x.body, '$.errors') END
+     FROM episodes e
+     LEFT JOIN events s ON s.episode_id = e.episode_id AND s.seq = 0
+     LEFT JOIN events x ON x.episode_id = e.episode_id AND x.seq = e.version - 1 AND x.tag = 'EpisodeEnded'
+     WHERE e.rowid > ?`,
+  )
+  const selectNewRunning = db.prepare<[number], { episode_id: string }>("SELECT episode_id FROM episodes WHERE rowid > ? AND status = 'running'")
+  const selectMaxRowid = db.prepare<[], { m: number | null }>("SELECT max(rowid) AS m FROM episodes")
+
   const refresh = db.transaction(() => {
-    for (const row of selectNewRows.all(seenRowid)) {
-      const start = parseBody(selectStart.get(row.episode_id)?.body)
-      const ended = row.status === "ended"
-      insertFact.run(row.episode_id, str(start.agent), str(start.user), str(start.mode), ended ? toolErrorsOf(row.episode_id, row.version) : null)
-      if (!ended) running.add(row.episode_id)
-      seenRowid = row.rid
-    }
+    const max = selectMaxRowid.get()?.m ?? 0
+    // Episodes that were running when last seen and have ended since get their tool errors.
     for (const id of running) {
       const now = selectRow.get(id)
       if (now === undefined || now.status !== "ended") continue
       setToolErrors.run(toolErrorsOf(id, now.version), id)
       running.delete(id)
     }
+    if (max <= seenRowid) return
+    insertNewFacts.run(seenRowid)
+    for (const row of selectNewRunning.all(seenRowid)) running.add(row.episode_id)
+    seenRowid = max
   })
 
   const whereOf = (q: EpisodeQuery): { sql: string; params: Array<string | number> } => {
@@ -382,10 +402,15 @@ export const openCatalog = (path: string): Catalog => {
     }
 
   guard("indexing the episodes", refresh)()
+  const runs = guard("listing the runs", cachedUntilWrite(runsNow))
+  const facets = guard("listing filter values", cachedUntilWrite(facetsNow))
+  // Computed while starting, so that the first page a person opens answers at once.
+  runs()
+  facets()
   return {
-    runs: guard("listing the runs", cachedUntilWrite(runsNow)),
+    runs,
     episodes: guard("listing episodes", episodesNow),
-    facets: guard("listing filter values", cachedUntilWrite(facetsNow)),
+    facets,
     children: guard("listing branches", (episodeId: string) => {
       refresh()
       return (db.prepare(`SELECT ${COLUMNS} ${FROM} WHERE e.parent_episode_id = ? ORDER BY e.rowid`).all(episodeId) as Joined[]).map(toListRow)

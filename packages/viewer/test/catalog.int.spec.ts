@@ -1,0 +1,89 @@
+/**
+ * The catalog over a real SQLite store written through the store's append API while the catalog
+ * is open: an episode seen running gets its tool errors once it ends, a new run appears in the
+ * runs list (whose cache holds only until another connection writes), and a newer store schema
+ * is refused with a message naming the file.
+ */
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import Database from "better-sqlite3"
+import { type EpisodeEvent, Events, openSqliteStore } from "@tau-sim/engine"
+import { Effect } from "effect"
+import { afterAll, describe, expect, it } from "vitest"
+import { openCatalog } from "../src/server/index.ts"
+
+const dir = mkdtempSync(join(tmpdir(), "tau-viewer-catalog-"))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+const started = (runId: string, episodeId: string, agent: string): EpisodeEvent =>
+  Events.episodeStarted({
+    runId,
+    episodeId,
+    domain: "demo",
+    taskId: "renew_loan",
+    trial: 0,
+    hashes: { task: "a", policy: "b", data: "c" },
+    dataDir: null,
+    policyVariant: "default",
+    mode: "no-user",
+    agent,
+    user: "scripted",
+    seed: 1,
+    limits: { maxSteps: 200, maxErrors: 10 },
+    engineVersion: "test",
+    parent: null,
+  })
+
+const failedCall: EpisodeEvent[] = [
+  Events.messageSent({ role: "agent", text: null, toolCalls: [{ id: "c1", name: "renew_loan", argumentsJson: '{"loan_id":"nope"}' }] }),
+  Events.toolExecuted({
+    callId: "c1",
+    actor: "agent",
+    name: "renew_loan",
+    argumentsJson: '{"loan_id":"nope"}',
+    output: "Error: no loan",
+    error: true,
+    patchJson: "[]",
+  }),
+]
+
+describe("catalog", () => {
+  it("follows a store that is written while it is open", () => {
+    const path = join(dir, "live.db")
+    const handle = openSqliteStore(path)
+    const run = (e: Effect.Effect<unknown, unknown>) => Effect.runSync(e)
+    run(handle.store.putRun({ runId: "r1", createdAt: "t", config: { kind: "run", agent: "a1", mode: "no-user", trials: 1 }, experiment: null }))
+    run(handle.store.append("e1", 0, [started("r1", "e1", "a1")]))
+    const catalog = openCatalog(path)
+    try {
+      const page = () => catalog.episodes({ sort: "started", descending: false, offset: 0, limit: 50 })
+      expect(page().episodes).toMatchObject([{ episode_id: "e1", status: "running", agent: "a1", mode: "no-user", tool_errors: null }])
+      expect(catalog.runs()).toMatchObject([{ run_id: "r1", status: "running", running: 1 }])
+
+      run(handle.store.append("e1", 1, [...failedCall, Events.episodeEnded({ reason: "agent_stop", steps: 1, errors: 1, note: null })]))
+      expect(page().episodes).toMatchObject([{ episode_id: "e1", status: "ended", tool_errors: 1 }])
+      expect(catalog.episodes({ sort: "started", descending: false, offset: 0, limit: 50, toolErrors: true }).total).toBe(1)
+      expect(catalog.runs()).toMatchObject([{ run_id: "r1", status: "done", running: 0, avg_reward: null }])
+
+      run(handle.store.putRun({ runId: "r2", createdAt: "t", config: { kind: "run", agent: "a2", mode: "default", trials: 1 }, experiment: null }))
+      run(handle.store.append("e2", 0, [started("r2", "e2", "a2"), Events.episodeEnded({ reason: "agent_stop", steps: 0, errors: 0, note: null })]))
+      expect(catalog.runs().map((r) => r.run_id)).toEqual(["r1", "r2"])
+      expect(catalog.episodes({ sort: "started", descending: false, offset: 0, limit: 50, agent: "a2" }).episodes.map((e) => e.episode_id)).toEqual(["e2"])
+      expect(catalog.facets().agents).toEqual(["a1", "a2"])
+    } finally {
+      catalog.close()
+      handle.close()
+    }
+  })
+
+  it("refuses a store of another schema version, naming it", () => {
+    const path = join(dir, "newer.db")
+    openSqliteStore(path).close()
+    const raw = new Database(path)
+    raw.pragma("user_version = 999")
+    raw.close()
+    expect(() => openCatalog(path)).toThrow(`event store ${path} has schema version 999`)
+    expect(() => openCatalog(join(dir, "missing.db"))).toThrow(/cannot open event store .*missing\.db/)
+  })
+})
