@@ -1,7 +1,8 @@
 /**
  * The viewer's API with 100,000 episodes in the store: how long the runs page, the first page of
  * episodes (plain, sorted, filtered), an episode and the world at a turn take to answer over
- * HTTP on 127.0.0.1 (median and slowest of several calls after a first one). The store is
+ * HTTP on 127.0.0.1 (median and slowest of several calls after a first one), and how long the
+ * viewer takes to start over such a store (its catalog indexes the episodes once). The store is
  * filled through the store's append API (events, read models and scores in one transaction per
  * episode), not by running 100,000 episodes. Run alone: node packages/viewer/bench/api.ts [episodes]
  */
@@ -142,7 +143,10 @@ export const benchViewer = async (options: ViewerBenchOptions) => {
     const token = "bench-token"
     const program = Effect.scoped(
       Effect.gen(function* () {
+        const t1 = performance.now()
+        // Starting builds the catalog's index of the episodes and the runs list: paid once.
         const viewer = yield* startViewer({ db, host: "127.0.0.1", port: 0, token, bundleDir: page })
+        const startupMs = Number((performance.now() - t1).toFixed(1))
         const base = `http://127.0.0.1:${viewer.port}`
         const calls = 10
         const measure = (path: string) => Effect.promise(() => timed(`${base}${path}`, token, calls))
@@ -151,6 +155,7 @@ export const benchViewer = async (options: ViewerBenchOptions) => {
         }
         const toolTurn = world.timeline.find((i) => i.kind === "tool")?.turn ?? 0
         return {
+          startup_ms: startupMs,
           runs_page: yield* measure("/api/runs"),
           facets: yield* measure("/api/facets"),
           episodes_first_page: yield* measure("/api/episodes?limit=50"),

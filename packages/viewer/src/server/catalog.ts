@@ -360,14 +360,19 @@ export const openCatalog = (path: string): Catalog => {
   }
 
   /**
-   * The runs list and the filter values change only when another connection commits (SQLite's
-   * `data_version`): browsing a finished store answers from the last computation.
+   * The runs list and the filter values change only when something is appended: an event (a new
+   * episode, one that ends), a score (a rescore changes rewards) or a run. Until then they are
+   * answered from the last computation (browsing a finished store costs nothing).
    */
+  const selectWritten = db.prepare<[], { events: number | null; scores: number | null; runs: number | null }>(
+    "SELECT (SELECT max(rowid) FROM events) AS events, (SELECT max(id) FROM scores) AS scores, (SELECT max(rowid) FROM runs) AS runs",
+  )
   const cachedUntilWrite = <A>(compute: () => A): (() => A) => {
-    let cached: { version: number; value: A } | undefined
+    let cached: { key: string; value: A } | undefined
     return () => {
-      const version = db.pragma("data_version", { simple: true }) as number
-      if (cached === undefined || cached.version !== version) cached = { version, value: compute() }
+      const w = selectWritten.get()
+      const key = `${w?.events}/${w?.scores}/${w?.runs}`
+      if (cached === undefined || cached.key !== key) cached = { key, value: compute() }
       return cached.value
     }
   }
