@@ -158,6 +158,31 @@ describe("tau view in Chromium", () => {
     await page.close()
   }, 120_000)
 
+  it("forks from the page at a chosen turn, and the branch appears in the lineage tree", async (ctx) => {
+    if (unavailable) ctx.skip()
+    const { page, requests, errors } = await open()
+    await page.goto(`${view.base}/episodes/${written.parent}`)
+    const tree = page.getByTestId("lineage-tree")
+    await tree.waitFor()
+    const before = await tree.locator("li[data-episode]").count()
+    await page.getByTestId("timeline").locator('button.turn[data-turn="6"]').click()
+    const form = page.getByTestId("fork-form")
+    await form.waitFor()
+    expect(await form.locator('input[name="agent"]').inputValue()).toBe("oracle")
+    await page.screenshot({ path: path.join(shots, "fork-form.png") })
+    await form.getByRole("button", { name: "fork at turn 6" }).click()
+    const forked = form.getByTestId("forked")
+    await forked.waitFor({ timeout: 60_000 })
+    const child = (await forked.locator("a").textContent()) ?? ""
+    expect(child).toMatch(/^ep_/)
+    await tree.locator(`li[data-episode="${child}"]`).waitFor()
+    expect(await tree.locator("li[data-episode]").count()).toBe(before + 1)
+    await page.screenshot({ path: path.join(shots, "forked.png") })
+    onlyViewer(requests)
+    expect(errors).toEqual([])
+    await page.close()
+  }, 120_000)
+
   it("shows a hostile message and tool call as text, and runs none of it", async (ctx) => {
     if (unavailable) ctx.skip()
     const { page, requests, errors } = await open()

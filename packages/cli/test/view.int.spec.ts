@@ -289,6 +289,47 @@ describe("tau view: live", () => {
   })
 })
 
+describe("tau view: forking from the page", () => {
+  const post = (path: string, body: string, headers: Record<string, string>) => fetch(`${view.base}${path}`, { method: "POST", body, headers })
+  const json = { "content-type": "application/json" }
+
+  it("refuses a fork without the token header, or not as JSON, or of a turn the episode does not have", async () => {
+    const path = `/api/episodes/${forkParent}/fork`
+    const body = JSON.stringify({ turn: 4 })
+    const before = (await getJson<{ nodes: EpisodeListRow[] }>(`/api/episodes/${forkParent}/tree`)).body.nodes.length
+    expect((await post(path, body, json)).status).toBe(403)
+    // The cookie alone opens reading, not forking.
+    const page = await fetch(view.url)
+    const cookie = (page.headers.get("set-cookie") ?? "").split(";")[0]
+    expect((await post(path, body, { ...json, cookie })).status).toBe(403)
+    expect((await post(path, body, { ...json, "x-tau-token": "nope" })).status).toBe(403)
+    expect((await post(path, body, { "content-type": "text/plain", "x-tau-token": view.token })).status).toBe(415)
+    const notJson = await post(path, "turn=4", { ...json, "x-tau-token": view.token })
+    expect(notJson.status).toBe(400)
+    const badTurn = await post(path, JSON.stringify({ turn: "four" }), { ...json, "x-tau-token": view.token })
+    expect(badTurn.status).toBe(400)
+    const tooFar = await post(path, JSON.stringify({ turn: 999 }), { ...json, "x-tau-token": view.token })
+    expect(tooFar.status).toBe(422)
+    expect(((await tooFar.json()) as { error: string }).error).toMatch(/turn 999/)
+    expect((await post("/api/episodes/ep_nope/fork", body, { ...json, "x-tau-token": view.token })).status).toBe(422)
+    expect((await getJson<{ nodes: EpisodeListRow[] }>(`/api/episodes/${forkParent}/tree`)).body.nodes.length).toBe(before)
+  })
+
+  it("forks with tau fork itself, and the branch lands in the lineage tree", async () => {
+    const answer = await post(`/api/episodes/${forkParent}/fork`, JSON.stringify({ turn: 6, user: "scripted" }), { ...json, "x-tau-token": view.token })
+    expect(answer.status).toBe(200)
+    const { episode_id: child } = (await answer.json()) as { episode_id: string }
+    const tree = (await getJson<{ nodes: EpisodeListRow[] }>(`/api/episodes/${forkParent}/tree`)).body.nodes
+    expect(tree.map((n) => n.episode_id)).toContain(child)
+    const shown = jsonLines((await tau(["show", child, "--json", "--db", db], tmp.root)).stdout)[0] as { lineage: Array<{ episode_id: string }>; agent: string }
+    expect(shown.lineage.map((l) => l.episode_id)).toEqual([forkParent, child])
+    expect(shown.agent).toBe("oracle")
+    const detail = (await getJson<EpisodeDetail>(`/api/episodes/${child}`)).body
+    expect(detail.timeline.filter((i) => i.inherited).length).toBeGreaterThan(0)
+    expect(detail.termination_reason).toBe("user_stop")
+  })
+})
+
 describe("tau view: stopping", () => {
   it("stops on SIGTERM with 143 and no longer answers; SIGINT gives 130", async () => {
     const other = await startView(db, tmp.root)

@@ -1,12 +1,13 @@
 /**
  * `tau view`: the local web viewer over a store. The first line of standard output is the URL to
- * open, with this start's token (as Jupyter prints it); every API call needs that token. Binds
- * 127.0.0.1 unless `--host` says otherwise. Ctrl-C or SIGTERM closes the server and exits
- * 130/143 (signals.ts).
+ * open, with this start's token (as Jupyter prints it); every API call needs that token, and a
+ * fork started from the page needs it as a header. Binds 127.0.0.1 unless `--host` says
+ * otherwise. Ctrl-C or SIGTERM closes the server and exits 130/143 (signals.ts).
  */
+import { spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import * as path from "node:path"
-import { startViewer } from "@tau-sim/viewer"
+import { ForkFailed, type Forker, startViewer } from "@tau-sim/viewer"
 import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
 import { dbFlag, progress, withExistingStore } from "./common.ts"
@@ -34,6 +35,41 @@ const flags = {
   ),
 }
 
+/**
+ * Forking from the page runs `tau fork` itself, as a child process of this one: the same command,
+ * participants and records as on the command line, and the server keeps answering meanwhile.
+ * Arguments go to the child as an argument list (no shell).
+ */
+const forkWithCli =
+  (db: string): Forker =>
+  (request) =>
+    Effect.callback<{ readonly episode_id: string }, ForkFailed>((resume, signal) => {
+      const args = [process.argv[1], "fork", request.episodeId, "--at-turn", String(request.atTurn), "--json", "--db", db]
+      if (request.agent !== undefined) args.push("--agent", request.agent)
+      if (request.user !== undefined) args.push("--user", request.user)
+      const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], signal })
+      let stdout = ""
+      let stderr = ""
+      child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d))
+      child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d))
+      const fail = (reason: string) => resume(Effect.fail(new ForkFailed({ episodeId: request.episodeId, reason })))
+      child.on("error", (e) => fail(e.message))
+      child.on("close", (code) => {
+        if (code !== 0)
+          return fail(
+            stderr
+              .split("\n")
+              .find((l) => l.startsWith("error: "))
+              ?.slice(7) ?? `tau fork exited with ${code}`,
+          )
+        try {
+          const out = JSON.parse(stdout.trim().split("\n").at(-1) ?? "") as { episode_id?: unknown }
+          if (typeof out.episode_id === "string") return resume(Effect.succeed({ episode_id: out.episode_id }))
+        } catch {}
+        fail("tau fork printed no episode id")
+      })
+    })
+
 export const viewCommand = Command.make("view", flags, (f) =>
   withExistingStore(
     f.db,
@@ -41,7 +77,8 @@ export const viewCommand = Command.make("view", flags, (f) =>
       Effect.gen(function* () {
         // A fresh secret per start: a page or process that did not see this output cannot use the API.
         const token = randomBytes(24).toString("base64url")
-        const viewer = yield* startViewer({ db: path.resolve(f.db), host: f.host, port: f.port, token })
+        const db = path.resolve(f.db)
+        const viewer = yield* startViewer({ db, host: f.host, port: f.port, token, fork: forkWithCli(db) })
         // Not through `print`: its redaction would hide the token the URL must carry.
         yield* Effect.sync(() => process.stdout.write(`${viewer.url}\n`))
         if (!LOOPBACK.has(f.host)) yield* progress(`warning: listening on ${f.host}: other machines can reach this viewer (the token still guards it)`)

@@ -153,6 +153,19 @@ export const getJson = async <A>(path: string): Promise<A> => {
   return body as A
 }
 
+/** A POST of JSON with the token header (forking from the page). */
+export const postJson = async <A>(path: string, body: unknown, token: string | null): Promise<A> => {
+  const response = await fetch(path, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "content-type": "application/json", accept: "application/json", ...(token === null ? {} : { "x-tau-token": token }) },
+    body: JSON.stringify(body),
+  })
+  const answer = (await response.json().catch(() => ({ error: `${response.status} ${response.statusText}` }))) as { error?: string }
+  if (!response.ok) throw new ApiError(response.status, answer.error ?? `${response.status} ${response.statusText}`)
+  return answer as A
+}
+
 export const fmtReward = (r: number | null | undefined): string => (r === null || r === undefined ? "–" : r.toFixed(3))
 export const fmtCost = (c: number | null): string => (c === null ? "unknown" : `$${c.toFixed(4)}`)
 

@@ -5,10 +5,10 @@
  * participant or tool produced is rendered as text.
  */
 import { useState } from "preact/hooks"
-import { type EpisodeDetail, type EpisodeListRow, fmtCost, fmtReward, getJson, type ScoreView, type TimelineItem, type WorldAtTurn } from "./api.ts"
+import { type EpisodeDetail, type EpisodeListRow, fmtCost, fmtReward, getJson, postJson, type ScoreView, type TimelineItem, type WorldAtTurn } from "./api.ts"
 import { JsonTree } from "./json-tree.tsx"
 import { compareHref, episodeHref, Link, runHref } from "./link.tsx"
-import { navigate, useLocation } from "./router.ts"
+import { navigate, sessionToken, useLocation } from "./router.ts"
 import { Failure } from "./status.tsx"
 import { useApi } from "./use-api.ts"
 
@@ -206,6 +206,51 @@ const Scores = ({ scores, failed }: { scores: ReadonlyArray<ScoreView>; failed: 
   </section>
 )
 
+/** Fork at the selected turn: the branch keeps turns 0..N-1 and continues live with these participants. */
+const ForkForm = ({ detail, turn, onForked }: { detail: EpisodeDetail; turn: number; onForked: (id: string) => void }) => {
+  const [agent, setAgent] = useState(detail.agent)
+  const [user, setUser] = useState(detail.user)
+  const [state, setState] = useState<{ busy: boolean; message: string | null; child: string | null }>({ busy: false, message: null, child: null })
+  return (
+    <form
+      class="fork"
+      data-testid="fork-form"
+      onSubmit={(e) => {
+        e.preventDefault()
+        setState({ busy: true, message: null, child: null })
+        postJson<{ episode_id: string }>(`/api/episodes/${encodeURIComponent(detail.episode_id)}/fork`, { turn, agent, user }, sessionToken()).then(
+          (r) => {
+            setState({ busy: false, message: null, child: r.episode_id })
+            onForked(r.episode_id)
+          },
+          (err: unknown) => setState({ busy: false, message: err instanceof Error ? err.message : String(err), child: null }),
+        )
+      }}
+    >
+      <h3>Fork at turn {turn}</h3>
+      <label>
+        agent <input name="agent" value={agent} onInput={(e) => setAgent((e.currentTarget as HTMLInputElement).value)} />
+      </label>
+      <label>
+        user <input name="user" value={user} onInput={(e) => setUser((e.currentTarget as HTMLInputElement).value)} />
+      </label>
+      <button type="submit" disabled={state.busy}>
+        {state.busy ? "forking…" : `fork at turn ${turn}`}
+      </button>
+      {state.message !== null && (
+        <div class="error-box" role="alert">
+          {state.message}
+        </div>
+      )}
+      {state.child !== null && (
+        <p data-testid="forked">
+          branch <Link href={episodeHref(state.child)}>{state.child}</Link> stored
+        </p>
+      )}
+    </form>
+  )
+}
+
 const World = ({ episodeId, turn }: { episodeId: string; turn: number }) => {
   const world = useApi<WorldAtTurn>(`/api/episodes/${encodeURIComponent(episodeId)}/world?turn=${turn}`)
   if (world.state !== "done") return <Failure loaded={world} />
@@ -248,8 +293,8 @@ const World = ({ episodeId, turn }: { episodeId: string; turn: number }) => {
 }
 
 /** The episode's family: its root and every branch below it, this one marked, each with a compare link. */
-const LineageTree = ({ episodeId }: { episodeId: string }) => {
-  const tree = useApi<{ nodes: ReadonlyArray<EpisodeListRow> }>(`/api/episodes/${encodeURIComponent(episodeId)}/tree`)
+const LineageTree = ({ episodeId, version }: { episodeId: string; version: number }) => {
+  const tree = useApi<{ nodes: ReadonlyArray<EpisodeListRow> }>(`/api/episodes/${encodeURIComponent(episodeId)}/tree?v=${version}`)
   if (tree.state !== "done" || tree.value.nodes.length < 2) return null
   const nodes = tree.value.nodes
   const children = new Map<string, EpisodeListRow[]>()
@@ -295,6 +340,8 @@ export const EpisodePage = ({ id }: { id: string }) => {
   const turnParam = location.query.get("turn")
   const selected = turnParam === null ? null : Number(turnParam)
   const select = (t: number) => navigate(episodeHref(id, t), { replace: true })
+  // A fork started here lands in the lineage tree: it is fetched again.
+  const [forks, setForks] = useState(0)
   if (detail.state !== "done") return <Failure loaded={detail} />
   const d = detail.value
   return (
@@ -318,7 +365,7 @@ export const EpisodePage = ({ id }: { id: string }) => {
           ))}
         </p>
       )}
-      <LineageTree episodeId={d.episode_id} />
+      <LineageTree episodeId={d.episode_id} version={forks} />
       <Scores scores={d.scores} failed={d.failed_checks} />
       <div class="split">
         <div class="left">
@@ -329,7 +376,10 @@ export const EpisodePage = ({ id }: { id: string }) => {
           {selected === null || !Number.isInteger(selected) ? (
             <p class="muted">Select a turn to see the world as it was then and what that turn changed.</p>
           ) : (
-            <World episodeId={d.episode_id} turn={selected} />
+            <>
+              <World episodeId={d.episode_id} turn={selected} />
+              <ForkForm key={selected} detail={d} turn={selected} onForked={() => setForks(forks + 1)} />
+            </>
           )}
         </div>
       </div>

@@ -35,10 +35,20 @@ export const useLocation = (): Location => {
   return location
 }
 
-/** The printed URL's `?token=` has become the cookie by now: keep it out of history and screenshots. */
+const TOKEN_KEY = "tau-view-token"
+
+/** The token for requests that change something (forks): they must carry it as a header, not only the cookie. */
+export const sessionToken = (): string | null => window.sessionStorage.getItem(TOKEN_KEY)
+
+/**
+ * The printed URL's `?token=` has become the cookie by now: keep it for this tab's forks, and out
+ * of history and screenshots.
+ */
 export const dropTokenFromUrl = (): void => {
   const url = new URL(window.location.href)
-  if (!url.searchParams.has("token")) return
+  const token = url.searchParams.get("token")
+  if (token === null) return
+  window.sessionStorage.setItem(TOKEN_KEY, token)
   url.searchParams.delete("token")
   window.history.replaceState(null, "", `${url.pathname}${url.search}${url.hash}`)
 }

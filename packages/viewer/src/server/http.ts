@@ -1,6 +1,7 @@
 /**
  * The viewer's HTTP app on Effect's HTTP server: the JSON API under `/api/` (token required) and
  * the bundled single-page app for every other path (deep links: `/runs/<id>`, `/episodes/<id>`).
+ * Everything is a GET but one: `POST /api/episodes/<id>/fork`, with the token as a header.
  *
  * Every answer carries a strict Content-Security-Policy (scripts, styles and everything else
  * only from this origin, nothing inline), `nosniff`, and no referrer (the page URL may hold the
@@ -70,11 +71,73 @@ export const readBundle = (dir: string): Effect.Effect<Bundle, ViewerBundleMissi
     return Effect.succeed({ index: readFileSync(indexPath), assets })
   })
 
+/** Forking from the page: what the person asked for. */
+export interface ForkRequest {
+  readonly episodeId: string
+  readonly atTurn: number
+  /** Participant specs for the branch; absent: the parent's. */
+  readonly agent?: string
+  readonly user?: string
+}
+
+export class ForkFailed extends Schema.TaggedError<ForkFailed>()("ForkFailed", { episodeId: Schema.String, reason: Schema.String }) {
+  override get message(): string {
+    return `fork of ${this.episodeId} failed: ${this.reason}`
+  }
+}
+
+/** Starts a branch and answers with its id once it has run (the composition root decides how: the CLI runs `tau fork`). */
+export type Forker = (request: ForkRequest) => Effect.Effect<{ readonly episode_id: string }, ForkFailed>
+
 export interface AppOptions {
   readonly catalog: Catalog
   readonly bundle: Bundle
   readonly token: string
+  /** Absent: the viewer only reads. */
+  readonly fork?: Forker | undefined
 }
+
+const ForkBody = Schema.Struct({
+  turn: Schema.Int,
+  agent: Schema.optionalKey(Schema.String),
+  user: Schema.optionalKey(Schema.String),
+})
+
+const MAX_FORK_BODY = 4096
+
+/**
+ * `POST /api/episodes/<id>/fork` with `{"turn": N, "agent"?: spec, "user"?: spec}`. Mutating, so
+ * the token must come as the header (a cookie alone could ride along with another site's form)
+ * and the body must be JSON (which a cross-site form cannot send without a preflight we refuse).
+ */
+const forkRoute = (options: AppOptions, request: HttpServerRequest.HttpServerRequest, episodeId: string) =>
+  Effect.gen(function* () {
+    const fork = options.fork
+    if (fork === undefined) return yield* errorJson(405, "this viewer was started without forking")
+    const header = request.headers[TOKEN_HEADER]
+    if (!tokenMatches(options.token, typeof header === "string" ? header : undefined))
+      return yield* errorJson(403, `forking needs the token in the ${TOKEN_HEADER} header`)
+    if (!(request.headers["content-type"] ?? "").startsWith("application/json")) return yield* errorJson(415, "send the fork request as application/json")
+    const text = yield* request.text.pipe(Effect.orElseSucceed(() => ""))
+    if (text.length > MAX_FORK_BODY) return yield* errorJson(413, "fork request too large")
+    const parsed = yield* Effect.try({ try: () => JSON.parse(text) as unknown, catch: () => new BadQuery({ message: "fork request: not JSON" }) }).pipe(
+      Effect.flatMap((json) =>
+        Schema.decodeUnknownEffect(ForkBody)(json).pipe(Effect.mapError((e) => new BadQuery({ message: `fork request: ${e.message}` }))),
+      ),
+      Effect.result,
+    )
+    if (parsed._tag === "Failure") return yield* errorJson(400, parsed.failure.message)
+    const body = parsed.success
+    if (body.turn < 0) return yield* errorJson(400, "fork request: turn must be ≥ 0")
+    const started = yield* fork({
+      episodeId,
+      atTurn: body.turn,
+      ...(body.agent === undefined || body.agent.trim() === "" ? {} : { agent: body.agent.trim() }),
+      ...(body.user === undefined || body.user.trim() === "" ? {} : { user: body.user.trim() }),
+    }).pipe(Effect.result)
+    if (started._tag === "Failure") return yield* errorJson(422, started.failure.message)
+    return yield* json(started.success)
+  })
 
 const json = (body: unknown, status = 200) =>
   HttpServerResponse.json(body, { status, headers: { ...SECURITY_HEADERS, "cache-control": "no-store" } }).pipe(
@@ -195,7 +258,10 @@ export const viewerApp = (options: AppOptions) =>
   Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
     const url = new URL(request.url, "http://viewer.invalid")
-    if (request.method !== "GET" && request.method !== "HEAD") return yield* errorJson(405, `${request.method} is not allowed (the viewer only reads)`)
+    const forking = /^\/api\/episodes\/([^/]+)\/fork$/.exec(url.pathname)
+    if (forking && request.method === "POST") return yield* forkRoute(options, request, decodeURIComponent(forking[1]))
+    if (request.method !== "GET" && request.method !== "HEAD")
+      return yield* errorJson(405, `${request.method} is not allowed here (the viewer only reads, but for forking)`)
     if (url.pathname.startsWith("/api/")) {
       if (!tokenMatches(options.token, tokenOf(request))) return yield* errorJson(401, "missing or wrong token: open the URL tau view printed")
       return yield* api(options, url).pipe(

@@ -10,12 +10,12 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { Context, Effect, Layer } from "effect"
 import { HttpServer } from "effect/http"
 import { openCatalog } from "./catalog.ts"
-import { readBundle, viewerApp } from "./http.ts"
+import { type Forker, readBundle, viewerApp } from "./http.ts"
 
 export * from "./auth.ts"
 export * from "./catalog.ts"
 export * from "./episode-view.ts"
-export { CONTENT_SECURITY_POLICY, episodeQueryOf, readBundle, ViewerBundleMissing, viewerApp } from "./http.ts"
+export { CONTENT_SECURITY_POLICY, episodeQueryOf, ForkFailed, type Forker, type ForkRequest, readBundle, ViewerBundleMissing, viewerApp } from "./http.ts"
 
 /**
  * Where `vite build` puts the page (packages/viewer/dist), found through the package's own
@@ -32,6 +32,8 @@ export interface ViewerOptions {
   /** The per-start token every API call must carry. */
   readonly token: string
   readonly bundleDir?: string
+  /** Forking from the page; absent: the viewer only reads. */
+  readonly fork?: Forker
 }
 
 export interface RunningViewer {
@@ -46,7 +48,7 @@ export const startViewer = (options: ViewerOptions) =>
   Effect.gen(function* () {
     const bundle = yield* readBundle(options.bundleDir ?? bundleDir())
     const catalog = yield* Effect.acquireRelease(Effect.try({ try: () => openCatalog(options.db), catch: (e) => e as Error }), (c) => Effect.sync(c.close))
-    const serve = HttpServer.serve(viewerApp({ catalog, bundle, token: options.token })).pipe(
+    const serve = HttpServer.serve(viewerApp({ catalog, bundle, token: options.token, fork: options.fork })).pipe(
       Layer.provideMerge(NodeHttpServer.layer(createServer, { host: options.host, port: options.port })),
     )
     const context = yield* Layer.build(serve)
