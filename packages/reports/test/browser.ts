@@ -3,11 +3,13 @@
  * TAU_CHROMIUM), installed with apt-get when missing and we are root (as CI on a fresh machine
  * must), and a pixel count of chart screenshots decoded in the page itself (no PNG library).
  */
-import { execSync } from "node:child_process"
+import { execFileSync, execSync } from "node:child_process"
 import * as fs from "node:fs"
+import * as path from "node:path"
 import type { Page } from "playwright-core"
 
 export const CHROMIUM = process.env.TAU_CHROMIUM ?? "/usr/bin/chromium"
+const REPO_ROOT = path.resolve(import.meta.dirname, "../../..")
 export const ARGS = [
   "--headless",
   "--no-sandbox",
@@ -29,7 +31,8 @@ export const ensureChromium = (): string | null => {
     return `${CHROMIUM} is missing and there is no apt-get to install it`
   }
   try {
-    execSync("apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium", { stdio: "ignore", timeout: 600_000 })
+    // One apt at a time across the suites that run in parallel (scripts/ensure-debian-package.sh).
+    execFileSync("sh", [path.join(REPO_ROOT, "scripts/ensure-debian-package.sh"), CHROMIUM, "chromium"], { stdio: "ignore", timeout: 900_000 })
   } catch (e) {
     return `apt-get install -y chromium failed: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`
   }
