@@ -1,7 +1,8 @@
 /**
  * The catalog over a real SQLite store written through the store's append API while the catalog
- * is open: an episode seen running gets its tool errors once it ends, a new run appears in the
- * runs list (whose cache holds only until another connection writes), and a newer store schema
+ * is open: a run with a running episode is interrupted until a process holds its lease, an
+ * episode seen running gets its tool errors once it ends, a new run appears in the runs list
+ * (whose cache holds only until something is appended or a lease changes), and a newer store schema
  * is refused with a message naming the file.
  */
 import { mkdtempSync, rmSync } from "node:fs"
@@ -52,14 +53,20 @@ describe("catalog", () => {
   it("follows a store that is written while it is open", () => {
     const path = join(dir, "live.db")
     const handle = openSqliteStore(path)
-    const run = (e: Effect.Effect<unknown, unknown>) => Effect.runSync(e)
+    const run = <A>(e: Effect.Effect<A, unknown>) => Effect.runSync(e)
     run(handle.store.putRun({ runId: "r1", createdAt: "t", config: { kind: "run", agent: "a1", mode: "no-user", trials: 1 }, experiment: null }))
     run(handle.store.append("e1", 0, [started("r1", "e1", "a1")]))
     const catalog = openCatalog(path)
     try {
       const page = () => catalog.episodes({ sort: "started", descending: false, offset: 0, limit: 50 })
       expect(page().episodes).toMatchObject([{ episode_id: "e1", status: "running", agent: "a1", mode: "no-user", tool_errors: null }])
+      // Nobody works on it: interrupted; a process holding its lease: running.
+      expect(catalog.runs()).toMatchObject([{ run_id: "r1", status: "interrupted", running: 1 }])
+      const holder = { id: "h1", pid: process.pid, host: "here", acquiredAt: "t" }
+      expect(run(handle.store.acquireLease("run:r1", holder, 60_000))).toEqual({ acquired: true })
       expect(catalog.runs()).toMatchObject([{ run_id: "r1", status: "running", running: 1 }])
+      run(handle.store.releaseLease("run:r1", "h1"))
+      expect(catalog.runs()).toMatchObject([{ run_id: "r1", status: "interrupted" }])
 
       run(handle.store.append("e1", 1, [...failedCall, Events.episodeEnded({ reason: "agent_stop", steps: 1, errors: 1, note: null })]))
       expect(page().episodes).toMatchObject([{ episode_id: "e1", status: "ended", tool_errors: 1 }])

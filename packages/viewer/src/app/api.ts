@@ -16,7 +16,7 @@ export interface RunSummary {
   readonly episodes: number
   readonly running: number
   readonly infrastructure_errors: number
-  readonly status: "running" | "done" | "errored"
+  readonly status: "running" | "interrupted" | "done" | "errored"
   readonly pass_hat_ks: Readonly<Record<string, number>>
   readonly avg_reward: number | null
   readonly cost: number

@@ -20,7 +20,10 @@ export const PassHatKs = ({ ks }: { ks: Readonly<Record<string, number>> }) => {
 
 /** Every run: what it ran, how it scored, what it cost; refreshed while one is running. */
 export const RunsPage = () => {
-  const runs = useApi<{ runs: ReadonlyArray<RunSummary> }>("/api/runs", { refreshMs: 3000, keepRefreshing: (r) => r.runs.some((x) => x.status === "running") })
+  const runs = useApi<{ runs: ReadonlyArray<RunSummary> }>("/api/runs", {
+    refreshMs: 3000,
+    keepRefreshing: (r) => r.runs.some((x) => x.status === "running" || x.status === "interrupted"),
+  })
   if (runs.state !== "done") return <Failure loaded={runs} />
   return (
     <section>

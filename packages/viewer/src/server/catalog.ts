@@ -20,7 +20,13 @@ export class CatalogError extends Schema.TaggedError<CatalogError>()("CatalogErr
   message: Schema.String,
 }) {}
 
-export type RunStatus = "running" | "done" | "errored"
+/**
+ * `running`: it has running episodes and a process holds its lease (or one of theirs);
+ * `interrupted`: running episodes and no process on them (stopped, killed: `tau run --resume`
+ * continues it; a killed process's lease stays until it is taken over, so such a run still shows
+ * as running); `errored`: an episode ended as infrastructure_error; else `done`.
+ */
+export type RunStatus = "running" | "interrupted" | "done" | "errored"
 
 export interface RunSummary {
   readonly run_id: string
@@ -203,8 +209,14 @@ export const openCatalog = (path: string): Catalog => {
     return metrics
   }
 
+  const selectLeases = db.prepare<[], { name: string }>("SELECT name FROM leases")
+  const selectRunningEpisodes = db.prepare<[], { run_id: string; episode_id: string }>("SELECT run_id, episode_id FROM episodes WHERE status = 'running'")
+
   const runsNow = (): ReadonlyArray<RunSummary> => {
     const rows = selectRuns.all()
+    const leases = new Set(selectLeases.all().map((l) => l.name))
+    const worked = new Set<string>()
+    for (const e of selectRunningEpisodes.all()) if (leases.has(`episode:${e.episode_id}`)) worked.add(e.run_id)
     const counts = new Map(selectCounts.all().map((c) => [c.run_id, c]))
     const costs = new Map(selectCosts.all().map((c) => [c.run_id, c]))
     const outcomesOf = new Map<string, OutcomeGroup[]>()
@@ -235,7 +247,7 @@ export const openCatalog = (path: string): Catalog => {
         episodes: count?.n ?? 0,
         running,
         infrastructure_errors: infra,
-        status: running > 0 ? "running" : infra > 0 ? "errored" : "done",
+        status: running > 0 ? (leases.has(`run:${row.run_id}`) || worked.has(row.run_id) ? "running" : "interrupted") : infra > 0 ? "errored" : "done",
         pass_hat_ks: metrics && scored ? metrics.pass_hat_ks : {},
         avg_reward: metrics && scored ? metrics.avg_reward : null,
         cost: costs.get(row.run_id)?.cost ?? 0,
@@ -361,17 +373,18 @@ export const openCatalog = (path: string): Catalog => {
 
   /**
    * The runs list and the filter values change only when something is appended: an event (a new
-   * episode, one that ends), a score (a rescore changes rewards) or a run. Until then they are
+   * episode, one that ends), a score (a rescore changes rewards) or a run, or a lease is taken or
+   * given up (a run starts or stops being worked on). Until then they are
    * answered from the last computation (browsing a finished store costs nothing).
    */
-  const selectWritten = db.prepare<[], { events: number | null; scores: number | null; runs: number | null }>(
-    "SELECT (SELECT max(rowid) FROM events) AS events, (SELECT max(id) FROM scores) AS scores, (SELECT max(rowid) FROM runs) AS runs",
+  const selectWritten = db.prepare<[], { events: number | null; scores: number | null; runs: number | null; leases: string | null }>(
+    "SELECT (SELECT max(rowid) FROM events) AS events, (SELECT max(id) FROM scores) AS scores, (SELECT max(rowid) FROM runs) AS runs, (SELECT group_concat(name || ' ' || holder_id) FROM leases) AS leases",
   )
   const cachedUntilWrite = <A>(compute: () => A): (() => A) => {
     let cached: { key: string; value: A } | undefined
     return () => {
       const w = selectWritten.get()
-      const key = `${w?.events}/${w?.scores}/${w?.runs}`
+      const key = `${w?.events}/${w?.scores}/${w?.runs}/${w?.leases}`
       if (cached === undefined || cached.key !== key) cached = { key, value: compute() }
       return cached.value
     }
