@@ -78,6 +78,21 @@ describe("catalog", () => {
       expect(catalog.runs().map((r) => r.run_id)).toEqual(["r1", "r2"])
       expect(catalog.episodes({ sort: "started", descending: false, offset: 0, limit: 50, agent: "a2" }).episodes.map((e) => e.episode_id)).toEqual(["e2"])
       expect(catalog.facets().agents).toEqual(["a1", "a2"])
+
+      // Scores by evaluator version: a rescore with a new version is its own filter value.
+      const score = (episodeId: string, version: string) =>
+        run(handle.store.appendScore({ episodeId, evaluator: "tau2", evaluatorVersion: version, reward: 1, breakdown: {}, recordedAt: "t" }))
+      score("e1", "1")
+      score("e2", "1")
+      score("e2", "2")
+      expect(catalog.facets().evaluators).toEqual(["tau2@1", "tau2@2"])
+      const scoredBy = (v: string) =>
+        catalog.episodes({ sort: "started", descending: false, offset: 0, limit: 50, scoredBy: v }).episodes.map((e) => e.episode_id)
+      expect(scoredBy("tau2@1")).toEqual(["e1", "e2"])
+      expect(scoredBy("tau2@2")).toEqual(["e2"])
+      expect(scoredBy("tau2")).toEqual(["e1", "e2"])
+      expect(scoredBy("support-desk@1")).toEqual([])
+      expect(catalog.runs().find((r) => r.run_id === "r2")).toMatchObject({ avg_reward: 1, pass_hat_ks: { 1: 1 } })
     } finally {
       catalog.close()
       handle.close()

@@ -12,7 +12,7 @@ describe("episodes query", () => {
   it("reads every filter", () => {
     expect(
       q(
-        "run=r&domain=demo&task=renew&termination=max_steps&status=ended&reward_min=0&reward_max=0.5&tool_errors=yes&agent=oracle&mode=no-user&sort=reward&order=desc&offset=100&limit=20",
+        "run=r&domain=demo&task=renew&termination=max_steps&status=ended&reward_min=0&reward_max=0.5&tool_errors=yes&agent=oracle&mode=no-user&scored_by=tau2@1&sort=reward&order=desc&offset=100&limit=20",
       ),
     ).toEqual({
       run: "r",
@@ -25,6 +25,7 @@ describe("episodes query", () => {
       toolErrors: true,
       agent: "oracle",
       mode: "no-user",
+      scoredBy: "tau2@1",
       sort: "reward",
       descending: true,
       offset: 100,

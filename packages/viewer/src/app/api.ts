@@ -53,6 +53,7 @@ export interface Facets {
   readonly terminations: ReadonlyArray<string>
   readonly agents: ReadonlyArray<string>
   readonly modes: ReadonlyArray<string>
+  readonly evaluators: ReadonlyArray<string>
   readonly runs: ReadonlyArray<string>
 }
 

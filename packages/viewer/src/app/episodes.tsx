@@ -9,7 +9,7 @@ import { navigate, useLocation, withQuery } from "./router.ts"
 import { Failure } from "./status.tsx"
 import { useApi } from "./use-api.ts"
 
-const FILTERS = ["domain", "task", "termination", "reward_min", "reward_max", "tool_errors", "agent", "mode", "status"] as const
+const FILTERS = ["domain", "task", "termination", "reward_min", "reward_max", "tool_errors", "agent", "mode", "status", "scored_by"] as const
 type Filter = (typeof FILTERS)[number]
 const PAGE = 50
 
@@ -71,7 +71,7 @@ export const EpisodesList = ({ run }: { run?: string }) => {
     navigate(withQuery(base, { ...params, sort, order, ...changes, offset: changes.offset }))
   }
   const setNow = (f: Filter) => (v: string) => go({ [f]: v })
-  const f = facets.state === "done" ? facets.value : { domains: [], terminations: [], agents: [], modes: [], runs: [] }
+  const f = facets.state === "done" ? facets.value : { domains: [], terminations: [], agents: [], modes: [], evaluators: [], runs: [] }
 
   return (
     <section>
@@ -120,6 +120,7 @@ export const EpisodesList = ({ run }: { run?: string }) => {
         <Select name="agent" label="agent" values={f.agents} value={value("agent")} onChange={setNow("agent")} />
         <Select name="mode" label="mode" values={f.modes} value={value("mode")} onChange={setNow("mode")} />
         <Select name="status" label="status" values={["running", "ended"]} value={value("status")} onChange={setNow("status")} />
+        <Select name="scored_by" label="scored by" values={f.evaluators} value={value("scored_by")} onChange={setNow("scored_by")} />
         <button type="submit">Apply</button>
         <button type="button" onClick={() => go(Object.fromEntries(FILTERS.map((k) => [k, undefined])))}>
           Clear

@@ -78,6 +78,8 @@ export interface EpisodeQuery {
   readonly toolErrors?: boolean | undefined
   readonly agent?: string | undefined
   readonly mode?: string | undefined
+  /** `evaluator@version`: episodes with a score of that evaluator version. */
+  readonly scoredBy?: string | undefined
   readonly sort: EpisodeSort
   readonly descending: boolean
   readonly offset: number
@@ -115,6 +117,8 @@ export interface Facets {
   readonly terminations: ReadonlyArray<string>
   readonly agents: ReadonlyArray<string>
   readonly modes: ReadonlyArray<string>
+  /** `evaluator@version` of every stored score. */
+  readonly evaluators: ReadonlyArray<string>
   readonly runs: ReadonlyArray<string>
 }
 
@@ -327,6 +331,12 @@ export const openCatalog = (path: string): Catalog => {
     if (q.toolErrors !== undefined) add(q.toolErrors ? "f.tool_errors > 0" : "f.tool_errors = 0")
     if (q.agent !== undefined) add("f.agent = ?", q.agent)
     if (q.mode !== undefined) add("f.mode = ?", q.mode)
+    if (q.scoredBy !== undefined) {
+      const at = q.scoredBy.lastIndexOf("@")
+      const [evaluator, version] = at < 0 ? [q.scoredBy, null] : [q.scoredBy.slice(0, at), q.scoredBy.slice(at + 1)]
+      if (version === null) add("EXISTS (SELECT 1 FROM scores s WHERE s.episode_id = e.episode_id AND s.evaluator = ?)", evaluator)
+      else add("EXISTS (SELECT 1 FROM scores s WHERE s.episode_id = e.episode_id AND s.evaluator = ? AND s.evaluator_version = ?)", evaluator, version)
+    }
     return { sql: conditions.length === 0 ? "" : `WHERE ${conditions.join(" AND ")}`, params }
   }
 
@@ -404,6 +414,7 @@ export const openCatalog = (path: string): Catalog => {
       ],
       agents: distinct("SELECT DISTINCT agent FROM temp.facts ORDER BY agent"),
       modes: distinct("SELECT DISTINCT mode FROM temp.facts ORDER BY mode"),
+      evaluators: distinct("SELECT DISTINCT evaluator || '@' || evaluator_version FROM scores ORDER BY 1"),
       runs: runs.map((r) => r.run_id),
     }
   }

@@ -189,6 +189,7 @@ export const episodeQueryOf = (url: URL): EpisodeQuery => {
     toolErrors: toolErrors === undefined ? undefined : toolErrors === "yes",
     agent: param(url, "agent"),
     mode: param(url, "mode"),
+    scoredBy: param(url, "scored_by"),
     sort: oneOf<EpisodeSort>(url, "sort", EPISODE_SORTS) ?? "started",
     descending: oneOf(url, "order", ["asc", "desc"]) === "desc",
     offset: intParam(url, "offset", 0, 0, Number.MAX_SAFE_INTEGER),
