@@ -7,7 +7,7 @@
  * A turn is a trajectory message, numbered as `tau replay --at-turn` and `tau fork --at-turn`
  * number them: the world at turn N is the world when message N was produced.
  */
-import { diff, type EpisodeEvent, EventStore, materialize, type Node, PyJson, type PyValue, type ScoreRecord } from "@tau-sim/engine"
+import { decodePatch, diff, type EpisodeEvent, EventStore, materialize, type Node, nodeAt, PyJson, type PyValue, type ScoreRecord } from "@tau-sim/engine"
 import { loadEpisode, type ReplayedEpisode } from "@tau-sim/replay"
 import { reportedScore } from "@tau-sim/reports"
 import { Effect, Schema } from "effect"
@@ -278,19 +278,11 @@ export interface WorldAtTurn {
   /** The event that produced the turn (index into the timeline). */
   readonly index: number
   readonly world: unknown
-  /** What producing the turn changed (a tool call's patch; nothing for a message), as JSON Patch. */
+  /** What producing the turn changed (a tool call's recorded patch; nothing for a message), as JSON Patch. */
   readonly changes: ReadonlyArray<{ readonly op: string; readonly path: string; readonly value?: unknown; readonly before?: unknown }>
 }
 
-/** The value at a JSON Pointer of a plain value (undefined when absent). */
-const at = (value: unknown, pointer: string): unknown => {
-  let v = value
-  for (const token of pointer.slice(1).split("/")) {
-    if (v === null || typeof v !== "object") return undefined
-    v = (v as Record<string, unknown>)[token.replaceAll("~1", "/").replaceAll("~0", "~")]
-  }
-  return v
-}
+const unescapeToken = (token: string): string => token.replaceAll("~1", "/").replaceAll("~0", "~")
 
 export const worldAtTurn = (episodeId: string, turn: number) =>
   Effect.gen(function* () {
@@ -300,9 +292,16 @@ export const worldAtTurn = (episodeId: string, turn: number) =>
     if (turn < 0 || index < 0) return yield* new TurnNotFound({ episodeId, turn, turns })
     const before = index === 0 ? loaded.domain.initialWorld : loaded.states[index - 1].world
     const after = loaded.states[index].world
-    const plainBefore = plainWorld(before)
-    const changes = diff(materialize(before) as PyValue, materialize(after) as PyValue).map((op) => {
-      const was = op.op === "add" ? {} : { before: at(plainBefore, op.path) }
+    // What the turn changed is the patch the engine applied for it, as recorded (a tool call's;
+    // a message changes nothing), with the value each path held before.
+    const event = loaded.events[index]
+    const patch = event._tag === "ToolExecuted" ? decodePatch(event.patchJson) : []
+    const valueBefore = (path: string): unknown => {
+      const node = nodeAt(before, path === "" ? [] : path.slice(1).split("/").map(unescapeToken))
+      return node === undefined ? undefined : PyJson.toPlain(materialize(node) as PyValue)
+    }
+    const changes = patch.map((op) => {
+      const was = op.op === "add" ? {} : { before: valueBefore(op.path) }
       return "value" in op ? { op: op.op, path: op.path, value: PyJson.toPlain(op.value), ...was } : { op: op.op, path: op.path, ...was }
     })
     const out: WorldAtTurn = { episode_id: episodeId, turn, turns, index, world: plainWorld(after), changes }
