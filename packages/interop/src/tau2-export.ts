@@ -133,7 +133,7 @@ const userInfo = (started: EpisodeStarted): PyObject => {
   const model = modelOf(started.user)
   if (!model) return { implementation: started.user, ...none }
   // τ² records its no-tools guidelines here; ours are our own words (models' prompts/user.ts).
-  return { ...none, implementation: "user_simulator", llm: model.llm, llm_args: model.llmArgs, global_simulation_guidelines: USER_GUIDELINES }
+  return { implementation: "user_simulator", ...none, llm: model.llm, llm_args: model.llmArgs, global_simulation_guidelines: USER_GUIDELINES }
 }
 
 /** `environment_info.domain_name`: `telecom-workflow` for the workflow variant, as τ² names that domain. */
