@@ -1,7 +1,9 @@
 /** Event store implementations (the port itself is `event-store.ts`, re-exported by the engine index). */
 export { layerSqlite, openSqliteStore, type SqliteStoreOptions } from "./sqlite.ts"
 export { layerMemory, makeMemoryStore } from "./memory.ts"
-export type { RawEventRow, StoreHandle } from "./store-handle.ts"
+export type { AsyncStoreHandle, RawEventRow, StoreHandle } from "./store-handle.ts"
+/** For store backends in other packages (Postgres): the shared write rules, chain, pool and decoding. */
+export * as StoreBackend from "./backend-kit.ts"
 export { CHAIN_LABEL, CHAIN_START, chainHash } from "./chain.ts"
 export {
   checkIntegrity,

@@ -31,6 +31,18 @@ export interface StoreHandle {
   readonly close: () => void
 }
 
+/**
+ * An opened store whose client is asynchronous (a database server, e.g. Postgres): the same
+ * handle, its raw write and its close awaited. The conformance suite takes either.
+ */
+export interface AsyncStoreHandle {
+  readonly store: EventStoreShape
+  /** As `StoreHandle.writeRawEvent`. */
+  readonly writeRawEvent: (row: RawEventRow & { readonly hash?: string | null }) => Promise<void>
+  /** As `StoreHandle.close`: later calls fail with `StoreError`; idempotent. */
+  readonly close: () => Promise<void>
+}
+
 /** Finds a pool blob's text by address (undefined when the store has none). */
 export type BlobLookup = (address: string) => string | undefined
 

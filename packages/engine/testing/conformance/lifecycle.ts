@@ -5,16 +5,16 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { StoreError } from "../../src/store/event-store.ts"
 import { ended, started } from "../sample-events.ts"
-import { type StoreFactory, score, holder } from "./support.ts"
+import { closeStore, openStore, type StoreFactory, score, holder } from "./support.ts"
 
 export const lifecycleConformance = (name: string, makeStore: StoreFactory): void => {
   describe(`${name} store conformance: lifecycle`, () => {
     it.effect("fails every operation with a StoreError once closed", () =>
       Effect.gen(function* () {
-        const handle = makeStore()
+        const handle = yield* openStore(makeStore)
         yield* handle.store.append("ep", 0, [started("ep")])
-        handle.close()
-        handle.close()
+        yield* closeStore(handle)
+        yield* closeStore(handle)
         const errors = yield* Effect.all([
           Effect.flip(handle.store.append("ep", 1, [ended()])),
           Effect.flip(handle.store.read("ep")),

@@ -7,7 +7,7 @@ import { Effect } from "effect"
 import { encodeEvent, type ModelCalled } from "../../src/events.ts"
 import { blobAddress } from "../../src/store/message-pool.ts"
 import { agentMessage, conversationCall, ended, modelCalled, started, SYSTEM_PROMPT } from "../sample-events.ts"
-import { type StoreFactory, withStore, events, integrityOf } from "./support.ts"
+import { type StoreFactory, withStore, writeRaw, events, integrityOf } from "./support.ts"
 
 export const modelCallsConformance = (name: string, makeStore: StoreFactory): void => {
   const using = withStore(makeStore)
@@ -23,7 +23,7 @@ export const modelCallsConformance = (name: string, makeStore: StoreFactory): vo
           yield* store.append("ep-a", 0, [started("ep-a"), call({ error: "rate_limited (HTTP 429)", response: { error: "x" }, attempt: 1 })])
           assert.isUndefined(yield* store.findModelResponse(hash))
           // Unreadable raw rows and other hashes are passed over.
-          handle.writeRawEvent({
+          yield* writeRaw(handle, {
             episodeId: "ep-a",
             seq: 2,
             recordedAt: "2025-01-01T00:00:00.000Z",

@@ -7,7 +7,7 @@ import { Effect } from "effect"
 import { chainHash } from "../../src/store/chain.ts"
 import { StoreError } from "../../src/store/event-store.ts"
 import { agentMessage, ended, episodeStartedV1Json, fullEpisode, started } from "../sample-events.ts"
-import { type StoreFactory, withStore, events, seqs, integrityOf } from "./support.ts"
+import { type StoreFactory, withStore, writeRaw, events, seqs, integrityOf } from "./support.ts"
 
 export const readConformance = (name: string, makeStore: StoreFactory): void => {
   const using = withStore(makeStore)
@@ -33,7 +33,7 @@ export const readConformance = (name: string, makeStore: StoreFactory): void => 
     it.effect("upcasts a stored v1 EpisodeStarted to v2 on read", () =>
       using((store, handle) =>
         Effect.gen(function* () {
-          handle.writeRawEvent({
+          yield* writeRaw(handle, {
             episodeId: "old",
             seq: 0,
             recordedAt: "2024-06-01T00:00:00.000Z",
@@ -73,14 +73,14 @@ export const readConformance = (name: string, makeStore: StoreFactory): void => 
         Effect.gen(function* () {
           yield* store.append("ep", 0, [started("ep"), agentMessage()])
           const raw = { episodeId: "ep", recordedAt: "2025-01-01T00:00:00.000Z", tag: "MessageSent", v: 1 }
-          handle.writeRawEvent({ ...raw, seq: 2, body: '{"_tag":"MessageSent","v":1,"role":"agent"' })
+          yield* writeRaw(handle, { ...raw, seq: 2, body: '{"_tag":"MessageSent","v":1,"role":"agent"' })
           const error = yield* Effect.flip(store.read("ep"))
           assert.instanceOf(error, StoreError)
           assert.deepStrictEqual([error.episodeId, error.seq], ["ep", 2])
           assert.match(error.message, /ep#2/)
           // The rows before it are still readable.
           assert.strictEqual((yield* store.read("ep", { toSeq: 2 })).length, 2)
-          handle.writeRawEvent({ ...raw, seq: 3, tag: "Teleported", body: '{"_tag":"Teleported","v":1}' })
+          yield* writeRaw(handle, { ...raw, seq: 3, tag: "Teleported", body: '{"_tag":"Teleported","v":1}' })
           const unknownTag = yield* Effect.flip(store.read("ep", { fromSeq: 3 }))
           assert.deepStrictEqual([unknownTag.episodeId, unknownTag.seq], ["ep", 3])
         }),
@@ -95,7 +95,7 @@ export const readConformance = (name: string, makeStore: StoreFactory): void => 
           yield* store.append("a", 0, [started("a")])
           yield* store.append("b", 1, [agentMessage()])
           // A row written raw (no read-model row) is still a stream.
-          handle.writeRawEvent({ episodeId: "orphan", seq: 0, recordedAt: "2026-01-01T00:00:00.000Z", tag: "MessageSent", v: 1, body: "{}" })
+          yield* writeRaw(handle, { episodeId: "orphan", seq: 0, recordedAt: "2026-01-01T00:00:00.000Z", tag: "MessageSent", v: 1, body: "{}" })
           assert.deepStrictEqual(yield* store.listStreamIds(), ["b", "a", "orphan"])
           assert.deepStrictEqual(
             (yield* store.listEpisodes()).map((e) => e.episodeId),
@@ -110,8 +110,8 @@ export const readConformance = (name: string, makeStore: StoreFactory): void => 
         Effect.gen(function* () {
           yield* store.append("ep", 0, [started("ep")])
           const raw = { episodeId: "ep", recordedAt: "2025-01-01T00:00:00.000Z", tag: "MessageSent", v: 1 }
-          handle.writeRawEvent({ ...raw, seq: 1, body: "not json" })
-          handle.writeRawEvent({ ...raw, seq: 2, body: "{}", hash: "f".repeat(64) })
+          yield* writeRaw(handle, { ...raw, seq: 1, body: "not json" })
+          yield* writeRaw(handle, { ...raw, seq: 2, body: "{}", hash: "f".repeat(64) })
           const rows = yield* store.readRaw("ep")
           assert.deepStrictEqual(rows.slice(1), [
             { ...raw, seq: 1, body: "not json", hash: null },

@@ -6,20 +6,29 @@ import type { EpisodeEvent } from "../../src/events.ts"
 import { CHAIN_START, chainHash } from "../../src/store/chain.ts"
 import { EventStore, type EventStoreShape, type LeaseHolder, type RawStoredRow, type ScoreRecord } from "../../src/store/event-store.ts"
 import { checkStreamIntegrity } from "../../src/store/integrity.ts"
-import type { StoreHandle } from "../../src/store/store-handle.ts"
+import type { AsyncStoreHandle, RawEventRow, StoreHandle } from "../../src/store/store-handle.ts"
+
+/** An opened store: a synchronous client's (SQLite, memory) or an asynchronous one's (a server database). */
+export type OpenedStore = StoreHandle | AsyncStoreHandle
 
 /** Opens a fresh, empty store (a new file, a new database, a new schema...). */
-export type StoreFactory = () => StoreHandle
+export type StoreFactory = () => OpenedStore | Promise<OpenedStore>
+
+/** Opens a store from the factory (awaited when it is asynchronous). */
+export const openStore = (makeStore: StoreFactory): Effect.Effect<OpenedStore> => Effect.promise(async () => makeStore())
+
+/** Closes a store (awaited when it is asynchronous). */
+export const closeStore = (handle: OpenedStore): Effect.Effect<void> => Effect.promise(async () => handle.close())
+
+/** Writes a row verbatim (`StoreHandle.writeRawEvent`), awaited when the store is asynchronous. */
+export const writeRaw = (handle: OpenedStore, row: RawEventRow & { readonly hash?: string | null }): Effect.Effect<void> =>
+  Effect.promise(async () => handle.writeRawEvent(row))
 
 /** Runs `use` against a fresh store and closes it afterwards. */
 export const withStore =
   (makeStore: StoreFactory) =>
-  <A, E>(use: (store: EventStoreShape, handle: StoreHandle) => Effect.Effect<A, E>): Effect.Effect<A, E> =>
-    Effect.acquireUseRelease(
-      Effect.sync(makeStore),
-      (handle) => use(handle.store, handle),
-      (handle) => Effect.sync(handle.close),
-    )
+  <A, E>(use: (store: EventStoreShape, handle: OpenedStore) => Effect.Effect<A, E>): Effect.Effect<A, E> =>
+    Effect.acquireUseRelease(openStore(makeStore), (handle) => use(handle.store, handle), closeStore)
 
 export const events = (stored: ReadonlyArray<{ readonly event: EpisodeEvent }>) => stored.map((s) => s.event)
 export const seqs = (stored: ReadonlyArray<{ readonly seq: number }>) => stored.map((s) => s.seq)
