@@ -20,7 +20,8 @@ const result = await build({
   platform: "node",
   external: [/^better-sqlite3$/],
   logLevel: "warn",
-  output: { file: path.join(dist, "tau.mjs"), format: "esm" },
+  // A module imported dynamically (the Postgres store, only for a postgres:// --db) is a chunk of its own, loaded when used.
+  output: { dir: dist, entryFileNames: "tau.mjs", chunkFileNames: "chunks/[name].mjs", format: "esm" },
 })
 const workspace = path.resolve(here, "../..")
 const inputs = result.output

@@ -1,15 +1,18 @@
 /** Flags and plumbing shared by every command. */
 import * as path from "node:path"
 import { type EventStore, layerSqlite, PyJson, type StoreError } from "@tau-sim/engine"
-import { redactText } from "@tau-sim/models"
-import { Effect, type Layer } from "effect"
+import { redactText, rememberSecrets, urlSecrets } from "@tau-sim/models"
+import { Effect, Layer } from "effect"
 import { Flag } from "effect/cli"
 
 export const DEFAULT_DB = path.join(".tau", "tau.db")
 
+/** `--db postgres://user[:password]@host[:port]/database` (or postgresql://) names a Postgres store. */
+export const isPostgresUrl = (db: string): boolean => /^postgres(ql)?:\/\//i.test(db)
+
 // An empty path would be SQLite's private temporary database: a run stored there keeps nothing.
 export const dbFlag = Flag.String("db").pipe(
-  Flag.withDescription("SQLite event store file"),
+  Flag.withDescription("Event store: a SQLite file, or a PostgreSQL URL postgres://user@host:port/database (password from PGPASSWORD or the URL)"),
   Flag.filter(
     (p) => p.trim() !== "",
     () => "a file path (an empty one would store nothing)",
@@ -57,7 +60,31 @@ export interface StoreOptions {
   readonly mustExist?: boolean
 }
 
-export const storeLayer = (db: string, options: StoreOptions = {}): Layer.Layer<EventStore, StoreError> => layerSqlite(db, options)
+/**
+ * The store `--db` names. A Postgres store's package (and its driver) is imported only then: the
+ * SQLite default starts without it (ADR 0006). The URL's password is remembered as a secret, so
+ * that no output or error line shows it (messages name the store as postgres://***@host/...).
+ */
+export const storeLayer = (db: string, options: StoreOptions = {}): Layer.Layer<EventStore, StoreError> => {
+  if (!isPostgresUrl(db)) return layerSqlite(db, options)
+  rememberSecrets(urlSecrets(db))
+  return Layer.unwrap(Effect.promise(() => import("@tau-sim/store-pg")).pipe(Effect.map((pg) => pg.layerPostgres(withPgPassword(db), options))))
+}
+
+/** The URL with PGPASSWORD as its password when it has none (libpq's convention), kept out of argv and shell history. */
+const withPgPassword = (db: string): string => {
+  const password = process.env.PGPASSWORD
+  if (!password) return db
+  try {
+    const url = new URL(db)
+    if (url.password !== "" || url.username === "") return db
+    url.password = password
+    rememberSecrets([password])
+    return url.toString()
+  } catch {
+    return db
+  }
+}
 
 /** Runs a command body with the store (the other services it needs come from the composition root, main.ts). */
 export const withStore = <A, E, R>(db: string, body: Effect.Effect<A, E, R>, options: StoreOptions = {}) => body.pipe(Effect.provide(storeLayer(db, options)))
