@@ -341,6 +341,15 @@ describe("tau view: stopping", () => {
     expect((await third.stop("SIGINT")).code).toBe(130)
   })
 
+  it("says the port is in use and exits 1", async () => {
+    const port = new URL(view.url).port
+    const result = await tau(["view", "--db", db, "--port", port], tmp.root)
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain(`tau view cannot listen on 127.0.0.1:${port}: the port is in use`)
+    expect(result.stdout).toBe("")
+    expect((await view.get("/api/runs")).status).toBe(200)
+  })
+
   it("names a missing store and exits 1", async () => {
     const result = await tau(["view", "--db", tmp.file("none.db"), "--port", "0"], tmp.root)
     expect(result.code).toBe(1)

@@ -7,7 +7,7 @@ import { createServer } from "node:http"
 import { createRequire } from "node:module"
 import { dirname, join } from "node:path"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Schema } from "effect"
 import { HttpServer } from "effect/http"
 import { openCatalog } from "./catalog.ts"
 import { type Forker, readBundle, viewerApp } from "./http.ts"
@@ -43,6 +43,25 @@ export interface RunningViewer {
   readonly url: string
 }
 
+/** The server could not listen (the port is taken, the address is not this machine's, ...). */
+export class ViewerListenError extends Schema.TaggedError<ViewerListenError>()("ViewerListenError", {
+  host: Schema.String,
+  port: Schema.Number,
+  reason: Schema.String,
+}) {
+  override get message(): string {
+    return `tau view cannot listen on ${this.host}:${this.port}: ${this.reason}`
+  }
+}
+
+const reasonOf = (cause: unknown): string => {
+  const code = (cause as { code?: unknown } | null)?.code
+  if (code === "EADDRINUSE") return "the port is in use (choose another with --port, or --port 0 for any free one)"
+  if (code === "EADDRNOTAVAIL") return "no such address on this machine"
+  if (code === "EACCES") return "permission denied (ports below 1024 need privileges)"
+  return cause instanceof Error ? cause.message : String(cause)
+}
+
 /** Starts the viewer; it stops (connections closed, catalog closed) when the scope closes. */
 export const startViewer = (options: ViewerOptions) =>
   Effect.gen(function* () {
@@ -51,7 +70,9 @@ export const startViewer = (options: ViewerOptions) =>
     const serve = HttpServer.serve(viewerApp({ catalog, bundle, token: options.token, fork: options.fork })).pipe(
       Layer.provideMerge(NodeHttpServer.layer(createServer, { host: options.host, port: options.port })),
     )
-    const context = yield* Layer.build(serve)
+    const context = yield* Layer.build(serve).pipe(
+      Effect.mapError((e) => new ViewerListenError({ host: options.host, port: options.port, reason: reasonOf((e as { cause?: unknown }).cause ?? e) })),
+    )
     const address = Context.get(context, HttpServer.HttpServer).address
     const port = address._tag === "UnixPathAddress" ? options.port : address.port
     const shownHost = options.host.includes(":") ? `[${options.host}]` : options.host
