@@ -93,6 +93,24 @@ describe("catalog", () => {
       expect(scoredBy("tau2")).toEqual(["e1", "e2"])
       expect(scoredBy("support-desk@1")).toEqual([])
       expect(catalog.runs().find((r) => r.run_id === "r2")).toMatchObject({ avg_reward: 1, pass_hat_ks: { 1: 1 } })
+
+      // Cost: the recorded costs summed; a call of unknown price counted apart, never as 0.
+      const call = (cost: number | null, hash: string) =>
+        Events.modelCalled({
+          participant: "agent",
+          provider: "openai",
+          model: "m",
+          request: { messages: [] },
+          response: { text: "ok" },
+          usage: { promptTokens: 10, completionTokens: 2 },
+          cost,
+          latencyMs: 5,
+          attempt: 1,
+          requestHash: hash,
+          error: null,
+        })
+      run(handle.store.append("e3", 0, [started("r2", "e3", "a2"), call(0.25, "h1"), call(null, "h2"), call(0.5, "h3")]))
+      expect(catalog.runs().find((r) => r.run_id === "r2")).toMatchObject({ cost: 0.75, model_calls: 3, unpriced_calls: 1 })
     } finally {
       catalog.close()
       handle.close()

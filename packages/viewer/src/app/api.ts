@@ -21,6 +21,7 @@ export interface RunSummary {
   readonly avg_reward: number | null
   readonly cost: number
   readonly model_calls: number
+  readonly unpriced_calls: number
 }
 
 export interface EpisodeListRow {

@@ -18,6 +18,17 @@ export const PassHatKs = ({ ks }: { ks: Readonly<Record<string, number>> }) => {
   )
 }
 
+/** What the run's model calls cost; calls of unknown price are counted, not guessed. */
+const RunCost = ({ run }: { run: RunSummary }) =>
+  run.model_calls === 0 ? (
+    <span>–</span>
+  ) : (
+    <span>
+      {fmtCost(run.cost)}
+      {run.unpriced_calls > 0 && <span class="muted small"> + {run.unpriced_calls} unpriced</span>}
+    </span>
+  )
+
 /** Every run: what it ran, how it scored, what it cost; refreshed while one is running. */
 export const RunsPage = () => {
   const runs = useApi<{ runs: ReadonlyArray<RunSummary> }>("/api/runs", {
@@ -64,7 +75,9 @@ export const RunsPage = () => {
                 <PassHatKs ks={r.pass_hat_ks} />
               </td>
               <td class="num">{fmtReward(r.avg_reward)}</td>
-              <td class="num">{r.model_calls === 0 ? "–" : fmtCost(r.cost)}</td>
+              <td class="num">
+                <RunCost run={r} />
+              </td>
               <td>
                 <span class={`badge ${r.status}`}>{r.status}</span>
                 {r.running > 0 && <span class="muted small"> {r.running} running</span>}
@@ -115,7 +128,11 @@ export const RunPage = ({ id }: { id: string }) => {
             <PassHatKs ks={run.pass_hat_ks} />
           </span>
           <span>avg reward {fmtReward(run.avg_reward)}</span>
-          {run.model_calls > 0 && <span>cost {fmtCost(run.cost)}</span>}
+          {run.model_calls > 0 && (
+            <span>
+              cost <RunCost run={run} />
+            </span>
+          )}
           <span class={`badge ${run.status}`}>{run.status}</span>
         </div>
       )}

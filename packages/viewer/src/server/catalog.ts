@@ -49,6 +49,8 @@ export interface RunSummary {
   /** Sum of the recorded cost of the run's model calls (its episodes' own events). */
   readonly cost: number
   readonly model_calls: number
+  /** Calls whose price was unknown (recorded cost null): `cost` leaves them out. */
+  readonly unpriced_calls: number
 }
 
 export const EPISODE_SORTS = ["started", "episode", "run", "task", "trial", "reward", "termination", "events"] as const
@@ -191,8 +193,9 @@ export const openCatalog = (path: string): Catalog => {
      FROM episodes GROUP BY run_id`,
   )
   // Model calls are the only events that cost; the partial index of migration 2 holds exactly them.
-  const selectCosts = db.prepare<[], { run_id: string; cost: number; calls: number }>(
-    `SELECT e.run_id AS run_id, total(json_extract(m.body, '$.cost')) AS cost, count(*) AS calls
+  const selectCosts = db.prepare<[], { run_id: string; cost: number; calls: number; unpriced: number }>(
+    `SELECT e.run_id AS run_id, total(json_extract(m.body, '$.cost')) AS cost, count(*) AS calls,
+       sum(json_type(m.body, '$.cost') IS NOT 'real' AND json_type(m.body, '$.cost') IS NOT 'integer') AS unpriced
      FROM events m INDEXED BY events_model_request JOIN episodes e ON e.episode_id = m.episode_id
      WHERE m.tag = 'ModelCalled' GROUP BY e.run_id`,
   )
@@ -256,6 +259,7 @@ export const openCatalog = (path: string): Catalog => {
         avg_reward: metrics && scored ? metrics.avg_reward : null,
         cost: costs.get(row.run_id)?.cost ?? 0,
         model_calls: costs.get(row.run_id)?.calls ?? 0,
+        unpriced_calls: costs.get(row.run_id)?.unpriced ?? 0,
       }
     })
   }
