@@ -61,6 +61,8 @@ const freePort = (): Promise<number> =>
   })
 
 export interface TestPostgres {
+  /** A folder of the server's own, removed with it (for a test's scratch files). */
+  readonly dir: string
   /** The server's superuser, with a password (URLs carry it: redaction is exercised). */
   readonly user: string
   readonly password: string
@@ -143,6 +145,7 @@ export const startPostgres = async (bin: string): Promise<TestPostgres> => {
     const psql = (database: string, sql: string): string =>
       run("psql", ["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", sockets, "-p", String(port), "-U", user, "-d", database, "-c", sql])
     return {
+      dir,
       user,
       password,
       port,
