@@ -16,10 +16,8 @@ const REPO_ROOT = path.resolve(import.meta.dirname, "../../..")
 /** Present once the Debian server package is installed (postgresql-common's cluster tool). */
 const DEBIAN_MARKER = "/usr/bin/pg_ctlcluster"
 
-/** Where `initdb` and `pg_ctl` are: $TAU_PG_BIN, the newest /usr/lib/postgresql/<v>/bin, or the PATH. */
+/** Where `initdb` and `pg_ctl` are: the newest /usr/lib/postgresql/<v>/bin, or the PATH. */
 const findBinDir = (): string | undefined => {
-  const fromEnv = process.env.TAU_PG_BIN
-  if (fromEnv) return fs.existsSync(path.join(fromEnv, "initdb")) ? fromEnv : undefined
   const root = "/usr/lib/postgresql"
   if (fs.existsSync(root)) {
     const versions = fs
@@ -35,6 +33,10 @@ const findBinDir = (): string | undefined => {
 
 /** The folder holding `initdb` and `pg_ctl`, installing Debian's `postgresql` if needed; or why there is none. */
 export const postgresBinDir = (): { readonly bin: string } | { readonly missing: string } => {
+  // TAU_PG_BIN names the folder (another build of PostgreSQL); `none` shows what a machine without one sees.
+  const fromEnv = process.env.TAU_PG_BIN
+  if (fromEnv === "none") return { missing: "TAU_PG_BIN=none" }
+  if (fromEnv) return fs.existsSync(path.join(fromEnv, "initdb")) ? { bin: fromEnv } : { missing: `TAU_PG_BIN=${fromEnv} has no initdb` }
   const found = findBinDir()
   if (found) return { bin: found }
   if (process.getuid?.() !== 0) return { missing: "PostgreSQL (initdb, pg_ctl) is not installed and installing it needs root (apt-get install -y postgresql)" }
