@@ -10,7 +10,7 @@ import * as path from "node:path"
 import { ForkFailed, type Forker, startViewer } from "@tau-sim/viewer"
 import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
-import { dbFlag, progress, withExistingStore } from "./common.ts"
+import { dbFlag, progress, sqliteOnly, withExistingStore } from "./common.ts"
 
 const DEFAULT_PORT = 7474
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"])
@@ -75,6 +75,8 @@ export const viewCommand = Command.make("view", flags, (f) =>
     f.db,
     Effect.scoped(
       Effect.gen(function* () {
+        // The viewer's catalog is SQL over SQLite's read models (ADR 0008: not over Postgres yet).
+        yield* sqliteOnly(f.db, "tau view")
         // A fresh secret per start: a page or process that did not see this output cannot use the API.
         const token = randomBytes(24).toString("base64url")
         const db = path.resolve(f.db)
