@@ -8,11 +8,12 @@
 import * as fs from "node:fs"
 import { join } from "node:path"
 import { needsPostgres } from "@tau-sim/store-pg/testing"
-import { expect, it } from "vitest"
+import { afterAll, expect, it } from "vitest"
 import { jsonLines, REPO, tau, tempDir } from "./tau.ts"
 
 const pg = needsPostgres()
 const tmp = tempDir("postgres-store")
+afterAll(tmp.dispose)
 const RUN = "run_pg"
 
 /** Every text the database holds, table by table (what a leaked secret would be found in). */
