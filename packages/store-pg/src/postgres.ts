@@ -121,12 +121,12 @@ const answeredRequestHash = (event: EpisodeEvent): string | null => (event._tag 
 
 /**
  * The store over a connected SQL client: brings the schema to the current version (or, with
- * `mustExist`, refuses a database without one), then answers the port. `where` names the store
- * in errors (never with its credentials: `describeUrl`).
+ * `mustExist`, refuses a database without one), then answers the port. `name` is the store in
+ * messages, never with its credentials (`describeUrl`).
  */
 export const makePostgresStore = (
   sql: SqlClient,
-  where: string,
+  name: string,
   options: PostgresStoreOptions = {},
 ): Effect.Effect<
   {
@@ -137,6 +137,7 @@ export const makePostgresStore = (
   StoreError
 > =>
   Effect.gen(function* () {
+    const where = `event store ${name}`
     let closed = false
     const fail = (cause: unknown): StoreError =>
       cause instanceof SqlError ? new StoreError({ message: `${where}: ${sqlMessage(cause)}` }) : StoreBackend.toStoreError(cause, where)
@@ -155,10 +156,7 @@ export const makePostgresStore = (
     yield* transaction(
       Effect.gen(function* () {
         const [present] = yield* q<{ exists: boolean }>(`SELECT to_regclass('tau_schema') IS NOT NULL AS exists`)
-        if (!present.exists && options.mustExist) {
-          const [tables] = yield* q<{ exists: boolean }>(`SELECT to_regclass('events') IS NOT NULL AS exists`)
-          if (!tables.exists) return yield* new StoreError({ message: `no event store at ${where.replace(/^event store /, "")}` })
-        }
+        if (!present.exists && options.mustExist) return yield* new StoreError({ message: `no event store at ${name}` })
         yield* q(`SELECT pg_advisory_xact_lock($1, 0)`, [LOCK.migrate])
         yield* q(`CREATE TABLE IF NOT EXISTS tau_schema (only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row), version integer NOT NULL)`)
         const [row] = yield* q<{ version: number }>(`SELECT version FROM tau_schema`)
@@ -575,7 +573,7 @@ export const layerPostgres = (url: string, options: PostgresStoreOptions = {}): 
     Effect.gen(function* () {
       yield* checkUrl(url)
       const client = yield* connect(url, options)
-      const opened = yield* makePostgresStore(client, `event store ${describeUrl(url)}`, options)
+      const opened = yield* makePostgresStore(client, describeUrl(url), options)
       yield* Effect.addFinalizer(() => opened.close)
       return opened.store
     }),
@@ -588,7 +586,7 @@ export const openPostgresStore = async (url: string, options: PostgresStoreOptio
     Effect.gen(function* () {
       yield* checkUrl(url)
       const client = yield* connect(url, options)
-      return yield* makePostgresStore(client, `event store ${describeUrl(url)}`, options)
+      return yield* makePostgresStore(client, describeUrl(url), options)
     }).pipe(Scope.provide(scope)),
   )
   if (Exit.isFailure(exit)) {

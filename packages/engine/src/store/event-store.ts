@@ -2,7 +2,8 @@
  * The event store port: append-only episode streams with optimistic concurrency, plus the small
  * read models (runs, episodes, scores) that let commands list things without scanning events.
  *
- * Two implementations pass one conformance suite: SQLite (the embedded default) and in-memory.
+ * Three implementations pass one conformance suite (`@tau-sim/engine/testing`): SQLite (the
+ * embedded default), in-memory, and PostgreSQL (`@tau-sim/store-pg`, ADR 0008).
  */
 import { Context, type Effect, Schema } from "effect"
 import type { EpisodeEvent, ModelCalled, StoredEvent, TerminationReason } from "../events.ts"
