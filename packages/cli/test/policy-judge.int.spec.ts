@@ -165,6 +165,16 @@ describe("support-desk policy_adherence judged by a model", () => {
     expect(report.cells[0].usage.judge.cost).toBeCloseTo(VERDICT_COST, 12)
     const text = ok(await run(["report", "--run", "unasked", "--db", db])).stdout
     expect(text).toContain("policy_adherence")
+
+    // show: the component, the violations, and the judge's call in the episode's usage.
+    const episode = (await storedRun(db, "unasked")).rows[0].episodeId
+    const shown = ok(await run(["show", episode, "--db", db])).stdout
+    expect(shown).toMatch(/policy_adherence\s+0\.25\s+1 violations \(judge openai:gpt-4\.1\)/)
+    expect(shown).toContain(`policy violations (1):`)
+    expect(shown).toContain(JSON.stringify(VIOLATION.rule))
+    const json = JSON.parse(ok(await run(["show", episode, "--db", db, "--json"])).stdout) as { model_usage: { judge: { calls: number; cost: number } } }
+    expect(json.model_usage.judge.calls).toBe(1)
+    expect(json.model_usage.judge.cost).toBeCloseTo(VERDICT_COST, 12)
   })
 
   it("a re-score reuses the recorded verdicts; a malformed verdict is an evaluator error that keeps its call", async () => {

@@ -91,7 +91,8 @@ export const showCommand = Command.make("show", flags, (f) =>
       }
       const desk = latestSupportDesk(scores)
       // The episode's own model calls (an inherited prefix's were its parent's): cost unknown where a model had no price.
-      const usage = usageOfEvents(loaded.events.slice(loaded.inherited))
+      // And the calls of LLM judges, stored with the scores they produced (ADR 0007).
+      const usage = usageOfEvents([...loaded.events.slice(loaded.inherited), ...scores.flatMap((s) => s.modelCalls ?? [])])
       const total = PARTICIPANT_KINDS.reduce((t, p) => addUsage(t, usage[p]), zeroUsage())
       // Only an episode with model calls (a support-desk score) gets the key: other outputs stay as they were.
       const withUsage = total.calls === 0 ? out : { ...out, model_usage: { ...usage, total } }
@@ -178,8 +179,27 @@ const supportDeskLines = (desk: StoredSupportDesk): string[] => {
         ["escalation", fmtReward(b.escalation), d.escalation.outcome],
         ["grounded_claims", fmtReward(b.grounded_claims), `${d.grounded_claims.grounded} of ${d.grounded_claims.claims} claims grounded`],
         ["unsafe_actions", fmtReward(b.unsafe_actions), `${d.unsafe_actions.unsafe.length} unsafe of ${d.unsafe_actions.outside_gold} writes outside the gold`],
+        // Only when a policy judge was asked (--policy-judge).
+        ...(d.policy_adherence
+          ? [
+              [
+                "policy_adherence",
+                fmtReward(d.policy_adherence.score),
+                terminalText(`${d.policy_adherence.violations.length} violations (judge ${d.policy_adherence.judge})`),
+              ],
+            ]
+          : []),
       ],
     ),
+    ...(d.policy_adherence && d.policy_adherence.violations.length > 0
+      ? [
+          `\npolicy violations (${d.policy_adherence.violations.length}):`,
+          table(
+            ["rule", "evidence"],
+            d.policy_adherence.violations.map((v) => [quoted(v.rule), quoted(v.evidence)]),
+          ),
+        ]
+      : []),
   ]
   const list = (title: string, headers: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>) =>
     rows.length === 0 ? [`\n${title}: none`] : [`\n${title} (${rows.length}):`, table(headers, rows)]
