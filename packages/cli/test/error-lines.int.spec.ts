@@ -48,7 +48,11 @@ describe("typed failures are one line naming what is wrong", () => {
     [["replay", DB], 2, "error: give an episode id, --run ID or --all"],
     [["run", DB], 2, "error: --domain is required (or --resume RUN)"],
     [["tasks", "show", "no_such_task"], 2, "error: task no_such_task not found in demo"],
-    [["evaluate-trajs", missing, "--nl-judge", "llm:judge"], 2, 'error: unknown NL judge "llm:judge" (offline: scripted:all-met; or a model, e.g. openai:gpt-4.1)'],
+    [
+      ["evaluate-trajs", missing, "--nl-judge", "llm:judge"],
+      2,
+      'error: unknown NL judge "llm:judge" (offline: scripted:all-met; or a model, e.g. openai:gpt-4.1)',
+    ],
     // DomainUnavailable, ParticipantSpecError, ResultsFileError: exit 1 with their message.
     [["tasks", "--domain", "nope"], 1, 'error: unknown domain "nope" (known: demo, mock, airline, retail, telecom)'],
     [["run", "--domain", "demo", "--agent", "nope", DB], 1, 'error: unknown participant "nope" (known: oracle, scripted, scripted:<file.json>)'],
