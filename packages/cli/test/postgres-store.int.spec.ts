@@ -7,9 +7,13 @@
  */
 import * as fs from "node:fs"
 import { join } from "node:path"
+import type { ScoreRecord, StoredEvent } from "@tau-sim/engine"
+import { openPostgresStore } from "@tau-sim/store-pg"
 import { needsPostgres } from "@tau-sim/store-pg/testing"
+import { Effect } from "effect"
 import { afterAll, expect, it } from "vitest"
-import { jsonLines, REPO, tau, tempDir } from "./tau.ts"
+import { facts, runWithFault } from "./faults.ts"
+import { jsonLines, REPO, type StoredRun, storedRun, tau, tempDir } from "./tau.ts"
 
 const pg = needsPostgres()
 const tmp = tempDir("postgres-store")
@@ -24,6 +28,27 @@ const dumpAll = (database: string): string =>
       database,
       "SELECT string_agg(t::text, E'\\n') FROM (SELECT e::text AS t FROM events e UNION ALL SELECT r::text FROM runs r UNION ALL SELECT s::text FROM scores s UNION ALL SELECT b::text FROM blobs b UNION ALL SELECT p::text FROM episodes p UNION ALL SELECT l::text FROM leases l) x",
     )
+
+/** A run as `storedRun` reads it from SQLite, read from a Postgres store. */
+const storedPgRun = async (url: string, runId: string): Promise<StoredRun> => {
+  const { store, close } = await openPostgresStore(url, { mustExist: true })
+  try {
+    return await Effect.runPromise(
+      Effect.gen(function* () {
+        const rows = yield* store.listEpisodes({ runId })
+        const events: Record<string, ReadonlyArray<StoredEvent>> = {}
+        const scores: Record<string, ReadonlyArray<ScoreRecord>> = {}
+        for (const row of rows) {
+          events[row.episodeId] = yield* store.read(row.episodeId)
+          scores[row.episodeId] = yield* store.listScores(row.episodeId)
+        }
+        return { rows, events, scores }
+      }),
+    )
+  } finally {
+    await close()
+  }
+}
 
 pg.describe("tau --db postgres://", () => {
   let url = ""
@@ -121,11 +146,49 @@ pg.describe("tau --db postgres://", () => {
     ).toEqual([victim, episodes[2]].sort())
   })
 
+  it("a run SIGKILLed twice and resumed stores exactly what an uninterrupted SQLite run does", async () => {
+    const killed = pg.server().createDatabase("tau_kill")
+    const args = (db: string) => [
+      "run",
+      "--domain",
+      "demo",
+      "--agent",
+      "oracle",
+      "--user",
+      "scripted",
+      "--trials",
+      "3",
+      "--max-concurrency",
+      "1",
+      "--run-id",
+      "run_k",
+      "--json",
+      "--db",
+      db,
+    ]
+    const sqlite = tmp.db()
+    const reference = await tau(args(sqlite), tmp.root)
+    expect(reference.code, reference.stderr).toBe(0)
+    for (const [i, afterLines] of [4, 9].entries()) {
+      const fault = { afterLines, matching: /^\[\d+\/\d+\] /, signals: ["SIGKILL" as const] }
+      const result = await runWithFault(i === 0 ? args(killed) : ["run", "--resume", "run_k", "--json", "--db", killed], tmp.root, fault)
+      outputs.push(result.stdout, result.stderr)
+      expect(result.fired && result.signal, result.stderr).toBe("SIGKILL")
+    }
+    const resumed = await run(["run", "--resume", "run_k", "--json"], killed)
+    expect(resumed.code, resumed.stderr).toBe(0)
+    const [pgRun, sqliteRun] = [await storedPgRun(killed, "run_k"), await storedRun(sqlite, "run_k")]
+    expect(pgRun.rows.length).toBe(30)
+    expect(facts(pgRun)).toEqual(facts(sqliteRun))
+    const verified = await run(["replay", "--all", "--verify"], killed)
+    expect(verified.code, verified.stdout).toBe(0)
+  })
+
   it("never shows or stores the password", () => {
     const password = pg.server().password
     expect(outputs.length).toBeGreaterThan(0)
     for (const text of outputs) expect(text).not.toContain(password)
-    expect(dumpAll("tau_cli")).not.toContain(password)
+    for (const database of ["tau_cli", "tau_kill"]) expect(dumpAll(database)).not.toContain(password)
   })
 })
 
