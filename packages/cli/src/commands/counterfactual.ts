@@ -9,7 +9,7 @@ import { Command, Flag } from "effect/cli"
 import { fmtReward } from "../table.ts"
 import { resumableOnStop, shellArg } from "../signals.ts"
 import { dbFlag, jsonFlag, nonNegativeInt, positiveInt, print, printJson, storeLayer } from "./common.ts"
-import { participantFlag, priceFlags, pricedModelServices, runPricing } from "./model-flags.ts"
+import { participantFlag, modelCallFlags, modelServices, runPricing } from "./model-flags.ts"
 import { usage } from "../usage-error.ts"
 
 const flags = {
@@ -25,7 +25,7 @@ const flags = {
   user: participantFlag("user").pipe(Flag.withDescription("User spec for the branches (default: the parents')"), Flag.optional),
   mode: Flag.Literals("mode", MODES).pipe(Flag.withDescription("Mode for the branches (solo and dual control cannot be mixed)"), Flag.optional),
   maxConcurrency: positiveInt("max-concurrency").pipe(Flag.withDefault(RUN_DEFAULTS.maxConcurrency)),
-  ...priceFlags,
+  ...modelCallFlags,
 }
 
 export const counterfactualCommand = Command.make("counterfactual", flags, (f) =>
@@ -55,7 +55,7 @@ export const counterfactualCommand = Command.make("counterfactual", flags, (f) =
       ).pipe(resumableOnStop(() => `tau run --resume ${shellArg(counterfactualRunId(options))} --db ${shellArg(f.db)}`))
       const report = yield* loadReport({ run: batch.runId })
       return { batch, report }
-    }).pipe(Effect.provide(pricedModelServices(f).pipe(Layer.provideMerge(storeLayer(f.db, { mustExist: true })))))
+    }).pipe(Effect.provide(modelServices(f).pipe(Layer.provideMerge(storeLayer(f.db, { mustExist: true })))))
     if (f.json) return yield* printJson({ run_id: result.batch.runId, branches: result.batch.branches, comparison: result.report.counterfactual })
     yield* print(`counterfactual run ${result.batch.runId} (tau report --run ${result.batch.runId})\n`)
     yield* Effect.sync(() => process.stdout.write(redactText(renderReport(result.report, "table"))))

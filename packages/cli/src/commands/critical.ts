@@ -20,7 +20,7 @@ import { fmtReward, table } from "../table.ts"
 import { terminalText } from "../terminal-text.ts"
 import { resumableOnStop, shellArg } from "../signals.ts"
 import { dbFlag, jsonFlag, movedDataDirFlag, positiveInt, print, printJson, progress, storeLayer } from "./common.ts"
-import { participantFlag, priceFlags, pricedModelServices, runPricing } from "./model-flags.ts"
+import { participantFlag, modelCallFlags, modelServices, runPricing } from "./model-flags.ts"
 import { usage } from "../usage-error.ts"
 
 export const DEFAULT_SAMPLES = 20
@@ -72,7 +72,7 @@ const flags = {
   ),
   maxConcurrency: positiveInt("max-concurrency").pipe(Flag.withDefault(RUN_DEFAULTS.maxConcurrency)),
   dataDir: movedDataDirFlag,
-  ...priceFlags,
+  ...modelCallFlags,
 }
 
 const pct = (x: number | null): string => (x === null ? "-" : x.toFixed(2))
@@ -226,7 +226,7 @@ export const criticalCommand = Command.make("critical", flags, (f) =>
     const summary = summarizeCritical(results)
     if (f.json) return yield* printJson({ run_id: runId, episodes: results.map(jsonOf), summary })
     yield* print(renderBatch(runId, results, summary))
-  }).pipe(Effect.provide(pricedModelServices(f).pipe(Layer.provideMerge(storeLayer(f.db, { mustExist: true }))))),
+  }).pipe(Effect.provide(modelServices(f).pipe(Layer.provideMerge(storeLayer(f.db, { mustExist: true }))))),
 ).pipe(
   Command.withDescription(
     "Where was an episode lost? Fork it K times at every turn, continue each fork, and estimate the chance of success per turn (--run: every episode of a run, with a summary)",

@@ -6,13 +6,13 @@ import { Argument, Command } from "effect/cli"
 import { fmtReward, table } from "../table.ts"
 import { resumableOnStop, shellArg } from "../signals.ts"
 import { dbFlag, jsonFlag, print, printJson, progress, withStore } from "./common.ts"
-import { costSoFar, priceFlags, pricedModelServices, runPricing } from "./model-flags.ts"
+import { costSoFar, modelCallFlags, modelServices, runPricing } from "./model-flags.ts"
 
 const flags = {
   db: dbFlag,
   json: jsonFlag,
   file: Argument.String("file").pipe(Argument.withDescription("Experiment file (YAML)")),
-  ...priceFlags,
+  ...modelCallFlags,
 }
 
 export const experimentCommand = Command.make("experiment", flags, (f) =>
@@ -48,7 +48,7 @@ export const experimentCommand = Command.make("experiment", flags, (f) =>
           { pricing: (cell) => runPricing(models, [cell.agent, cell.user]) },
         )
       }).pipe(
-        Effect.provide(pricedModelServices(f)),
+        Effect.provide(modelServices(f)),
         resumableOnStop(() => `tau experiment ${shellArg(f.file)} --db ${shellArg(f.db)}`),
       ),
     )

@@ -9,7 +9,7 @@ import { Argument, Command, Flag } from "effect/cli"
 import { fmtReward } from "../table.ts"
 import { resumableOnStop, shellArg } from "../signals.ts"
 import { dbFlag, jsonFlag, movedDataDirFlag, nonNegativeInt, print, printJson, storeLayer } from "./common.ts"
-import { participantFlag, priceFlags, pricedModelServices, runPricing } from "./model-flags.ts"
+import { participantFlag, modelCallFlags, modelServices, runPricing } from "./model-flags.ts"
 
 const flags = {
   db: dbFlag,
@@ -19,7 +19,7 @@ const flags = {
   agent: participantFlag("agent").pipe(Flag.withDescription("Agent spec for the branch (default: the parent's)"), Flag.optional),
   user: participantFlag("user").pipe(Flag.withDescription("User spec for the branch (default: the parent's)"), Flag.optional),
   dataDir: movedDataDirFlag,
-  ...priceFlags,
+  ...modelCallFlags,
 }
 
 export const forkCommand = Command.make("fork", flags, (f) =>
@@ -56,5 +56,5 @@ export const forkCommand = Command.make("fork", flags, (f) =>
       yield* print(
         `forked ${out.parent_episode_id} at turn ${f.atTurn} (event ${out.fork_seq}) -> ${out.episode_id}: ${out.termination_reason}, reward ${fmtReward(out.reward)}`,
       )
-  }).pipe(Effect.provide(pricedModelServices(f).pipe(Layer.provideMerge(storeLayer(f.db, { mustExist: true }))))),
+  }).pipe(Effect.provide(modelServices(f).pipe(Layer.provideMerge(storeLayer(f.db, { mustExist: true }))))),
 ).pipe(Command.withDescription("Fork an episode at a turn into a counterfactual branch"))

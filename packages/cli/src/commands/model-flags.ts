@@ -7,14 +7,13 @@
  * Prices (`--prices FILE`, `--price MODEL=IN,OUT`) are the exception: they are recorded with the
  * run, and a `--resume` costs calls with the recorded ones unless given others.
  */
-import { EventStore, type EventStoreShape, formatCost, formatCostAmount, type ParticipantFactory as ParticipantFactoryOf } from "@tau-sim/engine"
+import { EventStore, formatCost, formatCostAmount, type ParticipantFactory as ParticipantFactoryOf } from "@tau-sim/engine"
 import {
   isModelSpec,
   liveSpec,
   makeModelRuntime,
   ModelParticipants,
   ModelRuntime,
-  type ModelRuntimeOptions,
   type ModelRuntimeShape,
   parsePriceEntry,
   parseRateLimits,
@@ -98,9 +97,8 @@ export const warnUnpriced = (model: string, provider: string) =>
     ),
   )
 
-export const modelFlags = {
-  agentArgs: Flag.String("agent-args").pipe(Flag.withDescription('Generation arguments of a model agent as JSON, e.g. {"temperature": 0}'), Flag.optional),
-  userArgs: Flag.String("user-args").pipe(Flag.withDescription("Generation arguments of a model user simulator as JSON"), Flag.optional),
+/** How a command that runs models calls and prices them: run, experiment, fork, counterfactual, critical. */
+export const modelCallFlags = {
   cache: Flag.Boolean("cache").pipe(Flag.withDescription("Answer a model request already answered in this store from the store"), Flag.withDefault(false)),
   modelTimeout: positiveNumber("model-timeout").pipe(Flag.withDescription("Seconds per model call attempt"), Flag.withDefault(120)),
   modelRetries: nonNegativeInt("model-retries").pipe(Flag.withDescription("Retries of a model call on 429/5xx/timeouts (0: none)"), Flag.withDefault(5)),
@@ -112,9 +110,14 @@ export const modelFlags = {
   ...priceFlags,
 }
 
-interface ModelFlagValues extends PriceFlagValues {
-  readonly agentArgs: Option.Option<string>
-  readonly userArgs: Option.Option<string>
+/** `tau run`'s model flags: the call flags and the generation arguments folded into its specs. */
+export const modelFlags = {
+  agentArgs: Flag.String("agent-args").pipe(Flag.withDescription('Generation arguments of a model agent as JSON, e.g. {"temperature": 0}'), Flag.optional),
+  userArgs: Flag.String("user-args").pipe(Flag.withDescription("Generation arguments of a model user simulator as JSON"), Flag.optional),
+  ...modelCallFlags,
+}
+
+interface ModelCallFlagValues extends PriceFlagValues {
   readonly cache: boolean
   readonly modelTimeout: number
   readonly modelRetries: number
@@ -123,33 +126,13 @@ interface ModelFlagValues extends PriceFlagValues {
 
 /**
  * The model services of a command with model flags: a runtime built from them (`--cache` answers
- * from the store the command uses) and the participants over it. Provided inside the command, they
- * replace the root's default runtime for that command only.
+ * from the store the command uses; `recorded`: the prices a resumed run was costed with, the flags'
+ * go over them) and the participants over it. Provided inside the command, they replace the root's
+ * default runtime for that command only.
  */
 export const modelServices = (
-  f: ModelFlagValues,
+  f: ModelCallFlagValues,
   recorded: Effect.Effect<UserPrices, never, EventStore> = Effect.succeed({}),
-): Layer.Layer<ModelRuntime | ParticipantFactoryOf, never, EventStore> =>
-  servicesWith(
-    (store) => ({
-      cache: f.cache ? storeResponseCache(store) : null,
-      timeoutMs: f.modelTimeout * 1000,
-      maxRetries: f.modelRetries,
-      rateLimits: Option.getOrElse(f.rateLimit, () => ({})),
-    }),
-    f,
-    recorded,
-  )
-
-/** The model services of a command with only the price flags (experiment, fork, counterfactual): default call options. */
-export const pricedModelServices = (f: PriceFlagValues): Layer.Layer<ModelRuntime | ParticipantFactoryOf, never, EventStore> =>
-  servicesWith(() => ({}), f, Effect.succeed({}))
-
-/** `recorded` are the prices a resumed run was costed with: the flags' go over them. */
-const servicesWith = (
-  options: (store: EventStoreShape) => Partial<ModelRuntimeOptions>,
-  prices: PriceFlagValues,
-  recorded: Effect.Effect<UserPrices, never, EventStore>,
 ): Layer.Layer<ModelRuntime | ParticipantFactoryOf, never, EventStore> =>
   // Fresh: the root built the same layer value over its default runtime, and layers are memoized by value.
   Layer.fresh(ModelParticipants.layer).pipe(
@@ -158,7 +141,14 @@ const servicesWith = (
         ModelRuntime,
         Effect.gen(function* () {
           const store = yield* EventStore
-          return makeModelRuntime({ ...options(store), userPrices: { ...(yield* recorded), ...userPricesOf(prices) }, onUnpriced: warnUnpriced })
+          return makeModelRuntime({
+            cache: f.cache ? storeResponseCache(store) : null,
+            timeoutMs: f.modelTimeout * 1000,
+            maxRetries: f.modelRetries,
+            rateLimits: Option.getOrElse(f.rateLimit, () => ({})),
+            userPrices: { ...(yield* recorded), ...userPricesOf(f) },
+            onUnpriced: warnUnpriced,
+          })
         }),
       ),
     ),
