@@ -205,7 +205,9 @@ export const failedChecks = (breakdown: unknown): string[] => {
   if (b.db_check && b.db_check.db_match === false) out.push("DB: the final database differs from the gold database (db_match false)")
   for (const a of b.action_checks ?? []) {
     if (a.action_match === false)
-      out.push(`action: ${a.action?.requestor ?? "assistant"} never called ${a.action?.name}(${JSON.stringify(a.action?.arguments ?? {})})`)
+      out.push(
+        `expected action not matched: ${a.action?.requestor ?? "assistant"} ${a.action?.name}(${JSON.stringify(a.action?.arguments ?? {})}) (no call of it with these arguments)`,
+      )
   }
   for (const a of b.env_assertions ?? []) {
     if (a.met === false) {
