@@ -250,8 +250,8 @@ const costlyHop = (events: ReadonlyArray<EpisodeEvent>): boolean => events.some(
  * event of the episode's history (its own stream version is `ownVersion(state)`).
  *
  * A hop that called a model is stored at once, with the free hops before it. Free hops (offline
- * participants, the environment) are stored together, up to `MAX_UNSTORED_EVENTS`, and at the
- * end: each append is still whole hops, and a crash loses only hops that resuming redoes exactly
+ * participants, the environment) are stored together, up to `MAX_UNSTORED_EVENTS`, at the end and
+ * when the episode is stopped: each append is still whole hops, and a crash loses only hops that resuming redoes exactly
  * (they are deterministic functions of the stored prefix and its seeds). An offline episode is a
  * few transactions instead of one per hop (issue 13: most of an offline run was SQLite commits).
  */
@@ -275,17 +275,22 @@ export const playEpisode = (
       }
     }
     let unstored: Array<EpisodeEvent> = []
-    while (state.ended === null) {
-      // Offline hops never wait on I/O: yield to the event loop so that a stop signal lands between hops.
-      yield* Effect.yieldNow
-      const events = yield* nextHop(state, domain, task, participants)
-      state = fold(state, events)
-      unstored.push(...events)
-      if (state.ended !== null || costlyHop(events) || unstored.length >= MAX_UNSTORED_EVENTS) {
-        version = yield* store.append(episodeId, version, unstored)
-        unstored = []
+    // A stop (an interrupt) lands between hops or in a participant's turn: the hops played before it
+    // are stored first, as a stop promises (it keeps what was done). A failed write is left to resume.
+    const storeUnstoredOnStop = Effect.suspend(() => (unstored.length === 0 ? Effect.void : Effect.ignore(store.append(episodeId, version, unstored))))
+    yield* Effect.gen(function* () {
+      while (state.ended === null) {
+        // Offline hops never wait on I/O: yield to the event loop so that a stop signal lands between hops.
+        yield* Effect.yieldNow
+        const events = yield* nextHop(state, domain, task, participants)
+        state = fold(state, events)
+        unstored.push(...events)
+        if (state.ended !== null || costlyHop(events) || unstored.length >= MAX_UNSTORED_EVENTS) {
+          version = yield* store.append(episodeId, version, unstored)
+          unstored = []
+        }
       }
-    }
+    }).pipe(Effect.onInterrupt(() => storeUnstoredOnStop))
     return state
   })
 

@@ -3,7 +3,7 @@
  * participants, the environment) are stored together. A crash loses only free hops, and resuming
  * from what was stored redoes them exactly: the stream is the one an uninterrupted play stores.
  */
-import { Effect, Layer } from "effect"
+import { Deferred, Effect, Fiber, Layer } from "effect"
 import { describe, expect, it } from "vitest"
 import { foldHistory } from "../../src/episode/history.ts"
 import { type EpisodeParticipants, playEpisode, setupEvents } from "../../src/episode/orchestrator.ts"
@@ -17,14 +17,19 @@ import { counterDomain, counterTask } from "./counter-domain.ts"
 const root = { ...started("ep"), domain: "counter", taskId: "bump" }
 const setup = setupEvents(root, counterDomain, counterTask)
 
-/** Says its turns in order; `dieAt` (0-based ask) dies instead, as a killed process would stop there. */
-const turns = (list: ReadonlyArray<ParticipantTurn>, dieAt = -1): Participant => {
-  let asked = 0
-  return {
-    spec: "turns",
-    act: () => (asked === dieAt ? Effect.die(new Error("killed")) : Effect.succeed(list[asked++] ?? { text: "###STOP###", toolCalls: [] })),
-  }
-}
+/**
+ * Says its turns in order, picking the next from the conversation so far (as every participant
+ * does: a resumed episode asks for the turn after the stored ones); `dieAt` (0-based) dies
+ * instead, as a killed process would stop there.
+ */
+const turns = (list: ReadonlyArray<ParticipantTurn>, dieAt = -1): Participant => ({
+  spec: "turns",
+  act: ({ role, state }) => {
+    const said = state.trajectory.filter((m) => m.role === (role === "agent" ? "assistant" : "user")).length
+    const index = role === "agent" ? said - 1 : said // the agent's greeting is not one of its turns
+    return index === dieAt ? Effect.die(new Error("killed")) : Effect.succeed(list[index] ?? { text: "###STOP###", toolCalls: [] })
+  },
+})
 const say = (text: string, costly = false): ParticipantTurn => ({
   text,
   toolCalls: [],
@@ -102,5 +107,38 @@ describe("hops stored by playEpisode", () => {
       )
       expect(resumed).toEqual(straight)
     }
+  })
+})
+
+describe("a stop between hops", () => {
+  it("stores the free hops played before it, and resuming stores the uninterrupted stream", async () => {
+    const straight = await Effect.runPromise(play(conversation(false)).pipe(Effect.provide(layerMemory)))
+    const program = Effect.gen(function* () {
+      const store = yield* EventStore
+      yield* store.append("ep", 0, setup)
+      // The user's third turn never comes (a model call in flight when the stop arrives).
+      const asked = yield* Deferred.make<void>()
+      const speaks = conversation(false).user as Participant
+      const user: Participant = {
+        spec: "turns",
+        act: (input) =>
+          input.state.trajectory.filter((m) => m.role === "user").length === 2
+            ? Deferred.succeed(asked, undefined).pipe(Effect.andThen(Effect.never))
+            : speaks.act(input),
+      }
+      const { agent } = conversation(false)
+      const fiber = yield* Effect.forkChild(playEpisode("ep", foldHistory(counterDomain, setup), counterDomain, counterTask, { agent, user }))
+      yield* Deferred.await(asked)
+      yield* Fiber.interrupt(fiber)
+      const stopped = (yield* store.read("ep")).map((s) => s.event)
+      const resumed = yield* play(conversation(false))
+      return { stopped, resumed }
+    })
+    const { stopped, resumed } = await Effect.runPromise(program.pipe(Effect.provide(layerMemory)))
+    // Everything before the third user turn was stored: more than the setup, a prefix of the whole.
+    expect(stopped.length).toBeGreaterThan(setup.length)
+    expect(stopped).toEqual(straight.slice(0, stopped.length))
+    expect(stopped.filter((e) => e._tag === "MessageSent" && e.role === "user")).toHaveLength(2)
+    expect(resumed).toEqual(straight)
   })
 })
