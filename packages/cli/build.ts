@@ -3,12 +3,13 @@
  * imports in one ESM file, `dist/tau.mjs`. Started from the sources, a command spends most of a
  * second resolving and type-stripping hundreds of modules (drizzle's 180 KB package.json is read
  * once per module of it); the bundle starts in a fraction of that. better-sqlite3 stays outside
- * (a native addon). `dist/inputs.json` lists the workspace sources inside the bundle, so that
- * `bin/tau.mjs` can tell a bundle older than the code and run the sources instead.
+ * (a native addon). `dist/inputs.json` lists the workspace sources inside the bundle and the
+ * manifests that pin its dependencies (lockfile, package.json files), so that `bin/tau.mjs` can tell
+ * a bundle older than the code and run the sources instead.
  *
  *   node build.ts
  */
-import { mkdirSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
 import { build } from "rolldown"
 
@@ -24,10 +25,15 @@ const result = await build({
   output: { dir: dist, entryFileNames: "tau.mjs", chunkFileNames: "chunks/[name].mjs", format: "esm" },
 })
 const workspace = path.resolve(here, "../..")
-const inputs = result.output
+const sources = result.output
   .flatMap((o) => (o.type === "chunk" ? o.moduleIds : []))
   .filter((id) => path.isAbsolute(id) && !id.includes(`${path.sep}node_modules${path.sep}`) && id.startsWith(workspace))
-  .map((id) => path.relative(here, id))
-  .sort()
+// The dependencies inside the bundle change with the lockfile and the package manifests.
+const manifests = [
+  path.join(workspace, "pnpm-lock.yaml"),
+  path.join(workspace, "package.json"),
+  ...readdirSync(path.join(workspace, "packages")).map((p) => path.join(workspace, "packages", p, "package.json")),
+].filter((f) => existsSync(f))
+const inputs = [...sources, ...manifests].map((id) => path.relative(here, id)).sort()
 writeFileSync(path.join(dist, "inputs.json"), `${JSON.stringify(inputs, null, 1)}\n`)
-console.log(`built ${path.relative(workspace, path.join(dist, "tau.mjs"))} from ${inputs.length} workspace modules`)
+console.log(`built ${path.relative(workspace, path.join(dist, "tau.mjs"))} from ${sources.length} workspace modules`)

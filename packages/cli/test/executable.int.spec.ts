@@ -3,7 +3,7 @@
  * whatever `node` the PATH has, and runs the bundle only while it is as new as every source in it.
  */
 import { spawnSync } from "node:child_process"
-import { chmodSync, mkdirSync, rmSync, utimesSync, writeFileSync } from "node:fs"
+import { chmodSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 // @ts-expect-error: plain JavaScript without declarations (it runs before anything is type-stripped)
@@ -50,8 +50,10 @@ describe("which code bin/tau.mjs runs", () => {
     expect(chooseEntry(garbled)).toBe(join(garbled, "src/main.ts"))
   })
   // The install (`prepare`: turbo run build) builds it; in CI nothing edits the sources afterwards.
-  it.runIf(process.env.CI === "true")("the bundle, in CI after the install built it", () => {
+  it.runIf(process.env.CI === "true")("the bundle, in CI after the install built it, dated against the sources and the dependency manifests", () => {
     expect(chooseEntry(CLI)).toBe(join(CLI, "dist/tau.mjs"))
+    const inputs = JSON.parse(readFileSync(join(CLI, "dist/inputs.json"), "utf8")) as Array<string>
+    expect(inputs).toEqual(expect.arrayContaining(["src/main.ts", "../../pnpm-lock.yaml", "../../package.json", "package.json"]))
   })
 })
 

@@ -292,7 +292,7 @@ export const sortKeys = (v: PyValue): PyValue => {
 /**
  * `JSON.stringify(value, null, indent)` for output people and scripts read (`--json`, world diffs),
  * where values may hold PyFloats: those are written as the Python floats they are (`-16.63`,
- * `2.0`), never as the box they live in (`{"value":-16.63}`). Everything else as JSON.stringify
+ * `2.0`), never as the box they live in (`{"value":-16.63}`), and bigints as their digits. Everything else as JSON.stringify
  * does it (toJSON, undefined fields dropped, undefined in arrays as null, non-finite numbers as null).
  */
 export const stringify = (value: unknown, indent = 0): string => render(value, indent > 0 ? " ".repeat(indent) : "", "") ?? "null"
@@ -303,7 +303,9 @@ const render = (v: unknown, step: string, at: string): string | undefined => {
   if (v === null) return "null"
   if (v === undefined || typeof v === "function" || typeof v === "symbol") return undefined
   if (typeof v === "number") return Number.isFinite(v) ? String(v) : "null"
-  if (typeof v === "boolean" || typeof v === "string" || typeof v === "bigint") return JSON.stringify(v)
+  if (typeof v === "boolean" || typeof v === "string") return JSON.stringify(v)
+  // JSON.stringify throws on a bigint; output for people writes the integer it is.
+  if (typeof v === "bigint") return String(v)
   const inner = at + step
   const open = step === "" ? "" : `\n${inner}`
   const close = step === "" ? "" : `\n${at}`

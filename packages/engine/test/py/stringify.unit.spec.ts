@@ -16,6 +16,7 @@ describe("PyJson.stringify: JSON for output, with Python floats as floats", () =
     expect(PyJson.stringify(odd)).toBe(JSON.stringify(odd))
     expect(PyJson.stringify(odd, 2)).toBe(JSON.stringify(odd, null, 2))
     expect(PyJson.stringify(undefined)).toBe("null")
+    expect(PyJson.stringify({ n: 12345678901234567890n })).toBe('{"n":12345678901234567890}')
   })
 
   it("writes a PyFloat as the Python float it is, not as its box", () => {
