@@ -17,6 +17,7 @@ import {
   Events,
   EventStore,
   executeToolCall,
+  isObject,
   type Node,
   type Op,
   type PyObject,
@@ -34,6 +35,7 @@ import {
 import { Effect, Schema } from "effect"
 import { ResultsFileError } from "./tau2-layout.ts"
 import { embeddedTasks, isSoloResults, readResultsFile, resultsDomain, type Tau2Results } from "./tau2-results.ts"
+import { isSecretParameter, REDACTED_MARK, redactUrlsIn } from "@tau-sim/models"
 import { RUN_DEFAULTS, stableEpisodeId } from "@tau-sim/runs"
 
 export const TAU2_ORIGINAL_EVALUATOR = "tau2-original"
@@ -49,6 +51,19 @@ const participantSpec = (info: PyObject | undefined): string => {
   const impl = str(info?.implementation, "unknown")
   const llm = str(info?.llm)
   return `tau2:${impl}${llm ? `:${llm}` : ""}`
+}
+
+/**
+ * The results header without credentials: τ² writes its participants' `llm_args` verbatim, and
+ * those often hold an `api_key` or a base URL with a password. Such values never reach the store
+ * (which may be shared): a credential-named key's value becomes `***`, and URLs lose their
+ * user-info and credential parameters. The run id still comes from the file as it was.
+ */
+const withoutCredentials = (v: PyValue): PyValue => {
+  if (typeof v === "string") return redactUrlsIn(v)
+  if (Array.isArray(v)) return v.map(withoutCredentials)
+  if (!isObject(v)) return v
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, isSecretParameter(k) && x !== null ? REDACTED_MARK : withoutCredentials(x)]))
 }
 
 export interface ImportSummary {
@@ -194,7 +209,7 @@ const planImport = (file: string, dataDir: string | null) =>
         domain: name,
         dataDir: ref.dataDir,
         policyVariant,
-        headerJson: PyJson.compact(header as PyValue),
+        headerJson: PyJson.compact(withoutCredentials(header as PyValue)),
         simulationOrder: results.simulations.map((s) => String(s.id)),
       },
       experiment: null,
