@@ -213,6 +213,10 @@ describe("tau critical on the demo domain", () => {
     const budget = await analyse(db, episode, "--samples", "3", "--max-samples", String(turns.length + 2))
     // Round-robin: one sample at every turn, then a second at the first two.
     expect(budget.analysis.turns.map((t) => t.samples)).toEqual(turns.map((_, i) => (i < 2 ? 2 : 1)))
+    // The budget is recorded with the analysis: a resume keeps it (it does not take every sample).
+    const resumedBudget = await tau(["run", "--resume", budget.analysis.run_id, "--json", "--db", db], tmp.root)
+    expect(resumedBudget.code, resumedBudget.stderr).toBe(0)
+    expect((await storedRun(db, budget.analysis.run_id)).rows.length).toBe(turns.length + 2)
     const range = await analyse(db, episode, "--samples", "2", "--turns", `${turns[2]}..${turns[4]}`)
     expect(range.analysis.turns.map((t) => t.turn)).toEqual(turns.slice(2, 5))
   })

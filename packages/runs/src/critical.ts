@@ -265,6 +265,8 @@ export const runCritical = (options: CriticalOptions, onSample: (s: CriticalSamp
       samples: options.samples,
       turns: options.turns ?? null,
       ...(options.earlyStop ? { early_stop: true } : {}),
+      ...(options.maxSamples !== undefined ? { max_samples: options.maxSamples } : {}),
+      ...(options.dataDir !== undefined ? { data_dir: path.resolve(options.dataDir) } : {}),
     }
     // The id is a hash of what the analysis is, so an existing run with this id is this analysis.
     yield* store.createRun({ runId, createdAt: yield* nowIso, config: encodeRunConfig(config), experiment: null })

@@ -107,6 +107,8 @@ export const resumeRun = (runId: string, options: ResumeOptions) =>
             user: config.user ?? undefined,
             turns: config.turns ?? undefined,
             earlyStop: config.early_stop,
+            maxSamples: config.max_samples,
+            dataDir: config.data_dir,
             maxConcurrency: options.maxConcurrency,
             pricing: options.pricing,
           },

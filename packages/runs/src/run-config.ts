@@ -125,6 +125,9 @@ export const CriticalRunConfig = Schema.Struct({
   samples: Schema.Int,
   turns: Schema.NullOr(Schema.Struct({ from: Schema.Int, to: Schema.Int })),
   early_stop: Schema.optionalKey(Schema.Boolean),
+  /** The sample budget and data folder the analysis was started with (not its identity): a resume keeps them. */
+  max_samples: Schema.optionalKey(Schema.Int),
+  data_dir: Schema.optionalKey(Schema.String),
   pricing: Schema.optionalKey(RunPricing),
 })
 export type CriticalRunConfig = typeof CriticalRunConfig.Type
