@@ -225,4 +225,13 @@ data.describe("--nl-judge openai:<model> against the local server", () => {
     expect(verify.code).toBe(0)
     expect(jsonLines(verify.stdout).map((v) => [v.verified, v.findings])).toEqual([[true, []]])
   })
+  it("a re-score costs the judge with the prices its run recorded", async () => {
+    answer = () => verdict(true)
+    const priced = "judged-priced"
+    const args = ["--domain", "retail", "--data-dir", data.tau2, "--task-ids", "2", "--agent", "oracle", "--user", "scripted"]
+    ok(await run(["run", ...args, "--nl-judge", "openai:gpt-4.1", "--price", "gpt-4.1=100,200", "--run-id", priced, "--db", db, "--json"]))
+    const rows = jsonLines(ok(await run(["rescore", "--run", priced, "--nl-judge", "openai:gpt-4.1", "--fresh-judge", "--db", db, "--json"])).stdout)
+    // $100 / $200 per million tokens as recorded, not the table's $2 / $8.
+    expect(rows.map((r) => r.judge_cost)).toEqual([(1000 * 100 + 50 * 200) / 1_000_000])
+  })
 })

@@ -26,6 +26,7 @@ import {
   policyJudgeFor,
   SCRIPTED_NL_JUDGE,
 } from "./nl-judge.ts"
+import { recordedPricesOf } from "./model-flags.ts"
 import { requireEpisode } from "./replay.ts"
 import { reportSkipped } from "./store-scan.ts"
 import { usage } from "../usage-error.ts"
@@ -101,7 +102,8 @@ export const rescoreCommand = Command.make("rescore", flags, (f) =>
           const store = yield* EventStore
           const evaluator = f.evaluator as RescoreEvaluator
           // Judges are built before anything is read: a spec that cannot be called (no API key) stops here.
-          const runtime = yield* judgeRuntime(f)
+          // A run's judge calls are costed with the prices the run recorded (the flags' go over them).
+          const runtime = yield* judgeRuntime(f, recordedPricesOf(f.run))
           const nlJudge: NlJudge | undefined = f.nlJudge === SCRIPTED_NL_JUDGE ? undefined : yield* judgeFor(f.nlJudge, runtime)
           const policyJudge: PolicyJudge | undefined = Option.isSome(f.policyJudge) ? yield* policyJudgeFor(f.policyJudge.value, runtime) : undefined
           const episodes = yield* selectEpisodes(f)
