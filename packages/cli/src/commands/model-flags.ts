@@ -20,6 +20,7 @@ import {
   PRICE_TABLE_VERSION,
   type Price,
   pricesOfRecord,
+  type ResponseCache,
   publicSpec,
   readPriceFile,
   recordedPrices,
@@ -117,18 +118,41 @@ export const modelFlags = {
   ...modelCallFlags,
 }
 
-interface ModelCallFlagValues extends PriceFlagValues {
-  readonly cache: boolean
+/** The flags of how calls are made and priced (a judge's runtime takes these without `--cache`). */
+export interface CallFlagValues extends PriceFlagValues {
   readonly modelTimeout: number
   readonly modelRetries: number
   readonly rateLimit: Option.Option<Readonly<Record<string, number>>>
 }
 
+interface ModelCallFlagValues extends CallFlagValues {
+  readonly cache: boolean
+}
+
+/**
+ * A model runtime from the call and price flags: `cache` answers requests from a store (null: every
+ * request is sent), `recorded` are the prices a resumed run was costed with (the flags' go over them).
+ */
+export const callRuntime = (
+  f: CallFlagValues,
+  cache: ResponseCache | null,
+  recorded: Effect.Effect<UserPrices, never, EventStore> = Effect.succeed({}),
+): Effect.Effect<ModelRuntimeShape, never, EventStore> =>
+  Effect.map(recorded, (prices) =>
+    makeModelRuntime({
+      cache,
+      timeoutMs: f.modelTimeout * 1000,
+      maxRetries: f.modelRetries,
+      rateLimits: Option.getOrElse(f.rateLimit, () => ({})),
+      userPrices: { ...prices, ...userPricesOf(f) },
+      onUnpriced: warnUnpriced,
+    }),
+  )
+
 /**
  * The model services of a command with model flags: a runtime built from them (`--cache` answers
- * from the store the command uses; `recorded`: the prices a resumed run was costed with, the flags'
- * go over them) and the participants over it. Provided inside the command, they replace the root's
- * default runtime for that command only.
+ * from the store the command uses) and the participants over it. Provided inside the command, they
+ * replace the root's default runtime for that command only.
  */
 export const modelServices = (
   f: ModelCallFlagValues,
@@ -141,14 +165,7 @@ export const modelServices = (
         ModelRuntime,
         Effect.gen(function* () {
           const store = yield* EventStore
-          return makeModelRuntime({
-            cache: f.cache ? storeResponseCache(store) : null,
-            timeoutMs: f.modelTimeout * 1000,
-            maxRetries: f.modelRetries,
-            rateLimits: Option.getOrElse(f.rateLimit, () => ({})),
-            userPrices: { ...(yield* recorded), ...userPricesOf(f) },
-            onUnpriced: warnUnpriced,
-          })
+          return yield* callRuntime(f, f.cache ? storeResponseCache(store) : null, recorded)
         }),
       ),
     ),

@@ -19,11 +19,11 @@ import {
   storeResponseCache,
   type UserPrices,
 } from "@tau-sim/models"
-import { Effect, Option } from "effect"
+import { Effect } from "effect"
 import { Flag } from "effect/cli"
 import { type UsageError, usage } from "../usage-error.ts"
 import { progress } from "./common.ts"
-import { modelFlags, type PriceFlagValues, priceFlags, userPricesOf, warnUnpriced } from "./model-flags.ts"
+import { type CallFlagValues, callRuntime, modelFlags, priceFlags } from "./model-flags.ts"
 
 export const SCRIPTED_NL_JUDGE = "scripted:all-met"
 
@@ -50,11 +50,8 @@ export const nlJudgeFlags = { nlJudge: nlJudgeFlag, freshJudge: freshJudgeFlag }
 /** The model call and price flags a command without model participants takes for its judges (`tau rescore`). */
 export const judgeCallFlags = { modelTimeout: modelFlags.modelTimeout, modelRetries: modelFlags.modelRetries, rateLimit: modelFlags.rateLimit, ...priceFlags }
 
-export interface JudgeRuntimeFlags extends PriceFlagValues {
+export interface JudgeRuntimeFlags extends CallFlagValues {
   readonly freshJudge: boolean
-  readonly modelTimeout: number
-  readonly modelRetries: number
-  readonly rateLimit: Option.Option<Readonly<Record<string, number>>>
 }
 
 /**
@@ -67,14 +64,7 @@ export const judgeRuntime = (
 ): Effect.Effect<ModelRuntimeShape, never, EventStore> =>
   Effect.gen(function* () {
     const store = yield* EventStore
-    return makeModelRuntime({
-      cache: f.freshJudge ? null : storeResponseCache(store),
-      timeoutMs: f.modelTimeout * 1000,
-      maxRetries: f.modelRetries,
-      rateLimits: Option.getOrElse(f.rateLimit, () => ({})),
-      userPrices: { ...(yield* recorded), ...userPricesOf(f) },
-      onUnpriced: warnUnpriced,
-    })
+    return yield* callRuntime(f, f.freshJudge ? null : storeResponseCache(store), recorded)
   })
 
 /**
