@@ -4,7 +4,7 @@
  * the episode and seq; data that changed since the episode was recorded is a warning. Messages,
  * tool outputs and arguments are untrusted: printed as text (`terminalText`).
  */
-import { diff, EventStore, materialize, PyJson, type PyValue } from "@tau-sim/engine"
+import { diff, type EpisodeEvent, EventStore, materialize, PyJson, type PyValue } from "@tau-sim/engine"
 import { forksRunOf } from "@tau-sim/runs"
 import { loadEpisode } from "@tau-sim/replay"
 import { latestSupportDesk, type StoredSupportDesk } from "@tau-sim/evaluators"
@@ -17,6 +17,12 @@ import { dbFlag, jsonFlag, movedDataDirFlag, print, printJson, withExistingStore
 import { requireEpisode, warnDataChanges } from "./replay.ts"
 
 const flags = { db: dbFlag, json: jsonFlag, dataDir: movedDataDirFlag, episode: Argument.String("episode") }
+
+/** The note of the episode's own end event, if it has one. */
+const endNote = (events: ReadonlyArray<EpisodeEvent>): string | null => {
+  const ended = events.findLast((e) => e._tag === "EpisodeEnded")
+  return ended?._tag === "EpisodeEnded" ? ended.note : null
+}
 
 export const showCommand = Command.make("show", flags, (f) =>
   withExistingStore(
@@ -75,6 +81,8 @@ export const showCommand = Command.make("show", flags, (f) =>
         trial: row.trial,
         status: row.status,
         termination_reason: row.terminationReason,
+        // What the end event says of an errored episode (the provider's error, a missing participant).
+        termination_note: endNote(loaded.events),
         agent: loaded.final.started.agent,
         user: loaded.final.started.user,
         lineage,
@@ -100,6 +108,7 @@ export const showCommand = Command.make("show", flags, (f) =>
       yield* print(
         `episode ${out.episode_id}  run ${out.run_id}  ${out.domain}/${out.task_id} trial ${out.trial}  ${out.status} (${out.termination_reason ?? "-"})`,
       )
+      if (out.termination_note !== null) yield* print(terminalText(`why it ended: ${out.termination_note}`))
       yield* print(`agent ${out.agent}, user ${out.user}`)
       if (total.calls > 0) {
         const by = PARTICIPANT_KINDS.filter((p) => usage[p].calls > 0).map((p) => `${p} ${usage[p].calls}`)
