@@ -53,17 +53,20 @@ describe("tau view: start and token", () => {
       expect(none.headers.get("content-type")).toBe("application/json")
       const wrong = await view.get(path, { "x-tau-token": `${view.token.slice(0, -1)}x` })
       expect(wrong.status, path).toBe(401)
-      const cookie = await view.get(path, { cookie: "tau_token=nope" })
+      const cookie = await view.get(path, { cookie: `tau_token_${new URL(view.base).port}=nope` })
       expect(cookie.status, path).toBe(401)
+      // The right token under another port's name (or the unported name) is another server's cookie.
+      for (const name of ["tau_token", "tau_token_1"]) expect((await view.get(path, { cookie: `${name}=${view.token}` })).status, name).toBe(401)
     }
     expect((await view.get("/api/runs")).status).toBe(200)
   })
 
-  it("sets the token cookie from the printed URL, and the cookie opens the API", async () => {
+  it("sets the token cookie, named for its port, from the printed URL, and the cookie opens the API", async () => {
     const page = await fetch(view.url)
     expect(page.status).toBe(200)
     const setCookie = page.headers.get("set-cookie") ?? ""
-    expect(setCookie).toMatch(/^tau_token=[^;]+; Path=\/; HttpOnly; SameSite=Strict$/)
+    // Browsers send a 127.0.0.1 cookie to every port: the name keeps it this server's.
+    expect(setCookie).toMatch(new RegExp(`^tau_token_${new URL(view.base).port}=[^;]+; Path=/; HttpOnly; SameSite=Strict$`))
     const withoutToken = await fetch(`${view.base}/runs/${RUN}`)
     expect(withoutToken.headers.get("set-cookie")).toBeNull()
     const viaCookie = await view.get("/api/runs", { cookie: setCookie.split(";")[0] })

@@ -14,7 +14,7 @@ import type { DomainResolver, EventStore } from "@tau-sim/engine"
 import { EpisodeNotFound } from "@tau-sim/replay"
 import { Effect, Schema } from "effect"
 import { HttpServerRequest, HttpServerResponse } from "effect/http"
-import { TOKEN_COOKIE, TOKEN_HEADER, tokenMatches } from "./auth.ts"
+import { TOKEN_HEADER, tokenCookie, tokenMatches } from "./auth.ts"
 import { type Catalog, EPISODE_SORTS, type EpisodeQuery, type EpisodeSort } from "./catalog.ts"
 import { compareBranches, episodeDetail, EventIndexNotFound, rawEvent, TurnNotFound, worldAtTurn } from "./episode-view.ts"
 
@@ -93,6 +93,8 @@ export interface AppOptions {
   readonly catalog: Catalog
   readonly bundle: Bundle
   readonly token: string
+  /** The port listened on (known once listening; 0 before: then nothing is accepted). */
+  readonly port: () => number
   /** Absent: the viewer only reads. */
   readonly fork?: Forker | undefined
 }
@@ -249,9 +251,9 @@ const statusOf = (e: unknown): number => {
 const messageOf = (e: unknown): string => (e instanceof Error && e.message ? e.message : String(e))
 
 /** Token of the request: the header, else the cookie. */
-const tokenOf = (request: HttpServerRequest.HttpServerRequest): string | undefined => {
+const tokenOf = (request: HttpServerRequest.HttpServerRequest, port: number): string | undefined => {
   const header = request.headers[TOKEN_HEADER]
-  return typeof header === "string" && header !== "" ? header : request.cookies[TOKEN_COOKIE]
+  return typeof header === "string" && header !== "" ? header : request.cookies[tokenCookie(port)]
 }
 
 /** The viewer as an HTTP app: the response to the current request. */
@@ -264,7 +266,7 @@ export const viewerApp = (options: AppOptions) =>
     if (request.method !== "GET" && request.method !== "HEAD")
       return yield* errorJson(405, `${request.method} is not allowed here (the viewer only reads, but for forking)`)
     if (url.pathname.startsWith("/api/")) {
-      if (!tokenMatches(options.token, tokenOf(request))) return yield* errorJson(401, "missing or wrong token: open the URL tau view printed")
+      if (!tokenMatches(options.token, tokenOf(request, options.port()))) return yield* errorJson(401, "missing or wrong token: open the URL tau view printed")
       return yield* api(options, url).pipe(
         Effect.flatMap((body) => json(body)),
         Effect.catch((e) => errorJson(statusOf(e), messageOf(e))),
@@ -281,6 +283,6 @@ export const viewerApp = (options: AppOptions) =>
     })
     const given = url.searchParams.get("token") ?? undefined
     return tokenMatches(options.token, given)
-      ? page.pipe(HttpServerResponse.setCookieUnsafe(TOKEN_COOKIE, options.token, { path: "/", httpOnly: true, sameSite: "strict" }))
+      ? page.pipe(HttpServerResponse.setCookieUnsafe(tokenCookie(options.port()), options.token, { path: "/", httpOnly: true, sameSite: "strict" }))
       : page
   })

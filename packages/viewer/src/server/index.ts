@@ -67,7 +67,9 @@ export const startViewer = (options: ViewerOptions) =>
   Effect.gen(function* () {
     const bundle = yield* readBundle(options.bundleDir ?? bundleDir())
     const catalog = yield* Effect.acquireRelease(Effect.try({ try: () => openCatalog(options.db), catch: (e) => e as Error }), (c) => Effect.sync(c.close))
-    const serve = HttpServer.serve(viewerApp({ catalog, bundle, token: options.token, fork: options.fork })).pipe(
+    // Port 0 is chosen by the system: known once listening (until then the app accepts nothing).
+    let listening = options.port
+    const serve = HttpServer.serve(viewerApp({ catalog, bundle, token: options.token, port: () => listening, fork: options.fork })).pipe(
       Layer.provideMerge(NodeHttpServer.layer(createServer, { host: options.host, port: options.port })),
     )
     const context = yield* Layer.build(serve).pipe(
@@ -75,6 +77,7 @@ export const startViewer = (options: ViewerOptions) =>
     )
     const address = Context.get(context, HttpServer.HttpServer).address
     const port = address._tag === "UnixPathAddress" ? options.port : address.port
+    listening = port
     const shownHost = options.host.includes(":") ? `[${options.host}]` : options.host
     const running: RunningViewer = { host: options.host, port, url: `http://${shownHost}:${port}/?token=${options.token}` }
     return running
