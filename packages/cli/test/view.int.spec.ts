@@ -87,6 +87,27 @@ describe("tau view: start and token", () => {
     expect(post.status).toBe(405)
   })
 
+  it("answers a malformed %-escape in an episode id with 400 and the security headers", async () => {
+    const headersOf = (r: Response) => {
+      expect(r.headers.get("content-security-policy")).toContain("default-src 'self'")
+      expect(r.headers.get("x-content-type-options")).toBe("nosniff")
+      expect(r.headers.get("referrer-policy")).toBe("no-referrer")
+    }
+    for (const path of ["/api/episodes/%E0%A4%A", "/api/episodes/%zz/world?turn=0", "/api/episodes/%/tree"]) {
+      const r = await view.get(path)
+      expect(r.status, path).toBe(400)
+      headersOf(r)
+      expect(((await r.json()) as { error: string }).error, path).toContain("percent-encoding")
+    }
+    const fork = await fetch(`${view.base}/api/episodes/%zz/fork`, {
+      method: "POST",
+      body: JSON.stringify({ turn: 0 }),
+      headers: { "content-type": "application/json", "x-tau-token": view.token },
+    })
+    expect(fork.status).toBe(400)
+    headersOf(fork)
+  })
+
   it("serves the page for deep links and its assets from the bundle, nothing from elsewhere", async () => {
     const html = await (await view.get(`/episodes/${forkId}`)).text()
     expect(html).toContain('<div id="app"></div>')

@@ -143,7 +143,9 @@ const forkRoute = (options: AppOptions, request: HttpServerRequest.HttpServerReq
 
 const json = (body: unknown, status = 200) =>
   HttpServerResponse.json(body, { status, headers: { ...SECURITY_HEADERS, "cache-control": "no-store" } }).pipe(
-    Effect.orElseSucceed(() => HttpServerResponse.text('{"error":"unencodable answer"}', { status: 500, contentType: "application/json" })),
+    Effect.orElseSucceed(() =>
+      HttpServerResponse.text('{"error":"unencodable answer"}', { status: 500, contentType: "application/json", headers: SECURITY_HEADERS }),
+    ),
   )
 
 const errorJson = (status: number, message: string) => json({ error: message }, status)
@@ -222,19 +224,29 @@ const api = (options: AppOptions, url: URL): Effect.Effect<unknown, unknown, Eve
   }
   const m = /^\/api\/episodes\/([^/]+)(?:\/(world|events|branches|tree)(?:\/(\d+))?)?$/.exec(path)
   if (m) {
-    const id = decodeURIComponent(m[1])
-    if (m[2] === undefined) return episodeDetail(id)
-    if (m[2] === "branches") return sync(() => ({ episode_id: id, children: options.catalog.children(id) }))
-    if (m[2] === "tree") return sync(() => ({ episode_id: id, nodes: options.catalog.tree(id) }))
-    if (m[2] === "world" && m[3] === undefined)
-      return Effect.flatMap(
-        sync(() => intParam(url, "turn", 0, 0, Number.MAX_SAFE_INTEGER)),
-        (turn) => worldAtTurn(id, turn),
-      )
-    if (m[2] === "events" && m[3] !== undefined) return rawEvent(id, Number(m[3]))
+    const [, segment, part, index] = m
+    return Effect.flatMap(decodeSegment(segment), (id): Effect.Effect<unknown, unknown, EventStore | DomainResolver> => {
+      if (part === undefined) return episodeDetail(id)
+      if (part === "branches") return sync(() => ({ episode_id: id, children: options.catalog.children(id) }))
+      if (part === "tree") return sync(() => ({ episode_id: id, nodes: options.catalog.tree(id) }))
+      if (part === "world" && index === undefined)
+        return Effect.flatMap(
+          sync(() => intParam(url, "turn", 0, 0, Number.MAX_SAFE_INTEGER)),
+          (turn) => worldAtTurn(id, turn),
+        )
+      if (part === "events" && index !== undefined) return rawEvent(id, Number(index))
+      return Effect.fail(new NotFound({ path }))
+    })
   }
   return Effect.fail(new NotFound({ path }))
 }
+
+/** An episode id from the path: a malformed `%` escape is the client's error (400), not a defect. */
+const decodeSegment = (segment: string): Effect.Effect<string, BadQuery> =>
+  Effect.try({
+    try: () => decodeURIComponent(segment),
+    catch: () => new BadQuery({ message: `path segment ${JSON.stringify(segment)} is not valid percent-encoding` }),
+  })
 
 class NotFound extends Schema.TaggedError<NotFound>()("NotFound", { path: Schema.String }) {
   override get message(): string {
@@ -258,11 +270,21 @@ const tokenOf = (request: HttpServerRequest.HttpServerRequest, port: number): st
 
 /** The viewer as an HTTP app: the response to the current request. */
 export const viewerApp = (options: AppOptions) =>
+  answer(options).pipe(
+    // A defect still gets an answer with the security headers, not the server's bare 500.
+    Effect.catchDefect((defect) => errorJson(500, `internal error: ${messageOf(defect)}`)),
+  )
+
+const answer = (options: AppOptions) =>
   Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
     const url = new URL(request.url, "http://viewer.invalid")
     const forking = /^\/api\/episodes\/([^/]+)\/fork$/.exec(url.pathname)
-    if (forking && request.method === "POST") return yield* forkRoute(options, request, decodeURIComponent(forking[1]))
+    if (forking && request.method === "POST") {
+      const id = yield* Effect.result(decodeSegment(forking[1]))
+      if (id._tag === "Failure") return yield* errorJson(400, id.failure.message)
+      return yield* forkRoute(options, request, id.success)
+    }
     if (request.method !== "GET" && request.method !== "HEAD")
       return yield* errorJson(405, `${request.method} is not allowed here (the viewer only reads, but for forking)`)
     if (url.pathname.startsWith("/api/")) {
