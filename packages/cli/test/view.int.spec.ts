@@ -4,6 +4,7 @@
  * messages and tool arguments are hostile HTML. The numbers are checked against what `tau
  * report`, `tau show` and `tau replay --at-turn` say about the same store.
  */
+import { request } from "node:http"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { BranchComparison, EpisodeDetail, EpisodeListRow, EpisodePage, RunSummary, TimelineItem, WorldAtTurn } from "@tau-sim/viewer"
 import { jsonLines, tau, tempDir } from "./tau.ts"
@@ -85,6 +86,29 @@ describe("tau view: start and token", () => {
     }
     const post = await fetch(`${view.base}/api/runs`, { method: "POST", headers: { "x-tau-token": view.token } })
     expect(post.status).toBe(405)
+  })
+
+  it("refuses a Host header that is not a loopback name or its --host with its port (DNS rebinding), before anything else", async () => {
+    const port = new URL(view.base).port
+    const withHost = (path: string, host: string) =>
+      new Promise<{ status: number; csp: string | undefined; cookie: unknown }>((resolve, reject) => {
+        const req = request({ host: "127.0.0.1", port, path, headers: { host, "x-tau-token": view.token } }, (res) => {
+          res.resume()
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, csp: String(res.headers["content-security-policy"]), cookie: res.headers["set-cookie"] }))
+        })
+        req.on("error", reject)
+        req.end()
+      })
+    for (const host of ["evil.example", `evil.example:${port}`, `127.0.0.1:${Number(port) + 1}`, "127.0.0.1", `localhost.evil.example:${port}`]) {
+      for (const path of ["/api/runs", `/?token=${view.token}`, "/"]) {
+        const r = await withHost(path, host)
+        expect(r.status, `${host} ${path}`).toBe(403)
+        expect(r.csp).toContain("default-src 'self'")
+        expect(r.cookie).toBeUndefined()
+      }
+    }
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `LOCALHOST:${port}`])
+      expect((await withHost("/api/runs", host)).status, host).toBe(200)
   })
 
   it("answers a malformed %-escape in an episode id with 400 and the security headers", async () => {

@@ -95,6 +95,8 @@ export interface AppOptions {
   readonly token: string
   /** The port listened on (known once listening; 0 before: then nothing is accepted). */
   readonly port: () => number
+  /** The address bound (`--host`): a name the Host header may carry besides the loopback ones. */
+  readonly host: string
   /** Absent: the viewer only reads. */
   readonly fork?: Forker | undefined
 }
@@ -275,9 +277,28 @@ export const viewerApp = (options: AppOptions) =>
     Effect.catchDefect((defect) => errorJson(500, `internal error: ${messageOf(defect)}`)),
   )
 
+/**
+ * DNS rebinding: a page of evil.example whose name was re-pointed at 127.0.0.1 reaches this port
+ * with `Host: evil.example:PORT`. Only the loopback names and the bound host, with this port, are
+ * this server's.
+ */
+const hostAllowed = (options: AppOptions, host: string | undefined): boolean => {
+  if (host === undefined) return false
+  const port = options.port()
+  if (port === 0) return false
+  const bound = options.host.includes(":") && !options.host.startsWith("[") ? `[${options.host}]` : options.host
+  const names = new Set(["127.0.0.1", "localhost", "[::1]", bound.toLowerCase()])
+  const given = host.toLowerCase()
+  for (const name of names) if (given === `${name}:${port}` || (port === 80 && given === name)) return true
+  return false
+}
+
 const answer = (options: AppOptions) =>
   Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
+    // Before anything else: not even the page goes to another name.
+    if (!hostAllowed(options, request.headers.host))
+      return yield* errorJson(403, "this viewer answers only to 127.0.0.1, localhost, [::1] or its --host, with its port (Host header refused)")
     const url = new URL(request.url, "http://viewer.invalid")
     const forking = /^\/api\/episodes\/([^/]+)\/fork$/.exec(url.pathname)
     if (forking && request.method === "POST") {

@@ -69,7 +69,7 @@ export const startViewer = (options: ViewerOptions) =>
     const catalog = yield* Effect.acquireRelease(Effect.try({ try: () => openCatalog(options.db), catch: (e) => e as Error }), (c) => Effect.sync(c.close))
     // Port 0 is chosen by the system: known once listening (until then the app accepts nothing).
     let listening = options.port
-    const serve = HttpServer.serve(viewerApp({ catalog, bundle, token: options.token, port: () => listening, fork: options.fork })).pipe(
+    const serve = HttpServer.serve(viewerApp({ catalog, bundle, token: options.token, port: () => listening, host: options.host, fork: options.fork })).pipe(
       Layer.provideMerge(NodeHttpServer.layer(createServer, { host: options.host, port: options.port })),
     )
     const context = yield* Layer.build(serve).pipe(
