@@ -363,6 +363,35 @@ describe("tau view: forking from the page", () => {
     expect((await getJson<{ nodes: EpisodeListRow[] }>(`/api/episodes/${forkParent}/tree`)).body.nodes.length).toBe(before)
   })
 
+  it("refuses a fork body over 4 KB on its content-length before reading it, and stops reading one without a length at the limit", async () => {
+    const port = new URL(view.base).port
+    // The body is never finished: the answer can only come from the limit, not from the end of the body.
+    const unfinished = (headers: Record<string, string>, chunk: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request(
+          { host: "127.0.0.1", port, method: "POST", path: `/api/episodes/${forkParent}/fork`, headers: { ...json, "x-tau-token": view.token, ...headers } },
+          (res) => {
+            let body = ""
+            res.setEncoding("utf8").on("data", (d: string) => (body += d))
+            res.on("end", () => {
+              answered = true
+              resolve({ status: res.statusCode ?? 0, body })
+              req.destroy()
+            })
+          },
+        )
+        let answered = false
+        req.on("error", (e) => answered || reject(e))
+        req.write(chunk)
+      })
+    const declared = await unfinished({ "content-length": "1000000" }, '{"turn": 4')
+    expect(declared.status).toBe(413)
+    expect(declared.body).toContain("too large")
+    const chunked = await unfinished({ "transfer-encoding": "chunked" }, `{"turn": 4, "agent": "${"x".repeat(5000)}`)
+    expect(chunked.status).toBe(413)
+    // Without the limits no answer ever comes: the test's own timeout is the failure.
+  }, 60_000)
+
   it("forks with tau fork itself, and the branch lands in the lineage tree", async () => {
     const answer = await post(`/api/episodes/${forkParent}/fork`, JSON.stringify({ turn: 6, user: "scripted" }), { ...json, "x-tau-token": view.token })
     expect(answer.status).toBe(200)

@@ -12,7 +12,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
 import { extname, join, relative } from "node:path"
 import type { DomainResolver, EventStore } from "@tau-sim/engine"
 import { EpisodeNotFound } from "@tau-sim/replay"
-import { Effect, Schema } from "effect"
+import { Effect, Schema, Stream } from "effect"
 import { HttpServerRequest, HttpServerResponse } from "effect/http"
 import { TOKEN_HEADER, tokenCookie, tokenMatches } from "./auth.ts"
 import { type Catalog, EPISODE_SORTS, type EpisodeQuery, type EpisodeSort } from "./catalog.ts"
@@ -122,8 +122,11 @@ const forkRoute = (options: AppOptions, request: HttpServerRequest.HttpServerReq
     if (!tokenMatches(options.token, typeof header === "string" ? header : undefined))
       return yield* errorJson(403, `forking needs the token in the ${TOKEN_HEADER} header`)
     if (!(request.headers["content-type"] ?? "").startsWith("application/json")) return yield* errorJson(415, "send the fork request as application/json")
-    const text = yield* request.text.pipe(Effect.orElseSucceed(() => ""))
-    if (text.length > MAX_FORK_BODY) return yield* errorJson(413, "fork request too large")
+    // Refused on its declared length before a byte is read; a body without one is read up to the limit only.
+    const declared = Number(request.headers["content-length"] ?? "0")
+    if (!(declared <= MAX_FORK_BODY)) return yield* errorJson(413, `fork request too large (over ${MAX_FORK_BODY} bytes)`)
+    const text = yield* readCapped(request, MAX_FORK_BODY)
+    if (text === undefined) return yield* errorJson(413, `fork request too large (over ${MAX_FORK_BODY} bytes)`)
     const parsed = yield* Effect.try({ try: () => JSON.parse(text) as unknown, catch: () => new BadQuery({ message: "fork request: not JSON" }) }).pipe(
       Effect.flatMap((json) =>
         Schema.decodeUnknownEffect(ForkBody)(json).pipe(Effect.mapError((e) => new BadQuery({ message: `fork request: ${e.message}` }))),
@@ -142,6 +145,21 @@ const forkRoute = (options: AppOptions, request: HttpServerRequest.HttpServerReq
     if (started._tag === "Failure") return yield* errorJson(422, started.failure.message)
     return yield* json(started.success)
   })
+
+/** The body as text, or undefined once it passes `max` bytes (reading stops there). An unreadable body is empty. */
+const readCapped = (request: HttpServerRequest.HttpServerRequest, max: number): Effect.Effect<string | undefined> => {
+  const chunks: Array<Uint8Array> = []
+  let size = 0
+  return Stream.runForEach(request.stream, (chunk) => {
+    size += chunk.length
+    if (size > max) return Effect.fail("too large" as const)
+    chunks.push(chunk)
+    return Effect.void
+  }).pipe(
+    Effect.map(() => Buffer.concat(chunks).toString("utf8")),
+    Effect.catch((e) => Effect.succeed(e === "too large" ? undefined : "")),
+  )
+}
 
 const json = (body: unknown, status = 200) =>
   HttpServerResponse.json(body, { status, headers: { ...SECURITY_HEADERS, "cache-control": "no-store" } }).pipe(
