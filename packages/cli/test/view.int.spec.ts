@@ -360,6 +360,13 @@ describe("tau view: forking from the page", () => {
     expect(tooFar.status).toBe(422)
     expect(((await tooFar.json()) as { error: string }).error).toMatch(/turn 999/)
     expect((await post("/api/episodes/ep_nope/fork", body, { ...json, "x-tau-token": view.token })).status).toBe(422)
+    // A spec that would be read as a flag of `tau fork` (here: its help, or another store).
+    for (const spec of ["--help", "-h", " --db=/tmp/other.db"])
+      for (const side of ["agent", "user"]) {
+        const flag = await post(path, JSON.stringify({ turn: 4, [side]: spec }), { ...json, "x-tau-token": view.token })
+        expect(flag.status, `${side} ${spec}`).toBe(400)
+        expect(((await flag.json()) as { error: string }).error).toContain("starts with")
+      }
     expect((await getJson<{ nodes: EpisodeListRow[] }>(`/api/episodes/${forkParent}/tree`)).body.nodes.length).toBe(before)
   })
 

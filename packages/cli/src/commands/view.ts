@@ -38,15 +38,16 @@ const flags = {
 /**
  * Forking from the page runs `tau fork` itself, as a child process of this one: the same command,
  * participants and records as on the command line, and the server keeps answering meanwhile.
- * Arguments go to the child as an argument list (no shell).
+ * Arguments go to the child as an argument list (no shell), the page's specs as `--agent=<spec>`.
  */
 const forkWithCli =
   (db: string): Forker =>
   (request) =>
     Effect.callback<{ readonly episode_id: string }, ForkFailed>((resume, signal) => {
       const args = [process.argv[1], "fork", request.episodeId, "--at-turn", String(request.atTurn), "--json", "--db", db]
-      if (request.agent !== undefined) args.push("--agent", request.agent)
-      if (request.user !== undefined) args.push("--user", request.user)
+      // `--flag=value`: a value can never be read as a flag of its own (the viewer also refuses a leading "-").
+      if (request.agent !== undefined) args.push(`--agent=${request.agent}`)
+      if (request.user !== undefined) args.push(`--user=${request.user}`)
       const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], signal })
       let stdout = ""
       let stderr = ""

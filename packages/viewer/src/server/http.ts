@@ -136,6 +136,13 @@ const forkRoute = (options: AppOptions, request: HttpServerRequest.HttpServerReq
     if (parsed._tag === "Failure") return yield* errorJson(400, parsed.failure.message)
     const body = parsed.success
     if (body.turn < 0) return yield* errorJson(400, "fork request: turn must be ≥ 0")
+    // A spec is a value, never a flag: the forker may hand it to a command line.
+    for (const [name, spec] of [
+      ["agent", body.agent],
+      ["user", body.user],
+    ] as const)
+      if (spec?.trim().startsWith("-"))
+        return yield* errorJson(400, `fork request: ${name} ${JSON.stringify(spec)} starts with "-" (a participant spec, not a flag)`)
     const started = yield* fork({
       episodeId,
       atTurn: body.turn,
