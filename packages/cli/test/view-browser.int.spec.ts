@@ -3,13 +3,13 @@
  * filter of the episodes list, an episode's timeline, the world at a turn, and a hostile
  * message shown as text without running. Every request goes to the viewer itself (no CDN).
  * Screenshots of each view are written to $TAU_VIEW_SCREENSHOTS (else the test's temp folder,
- * printed) to be looked at.
+ * printed) to be looked at. Without Chromium they are skipped, saying why; under CI=true they fail.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { ARGS, CHROMIUM, ensureChromium } from "@tau-sim/reports/testing/browser"
 import { type Browser, chromium, type Page } from "playwright-core"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, it, type TestContext } from "vitest"
 import { tempDir } from "./tau.ts"
 import { HOSTILE_EMAIL, HOSTILE_RUN, HOSTILE_TEXT, RUN, startView, type ViewServer, writeViewStore } from "./view-server.ts"
 
@@ -38,6 +38,14 @@ afterAll(async () => {
   if (!process.env.TAU_VIEW_SCREENSHOTS && !process.env.TAU_KEEP_SCREENSHOTS) tmp.dispose()
 })
 
+/** Skips a test without Chromium, saying why; under CI=true a missing Chromium fails the run instead. */
+const needChromium = (ctx: TestContext) => {
+  if (!unavailable) return
+  if (process.env.CI === "true") throw new Error(`${unavailable} (CI=true: a missing Chromium fails the run, never skips it)`)
+  console.warn(`SKIPPED: ${unavailable}`)
+  ctx.skip()
+}
+
 /** A page that records every request and every script error, opened on the printed URL. */
 const open = async (): Promise<{ page: Page; requests: string[]; errors: string[] }> => {
   const page = await (browser as Browser).newPage({ viewport: { width: 1400, height: 1000 } })
@@ -58,10 +66,7 @@ const onlyViewer = (requests: ReadonlyArray<string>) => {
 
 describe("tau view in Chromium", () => {
   it("lists the runs, filters episodes, and links to an episode", async (ctx) => {
-    if (unavailable) {
-      console.warn(`SKIPPED: ${unavailable}`)
-      ctx.skip()
-    }
+    needChromium(ctx)
     const { page, requests, errors } = await open()
     const runs = page.getByTestId("runs")
     await runs.locator(`tr[data-run="${RUN}"]`).waitFor()
@@ -100,7 +105,7 @@ describe("tau view in Chromium", () => {
   }, 120_000)
 
   it("shows an episode's timeline and the world at a turn with what it changed", async (ctx) => {
-    if (unavailable) ctx.skip()
+    needChromium(ctx)
     const { page, requests, errors } = await open()
     await page.goto(`${view.base}/episodes/${written.fork}`)
     const timeline = page.getByTestId("timeline")
@@ -132,7 +137,7 @@ describe("tau view in Chromium", () => {
   }, 120_000)
 
   it("shows the lineage tree and compares two branches side by side", async (ctx) => {
-    if (unavailable) ctx.skip()
+    needChromium(ctx)
     const { page, requests, errors } = await open()
     await page.goto(`${view.base}/episodes/${written.fork}`)
     const tree = page.getByTestId("lineage-tree")
@@ -159,7 +164,7 @@ describe("tau view in Chromium", () => {
   }, 120_000)
 
   it("forks from the page at a chosen turn, and the branch appears in the lineage tree", async (ctx) => {
-    if (unavailable) ctx.skip()
+    needChromium(ctx)
     const { page, requests, errors } = await open()
     await page.goto(`${view.base}/episodes/${written.parent}`)
     const tree = page.getByTestId("lineage-tree")
@@ -184,7 +189,7 @@ describe("tau view in Chromium", () => {
   }, 120_000)
 
   it("shows a hostile message and tool call as text, and runs none of it", async (ctx) => {
-    if (unavailable) ctx.skip()
+    needChromium(ctx)
     const { page, requests, errors } = await open()
     await page.goto(`${view.base}/runs/${HOSTILE_RUN}`)
     await page.getByTestId("episodes").locator("tbody tr a").first().click()
@@ -203,7 +208,7 @@ describe("tau view in Chromium", () => {
   }, 120_000)
 
   it("asks for the token when the page is opened without it", async (ctx) => {
-    if (unavailable) ctx.skip()
+    needChromium(ctx)
     const page = await (browser as Browser).newPage()
     await page.goto(`${view.base}/`)
     await page.getByRole("alert").waitFor()
