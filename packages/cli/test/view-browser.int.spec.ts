@@ -1,7 +1,7 @@
 /**
  * `tau view` in headless Chromium (Debian's, launched as the report tests do): the runs list, a
  * filter of the episodes list, an episode's timeline, the world at a turn, and a hostile
- * message shown as text without running. Every request goes to the viewer itself (no CDN).
+ * message shown as text without running, also with the CSP bypassed (so the rendering itself is what keeps it text). Every request goes to the viewer itself (no CDN).
  * Screenshots of each view are written to $TAU_VIEW_SCREENSHOTS (else the test's temp folder,
  * printed) to be looked at. Without Chromium they are skipped, saying why; under CI=true they fail.
  */
@@ -46,9 +46,14 @@ const needChromium = (ctx: TestContext) => {
   ctx.skip()
 }
 
-/** A page that records every request and every script error, opened on the printed URL. */
-const open = async (): Promise<{ page: Page; requests: string[]; errors: string[] }> => {
-  const page = await (browser as Browser).newPage({ viewport: { width: 1400, height: 1000 } })
+/**
+ * A page that records every request and every script error, opened on the printed URL.
+ * `bypassCSP`: the page's own policy is not applied, so inline handlers would run.
+ */
+const open = async (options: { readonly bypassCSP?: boolean } = {}): Promise<{ page: Page; requests: string[]; errors: string[] }> => {
+  const context = await (browser as Browser).newContext({ viewport: { width: 1400, height: 1000 }, bypassCSP: options.bypassCSP ?? false })
+  const page = await context.newPage()
+  page.on("close", () => void context.close())
   const requests: string[] = []
   const errors: string[] = []
   page.on("request", (r) => requests.push(r.url()))
@@ -188,24 +193,29 @@ describe("tau view in Chromium", () => {
     await page.close()
   }, 120_000)
 
-  it("shows a hostile message and tool call as text, and runs none of it", async (ctx) => {
-    needChromium(ctx)
-    const { page, requests, errors } = await open()
-    await page.goto(`${view.base}/runs/${HOSTILE_RUN}`)
-    await page.getByTestId("episodes").locator("tbody tr a").first().click()
-    const timeline = page.getByTestId("timeline")
-    await timeline.waitFor()
-    const text = await timeline.textContent()
-    expect(text).toContain(HOSTILE_TEXT)
-    expect(text).toContain(HOSTILE_EMAIL)
-    // Nothing of it became markup, and nothing ran.
-    expect(await page.locator("main img, main script").count()).toBe(0)
-    expect(await page.evaluate("window.__pwned")).toBeUndefined()
-    await page.screenshot({ path: path.join(shots, "hostile-message.png"), fullPage: true })
-    onlyViewer(requests)
-    expect(errors).toEqual([])
-    await page.close()
-  }, 120_000)
+  // Also without the CSP: with inline handlers allowed, only the rendering keeps the text from becoming markup.
+  for (const { csp, bypassCSP } of [
+    { csp: "under the page's CSP", bypassCSP: false },
+    { csp: "with the CSP bypassed", bypassCSP: true },
+  ])
+    it(`shows a hostile message and tool call as text, and runs none of it, ${csp}`, async (ctx) => {
+      needChromium(ctx)
+      const { page, requests, errors } = await open({ bypassCSP })
+      await page.goto(`${view.base}/runs/${HOSTILE_RUN}`)
+      await page.getByTestId("episodes").locator("tbody tr a").first().click()
+      const timeline = page.getByTestId("timeline")
+      await timeline.waitFor()
+      const text = await timeline.textContent()
+      expect(text).toContain(HOSTILE_TEXT)
+      expect(text).toContain(HOSTILE_EMAIL)
+      // Nothing of it became markup, and nothing ran.
+      expect(await page.locator("main img, main script").count()).toBe(0)
+      expect(await page.evaluate("window.__pwned")).toBeUndefined()
+      await page.screenshot({ path: path.join(shots, bypassCSP ? "hostile-message-no-csp.png" : "hostile-message.png"), fullPage: true })
+      onlyViewer(requests)
+      expect(errors).toEqual([])
+      await page.close()
+    }, 120_000)
 
   it("asks for the token when the page is opened without it", async (ctx) => {
     needChromium(ctx)
