@@ -5,6 +5,8 @@
  * report`, `tau show` and `tau replay --at-turn` say about the same store.
  */
 import { request } from "node:http"
+import Database from "better-sqlite3"
+import { demoBrain, startFakeLlmServer } from "@tau-sim/models/testing"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { BranchComparison, EpisodeDetail, EpisodeListRow, EpisodePage, RunSummary, TimelineItem, WorldAtTurn } from "@tau-sim/viewer"
 import { jsonLines, tau, tempDir } from "./tau.ts"
@@ -412,6 +414,47 @@ describe("tau view: forking from the page", () => {
     expect(detail.timeline.filter((i) => i.inherited).length).toBeGreaterThan(0)
     expect(detail.termination_reason).toBe("user_stop")
   })
+})
+
+describe("tau view: costs as the engine reads them", () => {
+  it("shows an old cost-0 call whose response says pricing null as unknown, never $0, in the run and the timeline", async () => {
+    const llm = await startFakeLlmServer({ brain: demoBrain })
+    const legacy = tmp.file("legacy-cost.db")
+    try {
+      const model = `compat:demo-model@${llm.baseURL}`
+      const run = await tau(
+        ["run", "--domain", "demo", "--task-ids", "renew_loan", "--agent", model, "--run-id", "run_legacy", "--json", "--db", legacy],
+        tmp.root,
+      )
+      expect(run.code, run.stderr).toBe(0)
+      const episode = String(jsonLines(run.stdout)[0].episode_id)
+      // As events recorded before unknown costs were representable: cost 0, `pricing: null` in the response.
+      const raw = new Database(legacy)
+      const changed = raw
+        .prepare("UPDATE events SET body = json_set(body, '$.cost', 0) WHERE tag = 'ModelCalled' AND json_type(body, '$.cost') = 'null'")
+        .run().changes
+      raw.close()
+      expect(changed).toBeGreaterThan(0)
+      const other = await startView(legacy, tmp.root)
+      try {
+        const runs = (await (await other.get("/api/runs")).json()) as { runs: RunSummary[] }
+        const summary = runs.runs.find((r) => r.run_id === "run_legacy") as RunSummary
+        expect(summary).toMatchObject({
+          model_calls: changed,
+          unpriced_calls: changed,
+          cost_text: `unknown (${changed} call${changed === 1 ? "" : "s"} unpriced)`,
+        })
+        const detail = (await (await other.get(`/api/episodes/${episode}`)).json()) as EpisodeDetail
+        const calls = detail.timeline.filter((i): i is Extract<TimelineItem, { kind: "model" }> => i.kind === "model")
+        expect(calls.length).toBeGreaterThan(0)
+        for (const c of calls) expect({ cost: c.cost, cost_text: c.cost_text }).toEqual({ cost: null, cost_text: "unknown (1 call unpriced)" })
+      } finally {
+        await other.stop()
+      }
+    } finally {
+      await llm.close()
+    }
+  }, 120_000)
 })
 
 describe("tau view: stopping", () => {

@@ -95,22 +95,47 @@ describe("catalog", () => {
       expect(catalog.runs().find((r) => r.run_id === "r2")).toMatchObject({ avg_reward: 1, pass_hat_ks: { 1: 1 } })
 
       // Cost: the recorded costs summed; a call of unknown price counted apart, never as 0.
-      const call = (cost: number | null, hash: string) =>
+      const call = (cost: number | null, hash: string, response: Record<string, unknown> = { text: "ok" }, error: string | null = null) =>
         Events.modelCalled({
           participant: "agent",
           provider: "openai",
           model: "m",
           request: { messages: [] },
-          response: { text: "ok" },
+          response,
           usage: { promptTokens: 10, completionTokens: 2 },
           cost,
           latencyMs: 5,
           attempt: 1,
           requestHash: hash,
-          error: null,
+          error,
         })
       run(handle.store.append("e3", 0, [started("r2", "e3", "a2"), call(0.25, "h1"), call(null, "h2"), call(0.5, "h3")]))
-      expect(catalog.runs().find((r) => r.run_id === "r2")).toMatchObject({ cost: 0.75, model_calls: 3, unpriced_calls: 1 })
+      expect(catalog.runs().find((r) => r.run_id === "r2")).toMatchObject({
+        cost: 0.75,
+        model_calls: 3,
+        unpriced_calls: 1,
+        cost_text: "≥ $0.7500 (1 call unpriced)",
+      })
+      // The engine's callCost: an old successful call recorded at 0 with `pricing: null` had no price
+      // (not $0); a cached answer and a failed attempt with it cost 0.
+      run(handle.store.putRun({ runId: "r3", createdAt: "t", config: { kind: "run", agent: "a3", mode: "default", trials: 1 }, experiment: null }))
+      run(
+        handle.store.append("e4", 0, [
+          started("r3", "e4", "a3"),
+          call(0, "h4", { text: "ok", pricing: null }),
+          call(0, "h5", { text: "ok", pricing: null, cached: true }),
+          call(0, "h6", { pricing: null }, "timeout"),
+        ]),
+      )
+      expect(catalog.runs().find((r) => r.run_id === "r3")).toMatchObject({
+        cost: 0,
+        model_calls: 3,
+        unpriced_calls: 1,
+        cost_text: "unknown (1 call unpriced)",
+      })
+      run(handle.store.putRun({ runId: "r4", createdAt: "t", config: { kind: "run", agent: "a3", mode: "default", trials: 1 }, experiment: null }))
+      run(handle.store.append("e5", 0, [started("r4", "e5", "a3"), call(0.125, "h7"), call(0, "h8", { text: "ok", pricing: { input: 1 } })]))
+      expect(catalog.runs().find((r) => r.run_id === "r4")).toMatchObject({ unpriced_calls: 0, cost_text: "$0.1250" })
     } finally {
       catalog.close()
       handle.close()

@@ -22,6 +22,8 @@ export interface RunSummary {
   readonly cost: number
   readonly model_calls: number
   readonly unpriced_calls: number
+  /** Formatted by the server with the engine's `formatCost` (never $0 for an unknown price). */
+  readonly cost_text: string
 }
 
 export interface EpisodeListRow {
@@ -95,6 +97,8 @@ export type TimelineItem = Base &
         readonly prompt_tokens: number
         readonly completion_tokens: number
         readonly cost: number | null
+        /** The engine's `formatCost` of it, from the server. */
+        readonly cost_text: string
         readonly latency_ms: number
         readonly attempt: number
         readonly error: string | null
@@ -169,8 +173,6 @@ export const postJson = async <A>(path: string, body: unknown, token: string | n
 }
 
 export const fmtReward = (r: number | null | undefined): string => (r === null || r === undefined ? "–" : r.toFixed(3))
-export const fmtCost = (c: number | null): string => (c === null ? "unknown" : `$${c.toFixed(4)}`)
-
 export interface BranchSide {
   readonly episode_id: string
   readonly agent: string

@@ -5,7 +5,7 @@
  * participant or tool produced is rendered as text.
  */
 import { useState } from "preact/hooks"
-import { type EpisodeDetail, type EpisodeListRow, fmtCost, fmtReward, getJson, postJson, type ScoreView, type TimelineItem, type WorldAtTurn } from "./api.ts"
+import { type EpisodeDetail, type EpisodeListRow, fmtReward, getJson, postJson, type ScoreView, type TimelineItem, type WorldAtTurn } from "./api.ts"
 import { JsonTree } from "./json-tree.tsx"
 import { compareHref, episodeHref, Link, runHref } from "./link.tsx"
 import { navigate, sessionToken, useLocation } from "./router.ts"
@@ -108,7 +108,7 @@ export const Item = ({
         <div class={`item model ${item.error === null ? "" : "error"}`} data-kind="model">
           {head(
             `model call (${item.participant})`,
-            `${item.provider}:${item.model} · ${item.prompt_tokens} + ${item.completion_tokens} tokens · ${fmtCost(item.cost)} · ${Math.round(item.latency_ms)} ms · attempt ${item.attempt}`,
+            `${item.provider}:${item.model} · ${item.prompt_tokens} + ${item.completion_tokens} tokens · ${item.cost_text} · ${Math.round(item.latency_ms)} ms · attempt ${item.attempt}`,
           )}
           {item.error !== null && <Text text={item.error} class="output" />}
           <RawEvent episodeId={episodeId} index={item.index} />

@@ -1,4 +1,4 @@
-import { fmtCost, fmtReward, type RunSummary } from "./api.ts"
+import { fmtReward, type RunSummary } from "./api.ts"
 import { EpisodesList } from "./episodes.tsx"
 import { Link, runHref } from "./link.tsx"
 import { Failure } from "./status.tsx"
@@ -18,16 +18,8 @@ export const PassHatKs = ({ ks }: { ks: Readonly<Record<string, number>> }) => {
   )
 }
 
-/** What the run's model calls cost; calls of unknown price are counted, not guessed. */
-const RunCost = ({ run }: { run: RunSummary }) =>
-  run.model_calls === 0 ? (
-    <span>–</span>
-  ) : (
-    <span>
-      {fmtCost(run.cost)}
-      {run.unpriced_calls > 0 && <span class="muted small"> + {run.unpriced_calls} unpriced</span>}
-    </span>
-  )
+/** What the run's model calls cost, as the engine formats it: calls of unknown price are counted, never shown as $0. */
+const RunCost = ({ run }: { run: RunSummary }) => <span>{run.model_calls === 0 ? "–" : run.cost_text}</span>
 
 /** Every run: what it ran, how it scored, what it cost; refreshed while one is running. */
 export const RunsPage = () => {

@@ -12,7 +12,7 @@
  * second per 100,000 episodes; then only what is new).
  */
 import Database from "better-sqlite3"
-import { SQLITE_SCHEMA_VERSION, TERMINATION_REASONS } from "@tau-sim/engine"
+import { formatCost, SQLITE_SCHEMA_VERSION, TERMINATION_REASONS } from "@tau-sim/engine"
 import { computeMetrics, INFRASTRUCTURE_ERROR, type SimulationOutcome } from "@tau-sim/evaluators"
 import { Schema } from "effect"
 
@@ -46,11 +46,13 @@ export interface RunSummary {
   /** pass^k for k = 1..max_k (evaluators' `computeMetrics` over the ended, scored episodes). */
   readonly pass_hat_ks: Readonly<Record<number, number>>
   readonly avg_reward: number | null
-  /** Sum of the recorded cost of the run's model calls (its episodes' own events). */
+  /** Sum of the known cost of the run's model calls (its episodes' own events). */
   readonly cost: number
   readonly model_calls: number
-  /** Calls whose price was unknown (recorded cost null): `cost` leaves them out. */
+  /** Calls whose price was unknown (the engine's `callCost` is null): `cost` leaves them out. */
   readonly unpriced_calls: number
+  /** The engine's `formatCost` of the two: `$0.1234`, `≥ $0.1200 (3 calls unpriced)` or `unknown (3 calls unpriced)`. */
+  readonly cost_text: string
 }
 
 export const EPISODE_SORTS = ["started", "episode", "run", "task", "trial", "reward", "termination", "events"] as const
@@ -195,7 +197,13 @@ export const openCatalog = (path: string): Catalog => {
   // Model calls are the only events that cost; the partial index of migration 2 holds exactly them.
   const selectCosts = db.prepare<[], { run_id: string; cost: number; calls: number; unpriced: number }>(
     `SELECT e.run_id AS run_id, total(json_extract(m.body, '$.cost')) AS cost, count(*) AS calls,
-       sum(json_type(m.body, '$.cost') IS NOT 'real' AND json_type(m.body, '$.cost') IS NOT 'integer') AS unpriced
+       sum(
+         (json_type(m.body, '$.cost') IS NOT 'real' AND json_type(m.body, '$.cost') IS NOT 'integer')
+         -- The engine's callCost: a successful, uncached call recorded at 0 with pricing null had no price.
+         OR (json_extract(m.body, '$.cost') = 0 AND coalesce(json_type(m.body, '$.error'), 'null') = 'null'
+             AND json_type(m.body, '$.response') = 'object' AND json_type(m.body, '$.response.pricing') = 'null'
+             AND json_type(m.body, '$.response.cached') IS NULL)
+       ) AS unpriced
      FROM events m INDEXED BY events_model_request JOIN episodes e ON e.episode_id = m.episode_id
      WHERE m.tag = 'ModelCalled' GROUP BY e.run_id`,
   )
@@ -260,6 +268,7 @@ export const openCatalog = (path: string): Catalog => {
         cost: costs.get(row.run_id)?.cost ?? 0,
         model_calls: costs.get(row.run_id)?.calls ?? 0,
         unpriced_calls: costs.get(row.run_id)?.unpriced ?? 0,
+        cost_text: formatCost({ known: costs.get(row.run_id)?.cost ?? 0, unpriced: costs.get(row.run_id)?.unpriced ?? 0 }),
       }
     })
   }

@@ -7,7 +7,22 @@
  * A turn is a trajectory message, numbered as `tau replay --at-turn` and `tau fork --at-turn`
  * number them: the world at turn N is the world when message N was produced.
  */
-import { decodePatch, diff, type EpisodeEvent, EventStore, materialize, type Node, nodeAt, PyJson, type PyValue, type ScoreRecord } from "@tau-sim/engine"
+import {
+  addCost,
+  callCost,
+  ZERO_COST,
+  decodePatch,
+  diff,
+  type EpisodeEvent,
+  formatCost,
+  EventStore,
+  materialize,
+  type Node,
+  nodeAt,
+  PyJson,
+  type PyValue,
+  type ScoreRecord,
+} from "@tau-sim/engine"
 import { loadEpisode, type ReplayedEpisode } from "@tau-sim/replay"
 import { reportedScore } from "@tau-sim/reports"
 import { Effect, Schema } from "effect"
@@ -68,8 +83,10 @@ export type TimelineItem = {
       readonly model: string
       readonly prompt_tokens: number
       readonly completion_tokens: number
-      /** Null when the price of the model is unknown. */
+      /** Null when the price of the model is unknown (the engine's `callCost`: old cost-0 calls with `pricing: null` too). */
       readonly cost: number | null
+      /** The engine's `formatCost` of it: `$0.0012` or `unknown (1 call unpriced)`. */
+      readonly cost_text: string
       readonly latency_ms: number
       readonly attempt: number
       readonly error: string | null
@@ -167,7 +184,8 @@ const item = (loaded: ReplayedEpisode, index: number): TimelineItem => {
         model: e.model,
         prompt_tokens: e.usage.promptTokens,
         completion_tokens: e.usage.completionTokens,
-        cost: e.cost,
+        cost: callCost(e),
+        cost_text: formatCost(addCost(ZERO_COST, callCost(e))),
         latency_ms: e.latencyMs,
         attempt: e.attempt,
         error: e.error,
