@@ -26,6 +26,7 @@ import {
   type StoredRunConfig,
   validateMode,
 } from "@tau-sim/runs"
+import { computeMetrics } from "@tau-sim/evaluators"
 import { requireRun } from "@tau-sim/replay"
 import { Effect, Layer, Option, Schema } from "effect"
 import { ModelRuntime } from "@tau-sim/models"
@@ -199,6 +200,20 @@ const checkResumeFlags = (f: Flags, runId: string, stored: StoredRunConfig) =>
     if (mismatch) return yield* mismatch
   })
 
+/**
+ * The end-of-run line, as τ²'s metrics count (evaluators' computeMetrics): episodes whose
+ * infrastructure failed (a provider down) are counted apart, not as reward 0 in the average or
+ * failures in pass^k; pass^k for k up to the trials every task has.
+ */
+export const runOutcome = (summaries: ReadonlyArray<EpisodeSummary>): string => {
+  const metrics = computeMetrics(summaries, { numTrials: Math.max(1, ...summaries.map((s) => s.trial + 1)) })
+  const passK = Object.entries(metrics.pass_hat_ks).map(([k, v]) => `pass^${k} ${v.toFixed(3)}`)
+  const errored = metrics.infra_error_count > 0 ? `; ${metrics.infra_error_count} errored (infrastructure_error: not in the average or pass^k)` : ""
+  const scored =
+    metrics.total_simulations > 0 ? `, average reward ${fmtReward(metrics.avg_reward)}${passK.length > 0 ? `, ${passK.join(", ")}` : ""}` : ", average reward -"
+  return `${summaries.length} episode${summaries.length === 1 ? "" : "s"}${scored}${errored}`
+}
+
 export const runCommand = Command.make("run", flags, (f) =>
   Effect.gen(function* () {
     const models = yield* ModelRuntime
@@ -275,9 +290,7 @@ export const runCommand = Command.make("run", flags, (f) =>
           summaries.map((s) => [s.episode_id, s.task_id, s.trial, s.termination_reason, fmtReward(s.reward)]),
         ),
       )
-      const rewards = summaries.map((s) => s.reward).filter((r): r is number => r !== null)
-      const avg = rewards.length ? rewards.reduce((a, b) => a + b, 0) / rewards.length : null
-      yield* print(`\nrun ${id}: ${summaries.length} episodes, average reward ${fmtReward(avg)}`)
+      yield* print(`\nrun ${id}: ${runOutcome(summaries)}`)
       // What this invocation's model calls cost; a model without a price makes it a lower bound (never $0).
       if (models.totals.calls > 0) {
         const unpriced = [...models.unpricedModels]
