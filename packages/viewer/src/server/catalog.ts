@@ -15,45 +15,13 @@ import Database from "better-sqlite3"
 import { formatCost, SQLITE_SCHEMA_VERSION, TERMINATION_REASONS } from "@tau-sim/engine"
 import { computeMetrics, INFRASTRUCTURE_ERROR, type SimulationOutcome } from "@tau-sim/evaluators"
 import { Schema } from "effect"
+import type { RunStatus, RunSummary, EpisodeListRow, EpisodePage, Facets } from "../wire.ts"
 
 export class CatalogError extends Schema.TaggedError<CatalogError>()("CatalogError", {
   message: Schema.String,
 }) {}
 
-/**
- * `running`: it has running episodes and a process holds its lease (or one of theirs);
- * `interrupted`: running episodes and no process on them (stopped, killed: `tau run --resume`
- * continues it; a killed process's lease stays until it is taken over, so such a run still shows
- * as running); `errored`: an episode ended as infrastructure_error; else `done`.
- */
-export type RunStatus = "running" | "interrupted" | "done" | "errored"
-
-export interface RunSummary {
-  readonly run_id: string
-  readonly created_at: string
-  readonly kind: string
-  readonly experiment: string | null
-  readonly domain: string | null
-  readonly mode: string | null
-  readonly agent: string | null
-  readonly user: string | null
-  /** Of a forks or counterfactual run: the run it branched from. */
-  readonly branches_of: string | null
-  readonly episodes: number
-  readonly running: number
-  readonly infrastructure_errors: number
-  readonly status: RunStatus
-  /** pass^k for k = 1..max_k (evaluators' `computeMetrics` over the ended, scored episodes). */
-  readonly pass_hat_ks: Readonly<Record<number, number>>
-  readonly avg_reward: number | null
-  /** Sum of the known cost of the run's model calls (its episodes' own events). */
-  readonly cost: number
-  readonly model_calls: number
-  /** Calls whose price was unknown (the engine's `callCost` is null): `cost` leaves them out. */
-  readonly unpriced_calls: number
-  /** The engine's `formatCost` of the two: `$0.1234`, `≥ $0.1200 (3 calls unpriced)` or `unknown (3 calls unpriced)`. */
-  readonly cost_text: string
-}
+export type { RunStatus, RunSummary, EpisodeListRow, EpisodePage, Facets }
 
 export const EPISODE_SORTS = ["started", "episode", "run", "task", "trial", "reward", "termination", "events"] as const
 export type EpisodeSort = (typeof EPISODE_SORTS)[number]
@@ -88,42 +56,6 @@ export interface EpisodeQuery {
   readonly descending: boolean
   readonly offset: number
   readonly limit: number
-}
-
-export interface EpisodeListRow {
-  readonly episode_id: string
-  readonly run_id: string
-  readonly domain: string
-  readonly task_id: string
-  readonly trial: number
-  readonly status: "running" | "ended"
-  readonly termination_reason: string | null
-  readonly reward: number | null
-  readonly events: number
-  readonly parent_episode_id: string | null
-  readonly parent_seq: number | null
-  readonly agent: string | null
-  readonly user: string | null
-  readonly mode: string | null
-  /** Tool errors outside setup, as the episode's end records them (null while it runs). */
-  readonly tool_errors: number | null
-}
-
-export interface EpisodePage {
-  readonly total: number
-  readonly offset: number
-  readonly limit: number
-  readonly episodes: ReadonlyArray<EpisodeListRow>
-}
-
-export interface Facets {
-  readonly domains: ReadonlyArray<string>
-  readonly terminations: ReadonlyArray<string>
-  readonly agents: ReadonlyArray<string>
-  readonly modes: ReadonlyArray<string>
-  /** `evaluator@version` of every stored score. */
-  readonly evaluators: ReadonlyArray<string>
-  readonly runs: ReadonlyArray<string>
 }
 
 export interface Catalog {

@@ -26,6 +26,7 @@ import {
 import { loadEpisode, type ReplayedEpisode } from "@tau-sim/replay"
 import { reportedScore } from "@tau-sim/reports"
 import { Effect, Schema } from "effect"
+import type { TimelineItem, ScoreView, EpisodeDetail, WorldAtTurn, BranchSide, BranchComparison } from "../wire.ts"
 
 export class TurnNotFound extends Schema.TaggedError<TurnNotFound>()("TurnNotFound", {
   episodeId: Schema.String,
@@ -47,84 +48,7 @@ export class EventIndexNotFound extends Schema.TaggedError<EventIndexNotFound>()
   }
 }
 
-/** One event of the timeline; untrusted text (messages, arguments, outputs) is passed on as strings. */
-export type TimelineItem = {
-  readonly index: number
-  /** The stream and seq the event is stored at (an ancestor's for a fork's inherited prefix). */
-  readonly stream: string
-  readonly seq: number
-  readonly recorded_at: string
-  readonly inherited: boolean
-  /** The trajectory message this event produced, if it produced one. */
-  readonly turn: number | null
-  readonly setup: boolean
-} & (
-  | { readonly kind: "started"; readonly agent: string; readonly user: string; readonly mode: string; readonly seed: number; readonly parent: string | null }
-  | {
-      readonly kind: "message"
-      readonly role: "agent" | "user"
-      readonly text: string | null
-      readonly tool_calls: ReadonlyArray<{ readonly id: string; readonly name: string; readonly arguments: string }>
-    }
-  | {
-      readonly kind: "tool"
-      readonly actor: string
-      readonly call_id: string
-      readonly name: string
-      readonly arguments: string
-      readonly output: string
-      readonly error: boolean
-      readonly changes: number
-    }
-  | {
-      readonly kind: "model"
-      readonly participant: string
-      readonly provider: string
-      readonly model: string
-      readonly prompt_tokens: number
-      readonly completion_tokens: number
-      /** Null when the price of the model is unknown (the engine's `callCost`: old cost-0 calls with `pricing: null` too). */
-      readonly cost: number | null
-      /** The engine's `formatCost` of it: `$0.0012` or `unknown (1 call unpriced)`. */
-      readonly cost_text: string
-      readonly latency_ms: number
-      readonly attempt: number
-      readonly error: string | null
-    }
-  | { readonly kind: "ended"; readonly reason: string; readonly steps: number; readonly errors: number; readonly note: string | null }
-  | { readonly kind: "external"; readonly source: string }
-)
-
-export interface ScoreView {
-  readonly evaluator: string
-  readonly version: string
-  readonly reward: number
-  readonly recorded_at: string
-  /** The score the runs list and reports show as the reward. */
-  readonly reported: boolean
-  readonly breakdown: unknown
-}
-
-export interface EpisodeDetail {
-  readonly episode_id: string
-  readonly run_id: string
-  readonly domain: string
-  readonly task_id: string
-  readonly trial: number
-  readonly agent: string
-  readonly user: string
-  readonly mode: string
-  readonly status: "running" | "ended"
-  readonly termination_reason: string | null
-  readonly reward: number | null
-  readonly turns: number
-  /** Ancestors first, this episode last, with the event each branched at. */
-  readonly lineage: ReadonlyArray<{ readonly episode_id: string; readonly fork_seq: number | null }>
-  readonly timeline: ReadonlyArray<TimelineItem>
-  readonly scores: ReadonlyArray<ScoreView>
-  /** Why the reported reward is below 1, from its stored breakdown (τ² RewardInfo). */
-  readonly failed_checks: ReadonlyArray<string>
-}
+export type { TimelineItem, ScoreView, EpisodeDetail, WorldAtTurn, BranchSide, BranchComparison }
 
 const item = (loaded: ReplayedEpisode, index: number): TimelineItem => {
   const stored = loaded.stored[index]
@@ -291,17 +215,6 @@ export const episodeDetail = (episodeId: string) =>
 /** The world as plain JSON (Python floats as numbers): what the page shows. */
 const plainWorld = (world: Node): unknown => PyJson.toPlain(materialize(world) as PyValue)
 
-export interface WorldAtTurn {
-  readonly episode_id: string
-  readonly turn: number
-  readonly turns: number
-  /** The event that produced the turn (index into the timeline). */
-  readonly index: number
-  readonly world: unknown
-  /** What producing the turn changed (a tool call's recorded patch; nothing for a message), as JSON Patch. */
-  readonly changes: ReadonlyArray<{ readonly op: string; readonly path: string; readonly value?: unknown; readonly before?: unknown }>
-}
-
 const unescapeToken = (token: string): string => token.replaceAll("~1", "/").replaceAll("~0", "~")
 
 export const worldAtTurn = (episodeId: string, turn: number) =>
@@ -336,27 +249,6 @@ export const rawEvent = (episodeId: string, index: number) =>
     if (stored === undefined) return yield* new EventIndexNotFound({ episodeId, index, events: loaded.stored.length })
     return { episode_id: episodeId, index, stream: stored.episodeId, seq: stored.seq, event: stored.event }
   })
-
-export interface BranchSide {
-  readonly episode_id: string
-  readonly agent: string
-  readonly user: string
-  readonly mode: string
-  readonly termination_reason: string | null
-  readonly reward: number | null
-  readonly turns: number
-  /** Its events after the shared prefix. */
-  readonly timeline: ReadonlyArray<TimelineItem>
-}
-
-export interface BranchComparison {
-  /** Events both histories share (the same stored events: the prefix up to the fork point). */
-  readonly shared: ReadonlyArray<TimelineItem>
-  readonly a: BranchSide
-  readonly b: BranchSide
-  /** Where the two final worlds differ, as the JSON Patch from a's to b's. */
-  readonly world_diff: ReadonlyArray<{ readonly op: string; readonly path: string; readonly value?: unknown }>
-}
 
 /**
  * Two episodes side by side, aligned where their histories part: the events they share (a fork
