@@ -7,9 +7,9 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { ARGS, CHROMIUM, ensureChromium } from "@tau-sim/reports/testing/browser"
-import { type Browser, chromium, type Page } from "playwright-core"
-import { afterAll, beforeAll, describe, expect, it, type TestContext } from "vitest"
+import { headlessChromium } from "@tau-sim/reports/testing/browser"
+import type { Page } from "playwright-core"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { tempDir } from "./tau.ts"
 import { HOSTILE_EMAIL, HOSTILE_RUN, HOSTILE_TEXT, RUN, startView, type ViewServer, writeViewStore } from "./view-server.ts"
 
@@ -18,40 +18,29 @@ const db = tmp.db()
 const shots = process.env.TAU_VIEW_SCREENSHOTS ?? tmp.file("screenshots")
 fs.mkdirSync(shots, { recursive: true })
 
-let unavailable: string | null = null
-let browser: Browser | undefined
+// Launched before the hooks below (they run in order); `chromium.need(ctx)` starts each test.
+const chromium = headlessChromium()
 let view: ViewServer
 let written: Awaited<ReturnType<typeof writeViewStore>>
 
 beforeAll(async () => {
-  unavailable = ensureChromium()
-  if (unavailable) return
+  if (chromium.unavailable()) return
   written = await writeViewStore(tmp.root, db)
   view = await startView(db, tmp.root)
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
 }, 660_000)
 
 afterAll(async () => {
-  await browser?.close()
   await view?.stop()
   console.log(`tau view screenshots in ${shots}`)
   if (!process.env.TAU_VIEW_SCREENSHOTS && !process.env.TAU_KEEP_SCREENSHOTS) tmp.dispose()
 })
-
-/** Skips a test without Chromium, saying why; under CI=true a missing Chromium fails the run instead. */
-const needChromium = (ctx: TestContext) => {
-  if (!unavailable) return
-  if (process.env.CI === "true") throw new Error(`${unavailable} (CI=true: a missing Chromium fails the run, never skips it)`)
-  console.warn(`SKIPPED: ${unavailable}`)
-  ctx.skip()
-}
 
 /**
  * A page that records every request and every script error, opened on the printed URL.
  * `bypassCSP`: the page's own policy is not applied, so inline handlers would run.
  */
 const open = async (options: { readonly bypassCSP?: boolean } = {}): Promise<{ page: Page; requests: string[]; errors: string[] }> => {
-  const context = await (browser as Browser).newContext({ viewport: { width: 1400, height: 1000 }, bypassCSP: options.bypassCSP ?? false })
+  const context = await chromium.browser().newContext({ viewport: { width: 1400, height: 1000 }, bypassCSP: options.bypassCSP ?? false })
   const page = await context.newPage()
   page.on("close", () => void context.close())
   const requests: string[] = []
@@ -71,7 +60,7 @@ const onlyViewer = (requests: ReadonlyArray<string>) => {
 
 describe("tau view in Chromium", () => {
   it("lists the runs, filters episodes, and links to an episode", async (ctx) => {
-    needChromium(ctx)
+    chromium.need(ctx)
     const { page, requests, errors } = await open()
     const runs = page.getByTestId("runs")
     await runs.locator(`tr[data-run="${RUN}"]`).waitFor()
@@ -110,7 +99,7 @@ describe("tau view in Chromium", () => {
   }, 120_000)
 
   it("shows an episode's timeline and the world at a turn with what it changed", async (ctx) => {
-    needChromium(ctx)
+    chromium.need(ctx)
     const { page, requests, errors } = await open()
     await page.goto(`${view.base}/episodes/${written.fork}`)
     const timeline = page.getByTestId("timeline")
@@ -142,7 +131,7 @@ describe("tau view in Chromium", () => {
   }, 120_000)
 
   it("shows the lineage tree and compares two branches side by side", async (ctx) => {
-    needChromium(ctx)
+    chromium.need(ctx)
     const { page, requests, errors } = await open()
     await page.goto(`${view.base}/episodes/${written.fork}`)
     const tree = page.getByTestId("lineage-tree")
@@ -169,7 +158,7 @@ describe("tau view in Chromium", () => {
   }, 120_000)
 
   it("forks from the page at a chosen turn, and the branch appears in the lineage tree", async (ctx) => {
-    needChromium(ctx)
+    chromium.need(ctx)
     const { page, requests, errors } = await open()
     await page.goto(`${view.base}/episodes/${written.parent}`)
     const tree = page.getByTestId("lineage-tree")
@@ -199,7 +188,7 @@ describe("tau view in Chromium", () => {
     { csp: "with the CSP bypassed", bypassCSP: true },
   ])
     it(`shows a hostile message and tool call as text, and runs none of it, ${csp}`, async (ctx) => {
-      needChromium(ctx)
+      chromium.need(ctx)
       const { page, requests, errors } = await open({ bypassCSP })
       await page.goto(`${view.base}/runs/${HOSTILE_RUN}`)
       await page.getByTestId("episodes").locator("tbody tr a").first().click()
@@ -218,8 +207,8 @@ describe("tau view in Chromium", () => {
     }, 120_000)
 
   it("asks for the token when the page is opened without it", async (ctx) => {
-    needChromium(ctx)
-    const page = await (browser as Browser).newPage()
+    chromium.need(ctx)
+    const page = await chromium.browser().newPage()
     await page.goto(`${view.base}/`)
     await page.getByRole("alert").waitFor()
     expect(await page.getByRole("alert").textContent()).toContain("open the URL that `tau view` printed")

@@ -6,7 +6,8 @@
 import { execFileSync, execSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import type { Page } from "playwright-core"
+import { type Browser, chromium, type Page } from "playwright-core"
+import { afterAll, beforeAll, type TestContext } from "vitest"
 
 export const CHROMIUM = process.env.TAU_CHROMIUM ?? "/usr/bin/chromium"
 const REPO_ROOT = path.resolve(import.meta.dirname, "../../..")
@@ -37,6 +38,35 @@ export const ensureChromium = (): string | null => {
     return `apt-get install -y chromium failed: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`
   }
   return fs.existsSync(CHROMIUM) ? null : `apt-get installed chromium but ${CHROMIUM} does not exist`
+}
+
+/**
+ * Headless Chromium for one suite: launched before its tests (installed first when missing, as
+ * `ensureChromium` does) and closed after them. A test that needs it starts with `need(ctx)`:
+ * without Chromium it is skipped, saying why, except under CI=true, where it fails the run.
+ */
+export const headlessChromium = () => {
+  let unavailable: string | null = null
+  let browser: Browser | undefined
+  beforeAll(async () => {
+    unavailable = ensureChromium()
+    if (unavailable) return
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
+  }, 660_000)
+  afterAll(async () => {
+    await browser?.close()
+  })
+  return {
+    /** Why Chromium cannot be used (null: it can); known once the suite's first hook ran. */
+    unavailable: (): string | null => unavailable,
+    browser: (): Browser => browser as Browser,
+    need: (ctx: TestContext): void => {
+      if (!unavailable) return
+      if (process.env.CI === "true") throw new Error(`${unavailable} (CI=true: a missing Chromium fails the run, never skips it)`)
+      console.warn(`SKIPPED: ${unavailable}`)
+      ctx.skip()
+    },
+  }
 }
 
 export interface PixelCounts {

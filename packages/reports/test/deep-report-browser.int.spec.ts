@@ -7,11 +7,10 @@
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { type Browser, chromium } from "playwright-core"
 import { Effect } from "effect"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, describe, expect, it } from "vitest"
 import { loadReport, renderHtml } from "../src/index.ts"
-import { ARGS, CHROMIUM, countPixels, ensureChromium } from "./browser.ts"
+import { countPixels, headlessChromium } from "./browser.ts"
 import { appendSupportDesk, type HandRun, type HandVerdict, withHandStore } from "./fixtures.ts"
 
 const cell = (runId: string, agent: string, index: number): HandRun => ({
@@ -50,26 +49,15 @@ const RUNS = [cell("deep.careful", "openai:careful", 0), cell("deep.hasty", "ope
 const episodeIds = (run: string) => ["t1", "t2"].flatMap((task) => [0, 1, 2].map((trial) => `${run}/${task}/${trial}`))
 
 describe("HTML deep report in headless Chromium", () => {
-  let unavailable: string | null = null
-  let browser: Browser | undefined
+  const chromium = headlessChromium()
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tau-deep-report-"))
 
-  beforeAll(async () => {
-    unavailable = ensureChromium()
-    if (unavailable) return
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
-  }, 660_000)
-
   afterAll(async () => {
-    await browser?.close()
     if (!process.env.TAU_KEEP_SCREENSHOTS) fs.rmSync(dir, { recursive: true, force: true })
   })
 
   it("loads offline, charts every agent's rates with intervals, and lists the episodes behind them", async (ctx) => {
-    if (unavailable) {
-      console.warn(`SKIPPED: ${unavailable}`)
-      ctx.skip()
-    }
+    chromium.need(ctx)
     const report = await withHandStore(
       RUNS,
       Effect.gen(function* () {
@@ -82,7 +70,7 @@ describe("HTML deep report in headless Chromium", () => {
     const file = path.join(dir, "report.html")
     fs.writeFileSync(file, html)
 
-    const page = await browser!.newPage({ viewport: { width: 1300, height: 1000 } })
+    const page = await chromium.browser().newPage({ viewport: { width: 1300, height: 1000 } })
     const requests: string[] = []
     page.on("request", (r) => {
       if (!r.url().startsWith("file://")) requests.push(r.url())

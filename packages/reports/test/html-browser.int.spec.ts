@@ -5,15 +5,14 @@
  *
  * Needs Debian's `chromium` (/usr/bin/chromium). When it is missing and we are root, the test
  * installs it with apt-get (as CI on a fresh machine must); it is skipped, saying why, only when
- * that is impossible.
+ * that is impossible, and never under CI=true (`headlessChromium` in browser.ts).
  */
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { type Browser, chromium } from "playwright-core"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, describe, expect, it } from "vitest"
 import { loadReport, renderHtml } from "../src/index.ts"
-import { ARGS, CHROMIUM, countPixels, ensureChromium } from "./browser.ts"
+import { countPixels, headlessChromium } from "./browser.ts"
 import { type HandEpisode, type HandRun, withHandStore } from "./fixtures.ts"
 
 const episodes = (task: string, rewards: ReadonlyArray<number>, reason: NonNullable<HandEpisode["reason"]>): HandEpisode[] =>
@@ -35,26 +34,15 @@ const cell = (runId: string, mode: HandRun["mode"], user: string, index: number,
 const RUNS = [cell("browser.default", "default", "scripted", 0, [1, 1, 0], [1, 0, 0]), cell("browser.solo", "no-user", "none", 1, [1, 1, 1], [0, 1, 0])]
 
 describe("HTML report in headless Chromium", () => {
-  let unavailable: string | null = null
-  let browser: Browser | undefined
+  const chromium = headlessChromium()
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tau-report-html-"))
 
-  beforeAll(async () => {
-    unavailable = ensureChromium()
-    if (unavailable) return
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
-  }, 660_000)
-
   afterAll(async () => {
-    await browser?.close()
     fs.rmSync(dir, { recursive: true, force: true })
   })
 
   it("loads offline and renders every chart", async (ctx) => {
-    if (unavailable) {
-      console.warn(`SKIPPED: ${unavailable}`)
-      ctx.skip()
-    }
+    chromium.need(ctx)
     const report = await withHandStore(RUNS, loadReport({ experiment: "browser" }))
     const html = renderHtml(report)
     // Self-contained: no scripts, no linked resources (the only URL is the SVG namespace).
@@ -63,7 +51,7 @@ describe("HTML report in headless Chromium", () => {
     const file = path.join(dir, "report.html")
     fs.writeFileSync(file, html)
 
-    const page = await browser!.newPage({ viewport: { width: 1400, height: 1000 } })
+    const page = await chromium.browser().newPage({ viewport: { width: 1400, height: 1000 } })
     const requests: string[] = []
     page.on("request", (r) => {
       if (!r.url().startsWith("file://")) requests.push(r.url())
