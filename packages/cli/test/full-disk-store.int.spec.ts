@@ -11,7 +11,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statfsSync } 
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { expectComplete, expectGapless, facts, onLines } from "./faults.ts"
-import { finished, jsonLines, spawnTau, storedRun, tau, tempDir } from "./tau.ts"
+import { demoRunArgs, finished, jsonLines, spawnTau, storedRun, tau, tempDir } from "./tau.ts"
 
 const tmp = tempDir("full-disk-store")
 const mnt = join(tmp.root, "tmpfs")
@@ -22,24 +22,7 @@ const RUN = "run_full_disk"
 const TRIALS = 2
 const TOTAL = 10 * TRIALS
 const PROGRESS = /^\[\d+\/\d+\] /
-const runArgs = (db: string) => [
-  "run",
-  "--domain",
-  "demo",
-  "--agent",
-  "oracle",
-  "--user",
-  "scripted",
-  "--trials",
-  String(TRIALS),
-  "--max-concurrency",
-  "1",
-  "--run-id",
-  RUN,
-  "--json",
-  "--db",
-  db,
-]
+const runArgs = (db: string) => demoRunArgs(db, RUN, TRIALS)
 
 const used = (): number => {
   const s = statfsSync(mnt)

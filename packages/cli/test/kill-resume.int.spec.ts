@@ -9,7 +9,7 @@
  */
 import { afterAll, describe, expect, it } from "vitest"
 import { between, eventCount, expectComplete, expectGapless, facts, faultSeed, runExists, runWithFault } from "./faults.ts"
-import { jsonLines, seededRandom, type StoredRun, storedRun, tau, type TauResult, tempDir } from "./tau.ts"
+import { demoRunArgs, jsonLines, seededRandom, type StoredRun, storedRun, tau, type TauResult, tempDir } from "./tau.ts"
 
 const tmp = tempDir("cli-kill")
 afterAll(tmp.dispose)
@@ -21,24 +21,7 @@ const KILLS = 7
 /** Episodes that must remain after the trigger line, so the kill always lands before the end. */
 const MARGIN = 16
 const PROGRESS = /^\[\d+\/\d+\] /
-const runArgs = (db: string) => [
-  "run",
-  "--domain",
-  "demo",
-  "--agent",
-  "oracle",
-  "--user",
-  "scripted",
-  "--trials",
-  String(TRIALS),
-  "--max-concurrency",
-  "1",
-  "--run-id",
-  RUN,
-  "--json",
-  "--db",
-  db,
-]
+const runArgs = (db: string) => demoRunArgs(db, RUN, TRIALS)
 const resumeArgs = (db: string) => ["run", "--resume", RUN, "--json", "--db", db]
 
 describe("tau run survives SIGKILL and resumes to the uninterrupted result", () => {

@@ -7,13 +7,12 @@
  */
 import * as fs from "node:fs"
 import { join } from "node:path"
-import type { ScoreRecord, StoredEvent } from "@tau-sim/engine"
 import { openPostgresStore } from "@tau-sim/store-pg"
 import { needsPostgres } from "@tau-sim/store-pg/testing"
 import { Effect } from "effect"
 import { afterAll, expect, it } from "vitest"
 import { facts, runWithFault } from "./faults.ts"
-import { jsonLines, REPO, type StoredRun, storedRun, tau, tempDir } from "./tau.ts"
+import { demoRunArgs, jsonLines, readRun, REPO, type StoredRun, storedRun, tau, tempDir } from "./tau.ts"
 
 const pg = needsPostgres()
 const tmp = tempDir("postgres-store")
@@ -33,18 +32,7 @@ const dumpAll = (database: string): string =>
 const storedPgRun = async (url: string, runId: string): Promise<StoredRun> => {
   const { store, close } = await openPostgresStore(url, { mustExist: true })
   try {
-    return await Effect.runPromise(
-      Effect.gen(function* () {
-        const rows = yield* store.listEpisodes({ runId })
-        const events: Record<string, ReadonlyArray<StoredEvent>> = {}
-        const scores: Record<string, ReadonlyArray<ScoreRecord>> = {}
-        for (const row of rows) {
-          events[row.episodeId] = yield* store.read(row.episodeId)
-          scores[row.episodeId] = yield* store.listScores(row.episodeId)
-        }
-        return { rows, events, scores }
-      }),
-    )
+    return await Effect.runPromise(readRun(store, runId))
   } finally {
     await close()
   }
@@ -148,24 +136,7 @@ pg.describe("tau --db postgres://", () => {
 
   it("a run SIGKILLed twice and resumed stores exactly what an uninterrupted SQLite run does", async () => {
     const killed = pg.server().createDatabase("tau_kill")
-    const args = (db: string) => [
-      "run",
-      "--domain",
-      "demo",
-      "--agent",
-      "oracle",
-      "--user",
-      "scripted",
-      "--trials",
-      "3",
-      "--max-concurrency",
-      "1",
-      "--run-id",
-      "run_k",
-      "--json",
-      "--db",
-      db,
-    ]
+    const args = (db: string) => demoRunArgs(db, "run_k", 3)
     const sqlite = tmp.db()
     const reference = await tau(args(sqlite), tmp.root)
     expect(reference.code, reference.stderr).toBe(0)

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
-import { type EpisodeRow, openSqliteStore, type ScoreRecord, type StoredEvent, type StoreHandle } from "@tau-sim/engine"
+import { type EpisodeRow, type EventStoreShape, openSqliteStore, type ScoreRecord, type StoredEvent, type StoreHandle } from "@tau-sim/engine"
 import { Effect } from "effect"
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -77,19 +77,38 @@ export interface StoredRun {
   readonly scores: Record<string, ReadonlyArray<ScoreRecord>>
 }
 
-/** Every episode of a run with its own stream and scores. */
-export const storedRun = (path: string, runId: string): Promise<StoredRun> =>
-  readStore(path, ({ store }) =>
-    Effect.runPromise(
-      Effect.gen(function* () {
-        const rows = yield* store.listEpisodes({ runId })
-        const events: Record<string, ReadonlyArray<StoredEvent>> = {}
-        const scores: Record<string, ReadonlyArray<ScoreRecord>> = {}
-        for (const row of rows) {
-          events[row.episodeId] = yield* store.read(row.episodeId)
-          scores[row.episodeId] = yield* store.listScores(row.episodeId)
-        }
-        return { rows, events, scores }
-      }),
-    ),
-  )
+/** Every episode of a run with its own stream and scores, read from any store. */
+export const readRun = (store: EventStoreShape, runId: string) =>
+  Effect.gen(function* () {
+    const rows = yield* store.listEpisodes({ runId })
+    const events: Record<string, ReadonlyArray<StoredEvent>> = {}
+    const scores: Record<string, ReadonlyArray<ScoreRecord>> = {}
+    for (const row of rows) {
+      events[row.episodeId] = yield* store.read(row.episodeId)
+      scores[row.episodeId] = yield* store.listScores(row.episodeId)
+    }
+    return { rows, events, scores } satisfies StoredRun
+  })
+
+/** Every episode of a run with its own stream and scores, from a SQLite store file. */
+export const storedRun = (path: string, runId: string): Promise<StoredRun> => readStore(path, ({ store }) => Effect.runPromise(readRun(store, runId)))
+
+/** `tau run` of the demo domain with offline participants, one episode at a time (the kill and fault tests' run). */
+export const demoRunArgs = (db: string, runId: string, trials: number): Array<string> => [
+  "run",
+  "--domain",
+  "demo",
+  "--agent",
+  "oracle",
+  "--user",
+  "scripted",
+  "--trials",
+  String(trials),
+  "--max-concurrency",
+  "1",
+  "--run-id",
+  runId,
+  "--json",
+  "--db",
+  db,
+]
