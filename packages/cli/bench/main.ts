@@ -14,8 +14,12 @@ import { builtinDomains } from "@tau-sim/domains"
 const log = (s: string) => process.stderr.write(`${s}\n`)
 const results: Record<string, unknown> = { machine: { cpus: os.cpus().length, node: process.version } }
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tau-bench-"))
+/** `pnpm bench <section>…` runs only the named sections (all when none is named). */
+const only = process.argv.slice(2).filter((a) => a !== "--")
+const wanted = (name: string) => only.length === 0 || only.includes(name)
 
 const optional = async (name: string, file: string, run: (mod: Record<string, unknown>) => Promise<unknown> | unknown) => {
+  if (!wanted(name)) return
   if (!fs.existsSync(new URL(file, import.meta.url))) {
     results[name] = { skipped: `${file} not present` }
     return
@@ -77,10 +81,12 @@ const forkLatency = async (members: number, label: string) => {
   return { database_bytes: bytes, fork_at_turn_20_ms: Number(ms.toFixed(3)) }
 }
 
-log("bench: fork latency (1 MB and 50 MB databases)")
-const small = await forkLatency(3_200, "1mb")
-const large = await forkLatency(155_000, "50mb")
-results.fork = { small, large, ratio_large_over_small: Number((large.fork_at_turn_20_ms / small.fork_at_turn_20_ms).toFixed(2)) }
+if (wanted("fork")) {
+  log("bench: fork latency (1 MB and 50 MB databases)")
+  const small = await forkLatency(3_200, "1mb")
+  const large = await forkLatency(155_000, "50mb")
+  results.fork = { small, large, ratio_large_over_small: Number((large.fork_at_turn_20_ms / small.fork_at_turn_20_ms).toFixed(2)) }
+}
 
 await optional("startup", "./startup.ts", (m) => (m.benchStartup as (o: object) => unknown)({ dir: tmp }))
 await optional("evaluate_trajs_whole_process", "./evaluate-trajs.ts", (m) => (m.benchEvaluateTrajs as (o: object) => unknown)({ dir: tmp }))
