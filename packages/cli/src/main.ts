@@ -17,6 +17,7 @@ import { reportCommand } from "./commands/report.ts"
 import { evaluateTrajsCommand } from "./commands/evaluate-trajs.ts"
 import { exportCommand } from "./commands/export.ts"
 import { importCommand } from "./commands/import.ts"
+import { listCommand } from "./commands/list.ts"
 import { policyCommand, tasksCommand } from "./commands/tasks.ts"
 import { replayCommand } from "./commands/replay.ts"
 import { rescoreCommand } from "./commands/rescore.ts"
@@ -62,6 +63,7 @@ const tau = Command.make("tau").pipe(
     criticalCommand,
     dataCommand,
     viewCommand,
+    listCommand,
   ]),
 )
 
