@@ -1,8 +1,9 @@
 /**
  * What the viewer's API sends: the JSON of each answer, typed once for the server that writes it
- * and the page that reads it. Types only, with no imports, so the page (a browser bundle) can
- * use them without pulling in anything of the server's.
+ * and the page that reads it. Types only, and only type imports (erased), so the page (a browser
+ * bundle) can use them without pulling in anything of the server's.
  */
+import type { FailureReasons } from "@tau-sim/evaluators"
 
 /**
  * `running`: it has running episodes and a process holds its lease (or one of theirs);
@@ -150,8 +151,10 @@ export interface EpisodeDetail {
   readonly lineage: ReadonlyArray<{ readonly episode_id: string; readonly fork_seq: number | null }>
   readonly timeline: ReadonlyArray<TimelineItem>
   readonly scores: ReadonlyArray<ScoreView>
-  /** Why the reported reward is below 1, from its stored breakdown (τ² RewardInfo). */
+  /** Why the reported reward is below 1, in words: the failed checks but the DB's (the evaluators' `checkFailureLines` of `why_failed`). */
   readonly failed_checks: ReadonlyArray<string>
+  /** Why, structured (the evaluators' `FailureReasons`: the DB paths differing from the gold included); null when the reward is 1 or there is none. */
+  readonly why_failed: FailureReasons | null
 }
 
 export interface WorldAtTurn {

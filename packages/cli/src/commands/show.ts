@@ -5,10 +5,10 @@
  * tool outputs and arguments are untrusted: printed as text (`terminalText`).
  */
 import { diff, type EpisodeEvent, EventStore, materialize, PyJson, type PyValue } from "@tau-sim/engine"
-import { forksRunOf } from "@tau-sim/runs"
+import { forksRunOf, isRetryOf, whyItFailed } from "@tau-sim/runs"
 import { loadEpisode } from "@tau-sim/replay"
-import { latestSupportDesk, type StoredSupportDesk } from "@tau-sim/evaluators"
-import { addUsage, fmtCost, PARTICIPANT_KINDS, usageOfEvents, zeroUsage } from "@tau-sim/reports"
+import { failureLines, latestSupportDesk, type StoredSupportDesk } from "@tau-sim/evaluators"
+import { addUsage, fmtCost, PARTICIPANT_KINDS, reportedScore, usageOfEvents, zeroUsage } from "@tau-sim/reports"
 import { Effect, Option } from "effect"
 import { Argument, Command } from "effect/cli"
 import { fmtReward, table } from "../table.ts"
@@ -61,6 +61,9 @@ export const showCommand = Command.make("show", flags, (f) =>
       const { runId: forksRun } = yield* forksRunOf(row.runId)
       const children = (yield* store.listEpisodes({ runId: forksRun })).filter((e) => e.parentEpisodeId === row.episodeId)
       const scores = yield* store.listScores(f.episode)
+      // Why the reward is below 1: the reported score's failed checks and the DB paths that differ from the gold (computed now).
+      const reported = reportedScore(scores)
+      const whyFailed = reported !== undefined && reported.reward < 1 ? yield* whyItFailed(loaded, reported.breakdown) : null
       const worldDiff = diff(materialize(loaded.domain.initialWorld) as PyValue, materialize(loaded.final.world) as PyValue)
       const messages = loaded.final.trajectory.map((m, turn) =>
         m.role === "tool"
@@ -103,7 +106,11 @@ export const showCommand = Command.make("show", flags, (f) =>
       const usage = usageOfEvents([...loaded.events.slice(loaded.inherited), ...scores.flatMap((s) => s.modelCalls ?? [])])
       const total = PARTICIPANT_KINDS.reduce((t, p) => addUsage(t, usage[p]), zeroUsage())
       // Only an episode with model calls (a support-desk score) gets the key: other outputs stay as they were.
-      const withUsage = total.calls === 0 ? out : { ...out, model_usage: { ...usage, total } }
+      const withUsage = {
+        ...(total.calls === 0 ? out : { ...out, model_usage: { ...usage, total } }),
+        // Only a failed episode gets the key: other outputs stay as they were.
+        ...(whyFailed === null ? {} : { why_failed: whyFailed }),
+      }
       if (f.json) return yield* printJson(desk === undefined ? withUsage : { ...withUsage, support_desk: supportDeskView(desk) })
       yield* print(
         `episode ${out.episode_id}  run ${out.run_id}  ${out.domain}/${out.task_id} trial ${out.trial}  ${out.status} (${out.termination_reason ?? "-"})`,
@@ -118,7 +125,14 @@ export const showCommand = Command.make("show", flags, (f) =>
           }`,
         )
       }
-      yield* print(`lineage: ${lineage.map((l) => (l.fork_seq === null ? l.episode_id : `${l.episode_id} (forked at event ${l.fork_seq})`)).join(" -> ")}`)
+      // A retry of an errored attempt (`tau run --retry-errors`, `_r<k>`) is named as one, not as a fork.
+      const link = (l: (typeof lineage)[number], parent: string | undefined) =>
+        l.fork_seq === null
+          ? l.episode_id
+          : parent !== undefined && isRetryOf(l.episode_id, parent)
+            ? `${l.episode_id} (retry of ${parent} from event ${l.fork_seq})`
+            : `${l.episode_id} (forked at event ${l.fork_seq})`
+      yield* print(`lineage: ${lineage.map((l, i) => link(l, lineage[i - 1]?.episode_id)).join(" -> ")}`)
       if (out.children.length) yield* print(`forks: ${out.children.map((c) => c.episode_id).join(", ")}`)
       yield* print("")
       for (const m of messages) {
@@ -139,6 +153,11 @@ export const showCommand = Command.make("show", flags, (f) =>
           out.scores.map((s) => [s.evaluator, s.version, fmtReward(s.reward), s.recorded_at]),
         ),
       )
+      if (whyFailed !== null && reported !== undefined) {
+        yield* print(`\nwhy it failed (${reported.evaluator}@${reported.evaluatorVersion}, reward ${fmtReward(reported.reward)}):`)
+        const lines = failureLines(whyFailed)
+        for (const line of lines.length === 0 ? ["(the breakdown names no failed check)"] : lines) yield* print(terminalText(`  ${line}`))
+      }
       if (desk !== undefined) for (const line of supportDeskLines(desk)) yield* print(line)
     }),
   ),

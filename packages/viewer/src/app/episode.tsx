@@ -159,16 +159,57 @@ const Timeline = ({ detail, selected, onSelect }: { detail: EpisodeDetail; selec
   )
 }
 
-const Scores = ({ scores, failed }: { scores: ReadonlyArray<ScoreView>; failed: ReadonlyArray<string> }) => (
+/** Why the reward is below 1: the DB paths that differ from the gold (gold vs actual), then the other failed checks. */
+const WhyFailed = ({ why, others }: { why: EpisodeDetail["why_failed"]; others: ReadonlyArray<string> }) => {
+  if (why === null) return null
+  const differences = why.db?.differences ?? null
+  return (
+    <div class="why-failed" data-testid="why-failed">
+      <h3>Why it failed</h3>
+      {why.db !== null &&
+        (differences === null || differences.length === 0 ? (
+          <p class="failed" data-testid="db-differences">
+            DB: the final database differs from the gold (db_match false)
+            {differences === null ? (why.db.error ? `; paths not computed: ${why.db.error}` : "") : "; today's evaluator finds no differing path"}
+          </p>
+        ) : (
+          <table class="grid db-diff" data-testid="db-differences">
+            <caption>
+              {differences.length} database path{differences.length === 1 ? "" : "s"} differ from the gold
+            </caption>
+            <thead>
+              <tr>
+                <th>path</th>
+                <th>gold</th>
+                <th>actual</th>
+              </tr>
+            </thead>
+            <tbody>
+              {differences.map((d) => (
+                <tr key={d.path}>
+                  <td class="mono">{d.path}</td>
+                  <td class="mono good">{d.gold}</td>
+                  <td class="mono bad">{d.actual}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ))}
+      {others.length > 0 && (
+        <ul class="failed" data-testid="failed-checks">
+          {others.map((f, i) => (
+            <li key={`${i}`}>{f}</li>
+          ))}
+        </ul>
+      )}
+    </div>
+  )
+}
+
+const Scores = ({ scores, detail }: { scores: ReadonlyArray<ScoreView>; detail: EpisodeDetail }) => (
   <section class="panel">
     <h2>Reward</h2>
-    {failed.length > 0 && (
-      <ul class="failed" data-testid="failed-checks">
-        {failed.map((f) => (
-          <li key={f}>{f}</li>
-        ))}
-      </ul>
-    )}
+    <WhyFailed why={detail.why_failed} others={detail.failed_checks} />
     {scores.length === 0 ? (
       <p class="muted">not scored</p>
     ) : (
@@ -366,7 +407,7 @@ export const EpisodePage = ({ id }: { id: string }) => {
         </p>
       )}
       <LineageTree episodeId={d.episode_id} version={forks} />
-      <Scores scores={d.scores} failed={d.failed_checks} />
+      <Scores scores={d.scores} detail={d} />
       <div class="split">
         <div class="left">
           <h2>Timeline</h2>

@@ -23,7 +23,9 @@ import {
   type PyValue,
   type ScoreRecord,
 } from "@tau-sim/engine"
+import { checkFailureLines } from "@tau-sim/evaluators"
 import { loadEpisode, type ReplayedEpisode } from "@tau-sim/replay"
+import { whyItFailed } from "@tau-sim/runs"
 import { reportedScore } from "@tau-sim/reports"
 import { Effect, Schema } from "effect"
 import type { TimelineItem, ScoreView, EpisodeDetail, WorldAtTurn, BranchSide, BranchComparison } from "../wire.ts"
@@ -130,40 +132,6 @@ const patchLength = (patchJson: string): number => {
   }
 }
 
-type Check = { readonly met?: boolean; readonly [k: string]: unknown }
-
-/** The checks a stored τ² RewardInfo records as failed, in words (what it records, not a re-evaluation). */
-export const failedChecks = (breakdown: unknown): string[] => {
-  if (breakdown === null || typeof breakdown !== "object") return []
-  const b = breakdown as {
-    db_check?: { db_match?: boolean; db_reward?: number } | null
-    env_assertions?: ReadonlyArray<Check & { env_assertion?: { func_name?: string; env_type?: string; arguments?: unknown; message?: string | null } }> | null
-    action_checks?: ReadonlyArray<{ action_match?: boolean; action?: { name?: string; arguments?: unknown; requestor?: string } }> | null
-    nl_assertions?: ReadonlyArray<Check & { nl_assertion?: string; justification?: string }> | null
-    communicate_checks?: ReadonlyArray<Check & { info?: string; justification?: string }> | null
-    info?: unknown
-  }
-  const out: string[] = []
-  if (b.db_check && b.db_check.db_match === false) out.push("DB: the final database differs from the gold database (db_match false)")
-  for (const a of b.action_checks ?? []) {
-    if (a.action_match === false)
-      out.push(
-        `expected action not matched: ${a.action?.requestor ?? "assistant"} ${a.action?.name}(${JSON.stringify(a.action?.arguments ?? {})}) (no call of it with these arguments)`,
-      )
-  }
-  for (const a of b.env_assertions ?? []) {
-    if (a.met === false) {
-      const e = a.env_assertion
-      out.push(`env assertion not met: ${e?.env_type ?? ""} ${e?.func_name}(${JSON.stringify(e?.arguments ?? {})})${e?.message ? `: ${e.message}` : ""}`)
-    }
-  }
-  for (const a of b.nl_assertions ?? []) if (a.met === false) out.push(`NL assertion not met: ${a.nl_assertion} (${a.justification ?? ""})`)
-  for (const c of b.communicate_checks ?? []) if (c.met === false) out.push(`not communicated: ${c.info}`)
-  // Early exits (e.g. a premature termination) say why in a note.
-  if (b.info && typeof b.info === "object" && "note" in b.info && typeof b.info.note === "string") out.push(`note: ${b.info.note}`)
-  return out
-}
-
 const scoreViews = (scores: ReadonlyArray<ScoreRecord>): ScoreView[] => {
   const reported = reportedScore(scores)
   return scores.map((s) => ({
@@ -191,6 +159,8 @@ export const episodeDetail = (episodeId: string) =>
     }
     const scores = yield* store.listScores(episodeId)
     const reported = reportedScore(scores)
+    // The reported score's failed checks, and the DB paths that differ from the gold (computed now: the breakdown does not say).
+    const whyFailed = reported && reported.reward < 1 ? yield* whyItFailed(loaded, reported.breakdown) : null
     const detail: EpisodeDetail = {
       episode_id: episodeId,
       run_id: started.runId,
@@ -207,7 +177,8 @@ export const episodeDetail = (episodeId: string) =>
       lineage,
       timeline: loaded.stored.map((_, i) => item(loaded, i)),
       scores: scoreViews(scores),
-      failed_checks: reported && reported.reward < 1 ? failedChecks(reported.breakdown) : [],
+      failed_checks: whyFailed === null ? [] : checkFailureLines(whyFailed),
+      why_failed: whyFailed,
     }
     return detail
   })
