@@ -39,7 +39,12 @@ export { Mode } from "./mode.ts"
 export const ParentRef = Schema.Struct({ episodeId: Schema.String, seq: Schema.Int })
 export type ParentRef = typeof ParentRef.Type
 
-export const Limits = Schema.Struct({ maxSteps: Schema.Int, maxErrors: Schema.Int })
+export const Limits = Schema.Struct({
+  maxSteps: Schema.Int,
+  maxErrors: Schema.Int,
+  /** Wall-clock limit of the episode in milliseconds (`--episode-timeout`; τ²'s `timeout`); absent: none, so older events read the same. */
+  timeoutMs: Schema.optionalKey(Schema.Int),
+})
 
 export const EpisodeStarted = Schema.TaggedStruct("EpisodeStarted", {
   v: Schema.Literal(2),

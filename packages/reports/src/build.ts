@@ -5,7 +5,7 @@
  */
 import type { Mode } from "@tau-sim/engine"
 import { computeMetrics, INFRASTRUCTURE_ERROR, isSuccessful, type SimulationOutcome } from "@tau-sim/evaluators"
-import { type ForkPoint, RunPricing } from "@tau-sim/runs"
+import { attemptBase, type ForkPoint, isRetryOf, RunPricing } from "@tau-sim/runs"
 import { Schema } from "effect"
 import { addUsage, PARTICIPANT_KINDS, type ParticipantKind, type ReportEpisode, type ReportRun, type UsageTotals, zeroUsage } from "./collect.ts"
 import { average, type BootstrapOptions, bootstrapMean, DEFAULT_BOOTSTRAP, type Interval } from "./stats.ts"
@@ -228,7 +228,14 @@ interface CellSource {
 }
 
 /** A retry of an errored attempt is the same unit (`<id>_r<k>`), not a branch. */
-const attemptBase = (episodeId: string) => episodeId.replace(/_r\d+$/, "")
+/**
+ * The episodes that are their unit's result: an errored attempt that was retried (`tau run
+ * --retry-errors`) is not, its retry is (issue 14). Its model calls still count in the costs.
+ */
+const unitResults = (episodes: ReadonlyArray<ReportEpisode>): ReadonlyArray<ReportEpisode> => {
+  const retried = new Set(episodes.flatMap((e) => (e.parent_episode_id !== null && isRetryOf(e.episode_id, e.parent_episode_id) ? [e.parent_episode_id] : [])))
+  return retried.size === 0 ? episodes : episodes.filter((e) => !retried.has(e.episode_id))
+}
 const isBranch = (e: ReportEpisode) => e.parent_episode_id !== null && attemptBase(e.parent_episode_id) !== attemptBase(e.episode_id)
 
 /**
@@ -271,8 +278,9 @@ const buildCell = ({ run: r, actual }: CellSource, bootstrap: BootstrapOptions):
   const user = actual?.user ?? str(config.user, "?")
   const policyVariant = actual?.policy_variant ?? str(config.policyVariant, "default")
   const domain = domainLabelOf(r, actual?.domain ?? str(config.domain, "?"), policyVariant)
-  const finished = finishedOf(r.episodes)
-  const evaluated = evaluatedOf(r.episodes)
+  const results = unitResults(r.episodes)
+  const finished = finishedOf(results)
+  const evaluated = evaluatedOf(results)
   const perTaskCounts = countBy(evaluated, (e) => e.task_id)
   const observedTrials = Math.max(0, ...Object.values(perTaskCounts))
   const numTrials = typeof config.trials === "number" ? config.trials : observedTrials
@@ -292,9 +300,9 @@ const buildCell = ({ run: r, actual }: CellSource, bootstrap: BootstrapOptions):
     user,
     num_trials: numTrials,
     episodes: {
-      total: r.episodes.length,
+      total: results.length,
       finished: finished.length,
-      unfinished: r.episodes.length - finished.length,
+      unfinished: results.length - finished.length,
       unscored: finished.filter((e) => e.reward === null).length,
     },
     avg_reward: metrics.total_simulations > 0 ? metrics.avg_reward : null,

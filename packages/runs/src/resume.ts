@@ -38,6 +38,10 @@ export interface ResumeOptions {
   readonly onEpisode?: (summary: EpisodeSummary) => void
   /** The prices this process costs model calls with, recorded over the run's own (undefined: none to record). */
   readonly pricing?: RunPricing | undefined
+  /** Plain runs and cells: try again the units whose latest attempt ended with `infrastructure_error` (`RunUnitsOptions`). */
+  readonly retryErrors?: boolean | undefined
+  /** Overrides the stored attempt limit for this process (like concurrency, not what the run is); undefined: the stored one. */
+  readonly maxAttempts?: number | undefined
 }
 
 export interface ResumeResult {
@@ -59,8 +63,10 @@ export const resumeRun = (runId: string, options: ResumeOptions) =>
             maxConcurrency: options.maxConcurrency ?? runConfig.maxConcurrency,
             dataDir: options.dataDir === undefined ? runConfig.dataDir : path.resolve(options.dataDir),
             ...(options.pricing ? { pricing: options.pricing } : {}),
+            ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
           },
           onEpisode,
+          { retryErrors: options.retryErrors ?? false },
         )
         return { config, summaries } satisfies ResumeResult
       }

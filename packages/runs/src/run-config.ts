@@ -8,7 +8,8 @@
  *
  * A run's identity is the part of its configuration that decides what its episodes mean (domain,
  * data, tasks, participants with their arguments, mode, limits, seed, trials); how a process runs
- * it (concurrency, data location when the content is the same) is not part of it.
+ * it (concurrency, data location when the content is the same, how often an infrastructure failure
+ * is tried again) is not part of it.
  */
 import { createHash } from "node:crypto"
 import { type Domain, legacyTaskHash, Mode, type RunRecord, type Task, taskHash } from "@tau-sim/engine"
@@ -82,6 +83,8 @@ const runFields = {
   maxConcurrency: Schema.Int,
   experiment: Schema.optionalKey(Schema.NullOr(Schema.String)),
   maxAttempts: Schema.optionalKey(Schema.Int),
+  /** The wall-clock limit of each episode (`--episode-timeout`), in milliseconds; absent: none. */
+  episodeTimeoutMs: Schema.optionalKey(Schema.Int),
   hashes: Schema.optionalKey(RunHashes),
   pricing: Schema.optionalKey(RunPricing),
 }
@@ -229,7 +232,11 @@ export const runIdentity = (config: RunLike): RunIdentity => ({
   seed: config.seed,
   maxSteps: config.maxSteps,
   maxErrors: config.maxErrors,
-  maxAttempts: config.maxAttempts ?? RUN_DEFAULTS.maxAttempts,
+  // A time limit ends episodes as `timeout` (reward 0), as max_steps does: part of what they mean.
+  episodeTimeoutMs: config.episodeTimeoutMs ?? null,
+  // Not `maxAttempts`: a retry of an infrastructure failure is a branch from the same prefix with
+  // the same seed and limits, so it asks the same question again; how many times a process may ask
+  // changes no episode's meaning, and a resume with another limit (`--max-attempts`) must not be refused.
   experiment: config.experiment ?? null,
 })
 

@@ -12,6 +12,7 @@ import {
   type Domain,
   DomainResolver,
   type DomainRef,
+  type EpisodeEvent,
   type EpisodeStarted,
   EventStore,
   type Mode,
@@ -41,8 +42,10 @@ export interface RunConfig extends DomainRef {
   readonly taskIds: ReadonlyArray<string>
   readonly maxConcurrency: number
   readonly experiment?: string | null
-  /** Attempts per unit when an episode ends with `infrastructure_error` (default `RUN_DEFAULTS.maxAttempts`). */
+  /** Attempts per unit when an episode ends with `infrastructure_error` (default `RUN_DEFAULTS.maxAttempts`; not the run's identity). */
   readonly maxAttempts?: number
+  /** The wall-clock limit of each episode in milliseconds (`--episode-timeout`): it ends as `timeout`. */
+  readonly episodeTimeoutMs?: number
   /** Content hashes of the data, the selected tasks and the policy (filled in when the run is created). */
   readonly hashes?: RunHashes
   /** The prices its model calls are costed with (recorded with the run; a continuation with other prices adds them). */
@@ -75,6 +78,12 @@ export const episodeIdFor = (runId: string, taskId: string, trial: number): stri
 /** Attempt 0 is the unit's episode; a retry k is `<id>_r<k>`. */
 export const attemptId = (base: string, attempt: number): string => (attempt === 0 ? base : `${base}_r${attempt}`)
 
+/** The unit an attempt belongs to: the episode id without its `_r<k>`. */
+export const attemptBase = (episodeId: string): string => episodeId.replace(/_r\d+$/, "")
+
+/** Whether `episodeId` is a retry of `parentId` (the next attempt of the same unit), not a fork of it. */
+export const isRetryOf = (episodeId: string, parentId: string): boolean => episodeId !== parentId && attemptBase(episodeId) === attemptBase(parentId)
+
 const startedFor = (config: RunConfig, domain: Domain, task: Task, trial: number, seed: number): EpisodeStarted => ({
   _tag: "EpisodeStarted",
   v: 2,
@@ -90,20 +99,46 @@ const startedFor = (config: RunConfig, domain: Domain, task: Task, trial: number
   agent: config.agent,
   user: config.user,
   seed,
-  limits: { maxSteps: config.maxSteps, maxErrors: config.maxErrors },
+  limits: {
+    maxSteps: config.maxSteps,
+    maxErrors: config.maxErrors,
+    ...(config.episodeTimeoutMs === undefined ? {} : { timeoutMs: config.episodeTimeoutMs }),
+  },
   engineVersion: ENGINE_VERSION,
   parent: null,
 })
 
 /**
- * Retries an errored attempt as a branch of it taken just before its end: recorded turns (and the
- * model calls behind them) are reused, only the failed hop is attempted again.
+ * Where a retry of an errored episode branches: after its last good hop, before the failed hop's
+ * records (the model call attempts that failed, then the end). The failed attempts stay in the
+ * errored episode; the retry inherits only what succeeded.
+ */
+export const lastGoodPoint = (events: ReadonlyArray<EpisodeEvent>): number => {
+  let seq = events.length
+  if (events[seq - 1]?._tag === "EpisodeEnded") seq--
+  while (seq > 1 && events[seq - 1]?._tag === "ModelCalled") seq--
+  return seq
+}
+
+/**
+ * Retries an errored attempt as a branch of it taken just before its failed hop: recorded turns
+ * (and the model calls behind them) are reused, only the failed hop is attempted again.
  */
 const retryAttempt = (erroredId: string, retryId: string, domain: Domain) =>
   Effect.gen(function* () {
     const events = allEvents(yield* readHistory(erroredId)).map((e) => e.event)
-    return yield* branchEpisode({ episodeId: erroredId, events, domain }, events.length - 1, { episodeId: retryId })
+    return yield* branchEpisode({ episodeId: erroredId, events, domain }, lastGoodPoint(events), { episodeId: retryId })
   })
+
+/** How this process runs a run's units (not what the run is). */
+export interface RunUnitsOptions {
+  /**
+   * Try again units whose latest attempt ended with `infrastructure_error` (`--retry-errors`): each
+   * gets up to `maxAttempts` new attempts in this invocation. Without it, a unit makes at most
+   * `maxAttempts` attempts in all.
+   */
+  readonly retryErrors?: boolean
+}
 
 /** The configuration as stored with the run. */
 export const storedRunConfig = (config: RunConfig, domain: Domain): PlainRunConfig => ({
@@ -139,26 +174,32 @@ export const ensureRun = (config: RunConfig, domain: Domain) =>
  * configuration), then runs every unit that is not finished. `onEpisode` sees each episode this
  * invocation finished.
  */
-export const executeRun = (config: RunConfig, onEpisode: (s: EpisodeSummary) => void = () => {}) =>
+export const executeRun = (config: RunConfig, onEpisode: (s: EpisodeSummary) => void = () => {}, options: RunUnitsOptions = {}) =>
   Effect.gen(function* () {
     // Nothing is stored for a domain that cannot be had or a participant spec that names none.
     const domain = yield* (yield* DomainResolver).resolve(config)
     yield* participantsFor(config)
     yield* ensureRun(config, domain)
-    return yield* executeRunUnits(config, domain, onEpisode)
+    return yield* executeRunUnits(config, domain, onEpisode, options)
   })
 
 /** Runs the units of a run already created as `config`, on its resolved `domain`, holding the run's lease. */
-export const executeRunUnits = (config: RunConfig, domain: Domain, onEpisode: (s: EpisodeSummary) => void = () => {}) =>
+export const executeRunUnits = (config: RunConfig, domain: Domain, onEpisode: (s: EpisodeSummary) => void = () => {}, options: RunUnitsOptions = {}) =>
   Effect.gen(function* () {
     const seeds = trialSeeds(config.seed, config.trials)
     // Trial-major, as the reference enumerates units (semantics §8.2).
     const units = seeds.flatMap((seed, trial) => config.taskIds.map((taskId) => ({ taskId, trial, seed })))
-    return yield* Effect.forEach(units, (unit) => runUnit(config, domain, unit, onEpisode), { concurrency: config.maxConcurrency })
+    return yield* Effect.forEach(units, (unit) => runUnit(config, domain, unit, onEpisode, options), { concurrency: config.maxConcurrency })
   }).pipe(withLease(runLease(config.runId)))
 
 /** One (task, trial): its latest attempt resumed or started, and retried while it ends with an infrastructure error. */
-const runUnit = (config: RunConfig, domain: Domain, unit: { taskId: string; trial: number; seed: number }, onEpisode: (s: EpisodeSummary) => void) =>
+const runUnit = (
+  config: RunConfig,
+  domain: Domain,
+  unit: { taskId: string; trial: number; seed: number },
+  onEpisode: (s: EpisodeSummary) => void,
+  options: RunUnitsOptions,
+) =>
   Effect.gen(function* () {
     const store = yield* EventStore
     const { taskId, trial, seed } = unit
@@ -168,6 +209,8 @@ const runUnit = (config: RunConfig, domain: Domain, unit: { taskId: string; tria
     let attempt = 0
     while ((yield* store.getEpisode(attemptId(base, attempt + 1))) !== undefined) attempt++
     let ran = false
+    // Attempts this invocation stored (for `retryErrors`, the budget is counted from here).
+    let created = 0
     for (;;) {
       const episodeId = attemptId(base, attempt)
       const row = yield* store.getEpisode(episodeId)
@@ -185,14 +228,19 @@ const runUnit = (config: RunConfig, domain: Domain, unit: { taskId: string; tria
           : yield* Effect.flatMap(findTask(domain, { episodeId, taskId, dataDir: config.dataDir }), (task) =>
               startEpisode(startedFor(config, domain, task, trial, seed), domain, task),
             )
+        if (!row) created++
         reason = outcome.state.ended ?? "unknown"
         reward = outcome.reward
         ran = true
       }
       // Infrastructure failures are not the agent's: retry them, reusing what was recorded.
-      if (reason === "infrastructure_error" && attempt + 1 < maxAttempts) {
+      const retriesLeft = options.retryErrors ? created < maxAttempts : attempt + 1 < maxAttempts
+      if (reason === "infrastructure_error" && retriesLeft) {
+        // The retry is played (and scored) as it is branched: the next pass reads its result.
         yield* retryAttempt(episodeId, attemptId(base, attempt + 1), domain)
         attempt++
+        created++
+        ran = true
         continue
       }
       const summary: EpisodeSummary = { run_id: config.runId, episode_id: episodeId, task_id: taskId, trial, termination_reason: reason, reward, ran }

@@ -4,24 +4,39 @@ import { type EventStore, layerSqlite, PyJson, type StoreError } from "@tau-sim/
 import { redactText, rememberSecrets, urlSecrets } from "@tau-sim/models"
 // Only the URL helpers: the store itself (and its driver) is imported when a postgres:// --db is given.
 import { describeUrl, isPostgresUrl } from "@tau-sim/store-pg/url"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Option } from "effect"
 import { Flag } from "effect/cli"
 import { type UsageError, usage } from "../usage-error.ts"
 
 export const DEFAULT_DB = path.join(".tau", "tau.db")
 
+/**
+ * A flag's description with its default, the one way help shows one (effect/cli's `--help` does
+ * not print `Flag.withDefault` values): `<description> (default: <value>)`. Used for flags with
+ * `Flag.withDefault` (through `withShownDefault`) and for optional flags whose default is applied
+ * later (a run's configuration flags, which `--resume` must be able to tell apart from absent).
+ */
+export const describedDefault = (description: string, shown: string | number): string => `${description}${description === "" ? "" : " "}(default: ${shown})`
+
+/** `Flag.withDefault(value)` with the default shown in `--help` (`describedDefault`). */
+export const withShownDefault =
+  <const B extends string | number | boolean>(description: string, value: B, shown: string | number = String(value)) =>
+  <A>(self: Flag.Flag<A>): Flag.Flag<A | B> =>
+    self.pipe(Flag.withDescription(describedDefault(description, shown)), Flag.withDefault(value))
+
 // An empty path would be SQLite's private temporary database: a run stored there keeps nothing.
 export const dbFlag = Flag.String("db").pipe(
-  Flag.withDescription("Event store: a SQLite file, or a PostgreSQL URL postgres://user@host:port/database (password from PGPASSWORD or the URL)"),
   Flag.filter(
     (p) => p.trim() !== "",
     () => "a file path (an empty one would store nothing)",
   ),
-  Flag.withDefault(DEFAULT_DB),
+  withShownDefault("Event store: a SQLite file, or a PostgreSQL URL postgres://user@host:port/database (password from PGPASSWORD or the URL)", DEFAULT_DB),
 )
 export const jsonFlag = Flag.Boolean("json").pipe(Flag.withDescription("Print machine-readable JSON"), Flag.withDefault(false))
+/** Where `--data-dir` defaults to (resolved by the domains' `resolveDataDir` when the flag is absent). */
+export const DATA_DIR_DEFAULT = "$TAU2_DATA_DIR, else the data `tau data fetch` installed"
 export const dataDirFlag = Flag.String("data-dir").pipe(
-  Flag.withDescription("τ² data folder (containing domains/<name>/) for the τ² domains; default: $TAU2_DATA_DIR, else the data `tau data fetch` installed"),
+  Flag.withDescription(describedDefault("τ² data folder (containing domains/<name>/) for the τ² domains", DATA_DIR_DEFAULT)),
   Flag.optional,
 )
 
@@ -46,6 +61,38 @@ const wholeNumber = (name: string, min: number) =>
 export const positiveInt = (name: string) => wholeNumber(name, 1)
 /** 0, 1, ...: where 0 means none (`--model-retries`, `--at-turn`). */
 export const nonNegativeInt = (name: string) => wholeNumber(name, 0)
+/**
+ * A duration in milliseconds: `90` (seconds, as τ²'s `--timeout`), `90s`, `500ms`, `10m`, `1h30m`;
+ * none for text that is not one, or is not > 0.
+ */
+export const parseDurationMs = (text: string): Option.Option<number> => {
+  const t = text.trim()
+  if (/^\d+(\.\d+)?$/.test(t)) return Number(t) > 0 ? Option.some(Math.max(1, Math.round(Number(t) * 1000))) : Option.none()
+  if (!/^(\d+(\.\d+)?(ms|h|m|s))+$/.test(t)) return Option.none()
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const
+  let ms = 0
+  for (const [, n, , u] of t.matchAll(/(\d+(\.\d+)?)(ms|h|m|s)/g)) ms += Number(n) * unit[u as keyof typeof unit]
+  return ms > 0 ? Option.some(Math.max(1, Math.round(ms))) : Option.none()
+}
+
+/** A duration flag (`parseDurationMs`), in milliseconds. */
+export const durationFlag = (name: string) =>
+  Flag.String(name).pipe(
+    Flag.withMetavar("duration"),
+    Flag.filterMap(parseDurationMs, () => "a duration > 0: seconds (90), or with units: 500ms, 90s, 10m, 1h30m"),
+  )
+
+/** A duration in milliseconds as `durationFlag` reads it back (`1h30m`, `90s`, `500ms`). */
+export const formatDurationMs = (ms: number): string => {
+  if (ms % 1000 !== 0) return `${ms}ms`
+  let s = ms / 1000
+  const h = Math.floor(s / 3600)
+  s -= h * 3600
+  const m = Math.floor(s / 60)
+  s -= m * 60
+  return `${h > 0 ? `${h}h` : ""}${m > 0 ? `${m}m` : ""}${s > 0 || ms === 0 ? `${s}s` : ""}`
+}
+
 /** A finite number > 0 (`--model-timeout` seconds). */
 export const positiveNumber = (name: string) =>
   Flag.Finite(name).pipe(

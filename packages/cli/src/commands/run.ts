@@ -33,7 +33,19 @@ import { ModelRuntime } from "@tau-sim/models"
 import { Command, Flag } from "effect/cli"
 import { resumableOnStop, shellArg } from "../signals.ts"
 import { fmtReward, table } from "../table.ts"
-import { dataDirFlag, dbFlag, jsonFlag, positiveInt, print, progress, storeLayer } from "./common.ts"
+import {
+  dataDirFlag,
+  dbFlag,
+  describedDefault,
+  durationFlag,
+  formatDurationMs,
+  jsonFlag,
+  positiveInt,
+  print,
+  progress,
+  storeLayer,
+  withShownDefault,
+} from "./common.ts"
 import { costSoFar, modelFlags, modelServices, participantFlag, recordedPricesOf, runPricing, specWithArgs, totalCost } from "./model-flags.ts"
 import { usage } from "../usage-error.ts"
 import { nlJudgeFlags, withNlJudge } from "./nl-judge.ts"
@@ -77,6 +89,25 @@ const flags = {
     Flag.withDescription("Resume an interrupted run (any kind: run, experiment cell, forks, counterfactual) by id"),
     Flag.optional,
   ),
+  retryErrors: Flag.Boolean("retry-errors").pipe(
+    withShownDefault(
+      "Try again every episode whose latest attempt ended in infrastructure_error, as a branch from just before the failure (up to --max-attempts new attempts each; recorded model calls are not repeated)",
+      false,
+    ),
+  ),
+  maxAttempts: positiveInt("max-attempts").pipe(
+    Flag.withDescription(
+      describedDefault(
+        "Attempts per episode when one ends in infrastructure_error (how this process runs, not the run's identity)",
+        `${RUN_DEFAULTS.maxAttempts}, or the run's on --resume`,
+      ),
+    ),
+    Flag.optional,
+  ),
+  episodeTimeout: durationFlag("episode-timeout").pipe(
+    Flag.withDescription(describedDefault("Wall-clock limit per episode (90s, 10m, 1h30m; a bare number is seconds): it ends as timeout, reward 0", "none")),
+    Flag.optional,
+  ),
   ...modelFlags,
   ...nlJudgeFlags,
 }
@@ -110,6 +141,7 @@ const CONFIG_FLAGS = [
   "split",
   "taskIds",
   "numTasks",
+  "episodeTimeout",
 ] as const
 const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`
 
@@ -157,6 +189,8 @@ const requestedConfig = (f: Flags, runId: string) =>
       maxErrors: Option.getOrElse(f.maxErrors, () => RUN_DEFAULTS.maxErrors),
       taskIds: tasks.map((t) => t.id),
       maxConcurrency: Option.getOrElse(f.maxConcurrency, () => RUN_DEFAULTS.maxConcurrency),
+      ...(Option.isSome(f.maxAttempts) ? { maxAttempts: f.maxAttempts.value } : {}),
+      ...(Option.isSome(f.episodeTimeout) ? { episodeTimeoutMs: f.episodeTimeout.value } : {}),
     }
     return { config, domain }
   })
@@ -187,16 +221,11 @@ const checkResumeFlags = (f: Flags, runId: string, stored: StoredRunConfig) =>
       seed: Option.orElse(f.seed, () => Option.some(stored.seed)),
       maxSteps: Option.orElse(f.maxSteps, () => Option.some(stored.maxSteps)),
       maxErrors: Option.orElse(f.maxErrors, () => Option.some(stored.maxErrors)),
+      episodeTimeout: Option.orElse(f.episodeTimeout, () => Option.fromNullishOr(stored.episodeTimeoutMs)),
       taskIds: Option.isSome(f.split) || Option.isSome(f.numTasks) ? f.taskIds : Option.orElse(f.taskIds, () => Option.some(stored.taskIds.join(","))),
     }
     const { config, domain } = yield* requestedConfig(withStored, runId)
-    const mismatch = mismatchOf(
-      runId,
-      stored,
-      // Attempts are the stored run's (a run stored before they were recorded had the default).
-      { ...storedRunConfig(config, domain), experiment: stored.experiment ?? null, maxAttempts: stored.maxAttempts ?? RUN_DEFAULTS.maxAttempts },
-      domain,
-    )
+    const mismatch = mismatchOf(runId, stored, { ...storedRunConfig(config, domain), experiment: stored.experiment ?? null }, domain)
     if (mismatch) return yield* mismatch
   })
 
@@ -237,12 +266,16 @@ export const runCommand = Command.make("run", flags, (f) =>
       yield* checkResumeFlags(f, id, stored)
       runId = id
       let total = 0
+      if (stored.kind !== "run" && stored.kind !== "cell") {
+        const given = [...(f.retryErrors ? ["--retry-errors"] : []), ...(Option.isSome(f.maxAttempts) ? ["--max-attempts"] : [])]
+        if (given.length > 0) return yield* usage(`${given.join(", ")} applies to plain runs and experiment cells, not to ${describeKind(stored)} (run ${id})`)
+      }
       if (stored.kind === "run" || stored.kind === "cell") {
         // A malformed participant spec or a missing API key fails here, before anything is stored.
         yield* participantsFor(stored)
         total = stored.taskIds.length * stored.trials
         yield* progress(
-          `resuming run ${id}: ${stored.domain}, ${stored.taskIds.length} tasks × ${stored.trials} trials, agent ${stored.agent}, user ${stored.user}`,
+          `resuming run ${id}: ${stored.domain}, ${stored.taskIds.length} tasks × ${stored.trials} trials, agent ${stored.agent}, user ${stored.user}${timeoutNote(stored.episodeTimeoutMs)}${f.retryErrors ? "; retrying errored episodes" : ""}`,
         )
       } else {
         yield* progress(`resuming run ${id}: ${describeKind(stored)}`)
@@ -254,6 +287,8 @@ export const runCommand = Command.make("run", flags, (f) =>
         onEpisode: onEpisode(() => total),
         // The prices this resume costs calls with (the run's recorded ones, any given now over them).
         pricing: runPricing(models, "agent" in stored ? [stored.agent, stored.user] : []),
+        retryErrors: f.retryErrors,
+        maxAttempts: Option.getOrUndefined(f.maxAttempts),
       }).pipe(resumableOnStop(resumeCommand))
       summaries = result.summaries
     } else {
@@ -268,13 +303,14 @@ export const runCommand = Command.make("run", flags, (f) =>
       yield* participantsFor(config)
       const total = config.taskIds.length * config.trials
       yield* progress(
-        `run ${config.runId}: ${config.domain}, ${config.taskIds.length} tasks × ${config.trials} trials, agent ${config.agent}, user ${config.user}`,
+        `run ${config.runId}: ${config.domain}, ${config.taskIds.length} tasks × ${config.trials} trials, agent ${config.agent}, user ${config.user}${timeoutNote(config.episodeTimeoutMs)}`,
       )
       summaries = yield* Effect.suspend(() => {
         runId = config.runId
         return executeRun(
           config,
           onEpisode(() => total),
+          { retryErrors: f.retryErrors },
         )
       }).pipe(resumableOnStop(() => (runId && total > 0 ? resumeCommand() : null)))
     }
@@ -317,6 +353,8 @@ export const runCommand = Command.make("run", flags, (f) =>
     ),
   ),
 ).pipe(Command.withDescription("Run an evaluation (domains × tasks × trials), or resume any run with --resume RUN"))
+
+const timeoutNote = (ms: number | undefined): string => (ms === undefined ? "" : `, episode timeout ${formatDurationMs(ms)}`)
 
 const jsonLine = (s: EpisodeSummary) => ({
   run_id: s.run_id,

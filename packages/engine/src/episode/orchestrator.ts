@@ -5,7 +5,7 @@
  * folded state and appended as one atomic batch with the expected stream version. Because the
  * state is always re-derived from events, a crashed run continues from its last stored event.
  */
-import { Effect } from "effect"
+import { Clock, Effect, Option } from "effect"
 import type { Domain, Side } from "../domain.ts"
 import { executeToolCall, syncWorld } from "../execute.ts"
 import { applyInitialState } from "../initial-state.ts"
@@ -193,6 +193,32 @@ const terminationAfterHop = (state: EpisodeState, stopped: TerminationReason | n
 
 const fold = (state: EpisodeState, events: ReadonlyArray<EpisodeEvent>): EpisodeState => events.reduce((s, e) => evolve(s, e, s.version), state)
 
+/** The end of an episode that ran out of its wall-clock limit (`limits.timeoutMs`). */
+const timedOut = (state: EpisodeState, limitMs: number): EpisodeEnded =>
+  episodeEnded("timeout", state, `the episode's time limit of ${limitMs / 1000} s ran out (--episode-timeout)`)
+
+/**
+ * The next hop, under the episode's time limit. τ² checks its timeout after every step whose next
+ * recipient is not the environment (semantics §2.4): here, before each participant turn, and a turn
+ * still running when the limit is reached is interrupted (a wedged model call must not hold a run
+ * for hours; its request is cancelled and not recorded). Tool batches are pure and quick: never cut.
+ * Time is Effect's `Clock`, measured from when this process began playing the episode.
+ */
+const nextHopWithin = (
+  state: EpisodeState,
+  domain: Domain,
+  task: Task,
+  participants: EpisodeParticipants,
+  deadline: { readonly limitMs: number; readonly startMs: number } | null,
+): Effect.Effect<ReadonlyArray<EpisodeEvent>> =>
+  Effect.gen(function* () {
+    if (deadline === null || state.next === "env") return yield* nextHop(state, domain, task, participants)
+    const left = deadline.limitMs - ((yield* Clock.currentTimeMillis) - deadline.startMs)
+    if (left <= 0) return [timedOut(state, deadline.limitMs)]
+    const hop = yield* nextHop(state, domain, task, participants).pipe(Effect.timeoutOption(left))
+    return Option.getOrElse(hop, () => [timedOut(state, deadline.limitMs)])
+  })
+
 /** Computes the events of the next hop (without storing them). */
 export const nextHop = (state: EpisodeState, domain: Domain, task: Task, participants: EpisodeParticipants): Effect.Effect<ReadonlyArray<EpisodeEvent>> =>
   Effect.gen(function* () {
@@ -274,6 +300,8 @@ export const playEpisode = (
         state = fold(state, ended)
       }
     }
+    const limitMs = state.started.limits.timeoutMs
+    const deadline = limitMs === undefined ? null : { limitMs, startMs: yield* Clock.currentTimeMillis }
     let unstored: Array<EpisodeEvent> = []
     // A stop (an interrupt) lands between hops or in a participant's turn: the hops played before it
     // are stored first, as a stop promises (it keeps what was done). A failed write is left to resume.
@@ -282,7 +310,7 @@ export const playEpisode = (
       while (state.ended === null) {
         // Offline hops never wait on I/O: yield to the event loop so that a stop signal lands between hops.
         yield* Effect.yieldNow
-        const events = yield* nextHop(state, domain, task, participants)
+        const events = yield* nextHopWithin(state, domain, task, participants, deadline)
         state = fold(state, events)
         unstored.push(...events)
         if (state.ended !== null || costlyHop(events) || unstored.length >= MAX_UNSTORED_EVENTS) {

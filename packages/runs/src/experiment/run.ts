@@ -62,7 +62,6 @@ const FILE_KEYS: Readonly<Record<string, string>> = {
   maxSteps: "max_steps",
   maxErrors: "max_errors",
   policyVariant: "policy variant",
-  maxAttempts: "max attempts",
 }
 const fileKey = (field: string) => FILE_KEYS[field] ?? (field.startsWith("hashes.") ? `${field.slice(7)} data hash` : field)
 
