@@ -3,7 +3,8 @@
  * the raw row form of an event, and how failures become `StoreError`s.
  */
 import { Effect } from "effect"
-import { decodeEventFields, type EpisodeEvent, EventDecodeError, type StoredEvent } from "../events.ts"
+import { type EpisodeEvent, EventDecodeError, type StoredEvent } from "../events.ts"
+import { decodeFields } from "./event-fields.ts"
 import { StoreError, VersionConflict, type EventStoreShape } from "./event-store.ts"
 import { BlobUnreadable, isPooled, unpool } from "./message-pool.ts"
 import { InvalidWrite } from "./write-rules.ts"
@@ -66,7 +67,7 @@ export const decodeStoredBody = (episodeId: string, seq: number, body: string, b
       throw e
     }
   }
-  return decodeEventFields(episodeId, seq, fields)
+  return decodeFields(episodeId, seq, fields)
 }
 
 /** Decodes (and upcasts) a stored row; a body that cannot be read names its episode and seq. */

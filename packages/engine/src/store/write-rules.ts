@@ -2,8 +2,9 @@
  * The rules every event store enforces on writes, and how an append changes the episodes read
  * model. Shared by the SQLite and in-memory stores so both behave identically.
  */
-import { encodeEventFields, type EpisodeEvent, type TerminationReason } from "../events.ts"
+import type { EpisodeEvent, TerminationReason } from "../events.ts"
 import type { EpisodeRow } from "./event-store.ts"
+import { encodeFields } from "./event-fields.ts"
 import { type Blob, poolModelCall } from "./message-pool.ts"
 
 /** Thrown inside a store to reject a write; the store turns it into a `StoreError`. */
@@ -48,7 +49,7 @@ export const encodeBatch = (episodeId: string, expectedVersion: number, events: 
   }
   return events.map((event, i) => {
     try {
-      const fields = encodeEventFields(event)
+      const fields = encodeFields(event)
       const json = JSON.stringify(fields)
       const pooled = event._tag === "ModelCalled" ? poolModelCall(fields, json) : undefined
       return { seq: expectedVersion + i, tag: event._tag, v: event.v, body: pooled?.body ?? json, blobs: pooled?.blobs ?? NO_BLOBS }
