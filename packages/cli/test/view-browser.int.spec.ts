@@ -7,6 +7,7 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { demoBrain, startFakeLlmServer } from "@tau-sim/models/testing"
 import { headlessChromium } from "@tau-sim/reports/testing/browser"
 import type { Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -157,29 +158,51 @@ describe("tau view in Chromium", () => {
     await page.close()
   }, 120_000)
 
-  it("forks from the page at a chosen turn, and the branch appears in the lineage tree", async (ctx) => {
+  it("forks from the page at a chosen turn: the branch's turns stream in while it runs, and it lands in the lineage tree", async (ctx) => {
     chromium.need(ctx)
-    const { page, requests, errors } = await open()
-    await page.goto(`${view.base}/episodes/${written.parent}`)
-    const tree = page.getByTestId("lineage-tree")
-    await tree.waitFor()
-    const before = await tree.locator("li[data-episode]").count()
-    await page.getByTestId("timeline").locator('button.turn[data-turn="6"]').click()
-    const form = page.getByTestId("fork-form")
-    await form.waitFor()
-    expect(await form.locator('input[name="agent"]').inputValue()).toBe("oracle")
-    await page.screenshot({ path: path.join(shots, "fork-form.png") })
-    await form.getByRole("button", { name: "fork at turn 6" }).click()
-    const forked = form.getByTestId("forked")
-    await forked.waitFor({ timeout: 60_000 })
-    const child = (await forked.locator("a").textContent()) ?? ""
-    expect(child).toMatch(/^ep_/)
-    await tree.locator(`li[data-episode="${child}"]`).waitFor()
-    expect(await tree.locator("li[data-episode]").count()).toBe(before + 1)
-    await page.screenshot({ path: path.join(shots, "forked.png") })
-    onlyViewer(requests)
-    expect(errors).toEqual([])
-    await page.close()
+    // The branch's agent is a model whose second answer waits until the page has shown the first:
+    // what the page shows meanwhile can only have come from the store while the fork runs.
+    const release = Promise.withResolvers<void>()
+    const llm = await startFakeLlmServer({
+      brain: async (call, index) => (index === 0 ? demoBrain(call, index) : release.promise.then(() => demoBrain(call, index))),
+    })
+    try {
+      const { page, requests, errors } = await open()
+      await page.goto(`${view.base}/episodes/${written.parent}`)
+      const tree = page.getByTestId("lineage-tree")
+      await tree.waitFor()
+      const before = await tree.locator("li[data-episode]").count()
+      await page.getByTestId("timeline").locator('button.turn[data-turn="6"]').click()
+      const form = page.getByTestId("fork-form")
+      await form.waitFor()
+      expect(await form.locator('input[name="agent"]').inputValue()).toBe("oracle")
+      await form.locator('input[name="agent"]').fill(`compat:demo-model@${llm.baseURL}`)
+      await page.screenshot({ path: path.join(shots, "fork-form.png") })
+      await form.getByRole("button", { name: "fork at turn 6" }).click()
+      const live = form.getByTestId("fork-live")
+      // The model's first turn, shown while the fork still runs (its second call is held).
+      await live.locator('[data-kind="message"]').first().waitFor({ timeout: 60_000 })
+      expect(await live.getAttribute("data-state")).toBe("running")
+      expect(await live.locator('[data-kind="model"]').count()).toBe(1)
+      const child = (await live.locator("a").first().textContent()) ?? ""
+      expect(child).toMatch(/^ep_/)
+      // Already in the lineage tree, as running.
+      await tree.locator(`li[data-episode="${child}"]`).waitFor()
+      expect(await tree.locator("li[data-episode]").count()).toBe(before + 1)
+      await page.screenshot({ path: path.join(shots, "fork-running.png") })
+      release.resolve()
+      await form.locator('[data-testid="fork-live"][data-state="done"]').waitFor({ timeout: 60_000 })
+      expect(await live.locator('[data-kind="model"]').count()).toBeGreaterThan(1)
+      expect(await live.textContent()).toMatch(/reward \d/)
+      await tree.locator(`li[data-episode="${child}"]`, { hasText: "reward" }).filter({ hasNotText: "running" }).waitFor()
+      await page.screenshot({ path: path.join(shots, "forked.png") })
+      onlyViewer(requests)
+      expect(errors).toEqual([])
+      await page.close()
+    } finally {
+      release.resolve()
+      await llm.close()
+    }
   }, 120_000)
 
   // Also without the CSP: with inline handlers allowed, only the rendering keeps the text from becoming markup.

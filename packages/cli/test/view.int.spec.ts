@@ -8,7 +8,7 @@ import { request } from "node:http"
 import Database from "better-sqlite3"
 import { demoBrain, startFakeLlmServer } from "@tau-sim/models/testing"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import type { BranchComparison, EpisodeDetail, EpisodeListRow, EpisodePage, RunSummary, TimelineItem, WorldAtTurn } from "@tau-sim/viewer"
+import type { BranchComparison, EpisodeDetail, EpisodeListRow, EpisodePage, ForkProgress, RunSummary, TimelineItem, WorldAtTurn } from "@tau-sim/viewer"
 import { jsonLines, tau, tempDir } from "./tau.ts"
 import { HOSTILE_EMAIL, HOSTILE_RUN, HOSTILE_TEXT, RUN, startView, type ViewServer, writeViewStore } from "./view-server.ts"
 
@@ -401,12 +401,21 @@ describe("tau view: forking from the page", () => {
     // Without the limits no answer ever comes: the test's own timeout is the failure.
   }, 60_000)
 
-  it("forks with tau fork itself, and the branch lands in the lineage tree", async () => {
+  it("forks with tau fork itself, answers once the branch is stored, follows it to its end, and the branch lands in the lineage tree", async () => {
     const answer = await post(`/api/episodes/${forkParent}/fork`, JSON.stringify({ turn: 6, user: "scripted" }), { ...json, "x-tau-token": view.token })
     expect(answer.status).toBe(200)
     const { episode_id: child } = (await answer.json()) as { episode_id: string }
+    // Stored when answered (running or already done), so the tree has it at once.
     const tree = (await getJson<{ nodes: EpisodeListRow[] }>(`/api/episodes/${forkParent}/tree`)).body.nodes
     expect(tree.map((n) => n.episode_id)).toContain(child)
+    const ended = (await getJson<ForkProgress>(`/api/forks/${child}?wait=end`)).body
+    expect(ended).toMatchObject({ episode_id: child, parent_episode_id: forkParent, turn: 6, state: "done", error: null })
+    expect(ended.detail?.termination_reason).toBe("user_stop")
+    expect((await getJson(`/api/forks/ep_unknown`)).status).toBe(404)
+    // The id the viewer names a branch with is never one that exists.
+    const again = await tau(["fork", forkParent, "--at-turn", "4", `--episode-id=${child}`, "--db", db], tmp.root)
+    expect(again.code).toBe(1)
+    expect(again.stderr).toContain(`an episode ${child} exists already`)
     const shown = jsonLines((await tau(["show", child, "--json", "--db", db], tmp.root)).stdout)[0] as { lineage: Array<{ episode_id: string }>; agent: string }
     expect(shown.lineage.map((l) => l.episode_id)).toEqual([forkParent, child])
     expect(shown.agent).toBe("oracle")

@@ -188,3 +188,15 @@ export interface BranchComparison {
   /** Where the two final worlds differ, as the JSON Patch from a's to b's. */
   readonly world_diff: ReadonlyArray<{ readonly op: string; readonly path: string; readonly value?: unknown }>
 }
+
+/** `/api/forks/<id>`: a fork started from the page, while it runs and after. */
+export interface ForkProgress {
+  readonly episode_id: string
+  readonly parent_episode_id: string
+  readonly turn: number
+  readonly state: "running" | "done" | "failed"
+  /** Why the fork failed (after its branch was stored: the branch is kept as far as it got). */
+  readonly error: string | null
+  /** The branch as stored so far; null while it cannot be read. */
+  readonly detail: EpisodeDetail | null
+}

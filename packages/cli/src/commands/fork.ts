@@ -2,7 +2,7 @@
 import { randomUUID } from "node:crypto"
 import { EventStore } from "@tau-sim/engine"
 import { EpisodeNotFound } from "@tau-sim/replay"
-import { decodeRunConfig, forkEpisode, forksRunOf } from "@tau-sim/runs"
+import { decodeRunConfig, ForkError, forkEpisode, forksRunOf } from "@tau-sim/runs"
 import { ModelRuntime } from "@tau-sim/models"
 import { Effect, Layer, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
@@ -19,6 +19,15 @@ const flags = {
   agent: participantFlag("agent").pipe(Flag.withDescription("Agent spec for the branch (default: the parent's)"), Flag.optional),
   user: participantFlag("user").pipe(Flag.withDescription("User spec for the branch (default: the parent's)"), Flag.optional),
   dataDir: movedDataDirFlag,
+  // The viewer names the branch before it starts, to follow its progress while it runs.
+  episodeId: Flag.String("episode-id").pipe(
+    Flag.withDescription("Id of the branch (default: a fresh ep_...); refused if an episode has it"),
+    Flag.filter(
+      (id) => /^[A-Za-z0-9_.~-]+$/.test(id),
+      () => "letters, digits and _ . ~ - only",
+    ),
+    Flag.optional,
+  ),
   ...modelCallFlags,
 }
 
@@ -33,7 +42,9 @@ export const forkCommand = Command.make("fork", flags, (f) =>
     const parentSpecs = parentConfig && "agent" in parentConfig ? [parentConfig.agent, parentConfig.user] : []
     const pricing = runPricing(yield* ModelRuntime, [Option.getOrUndefined(f.agent), Option.getOrUndefined(f.user), ...parentSpecs])
     const { runId, create } = yield* forksRunOf(parent.runId, pricing)
-    const childId = `ep_${randomUUID().replaceAll("-", "").slice(0, 12)}`
+    const childId = Option.getOrElse(f.episodeId, () => `ep_${randomUUID().replaceAll("-", "").slice(0, 12)}`)
+    if (Option.isSome(f.episodeId) && (yield* store.getEpisode(childId)))
+      return yield* new ForkError({ message: `an episode ${childId} exists already; choose another --episode-id` })
     const child = yield* forkEpisode(f.episode, {
       atTurn: f.atTurn,
       agent: Option.getOrUndefined(f.agent),

@@ -44,7 +44,8 @@ const forkWithCli =
   (db: string): Forker =>
   (request) =>
     Effect.callback<{ readonly episode_id: string }, ForkFailed>((resume, signal) => {
-      const args = [process.argv[1], "fork", request.episodeId, "--at-turn", String(request.atTurn), "--json", "--db", db]
+      // The viewer names the branch, so that it can follow the branch while it runs.
+      const args = [process.argv[1], "fork", request.episodeId, "--at-turn", String(request.atTurn), `--episode-id=${request.childId}`, "--json", "--db", db]
       // `--flag=value`: a value can never be read as a flag of its own (the viewer also refuses a leading "-").
       if (request.agent !== undefined) args.push(`--agent=${request.agent}`)
       if (request.user !== undefined) args.push(`--user=${request.user}`)

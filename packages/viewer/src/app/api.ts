@@ -10,6 +10,7 @@ export type {
   EpisodeListRow,
   EpisodePage,
   Facets,
+  ForkProgress,
   RunSummary,
   ScoreView,
   TimelineItem,

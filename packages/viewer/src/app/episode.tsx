@@ -4,8 +4,18 @@
  * demand), and the world at the selected turn with the change that turn made. Everything a
  * participant or tool produced is rendered as text.
  */
-import { useState } from "preact/hooks"
-import { type EpisodeDetail, type EpisodeListRow, fmtReward, getJson, postJson, type ScoreView, type TimelineItem, type WorldAtTurn } from "./api.ts"
+import { useEffect, useState } from "preact/hooks"
+import {
+  type EpisodeDetail,
+  type EpisodeListRow,
+  type ForkProgress,
+  fmtReward,
+  getJson,
+  postJson,
+  type ScoreView,
+  type TimelineItem,
+  type WorldAtTurn,
+} from "./api.ts"
 import { JsonTree } from "./json-tree.tsx"
 import { compareHref, episodeHref, Link, runHref } from "./link.tsx"
 import { navigate, sessionToken, useLocation } from "./router.ts"
@@ -247,8 +257,59 @@ const Scores = ({ scores, detail }: { scores: ReadonlyArray<ScoreView>; detail: 
   </section>
 )
 
+/**
+ * A fork started here, while it runs: its own events as they are stored (polled), then how it
+ * ended. It tells the page when the branch changed (to fetch the lineage tree again).
+ */
+/** The latest events of a running branch shown here (the branch's own page has them all). */
+const LIVE_ITEMS = 12
+
+const ForkLive = ({ id, onChange }: { id: string; onChange: () => void }) => {
+  const progress = useApi<ForkProgress>(`/api/forks/${encodeURIComponent(id)}`, { refreshMs: 300, keepRefreshing: (p) => p.state === "running" })
+  const state = progress.state === "done" ? progress.value.state : null
+  const events = progress.state === "done" ? (progress.value.detail?.timeline.length ?? 0) : 0
+  // The lineage tree shows the branch's status and reward: fetched again when they may have changed.
+  useEffect(onChange, [state, events > 0])
+  if (progress.state !== "done") return <Failure loaded={progress} />
+  const p = progress.value
+  const own = (p.detail?.timeline ?? []).filter((i) => !i.inherited)
+  return (
+    <div class="fork-live" data-testid="fork-live" data-state={p.state}>
+      <p>
+        branch <Link href={episodeHref(p.episode_id)}>{p.episode_id}</Link>{" "}
+        {p.state === "running" ? (
+          <span class="badge running">running</span>
+        ) : p.state === "failed" ? (
+          <span class="badge errored">failed</span>
+        ) : (
+          <span class="badge done">done</span>
+        )}{" "}
+        <span class="muted small">
+          {own.length} new event{own.length === 1 ? "" : "s"}
+          {p.detail?.termination_reason ? ` · ${p.detail.termination_reason} · reward ${fmtReward(p.detail.reward)}` : ""}
+        </span>
+      </p>
+      {p.error !== null && (
+        <div class="error-box" role="alert">
+          {p.error}
+        </div>
+      )}
+      <div class="timeline live" data-testid="fork-live-timeline">
+        {own.length > LIVE_ITEMS && (
+          <p class="muted small">
+            {own.length - LIVE_ITEMS} earlier events: see the <Link href={episodeHref(p.episode_id)}>branch</Link>
+          </p>
+        )}
+        {own.slice(-LIVE_ITEMS).map((i) => (
+          <Item key={i.index} item={i} episodeId={p.episode_id} selected={null} onSelect={() => undefined} />
+        ))}
+      </div>
+    </div>
+  )
+}
+
 /** Fork at the selected turn: the branch keeps turns 0..N-1 and continues live with these participants. */
-const ForkForm = ({ detail, turn, onForked }: { detail: EpisodeDetail; turn: number; onForked: (id: string) => void }) => {
+const ForkForm = ({ detail, turn, onForked }: { detail: EpisodeDetail; turn: number; onForked: () => void }) => {
   const [agent, setAgent] = useState(detail.agent)
   const [user, setUser] = useState(detail.user)
   const [state, setState] = useState<{ busy: boolean; message: string | null; child: string | null }>({ busy: false, message: null, child: null })
@@ -260,10 +321,7 @@ const ForkForm = ({ detail, turn, onForked }: { detail: EpisodeDetail; turn: num
         e.preventDefault()
         setState({ busy: true, message: null, child: null })
         postJson<{ episode_id: string }>(`/api/episodes/${encodeURIComponent(detail.episode_id)}/fork`, { turn, agent, user }, sessionToken()).then(
-          (r) => {
-            setState({ busy: false, message: null, child: r.episode_id })
-            onForked(r.episode_id)
-          },
+          (r) => setState({ busy: false, message: null, child: r.episode_id }),
           (err: unknown) => setState({ busy: false, message: err instanceof Error ? err.message : String(err), child: null }),
         )
       }}
@@ -276,18 +334,14 @@ const ForkForm = ({ detail, turn, onForked }: { detail: EpisodeDetail; turn: num
         user <input name="user" value={user} onInput={(e) => setUser((e.currentTarget as HTMLInputElement).value)} />
       </label>
       <button type="submit" disabled={state.busy}>
-        {state.busy ? "forking…" : `fork at turn ${turn}`}
+        {state.busy ? "starting…" : `fork at turn ${turn}`}
       </button>
       {state.message !== null && (
         <div class="error-box" role="alert">
           {state.message}
         </div>
       )}
-      {state.child !== null && (
-        <p data-testid="forked">
-          branch <Link href={episodeHref(state.child)}>{state.child}</Link> stored
-        </p>
-      )}
+      {state.child !== null && <ForkLive id={state.child} onChange={onForked} />}
     </form>
   )
 }
@@ -383,6 +437,7 @@ export const EpisodePage = ({ id }: { id: string }) => {
   const select = (t: number) => navigate(episodeHref(id, t), { replace: true })
   // A fork started here lands in the lineage tree: it is fetched again.
   const [forks, setForks] = useState(0)
+  const forked = () => setForks((n) => n + 1)
   if (detail.state !== "done") return <Failure loaded={detail} />
   const d = detail.value
   return (
@@ -419,7 +474,7 @@ export const EpisodePage = ({ id }: { id: string }) => {
           ) : (
             <>
               <World episodeId={d.episode_id} turn={selected} />
-              <ForkForm key={selected} detail={d} turn={selected} onForked={() => setForks(forks + 1)} />
+              <ForkForm key={selected} detail={d} turn={selected} onForked={forked} />
             </>
           )}
         </div>

@@ -17,6 +17,10 @@ import { HttpServerRequest, HttpServerResponse } from "effect/http"
 import { TOKEN_HEADER, tokenCookie, tokenMatches } from "./auth.ts"
 import { type Catalog, EPISODE_SORTS, type EpisodeQuery, type EpisodeSort } from "./catalog.ts"
 import { compareBranches, episodeDetail, EventIndexNotFound, rawEvent, TurnNotFound, worldAtTurn } from "./episode-view.ts"
+import type { ForkJobs } from "./fork-jobs.ts"
+import type { ForkProgress } from "../wire.ts"
+
+export type { ForkProgress }
 
 export const CONTENT_SECURITY_POLICY =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
@@ -86,9 +90,6 @@ export class ForkFailed extends Schema.TaggedError<ForkFailed>()("ForkFailed", {
   }
 }
 
-/** Starts a branch and answers with its id once it has run (the composition root decides how: the CLI runs `tau fork`). */
-export type Forker = (request: ForkRequest) => Effect.Effect<{ readonly episode_id: string }, ForkFailed>
-
 export interface AppOptions {
   readonly catalog: Catalog
   readonly bundle: Bundle
@@ -97,8 +98,8 @@ export interface AppOptions {
   readonly port: () => number
   /** The address bound (`--host`): a name the Host header may carry besides the loopback ones. */
   readonly host: string
-  /** Absent: the viewer only reads. */
-  readonly fork?: Forker | undefined
+  /** Forks started from the page; absent: the viewer only reads. */
+  readonly forks?: ForkJobs | undefined
 }
 
 const ForkBody = Schema.Struct({
@@ -116,8 +117,8 @@ const MAX_FORK_BODY = 4096
  */
 const forkRoute = (options: AppOptions, request: HttpServerRequest.HttpServerRequest, episodeId: string) =>
   Effect.gen(function* () {
-    const fork = options.fork
-    if (fork === undefined) return yield* errorJson(405, "this viewer was started without forking")
+    const forks = options.forks
+    if (forks === undefined) return yield* errorJson(405, "this viewer was started without forking")
     const header = request.headers[TOKEN_HEADER]
     if (!tokenMatches(options.token, typeof header === "string" ? header : undefined))
       return yield* errorJson(403, `forking needs the token in the ${TOKEN_HEADER} header`)
@@ -143,14 +144,17 @@ const forkRoute = (options: AppOptions, request: HttpServerRequest.HttpServerReq
     ] as const)
       if (spec?.trim().startsWith("-"))
         return yield* errorJson(400, `fork request: ${name} ${JSON.stringify(spec)} starts with "-" (a participant spec, not a flag)`)
-    const started = yield* fork({
-      episodeId,
-      atTurn: body.turn,
-      ...(body.agent === undefined || body.agent.trim() === "" ? {} : { agent: body.agent.trim() }),
-      ...(body.user === undefined || body.user.trim() === "" ? {} : { user: body.user.trim() }),
-    }).pipe(Effect.result)
+    const started = yield* forks
+      .start({
+        episodeId,
+        atTurn: body.turn,
+        ...(body.agent === undefined || body.agent.trim() === "" ? {} : { agent: body.agent.trim() }),
+        ...(body.user === undefined || body.user.trim() === "" ? {} : { user: body.user.trim() }),
+      })
+      .pipe(Effect.result)
     if (started._tag === "Failure") return yield* errorJson(422, started.failure.message)
-    return yield* json(started.success)
+    // Answered once the branch is stored: its progress is at /api/forks/<id> (the page follows it there).
+    return yield* json({ episode_id: started.success.episode_id, state: started.success.state() })
   })
 
 /** The body as text, or undefined once it passes `max` bytes (reading stops there). An unreadable body is empty. */
@@ -243,6 +247,8 @@ const api = (options: AppOptions, url: URL): Effect.Effect<unknown, unknown, Eve
   if (path === "/api/runs") return sync(() => ({ runs: options.catalog.runs() }))
   if (path === "/api/facets") return sync(() => options.catalog.facets())
   if (path === "/api/episodes") return sync(() => options.catalog.episodes(episodeQueryOf(url)))
+  const following = /^\/api\/forks\/([^/]+)$/.exec(path)
+  if (following) return Effect.flatMap(decodeSegment(following[1]), (id) => forkProgress(options, id, param(url, "wait") === "end"))
   if (path === "/api/compare") {
     const a = param(url, "a")
     const b = param(url, "b")
@@ -267,6 +273,21 @@ const api = (options: AppOptions, url: URL): Effect.Effect<unknown, unknown, Eve
   }
   return Effect.fail(new NotFound({ path }))
 }
+
+/**
+ * A fork started from the page as it stands: the job's state and the branch as stored so far (its
+ * own events arrive while it runs). `wait=end`: answered when the fork has ended.
+ */
+const forkProgress = (options: AppOptions, id: string, waitForEnd: boolean) =>
+  Effect.gen(function* () {
+    const job = options.forks?.get(id)
+    if (job === undefined) return yield* new NotFound({ path: `/api/forks/${id} (no fork of that id was started by this viewer)` })
+    if (waitForEnd) yield* job.ended
+    const state = job.state()
+    const detail = yield* Effect.orElseSucceed(episodeDetail(id), () => null)
+    const progress: ForkProgress = { episode_id: id, parent_episode_id: job.parent_episode_id, turn: job.turn, state, error: job.error(), detail }
+    return progress
+  })
 
 /** An episode id from the path: a malformed `%` escape is the client's error (400), not a defect. */
 const decodeSegment = (segment: string): Effect.Effect<string, BadQuery> =>

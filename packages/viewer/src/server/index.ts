@@ -10,12 +10,14 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { Context, Effect, Layer, Schema } from "effect"
 import { HttpServer } from "effect/http"
 import { openCatalog } from "./catalog.ts"
-import { type Forker, readBundle, viewerApp } from "./http.ts"
+import { type Forker, makeForkJobs } from "./fork-jobs.ts"
+import { readBundle, viewerApp } from "./http.ts"
 
 export * from "./auth.ts"
 export * from "./catalog.ts"
 export * from "./episode-view.ts"
-export { CONTENT_SECURITY_POLICY, episodeQueryOf, ForkFailed, type Forker, type ForkRequest, readBundle, ViewerBundleMissing, viewerApp } from "./http.ts"
+export { CONTENT_SECURITY_POLICY, episodeQueryOf, ForkFailed, type ForkProgress, type ForkRequest, readBundle, ViewerBundleMissing, viewerApp } from "./http.ts"
+export type { Forker, ForkJob, ForkJobs, ForkJobState } from "./fork-jobs.ts"
 
 /**
  * Where `vite build` puts the page (packages/viewer/dist), found through the package's own
@@ -69,7 +71,9 @@ export const startViewer = (options: ViewerOptions) =>
     const catalog = yield* Effect.acquireRelease(Effect.try({ try: () => openCatalog(options.db), catch: (e) => e as Error }), (c) => Effect.sync(c.close))
     // Port 0 is chosen by the system: known once listening (until then the app accepts nothing).
     let listening = options.port
-    const serve = HttpServer.serve(viewerApp({ catalog, bundle, token: options.token, port: () => listening, host: options.host, fork: options.fork })).pipe(
+    // Forks run in this scope: when the viewer stops, they are interrupted (the forker stops its child).
+    const forks = options.fork === undefined ? undefined : makeForkJobs(options.fork, yield* Effect.scope)
+    const serve = HttpServer.serve(viewerApp({ catalog, bundle, token: options.token, port: () => listening, host: options.host, forks })).pipe(
       Layer.provideMerge(NodeHttpServer.layer(createServer, { host: options.host, port: options.port })),
     )
     const context = yield* Layer.build(serve).pipe(
