@@ -24,6 +24,7 @@ import { rescoreCommand } from "./commands/rescore.ts"
 import { runCommand } from "./commands/run.ts"
 import { showCommand } from "./commands/show.ts"
 import { viewCommand } from "./commands/view.ts"
+import { workerCommand } from "./commands/worker.ts"
 import { installStopSignals, stopTeardown } from "./signals.ts"
 import { USAGE_EXIT_CODE, UsageError } from "./usage-error.ts"
 
@@ -64,6 +65,7 @@ const tau = Command.make("tau").pipe(
     dataCommand,
     viewCommand,
     listCommand,
+    workerCommand,
   ]),
 )
 

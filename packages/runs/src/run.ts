@@ -193,7 +193,7 @@ export const executeRunUnits = (config: RunConfig, domain: Domain, onEpisode: (s
   }).pipe(withLease(runLease(config.runId)))
 
 /** One (task, trial): its latest attempt resumed or started, and retried while it ends with an infrastructure error. */
-const runUnit = (
+export const runUnit = (
   config: RunConfig,
   domain: Domain,
   unit: { taskId: string; trial: number; seed: number },

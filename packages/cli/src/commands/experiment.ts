@@ -7,12 +7,14 @@ import { fmtReward, table } from "../table.ts"
 import { resumableOnStop, shellArg } from "../signals.ts"
 import { dbFlag, jsonFlag, print, printJson, progress, withStore } from "./common.ts"
 import { costSoFar, modelCallFlags, modelServices, runPricing } from "./model-flags.ts"
+import { experimentDistributedFlags, experimentUnitsOn } from "./distributed.ts"
 
 const flags = {
   db: dbFlag,
   json: jsonFlag,
   file: Argument.String("file").pipe(Argument.withDescription("Experiment file (YAML)")),
   ...modelCallFlags,
+  ...experimentDistributedFlags,
 }
 
 export const experimentCommand = Command.make("experiment", flags, (f) =>
@@ -45,7 +47,7 @@ export const experimentCommand = Command.make("experiment", flags, (f) =>
             },
           },
           // Each cell that calls models records the prices they are costed with.
-          { pricing: (cell) => runPricing(models, [cell.agent, cell.user]) },
+          { pricing: (cell) => runPricing(models, [cell.agent, cell.user]), ...(yield* experimentUnitsOn(f)) },
         )
       }).pipe(
         Effect.provide(modelServices(f)),

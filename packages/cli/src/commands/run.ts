@@ -15,12 +15,10 @@ import {
   eligibleTasks,
   ERRORED_REASONS,
   type EpisodeSummary,
-  executeRun,
   mismatchOf,
   participantsFor,
   RUN_DEFAULTS,
   type RunConfig,
-  resumeRun,
   selectTasks,
   storedRunConfig,
   type StoredRunConfig,
@@ -49,6 +47,7 @@ import {
 import { costSoFar, modelFlags, modelServices, participantFlag, recordedPricesOf, runPricing, specWithArgs, totalCost } from "./model-flags.ts"
 import { usage } from "../usage-error.ts"
 import { nlJudgeFlags, withNlJudge } from "./nl-judge.ts"
+import { executeRunOn, resumeRunOn, runDistributedFlags, withFollow } from "./distributed.ts"
 
 // The configuration flags are optional (so that `--resume` can tell what was given); their defaults are RUN_DEFAULTS.
 
@@ -58,27 +57,33 @@ const flags = {
   dataDir: dataDirFlag,
   domain: Flag.String("domain").pipe(Flag.withDescription("demo | mock | airline | retail | telecom"), Flag.optional),
   agent: participantFlag("agent").pipe(
-    Flag.withDescription(`Agent spec: oracle | scripted:<file> | <provider>:<model> (default: ${RUN_DEFAULTS.agent})`),
+    Flag.withDescription(describedDefault("Agent spec: oracle | scripted:<file> | <provider>:<model>", RUN_DEFAULTS.agent)),
     Flag.optional,
   ),
   user: participantFlag("user").pipe(
-    Flag.withDescription(`User spec: scripted | scripted:<file> | <provider>:<model> (default: ${RUN_DEFAULTS.user})`),
+    Flag.withDescription(describedDefault("User spec: scripted | scripted:<file> | <provider>:<model>", RUN_DEFAULTS.user)),
     Flag.optional,
   ),
-  mode: Flag.Literals("mode", MODES).pipe(Flag.withDescription(`(default: ${RUN_DEFAULTS.mode})`), Flag.optional),
+  mode: Flag.Literals("mode", MODES).pipe(Flag.withDescription(describedDefault("Ablation mode", RUN_DEFAULTS.mode)), Flag.optional),
   policyVariant: Flag.String("policy-variant").pipe(
-    Flag.withDescription(`Policy variant (e.g. workflow for telecom; default: ${RUN_DEFAULTS.policyVariant})`),
+    Flag.withDescription(describedDefault("Policy variant (e.g. workflow for telecom)", RUN_DEFAULTS.policyVariant)),
     Flag.optional,
   ),
-  trials: positiveInt("trials").pipe(Flag.withDescription(`(default: ${RUN_DEFAULTS.trials})`), Flag.optional),
-  seed: Flag.Int("seed").pipe(Flag.withDescription(`(default: ${RUN_DEFAULTS.seed})`), Flag.optional),
-  maxSteps: positiveInt("max-steps").pipe(Flag.withDescription(`(default: ${RUN_DEFAULTS.maxSteps})`), Flag.optional),
-  maxErrors: positiveInt("max-errors").pipe(Flag.withDescription(`(default: ${RUN_DEFAULTS.maxErrors})`), Flag.optional),
+  trials: positiveInt("trials").pipe(Flag.withDescription(describedDefault("Trials per task", RUN_DEFAULTS.trials)), Flag.optional),
+  seed: Flag.Int("seed").pipe(Flag.withDescription(describedDefault("Seed of the trials' seeds (τ²'s)", RUN_DEFAULTS.seed)), Flag.optional),
+  maxSteps: positiveInt("max-steps").pipe(
+    Flag.withDescription(describedDefault("Steps per episode before it ends as max_steps", RUN_DEFAULTS.maxSteps)),
+    Flag.optional,
+  ),
+  maxErrors: positiveInt("max-errors").pipe(
+    Flag.withDescription(describedDefault("Tool errors per episode before it ends as too_many_errors", RUN_DEFAULTS.maxErrors)),
+    Flag.optional,
+  ),
   maxConcurrency: positiveInt("max-concurrency").pipe(
-    Flag.withDescription(`Episodes at once (default: ${RUN_DEFAULTS.maxConcurrency}, or the run's on --resume)`),
+    Flag.withDescription(describedDefault("Episodes at once", `${RUN_DEFAULTS.maxConcurrency}, or the run's on --resume`)),
     Flag.optional,
   ),
-  split: Flag.String("split").pipe(Flag.withDescription("Task split (default: base)"), Flag.optional),
+  split: Flag.String("split").pipe(Flag.withDescription(describedDefault("Task split", "base")), Flag.optional),
   taskIds: Flag.String("task-ids").pipe(Flag.withDescription("Comma-separated task ids"), Flag.optional),
   numTasks: positiveInt("num-tasks").pipe(Flag.withDescription("Only the first N tasks"), Flag.optional),
   runId: Flag.String("run-id").pipe(
@@ -110,6 +115,7 @@ const flags = {
   ),
   ...modelFlags,
   ...nlJudgeFlags,
+  ...runDistributedFlags,
 }
 
 type Flags = typeof flags extends infer F ? { readonly [K in keyof F]: F[K] extends Flag.Flag<infer A> ? A : never } : never
@@ -243,11 +249,13 @@ export const runOutcome = (summaries: ReadonlyArray<EpisodeSummary>): string => 
   return `${summaries.length} episode${summaries.length === 1 ? "" : "s"}${scored}${errored}`
 }
 
-export const runCommand = Command.make("run", flags, (f) =>
-  Effect.gen(function* () {
+// `--follow RUN` is read as `--resume RUN --distributed` (distributed.ts).
+export const runCommand = Command.make("run", flags, (given) => {
+  const f = withFollow(given)
+  return Effect.gen(function* () {
     const models = yield* ModelRuntime
     let runId: string | null = null
-    const resumeCommand = () => (runId ? `tau run --resume ${shellArg(runId)} --db ${shellArg(f.db)}` : null)
+    const resumeCommand = () => (runId ? `tau run ${f.distributed ? "--follow" : "--resume"} ${shellArg(runId)} --db ${shellArg(f.db)}` : null)
     const onEpisode = (total: () => number) => {
       let done = 0
       return (s: EpisodeSummary) => {
@@ -280,7 +288,7 @@ export const runCommand = Command.make("run", flags, (f) =>
       } else {
         yield* progress(`resuming run ${id}: ${describeKind(stored)}`)
       }
-      const result = yield* resumeRun(id, {
+      const result = yield* (yield* resumeRunOn(f))(id, {
         store: f.db,
         maxConcurrency: Option.getOrUndefined(f.maxConcurrency),
         dataDir: Option.getOrUndefined(f.dataDir),
@@ -307,10 +315,12 @@ export const runCommand = Command.make("run", flags, (f) =>
       )
       summaries = yield* Effect.suspend(() => {
         runId = config.runId
-        return executeRun(
-          config,
-          onEpisode(() => total),
-          { retryErrors: f.retryErrors },
+        return Effect.flatMap(executeRunOn(f), (execute) =>
+          execute(
+            config,
+            onEpisode(() => total),
+            { retryErrors: f.retryErrors },
+          ),
         )
       }).pipe(resumableOnStop(() => (runId && total > 0 ? resumeCommand() : null)))
     }
@@ -351,8 +361,8 @@ export const runCommand = Command.make("run", flags, (f) =>
         Layer.provideMerge(storeLayer(f.db, { mustExist: Option.isSome(f.resume) })),
       ),
     ),
-  ),
-).pipe(Command.withDescription("Run an evaluation (domains × tasks × trials), or resume any run with --resume RUN"))
+  )
+}).pipe(Command.withDescription("Run an evaluation (domains × tasks × trials), or resume any run with --resume RUN"))
 
 const timeoutNote = (ms: number | undefined): string => (ms === undefined ? "" : `, episode timeout ${formatDurationMs(ms)}`)
 

@@ -16,7 +16,7 @@ import {
   type StoredRunConfig,
   withCanonicalTasksHash,
 } from "../run-config.ts"
-import { type EpisodeSummary, executeRunUnits, storedRunConfig } from "../run.ts"
+import { type EpisodeSummary, executeRunUnits, type RunConfig, storedRunConfig } from "../run.ts"
 import { cellInfo, cellRunConfig, type ExperimentCell, type ExperimentPlan } from "./plan.ts"
 
 /** The file changed a setting that the stored runs of the experiment were made with. */
@@ -48,9 +48,11 @@ export interface ExperimentHooks {
   readonly onCellEnd?: (outcome: CellOutcome) => void
 }
 
-export interface ExperimentRunOptions {
+export interface ExperimentRunOptions<E = never, R = never> {
   /** The prices a cell's model calls are costed with, recorded with its run (undefined: none to record, e.g. offline participants). */
   readonly pricing?: (cell: ExperimentCell) => RunPricing | undefined
+  /** Plays a cell's units once its run is created and checked (default: here, `executeRunUnits`; `--distributed`: on a cluster). */
+  readonly executeUnits?: (config: RunConfig, domain: Domain, onEpisode: (s: EpisodeSummary) => void) => Effect.Effect<ReadonlyArray<EpisodeSummary>, E, R>
 }
 
 /** An experiment may grow (more trials, other tasks) under the same cells; nothing else may change. */
@@ -84,7 +86,7 @@ const conflictOf = (plan: ExperimentPlan, runId: string, stored: StoredRunConfig
   })
 }
 
-const runCell = (plan: ExperimentPlan, cell: ExperimentCell, hooks: ExperimentHooks, options: ExperimentRunOptions) =>
+const runCell = <E, R>(plan: ExperimentPlan, cell: ExperimentCell, hooks: ExperimentHooks, options: ExperimentRunOptions<E, R>) =>
   Effect.gen(function* () {
     const store = yield* EventStore
     const pricing = options.pricing?.(cell)
@@ -113,14 +115,15 @@ const runCell = (plan: ExperimentPlan, cell: ExperimentCell, hooks: ExperimentHo
     }
     hooks.onCellStart?.(cell, config.taskIds.length * config.trials)
     // The run is created and checked above: its units run on the domain already loaded.
-    const summaries = yield* executeRunUnits(config, domain, (s) => hooks.onEpisode?.(cell, s))
+    const onEpisode = (s: EpisodeSummary) => hooks.onEpisode?.(cell, s)
+    const summaries = yield* options.executeUnits ? options.executeUnits(config, domain, onEpisode) : executeRunUnits(config, domain, onEpisode)
     const outcome: CellOutcome = { cell, episodes: summaries, ran: summaries.filter((s) => s.ran).length }
     hooks.onCellEnd?.(outcome)
     return outcome
   })
 
 /** Runs every cell in order (episodes of a cell run concurrently up to `max_concurrency`). */
-export const runExperiment = (plan: ExperimentPlan, hooks: ExperimentHooks = {}, options: ExperimentRunOptions = {}) =>
+export const runExperiment = <E = never, R = never>(plan: ExperimentPlan, hooks: ExperimentHooks = {}, options: ExperimentRunOptions<E, R> = {}) =>
   Effect.gen(function* () {
     const outcomes: CellOutcome[] = []
     for (const cell of plan.cells) outcomes.push(yield* runCell(plan, cell, hooks, options))
