@@ -4,6 +4,7 @@
  * bundle) can use them without pulling in anything of the server's.
  */
 import type { FailureReasons } from "@tau-sim/evaluators"
+import type { CriticalResult } from "@tau-sim/runs"
 
 /**
  * `running`: it has running episodes and a process holds its lease (or one of theirs);
@@ -22,7 +23,7 @@ export interface RunSummary {
   readonly mode: string | null
   readonly agent: string | null
   readonly user: string | null
-  /** Of a forks or counterfactual run: the run it branched from. */
+  /** Of a forks or counterfactual run: the run it branched from; of a critical-turn analysis (kind `critical`): the episode analysed. */
   readonly branches_of: string | null
   readonly episodes: number
   readonly running: number
@@ -199,4 +200,13 @@ export interface ForkProgress {
   readonly error: string | null
   /** The branch as stored so far; null while it cannot be read. */
   readonly detail: EpisodeDetail | null
+}
+
+/** A critical-turn analysis of an episode (runs' `CriticalResult` without its sample list), its cost formatted. */
+export type CriticalView = Omit<CriticalResult, "samples" | "cost"> & { readonly cost_text: string }
+
+/** `/api/episodes/<id>/critical`: its analyses, the latest first (none: an empty list). */
+export interface EpisodeCritical {
+  readonly episode_id: string
+  readonly analyses: ReadonlyArray<CriticalView>
 }

@@ -6,6 +6,8 @@
 export type {
   BranchComparison,
   BranchSide,
+  CriticalView,
+  EpisodeCritical,
   EpisodeDetail,
   EpisodeListRow,
   EpisodePage,

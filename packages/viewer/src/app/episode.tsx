@@ -6,6 +6,8 @@
  */
 import { useEffect, useState } from "preact/hooks"
 import {
+  type CriticalView,
+  type EpisodeCritical,
   type EpisodeDetail,
   type EpisodeListRow,
   type ForkProgress,
@@ -16,6 +18,7 @@ import {
   type TimelineItem,
   type WorldAtTurn,
 } from "./api.ts"
+import { CriticalChart, dropText } from "./critical.tsx"
 import { JsonTree } from "./json-tree.tsx"
 import { compareHref, episodeHref, Link, runHref } from "./link.tsx"
 import { navigate, sessionToken, useLocation } from "./router.ts"
@@ -64,17 +67,26 @@ export const Item = ({
   episodeId,
   selected,
   onSelect,
+  note,
 }: {
   item: TimelineItem
   episodeId: string
   selected: number | null
   onSelect: (t: number) => void
+  /** A word on this turn from elsewhere (a critical-turn analysis's estimate). */
+  note?: string | undefined
 }) => {
   const head = (label: string, extra?: string) => (
     <div class="item-head">
       <TurnButton turn={item.turn} selected={selected} onSelect={onSelect} />
       <span class="label">{label}</span>
       {extra !== undefined && <span class="muted small">{extra}</span>}
+      {note !== undefined && (
+        <span class="muted small estimate-note" data-testid="estimate-note">
+          {" "}
+          {note}
+        </span>
+      )}
       {item.inherited && <span class="muted small"> inherited from {item.stream}</span>}
       <span class="muted small seq">#{item.seq}</span>
     </div>
@@ -141,8 +153,37 @@ export const Item = ({
   }
 }
 
-/** Setup events (the initial state, a task's history) folded into one collapsed block. */
-const Timeline = ({ detail, selected, onSelect }: { detail: EpisodeDetail; selected: number | null; onSelect: (t: number) => void }) => {
+/** A turn's estimate from a critical-turn analysis, in a few words. */
+const estimateNote = (t: CriticalView["turns"][number]) =>
+  t.estimate === null ? undefined : `P(success) ${t.estimate.toFixed(2)} [${t.ci_low.toFixed(2)}, ${t.ci_high.toFixed(2)}] over ${t.samples}`
+
+/**
+ * Setup events (the initial state, a task's history) folded into one collapsed block. With a
+ * critical-turn analysis: each analysed turn says its estimate, and the critical turn is marked.
+ */
+const Timeline = ({
+  detail,
+  selected,
+  onSelect,
+  critical,
+}: {
+  detail: EpisodeDetail
+  selected: number | null
+  onSelect: (t: number) => void
+  critical?: CriticalView | undefined
+}) => {
+  const estimates = new Map((critical?.turns ?? []).map((t) => [t.turn, t]))
+  const render = (i: TimelineItem) => {
+    const estimate = i.turn === null ? undefined : estimates.get(i.turn)
+    const node = <Item key={i.index} item={i} episodeId={detail.episode_id} selected={selected} onSelect={onSelect} note={estimate && estimateNote(estimate)} />
+    if (critical === undefined || i.turn === null || i.turn !== critical.critical_turn) return node
+    return (
+      <div class="critical-turn" key={i.index} data-testid="critical-turn" data-turn={i.turn}>
+        <span class="badge critical">critical turn</span> <span class="small bad">{dropText(critical)}</span>
+        {node}
+      </div>
+    )
+  }
   const blocks: Array<{ setup: boolean; items: TimelineItem[] }> = []
   for (const item of detail.timeline) {
     const last = blocks.at(-1)
@@ -157,12 +198,10 @@ const Timeline = ({ detail, selected, onSelect }: { detail: EpisodeDetail; selec
             <summary>
               setup: {b.items.length} event{b.items.length === 1 ? "" : "s"}
             </summary>
-            {b.items.map((i) => (
-              <Item key={i.index} item={i} episodeId={detail.episode_id} selected={selected} onSelect={onSelect} />
-            ))}
+            {b.items.map(render)}
           </details>
         ) : (
-          b.items.map((i) => <Item key={i.index} item={i} episodeId={detail.episode_id} selected={selected} onSelect={onSelect} />)
+          b.items.map(render)
         ),
       )}
     </div>
@@ -432,6 +471,8 @@ const LineageTree = ({ episodeId, version }: { episodeId: string; version: numbe
 export const EpisodePage = ({ id }: { id: string }) => {
   const location = useLocation()
   const detail = useApi<EpisodeDetail>(`/api/episodes/${encodeURIComponent(id)}`)
+  const critical = useApi<EpisodeCritical>(`/api/episodes/${encodeURIComponent(id)}/critical`)
+  const analysis = critical.state === "done" ? critical.value.analyses[0] : undefined
   const turnParam = location.query.get("turn")
   const selected = turnParam === null ? null : Number(turnParam)
   const select = (t: number) => navigate(episodeHref(id, t), { replace: true })
@@ -463,10 +504,11 @@ export const EpisodePage = ({ id }: { id: string }) => {
       )}
       <LineageTree episodeId={d.episode_id} version={forks} />
       <Scores scores={d.scores} detail={d} />
+      {analysis !== undefined && <CriticalChart analysis={analysis} />}
       <div class="split">
         <div class="left">
           <h2>Timeline</h2>
-          <Timeline detail={d} selected={selected} onSelect={select} />
+          <Timeline detail={d} selected={selected} onSelect={select} critical={analysis} />
         </div>
         <div class="right panel">
           {selected === null || !Number.isInteger(selected) ? (

@@ -1,6 +1,6 @@
 import { fmtReward, type RunSummary } from "./api.ts"
 import { EpisodesList } from "./episodes.tsx"
-import { Link, runHref } from "./link.tsx"
+import { episodeHref, Link, runHref } from "./link.tsx"
 import { Failure } from "./status.tsx"
 import { useApi } from "./use-api.ts"
 
@@ -101,7 +101,9 @@ export const RunPage = ({ id }: { id: string }) => {
         <div class="panel run-summary" data-testid="run-summary">
           <span>
             {run.branches_of === null ? run.kind : `${run.kind} of `}
-            {run.branches_of !== null && <Link href={runHref(run.branches_of)}>{run.branches_of}</Link>}
+            {run.branches_of !== null && (
+              <Link href={run.kind === "critical" ? episodeHref(run.branches_of) : runHref(run.branches_of)}>{run.branches_of}</Link>
+            )}
           </span>
           {run.domain !== null && <span>domain {run.domain}</span>}
           {run.mode !== null && <span>mode {run.mode}</span>}

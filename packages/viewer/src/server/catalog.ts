@@ -190,7 +190,8 @@ export const openCatalog = (path: string): Catalog => {
         mode: str(config.mode),
         agent: str(config.agent),
         user: str(config.user),
-        branches_of: str(config.forksOf) ?? str(config.counterfactual_of),
+        // The run or episode it branches: a forks or counterfactual run's parent run, a critical-turn analysis's episode.
+        branches_of: str(config.forksOf) ?? str(config.counterfactual_of) ?? str(config.critical_of),
         episodes: count?.n ?? 0,
         running,
         infrastructure_errors: infra,

@@ -17,6 +17,7 @@ import { HttpServerRequest, HttpServerResponse } from "effect/http"
 import { TOKEN_HEADER, tokenCookie, tokenMatches } from "./auth.ts"
 import { type Catalog, EPISODE_SORTS, type EpisodeQuery, type EpisodeSort } from "./catalog.ts"
 import { compareBranches, episodeDetail, EventIndexNotFound, rawEvent, TurnNotFound, worldAtTurn } from "./episode-view.ts"
+import { criticalOfEpisode } from "./critical-view.ts"
 import type { ForkJobs } from "./fork-jobs.ts"
 import type { ForkProgress } from "../wire.ts"
 
@@ -255,13 +256,14 @@ const api = (options: AppOptions, url: URL): Effect.Effect<unknown, unknown, Eve
     if (a === undefined || b === undefined) return Effect.fail(new BadQuery({ message: "compare needs two episodes: ?a=<id>&b=<id>" }))
     return compareBranches(a, b)
   }
-  const m = /^\/api\/episodes\/([^/]+)(?:\/(world|events|branches|tree)(?:\/(\d+))?)?$/.exec(path)
+  const m = /^\/api\/episodes\/([^/]+)(?:\/(world|events|branches|tree|critical)(?:\/(\d+))?)?$/.exec(path)
   if (m) {
     const [, segment, part, index] = m
     return Effect.flatMap(decodeSegment(segment), (id): Effect.Effect<unknown, unknown, EventStore | DomainResolver> => {
       if (part === undefined) return episodeDetail(id)
       if (part === "branches") return sync(() => ({ episode_id: id, children: options.catalog.children(id) }))
       if (part === "tree") return sync(() => ({ episode_id: id, nodes: options.catalog.tree(id) }))
+      if (part === "critical" && index === undefined) return criticalOfEpisode(options.catalog, id)
       if (part === "world" && index === undefined)
         return Effect.flatMap(
           sync(() => intParam(url, "turn", 0, 0, Number.MAX_SAFE_INTEGER)),

@@ -16,6 +16,7 @@ import { readBundle, viewerApp } from "./http.ts"
 export * from "./auth.ts"
 export * from "./catalog.ts"
 export * from "./episode-view.ts"
+export * from "./critical-view.ts"
 export { CONTENT_SECURITY_POLICY, episodeQueryOf, ForkFailed, type ForkProgress, type ForkRequest, readBundle, ViewerBundleMissing, viewerApp } from "./http.ts"
 export type { Forker, ForkJob, ForkJobs, ForkJobState } from "./fork-jobs.ts"
 
