@@ -42,7 +42,7 @@ export const dataDirFlag = Flag.String("data-dir").pipe(
 
 /** For commands over stored episodes: where a run's data is now, when it moved (checked by content hash). */
 export const movedDataDirFlag = Flag.String("data-dir").pipe(
-  Flag.withDescription("Read the τ² data from this folder instead of the one recorded (it must hash the same)"),
+  Flag.withDescription(describedDefault("Read the τ² data from this folder instead of the one recorded (it must hash the same)", "the recorded folder")),
   Flag.optional,
 )
 

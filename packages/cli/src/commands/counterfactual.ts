@@ -8,7 +8,7 @@ import { Effect, Layer, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { fmtReward } from "../table.ts"
 import { resumableOnStop, shellArg } from "../signals.ts"
-import { dbFlag, jsonFlag, nonNegativeInt, positiveInt, print, printJson, storeLayer } from "./common.ts"
+import { dbFlag, jsonFlag, nonNegativeInt, positiveInt, print, printJson, storeLayer, withShownDefault } from "./common.ts"
 import { participantFlag, modelCallFlags, modelServices, runPricing } from "./model-flags.ts"
 import { usage } from "../usage-error.ts"
 
@@ -24,7 +24,7 @@ const flags = {
   agent: participantFlag("agent").pipe(Flag.withDescription("Agent spec for the branches (default: the parents')"), Flag.optional),
   user: participantFlag("user").pipe(Flag.withDescription("User spec for the branches (default: the parents')"), Flag.optional),
   mode: Flag.Literals("mode", MODES).pipe(Flag.withDescription("Mode for the branches (solo and dual control cannot be mixed)"), Flag.optional),
-  maxConcurrency: positiveInt("max-concurrency").pipe(Flag.withDefault(RUN_DEFAULTS.maxConcurrency)),
+  maxConcurrency: positiveInt("max-concurrency").pipe(withShownDefault("Branches played at once", RUN_DEFAULTS.maxConcurrency)),
   ...modelCallFlags,
 }
 

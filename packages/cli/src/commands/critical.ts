@@ -19,7 +19,7 @@ import { Argument, Command, Flag } from "effect/cli"
 import { fmtReward, table } from "../table.ts"
 import { terminalText } from "../terminal-text.ts"
 import { resumableOnStop, shellArg } from "../signals.ts"
-import { dbFlag, jsonFlag, movedDataDirFlag, positiveInt, print, printJson, progress, storeLayer } from "./common.ts"
+import { dbFlag, jsonFlag, movedDataDirFlag, positiveInt, print, printJson, progress, storeLayer, withShownDefault } from "./common.ts"
 import { participantFlag, modelCallFlags, modelServices, runPricing } from "./model-flags.ts"
 import { usage } from "../usage-error.ts"
 
@@ -42,7 +42,7 @@ const flags = {
   episode: Argument.String("episode").pipe(Argument.withDescription("The episode to analyse"), Argument.optional),
   run: Flag.String("run").pipe(Flag.withDescription("Analyse every finished episode of this run instead, and summarise where they were lost"), Flag.optional),
   failed: Flag.Boolean("failed").pipe(Flag.withDescription("With --run: only the episodes that failed"), Flag.withDefault(false)),
-  samples: positiveInt("samples").pipe(Flag.withDescription(`Forks per turn (default ${DEFAULT_SAMPLES})`), Flag.withDefault(DEFAULT_SAMPLES)),
+  samples: positiveInt("samples").pipe(withShownDefault("Forks per turn", DEFAULT_SAMPLES)),
   agent: participantFlag("agent").pipe(Flag.withDescription("Agent spec for the samples (default: the episode's)"), Flag.optional),
   user: participantFlag("user").pipe(Flag.withDescription("User spec for the samples (default: the episode's)"), Flag.optional),
   turns: Flag.String("turns").pipe(
@@ -63,14 +63,13 @@ const flags = {
     Flag.withDefault(false),
   ),
   confidence: Flag.Finite("confidence").pipe(
-    Flag.withDescription("Level of the intervals (default 0.95; exact Clopper–Pearson intervals)"),
     Flag.filter(
       (c) => c > 0 && c < 1,
       () => "a number between 0 and 1",
     ),
-    Flag.withDefault(0.95),
+    withShownDefault("Level of the intervals (exact Clopper–Pearson intervals)", 0.95),
   ),
-  maxConcurrency: positiveInt("max-concurrency").pipe(Flag.withDefault(RUN_DEFAULTS.maxConcurrency)),
+  maxConcurrency: positiveInt("max-concurrency").pipe(withShownDefault("Samples played at once", RUN_DEFAULTS.maxConcurrency)),
   dataDir: movedDataDirFlag,
   ...modelCallFlags,
 }

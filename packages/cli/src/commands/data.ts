@@ -15,7 +15,7 @@ import { DEFAULT_TAU2_COMMIT, tau2DataCacheDir } from "@tau-sim/domains"
 import { Effect, Option, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
 import { readTar, type TarEntry } from "../tar.ts"
-import { jsonFlag, print, printJson } from "./common.ts"
+import { jsonFlag, print, printJson, describedDefault } from "./common.ts"
 
 /** Where the archive's τ² data lives, below its single top folder (`tau2-bench-<commit>/`). */
 const DATA_PREFIX = "data/tau2/"
@@ -312,7 +312,7 @@ const fetchCommand = Command.make(
   "fetch",
   {
     ref: Flag.String("ref").pipe(
-      Flag.withDescription(`tau2-bench commit (default ${DEFAULT_TAU2_COMMIT}, the one our conformance fixtures come from)`),
+      Flag.withDescription(describedDefault("tau2-bench commit", `${DEFAULT_TAU2_COMMIT}, the one our conformance fixtures come from`)),
       Flag.optional,
     ),
     from: Flag.String("from").pipe(Flag.withDescription("Another URL (mirror) or a local path of the commit's source archive (.tar.gz)"), Flag.optional),

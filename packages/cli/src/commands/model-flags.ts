@@ -33,7 +33,7 @@ import {
 import { decodeRunConfig, type RunPricing } from "@tau-sim/runs"
 import { Effect, Layer, Option } from "effect"
 import { Flag } from "effect/cli"
-import { nonNegativeInt, positiveNumber } from "./common.ts"
+import { nonNegativeInt, positiveNumber, withShownDefault } from "./common.ts"
 
 /**
  * A participant spec flag (`--agent`, `--user`). Its value is redacted as soon as it is parsed
@@ -101,8 +101,8 @@ export const warnUnpriced = (model: string, provider: string) =>
 /** How a command that runs models calls and prices them: run, experiment, fork, counterfactual, critical. */
 export const modelCallFlags = {
   cache: Flag.Boolean("cache").pipe(Flag.withDescription("Answer a model request already answered in this store from the store"), Flag.withDefault(false)),
-  modelTimeout: positiveNumber("model-timeout").pipe(Flag.withDescription("Seconds per model call attempt"), Flag.withDefault(120)),
-  modelRetries: nonNegativeInt("model-retries").pipe(Flag.withDescription("Retries of a model call on 429/5xx/timeouts (0: none)"), Flag.withDefault(5)),
+  modelTimeout: positiveNumber("model-timeout").pipe(withShownDefault("Seconds per model call attempt", 120)),
+  modelRetries: nonNegativeInt("model-retries").pipe(withShownDefault("Retries of a model call on 429/5xx/timeouts (0: none)", 5)),
   rateLimit: Flag.String("rate-limit").pipe(
     Flag.withDescription("Requests per minute per provider, e.g. openai=500,anthropic=50"),
     Flag.mapTryCatch(parseRateLimits, () => "<provider>=<requests per minute> entries with positive numbers, e.g. openai=500,anthropic=50"),

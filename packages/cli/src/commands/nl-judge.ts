@@ -22,15 +22,17 @@ import {
 import { Effect } from "effect"
 import { Flag } from "effect/cli"
 import { type UsageError, usage } from "../usage-error.ts"
-import { progress } from "./common.ts"
+import { progress, withShownDefault, describedDefault } from "./common.ts"
 import { type CallFlagValues, callRuntime, modelFlags, priceFlags } from "./model-flags.ts"
 
 export const SCRIPTED_NL_JUDGE = "scripted:all-met"
 
 export const nlJudgeFlag = Flag.String("nl-judge").pipe(
-  Flag.withDescription(`Judge of NL assertions: ${SCRIPTED_NL_JUDGE} (offline, every assertion met) or a model, e.g. openai:gpt-4.1 (temperature 0)`),
   Flag.map(publicSpec),
-  Flag.withDefault(SCRIPTED_NL_JUDGE),
+  withShownDefault(
+    `Judge of NL assertions: ${SCRIPTED_NL_JUDGE} (offline, every assertion met) or a model, e.g. openai:gpt-4.1 (temperature 0)`,
+    SCRIPTED_NL_JUDGE,
+  ),
 )
 
 export const freshJudgeFlag = Flag.Boolean("fresh-judge").pipe(
@@ -39,7 +41,7 @@ export const freshJudgeFlag = Flag.Boolean("fresh-judge").pipe(
 )
 
 export const policyJudgeFlag = Flag.String("policy-judge").pipe(
-  Flag.withDescription("With --evaluator support-desk: a model that judges policy adherence (the policy_adherence component; off by default)"),
+  Flag.withDescription(describedDefault("With --evaluator support-desk: a model that judges policy adherence (the policy_adherence component)", "none: not judged")),
   Flag.map(publicSpec),
   Flag.optional,
 )

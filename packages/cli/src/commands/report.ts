@@ -8,7 +8,7 @@ import { redactText } from "@tau-sim/models"
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { FileWriteError, writeFileAtomic } from "../write-file.ts"
-import { dbFlag, positiveInt, progress, withExistingStore } from "./common.ts"
+import { dbFlag, positiveInt, progress, withExistingStore, withShownDefault } from "./common.ts"
 import { namingStore, reportSkipped } from "./store-scan.ts"
 import { usage } from "../usage-error.ts"
 
@@ -16,11 +16,11 @@ const flags = {
   db: dbFlag,
   run: Flag.String("run").pipe(Flag.withDescription("Report one run"), Flag.optional),
   experiment: Flag.String("experiment").pipe(Flag.withDescription("Report every run of an experiment"), Flag.optional),
-  format: Flag.Literals("format", REPORT_FORMATS).pipe(Flag.withDescription("table | md | json | html"), Flag.withDefault("table")),
+  format: Flag.Literals("format", REPORT_FORMATS).pipe(withShownDefault("table | md | json | html", "table")),
   out: Flag.String("out").pipe(Flag.withDescription("Write to this file instead of standard output"), Flag.optional),
   baseline: Flag.Literals("baseline-mode", MODES).pipe(Flag.withDescription("Mode the others are compared with"), Flag.optional),
-  resamples: positiveInt("bootstrap-resamples").pipe(Flag.withDefault(10_000)),
-  seed: Flag.Int("bootstrap-seed").pipe(Flag.withDefault(0)),
+  resamples: positiveInt("bootstrap-resamples").pipe(withShownDefault("Bootstrap resamples behind each interval", 10_000)),
+  seed: Flag.Int("bootstrap-seed").pipe(withShownDefault("Seed of the bootstrap resampling", 0)),
 }
 
 export const reportCommand = Command.make("report", flags, (f) =>

@@ -14,7 +14,7 @@ import { isSupportDeskScore, type NlJudge, type PolicyJudge, scoreEpisode, score
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { fmtReward, table } from "../table.ts"
-import { dbFlag, jsonFlag, movedDataDirFlag, print, printJson, progress, withExistingStore } from "./common.ts"
+import { dbFlag, jsonFlag, movedDataDirFlag, print, printJson, progress, withExistingStore, withShownDefault } from "./common.ts"
 import {
   freshJudgeFlag,
   judgeCallFlags,
@@ -41,8 +41,7 @@ const flags = {
   episode: Flag.String("episode").pipe(Flag.withDescription("Re-score one ended episode"), Flag.optional),
   all: Flag.Boolean("all").pipe(Flag.withDescription("Re-score every ended episode in the store"), Flag.withDefault(false)),
   evaluator: Flag.Literals("evaluator", RESCORE_EVALUATORS).pipe(
-    Flag.withDescription("tau2 (the reward) | support-desk (behaviour: confirm before write, escalation, grounded claims, unsafe actions)"),
-    Flag.withDefault("tau2"),
+    withShownDefault("tau2 (the reward) | support-desk (behaviour: confirm before write, escalation, grounded claims, unsafe actions)", "tau2"),
   ),
   evaluatorVersion: Flag.String("evaluator-version").pipe(Flag.withDescription("Version tag recorded with the new tau2 scores"), Flag.optional),
   dataDir: movedDataDirFlag,

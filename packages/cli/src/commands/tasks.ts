@@ -5,10 +5,10 @@ import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { table } from "../table.ts"
 import { usage } from "../usage-error.ts"
-import { dataDirFlag, jsonFlag, print, printJson } from "./common.ts"
+import { dataDirFlag, jsonFlag, print, printJson, withShownDefault } from "./common.ts"
 
-const domainFlag = Flag.String("domain").pipe(Flag.withDefault("demo"))
-const variantFlag = Flag.String("policy-variant").pipe(Flag.withDefault("default"))
+const domainFlag = Flag.String("domain").pipe(withShownDefault("demo | mock | airline | retail | telecom", "demo"))
+const variantFlag = Flag.String("policy-variant").pipe(withShownDefault("Policy variant (e.g. workflow for telecom)", "default"))
 
 /** The domain the flags name, from the resolver (a τ² domain without data is a `DomainUnavailable` saying how to get it). */
 const domainOf = (domain: string, dataDir: Option.Option<string>, policyVariant: string) =>

@@ -10,7 +10,7 @@ import * as path from "node:path"
 import { ForkFailed, type Forker, startViewer } from "@tau-sim/viewer"
 import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
-import { dbFlag, progress, sqliteOnly, withExistingStore } from "./common.ts"
+import { dbFlag, progress, sqliteOnly, withExistingStore, withShownDefault } from "./common.ts"
 
 const DEFAULT_PORT = 7474
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"])
@@ -18,20 +18,18 @@ const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"])
 const flags = {
   db: dbFlag,
   port: Flag.Int("port").pipe(
-    Flag.withDescription(`Port to listen on (0: any free port; default ${DEFAULT_PORT})`),
     Flag.filter(
       (p) => Number.isInteger(p) && p >= 0 && p <= 65535,
       () => "a port number 0..65535",
     ),
-    Flag.withDefault(DEFAULT_PORT),
+    withShownDefault("Port to listen on (0: any free port)", DEFAULT_PORT),
   ),
   host: Flag.String("host").pipe(
-    Flag.withDescription("Address to bind (default 127.0.0.1: only this machine can connect)"),
     Flag.filter(
       (h) => h.trim() !== "",
       () => "a host name or address",
     ),
-    Flag.withDefault("127.0.0.1"),
+    withShownDefault("Address to bind (127.0.0.1: only this machine can connect)", "127.0.0.1"),
   ),
 }
 
