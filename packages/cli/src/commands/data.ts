@@ -15,7 +15,7 @@ import { DEFAULT_TAU2_COMMIT, tau2DataCacheDir } from "@tau-sim/domains"
 import { Effect, Option, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
 import { readTar, type TarEntry } from "../tar.ts"
-import { jsonFlag, print, printJson, describedDefault } from "./common.ts"
+import { describedDefault, jsonFlag, print, printJson } from "./common.ts"
 
 /** Where the archive's τ² data lives, below its single top folder (`tau2-bench-<commit>/`). */
 const DATA_PREFIX = "data/tau2/"

@@ -22,7 +22,7 @@ import {
 import { Effect } from "effect"
 import { Flag } from "effect/cli"
 import { type UsageError, usage } from "../usage-error.ts"
-import { progress, withShownDefault, describedDefault } from "./common.ts"
+import { describedDefault, progress, withShownDefault } from "./common.ts"
 import { type CallFlagValues, callRuntime, modelFlags, priceFlags } from "./model-flags.ts"
 
 export const SCRIPTED_NL_JUDGE = "scripted:all-met"
