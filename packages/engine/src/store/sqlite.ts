@@ -13,6 +13,7 @@ import { Clock, Effect, Layer } from "effect"
 import { nowIso } from "../clock.ts"
 import type { EpisodeEvent, ModelCalled, TerminationReason } from "../events.ts"
 import { chainFrom, chainRows } from "./chain.ts"
+import { walCheckpointer } from "./checkpointer.ts"
 import {
   EventStore,
   isRewardEvaluator,
@@ -60,6 +61,16 @@ const END_OF_STREAM = Number.MAX_SAFE_INTEGER
 const ROWS_PER_INSERT = 100
 
 const IN_MEMORY_PATH = ":memory:"
+
+/** The content an append writes: its bodies and the pool blobs they bring. */
+const rowBytes = (encoded: ReadonlyArray<EncodedEvent>): number => {
+  let n = 0
+  for (const e of encoded) {
+    n += e.body.length
+    for (const blob of e.blobs) n += blob.body.length
+  }
+  return n
+}
 
 /** Brings the file to the current schema; serialised across processes by the write lock. */
 const migrate = (client: Database.Database): void => {
@@ -149,6 +160,7 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
     throw toStoreError(e, `event store ${path}`)
   }
   const db = drizzle({ client })
+  const checkpointer = path === IN_MEMORY_PATH ? undefined : walCheckpointer(client, path)
   // Failures of this store name its file.
   const where = `event store ${path}`
   const attempt = <A>(operation: () => A) => attemptWith(operation, where)
@@ -369,7 +381,7 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
   ): number => {
     const encoded = encodeBatch(episodeId, expectedVersion, batch)
     const encodedScores = encodeAppendScores(episodeId, options.scores)
-    return db.transaction(
+    const version = db.transaction(
       () => {
         const head = selectHead.get(episodeId)
         const actual = head === undefined ? 0 : head.seq + 1
@@ -406,6 +418,8 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
       },
       { behavior: "immediate" },
     )
+    checkpointer?.committed(rowBytes(encoded))
+    return version
   }
 
   const listEpisodesNow = (filter: EpisodeFilter = {}): ReadonlyArray<EpisodeRow> => {
@@ -545,6 +559,7 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
       insertEvent.run(row.episodeId, row.seq, row.recordedAt, row.tag, row.v, row.body, row.hash ?? null)
     },
     close: () => {
+      checkpointer?.close()
       if (client.open) client.close()
     },
   }
