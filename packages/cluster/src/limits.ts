@@ -68,17 +68,34 @@ export const makeClusterLimits: Effect.Effect<ClusterLimitsShape, SqlError, SqlC
     }
   }
 
+  // A session takes an advisory lock it holds again (they stack): the slots this runner holds are skipped here.
+  const held = new Map<string, Set<number>>()
+  const heldOf = (key: string) => {
+    let slots = held.get(key)
+    if (!slots) held.set(key, (slots = new Set()))
+    return slots
+  }
   const takeSlot = (key: string, cap: number): Effect.Effect<number, SqlError> =>
     Effect.gen(function* () {
+      const mine = heldOf(key)
       for (;;) {
         for (let slot = 0; slot < cap; slot++) {
-          const rows = yield* onSlots<boolean>("SELECT pg_try_advisory_lock(hashtext($1), $2)", [`tau-provider:${key}`, slot])
+          if (mine.has(slot)) continue
+          mine.add(slot)
+          const rows = yield* onSlots<boolean>("SELECT pg_try_advisory_lock(hashtext($1), $2)", [`tau-provider:${key}`, slot]).pipe(
+            Effect.onError(() => Effect.sync(() => mine.delete(slot))),
+          )
           if (rows[0]?.[0] === true) return slot
+          mine.delete(slot)
         }
         yield* Effect.sleep(SLOT_POLL_MS)
       }
     })
-  const freeSlot = (key: string, slot: number) => onSlots("SELECT pg_advisory_unlock(hashtext($1), $2)", [`tau-provider:${key}`, slot]).pipe(Effect.ignore)
+  const freeSlot = (key: string, slot: number) =>
+    onSlots("SELECT pg_advisory_unlock(hashtext($1), $2)", [`tau-provider:${key}`, slot]).pipe(
+      Effect.ignore,
+      Effect.ensuring(Effect.sync(() => heldOf(key).delete(slot))),
+    )
 
   return {
     rateLimiter,
