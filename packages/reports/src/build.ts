@@ -5,7 +5,7 @@
  */
 import type { Mode } from "@tau-sim/engine"
 import { computeMetrics, INFRASTRUCTURE_ERROR, isSuccessful, type SimulationOutcome } from "@tau-sim/evaluators"
-import { attemptBase, type ForkPoint, isRetryOf, RunPricing } from "@tau-sim/runs"
+import { attemptBase, type CriticalResult, type ForkPoint, isRetryOf, RunPricing } from "@tau-sim/runs"
 import { Schema } from "effect"
 import { addUsage, PARTICIPANT_KINDS, type ParticipantKind, type ReportEpisode, type ReportRun, type UsageTotals, zeroUsage } from "./collect.ts"
 import { average, type BootstrapOptions, bootstrapMean, DEFAULT_BOOTSTRAP, type Interval } from "./stats.ts"
@@ -110,6 +110,9 @@ export interface CounterfactualReport {
   readonly rows: ReadonlyArray<BranchRow>
 }
 
+/** A critical-turn analysis as a report shows it: the estimate per turn and the critical turn (the samples are the run's episodes). */
+export type CriticalReport = Omit<CriticalResult, "samples">
+
 export interface Report {
   readonly kind: "run" | "experiment"
   readonly title: string
@@ -118,6 +121,8 @@ export interface Report {
   readonly cells: ReadonlyArray<CellReport>
   readonly deltas: ReadonlyArray<ModeDelta>
   readonly counterfactual: CounterfactualReport | null
+  /** The critical-turn analyses among the runs (absent when there are none). */
+  readonly critical?: ReadonlyArray<CriticalReport>
 }
 
 const success = (reward: number | null): boolean => reward !== null && isSuccessful(reward)
@@ -285,6 +290,8 @@ const buildCell = ({ run: r, actual }: CellSource, bootstrap: BootstrapOptions):
   const observedTrials = Math.max(0, ...Object.values(perTaskCounts))
   const numTrials = typeof config.trials === "number" ? config.trials : observedTrials
   const metrics = computeMetrics(finished.map(outcome), { numTrials })
+  // A critical-turn analysis's samples are forks at different turns that keep their parent's trial: not trials of a task, so no pass^k.
+  const trialsOfTasks = config.kind !== "critical"
   const rewardsByTask = new Map<string, number[]>()
   for (const e of evaluated) rewardsByTask.set(e.task_id, [...(rewardsByTask.get(e.task_id) ?? []), e.reward ?? 0])
   const desk = supportDeskCell(evaluated, bootstrap)
@@ -306,8 +313,8 @@ const buildCell = ({ run: r, actual }: CellSource, bootstrap: BootstrapOptions):
       unscored: finished.filter((e) => e.reward === null).length,
     },
     avg_reward: metrics.total_simulations > 0 ? metrics.avg_reward : null,
-    pass_hat_k: metrics.pass_hat_ks,
-    max_k: metrics.max_k,
+    pass_hat_k: trialsOfTasks ? metrics.pass_hat_ks : {},
+    max_k: trialsOfTasks ? metrics.max_k : 0,
     infra_errors: metrics.infra_error_count,
     reward_components: rewardComponents(evaluated),
     checks: checkTallies(evaluated),
@@ -321,7 +328,7 @@ const buildCell = ({ run: r, actual }: CellSource, bootstrap: BootstrapOptions):
       simulations: t.num_simulations,
       successes: t.num_successes,
       avg_reward: average(rewardsByTask.get(t.task_id) ?? []),
-      pass_hat_k: t.pass_hat_ks,
+      pass_hat_k: trialsOfTasks ? t.pass_hat_ks : {},
     })),
     ...(desk === null ? {} : { support_desk: desk }),
   }
@@ -447,6 +454,8 @@ export interface BuildOptions {
   readonly baselineMode?: Mode | undefined
   /** For a counterfactual run: the run its branches came from. */
   readonly parents?: ReportRun
+  /** The critical-turn analyses among `runs`. */
+  readonly critical?: ReadonlyArray<CriticalReport>
 }
 
 export const buildReport = (runs: ReadonlyArray<ReportRun>, options: BuildOptions): Report => {
@@ -464,5 +473,6 @@ export const buildReport = (runs: ReadonlyArray<ReportRun>, options: BuildOption
     cells,
     deltas: modes.length > 1 && baselineMode ? modeDeltas(sources, cells, baselineMode, bootstrap) : [],
     counterfactual: options.parents && runs.length === 1 ? counterfactualReport(runs[0], options.parents, bootstrap) : null,
+    ...(options.critical && options.critical.length > 0 ? { critical: options.critical } : {}),
   }
 }

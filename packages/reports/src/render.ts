@@ -1,27 +1,30 @@
 /**
  * Report formats: plain-text tables (terminal), Markdown, JSON (the report model itself) and a
- * self-contained HTML page with inline SVG charts (no scripts, no external assets).
+ * self-contained HTML page with static SVG charts (no scripts, no external assets), whose tables
+ * link to the viewer's pages when a viewer URL is given.
  */
+import { Result, Schema } from "effect"
 import type { Report } from "./build.ts"
-import { deskCells, fmtRate, fmtRatio, fmtSpread, fmt, reportHeading, reportSections, type Section } from "./sections.ts"
+import { type ColumnKind, deskCells, fmtRate, fmtRatio, fmtSpread, fmt, reportHeading, reportSections, type Section } from "./sections.ts"
 import { shownComponents } from "./support-desk.ts"
-import { barChart, type BarGroup, escapeXml, intervalChart, lineChart, PALETTE, rateChart } from "./svg.ts"
+import { escapeXml, rateChart } from "./svg.ts"
+import { textTable } from "./text-table.ts"
 
 export const REPORT_FORMATS = ["table", "md", "json", "html"] as const
 export type ReportFormat = (typeof REPORT_FORMATS)[number]
 
-const textTable = (s: Section): string => {
-  const widths = s.headers.map((h, i) => Math.max(h.length, ...s.rows.map((r) => (r[i] ?? "").length)))
-  const line = (r: ReadonlyArray<string>) =>
-    r
-      .map((c, i) => c.padEnd(widths[i]))
-      .join("  ")
-      .trimEnd()
-  return [line(s.headers), line(widths.map((w) => "-".repeat(w))), ...s.rows.map(line)].join("\n")
+export interface RenderOptions {
+  /** Text tables fit this many columns: long ids wrap in their column (absent: tables are as wide as their cells). */
+  readonly width?: number | undefined
+  /** HTML: link run, episode and task ids to the viewer (`tau view`) at this URL; its token is never kept (`viewerBase`). */
+  readonly viewerUrl?: string | undefined
 }
 
-export const renderText = (report: Report): string =>
-  `${[reportHeading(report), ...reportSections(report).map((s) => `\n${s.title}${s.note ? `\n(${s.note})` : ""}\n${textTable(s)}`)].join("\n")}\n`
+export const renderText = (report: Report, options: RenderOptions = {}): string =>
+  `${[
+    reportHeading(report),
+    ...reportSections(report).map((s) => `\n${s.title}${s.note ? `\n(${s.note})` : ""}\n${textTable(s.headers, s.rows, options.width)}`),
+  ].join("\n")}\n`
 
 const mdCell = (c: string): string => c.replaceAll("|", "\\|")
 
@@ -35,105 +38,60 @@ export const renderMarkdown = (report: Report): string =>
 /** The report model as JSON (NaN, e.g. an interval over no tasks, becomes null). */
 export const renderJson = (report: Report): string => `${JSON.stringify(report, null, 2)}\n`
 
-const htmlTable = (s: Section): string =>
-  `<table><thead><tr>${s.headers.map((h) => `<th>${escapeXml(h)}</th>`).join("")}</tr></thead><tbody>${s.rows
-    .map((r) => `<tr>${r.map((c) => `<td>${escapeXml(c)}</td>`).join("")}</tr>`)
-    .join("")}</tbody></table>`
-
-/** The charts of a report: pass^k curves, per-mode bars, delta intervals. */
-export const reportCharts = (report: Report): string[] => {
-  const charts: string[] = []
-  const withK = report.cells.filter((c) => c.max_k > 0)
-  if (withK.length > 0) {
-    charts.push(
-      lineChart(
-        "pass^k vs k",
-        "k",
-        "pass^k",
-        withK.map((c, i) => ({
-          label: c.label,
-          color: PALETTE[i % PALETTE.length],
-          values: Array.from({ length: c.max_k }, (_, j) => c.pass_hat_k[j + 1]),
-        })),
-      ),
-    )
-  }
-  const modes = [...new Set(report.cells.map((c) => c.mode))]
-  if (report.cells.length > 0) {
-    charts.push(
-      barChart(
-        "Average reward by mode",
-        "avg reward",
-        barGroups(report, (c) => c.avg_reward),
-        modes,
-      ),
-    )
-    charts.push(
-      barChart(
-        "pass^1 by mode",
-        "pass^1",
-        barGroups(report, (c) => c.pass_hat_k[1] ?? null),
-        modes,
-      ),
-    )
-  }
-  if (report.deltas.length > 0) {
-    charts.push(
-      intervalChart(
-        `Δ average reward vs ${report.baseline_mode} (${Math.round(report.bootstrap.confidence * 100)}% bootstrap CI)`,
-        "Δ avg reward",
-        report.deltas.map((d) => ({
-          label: `${d.domain} · ${d.agent} · ${d.mode}${d.baseline_user === "none" ? "" : ` (vs ${d.baseline_user})`}`,
-          ...d.avg_reward.delta,
-        })),
-      ),
-    )
-  }
-  if (report.counterfactual && report.counterfactual.pairs > 0) {
-    const cf = report.counterfactual
-    charts.push(
-      barChart(
-        "Counterfactual: parents vs branches",
-        "avg reward",
-        [
-          {
-            label: "avg reward",
-            bars: [
-              { key: "parents", value: cf.parent_avg_reward },
-              { key: "branches", value: cf.branch_avg_reward },
-            ],
-          },
-        ],
-        ["parents", "branches"],
-      ),
-    )
-  }
-  return charts
-}
-
-type Cell = Report["cells"][number]
+/** A viewer URL given to the report cannot be used. */
+export class ViewerUrlError extends Schema.TaggedError<ViewerUrlError>()("ViewerUrlError", { url: Schema.String, message: Schema.String }) {}
 
 /**
- * One bar group per domain, agent and user, one bar per mode. Solo cells have no user: their bar
- * joins every group of the same domain and agent.
+ * The viewer's base URL as the report may keep it: http(s), origin and path only. The query and
+ * fragment (where `tau view` puts its `?token=`) and any user-info are dropped, so a report that is
+ * shared never carries the token; the viewer's page asks for it (its cookie) when opened.
  */
-const barGroups = (report: Report, value: (c: Cell) => number | null): BarGroup[] => {
-  const groups = new Map<string, { label: string; bars: Array<{ key: string; value: number | null }> }>()
-  const base = (c: Cell) => `${c.domain} · ${c.agent}`
-  const users = new Set(report.cells.filter((c) => c.user !== "none").map((c) => c.user))
-  for (const c of report.cells.filter((c) => c.user !== "none")) {
-    const key = `${base(c)}\u0000${c.user}`
-    const g = groups.get(key) ?? { label: users.size > 1 ? `${base(c)} / ${c.user}` : base(c), bars: [] }
-    g.bars.push({ key: c.mode, value: value(c) })
-    groups.set(key, g)
+export const viewerBase = (url: string): Result.Result<string, ViewerUrlError> => {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    return Result.fail(new ViewerUrlError({ url, message: `${JSON.stringify(url)} is not a URL (give the one tau view printed, e.g. http://127.0.0.1:8420/)` }))
   }
-  for (const c of report.cells.filter((c) => c.user === "none")) {
-    const targets = [...groups.entries()].filter(([k]) => k.startsWith(`${base(c)}\u0000`))
-    if (targets.length === 0) groups.set(`${base(c)}\u0000none`, { label: base(c), bars: [{ key: c.mode, value: value(c) }] })
-    for (const [, g] of targets) g.bars.push({ key: c.mode, value: value(c) })
-  }
-  return [...groups.values()]
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:")
+    return Result.fail(new ViewerUrlError({ url, message: `the viewer's URL must be http(s), not ${parsed.protocol}` }))
+  return Result.succeed(`${parsed.protocol}//${parsed.host}${parsed.pathname.replace(/\/+$/, "")}`)
 }
+
+const enc = encodeURIComponent
+
+/** The viewer page of one cell's value, or null (not linked). `run`: the row's run id, for a task. */
+const viewerHref = (base: string, kind: Exclude<ColumnKind, "episodes">, value: string, run: string | undefined): string | null => {
+  if (value === "" || value === "-") return null
+  if (kind === "run") return `${base}/runs/${enc(value)}`
+  if (kind === "episode") return `${base}/episodes/${enc(value)}`
+  if (kind === "task") return run === undefined ? `${base}/episodes?task=${enc(value)}` : `${base}/runs/${enc(run)}?task=${enc(value)}`
+  const turn = Number.parseInt(value, 10)
+  return Number.isSafeInteger(turn) ? `${base}/episodes/${enc(kind.turnOf)}?turn=${turn}` : null
+}
+
+const link = (href: string | null, text: string): string => (href === null ? escapeXml(text) : `<a href="${escapeXml(href)}">${escapeXml(text)}</a>`)
+
+/** One cell of an HTML table: escaped text, linked to the viewer where its column says what it is. */
+const htmlCell = (s: Section, row: ReadonlyArray<string>, i: number, base: string | null): string => {
+  const value = row[i] ?? ""
+  const kind = s.kinds?.[i] ?? null
+  if (base === null || kind === null) return escapeXml(value)
+  if (kind === "episodes")
+    return value === "-"
+      ? "-"
+      : value
+          .split(" ")
+          .map((id) => link(viewerHref(base, "episode", id, undefined), id))
+          .join(" ")
+  const runColumn = s.kinds?.indexOf("run") ?? -1
+  return link(viewerHref(base, kind, value, runColumn >= 0 ? row[runColumn] : undefined), value)
+}
+
+const htmlTable = (s: Section, base: string | null): string =>
+  `<table><thead><tr>${s.headers.map((h) => `<th>${escapeXml(h)}</th>`).join("")}</tr></thead><tbody>${s.rows
+    .map((r) => `<tr>${r.map((_, i) => `<td>${htmlCell(s, r, i, base)}</td>`).join("")}</tr>`)
+    .join("")}</tbody></table>`
 
 const STYLE = `
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 24px; color: #222; background: #fff; }
@@ -142,37 +100,47 @@ table { border-collapse: collapse; margin: 8px 0 16px; font-size: 13px; }
 th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; }
 th { background: #f3f3f3; }
 .note { color: #555; font-size: 12px; }
-.charts { display: flex; flex-wrap: wrap; gap: 16px; }
-.chart { border: 1px solid #e3e3e3; }
+.charts { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
+.chart { border: 1px solid #e3e3e3; max-width: 100%; height: auto; }
+td { max-width: 28em; overflow-wrap: anywhere; vertical-align: top; }
+a { color: #1f5fa8; }
 .deep-cell { border-top: 1px solid #ddd; margin-top: 16px; }
 h3 { font-size: 15px; margin: 14px 0 6px; }
 code { font-size: 12px; }
 `
 
-export const renderHtml = (report: Report): string => {
+/** The page; its charts are rendered by vega, loaded here only (the CLI's other commands never load it). */
+export const renderHtml = async (report: Report, options: RenderOptions = {}): Promise<string> => {
   const title = reportHeading(report)
-  const charts = reportCharts(report)
+  const { renderReportCharts } = await import("./charts.ts")
+  const charts = await renderReportCharts(report)
+  const base = options.viewerUrl === undefined ? null : Result.getOrNull(viewerBase(options.viewerUrl))
   return [
     "<!DOCTYPE html>",
     '<html lang="en"><head><meta charset="utf-8">',
     `<title>${escapeXml(title)}</title>`,
     `<style>${STYLE}</style></head><body>`,
     `<h1>${escapeXml(title)}</h1>`,
+    base === null
+      ? ""
+      : `<p class="note">Run, episode and task ids link to the viewer at <a href="${escapeXml(base)}/">${escapeXml(base)}</a> (open the URL tau view printed once, for its token).</p>`,
     charts.length ? `<section id="charts" class="charts">${charts.join("\n")}</section>` : "",
     ...reportSections(report).map((s) =>
       // The support-desk tables are the deep report's; it takes the place of the first.
       s.id === "support-desk"
-        ? deepReport(report, s)
+        ? deepReport(report, s, base)
         : s.id.startsWith("support-desk-")
           ? ""
-          : `<section id="${s.id}"><h2>${escapeXml(s.title)}</h2>${s.note ? `<p class="note">${escapeXml(s.note)}</p>` : ""}${htmlTable(s)}</section>`,
+          : `<section id="${escapeXml(s.id)}"><h2>${escapeXml(s.title)}</h2>${s.note ? `<p class="note">${escapeXml(s.note)}</p>` : ""}${htmlTable(s, base)}</section>`,
     ),
     "</body></html>",
     "",
   ].join("\n")
 }
 
-const codes = (ids: ReadonlyArray<string>): string => (ids.length === 0 ? "-" : ids.map((id) => `<code>${escapeXml(id)}</code>`).join(" "))
+/** Episode ids as code, linked to the viewer when there is one. */
+const codes = (ids: ReadonlyArray<string>, base: string | null): string =>
+  ids.length === 0 ? "-" : ids.map((id) => `<code>${base === null ? escapeXml(id) : link(viewerHref(base, "episode", id, undefined), id)}</code>`).join(" ")
 
 /** A table whose cells are HTML already (escaped by the caller). */
 const rawTable = (headers: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string =>
@@ -185,7 +153,8 @@ const rawTable = (headers: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyAr
  * their intervals, then per cell (agent) the rates, escalation, median and spread per task, and
  * the episodes behind each number.
  */
-const deepReport = (report: Report, overview: Section): string => {
+const deepReport = (report: Report, overview: Section, base: string | null): string => {
+  const ids = (xs: ReadonlyArray<string>) => codes(xs, base)
   const cells = deskCells(report)
   const shown = shownComponents(cells.map((c) => c.desk))
   const keys = ["reward", ...shown]
@@ -209,8 +178,8 @@ const deepReport = (report: Report, overview: Section): string => {
       [["reward", desk.reward] as const, ...shown.map((c) => [c, desk.components[c]] as const)].map(([name, r]) => [
         escapeXml(name),
         escapeXml(fmtRate(r)),
-        codes(r.below_one),
-        codes(r.episodes),
+        ids(r.below_one),
+        ids(r.episodes),
       ]),
     )
     const escalation = rawTable(
@@ -221,16 +190,16 @@ const deepReport = (report: Report, overview: Section): string => {
           escapeXml(fmtRatio(e.over_escalation_rate, e.outcomes.over_escalated, e.not_needed)),
           escapeXml(e.not_needed === 0 ? "-" : `${fmt(e.over_escalation.estimate)} [${fmt(e.over_escalation.low)}, ${fmt(e.over_escalation.high)}]`),
           escapeXml(fmtRatio(e.handover_rate, e.outcomes.handed_over, e.needed)),
-          ...Object.values(e.outcome_episodes).map(codes),
+          ...Object.values(e.outcome_episodes).map(ids),
         ],
       ],
     )
     const tasks = rawTable(
       ["task", "trials", ...shown.map((c) => `${c} median [min, max]`), "episodes"],
-      desk.tasks.map((t) => [escapeXml(t.task_id), String(t.trials), ...shown.map((c) => escapeXml(fmtSpread(t.components[c]))), codes(t.episodes)]),
+      desk.tasks.map((t) => [escapeXml(t.task_id), String(t.trials), ...shown.map((c) => escapeXml(fmtSpread(t.components[c]))), ids(t.episodes)]),
     )
     const missing = [
-      desk.not_scored.length > 0 ? `<p class="note">Not scored with support-desk: ${codes(desk.not_scored)}</p>` : "",
+      desk.not_scored.length > 0 ? `<p class="note">Not scored with support-desk: ${ids(desk.not_scored)}</p>` : "",
       ...desk.failed.map((f) => `<p class="note">Evaluator error on <code>${escapeXml(f.episode_id)}</code>: ${escapeXml(f.error)}</p>`),
     ].join("")
     return `<article class="deep-cell" id="deep-${escapeXml(cell.run_id)}"><h3>${escapeXml(cell.label)}</h3><p class="note">run <code>${escapeXml(cell.run_id)}</code>, ${desk.episodes.length} episodes with a verdict</p>${rates}${escalation}${tasks}${missing}</article>`
@@ -238,15 +207,15 @@ const deepReport = (report: Report, overview: Section): string => {
   return `<section id="deep-report" class="deep-report"><h2>Deep report: support-desk</h2>${overview.note ? `<p class="note">${escapeXml(overview.note)}</p>` : ""}${chart}${perCell.join("\n")}</section>`
 }
 
-export const renderReport = (report: Report, format: ReportFormat): string => {
+export const renderReport = async (report: Report, format: ReportFormat, options: RenderOptions = {}): Promise<string> => {
   switch (format) {
     case "table":
-      return renderText(report)
+      return renderText(report, options)
     case "md":
       return renderMarkdown(report)
     case "json":
       return renderJson(report)
     case "html":
-      return renderHtml(report)
+      return renderHtml(report, options)
   }
 }

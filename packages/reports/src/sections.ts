@@ -7,7 +7,15 @@ import type { CellReport, Report } from "./build.ts"
 import { formatCost } from "@tau-sim/engine"
 import { addUsage, PARTICIPANT_KINDS, type UsageTotals, usageCost, zeroUsage } from "./collect.ts"
 import type { Interval } from "./stats.ts"
+import { comparisonSections } from "./compare.ts"
 import { type RateStat, shownComponents, type SupportDeskCell, type TrialSpread } from "./support-desk.ts"
+
+/**
+ * What a column's values are, so that the HTML report can link them to the viewer's pages and the
+ * text report can wrap them: a run id, an episode id, episode ids separated by spaces, a task id
+ * (of the row's run), or a turn of one episode.
+ */
+export type ColumnKind = "run" | "episode" | "episodes" | "task" | { readonly turnOf: string }
 
 export interface Section {
   readonly id: string
@@ -15,6 +23,8 @@ export interface Section {
   readonly note?: string
   readonly headers: ReadonlyArray<string>
   readonly rows: ReadonlyArray<ReadonlyArray<string>>
+  /** Per column (absent or null: plain values). */
+  readonly kinds?: ReadonlyArray<ColumnKind | null>
 }
 
 export const fmt = (x: number | null | undefined, digits = 3): string => (x === null || x === undefined || Number.isNaN(x) ? "-" : x.toFixed(digits))
@@ -45,6 +55,7 @@ const overview = (report: Report): Section => {
     title: "Overview",
     note: "pass^k: the reference's per-task estimator C(c,k)/C(n,k), averaged over tasks; avg reward over simulations.",
     headers: ["run", "domain", "mode", "agent", "user", "episodes", "tasks", "avg reward", ...ks.map((j) => `pass^${j}`)],
+    kinds: ["run"],
     rows: report.cells.map((c) => [
       c.run_id,
       c.domain,
@@ -88,6 +99,7 @@ const components = (report: Report): Section => {
     title: "Reward breakdown",
     note: "Component columns: mean of each reward_breakdown entry over the episodes whose score has it. Check columns: passed/total individual checks.",
     headers: ["run", ...names, ...checks.map((c) => `${c} checks`)],
+    kinds: ["run"],
     rows: report.cells.map((c) => [
       c.run_id,
       ...names.map((n) => fmt(c.reward_components[n]?.mean)),
@@ -102,6 +114,7 @@ const terminations = (report: Report): Section => {
     id: "terminations",
     title: "Termination reasons",
     headers: ["run", ...reasons],
+    kinds: ["run"],
     rows: report.cells.map((c) => [c.run_id, ...reasons.map((r) => String(c.termination_reasons[r] ?? 0))]),
   }
 }
@@ -113,6 +126,7 @@ const usage = (report: Report): Section => ({
     report.cells.some((c) => PARTICIPANT_KINDS.some((p) => c.usage[p].cost === null)) ? ` ${UNKNOWN_COST_NOTE}` : ""
   }`,
   headers: ["run", "participant", "calls", "prompt tokens", "completion tokens", "cost"],
+  kinds: ["run"],
   rows: report.cells.flatMap((c) =>
     PARTICIPANT_KINDS.map((p) => [
       c.run_id,
@@ -158,6 +172,7 @@ const modelCosts = (report: Report): Section | null => {
     title: "Cost by model",
     note: `Prices: ${prices.join("; ")}. Prompt-cache discounts are not modelled.${unknown ? ` ${UNKNOWN_COST_NOTE}` : ""}`,
     headers: ["run", "model", "calls", "prompt tokens", "completion tokens", "cost"],
+    kinds: ["run"],
     rows,
   }
 }
@@ -167,6 +182,7 @@ const perTask = (report: Report): Section => ({
   title: "Per task",
   note: "successes/simulations, mean reward and pass^k of each task in each run.",
   headers: ["run", "task", "successes", "avg reward", "pass^k (k = 1..)"],
+  kinds: ["run", "task"],
   rows: report.cells.flatMap((c) =>
     c.tasks.map((t) => [
       c.run_id,
@@ -209,6 +225,7 @@ const counterfactual = (report: Report): Section[] => {
       id: "branches",
       title: "Branches",
       headers: ["task", "trial", "parent", "branch", "parent reward", "branch reward", "termination (parent -> branch)"],
+      kinds: [null, null, "episode", "episode"],
       rows: cf.rows.map((r) => [
         r.task_id,
         String(r.trial),
@@ -247,6 +264,7 @@ export const supportDeskSections = (report: Report): Section[] => {
       title: "Support-desk",
       note: `Latest support-desk verdict per episode (tau rescore --evaluator support-desk; ${[...new Set(cells.flatMap((c) => c.desk.evaluators))].join(", ")}), never the reward above. Each component: mean over the episodes where it applies, ${conf}% percentile bootstrap interval over those episodes (${report.bootstrap.resamples} resamples, seed ${report.bootstrap.seed}), n episodes. Escalation accuracy: correct hand-over decisions / episodes; over-escalation: hand-overs / episodes whose task needs none.`,
       headers: ["run", "agent", "scored", "reward", ...shown, "escalation accuracy", "over-escalation"],
+      kinds: ["run"],
       rows: cells.map(({ cell, desk }) => [
         cell.run_id,
         cell.agent,
@@ -264,6 +282,7 @@ export const supportDeskSections = (report: Report): Section[] => {
       title: "Support-desk per task",
       note: "Median [min, max] of each component over the task's trials where it applies.",
       headers: ["run", "task", "trials", ...shown],
+      kinds: ["run", "task"],
       rows: cells.flatMap(({ cell, desk }) =>
         desk.tasks.map((t) => [cell.run_id, t.task_id, String(t.trials), ...shown.map((c) => fmtSpread(t.components[c]))]),
       ),
@@ -273,6 +292,7 @@ export const supportDeskSections = (report: Report): Section[] => {
       title: "Support-desk episodes",
       note: "The episodes behind each number: where a component applies, and those scored below 1; escalation outcomes; episodes without a verdict.",
       headers: ["run", "number", "episodes", "below 1"],
+      kinds: ["run", null, "episodes", "episodes"],
       rows: cells.flatMap(({ cell, desk }) => [
         ...[["reward", desk.reward] as const, ...shown.map((c) => [c, desk.components[c]] as const)].map(([name, r]) => [
           cell.run_id,
@@ -290,10 +310,42 @@ export const supportDeskSections = (report: Report): Section[] => {
   ]
 }
 
+const pct = (x: number | null): string => (x === null ? "-" : x.toFixed(2))
+
+/** A critical-turn analysis: the estimate per turn with its exact interval, the critical turn marked `<`. */
+const critical = (report: Report): Section[] =>
+  (report.critical ?? []).map((c) => {
+    const level = `${Number((c.confidence * 100).toFixed(6))}%`
+    const at = c.turns.find((t) => t.turn === c.critical_turn)
+    const where =
+      at && c.drop !== null
+        ? `Critical turn ${at.turn} (${at.role} ${at.kind}): drop ${pct(c.drop)}, ${level} CI ${pct(c.drop_ci_low)}..${pct(c.drop_ci_high)}.`
+        : "No turn lowers the estimated chance of success."
+    return {
+      id: `critical-${c.run_id}`,
+      title: `Critical turns of ${c.episode_id}`,
+      note: `${where} From each turn, forks continued under agent ${c.agent}, user ${c.user}: ${c.finished} samples (at most ${c.samples_per_turn} a turn); ${level} exact (Clopper–Pearson) intervals.`,
+      headers: ["turn", "role", "message", "samples", "successes", "estimate", `${level} CI`],
+      kinds: [{ turnOf: c.episode_id }],
+      rows: c.turns.map((t) => [
+        t.turn === c.critical_turn ? `${t.turn} <` : String(t.turn),
+        t.role,
+        t.kind,
+        String(t.samples),
+        String(t.successes),
+        pct(t.estimate),
+        t.estimate === null ? "-" : `${pct(t.ci_low)}..${pct(t.ci_high)}`,
+      ]),
+    }
+  })
+
 export const reportSections = (report: Report): Section[] =>
   [
     overview(report),
+    // `tau report --run A --run B …`: the runs side by side and their differences (compare.ts).
+    ...comparisonSections(report),
     deltas(report),
+    ...critical(report),
     ...counterfactual(report),
     components(report),
     ...supportDeskSections(report),

@@ -61,3 +61,32 @@ export const bootstrapMean = (values: ReadonlyArray<number>, options: BootstrapO
   const sorted = Array.from(means)
   return { estimate: average(values), low: quantileSorted(sorted, tail), high: quantileSorted(sorted, 1 - tail) }
 }
+
+/**
+ * Percentile bootstrap of a pooled mean over clusters (e.g. the average reward over simulations,
+ * tasks resampled with their simulations): each cluster is its sum and count, the statistic is
+ * Σ sums / Σ counts, so its estimate is the pooled mean itself.
+ */
+export const bootstrapPooledMean = (
+  clusters: ReadonlyArray<{ readonly sum: number; readonly count: number }>,
+  options: BootstrapOptions = DEFAULT_BOOTSTRAP,
+): Interval => {
+  const n = clusters.length
+  const total = clusters.reduce((a, c) => a + c.count, 0)
+  if (n === 0 || total === 0) return { estimate: Number.NaN, low: Number.NaN, high: Number.NaN }
+  const random = seededRandom(options.seed)
+  const means: number[] = []
+  for (let r = 0; r < options.resamples; r++) {
+    let sum = 0
+    let count = 0
+    for (let i = 0; i < n; i++) {
+      const c = clusters[Math.floor(random() * n)]
+      sum += c.sum
+      count += c.count
+    }
+    if (count > 0) means.push(sum / count)
+  }
+  means.sort((a, b) => a - b)
+  const tail = (1 - options.confidence) / 2
+  return { estimate: clusters.reduce((a, c) => a + c.sum, 0) / total, low: quantileSorted(means, tail), high: quantileSorted(means, 1 - tail) }
+}

@@ -65,7 +65,7 @@ describe("HTML deep report in headless Chromium", () => {
         return yield* loadReport({ experiment: "deep" })
       }),
     )
-    const html = renderHtml(report)
+    const html = await renderHtml(report)
     expect(html).not.toMatch(/<script|<link|<img|src=|href=/i)
     const file = path.join(dir, "report.html")
     fs.writeFileSync(file, html)

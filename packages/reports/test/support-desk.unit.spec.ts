@@ -47,7 +47,8 @@ describe("the support-desk part of a report", () => {
   it("is absent, in every format, for a run without support-desk scores", async () => {
     const { after } = await loaded(false)
     expect(after.cells[0]).not.toHaveProperty("support_desk")
-    for (const text of [renderText(after), renderMarkdown(after), renderJson(after), renderHtml(after)]) expect(text).not.toMatch(/support.desk|deep-report/i)
+    for (const text of [renderText(after), renderMarkdown(after), renderJson(after), await renderHtml(after)])
+      expect(text).not.toMatch(/support.desk|deep-report/i)
   })
 
   it("gives each component's mean over the episodes where it applies, with the episodes behind it", async () => {
@@ -125,7 +126,7 @@ describe("the support-desk part of a report", () => {
     expect(text).toMatch(/\ndesk +confirm_before_write +desk\/t1\/0 desk\/t1\/1 desk\/t1\/2 desk\/t2\/1 +desk\/t1\/0 desk\/t2\/1\n/)
     expect(text).toMatch(/\ndesk +evaluator error +desk\/t2\/2 +-\n/)
     expect(renderMarkdown(after)).toContain("\n## Support-desk per task\n")
-    const html = renderHtml(after)
+    const html = await renderHtml(after)
     // The deep report takes the place of the support-desk tables.
     expect(html).not.toContain('<section id="support-desk')
     expect(html).toContain('<section id="deep-report" class="deep-report">')

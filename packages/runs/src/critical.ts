@@ -12,14 +12,25 @@
  */
 import { createHash } from "node:crypto"
 import * as path from "node:path"
-import { type EpisodeRow, EventStore, nowIso, ParticipantFactory, isSolo, type TrajectoryMessage } from "@tau-sim/engine"
+import {
+  type CostTotal,
+  type EpisodeRow,
+  EventStore,
+  knownCost,
+  nowIso,
+  ParticipantFactory,
+  isSolo,
+  sumCosts,
+  type TrajectoryMessage,
+  ZERO_COST,
+} from "@tau-sim/engine"
 import { isSuccessful } from "@tau-sim/evaluators"
 import { EpisodeNotFound, loadEpisode, requireRecordedData } from "@tau-sim/replay"
 import { Effect, Schema } from "effect"
 import { eventOfTurn } from "./fork.ts"
 import { episodeLease, runLease, withLease } from "./lease.ts"
 import { branchEpisode, resumeEpisode } from "./lifecycle.ts"
-import { type CriticalRunConfig, encodeRunConfig, RUN_DEFAULTS, type RunPricing } from "./run-config.ts"
+import { type CriticalRunConfig, decodeRunConfig, encodeRunConfig, RUN_DEFAULTS, type RunPricing } from "./run-config.ts"
 import { recordRunPricing } from "./run-pricing.ts"
 import { ERRORED_REASONS, stableEpisodeId } from "./run.ts"
 
@@ -46,6 +57,18 @@ export interface CriticalOptions {
   readonly maxSamples?: number | undefined
   /** Stop sampling turns whose outcome is settled (`settled`); part of the analysis's identity (it decides which samples exist). */
   readonly earlyStop?: boolean | undefined
+  /**
+   * Adaptive sampling (part of the identity): `ADAPTIVE_INITIAL_SAMPLES` at every turn, then more
+   * only at the turns beside a drop that may still be the largest, never at settled turns; at most
+   * `samples` at a turn. With a budget, the samples go where the critical turn is decided.
+   */
+  readonly adaptive?: boolean | undefined
+  /**
+   * A cost budget in USD (not part of the identity; recorded so a resume keeps it): no sample starts
+   * once the samples' model calls cost this much (samples already running finish). A sample whose
+   * calls have no price makes the analysis stop with an error: an unknown cost cannot be budgeted.
+   */
+  readonly budgetUsd?: number | undefined
   readonly maxConcurrency?: number | undefined
   /** Of the intervals (default 0.95); how the samples are read, not part of the analysis's identity. */
   readonly confidence?: number | undefined
@@ -99,6 +122,11 @@ export interface CriticalResult {
   /** At most how many samples the analysis takes (turns × K, or the budget when smaller), and how many it has. */
   readonly planned: number
   readonly finished: number
+  /** What the samples' model calls cost, in USD (`unpriced`: calls without a price, whose cost is unknown). */
+  readonly cost: CostTotal
+  readonly budget_usd: number | null
+  /** Why sampling ended before every turn had K samples: `max-samples`, `budget-usd`, `settled` (early stop, adaptive), or null. */
+  readonly stopped_by: "max-samples" | "budget-usd" | "settled" | null
   readonly turns: ReadonlyArray<TurnEstimate>
   /** Every sample of the plan, in plan order. */
   readonly samples: ReadonlyArray<CriticalSample>
@@ -113,8 +141,15 @@ export interface CriticalResult {
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
 
 /** The analysis's run: a hash of what it is (episode, participants, K, turns), so running it again finds it. */
-export const criticalRunId = (options: Pick<CriticalOptions, "episodeId" | "agent" | "user" | "samples" | "turns" | "earlyStop">): string => {
-  const key = [options.agent ?? null, options.user ?? null, options.samples, options.turns ?? null, ...(options.earlyStop ? ["early-stop"] : [])]
+export const criticalRunId = (options: Pick<CriticalOptions, "episodeId" | "agent" | "user" | "samples" | "turns" | "earlyStop" | "adaptive">): string => {
+  const key = [
+    options.agent ?? null,
+    options.user ?? null,
+    options.samples,
+    options.turns ?? null,
+    ...(options.earlyStop ? ["early-stop"] : []),
+    ...(options.adaptive ? ["adaptive"] : []),
+  ]
   return `${options.episodeId}~critical-${sha256(JSON.stringify(key)).slice(0, 8)}`
 }
 
@@ -161,6 +196,20 @@ export const exactInterval = (successes: number, n: number, confidence = 0.95): 
   return { low, high }
 }
 
+/** The drop from turn `a` to turn `b` (both estimated) with Newcombe's interval of a difference of two proportions. */
+const dropBetween = (a: TurnEstimate, b: TurnEstimate): { readonly drop: number; readonly low: number; readonly high: number } => {
+  // A turn without a counted sample says nothing: the drop may be anything.
+  if (a.estimate === null || b.estimate === null) return { drop: 0, low: -1, high: 1 }
+  const pa = a.estimate as number
+  const pb = b.estimate as number
+  const drop = pa - pb
+  return {
+    drop,
+    low: Math.max(-1, drop - Math.sqrt((pa - a.ci_low) ** 2 + (b.ci_high - pb) ** 2)),
+    high: Math.min(1, drop + Math.sqrt((a.ci_high - pa) ** 2 + (pb - b.ci_low) ** 2)),
+  }
+}
+
 /** The largest drop between consecutive estimated turns, with Newcombe's interval of the difference. */
 export const criticalTurnOf = (turns: ReadonlyArray<TurnEstimate>): Pick<CriticalResult, "critical_turn" | "drop" | "drop_ci_low" | "drop_ci_high"> => {
   const estimated = turns.filter((t) => t.estimate !== null)
@@ -171,20 +220,42 @@ export const criticalTurnOf = (turns: ReadonlyArray<TurnEstimate>): Pick<Critica
     drop_ci_high: null,
   }
   for (let i = 0; i + 1 < estimated.length; i++) {
-    const a = estimated[i]
-    const b = estimated[i + 1]
-    const pa = a.estimate as number
-    const pb = b.estimate as number
-    const drop = pa - pb
-    if (drop <= 0 || (best.drop !== null && drop <= best.drop)) continue
-    best = {
-      critical_turn: a.turn,
-      drop,
-      drop_ci_low: Math.max(-1, drop - Math.sqrt((pa - a.ci_low) ** 2 + (b.ci_high - pb) ** 2)),
-      drop_ci_high: Math.min(1, drop + Math.sqrt((a.ci_high - pa) ** 2 + (pb - b.ci_low) ** 2)),
-    }
+    const d = dropBetween(estimated[i], estimated[i + 1])
+    if (d.drop <= 0 || (best.drop !== null && d.drop <= best.drop)) continue
+    best = { critical_turn: estimated[i].turn, drop: d.drop, drop_ci_low: d.low, drop_ci_high: d.high }
   }
   return best
+}
+
+/** Samples every turn gets before adaptive sampling chooses where to take more. */
+export const ADAPTIVE_INITIAL_SAMPLES = 4
+
+/**
+ * Adaptive sampling's next round: the turns (indices into `estimates`, most contended first) of
+ * the consecutive pairs whose drop may still be the largest: the pair's upper bound reaches the
+ * lower bound of the largest drop seen. Elsewhere more samples cannot move the critical turn.
+ * Settled turns (`settled`) and turns that have `cap` samples take none.
+ */
+const contendedTurns = (
+  estimates: ReadonlyArray<TurnEstimate>,
+  taken: ReadonlyArray<CriticalSample>,
+  cap: number,
+  counts: ReadonlyMap<number, number>,
+): number[] => {
+  const drops = estimates.slice(0, -1).map((a, i) => dropBetween(a, estimates[i + 1]))
+  if (drops.length === 0) return estimates.map((_, i) => i).filter((i) => (counts.get(estimates[i].turn) ?? 0) < cap)
+  const best = drops.reduce((b, d) => (d.drop > b.drop ? d : b))
+  const slack = new Map<number, number>()
+  for (const [i, d] of drops.entries()) {
+    if (d.high < best.low) continue
+    // How far the pair's upper bound reaches past the leader's lower bound: the most uncertain first.
+    for (const j of [i, i + 1]) slack.set(j, Math.max(slack.get(j) ?? Number.NEGATIVE_INFINITY, d === best ? Number.POSITIVE_INFINITY : d.high - best.low))
+  }
+  const turns = estimates.map((e) => e.turn)
+  return [...slack]
+    .filter(([i]) => (counts.get(turns[i]) ?? 0) < cap && !settled(turns, taken, i))
+    .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+    .map(([i]) => i)
 }
 
 const describeMessage = (m: TrajectoryMessage): { role: string; kind: string } => {
@@ -256,6 +327,9 @@ export const runCritical = (options: CriticalOptions, onSample: (s: CriticalSamp
     yield* factory.make(agent, "agent")
     if (!isSolo(started)) yield* factory.make(user, "user")
 
+    if (options.budgetUsd !== undefined && !(options.budgetUsd > 0 && Number.isFinite(options.budgetUsd)))
+      return yield* new CriticalError({ message: "--budget-usd must be a positive number of dollars" })
+
     const runId = criticalRunId(options)
     const config: CriticalRunConfig = {
       kind: "critical",
@@ -265,7 +339,9 @@ export const runCritical = (options: CriticalOptions, onSample: (s: CriticalSamp
       samples: options.samples,
       turns: options.turns ?? null,
       ...(options.earlyStop ? { early_stop: true } : {}),
+      ...(options.adaptive ? { adaptive: true } : {}),
       ...(options.maxSamples !== undefined ? { max_samples: options.maxSamples } : {}),
+      ...(options.budgetUsd !== undefined ? { budget_usd: options.budgetUsd } : {}),
       ...(options.dataDir !== undefined ? { data_dir: path.resolve(options.dataDir) } : {}),
     }
     // The id is a hash of what the analysis is, so an existing run with this id is this analysis.
@@ -275,6 +351,21 @@ export const runCritical = (options: CriticalOptions, onSample: (s: CriticalSamp
     // Rounds: sample 0 of every turn, then sample 1, ...; a budget stops in the middle of a round.
     const planned = Math.min(turns.length * options.samples, options.maxSamples ?? Number.POSITIVE_INFINITY)
     const dataDir = options.dataDir === undefined ? undefined : path.resolve(options.dataDir)
+    const budgetUsd = options.budgetUsd
+    let cost: CostTotal = ZERO_COST
+    let outOfMoney = false
+
+    /** What a sample's own model calls cost (the prefix's are its parent's, never repeated); unknown ones refuse a dollar budget. */
+    const costOf = (episodeId: string) =>
+      Effect.gen(function* () {
+        const own = knownCost((yield* store.read(episodeId)).map((e) => e.event))
+        if (budgetUsd !== undefined && own.unpriced > 0) {
+          return yield* new CriticalError({
+            message: `--budget-usd ${budgetUsd}: sample ${episodeId} made ${own.unpriced} model call${own.unpriced === 1 ? "" : "s"} without a price, so the analysis's cost is unknown; give prices (--prices FILE or --price MODEL=IN,OUT) or drop --budget-usd`,
+          })
+        }
+        return own
+      })
 
     const samples = yield* Effect.gen(function* () {
       const stored = new Map<string, EpisodeRow>((yield* store.listEpisodes({ runId })).map((r) => [r.episodeId, r]))
@@ -283,6 +374,12 @@ export const runCritical = (options: CriticalOptions, onSample: (s: CriticalSamp
         Effect.gen(function* () {
           const episodeId = sampleIdFor(runId, turn, index)
           const existing = stored.get(episodeId)
+          const finishedBefore = existing?.status === "ended" && (yield* store.listScores(episodeId)).length > 0
+          // The dollar budget: nothing new starts once it is spent (what is stored is read, whatever the budget).
+          if (!finishedBefore && budgetUsd !== undefined && cost.known >= budgetUsd) {
+            outOfMoney = true
+            return null
+          }
           const sample = (reason: string | null, reward: number | null, ran: boolean): CriticalSample => ({
             task_id: started.taskId,
             turn,
@@ -293,7 +390,7 @@ export const runCritical = (options: CriticalOptions, onSample: (s: CriticalSamp
             ran,
           })
           let result: CriticalSample
-          if (existing?.status === "ended" && (yield* store.listScores(episodeId)).length > 0) {
+          if (finishedBefore && existing) {
             result = sample(existing.terminationReason, existing.reward, false)
           } else if (existing) {
             // Created but interrupted (or ended, not scored): continued from its last stored event.
@@ -310,39 +407,47 @@ export const runCritical = (options: CriticalOptions, onSample: (s: CriticalSamp
             }).pipe(withLease(episodeLease(episodeId)))
             result = sample(outcome.state.ended, outcome.reward, true)
           }
+          cost = sumCosts(cost, yield* costOf(episodeId))
           done++
           onSample(result, done, planned)
           return result
         })
       const taken: CriticalSample[] = []
       let budget = planned
-      for (let index = 0; index < options.samples && budget > 0; index++) {
-        // Which turns a round samples depends only on the rounds before it, so a resume takes the same ones.
-        const open = options.earlyStop ? turns.filter((_, i) => !settled(turns, taken, i)) : turns
-        const round = open.slice(0, budget).map((turn) => ({ turn, index }))
-        budget -= round.length
-        taken.push(...(yield* Effect.forEach(round, takeSample, { concurrency: options.maxConcurrency ?? RUN_DEFAULTS.maxConcurrency })))
+      const concurrency = options.maxConcurrency ?? RUN_DEFAULTS.maxConcurrency
+      const take = (round: ReadonlyArray<{ readonly turn: number; readonly index: number }>) =>
+        Effect.gen(function* () {
+          const slice = round.slice(0, budget)
+          budget -= slice.length
+          const results = yield* Effect.forEach(slice, takeSample, { concurrency })
+          for (const r of results) if (r !== null) taken.push(r)
+        })
+      // Which turns a round samples depends only on the rounds before it, so a resume takes the same ones.
+      if (options.adaptive) {
+        const counts = new Map<number, number>()
+        while (budget > 0 && !outOfMoney) {
+          for (const t of turns) counts.set(t, taken.filter((s) => s.turn === t).length)
+          const initial = turns.filter((t) => (counts.get(t) ?? 0) < Math.min(options.samples, ADAPTIVE_INITIAL_SAMPLES))
+          const next =
+            initial.length > 0
+              ? initial
+              : contendedTurns(estimatesOf(turns, trajectory, taken, confidence), taken, options.samples, counts).map((i) => turns[i])
+          if (next.length === 0) break
+          yield* take(next.map((turn) => ({ turn, index: counts.get(turn) ?? 0 })))
+        }
+      } else {
+        for (let index = 0; index < options.samples && budget > 0 && !outOfMoney; index++) {
+          const open = options.earlyStop ? turns.filter((_, i) => !settled(turns, taken, i)) : turns
+          yield* take(open.map((turn) => ({ turn, index })))
+        }
       }
       return taken
     }).pipe(withLease(runLease(runId)))
 
-    const estimates = turns.map((turn): TurnEstimate => {
-      const own = samples.filter((s) => s.turn === turn)
-      const errored = own.filter((s) => ERRORED_REASONS.includes(s.termination_reason)).length
-      const counted = own.filter((s) => !ERRORED_REASONS.includes(s.termination_reason))
-      const successes = counted.filter((s) => s.reward !== null && isSuccessful(s.reward)).length
-      const { low, high } = exactInterval(successes, counted.length, confidence)
-      return {
-        turn,
-        ...describeMessage(trajectory[turn]),
-        samples: counted.length,
-        successes,
-        errored,
-        estimate: counted.length === 0 ? null : successes / counted.length,
-        ci_low: low,
-        ci_high: high,
-      }
-    })
+    const estimates = estimatesOf(turns, trajectory, samples, confidence)
+    const all = turns.length * options.samples
+    const stoppedBy: CriticalResult["stopped_by"] =
+      samples.length >= all ? null : outOfMoney ? "budget-usd" : samples.length >= planned && planned < all ? "max-samples" : "settled"
     return {
       run_id: runId,
       episode_id: options.episodeId,
@@ -354,6 +459,94 @@ export const runCritical = (options: CriticalOptions, onSample: (s: CriticalSamp
       confidence,
       planned,
       finished: samples.length,
+      cost,
+      budget_usd: budgetUsd ?? null,
+      stopped_by: stoppedBy,
+      turns: estimates,
+      samples,
+      ...criticalTurnOf(estimates),
+    } satisfies CriticalResult
+  })
+
+/** Each turn's estimate over `samples`: the share of successes among those not errored, with its exact interval. */
+const estimatesOf = (
+  turns: ReadonlyArray<number>,
+  trajectory: ReadonlyArray<TrajectoryMessage>,
+  samples: ReadonlyArray<CriticalSample>,
+  confidence: number,
+): TurnEstimate[] =>
+  turns.map((turn): TurnEstimate => {
+    const own = samples.filter((s) => s.turn === turn)
+    const errored = own.filter((s) => ERRORED_REASONS.includes(s.termination_reason)).length
+    const counted = own.filter((s) => !ERRORED_REASONS.includes(s.termination_reason))
+    const successes = counted.filter((s) => s.reward !== null && isSuccessful(s.reward)).length
+    const { low, high } = exactInterval(successes, counted.length, confidence)
+    return {
+      turn,
+      ...describeMessage(trajectory[turn]),
+      samples: counted.length,
+      successes,
+      errored,
+      estimate: counted.length === 0 ? null : successes / counted.length,
+      ci_low: low,
+      ci_high: high,
+    }
+  })
+
+/**
+ * A stored analysis read as it stands, running nothing (for reports): the samples of its plan that
+ * are finished and scored, the estimate per turn and the critical turn.
+ */
+export const readCritical = (runId: string, options: { readonly confidence?: number } = {}) =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    const run = yield* store.getRun(runId)
+    if (!run) return yield* new CriticalError({ message: `run ${runId} not found` })
+    const config = yield* decodeRunConfig(run)
+    if (config.kind !== "critical") return yield* new CriticalError({ message: `run ${runId} is not a critical-turn analysis` })
+    const row = yield* store.getEpisode(config.critical_of)
+    if (row === undefined) return yield* new EpisodeNotFound({ episodeId: config.critical_of })
+    const parent = yield* loadEpisode(config.critical_of, { dataDir: config.data_dir })
+    const trajectory = parent.final.trajectory
+    const turns = yield* turnsToAnalyse(config.critical_of, trajectory, config.turns ?? undefined)
+    const confidence = options.confidence ?? 0.95
+    const planOf = new Map(
+      turns.flatMap((turn) => Array.from({ length: config.samples }, (_, index) => [sampleIdFor(runId, turn, index), { turn, index }] as const)),
+    )
+    const rows = (yield* store.listEpisodes({ runId })).filter((r) => r.status === "ended" && planOf.has(r.episodeId))
+    const samples: CriticalSample[] = []
+    let cost: CostTotal = ZERO_COST
+    for (const r of rows) {
+      if ((yield* store.listScores(r.episodeId)).length === 0) continue
+      const at = planOf.get(r.episodeId) as { turn: number; index: number }
+      samples.push({
+        task_id: r.taskId,
+        turn: at.turn,
+        index: at.index,
+        episode_id: r.episodeId,
+        termination_reason: r.terminationReason ?? "unknown",
+        reward: r.reward,
+        ran: false,
+      })
+      cost = sumCosts(cost, knownCost((yield* store.read(r.episodeId)).map((e) => e.event)))
+    }
+    samples.sort((a, b) => a.index - b.index || a.turn - b.turn)
+    const estimates = estimatesOf(turns, trajectory, samples, confidence)
+    const started = parent.final.started
+    return {
+      run_id: runId,
+      episode_id: config.critical_of,
+      task_id: started.taskId,
+      agent: config.agent ?? started.agent,
+      user: config.user ?? started.user,
+      reward: row.reward,
+      samples_per_turn: config.samples,
+      confidence,
+      planned: Math.min(turns.length * config.samples, config.max_samples ?? Number.POSITIVE_INFINITY),
+      finished: samples.length,
+      cost,
+      budget_usd: config.budget_usd ?? null,
+      stopped_by: null,
       turns: estimates,
       samples,
       ...criticalTurnOf(estimates),

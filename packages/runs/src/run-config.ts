@@ -128,8 +128,10 @@ export const CriticalRunConfig = Schema.Struct({
   samples: Schema.Int,
   turns: Schema.NullOr(Schema.Struct({ from: Schema.Int, to: Schema.Int })),
   early_stop: Schema.optionalKey(Schema.Boolean),
-  /** The sample budget and data folder the analysis was started with (not its identity): a resume keeps them. */
+  adaptive: Schema.optionalKey(Schema.Boolean),
+  /** The sample budget, dollar budget and data folder the analysis was started with (not its identity): a resume keeps them. */
   max_samples: Schema.optionalKey(Schema.Int),
+  budget_usd: Schema.optionalKey(Schema.Number),
   data_dir: Schema.optionalKey(Schema.String),
   pricing: Schema.optionalKey(RunPricing),
 })

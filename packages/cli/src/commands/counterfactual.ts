@@ -1,7 +1,7 @@
 /** `tau counterfactual`: fork every episode of a run at one point under another agent/user/mode; compare with the parents. */
 import { type Mode, MODES } from "@tau-sim/engine"
 import { type CounterfactualOptions, counterfactualRunId, decodeRunConfig, type ForkPoint, RUN_DEFAULTS, runCounterfactual } from "@tau-sim/runs"
-import { loadReport, renderReport } from "@tau-sim/reports"
+import { loadReport, renderText } from "@tau-sim/reports"
 import { requireRun } from "@tau-sim/replay"
 import { ModelRuntime, redactText } from "@tau-sim/models"
 import { Effect, Layer, Option } from "effect"
@@ -58,6 +58,6 @@ export const counterfactualCommand = Command.make("counterfactual", flags, (f) =
     }).pipe(Effect.provide(modelServices(f).pipe(Layer.provideMerge(storeLayer(f.db, { mustExist: true })))))
     if (f.json) return yield* printJson({ run_id: result.batch.runId, branches: result.batch.branches, comparison: result.report.counterfactual })
     yield* print(`counterfactual run ${result.batch.runId} (tau report --run ${result.batch.runId})\n`)
-    yield* Effect.sync(() => process.stdout.write(redactText(renderReport(result.report, "table"))))
+    yield* Effect.sync(() => process.stdout.write(redactText(renderText(result.report))))
   }),
 ).pipe(Command.withDescription("Fork every episode of a run at a turn or at its first write, under another agent/user/mode, and compare"))

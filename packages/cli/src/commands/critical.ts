@@ -2,6 +2,7 @@
 import { type EpisodeRow, EventStore } from "@tau-sim/engine"
 import { EpisodeNotFound, requireRun } from "@tau-sim/replay"
 import {
+  ADAPTIVE_INITIAL_SAMPLES,
   criticalCandidates,
   CriticalError,
   type CriticalResult,
@@ -13,13 +14,14 @@ import {
   summarizeCritical,
   type TurnRange,
 } from "@tau-sim/runs"
-import { ModelRuntime } from "@tau-sim/models"
+import { isModelSpec, ModelRuntime, parseModelSpec, priceOf } from "@tau-sim/models"
+import { formatCost } from "@tau-sim/engine"
 import { Effect, Layer, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { fmtReward, table } from "../table.ts"
 import { terminalText } from "../terminal-text.ts"
 import { resumableOnStop, shellArg } from "../signals.ts"
-import { dbFlag, jsonFlag, movedDataDirFlag, positiveInt, print, printJson, progress, storeLayer, withShownDefault } from "./common.ts"
+import { dbFlag, jsonFlag, movedDataDirFlag, positiveInt, positiveNumber, print, printJson, progress, storeLayer, withShownDefault } from "./common.ts"
 import { participantFlag, modelCallFlags, modelServices, runPricing } from "./model-flags.ts"
 import { usage } from "../usage-error.ts"
 
@@ -62,6 +64,18 @@ const flags = {
     Flag.withDescription("Stop sampling a turn once it and its neighbours agree on one outcome (after 5 samples each)"),
     Flag.withDefault(false),
   ),
+  adaptive: Flag.Boolean("adaptive").pipe(
+    Flag.withDescription(
+      `Adaptive sampling: ${ADAPTIVE_INITIAL_SAMPLES} samples per turn, then more only beside the drops that may still be the largest (at most --samples a turn), none at settled turns`,
+    ),
+    Flag.withDefault(false),
+  ),
+  budgetUsd: positiveNumber("budget-usd").pipe(
+    Flag.withDescription(
+      "Cost budget in USD: no sample starts once the samples' model calls cost this much (recorded: a resume keeps it). Every model must have a price",
+    ),
+    Flag.optional,
+  ),
   confidence: Flag.Finite("confidence").pipe(
     Flag.filter(
       (c) => c > 0 && c < 1,
@@ -103,7 +117,10 @@ const render = (r: CriticalResult): string => {
     lines.push("no turn lowers the estimated chance of success")
   }
   const all = r.turns.length * r.samples_per_turn
-  if (r.finished < all) lines.push(`${r.finished} of ${all} samples taken (${r.planned < all ? "the budget" : "settled turns stopped early"})`)
+  const why = { "max-samples": "the sample budget", "budget-usd": `the $${r.budget_usd} budget`, settled: "settled turns stopped early" }
+  if (r.finished < all) lines.push(`${r.finished} of ${all} samples taken (${r.stopped_by === null ? "not finished" : why[r.stopped_by]})`)
+  if (r.cost.known > 0 || r.cost.unpriced > 0 || r.budget_usd !== null)
+    lines.push(`samples' model calls cost ${formatCost(r.cost)}${r.budget_usd === null ? "" : ` (budget $${r.budget_usd})`}`)
   return lines.join("\n")
 }
 
@@ -122,6 +139,10 @@ const jsonOf = (r: CriticalResult) => ({
   confidence: r.confidence,
   planned: r.planned,
   finished: r.finished,
+  stopped_by: r.stopped_by,
+  cost_usd: r.cost.unpriced === 0 ? r.cost.known : null,
+  unpriced_calls: r.cost.unpriced,
+  budget_usd: r.budget_usd,
 })
 
 /** A run's summary for people: one row per episode, then where they were lost. */
@@ -176,6 +197,8 @@ export const criticalCommand = Command.make("critical", flags, (f) =>
       turns: Option.getOrUndefined(f.turns),
       maxSamples: Option.getOrUndefined(f.maxSamples),
       earlyStop: f.earlyStop,
+      adaptive: f.adaptive,
+      budgetUsd: Option.getOrUndefined(f.budgetUsd),
       maxConcurrency: f.maxConcurrency,
       confidence: f.confidence,
       dataDir: Option.getOrUndefined(f.dataDir),
@@ -190,6 +213,18 @@ export const criticalCommand = Command.make("critical", flags, (f) =>
         const runConfig = run ? Option.getOrUndefined(yield* Effect.option(decodeRunConfig(run))) : undefined
         const runSpecs = runConfig && "agent" in runConfig ? [runConfig.agent, runConfig.user] : []
         const pricing = runPricing(models, [options.agent, options.user, ...runSpecs])
+        if (options.budgetUsd !== undefined) {
+          // A dollar budget over calls of unknown cost would never be reached: refused before anything runs.
+          const samplers = [options.agent ?? runSpecs[0], options.user ?? runSpecs[1]]
+          const unpriced = samplers.flatMap((s) => {
+            const spec = typeof s === "string" && isModelSpec(s) ? parseModelSpec(s) : undefined
+            return spec && priceOf(spec.model, models.options.prices) === null ? [spec.model] : []
+          })
+          if (unpriced.length > 0)
+            return yield* usage(
+              `--budget-usd needs a price for every model the samples call; none for ${[...new Set(unpriced)].join(", ")} (give --price MODEL=IN,OUT or --prices FILE)`,
+            )
+        }
         const runId = criticalRunId(options)
         let before = 0
         const result = yield* runCritical({ ...options, ...(pricing ? { pricing } : {}) }, (s, done, planned) => {

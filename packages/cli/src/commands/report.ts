@@ -2,10 +2,10 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { Mode } from "@tau-sim/engine"
-import { loadReport, REPORT_FORMATS, type ReportFormat, renderReport } from "@tau-sim/reports"
+import { loadReport, REPORT_FORMATS, type ReportFormat, renderReport, viewerBase } from "@tau-sim/reports"
 import { MODES } from "@tau-sim/engine"
 import { redactText } from "@tau-sim/models"
-import { Effect, Option } from "effect"
+import { Effect, Option, Result } from "effect"
 import { Command, Flag } from "effect/cli"
 import { FileWriteError, writeFileAtomic } from "../write-file.ts"
 import { dbFlag, positiveInt, progress, withExistingStore, withShownDefault } from "./common.ts"
@@ -21,6 +21,14 @@ const flags = {
   baseline: Flag.Literals("baseline-mode", MODES).pipe(Flag.withDescription("Mode the others are compared with"), Flag.optional),
   resamples: positiveInt("bootstrap-resamples").pipe(withShownDefault("Bootstrap resamples behind each interval", 10_000)),
   seed: Flag.Int("bootstrap-seed").pipe(withShownDefault("Seed of the bootstrap resampling", 0)),
+  viewerUrl: Flag.String("viewer-url").pipe(
+    Flag.withDescription("HTML: link run, episode and task ids to the viewer at this URL (the one tau view printed; its token is left out)"),
+    Flag.mapTryCatch(
+      (url) => Result.getOrThrowWith(viewerBase(url), (e) => e),
+      (e) => (e instanceof Error ? e.message : String(e)),
+    ),
+    Flag.optional,
+  ),
 }
 
 export const reportCommand = Command.make("report", flags, (f) =>
@@ -36,7 +44,11 @@ export const reportCommand = Command.make("report", flags, (f) =>
       }).pipe(namingStore(f.db)),
     )
     // Participant specs of stores written before specs were redacted may still carry credentials.
-    const text = redactText(renderReport(report, f.format as ReportFormat))
+    // Text tables fit the terminal they are printed on, or $COLUMNS (long ids wrap); a file or pipe gets them whole.
+    const columns = Number(process.env.COLUMNS)
+    const width = Number.isInteger(columns) && columns > 0 ? columns : Option.isNone(f.out) && process.stdout.isTTY ? process.stdout.columns : undefined
+    const rendered = yield* Effect.promise(() => renderReport(report, f.format as ReportFormat, { width, viewerUrl: Option.getOrUndefined(f.viewerUrl) }))
+    const text = redactText(rendered)
     if (Option.isSome(f.out)) {
       const target = f.out.value
       yield* Effect.try({
