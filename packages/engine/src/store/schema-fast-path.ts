@@ -16,12 +16,15 @@ type Node = (input: unknown) => unknown
 
 type Check = SchemaAST.Check<unknown>
 
+/** The parse options the Schema runs with by default (its filters read them). */
+const DEFAULT_OPTIONS: SchemaAST.ParseOptions = {}
+
 /** Every filter of the node passes (FilterGroups flattened), as the Schema runs them. */
 const passes = (checks: ReadonlyArray<Check>, value: unknown, ast: SchemaAST.AST): boolean => {
   for (const check of checks) {
     if (check._tag === "FilterGroup") {
       if (!passes(check.checks, value, ast)) return false
-    } else if (check.run(value, ast, {}) !== undefined) return false
+    } else if (check.run(value, ast, DEFAULT_OPTIONS) !== undefined) return false
   }
   return true
 }
