@@ -30,7 +30,8 @@ import { Effect, Layer, Option, Schema } from "effect"
 import { ModelRuntime } from "@tau-sim/models"
 import { Command, Flag } from "effect/cli"
 import { resumableOnStop, shellArg } from "../signals.ts"
-import { fmtReward, table } from "../table.ts"
+import { fmtReward, table, terminalWidth } from "../table.ts"
+import { type Progress, runProgress } from "../live-progress.ts"
 import {
   dataDirFlag,
   dbFlag,
@@ -240,6 +241,25 @@ const checkResumeFlags = (f: Flags, runId: string, stored: StoredRunConfig) =>
  * infrastructure failed (a provider down) are counted apart, not as reward 0 in the average or
  * failures in pass^k; pass^k for k up to the trials every task has.
  */
+/**
+ * The end-of-run table: episodes, evaluated, errored (apart, as τ² counts them), average reward,
+ * pass^1..k, and this invocation's model cost when a model was called.
+ */
+export const summaryTable = (summaries: ReadonlyArray<EpisodeSummary>, cost: string | null): string => {
+  const metrics = computeMetrics(summaries, { numTrials: Math.max(1, ...summaries.map((s) => s.trial + 1)) })
+  const passK = Object.entries(metrics.pass_hat_ks)
+  const headers = ["episodes", "evaluated", "errored", "avg reward", ...passK.map(([k]) => `pass^${k}`), ...(cost === null ? [] : ["cost"])]
+  const row = [
+    summaries.length,
+    metrics.total_simulations,
+    metrics.infra_error_count,
+    metrics.total_simulations > 0 ? fmtReward(metrics.avg_reward) : "-",
+    ...passK.map(([, v]) => v.toFixed(3)),
+    ...(cost === null ? [] : [cost]),
+  ]
+  return table(headers, [row])
+}
+
 export const runOutcome = (summaries: ReadonlyArray<EpisodeSummary>): string => {
   const metrics = computeMetrics(summaries, { numTrials: Math.max(1, ...summaries.map((s) => s.trial + 1)) })
   const passK = Object.entries(metrics.pass_hat_ks).map(([k, v]) => `pass^${k} ${v.toFixed(3)}`)
@@ -256,16 +276,21 @@ export const runCommand = Command.make("run", flags, (given) => {
     const models = yield* ModelRuntime
     let runId: string | null = null
     const resumeCommand = () => (runId ? `tau run ${f.distributed ? "--follow" : "--resume"} ${shellArg(runId)} --db ${shellArg(f.db)}` : null)
+    // A bar on a terminal, a line per episode otherwise (live-progress.ts); off the screen before the summary or a stop message.
+    let live: Progress | null = null
     const onEpisode = (total: () => number) => {
-      let done = 0
+      const bar = runProgress({ total, cost: () => (models.totals.calls > 0 ? totalCost(models.totals) : ""), costSuffix: () => costSoFar(models.totals) })
+      live = bar
       return (s: EpisodeSummary) => {
-        done++
-        if (f.json) process.stdout.write(`${JSON.stringify(jsonLine(s))}\n`)
-        process.stderr.write(
-          `[${total() > 0 ? `${done}/${total()}` : done}] ${s.task_id} trial ${s.trial}: ${s.termination_reason}, reward ${fmtReward(s.reward)}${costSoFar(models.totals)}\n`,
-        )
+        if (f.json) {
+          // Both may be the same terminal: the bar is taken off before the JSON line, then drawn again.
+          bar.clear()
+          process.stdout.write(`${JSON.stringify(jsonLine(s))}\n`)
+        }
+        bar.episode(s)
       }
     }
+    const clearProgress = Effect.sync(() => live?.clear())
     let summaries: ReadonlyArray<EpisodeSummary>
     if (Option.isSome(f.resume)) {
       if (Option.isSome(f.runId)) return yield* usage("give --resume RUN or --run-id RUN, not both")
@@ -297,7 +322,7 @@ export const runCommand = Command.make("run", flags, (given) => {
         pricing: runPricing(models, "agent" in stored ? [stored.agent, stored.user] : []),
         retryErrors: f.retryErrors,
         maxAttempts: Option.getOrUndefined(f.maxAttempts),
-      }).pipe(resumableOnStop(resumeCommand))
+      }).pipe(Effect.ensuring(clearProgress), resumableOnStop(resumeCommand))
       summaries = result.summaries
     } else {
       const requested = yield* requestedConfig(
@@ -322,7 +347,10 @@ export const runCommand = Command.make("run", flags, (given) => {
             { retryErrors: f.retryErrors },
           ),
         )
-      }).pipe(resumableOnStop(() => (runId && total > 0 ? resumeCommand() : null)))
+      }).pipe(
+        Effect.ensuring(clearProgress),
+        resumableOnStop(() => (runId && total > 0 ? resumeCommand() : null)),
+      )
     }
     const id = runId as string
     const skipped = summaries.filter((s) => !s.ran)
@@ -330,12 +358,15 @@ export const runCommand = Command.make("run", flags, (given) => {
     const errored = summaries.filter((s) => ERRORED_REASONS.includes(s.termination_reason))
     const allErrored = summaries.length > 0 && errored.length === summaries.length
     if (!f.json) {
+      // Long ids (telecom's task ids) are cut to the terminal's width, not wrapped.
       yield* print(
         table(
           ["episode", "task", "trial", "termination", "reward"],
           summaries.map((s) => [s.episode_id, s.task_id, s.trial, s.termination_reason, fmtReward(s.reward)]),
+          { maxWidth: terminalWidth(), shrink: [0, 1] },
         ),
       )
+      yield* print(`\n${summaryTable(summaries, models.totals.calls > 0 ? totalCost(models.totals) : null)}`)
       yield* print(`\nrun ${id}: ${runOutcome(summaries)}`)
       // What this invocation's model calls cost; a model without a price makes it a lower bound (never $0).
       if (models.totals.calls > 0) {
