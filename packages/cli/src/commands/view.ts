@@ -7,10 +7,11 @@
 import { spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import * as path from "node:path"
+import { describeUrl, isPostgresUrl } from "@tau-sim/store-pg/url"
 import { ForkFailed, type Forker, startViewer } from "@tau-sim/viewer"
 import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
-import { dbFlag, progress, sqliteOnly, withExistingStore, withShownDefault } from "./common.ts"
+import { dbFlag, progress, withExistingStore, withShownDefault } from "./common.ts"
 
 const DEFAULT_PORT = 7474
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"])
@@ -75,16 +76,15 @@ export const viewCommand = Command.make("view", flags, (f) =>
     f.db,
     Effect.scoped(
       Effect.gen(function* () {
-        // The viewer's catalog is SQL over SQLite's read models (ADR 0008: not over Postgres yet).
-        yield* sqliteOnly(f.db, "tau view")
         // A fresh secret per start: a page or process that did not see this output cannot use the API.
         const token = randomBytes(24).toString("base64url")
-        const db = path.resolve(f.db)
+        // A postgres:// store is named as given (to the catalog and to `tau fork`); a file by its full path.
+        const db = isPostgresUrl(f.db) ? f.db : path.resolve(f.db)
         const viewer = yield* startViewer({ db, host: f.host, port: f.port, token, fork: forkWithCli(db) })
         // Not through `print`: its redaction would hide the token the URL must carry.
         yield* Effect.sync(() => process.stdout.write(`${viewer.url}\n`))
         if (!LOOPBACK.has(f.host)) yield* progress(`warning: listening on ${f.host}: other machines can reach this viewer (the token still guards it)`)
-        yield* progress(`tau view: serving ${f.db} (Ctrl-C stops)`)
+        yield* progress(`tau view: serving ${isPostgresUrl(f.db) ? describeUrl(f.db) : f.db} (Ctrl-C stops)`)
         return yield* Effect.never
       }),
     ),

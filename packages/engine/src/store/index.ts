@@ -17,4 +17,4 @@ export {
 } from "./integrity.ts"
 export { blobAddress, type Blob } from "./message-pool.ts"
 export { SCORE_CHAIN_LABEL, SCORE_CHAIN_START, scoreHash } from "./score-rows.ts"
-export { SCHEMA_VERSION as SQLITE_SCHEMA_VERSION } from "./sqlite-schema.ts"
+export { MODEL_CALLS_INDEX as SQLITE_MODEL_CALLS_INDEX, SCHEMA_VERSION as SQLITE_SCHEMA_VERSION } from "./sqlite-schema.ts"

@@ -114,6 +114,8 @@ export const scoreModelCalls = sqliteTable(
  * the index to apply). Rows written raw may not be JSON; they simply have no hash.
  */
 export const MODEL_REQUEST_HASH = "CASE WHEN json_valid(body) THEN json_extract(body, '$.requestHash') END"
+/** The partial index of migration 2: exactly the `ModelCalled` events (readers of model calls name it: `INDEXED BY`). */
+export const MODEL_CALLS_INDEX = "events_model_request"
 
 /**
  * One statement of a migration: SQL, or a function for what SQL alone cannot do. Both run in
@@ -244,7 +246,7 @@ export const MIGRATIONS: ReadonlyArray<ReadonlyArray<MigrationStatement>> = [
     `CREATE INDEX IF NOT EXISTS scores_episode ON scores (episode_id, id)`,
   ],
   // 2: the model response cache looks calls up by request hash.
-  [`CREATE INDEX IF NOT EXISTS events_model_request ON events (${MODEL_REQUEST_HASH}) WHERE tag = 'ModelCalled'`],
+  [`CREATE INDEX IF NOT EXISTS ${MODEL_CALLS_INDEX} ON events (${MODEL_REQUEST_HASH}) WHERE tag = 'ModelCalled'`],
   // 3: the tamper-evident chain (existing streams are hashed and sealed), and leases.
   [
     addColumnIfMissing("events", "hash", "TEXT"),

@@ -12,97 +12,45 @@
  * second per 100,000 episodes; then only what is new).
  */
 import Database from "better-sqlite3"
-import { formatCost, SQLITE_SCHEMA_VERSION, TERMINATION_REASONS } from "@tau-sim/engine"
-import { computeMetrics, INFRASTRUCTURE_ERROR, type SimulationOutcome } from "@tau-sim/evaluators"
-import { Schema } from "effect"
-import type { RunStatus, RunSummary, EpisodeListRow, EpisodePage, Facets } from "../wire.ts"
+import { SQLITE_MODEL_CALLS_INDEX, SQLITE_SCHEMA_VERSION } from "@tau-sim/engine"
+import { INFRASTRUCTURE_ERROR } from "@tau-sim/evaluators"
+import { Effect, type Scope } from "effect"
+import {
+  type Catalog,
+  CatalogError,
+  type Dialect,
+  depthFirst,
+  type EpisodeQuery,
+  type JoinedRow,
+  needsFacts,
+  orderOf,
+  orderTerminations,
+  type OutcomeGroup,
+  type RunCost,
+  type RunCounts,
+  type RunRow,
+  runSummarizer,
+  toListRow,
+  whereOf,
+} from "./catalog-shared.ts"
+import type { EpisodeListRow, EpisodePage, Facets, RunSummary } from "../wire.ts"
 
-export class CatalogError extends Schema.TaggedError<CatalogError>()("CatalogError", {
-  message: Schema.String,
-}) {}
+export * from "./catalog-shared.ts"
 
-export type { RunStatus, RunSummary, EpisodeListRow, EpisodePage, Facets }
-
-export const EPISODE_SORTS = ["started", "episode", "run", "task", "trial", "reward", "termination", "events"] as const
-export type EpisodeSort = (typeof EPISODE_SORTS)[number]
-
-const SORT_COLUMNS: Record<EpisodeSort, string> = {
-  started: "e.rowid",
-  episode: "e.episode_id",
-  run: "e.run_id",
-  task: "e.task_id",
-  trial: "e.trial",
-  reward: "e.reward",
-  termination: "e.termination_reason",
-  events: "e.version",
-}
-
-export interface EpisodeQuery {
-  readonly run?: string | undefined
-  readonly domain?: string | undefined
-  /** Substring of the task id. */
-  readonly task?: string | undefined
-  readonly termination?: string | undefined
-  readonly status?: "running" | "ended" | undefined
-  readonly rewardMin?: number | undefined
-  readonly rewardMax?: number | undefined
-  /** true: episodes with a tool error (outside setup); false: without. */
-  readonly toolErrors?: boolean | undefined
-  readonly agent?: string | undefined
-  readonly mode?: string | undefined
-  /** `evaluator@version`: episodes with a score of that evaluator version. */
-  readonly scoredBy?: string | undefined
-  readonly sort: EpisodeSort
-  readonly descending: boolean
-  readonly offset: number
-  readonly limit: number
-}
-
-export interface Catalog {
+/** The SQLite catalog as it answers: synchronously (better-sqlite3), throwing `CatalogError`s. */
+export interface SqliteCatalog {
   readonly runs: () => ReadonlyArray<RunSummary>
   readonly episodes: (query: EpisodeQuery) => EpisodePage
   readonly facets: () => Facets
-  /** Episodes whose parent is `episodeId` (forks, counterfactual branches, retries). */
   readonly children: (episodeId: string) => ReadonlyArray<EpisodeListRow>
-  /** The whole family of `episodeId`: its root ancestor and every descendant of it, parents before children. */
   readonly tree: (episodeId: string) => ReadonlyArray<EpisodeListRow>
   readonly close: () => void
 }
 
-interface RunRow {
-  run_id: string
-  created_at: string
-  config: string
-  experiment: string | null
-}
-
-interface EpisodeSqlRow {
-  episode_id: string
-  run_id: string
-  domain: string
-  task_id: string
-  trial: number
-  status: "running" | "ended"
-  termination_reason: string | null
-  reward: number | null
-  version: number
-  parent_episode_id: string | null
-  parent_seq: number | null
-}
-
-const str = (v: unknown): string | null => (typeof v === "string" ? v : null)
-
-const parseConfig = (row: RunRow): Record<string, unknown> => {
-  try {
-    const v = JSON.parse(row.config) as unknown
-    return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {}
-  } catch {
-    return {}
-  }
-}
+const SQLITE: Dialect = { param: () => "?", contains: (column, param) => `instr(${column}, ${param}) > 0` }
 
 /** Opens the catalog over the store file at `path` (read-only). Throws a `CatalogError` naming the file. */
-export const openCatalog = (path: string): Catalog => {
+export const openCatalog = (path: string): SqliteCatalog => {
   let db: Database.Database
   try {
     db = new Database(path, { readonly: true, fileMustExist: true })
@@ -117,17 +65,17 @@ export const openCatalog = (path: string): Catalog => {
 
   const selectRuns = db.prepare<[], RunRow>("SELECT run_id, created_at, config, experiment FROM runs ORDER BY rowid")
   // Grouped so that 100,000 episodes become a few rows per run and task (rewards are mostly 0 or 1).
-  const selectOutcomes = db.prepare<[], { run_id: string; task_id: string; termination_reason: string | null; reward: number | null; n: number }>(
+  const selectOutcomes = db.prepare<[], OutcomeGroup>(
     `SELECT run_id, task_id, termination_reason, reward, count(*) AS n FROM episodes
      WHERE status = 'ended' GROUP BY run_id, task_id, termination_reason, reward`,
   )
-  const selectCounts = db.prepare<[], { run_id: string; n: number; running: number; infra: number; max_trial: number }>(
+  const selectCounts = db.prepare<[], RunCounts>(
     `SELECT run_id, count(*) AS n, sum(status = 'running') AS running,
        sum(termination_reason = '${INFRASTRUCTURE_ERROR}') AS infra, max(trial) AS max_trial
      FROM episodes GROUP BY run_id`,
   )
   // Model calls are the only events that cost; the partial index of migration 2 holds exactly them.
-  const selectCosts = db.prepare<[], { run_id: string; cost: number; calls: number; unpriced: number }>(
+  const selectCosts = db.prepare<[], RunCost & { run_id: string }>(
     `SELECT e.run_id AS run_id, total(json_extract(m.body, '$.cost')) AS cost, count(*) AS calls,
        sum(
          (json_type(m.body, '$.cost') IS NOT 'real' AND json_type(m.body, '$.cost') IS NOT 'integer')
@@ -136,75 +84,23 @@ export const openCatalog = (path: string): Catalog => {
              AND json_type(m.body, '$.response') = 'object' AND json_type(m.body, '$.response.pricing') = 'null'
              AND json_type(m.body, '$.response.cached') IS NULL)
        ) AS unpriced
-     FROM events m INDEXED BY events_model_request JOIN episodes e ON e.episode_id = m.episode_id
+     FROM events m INDEXED BY ${SQLITE_MODEL_CALLS_INDEX} JOIN episodes e ON e.episode_id = m.episode_id
      WHERE m.tag = 'ModelCalled' GROUP BY e.run_id`,
   )
   const selectEnd = db.prepare<[string, number], { body: string }>("SELECT body FROM events WHERE episode_id = ? AND seq = ? AND tag = 'EpisodeEnded'")
 
-  type OutcomeGroup = { task_id: string; termination_reason: string | null; reward: number | null; n: number }
-  // pass^k of a run is recomputed only when its outcomes changed (a live run's, not the other runs').
-  const metricsCache = new Map<string, { key: string; metrics: ReturnType<typeof computeMetrics> }>()
-  const metricsOf = (runId: string, groups: ReadonlyArray<OutcomeGroup>, numTrials: number) => {
-    const key = `${numTrials}|${groups.map((g) => `${g.task_id}\u0000${g.termination_reason}\u0000${g.reward}\u0000${g.n}`).join("\u0001")}`
-    const hit = metricsCache.get(runId)
-    if (hit !== undefined && hit.key === key) return hit.metrics
-    const outcomes: SimulationOutcome[] = []
-    for (const g of groups)
-      for (let i = 0; i < g.n; i++) outcomes.push({ task_id: g.task_id, reward: g.reward, termination_reason: g.termination_reason ?? "" })
-    const metrics = computeMetrics(outcomes, { numTrials })
-    metricsCache.set(runId, { key, metrics })
-    return metrics
-  }
-
   const selectLeases = db.prepare<[], { name: string }>("SELECT name FROM leases")
   const selectRunningEpisodes = db.prepare<[], { run_id: string; episode_id: string }>("SELECT run_id, episode_id FROM episodes WHERE status = 'running'")
-
-  const runsNow = (): ReadonlyArray<RunSummary> => {
-    const rows = selectRuns.all()
-    const leases = new Set(selectLeases.all().map((l) => l.name))
-    const worked = new Set<string>()
-    for (const e of selectRunningEpisodes.all()) if (leases.has(`episode:${e.episode_id}`)) worked.add(e.run_id)
-    const counts = new Map(selectCounts.all().map((c) => [c.run_id, c]))
-    const costs = new Map(selectCosts.all().map((c) => [c.run_id, c]))
-    const outcomesOf = new Map<string, OutcomeGroup[]>()
-    for (const o of selectOutcomes.all()) {
-      const list = outcomesOf.get(o.run_id) ?? []
-      list.push(o)
-      outcomesOf.set(o.run_id, list)
-    }
-    return rows.map((row): RunSummary => {
-      const config = parseConfig(row)
-      const count = counts.get(row.run_id)
-      const groups = outcomesOf.get(row.run_id) ?? []
-      const numTrials = typeof config.trials === "number" ? config.trials : (count?.max_trial ?? 0) + 1
-      const metrics = groups.length === 0 ? null : metricsOf(row.run_id, groups, numTrials)
-      const scored = groups.some((o) => o.reward !== null)
-      const running = count?.running ?? 0
-      const infra = count?.infra ?? 0
-      return {
-        run_id: row.run_id,
-        created_at: row.created_at,
-        kind: str(config.kind) ?? "run",
-        experiment: row.experiment,
-        domain: str(config.domain),
-        mode: str(config.mode),
-        agent: str(config.agent),
-        user: str(config.user),
-        // The run or episode it branches: a forks or counterfactual run's parent run, a critical-turn analysis's episode.
-        branches_of: str(config.forksOf) ?? str(config.counterfactual_of) ?? str(config.critical_of),
-        episodes: count?.n ?? 0,
-        running,
-        infrastructure_errors: infra,
-        status: running > 0 ? (leases.has(`run:${row.run_id}`) || worked.has(row.run_id) ? "running" : "interrupted") : infra > 0 ? "errored" : "done",
-        pass_hat_ks: metrics && scored ? metrics.pass_hat_ks : {},
-        avg_reward: metrics && scored ? metrics.avg_reward : null,
-        cost: costs.get(row.run_id)?.cost ?? 0,
-        model_calls: costs.get(row.run_id)?.calls ?? 0,
-        unpriced_calls: costs.get(row.run_id)?.unpriced ?? 0,
-        cost_text: formatCost({ known: costs.get(row.run_id)?.cost ?? 0, unpriced: costs.get(row.run_id)?.unpriced ?? 0 }),
-      }
+  const summarize = runSummarizer()
+  const runsNow = (): ReadonlyArray<RunSummary> =>
+    summarize({
+      runs: selectRuns.all(),
+      outcomes: selectOutcomes.all(),
+      counts: selectCounts.all(),
+      costs: new Map(selectCosts.all().map((c) => [c.run_id, c])),
+      leases: new Set(selectLeases.all().map((l) => l.name)),
+      runningEpisodes: selectRunningEpisodes.all(),
     })
-  }
 
   // Facts the read models do not hold (agent, user and mode from each episode's start, its tool
   // errors from its end), read by primary key once per episode into a temporary table of this
@@ -260,67 +156,20 @@ export const openCatalog = (path: string): Catalog => {
     seenRowid = max
   })
 
-  const whereOf = (q: EpisodeQuery): { sql: string; params: Array<string | number> } => {
-    const conditions: string[] = []
-    const params: Array<string | number> = []
-    const add = (sql: string, ...values: Array<string | number>) => {
-      conditions.push(sql)
-      params.push(...values)
-    }
-    if (q.run !== undefined) add("e.run_id = ?", q.run)
-    if (q.domain !== undefined) add("e.domain = ?", q.domain)
-    if (q.task !== undefined) add("instr(e.task_id, ?) > 0", q.task)
-    if (q.termination !== undefined) add("e.termination_reason = ?", q.termination)
-    if (q.status !== undefined) add("e.status = ?", q.status)
-    if (q.rewardMin !== undefined) add("e.reward >= ?", q.rewardMin)
-    if (q.rewardMax !== undefined) add("e.reward <= ?", q.rewardMax)
-    if (q.toolErrors !== undefined) add(q.toolErrors ? "f.tool_errors > 0" : "f.tool_errors = 0")
-    if (q.agent !== undefined) add("f.agent = ?", q.agent)
-    if (q.mode !== undefined) add("f.mode = ?", q.mode)
-    if (q.scoredBy !== undefined) {
-      const at = q.scoredBy.lastIndexOf("@")
-      const [evaluator, version] = at < 0 ? [q.scoredBy, null] : [q.scoredBy.slice(0, at), q.scoredBy.slice(at + 1)]
-      if (version === null) add("EXISTS (SELECT 1 FROM scores s WHERE s.episode_id = e.episode_id AND s.evaluator = ?)", evaluator)
-      else add("EXISTS (SELECT 1 FROM scores s WHERE s.episode_id = e.episode_id AND s.evaluator = ? AND s.evaluator_version = ?)", evaluator, version)
-    }
-    return { sql: conditions.length === 0 ? "" : `WHERE ${conditions.join(" AND ")}`, params }
-  }
-
-  type Joined = EpisodeSqlRow & { agent: string | null; user: string | null; mode: string | null; tool_errors: number | null }
+  type Joined = JoinedRow
   const FROM = "FROM episodes e JOIN temp.facts f ON f.episode_id = e.episode_id"
   const COLUMNS = "e.*, f.agent, f.user, f.mode, f.tool_errors"
-
-  const toListRow = (row: Joined): EpisodeListRow => ({
-    episode_id: row.episode_id,
-    run_id: row.run_id,
-    domain: row.domain,
-    task_id: row.task_id,
-    trial: row.trial,
-    status: row.status,
-    termination_reason: row.termination_reason,
-    reward: row.reward,
-    events: row.version,
-    parent_episode_id: row.parent_episode_id,
-    parent_seq: row.parent_seq,
-    agent: row.agent,
-    user: row.user,
-    mode: row.mode,
-    tool_errors: row.tool_errors,
-  })
 
   const selectJoinedRow = db.prepare<[number], Joined>(`SELECT ${COLUMNS} ${FROM} WHERE e.rowid = ?`)
 
   const episodesNow = (q: EpisodeQuery): EpisodePage => {
     refresh()
-    const where = whereOf(q)
+    const where = whereOf(q, SQLITE)
     // The facts are joined only when a filter needs them; the page's rows are then looked up by rowid.
-    const from = q.toolErrors !== undefined || q.agent !== undefined || q.mode !== undefined ? FROM : "FROM episodes e"
+    const from = needsFacts(q) ? FROM : "FROM episodes e"
     const total = (db.prepare(`SELECT count(*) AS n ${from} ${where.sql}`).get(...where.params) as { n: number }).n
-    const direction = q.descending ? "DESC" : "ASC"
-    // Unscored episodes sort last either way; the rowid makes the order total (stable pages).
-    const nulls = q.sort === "reward" || q.sort === "termination" ? `${SORT_COLUMNS[q.sort]} IS NULL, ` : ""
     const page = db
-      .prepare(`SELECT e.rowid AS rid ${from} ${where.sql} ORDER BY ${nulls}${SORT_COLUMNS[q.sort]} ${direction}, e.rowid ${direction} LIMIT ? OFFSET ?`)
+      .prepare(`SELECT e.rowid AS rid ${from} ${where.sql} ${orderOf(q, "rowid")} LIMIT ? OFFSET ?`)
       .pluck()
       .all(...where.params, q.limit, q.offset) as number[]
     const rows = page.map((rid) => selectJoinedRow.get(rid)).filter((r): r is Joined => r !== undefined)
@@ -354,10 +203,7 @@ export const openCatalog = (path: string): Catalog => {
     const stored = new Set(distinct("SELECT DISTINCT termination_reason FROM episodes"))
     return {
       domains: distinct("SELECT DISTINCT domain FROM episodes ORDER BY domain"),
-      terminations: [
-        ...TERMINATION_REASONS.filter((r) => stored.has(r)),
-        ...[...stored].filter((r) => !(TERMINATION_REASONS as ReadonlyArray<string>).includes(r)),
-      ],
+      terminations: orderTerminations(stored),
       agents: distinct("SELECT DISTINCT agent FROM temp.facts ORDER BY agent"),
       modes: distinct("SELECT DISTINCT mode FROM temp.facts ORDER BY mode"),
       evaluators: distinct("SELECT DISTINCT evaluator || '@' || evaluator_version FROM scores ORDER BY 1"),
@@ -409,23 +255,26 @@ export const openCatalog = (path: string): Catalog => {
            SELECT ${COLUMNS} ${FROM} JOIN down ON down.id = e.episode_id ORDER BY e.rowid`,
         )
         .all(root) as Joined[]
-      // Depth first from the root, siblings in the order they were started.
-      const ordered: Joined[] = []
-      const visit = (id: string) => {
-        for (const row of family) {
-          if (row.episode_id === id || row.parent_episode_id !== id) continue
-          ordered.push(row)
-          visit(row.episode_id)
-        }
-      }
-      const rootRow = family.find((r) => r.episode_id === root)
-      if (rootRow === undefined) return []
-      ordered.push(rootRow)
-      visit(root)
-      return ordered.map(toListRow)
+      return depthFirst(family, root)
     }),
     close: () => {
       if (db.open) db.close()
     },
   }
 }
+
+/** The SQLite catalog as the routes read it; closed with the scope. */
+export const sqliteCatalog = (path: string): Effect.Effect<Catalog, CatalogError, Scope.Scope> =>
+  Effect.map(
+    Effect.acquireRelease(
+      Effect.try({ try: () => openCatalog(path), catch: (e) => (e instanceof CatalogError ? e : new CatalogError({ message: String(e) })) }),
+      (c) => Effect.sync(c.close),
+    ),
+    (c): Catalog => {
+      const lift =
+        <A extends ReadonlyArray<unknown>, B>(f: (...args: A) => B) =>
+        (...args: A) =>
+          Effect.try({ try: () => f(...args), catch: (e) => (e instanceof CatalogError ? e : new CatalogError({ message: String(e) })) })
+      return { runs: lift(c.runs), episodes: lift(c.episodes), facets: lift(c.facets), children: lift(c.children), tree: lift(c.tree) }
+    },
+  )

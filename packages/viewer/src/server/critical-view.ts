@@ -14,7 +14,7 @@ export type { CriticalView, EpisodeCritical }
 /** Every analysis of `episodeId`, the latest first. */
 export const criticalOfEpisode = (catalog: Catalog, episodeId: string) =>
   Effect.gen(function* () {
-    const runs = catalog.runs().filter((r) => r.kind === "critical" && r.branches_of === episodeId)
+    const runs = (yield* catalog.runs()).filter((r) => r.kind === "critical" && r.branches_of === episodeId)
     const analyses: CriticalView[] = []
     for (const run of [...runs].reverse()) {
       const { samples: _samples, cost, ...result } = yield* readCritical(run.run_id)

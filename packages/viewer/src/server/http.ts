@@ -245,9 +245,13 @@ const sync = <A>(f: () => A) =>
  */
 const api = (options: AppOptions, url: URL): Effect.Effect<unknown, unknown, EventStore | DomainResolver> => {
   const path = url.pathname
-  if (path === "/api/runs") return sync(() => ({ runs: options.catalog.runs() }))
-  if (path === "/api/facets") return sync(() => options.catalog.facets())
-  if (path === "/api/episodes") return sync(() => options.catalog.episodes(episodeQueryOf(url)))
+  if (path === "/api/runs") return Effect.map(options.catalog.runs(), (runs) => ({ runs }))
+  if (path === "/api/facets") return options.catalog.facets()
+  if (path === "/api/episodes")
+    return Effect.flatMap(
+      sync(() => episodeQueryOf(url)),
+      options.catalog.episodes,
+    )
   const following = /^\/api\/forks\/([^/]+)$/.exec(path)
   if (following) return Effect.flatMap(decodeSegment(following[1]), (id) => forkProgress(options, id, param(url, "wait") === "end"))
   if (path === "/api/compare") {
@@ -261,8 +265,8 @@ const api = (options: AppOptions, url: URL): Effect.Effect<unknown, unknown, Eve
     const [, segment, part, index] = m
     return Effect.flatMap(decodeSegment(segment), (id): Effect.Effect<unknown, unknown, EventStore | DomainResolver> => {
       if (part === undefined) return episodeDetail(id)
-      if (part === "branches") return sync(() => ({ episode_id: id, children: options.catalog.children(id) }))
-      if (part === "tree") return sync(() => ({ episode_id: id, nodes: options.catalog.tree(id) }))
+      if (part === "branches") return Effect.map(options.catalog.children(id), (children) => ({ episode_id: id, children }))
+      if (part === "tree") return Effect.map(options.catalog.tree(id), (nodes) => ({ episode_id: id, nodes }))
       if (part === "critical" && index === undefined) return criticalOfEpisode(options.catalog, id)
       if (part === "world" && index === undefined)
         return Effect.flatMap(

@@ -9,7 +9,8 @@ import { dirname, join } from "node:path"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Context, Effect, Layer, Schema } from "effect"
 import { HttpServer } from "effect/http"
-import { openCatalog } from "./catalog.ts"
+import { isPostgresUrl } from "@tau-sim/store-pg/url"
+import { sqliteCatalog } from "./catalog.ts"
 import { type Forker, makeForkJobs } from "./fork-jobs.ts"
 import { readBundle, viewerApp } from "./http.ts"
 
@@ -27,7 +28,7 @@ export type { Forker, ForkJob, ForkJobs, ForkJobState } from "./fork-jobs.ts"
 export const bundleDir = (): string => join(dirname(createRequire(import.meta.url).resolve("@tau-sim/viewer/package.json")), "dist")
 
 export interface ViewerOptions {
-  /** The SQLite event store file. */
+  /** The event store: a SQLite file, or a postgres:// URL. */
   readonly db: string
   readonly host: string
   /** 0: any free port. */
@@ -69,7 +70,13 @@ const reasonOf = (cause: unknown): string => {
 export const startViewer = (options: ViewerOptions) =>
   Effect.gen(function* () {
     const bundle = yield* readBundle(options.bundleDir ?? bundleDir())
-    const catalog = yield* Effect.acquireRelease(Effect.try({ try: () => openCatalog(options.db), catch: (e) => e as Error }), (c) => Effect.sync(c.close))
+    // Postgres's client is loaded only for a postgres:// store.
+    const catalog = isPostgresUrl(options.db)
+      ? yield* Effect.flatMap(
+          Effect.promise(() => import("./catalog-pg.ts")),
+          (pg) => pg.postgresCatalog(options.db),
+        )
+      : yield* sqliteCatalog(options.db)
     // Port 0 is chosen by the system: known once listening (until then the app accepts nothing).
     let listening = options.port
     // Forks run in this scope: when the viewer stops, they are interrupted (the forker stops its child).
