@@ -14,6 +14,7 @@ import { nowIso } from "../clock.ts"
 import type { EpisodeEvent, ModelCalled, TerminationReason } from "../events.ts"
 import { chainFrom, chainRows } from "./chain.ts"
 import { walCheckpointer } from "./checkpointer.ts"
+import { groupCommit } from "./group-commit.ts"
 import {
   EventStore,
   isRewardEvaluator,
@@ -378,55 +379,87 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
     for (const score of encodedScores) insertEncodedScore(score)
   }
 
-  const appendNow = (
+  /** An append, encoded before it waits for its group (an invalid event rejects it at once). */
+  interface PendingAppend {
+    readonly episodeId: string
+    readonly expectedVersion: number
+    readonly batch: ReadonlyArray<EpisodeEvent>
+    readonly recordedAt: string
+    readonly encoded: ReadonlyArray<EncodedEvent>
+    readonly encodedScores: ReadonlyArray<EncodedScore>
+  }
+
+  /** The writes of one append, inside the caller's transaction; returns the stream's new version. */
+  const writeAppend = ({ episodeId, expectedVersion, batch, recordedAt, encoded, encodedScores }: PendingAppend): number => {
+    const head = selectHead.get(episodeId)
+    const actual = head === undefined ? 0 : head.seq + 1
+    if (actual !== expectedVersion) throw new VersionConflict({ episodeId, expected: expectedVersion, actual })
+    if (batch.length === 0) {
+      insertScores(episodeId, encodedScores)
+      return actual
+    }
+    checkStreamShape(episodeId, expectedVersion, batch, head?.tag)
+    insertEncoded(episodeId, recordedAt, encoded, chainRows(episodeId, chainFrom(head?.hash), encoded))
+    const version = expectedVersion + batch.length
+    const change = episodeRowChange(episodeId, version, batch)
+    if (change.created) {
+      const row = change.created
+      insertEpisode.run({
+        episodeId,
+        runId: row.runId,
+        domain: row.domain,
+        taskId: row.taskId,
+        trial: row.trial,
+        status: row.status,
+        terminationReason: row.terminationReason,
+        version,
+        parentEpisodeId: row.parentEpisodeId,
+        parentSeq: row.parentSeq,
+      })
+    } else if (change.ended !== undefined) {
+      endEpisode.run({ episodeId, version, reason: change.ended })
+    } else {
+      setEpisodeVersion.run({ episodeId, version })
+    }
+    insertScores(episodeId, encodedScores)
+    return version
+  }
+
+  // One wrapper: at the top it is an immediate transaction, inside one a savepoint.
+  const inTransaction = client.transaction((body: () => unknown) => body())
+  const appends = groupCommit<PendingAppend, number, VersionConflict | StoreError>({
+    write: writeAppend,
+    transaction: <R>(body: () => R) => inTransaction.immediate(body) as R,
+    savepoint: <R>(body: () => R) => inTransaction(body) as R,
+    inTransaction: () => client.inTransaction,
+    error: (e) => (e instanceof VersionConflict ? e : toStoreError(e, where)),
+    committed: (items) => {
+      let bytes = 0
+      for (const item of items) bytes += rowBytes(item.encoded)
+      checkpointer?.committed(bytes)
+    },
+  })
+
+  const append = (
     episodeId: string,
     expectedVersion: number,
     batch: ReadonlyArray<EpisodeEvent>,
     recordedAt: string,
     options: AppendOptions = {},
-  ): number => {
-    const encoded = encodeBatch(episodeId, expectedVersion, batch)
-    const encodedScores = encodeAppendScores(episodeId, options.scores)
-    const version = db.transaction(
-      () => {
-        const head = selectHead.get(episodeId)
-        const actual = head === undefined ? 0 : head.seq + 1
-        if (actual !== expectedVersion) throw new VersionConflict({ episodeId, expected: expectedVersion, actual })
-        if (batch.length === 0) {
-          insertScores(episodeId, encodedScores)
-          return actual
-        }
-        checkStreamShape(episodeId, expectedVersion, batch, head?.tag)
-        insertEncoded(episodeId, recordedAt, encoded, chainRows(episodeId, chainFrom(head?.hash), encoded))
-        const version = expectedVersion + batch.length
-        const change = episodeRowChange(episodeId, version, batch)
-        if (change.created) {
-          const row = change.created
-          insertEpisode.run({
-            episodeId,
-            runId: row.runId,
-            domain: row.domain,
-            taskId: row.taskId,
-            trial: row.trial,
-            status: row.status,
-            terminationReason: row.terminationReason,
-            version,
-            parentEpisodeId: row.parentEpisodeId,
-            parentSeq: row.parentSeq,
-          })
-        } else if (change.ended !== undefined) {
-          endEpisode.run({ episodeId, version, reason: change.ended })
-        } else {
-          setEpisodeVersion.run({ episodeId, version })
-        }
-        insertScores(episodeId, encodedScores)
-        return version
-      },
-      { behavior: "immediate" },
+  ): Effect.Effect<number, VersionConflict | StoreError> =>
+    Effect.flatMap(
+      attemptAppend(
+        (): PendingAppend => ({
+          episodeId,
+          expectedVersion,
+          batch,
+          recordedAt,
+          encoded: encodeBatch(episodeId, expectedVersion, batch),
+          encodedScores: encodeAppendScores(episodeId, options.scores),
+        }),
+      ),
+      appends.submit,
     )
-    checkpointer?.committed(rowBytes(encoded))
-    return version
-  }
 
   const listEpisodesNow = (filter: EpisodeFilter = {}): ReadonlyArray<EpisodeRow> => {
     const conditions: Array<SQL> = []
@@ -484,7 +517,7 @@ export const openSqliteStore = (path: string, options: SqliteStoreOptions = {}):
   const store: EventStoreShape = {
     // Times recorded as data (an event's recordedAt, a lease's heartbeat) come from Effect's Clock.
     append: (episodeId, expectedVersion, batch, options) =>
-      Effect.flatMap(nowIso, (recordedAt) => attemptAppend(() => appendNow(episodeId, expectedVersion, batch, recordedAt, options))),
+      Effect.flatMap(nowIso, (recordedAt) => append(episodeId, expectedVersion, batch, recordedAt, options)),
     read: (episodeId, range = {}) =>
       attempt(() => {
         const lookup = blobLookup()
