@@ -75,7 +75,7 @@ const participantsWith = (options: { client?: ModelClient; env?: NodeJS.ProcessE
 }
 
 /** The scripted server in its own process, as a remote provider would be. */
-const serverProcess = async (latencyMs: number): Promise<{ baseURL: string; stop: () => void }> => {
+export const serverProcess = async (latencyMs: number): Promise<{ baseURL: string; stop: () => void }> => {
   const child = spawn(process.execPath, [fileURLToPath(new URL("../testing/serve.ts", import.meta.url)), "--latency", String(latencyMs)], {
     stdio: ["ignore", "pipe", "inherit"],
   })
