@@ -43,17 +43,17 @@ data.describe.each(["mock", "airline", "retail", "telecom"])("evaluate-trajs agr
       const record = records[i]
       const expected = record.reward_info as PyObject | null
       if (expected === null || expected === undefined) {
-        if (line.error === undefined) mismatches.push(`${String(line.simulation_id)}: the reference evaluator raised, ours did not`)
+        if (line.error === undefined) mismatches.push(`${String(line.episode_id)}: the reference evaluator raised, ours did not`)
         continue
       }
       const got = line.reward_info as PyObject | null
       if (!got) {
-        mismatches.push(`${String(line.simulation_id)}: ${String(line.error)}`)
+        mismatches.push(`${String(line.episode_id)}: ${String(line.error)}`)
         continue
       }
       for (const field of FIELDS) {
         if (!pyEquals(got[field] ?? null, expected[field] ?? null)) {
-          mismatches.push(`${String(line.simulation_id)}.${field}: got ${JSON.stringify(got[field])}, expected ${JSON.stringify(expected[field])}`)
+          mismatches.push(`${String(line.episode_id)}.${field}: got ${JSON.stringify(got[field])}, expected ${JSON.stringify(expected[field])}`)
         }
       }
     }

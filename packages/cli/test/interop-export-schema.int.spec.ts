@@ -205,7 +205,7 @@ suite("tau export tau2: results τ²'s Results model accepts, both layouts", () 
       const evaluated = await tau(["evaluate-trajs", exported.file, "--data-dir", TAU2, "--json"], tmp.root)
       expect(evaluated.code, evaluated.stderr).toBe(0)
       const scored = jsonLines(evaluated.stdout)
-      const rewards = Object.fromEntries(scored.filter((l) => l.simulation_id !== undefined).map((l) => [l.simulation_id, l.reward]))
+      const rewards = Object.fromEntries(scored.filter((l) => l.episode_id !== undefined).map((l) => [l.episode_id, l.reward]))
       expect(rewards).toEqual(Object.fromEntries(lines.map((l) => [l.episode_id, l.reward])))
     }
     for (const sim of exported.simulations) {

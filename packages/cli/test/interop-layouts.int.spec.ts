@@ -141,7 +141,7 @@ data.describe("evaluate-trajs on both layouts", () => {
     // Two perturbed mock trajectories make the reference's evaluator raise, and ours.
     const file = writeResults(folder("raising"), "mock.json", resultsFromFixtures("perturbed", "mock"))
     const { scores, summaries } = await evaluate(file)
-    expect(scores.filter((s) => s.error !== undefined).map((s) => s.simulation_id)).toEqual([
+    expect(scores.filter((s) => s.error !== undefined).map((s) => s.episode_id)).toEqual([
       "create_task_1_with_env_assertions::shared1::0",
       "create_task_1_with_env_assertions::shared1::3",
     ])
@@ -234,7 +234,7 @@ data.describe("evaluate-trajs summary", () => {
     const s = summaries[0] as Record<string, unknown>
     expect(s).toMatchObject({ simulations: 11, infrastructure_errors: 1, unscored: 0, tasks: 3, num_trials: 3, avg_reward: 0.5, avg_agent_cost: null })
     expect(s.termination_reasons).toEqual({ infrastructure_error: 1, max_steps: 1, user_stop: 9 })
-    const ks = s.pass_hat_ks as Record<string, number>
+    const ks = s.pass_hat_k as Record<string, number>
     expect(Object.keys(ks)).toEqual(["1", "2", "3"])
     for (const [k, v] of Object.entries(expected)) expect(ks[k]).toBeCloseTo(v, 12)
     // The table, then the summary as the reference prints it (reward to 4 places, pass^k to 3).

@@ -57,7 +57,7 @@ describe("tau run / replay / rescore / show", () => {
     expect(replay.code).toBe(0)
     const rows = jsonLines(replay.stdout)
     expect(rows).toHaveLength(TASKS * TRIALS)
-    expect(rows.every((r) => r.verified === true && r.ended === "user_stop")).toBe(true)
+    expect(rows.every((r) => r.verified === true && r.termination_reason === "user_stop")).toBe(true)
   })
 
   it("rescore appends a second score per episode; show lists both", async () => {
@@ -79,7 +79,7 @@ describe("tau run / replay / rescore / show", () => {
     const scores = out.scores as Array<Record<string, unknown>>
     expect(scores).toHaveLength(2)
     expect(scores.map((s) => s.reward)).toEqual([1, 1])
-    expect(scores[1].version).toBe("1-rescored")
+    expect(scores[1].evaluator_version).toBe("1-rescored")
     // The first score is kept as it was recorded.
     expect(scores[0].recorded_at).toBe(stored.scores[episode][0].recordedAt)
   })

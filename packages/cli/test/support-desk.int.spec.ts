@@ -151,9 +151,12 @@ describe("support-desk on a demo experiment of scripted agents", () => {
       expect(rows.map((r) => r.episode_id).sort()).toEqual(cells[agent].episodes)
       for (const row of rows)
         expect(row).toEqual({
+          run_id: cells[agent].run,
           episode_id: row.episode_id,
           task_id: "renew_loan",
-          evaluator: "support-desk@1",
+          trial: row.trial,
+          evaluator: "support-desk",
+          evaluator_version: "1",
           old_reward: null,
           new_reward: want.reward,
           changed: true,
@@ -161,6 +164,7 @@ describe("support-desk on a demo experiment of scripted agents", () => {
             .filter(([, v]) => v !== null)
             .map(([component, v]) => ({ component, old: null, new: v })),
           previous_evaluator: null,
+          previous_evaluator_version: null,
           breakdown: want.breakdown,
           error: null,
         })
@@ -192,7 +196,8 @@ describe("support-desk on a demo experiment of scripted agents", () => {
     expect(block).toContain("\nescalation: not_needed (no hand-over, none needed)\n")
     const json = JSON.parse(ok(await tau(["show", episode, "--db", db, "--json"], tmp.root)).stdout)
     expect(json.support_desk).toMatchObject({
-      evaluator: "support-desk@1",
+      evaluator: "support-desk",
+      evaluator_version: "1",
       reward: 0.75,
       breakdown: { confirm_before_write: 0, escalation: 1, grounded_claims: 1, unsafe_actions: 1 },
       unconfirmed_writes: [{ turn: 6, tool: "renew_loan", arguments: '{"loan_id":"L001"}', reason: "no_explicit_agreement", answer: REQUEST }],
@@ -261,12 +266,21 @@ describe("support-desk on a demo experiment of scripted agents", () => {
   it("a second rescore compares with the latest score of the same set; a tau2 rescore with the τ² one", async () => {
     const again = await rescore("--episode", cells[UNASKED].episodes[0], "--evaluator", "support-desk")
     expect(again).toEqual([
-      expect.objectContaining({ old_reward: 0.75, new_reward: 0.75, changed: false, components: [], previous_evaluator: "support-desk@1" }),
+      expect.objectContaining({
+        old_reward: 0.75,
+        new_reward: 0.75,
+        changed: false,
+        components: [],
+        previous_evaluator: "support-desk",
+        previous_evaluator_version: "1",
+      }),
     ])
     const tau2 = await rescore("--run", cells[ESCALATES].run)
-    expect(tau2.map((r) => [r.previous_evaluator, r.evaluator, r.old_reward, r.new_reward, r.changed])).toEqual([
-      ["tau2@1", "tau2@1", 0, 0, false],
-      ["tau2@1", "tau2@1", 0, 0, false],
+    expect(
+      tau2.map((r) => [r.previous_evaluator, r.previous_evaluator_version, r.evaluator, r.evaluator_version, r.old_reward, r.new_reward, r.changed]),
+    ).toEqual([
+      ["tau2", "1", "tau2", "1", 0, 0, false],
+      ["tau2", "1", "tau2", "1", 0, 0, false],
     ])
     expect(tau2[0]).not.toHaveProperty("breakdown")
   })
@@ -328,7 +342,9 @@ describe("support-desk skips what it cannot read", () => {
     const r = await tau(["rescore", "--run", "S", "--evaluator", "support-desk", "--db", db, "--json"], tmp.root)
     expect(r.code).toBe(3)
     expect(r.stderr).toMatch(new RegExp(`^1 episode skipped \\(the others were processed\\):\\n  ${bad}\\b.*\\n$`))
-    expect(jsonLines(r.stdout).map((row) => [row.episode_id, row.evaluator, row.new_reward])).toEqual([[good, "support-desk@1", 0.75]])
+    expect(jsonLines(r.stdout).map((row) => [row.episode_id, row.evaluator, row.evaluator_version, row.new_reward])).toEqual([
+      [good, "support-desk", "1", 0.75],
+    ])
     expect(allScores(db)[bad].map((s) => s.evaluator)).toEqual(["tau2"])
   })
 })
@@ -384,7 +400,7 @@ data.describe("support-desk on an imported τ² run", () => {
     const strip = <T extends { seq: unknown }>(xs: ReadonlyArray<T>) => xs.map(({ seq: _, ...x }) => x)
     for (const row of rows) {
       const id = String(row.episode_id)
-      expect([id, row.evaluator, row.error]).toEqual([id, "support-desk@1", null])
+      expect([id, row.evaluator, row.evaluator_version, row.error]).toEqual([id, "support-desk", "1", null])
       const record = stored.events[id].find((e) => e.event._tag === "ExternalRecord")!.event as { json: string }
       const simulation = String((PyJson.parse(record.json) as PyObject).id)
       const want = bare.get(simulation)!
@@ -417,6 +433,6 @@ data.describe("support-desk on an imported τ² run", () => {
     expect(textWithoutDesk(text)).toBe(before.text)
     // A τ² rescore still compares with the original score, not with the support-desk one.
     const tau2 = jsonLines(ok(await tau(["rescore", "--run", run, "--db", db, "--json"], tmp.root)).stdout)
-    for (const r of tau2) expect(r.previous_evaluator).toMatch(/^tau2-original@/)
+    for (const r of tau2) expect(r.previous_evaluator).toBe("tau2-original")
   })
 })

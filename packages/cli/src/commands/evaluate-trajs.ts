@@ -4,9 +4,9 @@
  * reward, pass^k, termination reasons), and with `--out` writes the re-scored results in the
  * input's layout.
  *
- * `--json`: one line per simulation as before (`simulation_id`, `task_id`, `trial`, `reward`,
- * `reward_info`, `error`?), then one line per input `{"type": "summary", "results": <input>, ...}`
- * (`ResultsSummary`), after every simulation line.
+ * `--json`: one line per simulation, `{"type": "episode", "episode_id", "task_id", "trial", "reward",
+ * "reward_info", "error"?}` (the simulation's id as the episode id), then one line per input
+ * `{"type": "summary", "results": <input>, ..., "pass_hat_k"}` (`ResultsSummary`), after every simulation line.
  *
  * `--out`: with one input, the output itself (a file for a results file, a folder or its
  * results.json for the dir layout); with several, a folder receiving `<name>.json` (file layout)
@@ -122,7 +122,11 @@ export const evaluateTrajsCommand = Command.make(
         yield* evaluated.scores.pipe(
           Stream.runForEach((s) =>
             Effect.sync(() => {
-              if (f.json) process.stdout.write(`${JSON.stringify(PyJson.toPlain(s as unknown as PyValue))}\n`)
+              if (f.json) {
+                // In the vocabulary's names: a simulation of the results is an episode (an import stores it under this id).
+                const { simulation_id, ...rest } = PyJson.toPlain(s as unknown as PyValue) as { simulation_id: string } & Record<string, unknown>
+                process.stdout.write(`${JSON.stringify({ type: "episode", episode_id: simulation_id, ...rest })}\n`)
+              }
               scores.push(s)
             }),
           ),
@@ -157,6 +161,6 @@ export const evaluateTrajsCommand = Command.make(
         }
       }
       // After every simulation line, so a consumer of the per-simulation lines can stop at the first line with a "type".
-      if (f.json) for (const s of summaries) process.stdout.write(`${JSON.stringify(s)}\n`)
+      if (f.json) for (const { pass_hat_ks, ...s } of summaries) process.stdout.write(`${JSON.stringify({ ...s, pass_hat_k: pass_hat_ks })}\n`)
     }),
 ).pipe(Command.withDescription("Score the simulations of τ² results (files or folders, either layout) without storing anything; --out writes them re-scored"))

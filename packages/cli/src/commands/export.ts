@@ -4,7 +4,9 @@ import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { usage } from "../usage-error.ts"
 import { writeFilesAtomic } from "../write-file.ts"
-import { dbFlag, print, withExistingStore } from "./common.ts"
+import { dbFlag, jsonFlag, print, withExistingStore } from "./common.ts"
+import { printJsonDocument } from "../json-output.ts"
+import { PyJson } from "@tau-sim/engine"
 import { namingStore, reportSkipped } from "./store-scan.ts"
 
 const exportTau2 = Command.make(
@@ -22,6 +24,9 @@ const exportTau2 = Command.make(
       Flag.optional,
     ),
     db: dbFlag,
+    json: jsonFlag.pipe(
+      Flag.withDescription("Without --out: the results as one JSON document on one line; with --out: what was written, as one JSON document"),
+    ),
   },
   (f) =>
     withExistingStore(
@@ -32,7 +37,8 @@ const exportTau2 = Command.make(
         if (Option.isNone(f.out)) {
           if (layout === "dir") return yield* usage("the dir layout is a folder: give it with --out DIR")
           const [file] = yield* Effect.fromResult(resultsFiles(exported.document, "file", "-"))
-          process.stdout.write(file?.text ?? "")
+          // --json: every line of standard output is one JSON value (floats kept as floats).
+          process.stdout.write(f.json ? `${PyJson.stringify(exported.document)}\n` : (file?.text ?? ""))
         } else {
           const files = yield* Effect.fromResult(resultsFiles(exported.document, layout, f.out.value))
           // A simulation file of other results left in the folder would not be in the new index: τ² would refuse the folder.
@@ -43,7 +49,8 @@ const exportTau2 = Command.make(
             )
           }
           yield* writeFilesAtomic(files)
-          yield* print(`wrote ${f.out.value}${layout === "dir" ? ` (dir layout: results.json and ${files.length - 1} simulation files)` : ""}`)
+          if (f.json) yield* printJsonDocument({ run_id: f.run, out: f.out.value, layout, files: files.length, skipped: exported.skipped })
+          else yield* print(`wrote ${f.out.value}${layout === "dir" ? ` (dir layout: results.json and ${files.length - 1} simulation files)` : ""}`)
         }
         yield* reportSkipped(exported.skipped)
       }),

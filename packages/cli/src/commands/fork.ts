@@ -55,6 +55,7 @@ export const forkCommand = Command.make("fork", flags, (f) =>
       dataDir: Option.getOrUndefined(f.dataDir),
     }).pipe(resumableOnStop(() => `tau run --resume ${shellArg(runId)} --db ${shellArg(f.db)}  (continues ${childId})`))
     const out = {
+      run_id: runId,
       episode_id: child.episodeId,
       parent_episode_id: child.parent,
       fork_seq: child.forkSeq,

@@ -10,7 +10,7 @@
  */
 import { type EpisodeRow, EventStore, MODES, type RunRecord } from "@tau-sim/engine"
 import { computeMetrics, isSuccessful } from "@tau-sim/evaluators"
-import { ERRORED_REASONS } from "@tau-sim/runs"
+import { ERRORED_REASONS, isRetryOf } from "@tau-sim/runs"
 import { requireRun } from "@tau-sim/replay"
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
@@ -57,13 +57,16 @@ const filterFlags = {
 const runRow = (run: RunRecord, rows: ReadonlyArray<EpisodeRow>, started: Started | null) => {
   const config = run.config
   const kind = str(config.kind) ?? (typeof config.forksOf === "string" ? "forks" : typeof config.counterfactual_of === "string" ? "counterfactual" : "run")
-  const ended = rows.filter((r) => r.status === "ended")
+  // An errored attempt that was retried is not its unit's result: the retry is (as in reports).
+  const retried = new Set(rows.flatMap((r) => (r.parentEpisodeId !== null && isRetryOf(r.episodeId, r.parentEpisodeId) ? [r.parentEpisodeId] : [])))
+  const latest = rows.filter((r) => !retried.has(r.episodeId))
+  const ended = latest.filter((r) => r.status === "ended")
   const numTrials = typeof config.trials === "number" ? config.trials : Math.max(0, ...rows.map((r) => r.trial + 1))
   const metrics = computeMetrics(
     ended.map((r) => ({ task_id: r.taskId, reward: r.reward, termination_reason: r.terminationReason ?? "" })),
     { numTrials },
   )
-  const errored = rows.filter(isErrored).length
+  const errored = latest.filter(isErrored).length
   return {
     run_id: run.runId,
     created_at: run.createdAt,
@@ -73,10 +76,12 @@ const runRow = (run: RunRecord, rows: ReadonlyArray<EpisodeRow>, started: Starte
     mode: str(config.mode) ?? started?.mode ?? null,
     agent: str(config.agent) ?? started?.agent ?? null,
     user: str(config.user) ?? started?.user ?? null,
-    episodes: rows.length,
-    running: rows.length - ended.length,
+    episodes: latest.length,
+    /** Errored attempts that were tried again (their retries are counted above). */
+    retried: retried.size,
+    running: latest.length - ended.length,
     errored,
-    failed: rows.filter(isFailed).length,
+    failed: latest.filter(isFailed).length,
     // τ²'s metrics over the evaluated episodes (infrastructure errors left out); null before any.
     avg_reward: metrics.total_simulations > 0 ? metrics.avg_reward : null,
     pass_hat_k: metrics.pass_hat_ks,

@@ -19,7 +19,8 @@ import {
 import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { table } from "../table.ts"
-import { dbFlag, jsonFlag, movedDataDirFlag, nonNegativeInt, print, printJson, progress, withExistingStore } from "./common.ts"
+import { dbFlag, jsonFlag, movedDataDirFlag, nonNegativeInt, print, progress, withExistingStore } from "./common.ts"
+import { printJsonLine } from "../json-output.ts"
 import { reportSkipped } from "./store-scan.ts"
 import { usage } from "../usage-error.ts"
 
@@ -94,11 +95,15 @@ export const replayCommand = Command.make("replay", flags, (f) =>
               const verdict = f.verify ? yield* verifyEpisode(id, options) : undefined
               // Verify already loaded the episode when it could; otherwise an unreadable one is skipped.
               const loaded = verdict ? verdict.episode : yield* loadEpisode(id, options)
+              const started = loaded?.final.started
               const row: Record<string, unknown> = {
+                run_id: started?.runId ?? null,
                 episode_id: id,
+                task_id: started?.taskId ?? null,
+                trial: started?.trial ?? null,
                 events: loaded?.events.length ?? verdict?.events ?? null,
                 turns: loaded?.final.trajectory.length ?? null,
-                ended: loaded?.final.ended ?? null,
+                termination_reason: loaded?.final.ended ?? null,
               }
               if (loaded && Option.isSome(f.atTurn)) Object.assign(row, yield* atTurn(loaded, f.atTurn.value))
               if (verdict) {
@@ -106,7 +111,7 @@ export const replayCommand = Command.make("replay", flags, (f) =>
                 row.findings = verdict.findings.map(findingRecord)
                 row.chain_sealed_from = verdict.seal ?? null
               } else if (loaded) yield* warnDataChanges(loaded)
-              if (f.json) yield* printJson(row)
+              if (f.json) yield* printJsonLine(row)
               return row
             })
 
@@ -117,7 +122,13 @@ export const replayCommand = Command.make("replay", flags, (f) =>
             yield* print(
               table(
                 ["episode", "events", "turns", "ended", ...(f.verify ? ["verified", "findings"] : [])],
-                rows.map((r) => [r.episode_id, r.events, r.turns ?? "-", r.ended ?? "-", ...(f.verify ? [r.verified ? "ok" : "NO", kinds(r)] : [])]),
+                rows.map((r) => [
+                  r.episode_id,
+                  r.events,
+                  r.turns ?? "-",
+                  r.termination_reason ?? "-",
+                  ...(f.verify ? [r.verified ? "ok" : "NO", kinds(r)] : []),
+                ]),
               ),
             )
             for (const r of withFindings) {

@@ -2,19 +2,26 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { Mode } from "@tau-sim/engine"
-import { loadReport, REPORT_FORMATS, type ReportFormat, renderReport, viewerBase } from "@tau-sim/reports"
+import { loadComparison, loadReport, REPORT_FORMATS, type ReportFormat, renderReport, viewerBase } from "@tau-sim/reports"
 import { MODES } from "@tau-sim/engine"
 import { redactText } from "@tau-sim/models"
 import { Effect, Option, Result } from "effect"
 import { Command, Flag } from "effect/cli"
 import { FileWriteError, writeFileAtomic } from "../write-file.ts"
-import { dbFlag, positiveInt, progress, withExistingStore, withShownDefault } from "./common.ts"
+import { dbFlag, jsonFlag, positiveInt, progress, withExistingStore, withShownDefault } from "./common.ts"
+import { printJsonDocument } from "../json-output.ts"
 import { namingStore, reportSkipped } from "./store-scan.ts"
 import { usage } from "../usage-error.ts"
 
 const flags = {
   db: dbFlag,
-  run: Flag.String("run").pipe(Flag.withDescription("Report one run"), Flag.optional),
+  json: jsonFlag,
+  runs: Flag.String("run").pipe(
+    Flag.withDescription(
+      "Report a run; more than once, compare the runs (the first is the baseline): pass^k, reward and cost, with paired bootstrap intervals of the differences over the tasks both ran",
+    ),
+    Flag.atLeast(0),
+  ),
   experiment: Flag.String("experiment").pipe(Flag.withDescription("Report every run of an experiment"), Flag.optional),
   format: Flag.Literals("format", REPORT_FORMATS).pipe(withShownDefault("table | md | json | html", "table")),
   out: Flag.String("out").pipe(Flag.withDescription("Write to this file instead of standard output"), Flag.optional),
@@ -33,16 +40,23 @@ const flags = {
 
 export const reportCommand = Command.make("report", flags, (f) =>
   Effect.gen(function* () {
-    const run = Option.getOrUndefined(f.run)
     const experiment = Option.getOrUndefined(f.experiment)
-    if ((run === undefined) === (experiment === undefined)) return yield* usage("give exactly one of --run ID or --experiment NAME")
+    if ((f.runs.length === 0) === (experiment === undefined)) return yield* usage("give --run ID (more than once to compare runs) or --experiment NAME")
+    if (f.json && (f.format === "md" || f.format === "html" || Option.isSome(f.out)))
+      return yield* usage("--json prints the report as one JSON document on standard output; for a file give --format json --out FILE")
+    const bootstrap = { resamples: f.resamples, seed: f.seed, confidence: 0.95 }
     const report = yield* withExistingStore(
       f.db,
-      loadReport(run !== undefined ? { run } : { experiment: experiment as string }, {
-        bootstrap: { resamples: f.resamples, seed: f.seed, confidence: 0.95 },
-        baselineMode: Option.getOrUndefined(f.baseline) as Mode | undefined,
-      }).pipe(namingStore(f.db)),
+      (f.runs.length > 1
+        ? loadComparison(f.runs, { bootstrap })
+        : loadReport(experiment === undefined ? { run: f.runs[0] } : { experiment }, {
+            bootstrap,
+            baselineMode: Option.getOrUndefined(f.baseline) as Mode | undefined,
+          })
+      ).pipe(namingStore(f.db)),
     )
+    // --json: the report model as one document on one line, like every command's --json.
+    if (f.json) return yield* printJsonDocument(report).pipe(Effect.andThen(reportSkipped(report.skipped)))
     // Participant specs of stores written before specs were redacted may still carry credentials.
     // Text tables fit the terminal they are printed on, or $COLUMNS (long ids wrap); a file or pipe gets them whole.
     const columns = Number(process.env.COLUMNS)
@@ -60,4 +74,4 @@ export const reportCommand = Command.make("report", flags, (f) =>
     } else yield* Effect.sync(() => process.stdout.write(text))
     yield* reportSkipped(report.skipped)
   }),
-).pipe(Command.withDescription("Report a run or an experiment: pass^k, rewards, breakdowns, costs, mode deltas, charts"))
+).pipe(Command.withDescription("Report a run or an experiment, or compare runs (--run A --run B): pass^k, rewards, breakdowns, costs, deltas, charts"))

@@ -28,6 +28,7 @@ import {
 } from "./nl-judge.ts"
 import { recordedPricesOf } from "./model-flags.ts"
 import { requireEpisode } from "./replay.ts"
+import { evaluatorJson } from "../json-output.ts"
 import { reportSkipped } from "./store-scan.ts"
 import { usage } from "../usage-error.ts"
 
@@ -123,14 +124,17 @@ export const rescoreCommand = Command.make("rescore", flags, (f) =>
                   : // The whole history (a fork's inherited prefix included): its patches are what each call changed.
                     yield* scoreSupportDesk(ep.episodeId, loaded.domain, task, loaded.final, loaded.events, { policyJudge })
               const row = {
+                run_id: ep.runId,
                 episode_id: ep.episodeId,
                 task_id: ep.taskId,
+                trial: ep.trial,
                 old_reward: previous?.reward ?? null,
                 new_reward: score.reward,
                 changed: previous === undefined || previous.reward !== score.reward,
                 components: changedComponents(componentsOf(evaluator, previous?.breakdown), componentsOf(evaluator, score.breakdown)),
-                evaluator: `${score.evaluator}@${score.evaluatorVersion}`,
-                previous_evaluator: previous ? `${previous.evaluator}@${previous.evaluatorVersion}` : null,
+                ...evaluatorJson(score.evaluator, score.evaluatorVersion),
+                previous_evaluator: previous?.evaluator ?? null,
+                previous_evaluator_version: previous?.evaluatorVersion ?? null,
                 ...(evaluator === "support-desk" ? { breakdown: componentsOf(evaluator, score.breakdown), error: errorOf(score.breakdown) } : {}),
                 ...(score.modelCalls ? judgeColumns(score) : {}),
               }

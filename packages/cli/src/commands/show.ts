@@ -15,6 +15,7 @@ import { fmtReward, table } from "../table.ts"
 import { quoted, terminalText } from "../terminal-text.ts"
 import { dbFlag, jsonFlag, movedDataDirFlag, print, printJson, withExistingStore } from "./common.ts"
 import { requireEpisode, warnDataChanges } from "./replay.ts"
+import { evaluatorJson } from "../json-output.ts"
 
 const flags = { db: dbFlag, json: jsonFlag, dataDir: movedDataDirFlag, episode: Argument.String("episode") }
 
@@ -93,8 +94,7 @@ export const showCommand = Command.make("show", flags, (f) =>
         messages,
         world_diff: worldDiff,
         scores: scores.map((s) => ({
-          evaluator: s.evaluator,
-          version: s.evaluatorVersion,
+          ...evaluatorJson(s.evaluator, s.evaluatorVersion),
           reward: s.reward,
           recorded_at: s.recordedAt,
           breakdown: s.breakdown,
@@ -150,7 +150,7 @@ export const showCommand = Command.make("show", flags, (f) =>
       yield* print(
         table(
           ["evaluator", "version", "reward", "recorded at"],
-          out.scores.map((s) => [s.evaluator, s.version, fmtReward(s.reward), s.recorded_at]),
+          out.scores.map((s) => [s.evaluator, s.evaluator_version, fmtReward(s.reward), s.recorded_at]),
         ),
       )
       if (whyFailed !== null && reported !== undefined) {
@@ -165,7 +165,7 @@ export const showCommand = Command.make("show", flags, (f) =>
 
 /** The latest support-desk verdict as `show --json` gives it: the breakdown and the lists behind it. */
 const supportDeskView = (desk: StoredSupportDesk) => {
-  const head = { evaluator: `${desk.score.evaluator}@${desk.score.evaluatorVersion}`, recorded_at: desk.score.recordedAt, reward: desk.score.reward }
+  const head = { ...evaluatorJson(desk.score.evaluator, desk.score.evaluatorVersion), recorded_at: desk.score.recordedAt, reward: desk.score.reward }
   if (desk._tag === "Failed") return { ...head, error: desk.error }
   const d = desk.verdict.details
   return {

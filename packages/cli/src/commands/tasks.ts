@@ -46,7 +46,7 @@ export const tasksCommand = Command.make(
       const domain = yield* domainOf(f.domain, f.dataDir, "default")
       const tasks = yield* selectTasks(domain, { split: Option.getOrUndefined(f.split) })
       const rows = tasks.map((t) => ({
-        id: t.id,
+        task_id: t.id,
         actions: t.evaluation_criteria?.actions?.length ?? 0,
         reward_basis: (t.evaluation_criteria?.reward_basis ?? ["DB", "COMMUNICATE"]).join("+"),
       }))
@@ -55,7 +55,7 @@ export const tasksCommand = Command.make(
         yield* print(
           table(
             ["task", "gold actions", "reward basis"],
-            rows.map((r) => [r.id, r.actions, r.reward_basis]),
+            rows.map((r) => [r.task_id, r.actions, r.reward_basis]),
           ),
         )
         yield* print(
@@ -75,7 +75,7 @@ export const policyCommand = Command.make(
       const domain = yield* domainOf(f.domain, f.dataDir, f.policyVariant)
       const text = f.solo ? domain.policy.solo : domain.policy.default
       if (text === undefined) return yield* usage(`domain ${domain.name} has no solo policy`)
-      if (f.json) yield* printJson({ domain: domain.name, variant: f.policyVariant, solo: f.solo, policy: text })
+      if (f.json) yield* printJson({ domain: domain.name, policy_variant: f.policyVariant, solo: f.solo, policy: text })
       else yield* print(text)
     }),
 ).pipe(Command.withDescription("Print the policy a participant would get"))
