@@ -11,6 +11,7 @@ import { describeUrl, isPostgresUrl } from "@tau-sim/store-pg/url"
 import { ForkFailed, type Forker, startViewer } from "@tau-sim/viewer"
 import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
+import { jsonFlag } from "./common.ts"
 import { dbFlag, progress, withExistingStore, withShownDefault } from "./common.ts"
 
 const DEFAULT_PORT = 7474
@@ -18,6 +19,7 @@ const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"])
 
 const flags = {
   db: dbFlag,
+  json: jsonFlag.pipe(Flag.withDescription('Print the address as one JSON line, {"url", "host", "port"}, instead of the URL alone')),
   port: Flag.Int("port").pipe(
     Flag.filter(
       (p) => Number.isInteger(p) && p >= 0 && p <= 65535,
@@ -82,7 +84,9 @@ export const viewCommand = Command.make("view", flags, (f) =>
         const db = isPostgresUrl(f.db) ? f.db : path.resolve(f.db)
         const viewer = yield* startViewer({ db, host: f.host, port: f.port, token, fork: forkWithCli(db) })
         // Not through `print`: its redaction would hide the token the URL must carry.
-        yield* Effect.sync(() => process.stdout.write(`${viewer.url}\n`))
+        yield* Effect.sync(() =>
+          process.stdout.write(`${f.json ? JSON.stringify({ url: viewer.url, host: f.host, port: Number(new URL(viewer.url).port) }) : viewer.url}\n`),
+        )
         if (!LOOPBACK.has(f.host)) yield* progress(`warning: listening on ${f.host}: other machines can reach this viewer (the token still guards it)`)
         yield* progress(`tau view: serving ${isPostgresUrl(f.db) ? describeUrl(f.db) : f.db} (Ctrl-C stops)`)
         return yield* Effect.never
