@@ -12,6 +12,7 @@ import { forkCommand } from "./commands/fork.ts"
 import { counterfactualCommand } from "./commands/counterfactual.ts"
 import { criticalCommand } from "./commands/critical.ts"
 import { dataCommand } from "./commands/data.ts"
+import { domainCommand } from "./commands/domain.ts"
 import { experimentCommand } from "./commands/experiment.ts"
 import { reportCommand } from "./commands/report.ts"
 import { evaluateTrajsCommand } from "./commands/evaluate-trajs.ts"
@@ -64,6 +65,7 @@ const tau = Command.make("tau").pipe(
     criticalCommand,
     dataCommand,
     viewCommand,
+    domainCommand,
     listCommand,
     workerCommand,
   ]),

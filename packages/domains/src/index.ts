@@ -1,4 +1,7 @@
-/** `@tau-sim/domains`: the τ² domains (mock, airline, retail, telecom) and their data loader. */
+/**
+ * `@tau-sim/domains`: the demo domain, the τ² domains (mock, airline, retail, telecom) and their
+ * data loader, domains loaded from a path, task files, and `tau domain init`'s scaffold.
+ */
 export type { Tau2Databases, Tau2DomainModule } from "./tau2/module.ts"
 export { DataFileError } from "./tau2/errors.ts"
 export { listTau2Domains, tau2Module, type Tau2DomainName, UnknownDomainError } from "./tau2/registry.ts"
@@ -23,3 +26,7 @@ export { hasKey, requireField } from "./tau2/python.ts"
 export { mockModule } from "./tau2/mock/index.ts"
 export { builtinDomains, TAU2_DOMAINS } from "./resolve.ts"
 export { noDataHint, resolveDataDir } from "./data-dir.ts"
+export { domainFiles, hashDomainFiles, isDomainPath, loadDomainModule } from "./module/load.ts"
+export { shareHostModules } from "./module/host.ts"
+export { domainWithTasksFile, parseDomainSpec, readTasksFile, withTasksFile } from "./tasks-file.ts"
+export { domainNameOf, ScaffoldError, scaffoldDomain, scaffoldFiles } from "./scaffold/index.ts"

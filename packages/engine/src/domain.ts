@@ -7,6 +7,7 @@
  */
 import type { Schema } from "effect"
 import type { PyValue } from "./py/value.ts"
+import type { TaskFamily } from "./sdk/family.ts"
 import type { Task } from "./task.ts"
 import type { Draft } from "./world/draft.ts"
 import type { Node } from "./world/tree.ts"
@@ -90,6 +91,8 @@ export interface Domain {
   readonly sync?: (world: Draft) => void
   /** Whether the domain can run without a user (solo mode). */
   readonly supportsSolo?: boolean
+  /** Atomic subtasks in groups, by family, that `tau tasks generate` composes into tasks (sdk/family.ts). */
+  readonly taskFamilies?: ReadonlyArray<TaskFamily>
 }
 
 export const mutates = (t: ToolDef): boolean => t.mutates ?? t.kind === "write"

@@ -3,11 +3,10 @@
  * Its database is generated deterministically, at any scale, so benchmarks can grow it to tens of
  * megabytes without shipping data files.
  */
-import { createHash } from "node:crypto"
-import { type Domain, float, PyJson, type PyObject, type PyValue, type Task } from "@tau-sim/engine"
-import { Schema } from "effect"
-import { demoAgentToolkit, demoUserToolkit } from "./tools.ts"
+import { type Domain, defineDomain, float, type PyObject, type PyValue, Schema } from "@tau-sim/engine/sdk"
+import { demoSubtasks } from "./subtasks.ts"
 import { DEMO_TASKS } from "./tasks.ts"
+import { demoAgentToolkit, demoUserToolkit } from "./tools.ts"
 
 export const DEMO_POLICY = `# Library help desk policy
 
@@ -77,33 +76,46 @@ export const demoDatabase = (members = 40): PyObject => {
 
 export const demoUserDatabase = (): PyObject => ({ app: { logged_in: false, card_linked: false, notifications: false } })
 
-const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
+/** The library database's model: what `demoDatabase` produces and tools keep. */
+const Member = Schema.Struct({
+  member_id: Schema.String,
+  name: Schema.String,
+  email: Schema.String,
+  card_status: Schema.Literals(["active", "blocked"]),
+  fines: Schema.Number,
+  loans: Schema.Array(Schema.String),
+})
+const Book = Schema.Struct({ book_id: Schema.String, title: Schema.String, author: Schema.String, copies_available: Schema.Int })
+const Loan = Schema.Struct({
+  loan_id: Schema.String,
+  member_id: Schema.String,
+  book_id: Schema.String,
+  due_date: Schema.String,
+  renewals: Schema.Int,
+  status: Schema.Literals(["active", "returned"]),
+})
+export const LibraryDb = Schema.Struct({
+  members: Schema.Record(Schema.String, Member),
+  books: Schema.Record(Schema.String, Book),
+  loans: Schema.Record(Schema.String, Loan),
+})
+export const LibraryApp = Schema.Struct({ app: Schema.Struct({ logged_in: Schema.Boolean, card_linked: Schema.Boolean, notifications: Schema.Boolean }) })
 
 let builtIn: Domain | undefined
 
 /** Builds the demo domain; `members` scales the database (for benchmarks). */
-export const makeDemoDomain = (members = 40): Domain => {
-  const agent = demoDatabase(members)
-  const user = demoUserDatabase()
-  const tasks = DEMO_TASKS.map((t) => Schema.decodeUnknownSync(TaskSchema)(t) as Task)
-  return {
+export const makeDemoDomain = (members = 40): Domain =>
+  defineDomain({
     name: "demo",
-    agentToolkit: demoAgentToolkit,
-    userToolkit: demoUserToolkit,
-    initialWorld: { agent, user },
-    policy: { default: DEMO_POLICY },
-    tasks,
-    splits: { base: tasks.map((t) => t.id) },
-    hashes: {
-      data: sha256(PyJson.compact({ agent, user })),
-      tasks: sha256(JSON.stringify(DEMO_TASKS)),
-      policy: sha256(DEMO_POLICY),
-    },
-    supportsSolo: false,
-  }
-}
-
-import { Task as TaskSchema } from "@tau-sim/engine"
+    policy: DEMO_POLICY,
+    // The schema is checked at the built-in size only: a benchmark's database of tens of megabytes would pay for it on every build.
+    database: { ...(members === 40 ? { schema: LibraryDb } : {}), data: demoDatabase(members) },
+    userDatabase: { schema: LibraryApp, data: demoUserDatabase() },
+    agentTools: demoAgentToolkit,
+    userTools: demoUserToolkit,
+    tasks: DEMO_TASKS,
+    subtasks: demoSubtasks,
+  })
 
 /** The demo domain at its built-in size, built once per process. */
 export const demoDomain = (): Domain => {

@@ -1,0 +1,271 @@
+/**
+ * Generating task sets from a domain's subtask catalog: the space of valid compositions (per
+ * family: at most one subtask per group, as many subtasks as asked for, accepted by the family) ×
+ * personas; a seeded sample of it, each task composed and proved valid (a composition that fails
+ * is left out and said why); what the set covers.
+ */
+import type { Domain } from "../domain.ts"
+import { seededRandom } from "../initial-state.ts"
+import type { Task } from "../task.ts"
+import { GenerationEnv } from "./env.ts"
+import { TaskGenerationError } from "./errors.ts"
+import { composeTask, composedTaskId, personasOf, type Subtask, subtasksByName, type TaskFamily } from "./family.ts"
+import { proveTask } from "./proof.ts"
+
+export interface GenerateOptions {
+  /** Only these groups (`group` in any family, or `family/group`); default all. */
+  readonly groups?: ReadonlyArray<string> | undefined
+  /** Subtasks per task, inclusive; default 1 to all groups. */
+  readonly subtasks?: { readonly min: number; readonly max: number } | undefined
+  /** How many tasks; default the whole space (in its order, seed unused). */
+  readonly count?: number | undefined
+  readonly seed?: number | undefined
+  /** Only these personas; default every persona of each family. */
+  readonly personas?: ReadonlyArray<string> | undefined
+}
+
+/** One point of the space: a family, its subtasks (one per chosen group, sorted by name) and a persona. */
+export interface Composition {
+  readonly family: TaskFamily
+  readonly subtasks: ReadonlyArray<Subtask>
+  /** The group of each subtask, by index of `subtasks`. */
+  readonly groups: ReadonlyArray<string>
+  readonly persona: string
+}
+
+interface FamilySpace {
+  readonly family: TaskFamily
+  readonly compositions: ReadonlyArray<{ readonly subtasks: ReadonlyArray<Subtask>; readonly groups: ReadonlyArray<string> }>
+  readonly personas: ReadonlyArray<string>
+}
+
+/** The space a generation samples from. */
+export interface Space {
+  readonly families: ReadonlyArray<FamilySpace>
+  /** Compositions × personas, summed over the families. */
+  readonly size: number
+}
+
+/** More compositions than this are not enumerated: narrow the groups or the subtask count. */
+export const MAX_ENUMERATED = 1_000_000
+
+export const generationFamilies = (domain: Domain): ReadonlyArray<TaskFamily> => domain.taskFamilies ?? []
+
+export const compositionSpace = (domain: Domain, options: GenerateOptions = {}): Space => {
+  const families = generationFamilies(domain)
+  if (families.length === 0) throw new TaskGenerationError({ message: `domain ${domain.name} declares no subtasks to generate tasks from` })
+  const wantedGroups = options.groups === undefined ? undefined : new Set(options.groups)
+  const known = families.flatMap((f) => f.groups.flatMap((g) => [g.name, `${f.name}/${g.name}`]))
+  const unknownGroups = [...(wantedGroups ?? [])].filter((g) => !known.includes(g))
+  if (unknownGroups.length > 0)
+    throw new TaskGenerationError({
+      message: `unknown group${unknownGroups.length > 1 ? "s" : ""} ${unknownGroups.join(", ")} of ${domain.name}; known: ${families.flatMap((f) => f.groups.map((g) => `${f.name}/${g.name}`)).join(", ")}`,
+    })
+  const allPersonas = new Set(families.flatMap((f) => Object.keys(personasOf(f))))
+  const unknownPersonas = (options.personas ?? []).filter((p) => !allPersonas.has(p))
+  if (unknownPersonas.length > 0)
+    throw new TaskGenerationError({ message: `unknown persona ${unknownPersonas.join(", ")} of ${domain.name}; known: ${[...allPersonas].join(", ")}` })
+  let enumerated = 0
+  const spaces: FamilySpace[] = []
+  for (const family of families) {
+    const groups = family.groups.filter((g) => !wantedGroups || wantedGroups.has(g.name) || wantedGroups.has(`${family.name}/${g.name}`))
+    const personas = Object.keys(personasOf(family)).filter((p) => !options.personas || options.personas.includes(p))
+    if (groups.length === 0 || personas.length === 0) continue
+    const min = options.subtasks?.min ?? 1
+    const max = Math.min(options.subtasks?.max ?? groups.length, groups.length)
+    const compositions: Array<{ subtasks: Subtask[]; groups: string[] }> = []
+    // Every group: none of its subtasks, or one of them (τ²'s cartesian product with a "none" option).
+    const walk = (g: number, chosen: Array<{ subtask: Subtask; group: string }>) => {
+      if (chosen.length > max) return
+      if (g === groups.length) {
+        if (chosen.length < min || chosen.length === 0) return
+        const sorted = [...chosen].sort((a, b) => (a.subtask.name < b.subtask.name ? -1 : 1))
+        if (family.accepts?.(sorted.map((c) => c.subtask))) return
+        if (++enumerated > MAX_ENUMERATED)
+          throw new TaskGenerationError({ message: `more than ${MAX_ENUMERATED} compositions in ${domain.name}: narrow --groups or --subtasks` })
+        compositions.push({ subtasks: sorted.map((c) => c.subtask), groups: sorted.map((c) => c.group) })
+        return
+      }
+      walk(g + 1, chosen)
+      for (const subtask of groups[g].subtasks) walk(g + 1, [...chosen, { subtask, group: groups[g].name }])
+    }
+    walk(0, [])
+    if (compositions.length > 0) spaces.push({ family, compositions, personas })
+  }
+  return { families: spaces, size: spaces.reduce((n, s) => n + s.compositions.length * s.personas.length, 0) }
+}
+
+/** The i-th point of the space (family by family, composition by composition, persona by persona). */
+const pointAt = (space: Space, index: number): Composition => {
+  let i = index
+  for (const s of space.families) {
+    const n = s.compositions.length * s.personas.length
+    if (i < n) {
+      const c = s.compositions[Math.floor(i / s.personas.length)]
+      return { family: s.family, subtasks: c.subtasks, groups: c.groups, persona: s.personas[i % s.personas.length] }
+    }
+    i -= n
+  }
+  throw new RangeError(`point ${index} is outside a space of ${space.size}`)
+}
+
+/** Indices 0..n-1 in a seeded random order, drawn lazily (a partial Fisher-Yates shuffle). */
+function* shuffled(n: number, seed: number): Generator<number> {
+  const random = seededRandom(seed)
+  const swapped = new Map<number, number>()
+  for (let i = 0; i < n; i++) {
+    const j = i + Math.floor(random() * (n - i))
+    const at = (k: number) => swapped.get(k) ?? k
+    const picked = at(j)
+    swapped.set(j, at(i))
+    swapped.delete(i)
+    yield picked
+  }
+}
+
+/** What a generated task records of how it was made (`description.generated`). */
+export interface GeneratedRecord {
+  readonly generator: string
+  readonly family: string
+  readonly subtasks: ReadonlyArray<{ readonly group: string; readonly name: string }>
+  readonly persona: string
+  readonly seed: number | null
+  /** The success assertions that fail after the initialisation, as the proof found them. */
+  readonly broken_after_init: ReadonlyArray<string>
+}
+
+export const GENERATOR_VERSION = "tau-sim-subtasks@1"
+
+export interface Rejected {
+  readonly id: string
+  readonly reason: string
+}
+
+export interface Generated {
+  readonly tasks: ReadonlyArray<Task>
+  readonly compositions: ReadonlyArray<Composition>
+  /** Compositions that could not be composed or failed their proof, left out. */
+  readonly rejected: ReadonlyArray<Rejected>
+  readonly space: Space
+}
+
+const freshEnv = (domain: Domain, family: TaskFamily) => (family.env ? family.env(domain) : new GenerationEnv(domain))
+
+/** Composes and proves one composition; the task carries its record. */
+export const generateOne = (domain: Domain, c: Composition, seed: number | null): { task: Task } | { rejected: Rejected } => {
+  const id = composedTaskId(
+    c.family.name,
+    c.subtasks.map((s) => s.name),
+    c.persona,
+  )
+  let task: Task
+  try {
+    task = composeTask(domain, c.family, c.subtasks, c.persona)
+  } catch (e) {
+    return { rejected: { id, reason: e instanceof Error ? e.message : String(e) } }
+  }
+  const proof = proveTask(domain, task, c.family, freshEnv(domain, c.family))
+  if (proof.problems.length > 0) return { rejected: { id, reason: proof.problems.join("; ") } }
+  const generated: GeneratedRecord = {
+    generator: GENERATOR_VERSION,
+    family: c.family.name,
+    subtasks: c.subtasks.map((s, i) => ({ group: c.groups[i], name: s.name })),
+    persona: c.persona,
+    seed,
+    broken_after_init: proof.brokenAfterInit,
+  }
+  return { task: { ...task, description: { ...(task.description ?? {}), generated } } as Task }
+}
+
+/** A sample of the space, every task proved valid; the same options and seed give the same tasks. */
+export const generateTasks = (domain: Domain, options: GenerateOptions = {}): Generated => {
+  const space = compositionSpace(domain, options)
+  const seed = options.seed ?? 0
+  const count = options.count ?? space.size
+  const order = options.count === undefined ? Array.from({ length: space.size }, (_, i) => i) : shuffled(space.size, seed)
+  const tasks: Task[] = []
+  const compositions: Composition[] = []
+  const rejected: Rejected[] = []
+  for (const index of order) {
+    if (tasks.length >= count) break
+    const c = pointAt(space, index)
+    const made = generateOne(domain, c, options.count === undefined ? null : seed)
+    if ("task" in made) {
+      tasks.push(made.task)
+      compositions.push(c)
+    } else rejected.push(made.rejected)
+  }
+  return { tasks, compositions, rejected, space }
+}
+
+/** A task's generation record, if it has one. */
+export const generatedRecordOf = (task: Task): GeneratedRecord | undefined => {
+  const g = (task.description as Record<string, unknown> | null | undefined)?.generated
+  return g && typeof g === "object" && typeof (g as GeneratedRecord).family === "string" ? (g as GeneratedRecord) : undefined
+}
+
+/**
+ * Proves a generated task again (a task file being loaded): the family and subtasks it records
+ * must exist in the domain, and the task as it is now (not as it was generated) must pass.
+ * Returns the problems, each a sentence; a task without a record has none.
+ */
+export const reproveTask = (domain: Domain, task: Task): ReadonlyArray<string> => {
+  const record = generatedRecordOf(task)
+  if (!record) return []
+  const family = generationFamilies(domain).find((f) => f.name === record.family)
+  if (!family) return [`it was generated from family ${record.family}, which domain ${domain.name} does not have`]
+  try {
+    subtasksByName(
+      family,
+      record.subtasks.map((s) => s.name),
+    )
+  } catch (e) {
+    return [e instanceof Error ? e.message : String(e)]
+  }
+  return proveTask(domain, task, family, freshEnv(domain, family)).problems
+}
+
+/** What a generated set covers: how often each subtask and each pair of groups was used, and what never was. */
+export interface Coverage {
+  readonly spaceSize: number
+  readonly tasks: number
+  readonly subtasks: ReadonlyArray<{ readonly family: string; readonly group: string; readonly name: string; readonly tasks: number }>
+  readonly groupPairs: ReadonlyArray<{ readonly family: string; readonly groups: readonly [string, string]; readonly tasks: number }>
+  readonly bySize: Readonly<Record<string, number>>
+}
+
+export const coverageOf = (space: Space, compositions: ReadonlyArray<Composition>): Coverage => {
+  const subtasks: Array<{ family: string; group: string; name: string; tasks: number }> = []
+  const pairs: Array<{ family: string; groups: readonly [string, string]; tasks: number }> = []
+  for (const s of space.families) {
+    const groups = [...new Set(s.compositions.flatMap((c) => c.groups))]
+    const subtaskGroup = new Map<string, string>()
+    for (const c of s.compositions) for (const [i, t] of c.subtasks.entries()) subtaskGroup.set(t.name, c.groups[i])
+    for (const [name, group] of subtaskGroup) subtasks.push({ family: s.family.name, group, name, tasks: 0 })
+    const possible = new Set<string>()
+    for (const c of s.compositions)
+      for (let i = 0; i < c.groups.length; i++) for (let j = i + 1; j < c.groups.length; j++) possible.add(pairKey(c.groups[i], c.groups[j]))
+    for (let i = 0; i < groups.length; i++)
+      for (let j = i + 1; j < groups.length; j++) {
+        const [a, b] = [groups[i], groups[j]].sort() as [string, string]
+        if (possible.has(pairKey(a, b))) pairs.push({ family: s.family.name, groups: [a, b], tasks: 0 })
+      }
+  }
+  const bySize: Record<string, number> = {}
+  for (const c of compositions) {
+    bySize[c.subtasks.length] = (bySize[c.subtasks.length] ?? 0) + 1
+    for (const t of c.subtasks) {
+      const row = subtasks.find((r) => r.family === c.family.name && r.name === t.name)
+      if (row) row.tasks++
+    }
+    for (let i = 0; i < c.groups.length; i++)
+      for (let j = i + 1; j < c.groups.length; j++) {
+        const [a, b] = [c.groups[i], c.groups[j]].sort()
+        const row = pairs.find((p) => p.family === c.family.name && p.groups[0] === a && p.groups[1] === b)
+        if (row) row.tasks++
+      }
+  }
+  return { spaceSize: space.size, tasks: compositions.length, subtasks, groupPairs: pairs, bySize }
+}
+
+const pairKey = (a: string, b: string) => (a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`)
