@@ -34,6 +34,16 @@ const flags = {
     ),
     withShownDefault("Address to bind (127.0.0.1: only this machine can connect)", "127.0.0.1"),
   ),
+  allowHost: Flag.String("allow-host").pipe(
+    Flag.withDescription(
+      "A name or address other machines reach this viewer by, e.g. 192.168.1.20 or box.lan (repeatable; with --host 0.0.0.0; every other Host header is refused)",
+    ),
+    Flag.filter(
+      (h) => /^[A-Za-z0-9.:[\]-]+$/.test(h) && !/^[^:]*:\d+$/.test(h) && !/\]:\d+$/.test(h),
+      () => "a host name or address, without a port",
+    ),
+    Flag.atLeast(0),
+  ),
 }
 
 /**
@@ -82,12 +92,17 @@ export const viewCommand = Command.make("view", flags, (f) =>
         const token = randomBytes(24).toString("base64url")
         // A postgres:// store is named as given (to the catalog and to `tau fork`); a file by its full path.
         const db = isPostgresUrl(f.db) ? f.db : path.resolve(f.db)
-        const viewer = yield* startViewer({ db, host: f.host, port: f.port, token, fork: forkWithCli(db) })
+        const viewer = yield* startViewer({ db, host: f.host, allowedHosts: f.allowHost, port: f.port, token, fork: forkWithCli(db) })
         // Not through `print`: its redaction would hide the token the URL must carry.
         yield* Effect.sync(() =>
           process.stdout.write(`${f.json ? JSON.stringify({ url: viewer.url, host: f.host, port: Number(new URL(viewer.url).port) }) : viewer.url}\n`),
         )
-        if (!LOOPBACK.has(f.host)) yield* progress(`warning: listening on ${f.host}: other machines can reach this viewer (the token still guards it)`)
+        if (!LOOPBACK.has(f.host))
+          yield* progress(
+            `warning: listening on ${f.host}: other machines can reach this viewer (the token still guards it)${
+              f.allowHost.length === 0 ? "; they must address it by a name given with --allow-host, else they get 403" : ""
+            }`,
+          )
         yield* progress(`tau view: serving ${isPostgresUrl(f.db) ? describeUrl(f.db) : f.db} (Ctrl-C stops)`)
         return yield* Effect.never
       }),

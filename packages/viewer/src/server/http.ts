@@ -99,6 +99,8 @@ export interface AppOptions {
   readonly port: () => number
   /** The address bound (`--host`): a name the Host header may carry besides the loopback ones. */
   readonly host: string
+  /** More names (`--allow-host`) the Host header may carry: how other machines reach a non-loopback `--host`. */
+  readonly allowedHosts?: ReadonlyArray<string> | undefined
   /** Forks started from the page; absent: the viewer only reads. */
   readonly forks?: ForkJobs | undefined
 }
@@ -338,8 +340,8 @@ const hostAllowed = (options: AppOptions, host: string | undefined): boolean => 
   if (host === undefined) return false
   const port = options.port()
   if (port === 0) return false
-  const bound = options.host.includes(":") && !options.host.startsWith("[") ? `[${options.host}]` : options.host
-  const names = new Set(["127.0.0.1", "localhost", "[::1]", bound.toLowerCase()])
+  const bracketed = (h: string) => (h.includes(":") && !h.startsWith("[") ? `[${h}]` : h).toLowerCase()
+  const names = new Set(["127.0.0.1", "localhost", "[::1]", bracketed(options.host), ...(options.allowedHosts ?? []).map(bracketed)])
   const given = host.toLowerCase()
   for (const name of names) if (given === `${name}:${port}` || (port === 80 && given === name)) return true
   return false
@@ -350,7 +352,10 @@ const answer = (options: AppOptions) =>
     const request = yield* HttpServerRequest.HttpServerRequest
     // Before anything else: not even the page goes to another name.
     if (!hostAllowed(options, request.headers.host))
-      return yield* errorJson(403, "this viewer answers only to 127.0.0.1, localhost, [::1] or its --host, with its port (Host header refused)")
+      return yield* errorJson(
+        403,
+        "this viewer answers only to 127.0.0.1, localhost, [::1], its --host or an --allow-host name, with its port (Host header refused)",
+      )
     const url = new URL(request.url, "http://viewer.invalid")
     const forking = /^\/api\/episodes\/([^/]+)\/fork$/.exec(url.pathname)
     if (forking && request.method === "POST") {

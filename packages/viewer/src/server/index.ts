@@ -31,6 +31,8 @@ export interface ViewerOptions {
   /** The event store: a SQLite file, or a postgres:// URL. */
   readonly db: string
   readonly host: string
+  /** Names besides the loopback ones and `host` that requests may address it by (`--allow-host`). */
+  readonly allowedHosts?: ReadonlyArray<string>
   /** 0: any free port. */
   readonly port: number
   /** The per-start token every API call must carry. */
@@ -81,9 +83,9 @@ export const startViewer = (options: ViewerOptions) =>
     let listening = options.port
     // Forks run in this scope: when the viewer stops, they are interrupted (the forker stops its child).
     const forks = options.fork === undefined ? undefined : makeForkJobs(options.fork, yield* Effect.scope)
-    const serve = HttpServer.serve(viewerApp({ catalog, bundle, token: options.token, port: () => listening, host: options.host, forks })).pipe(
-      Layer.provideMerge(NodeHttpServer.layer(createServer, { host: options.host, port: options.port })),
-    )
+    const serve = HttpServer.serve(
+      viewerApp({ catalog, bundle, token: options.token, port: () => listening, host: options.host, allowedHosts: options.allowedHosts, forks }),
+    ).pipe(Layer.provideMerge(NodeHttpServer.layer(createServer, { host: options.host, port: options.port })))
     const context = yield* Layer.build(serve).pipe(
       Effect.mapError((e) => new ViewerListenError({ host: options.host, port: options.port, reason: reasonOf((e as { cause?: unknown }).cause ?? e) })),
     )
