@@ -8,6 +8,7 @@ import { type Progress, runProgress } from "../live-progress.ts"
 import { computeMetrics } from "@tau-sim/evaluators"
 import { resumableOnStop, shellArg } from "../signals.ts"
 import { dbFlag, jsonFlag, print, printJson, progress, withStore } from "./common.ts"
+import { experimentWithTasks, tasksFileFlag } from "./tasks-file.ts"
 import { costSoFar, modelCallFlags, modelServices, runPricing, totalCost } from "./model-flags.ts"
 import { experimentDistributedFlags, experimentUnitsOn } from "./distributed.ts"
 
@@ -15,6 +16,7 @@ const flags = {
   db: dbFlag,
   json: jsonFlag,
   file: Argument.String("file").pipe(Argument.withDescription("Experiment file (YAML)")),
+  tasks: tasksFileFlag,
   ...modelCallFlags,
   ...experimentDistributedFlags,
 }
@@ -22,7 +24,7 @@ const flags = {
 export const experimentCommand = Command.make("experiment", flags, (f) =>
   Effect.gen(function* () {
     // Everything is validated (file, domains, modes, tasks, participants) before the store is opened.
-    const plan = yield* planExperiment(yield* Effect.try({ try: () => loadExperimentFile(f.file), catch: (e) => e as Error }))
+    const plan = yield* planExperiment(yield* Effect.try({ try: () => experimentWithTasks(loadExperimentFile(f.file), f.tasks), catch: (e) => e as Error }))
     const { spec, cells } = plan
     const total = cells.reduce((n, c) => n + c.taskIds.length * spec.trials, 0)
     yield* progress(

@@ -30,6 +30,7 @@ import { Effect, Layer, Option, Schema } from "effect"
 import { ModelRuntime } from "@tau-sim/models"
 import { Command, Flag } from "effect/cli"
 import { resumableOnStop, shellArg } from "../signals.ts"
+import { tasksFileFlag, withTasksOption } from "./tasks-file.ts"
 import { fmtReward, table, terminalWidth } from "../table.ts"
 import { type Progress, runProgress } from "../live-progress.ts"
 import {
@@ -56,7 +57,8 @@ const flags = {
   db: dbFlag,
   json: jsonFlag,
   dataDir: dataDirFlag,
-  domain: Flag.String("domain").pipe(Flag.withDescription("demo | mock | airline | retail | telecom"), Flag.optional),
+  domain: Flag.String("domain").pipe(Flag.withDescription("demo | mock | airline | retail | telecom | ./my-domain"), Flag.optional),
+  tasks: tasksFileFlag,
   agent: participantFlag("agent").pipe(
     Flag.withDescription(describedDefault("Agent spec: oracle | scripted:<file> | <provider>:<model>", RUN_DEFAULTS.agent)),
     Flag.optional,
@@ -149,6 +151,7 @@ const CONFIG_FLAGS = [
   "taskIds",
   "numTasks",
   "episodeTimeout",
+  "tasks",
 ] as const
 const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`
 
@@ -163,7 +166,7 @@ const requestedConfig = (f: Flags, runId: string) =>
     const mode = Option.getOrElse(f.mode, () => RUN_DEFAULTS.mode) as Mode
     const policyVariant = Option.getOrElse(f.policyVariant, () => RUN_DEFAULTS.policyVariant)
     const resolver = yield* DomainResolver
-    const ref = resolver.ref(f.domain.value, Option.getOrNull(f.dataDir), policyVariant)
+    const ref = resolver.ref(withTasksOption(f.domain.value, f.tasks), Option.getOrNull(f.dataDir), policyVariant)
     const domain = yield* resolver.resolve(ref)
     // A mode the domain cannot run is an error before anything is stored or any model is called.
     const unsupported = validateMode(domain, mode, policyVariant)

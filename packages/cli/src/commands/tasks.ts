@@ -6,6 +6,8 @@ import { Argument, Command, Flag } from "effect/cli"
 import { table } from "../table.ts"
 import { usage } from "../usage-error.ts"
 import { dataDirFlag, jsonFlag, print, printJson, withShownDefault } from "./common.ts"
+import { tasksFileFlag, withTasksOption } from "./tasks-file.ts"
+import { generateCommand } from "./tasks-generate.ts"
 
 const domainFlag = Flag.String("domain").pipe(withShownDefault("demo | mock | airline | retail | telecom", "demo"))
 const variantFlag = Flag.String("policy-variant").pipe(withShownDefault("Policy variant (e.g. workflow for telecom)", "default"))
@@ -17,9 +19,9 @@ const domainOf = (domain: string, dataDir: Option.Option<string>, policyVariant:
     return yield* resolver.resolve(resolver.ref(domain, Option.getOrNull(dataDir), policyVariant))
   })
 
-const show = Command.make("show", { domain: domainFlag, dataDir: dataDirFlag, json: jsonFlag, id: Argument.String("id") }, (f) =>
+const show = Command.make("show", { domain: domainFlag, dataDir: dataDirFlag, tasks: tasksFileFlag, json: jsonFlag, id: Argument.String("id") }, (f) =>
   Effect.gen(function* () {
-    const domain = yield* domainOf(f.domain, f.dataDir, "default")
+    const domain = yield* domainOf(withTasksOption(f.domain, f.tasks), f.dataDir, "default")
     const task = domain.tasks.find((t) => t.id === f.id)
     if (!task) return yield* usage(`task ${f.id} not found in ${domain.name}`)
     if (f.json) return yield* printJson(task)
@@ -40,10 +42,10 @@ const show = Command.make("show", { domain: domainFlag, dataDir: dataDirFlag, js
 
 export const tasksCommand = Command.make(
   "tasks",
-  { domain: domainFlag, dataDir: dataDirFlag, json: jsonFlag, split: Flag.String("split").pipe(Flag.optional) },
+  { domain: domainFlag, dataDir: dataDirFlag, tasks: tasksFileFlag, json: jsonFlag, split: Flag.String("split").pipe(Flag.optional) },
   (f) =>
     Effect.gen(function* () {
-      const domain = yield* domainOf(f.domain, f.dataDir, "default")
+      const domain = yield* domainOf(withTasksOption(f.domain, f.tasks), f.dataDir, "default")
       const tasks = yield* selectTasks(domain, { split: Option.getOrUndefined(f.split) })
       const rows = tasks.map((t) => ({
         task_id: t.id,
@@ -65,7 +67,7 @@ export const tasksCommand = Command.make(
         )
       }
     }),
-).pipe(Command.withDescription("List a domain's tasks"), Command.withSubcommands([show]))
+).pipe(Command.withDescription("List a domain's tasks"), Command.withSubcommands([show, generateCommand]))
 
 export const policyCommand = Command.make(
   "policy",
