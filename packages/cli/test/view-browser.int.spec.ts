@@ -131,6 +131,26 @@ describe("tau view in Chromium", () => {
     await page.close()
   }, 120_000)
 
+  it("says why a failed episode failed: the database paths that differ from the gold, gold against actual, and the failed checks", async (ctx) => {
+    chromium.need(ctx)
+    const { page, requests, errors } = await open()
+    // The branch whose agent gives up before paying the fines and unblocking the card.
+    await page.goto(`${view.base}/episodes/${written.sibling}`)
+    const why = page.getByTestId("why-failed")
+    await why.waitFor()
+    const rows = await why
+      .getByTestId("db-differences")
+      .locator("tbody tr")
+      .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent)))
+    expect(rows).toContainEqual(["/agent/members/M005/card_status", '"active"', '"blocked"'])
+    expect(rows.every(([path]) => path?.startsWith("/agent/"))).toBe(true)
+    expect(await why.getByTestId("failed-checks").textContent()).toContain("action not matched: assistant pay_fine(")
+    await why.screenshot({ path: path.join(shots, "why-failed.png") })
+    onlyViewer(requests)
+    expect(errors).toEqual([])
+    await page.close()
+  }, 120_000)
+
   it("shows the lineage tree and compares two branches side by side", async (ctx) => {
     chromium.need(ctx)
     const { page, requests, errors } = await open()
