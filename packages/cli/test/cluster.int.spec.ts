@@ -200,15 +200,16 @@ pg.describe("distributed runs on tau worker", () => {
     expect(shape(got)).toEqual(shape(expected))
     // The killed worker's episodes were continued by the others from their last stored event.
     const survivors = [...workers.filter((w) => w !== victim), late].map((w) => w.stderr()).join("\n")
+    // (One killed before its first append, just after its "started" line, starts afresh there.)
     expect(lost.size).toBeGreaterThan(0)
-    for (const id of lost) expect(survivors).toMatch(new RegExp(`episode ${id} .*: resumed from event \\d+`))
+    for (const id of lost) expect(survivors).toMatch(new RegExp(`episode ${id} .*: (resumed from event \\d+|started)`))
+    expect([...lost].some((id) => new RegExp(`episode ${id} .*: resumed from event \\d+`).test(survivors))).toBe(true)
     // No recorded call was made again: the server saw the recorded calls, plus at most one call per
     // redelivery of an episode (the one in flight, unrecorded, when its runner died or its shard moved
     // to the joining worker).
     const sent = server.calls.length - callsBefore
     const redeliveries = [...workers, late].reduce((n, w) => n + (w.stderr().match(/: resumed from event \d+/g)?.length ?? 0), 0)
     expect(modelCalls(got)).toBe(modelCalls(expected))
-    expect(redeliveries).toBeGreaterThanOrEqual(lost.size)
     expect(sent - modelCalls(got)).toBeGreaterThanOrEqual(0)
     expect(sent - modelCalls(got)).toBeLessThanOrEqual(redeliveries)
 

@@ -71,8 +71,8 @@ export const makeClusterLimits: Effect.Effect<ClusterLimitsShape, SqlError, SqlC
   // A session takes an advisory lock it holds again (they stack): the slots this runner holds are skipped here.
   const held = new Map<string, Set<number>>()
   const heldOf = (key: string) => {
-    let slots = held.get(key)
-    if (!slots) held.set(key, (slots = new Set()))
+    const slots = held.get(key) ?? new Set<number>()
+    held.set(key, slots)
     return slots
   }
   const takeSlot = (key: string, cap: number): Effect.Effect<number, SqlError> =>
