@@ -16,6 +16,7 @@ import { DomainResolver, mutates, NOISY_ORACLE_SKIP, type StoredEvent } from "@t
 import { builtinDomains } from "@tau-sim/domains"
 import { needsData } from "@tau-sim/domains/testing"
 import { Effect } from "effect"
+import { readFileSync } from "node:fs"
 import { afterAll, describe, expect, it } from "vitest"
 import { runWithFault } from "./faults.ts"
 import { jsonLines, storedRun, tau, tempDir } from "./tau.ts"
@@ -240,6 +241,76 @@ describe("tau critical on the demo domain", () => {
     expect(resumed.code, resumed.stderr).toBe(0)
     expect((await storedRun(db, analysis.run_id)).rows.length).toBe(total)
     expect((await analyse(db, episode, "--samples", String(K), "--early-stop")).analysis).toEqual(analysis)
+  })
+
+  it("--adaptive spends a sample budget where the critical turn is decided: more there than a uniform run of the same budget", async () => {
+    const writes = await worldChanging("demo", null)
+    const turns = full.turns.map((t) => t.turn)
+    const budget = turns.length * 8
+    const uniform = (await analyse(db, episode, "--samples", String(K), "--max-samples", String(budget))).analysis
+    const { analysis: adaptive } = await analyse(db, episode, "--samples", String(K), "--max-samples", String(budget), "--adaptive")
+    const skipTurn = full.turns.find((t) => t.kind === `call ${NOISY_ORACLE_SKIP}`)?.turn as number
+    const after = turns[turns.indexOf(skipTurn) + 1]
+    const samplesAt = (a: Analysis, turn: number) => a.turns.find((t) => t.turn === turn)?.samples ?? 0
+    // Uniform: the budget in rounds, 8 at every turn.
+    for (const t of turns) expect(samplesAt(uniform, t), `uniform, turn ${t}`).toBe(8)
+    // Adaptive: the same budget, at least the first 4 everywhere, and half as many again as uniform on the two sides of the drop.
+    const total = adaptive.turns.reduce((n, t) => n + t.samples, 0)
+    expect(total).toBeLessThanOrEqual(budget)
+    for (const t of turns) expect(samplesAt(adaptive, t), `adaptive, turn ${t}`).toBeGreaterThanOrEqual(4)
+    expect(samplesAt(adaptive, skipTurn)).toBeGreaterThan(8)
+    expect(samplesAt(adaptive, after)).toBeGreaterThan(8)
+    expect(samplesAt(adaptive, skipTurn) + samplesAt(adaptive, after)).toBeGreaterThan(1.5 * 2 * 8)
+    // Which the turns far from it paid for.
+    expect(adaptive.turns.filter((t) => t.samples < 8).length).toBeGreaterThan(turns.length / 2)
+    expect(adaptive.critical_turn).toBe(skipTurn)
+    expect(adaptive.drop_ci_low).toBeGreaterThan(0)
+    // Narrower at the drop than the uniform run's.
+    const width = (a: Analysis) => (a.drop_ci_high as number) - (a.drop_ci_low as number)
+    expect(width(adaptive)).toBeLessThan(width(uniform))
+
+    // The same samples at CHECK_LEVEL (nothing runs again): every turn's interval holds the true probability.
+    const strict = await analyse(db, episode, "--samples", String(K), "--max-samples", String(budget), "--adaptive", "--confidence", CHECK_LEVEL)
+    expect(strict.stderr).toContain(`${total} samples were finished before`)
+    const known = truth(strict.analysis.turns, writes)
+    for (const t of strict.analysis.turns) {
+      const p = known.get(t.turn) as number
+      expect(t.ci_low, `turn ${t.turn}: ${t.successes}/${t.samples}, true ${p.toFixed(3)}`).toBeLessThanOrEqual(p + 1e-12)
+      expect(t.ci_high, `turn ${t.turn}: ${t.successes}/${t.samples}, true ${p.toFixed(3)}`).toBeGreaterThanOrEqual(p - 1e-12)
+    }
+    // Adaptivity and the budget are recorded with the analysis: a resume takes no sample more.
+    const resumed = await tau(["run", "--resume", adaptive.run_id, "--json", "--db", db], tmp.root)
+    expect(resumed.code, resumed.stderr).toBe(0)
+    expect((await storedRun(db, adaptive.run_id)).rows.length).toBe(total)
+  })
+
+  it("without a budget, --adaptive stops where more samples cannot move the critical turn", async () => {
+    const { analysis } = await analyse(db, episode, "--samples", String(K), "--adaptive")
+    const skipTurn = full.turns.find((t) => t.kind === `call ${NOISY_ORACLE_SKIP}`)?.turn as number
+    expect(analysis.critical_turn).toBe(skipTurn)
+    const total = analysis.turns.reduce((n, t) => n + t.samples, 0)
+    expect(total).toBeLessThan(full.turns.length * K)
+    expect((analysis as unknown as { stopped_by: string }).stopped_by).toBe("settled")
+    expect(analysis.turns.find((t) => t.turn === skipTurn)?.samples).toBe(K)
+  })
+
+  it("tau report on an analysis: no pass^k columns, every turn with its interval, and the chart with the critical turn marked", async () => {
+    const text = await tau(["report", "--run", full.run_id, "--db", db], tmp.root)
+    expect(text.code, text.stderr).toBe(0)
+    // The samples keep their parent's trial: they are not trials of a task, so no pass^1..pass^K.
+    expect(text.stdout).not.toMatch(/pass\^\d/)
+    expect(text.stdout).toContain(`Critical turns of ${episode}`)
+    expect(text.stdout).toMatch(new RegExp(`^${full.critical_turn} <\\s+assistant\\s+call ${NOISY_ORACLE_SKIP}\\s+${K}\\s`, "m"))
+    const json = await tau(["report", "--run", full.run_id, "--format", "json", "--db", db], tmp.root)
+    const report = JSON.parse(json.stdout) as { cells: Array<{ max_k: number }>; critical: Array<Analysis> }
+    expect(report.cells.map((c) => c.max_k)).toEqual([0])
+    expect(report.critical.map((c) => [c.episode_id, c.critical_turn, c.drop, c.turns])).toEqual([[episode, full.critical_turn, full.drop, full.turns]])
+    const out = tmp.file("critical-report.html")
+    expect((await tau(["report", "--run", full.run_id, "--format", "html", "--out", out, "--db", db], tmp.root)).code).toBe(0)
+    const html = readFileSync(out, "utf8")
+    expect(html).toContain('class="chart critical-chart"')
+    expect(html).toContain(`>critical turn ${full.critical_turn}<`)
+    expect(html).not.toMatch(/<th>pass\^\d/)
   })
 
   it("--run --failed analyses every failed episode of a run and says where they were lost", async () => {

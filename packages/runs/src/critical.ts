@@ -58,9 +58,10 @@ export interface CriticalOptions {
   /** Stop sampling turns whose outcome is settled (`settled`); part of the analysis's identity (it decides which samples exist). */
   readonly earlyStop?: boolean | undefined
   /**
-   * Adaptive sampling (part of the identity): `ADAPTIVE_INITIAL_SAMPLES` at every turn, then more
-   * only at the turns beside a drop that may still be the largest, never at settled turns; at most
-   * `samples` at a turn. With a budget, the samples go where the critical turn is decided.
+   * Adaptive sampling (part of the identity): `ADAPTIVE_INITIAL_SAMPLES` at every turn, then rounds
+   * at the turns of the largest drop and of its strongest rival only (`adaptiveRound`), never at
+   * settled turns, at most `samples` a turn, until no rival is left. With a budget, the samples go
+   * where the critical turn is decided.
    */
   readonly adaptive?: boolean | undefined
   /**
@@ -231,31 +232,34 @@ export const criticalTurnOf = (turns: ReadonlyArray<TurnEstimate>): Pick<Critica
 export const ADAPTIVE_INITIAL_SAMPLES = 4
 
 /**
- * Adaptive sampling's next round: the turns (indices into `estimates`, most contended first) of
- * the consecutive pairs whose drop may still be the largest: the pair's upper bound reaches the
- * lower bound of the largest drop seen. Elsewhere more samples cannot move the critical turn.
- * Settled turns (`settled`) and turns that have `cap` samples take none.
+ * The level of the intervals adaptive sampling decides with: fixed, because `confidence` is how
+ * the samples are read, not which exist (reading an analysis at another level takes no sample).
  */
-const contendedTurns = (
+const ADAPTIVE_CONFIDENCE = 0.95
+
+/**
+ * Adaptive sampling's next round, as LUCB does for the best of several arms: the turns of the
+ * largest drop seen (the leader) and of its strongest rival (the drop whose upper bound reaches
+ * highest among those that reach the leader's lower bound), as indices into `estimates`. Empty
+ * when no rival is left (the critical turn is decided) or none of their turns can take a sample:
+ * settled turns (`settled`) and turns that have `cap` samples take none.
+ */
+const adaptiveRound = (
   estimates: ReadonlyArray<TurnEstimate>,
   taken: ReadonlyArray<CriticalSample>,
   cap: number,
   counts: ReadonlyMap<number, number>,
 ): number[] => {
-  const drops = estimates.slice(0, -1).map((a, i) => dropBetween(a, estimates[i + 1]))
-  if (drops.length === 0) return estimates.map((_, i) => i).filter((i) => (counts.get(estimates[i].turn) ?? 0) < cap)
-  const best = drops.reduce((b, d) => (d.drop > b.drop ? d : b))
-  const slack = new Map<number, number>()
-  for (const [i, d] of drops.entries()) {
-    if (d.high < best.low) continue
-    // How far the pair's upper bound reaches past the leader's lower bound: the most uncertain first.
-    for (const j of [i, i + 1]) slack.set(j, Math.max(slack.get(j) ?? Number.NEGATIVE_INFINITY, d === best ? Number.POSITIVE_INFINITY : d.high - best.low))
-  }
   const turns = estimates.map((e) => e.turn)
-  return [...slack]
-    .filter(([i]) => (counts.get(turns[i]) ?? 0) < cap && !settled(turns, taken, i))
-    .sort((a, b) => b[1] - a[1] || a[0] - b[0])
-    .map(([i]) => i)
+  const open = (i: number) => (counts.get(turns[i]) ?? 0) < cap && !settled(turns, taken, i)
+  const drops = estimates.slice(0, -1).map((a, i) => ({ i, ...dropBetween(a, estimates[i + 1]) }))
+  if (drops.length === 0) return []
+  const leader = drops.reduce((b, d) => (d.drop > b.drop ? d : b))
+  const rivals = drops.filter((d) => d !== leader && d.high >= leader.low).sort((a, b) => b.high - a.high || a.i - b.i)
+  if (rivals.length === 0) return []
+  const sampleable = (d: { readonly i: number }) => [d.i, d.i + 1].filter(open)
+  const rival = rivals.find((d) => sampleable(d).length > 0)
+  return [...new Set([...sampleable(leader), ...(rival ? sampleable(rival) : [])])]
 }
 
 const describeMessage = (m: TrajectoryMessage): { role: string; kind: string } => {
@@ -431,7 +435,7 @@ export const runCritical = (options: CriticalOptions, onSample: (s: CriticalSamp
           const next =
             initial.length > 0
               ? initial
-              : contendedTurns(estimatesOf(turns, trajectory, taken, confidence), taken, options.samples, counts).map((i) => turns[i])
+              : adaptiveRound(estimatesOf(turns, trajectory, taken, ADAPTIVE_CONFIDENCE), taken, options.samples, counts).map((i) => turns[i])
           if (next.length === 0) break
           yield* take(next.map((turn) => ({ turn, index: counts.get(turn) ?? 0 })))
         }
