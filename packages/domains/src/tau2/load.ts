@@ -168,6 +168,7 @@ export const loadTau2Domain = (name: string, dataDir: string, options: LoadTau2O
     hashes: { data: files.dataHash, tasks: files.tasksHash, policy: hashTexts(policy) },
     ...(module.sync && { sync: module.sync }),
     supportsSolo: module.supportsSolo,
+    ...(module.taskFamilies && { taskFamilies: module.taskFamilies }),
   }
   domainCache.set(key, domain)
   return domain

@@ -4,6 +4,7 @@
  */
 import * as path from "node:path"
 import type { Draft, PolicyVariants, PyValue, Toolkit } from "@tau-sim/engine"
+import type { TaskFamily } from "@tau-sim/engine/sdk"
 import type { ModelDef } from "./pydantic.ts"
 import { type JsonModelOptions, loadJsonModel, readTextFile } from "./validate.ts"
 
@@ -30,6 +31,8 @@ export interface Tau2DomainModule {
   /** Agent/user synchronisation (telecom only). */
   readonly sync?: (world: Draft) => void
   readonly supportsSolo: boolean
+  /** Subtasks that `tau tasks generate` composes into tasks (telecom's task generator). */
+  readonly taskFamilies?: ReadonlyArray<TaskFamily>
 }
 
 /** A database file of the domain folder and the pydantic model it loads as. */

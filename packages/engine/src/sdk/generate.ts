@@ -95,18 +95,36 @@ export const compositionSpace = (domain: Domain, options: GenerateOptions = {}):
   return { families: spaces, size: spaces.reduce((n, s) => n + s.compositions.length * s.personas.length, 0) }
 }
 
-/** The i-th point of the space (family by family, composition by composition, persona by persona). */
-const pointAt = (space: Space, index: number): Composition => {
-  let i = index
-  for (const s of space.families) {
-    const n = s.compositions.length * s.personas.length
-    if (i < n) {
-      const c = s.compositions[Math.floor(i / s.personas.length)]
-      return { family: s.family, subtasks: c.subtasks, groups: c.groups, persona: s.personas[i % s.personas.length] }
+/** The i-th point of one family's space (composition by composition, persona by persona). */
+const pointOf = (s: FamilySpace, i: number): Composition => {
+  const c = s.compositions[Math.floor(i / s.personas.length)]
+  return { family: s.family, subtasks: c.subtasks, groups: c.groups, persona: s.personas[i % s.personas.length] }
+}
+
+const familySize = (s: FamilySpace) => s.compositions.length * s.personas.length
+
+/** The whole space in order: family by family. */
+function* inOrder(space: Space): Generator<Composition> {
+  for (const s of space.families) for (let i = 0; i < familySize(s); i++) yield pointOf(s, i)
+}
+
+/**
+ * A seeded sample order: the families take turns (so a small family is not drowned by a large
+ * one), each drawing its points in its own seeded random order.
+ */
+function* sampled(space: Space, seed: number): Generator<Composition> {
+  const draws = space.families.map((s, i) => ({ s, order: shuffled(familySize(s), seed + i * 7919) }))
+  let live = draws
+  while (live.length > 0) {
+    const next: typeof live = []
+    for (const d of live) {
+      const step = d.order.next()
+      if (step.done) continue
+      next.push(d)
+      yield pointOf(d.s, step.value)
     }
-    i -= n
+    live = next
   }
-  throw new RangeError(`point ${index} is outside a space of ${space.size}`)
 }
 
 /** Indices 0..n-1 in a seeded random order, drawn lazily (a partial Fisher-Yates shuffle). */
@@ -177,18 +195,17 @@ export const generateOne = (domain: Domain, c: Composition, seed: number | null)
   return { task: { ...task, description: { ...(task.description ?? {}), generated } } as Task }
 }
 
-/** A sample of the space, every task proved valid; the same options and seed give the same tasks. */
+/** A sample of the space (the families taking turns), every task proved valid; the same options and seed give the same tasks. */
 export const generateTasks = (domain: Domain, options: GenerateOptions = {}): Generated => {
   const space = compositionSpace(domain, options)
   const seed = options.seed ?? 0
   const count = options.count ?? space.size
-  const order = options.count === undefined ? Array.from({ length: space.size }, (_, i) => i) : shuffled(space.size, seed)
+  const order = options.count === undefined ? inOrder(space) : sampled(space, seed)
   const tasks: Task[] = []
   const compositions: Composition[] = []
   const rejected: Rejected[] = []
-  for (const index of order) {
+  for (const c of order) {
     if (tasks.length >= count) break
-    const c = pointAt(space, index)
     const made = generateOne(domain, c, options.count === undefined ? null : seed)
     if ("task" in made) {
       tasks.push(made.task)

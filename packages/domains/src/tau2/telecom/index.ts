@@ -9,6 +9,7 @@ import { telecomAgentToolkit } from "./agent-tools.ts"
 import { loadTelecomDatabases } from "./databases.ts"
 import { loadTelecomPolicies } from "./policy.ts"
 import { syncTelecom } from "./sync.ts"
+import { TELECOM_FAMILIES } from "./tasks/generate.ts"
 import { telecomUserToolkit } from "./user-tools.ts"
 
 export const telecomModule: Tau2DomainModule = {
@@ -19,9 +20,10 @@ export const telecomModule: Tau2DomainModule = {
   userToolkit: telecomUserToolkit,
   sync: syncTelecom,
   supportsSolo: true,
+  taskFamilies: TELECOM_FAMILIES,
 }
 
 export { RUNTIME_KEY } from "./runtime.ts"
-export { parseTelecomTaskId, TaskGenerationError, telecomTaskFromId } from "./tasks/generate.ts"
+export { parseTelecomTaskId, TaskGenerationError, TELECOM_FAMILIES, telecomTaskFromId } from "./tasks/generate.ts"
 export { verifyTelecomTask } from "./tasks/verify.ts"
 export { telecomPythonDump, telecomUserPythonDump } from "./python-dump.ts"

@@ -10,18 +10,12 @@
 import { float, type PyValue } from "@tau-sim/engine"
 import { num } from "@tau-sim/engine"
 import { MMS_ISSUE_TEXTS, MOBILE_DATA_ISSUE_TEXTS, type IntentTexts, SERVICE_ISSUE_TEXTS } from "./texts.ts"
+import type { Subtask as SdkSubtask, SubtaskGroup } from "@tau-sim/engine/sdk"
 import { assertion, call, type EnvCall, fix, type FixCall, type ScenarioEnv, TaskGenerationError } from "./scenario.ts"
 
 export type InitStep = (env: ScenarioEnv) => EnvCall[]
-export type FixStep = ((env: ScenarioEnv) => FixCall[]) | null
-
-export interface Subtask {
-  readonly name: string
-  readonly description: string
-  readonly init: ReadonlyArray<InitStep>
-  readonly fix: ReadonlyArray<FixStep>
-  readonly extraAssertions?: ReadonlyArray<(env: ScenarioEnv) => EnvCall[]>
-}
+/** A telecom issue: the SDK's subtask over the telecom scenario (`solution: null` = no tool can fix it). */
+export type Subtask = SdkSubtask<ScenarioEnv>
 
 export const OVERDUE_BILL_ID = "B1234321"
 
@@ -41,21 +35,21 @@ const airplaneModeOn: Subtask = {
       noService("Airplane mode is on but service is not broken"),
     ],
   ],
-  fix: [() => [fix("user", "toggle_airplane_mode")]],
+  solution: [() => [fix("user", "toggle_airplane_mode")]],
 }
 
 const unseatSimCard: Subtask = {
   name: "unseat_sim_card",
   description: "SIM card is unseated.",
   init: [() => [call("user", "unseat_sim_card"), noService("SIM card is unseated but service is not broken")]],
-  fix: [() => [fix("user", "reseat_sim_card")]],
+  solution: [() => [fix("user", "reseat_sim_card")]],
 }
 
 const lockSimCardPin: Subtask = {
   name: "lock_sim_card_pin",
   description: "SIM card is locked with a PIN",
   init: [() => [call("user", "lock_sim_card", { mode: "pin" }), noService("SIM card is locked with pin but service is not broken")]],
-  fix: [null],
+  solution: null,
 }
 
 const resetApn = () => [fix("user", "reset_apn_settings"), fix("user", "reboot_device")]
@@ -64,7 +58,7 @@ const breakApnSettings: Subtask = {
   name: "break_apn_settings",
   description: "APN settings are broken",
   init: [() => [call("user", "break_apn_settings"), noService("APN settings are broken but service is not broken")]],
-  fix: [resetApn],
+  solution: [resetApn],
 }
 
 const suspendForOverdueBill =
@@ -85,7 +79,7 @@ const fixOverdueBillSuspension = (env: ScenarioEnv): FixCall[] => {
   const { customer_id, line_id } = ids(env)
   const billIds = (env.customer.bill_ids ?? []) as PyValue[]
   const overdue = billIds.find((id) => env.bills.find((b) => b.bill_id === id)?.status === "Overdue")
-  if (overdue === undefined) throw new TaskGenerationError("No overdue bill found")
+  if (overdue === undefined) throw new TaskGenerationError({ message: "No overdue bill found" })
   return [
     fix("assistant", "send_payment_request", { customer_id, bill_id: overdue }),
     fix("user", "make_payment"),
@@ -98,14 +92,14 @@ const overdueBillSuspension: Subtask = {
   name: "overdue_bill_suspension",
   description: "Line is suspended for an overdue bill",
   init: [suspendForOverdueBill(false)],
-  fix: [fixOverdueBillSuspension],
+  solution: [fixOverdueBillSuspension],
 }
 
 const contractEndSuspension: Subtask = {
   name: "contract_end_suspension",
   description: "Line is suspended for an overdue bill and a contract end",
   init: [suspendForOverdueBill(true)],
-  fix: [null],
+  solution: null,
 }
 
 // --- mobile data issues -----------------------------------------------------------------------
@@ -127,49 +121,49 @@ const userAbroadRoamingEnabledOff: Subtask = {
   name: "user_abroad_roaming_enabled_off",
   description: "User is abroad and roaming is off",
   init: [setAbroad, roamingSwitch(false), allowRoaming],
-  fix: [fixRoamingSwitch],
+  solution: [fixRoamingSwitch],
 }
 
 const userAbroadRoamingDisabledOn: Subtask = {
   name: "user_abroad_roaming_disabled_on",
   description: "User is abroad and roaming is off",
   init: [setAbroad, roamingSwitch(true), disallowRoaming],
-  fix: [fixDisallowedRoaming],
+  solution: [fixDisallowedRoaming],
 }
 
 const userAbroadRoamingDisabledOff: Subtask = {
   name: "user_abroad_roaming_disabled_off",
   description: "User is abroad and roaming is off",
   init: [setAbroad, roamingSwitch(false), disallowRoaming],
-  fix: [fixDisallowedRoaming, fixRoamingSwitch],
+  solution: [fixDisallowedRoaming, fixRoamingSwitch],
 }
 
 const dataModeOff: Subtask = {
   name: "data_mode_off",
   description: "Data mode is off",
   init: [() => [call("user", "turn_data_off"), assertion("user", "assert_mobile_data_status", { expected_status: false })]],
-  fix: [() => [fix("user", "toggle_data")]],
+  solution: [() => [fix("user", "toggle_data")]],
 }
 
 const dataSaverModeOn: Subtask = {
   name: "data_saver_mode_on",
   description: "Data saver mode is on",
   init: [() => [call("user", "turn_data_saver_mode_on"), assertion("user", "assert_mobile_data_saver_mode_status", { expected_status: true })]],
-  fix: [() => [fix("user", "toggle_data_saver_mode")]],
+  solution: [() => [fix("user", "toggle_data_saver_mode")]],
 }
 
 const badNetworkPreference: Subtask = {
   name: "bad_network_preference",
   description: "Bad network preference",
   init: [() => [call("user", "set_network_mode_preference", { mode: "2g_only" })]],
-  fix: [() => [fix("user", "set_network_mode_preference", { mode: "4g_5g_preferred" })]],
+  solution: [() => [fix("user", "set_network_mode_preference", { mode: "4g_5g_preferred" })]],
 }
 
 const badVpn: Subtask = {
   name: "bad_vpn",
   description: "Bad vpn",
   init: [() => [call("user", "break_vpn"), assertion("user", "assert_internet_not_excellent", {})]],
-  fix: [() => [fix("user", "disconnect_vpn")]],
+  solution: [() => [fix("user", "disconnect_vpn")]],
 }
 
 const usageExceeded = assertion("user", "assert_mobile_data_usage_exceeded", { expected_status: true })
@@ -187,9 +181,9 @@ const dataUsageExceeded: Subtask = {
       usageExceeded,
     ],
   ],
-  fix: [(env) => [fix("assistant", "refuel_data", refuel(env))]],
+  solution: [(env) => [fix("assistant", "refuel_data", refuel(env))]],
   // Read before any fix runs: the refuelled amount the fix must produce.
-  extraAssertions: [
+  assertions: [
     (env) => [assertion("assistant", "assert_data_refueling_amount", { ...ids(env), expected_amount: float(num(env.line.data_refueling_gb) + 2.0) })],
   ],
 }
@@ -204,7 +198,7 @@ const dataUsageExceededNoRefuel: Subtask = {
       usageExceeded,
     ],
   ],
-  fix: [null],
+  solution: null,
 }
 
 // --- MMS issues -------------------------------------------------------------------------------
@@ -217,41 +211,42 @@ const badWifiCalling: Subtask = {
   description: "Bad wifi calling",
   // MMS over Wi-Fi must be on too, or MMS still works over mobile data.
   init: [() => [call("user", "set_wifi_calling", { enabled: true, mms_over_wifi: true })]],
-  fix: [() => [fix("user", "toggle_wifi_calling")]],
+  solution: [() => [fix("user", "toggle_wifi_calling")]],
 }
 
 const breakApnMmsSetting: Subtask = {
   name: "break_apn_mms_setting",
   description: "Break apn mms setting",
   init: [() => [call("user", "break_apn_mms_setting")]],
-  fix: [resetApn],
+  solution: [resetApn],
 }
 
 const breakAppSmsPermission: Subtask = {
   name: "break_app_sms_permission",
   description: "Break app sms permission",
   init: [() => [removePermission("sms")]],
-  fix: [() => [grantPermission("sms")]],
+  solution: [() => [grantPermission("sms")]],
 }
 
 const breakAppStoragePermission: Subtask = {
   name: "break_app_storage_permission",
   description: "Break app storage permission",
   init: [() => [removePermission("storage")]],
-  fix: [() => [grantPermission("storage")]],
+  solution: [() => [grantPermission("storage")]],
 }
 
 const breakAppBothPermissions: Subtask = {
   name: "break_app_both_permissions",
   description: "Break app both permissions",
   init: [() => [removePermission("sms"), removePermission("storage")]],
-  fix: [() => [grantPermission("sms"), grantPermission("storage")]],
+  solution: [() => [grantPermission("sms"), grantPermission("storage")]],
 }
 
 // --- intents ----------------------------------------------------------------------------------
 
-/** A selection set: a composition takes at most one subtask from it. */
-export type SelectionSet = ReadonlyArray<Subtask>
+/** A selection set: a composition takes at most one subtask from it (a group of the SDK's). */
+export type SelectionSet = SubtaskGroup<ScenarioEnv>
+const set = (name: string, subtasks: ReadonlyArray<Subtask>): SelectionSet => ({ name, subtasks })
 
 export interface Intent {
   readonly name: "service_issue" | "mobile_data_issue" | "mms_issue"
@@ -266,20 +261,26 @@ export interface Intent {
 
 const JOHN_SMITH = { name: "John Smith", phone_number: "555-123-2002" }
 
-const airplaneModeIssues: SelectionSet = [airplaneModeOn]
-const unseatSimCardIssues: SelectionSet = [unseatSimCard]
-const roamingIssues: SelectionSet = [userAbroadRoamingEnabledOff, userAbroadRoamingDisabledOn, userAbroadRoamingDisabledOff]
-const dataModeIssues: SelectionSet = [dataModeOff]
+const airplaneModeIssues = set("airplane_mode", [airplaneModeOn])
+const unseatSimCardIssues = set("sim_card", [unseatSimCard])
+const roamingIssues = set("roaming", [userAbroadRoamingEnabledOff, userAbroadRoamingDisabledOn, userAbroadRoamingDisabledOff])
+const dataModeIssues = set("data_mode", [dataModeOff])
 // The released `full` split predates `data_usage_exceeded_no_refuel`; it is accepted all the same.
-const dataUsageExceededIssues: SelectionSet = [dataUsageExceeded, dataUsageExceededNoRefuel]
-const networkPreferenceIssues: SelectionSet = [badNetworkPreference]
+const dataUsageExceededIssues = set("data_usage", [dataUsageExceeded, dataUsageExceededNoRefuel])
+const networkPreferenceIssues = set("network_preference", [badNetworkPreference])
 
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i)
 
 export const SERVICE_ISSUE: Intent = {
   name: "service_issue",
   texts: SERVICE_ISSUE_TEXTS,
-  selectionSets: [airplaneModeIssues, unseatSimCardIssues, [lockSimCardPin], [breakApnSettings], [overdueBillSuspension, contractEndSuspension]],
+  selectionSets: [
+    airplaneModeIssues,
+    unseatSimCardIssues,
+    set("sim_pin", [lockSimCardPin]),
+    set("apn_settings", [breakApnSettings]),
+    set("line_suspension", [overdueBillSuspension, contractEndSuspension]),
+  ],
   requiredSets: range(0, 5),
   user: JOHN_SMITH,
   assertions: (success) =>
@@ -294,7 +295,15 @@ export const SERVICE_ISSUE: Intent = {
 export const MOBILE_DATA_ISSUE: Intent = {
   name: "mobile_data_issue",
   texts: MOBILE_DATA_ISSUE_TEXTS,
-  selectionSets: [airplaneModeIssues, roamingIssues, dataModeIssues, [dataSaverModeOn], networkPreferenceIssues, [badVpn], dataUsageExceededIssues],
+  selectionSets: [
+    airplaneModeIssues,
+    roamingIssues,
+    dataModeIssues,
+    set("data_saver", [dataSaverModeOn]),
+    networkPreferenceIssues,
+    set("vpn", [badVpn]),
+    dataUsageExceededIssues,
+  ],
   requiredSets: range(1, 7),
   user: JOHN_SMITH,
   assertions: (success) => [
@@ -313,9 +322,9 @@ export const MMS_ISSUE: Intent = {
     dataUsageExceededIssues,
     roamingIssues,
     networkPreferenceIssues,
-    [badWifiCalling],
-    [breakApnMmsSetting],
-    [breakAppSmsPermission, breakAppStoragePermission, breakAppBothPermissions],
+    set("wifi_calling", [badWifiCalling]),
+    set("apn_mms", [breakApnMmsSetting]),
+    set("app_permissions", [breakAppSmsPermission, breakAppStoragePermission, breakAppBothPermissions]),
   ],
   requiredSets: range(5, 9),
   user: JOHN_SMITH,
