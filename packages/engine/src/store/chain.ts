@@ -4,7 +4,7 @@
  * deleting, inserting or reordering a row therefore breaks the chain at that row (unless every
  * later hash is recomputed too: the chain has no secret, it detects damage, not a forger).
  */
-import { hash } from "node:crypto"
+import { createHash, hash } from "node:crypto"
 
 /** Names the hash scheme; a new scheme gets a new label so old and new hashes never collide. */
 export const CHAIN_LABEL = "tau-sim/chain/v1"
@@ -17,8 +17,15 @@ export const CHAIN_START = ""
  * sha256 hex of the fields joined by NUL. (One-shot `hash` is markedly cheaper than `createHash`
  * on the append path.)
  */
-export const chainHash = (episodeId: string, prevHash: string, seq: number, tag: string, v: number, body: string): string =>
-  hash("sha256", `${CHAIN_LABEL}\u0000${episodeId}\u0000${prevHash}\u0000${seq}\u0000${tag}\u0000${v}\u0000${body}`, "hex")
+export const chainHash = (episodeId: string, prevHash: string, seq: number, tag: string, v: number, body: string): string => {
+  const head = `${CHAIN_LABEL}\u0000${episodeId}\u0000${prevHash}\u0000${seq}\u0000${tag}\u0000${v}\u0000`
+  // A big body is hashed after the fields, not joined to them: the joined text would be a copy of it.
+  if (body.length >= BIG_BODY) return createHash("sha256").update(head).update(body).digest("hex")
+  return hash("sha256", head + body, "hex")
+}
+
+/** Bodies from this length on are hashed in two updates (same digest). */
+const BIG_BODY = 1 << 20
 
 /**
  * The predecessor hash a row chains from, given the stored hash of the row before it. A row
