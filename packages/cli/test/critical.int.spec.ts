@@ -309,6 +309,8 @@ describe("tau critical on the demo domain", () => {
     expect((await tau(["report", "--run", full.run_id, "--format", "html", "--out", out, "--db", db], tmp.root)).code).toBe(0)
     const html = readFileSync(out, "utf8")
     expect(html).toContain('class="chart critical-chart"')
+    // Its only chart: the samples are no trials to chart pass^1 of.
+    expect(html.match(/<svg /g)?.length).toBe(1)
     expect(html).toContain(`>critical turn ${full.critical_turn}<`)
     expect(html).not.toMatch(/<th>pass\^\d/)
   })

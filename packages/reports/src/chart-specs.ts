@@ -183,7 +183,8 @@ const facetOrSingle = (metrics: ReadonlyArray<string>, inner: ChartSpec, values:
 
 /** pass^1 (and the average reward where it differs) per cell, with error bars, coloured by mode. */
 const successChart = (report: Report): Chart | null => {
-  const cells = report.cells.filter((c) => c.avg_reward !== null || finite(c.pass_hat_k[1]))
+  // Cells with trials of tasks (not a critical-turn analysis's samples, which have their own chart).
+  const cells = report.cells.filter((c) => c.max_k > 0)
   if (cells.length === 0) return null
   const both = !sameAsPass1(cells)
   const metrics = both ? ["pass^1", "average reward"] : ["pass^1"]
