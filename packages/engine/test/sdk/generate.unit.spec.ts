@@ -1,0 +1,132 @@
+/**
+ * The SDK's generator on a tiny domain: a counter world whose subtasks can interfere. A
+ * composition whose solutions undo each other, or a subtask that breaks nothing, is left out with
+ * the proof's reason; the sample is deterministic for a seed; defineDomain refuses a catalog or a
+ * task that names what does not exist.
+ */
+import { describe, expect, it } from "vitest"
+import {
+  assertion,
+  compositionSpace,
+  defineDomain,
+  type DomainSpec,
+  gold,
+  generateTasks,
+  initCall,
+  num,
+  param,
+  proveTask,
+  reproveTask,
+  Schema,
+  tool,
+} from "../../src/sdk/index.ts"
+
+const setTool = tool({
+  name: "set",
+  kind: "write",
+  description: "Set a counter.",
+  params: { key: param(Schema.String), value: param(Schema.Int) },
+  run: (db, { key, value }) => {
+    db.set([key], value)
+    return "ok"
+  },
+})
+
+const spec = (groups: DomainSpec["subtasks"]): DomainSpec => ({
+  name: "counters",
+  policy: "Set counters when asked.",
+  database: { schema: Schema.Struct({ a: Schema.Int, b: Schema.Int }), data: { a: 0, b: 0 } },
+  agentTools: {
+    tools: [setTool],
+    initFunctions: { put: (db, { key, value }) => (db.set([String(key)], num(value)), null) },
+    assertions: { is: (db, { key, value }) => db.get(String(key)) === value },
+  },
+  tasks: [],
+  subtasks: groups,
+})
+
+const fixA = {
+  name: "a_wrong",
+  init: [initCall("assistant", "put", { key: "a", value: 5 })],
+  solution: [gold("assistant", "set", { key: "a", value: 1 })],
+  assertions: [assertion("assistant", "is", { key: "a", value: 1 })],
+}
+// Sets `a` as well: with a_wrong, one solution undoes the other.
+const clash = {
+  name: "b_and_a",
+  init: [initCall("assistant", "put", { key: "b", value: 5 })],
+  solution: [gold("assistant", "set", { key: "b", value: 1 }), gold("assistant", "set", { key: "a", value: 2 })],
+  assertions: [assertion("assistant", "is", { key: "b", value: 1 })],
+}
+const nothing = {
+  name: "noop",
+  init: [],
+  solution: [gold("assistant", "set", { key: "b", value: 0 })],
+  assertions: [assertion("assistant", "is", { key: "b", value: 0 })],
+}
+
+describe("generateTasks", () => {
+  it("proves every composition and leaves out those that fail, saying why", () => {
+    const domain = defineDomain(
+      spec({
+        groups: [
+          { name: "A", subtasks: [fixA] },
+          { name: "B", subtasks: [clash, nothing] },
+        ],
+      }),
+    )
+    const { tasks, rejected, space } = generateTasks(domain)
+    expect(space.size).toBe(5)
+    expect(tasks.map((t) => t.id)).toEqual(["[counters]a_wrong[PERSONA:None]"])
+    expect(rejected).toEqual([
+      // Alone, b_and_a's second write is not needed (b is fixed by the first).
+      { id: "[counters]b_and_a[PERSONA:None]", reason: "fixed after 1 of 2 actions" },
+      { id: "[counters]noop[PERSONA:None]", reason: expect.stringContaining("its assertions already hold after the initialisation: it breaks nothing") },
+      {
+        id: "[counters]a_wrong|b_and_a[PERSONA:None]",
+        reason: expect.stringMatching(/not fixed after all actions: is\({"key":"a","value":1}\) is false, expected true/),
+      },
+      { id: "[counters]a_wrong|noop[PERSONA:None]", reason: expect.stringContaining("fixed after 1 of 2 actions") },
+    ])
+  })
+
+  it("samples deterministically for a seed, and differently for another", () => {
+    const groups = ["G1", "G2", "G3", "G4"].map((g) => ({
+      name: g,
+      subtasks: [1, 2, 3].map((v) => ({
+        name: `${g}_${v}`,
+        init: [initCall("assistant", "put", { key: "a", value: 0 })],
+        solution: [],
+        assertions: [assertion("assistant", "is", { key: "a", value: 0 })],
+      })),
+    }))
+    const domain = defineDomain(spec({ groups, personas: { P: null, Q: "q" } }))
+    expect(compositionSpace(domain).size).toBe((4 ** 4 - 1) * 2)
+    expect(compositionSpace(domain, { subtasks: { min: 2, max: 2 } }).size).toBe(6 * 9 * 2)
+    const ids = (seed: number) => generateTasks(domain, { count: 5, seed }).rejected.map((r) => r.id)
+    expect(ids(3)).toEqual(ids(3))
+    expect(ids(3)).not.toEqual(ids(4))
+  })
+
+  it("proves a task file's task again: a tampered solution fails", () => {
+    const domain = defineDomain(spec({ groups: [{ name: "A", subtasks: [fixA] }] }))
+    const [task] = generateTasks(domain).tasks
+    expect(reproveTask(domain, task)).toEqual([])
+    const tampered = { ...task, evaluation_criteria: { ...task.evaluation_criteria, actions: [] } }
+    expect(reproveTask(domain, tampered)).toEqual([expect.stringMatching(/^not fixed after all actions: is\(/)])
+    expect(proveTask(domain, task).problems).toEqual([])
+  })
+})
+
+describe("defineDomain", () => {
+  it("lists every inconsistency: a task naming a missing tool, data that does not fit its schema, a subtask defined twice", () => {
+    const bad: DomainSpec = {
+      ...spec({ groups: [{ name: "A", subtasks: [fixA, fixA] }] }),
+      database: { schema: Schema.Struct({ a: Schema.Int, b: Schema.Int }), data: { a: "zero", b: 0 } },
+      tasks: [{ id: "t", user_scenario: { instructions: "x" }, evaluation_criteria: { actions: [{ action_id: "x", name: "sett", arguments: {} }] } }],
+    }
+    expect(() => defineDomain(bad)).toThrow(
+      /the database does not fit its schema[\s\S]*task t: gold action x calls assistant tool sett, which does not exist[\s\S]*subtask a_wrong of counters is defined twice/,
+    )
+  })
+})
