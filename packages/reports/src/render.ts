@@ -8,7 +8,7 @@ import type { Report } from "./build.ts"
 import { type ColumnKind, deskCells, fmtRate, fmtRatio, fmtSpread, fmt, reportHeading, reportSections, type Section } from "./sections.ts"
 import { shownComponents } from "./support-desk.ts"
 import { escapeXml, rateChart } from "./svg.ts"
-import { textTable } from "./text-table.ts"
+import { textTable, wrapCell } from "./text-table.ts"
 
 export const REPORT_FORMATS = ["table", "md", "json", "html"] as const
 export type ReportFormat = (typeof REPORT_FORMATS)[number]
@@ -22,9 +22,14 @@ export interface RenderOptions {
 
 export const renderText = (report: Report, options: RenderOptions = {}): string =>
   `${[
-    reportHeading(report),
-    ...reportSections(report).map((s) => `\n${s.title}${s.note ? `\n(${s.note})` : ""}\n${textTable(s.headers, s.rows, options.width)}`),
+    fitLine(reportHeading(report), options.width),
+    ...reportSections(report).map(
+      (s) => `\n${s.title}${s.note ? `\n${fitLine(`(${s.note})`, options.width)}` : ""}\n${textTable(s.headers, s.rows, options.width)}`,
+    ),
   ].join("\n")}\n`
+
+/** A note in lines that fit `width` (broken at spaces; no width: one line). */
+const fitLine = (text: string, width: number | undefined): string => (width === undefined ? text : wrapCell(text, width).join("\n"))
 
 const mdCell = (c: string): string => c.replaceAll("|", "\\|")
 

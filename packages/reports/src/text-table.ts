@@ -5,7 +5,7 @@
  */
 
 /** No column is made narrower than this (or its widest cell, when that is narrower). */
-const MIN_COLUMN = 12
+const MIN_COLUMN = 8
 const GAP = 2
 
 /** Breaking after one of these keeps an id's parts whole (`[mobile_data_issue]airplane_mode_on|...`). */
@@ -35,24 +35,42 @@ export const wrapCell = (text: string, width: number): string[] => {
 
 const len = (s: string) => [...s].length
 
-/** Column widths that fit `width`: one cap for every column, the largest that fits (at least `MIN_COLUMN`). */
-const fittedWidths = (natural: ReadonlyArray<number>, width: number): number[] => {
-  const total = (ws: ReadonlyArray<number>) => ws.reduce((a, b) => a + b, 0) + GAP * Math.max(0, ws.length - 1)
-  if (total(natural) <= width) return [...natural]
-  let lo = MIN_COLUMN
-  let hi = Math.max(MIN_COLUMN, ...natural)
+/**
+ * Column widths that fit `width`: one cap for the wide columns, the largest that fits, never
+ * below a column's floor (its header's longest word, or `MIN_COLUMN` where the words do not fit,
+ * or its natural width when that is less); what the cap leaves goes back to the widest capped columns.
+ */
+const fittedWidths = (natural: ReadonlyArray<number>, floors: ReadonlyArray<number>, width: number): number[] => {
+  const gaps = GAP * Math.max(0, natural.length - 1)
+  const sum = (ws: ReadonlyArray<number>) => ws.reduce((a, b) => a + b, 0) + gaps
+  if (sum(natural) <= width) return [...natural]
+  const capped = (cap: number) => natural.map((w, i) => Math.max(floors[i], Math.min(w, cap)))
+  let lo = 0
+  let hi = Math.max(...natural)
   while (lo < hi) {
     const cap = Math.ceil((lo + hi) / 2)
-    if (total(natural.map((w) => Math.min(w, cap))) <= width) lo = cap
+    if (sum(capped(cap)) <= width) lo = cap
     else hi = cap - 1
   }
-  return natural.map((w) => Math.min(w, lo))
+  const widths = capped(lo)
+  let left = width - sum(widths)
+  for (const i of natural.map((_, i) => i).sort((a, b) => natural[b] - natural[a])) {
+    if (left <= 0) break
+    const more = Math.min(left, natural[i] - widths[i])
+    widths[i] += more
+    left -= more
+  }
+  return widths
 }
 
 /** Headers, a rule and the rows, columns two spaces apart, fitted to `width` (cells wrap in their column; no width: as wide as they are). */
 export const textTable = (headers: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>, width = Number.POSITIVE_INFINITY): string => {
   const natural = headers.map((h, i) => Math.max(len(h), ...rows.map((r) => len(r[i] ?? ""))))
-  const widths = fittedWidths(natural, width)
+  // A header wraps between its words; a column is never narrower than its longest one.
+  const words = headers.map((h, i) => Math.min(natural[i], Math.max(MIN_COLUMN, ...h.split(" ").map(len))))
+  // Too many columns for whole words: headers break inside them too.
+  const floors = words.reduce((a, b) => a + b + GAP, -GAP) <= width ? words : natural.map((w) => Math.min(w, MIN_COLUMN))
+  const widths = fittedWidths(natural, floors, width)
   const lines = (r: ReadonlyArray<string>): string[] => {
     const cells = widths.map((w, i) => wrapCell(r[i] ?? "", w))
     const height = Math.max(1, ...cells.map((c) => c.length))
