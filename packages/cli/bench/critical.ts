@@ -3,14 +3,31 @@
  * episode (10 tool calls, each a call and its answer), over a 1 MB and a 50 MB database. A sample
  * at the last turn keeps the whole prefix (one start event folded onto the parent's state) and
  * plays one message: its cost should not depend on the database's size.
+ *
+ * `adaptive`: on a `noisy-oracle:0.3` demo episode lost at a skip, what `--adaptive` makes of the
+ * same sample budget as a uniform analysis (8 a turn): samples beside the drop, the drop's interval
+ * width, whether the critical turn is the skip's; and, unbudgeted, how many samples it takes
+ * before no rival drop is left, against K at every turn.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Effect } from "effect"
-import { Events, EventStore, foldHistory, layerSqlite, ParticipantFactory, playEpisode, setupEvents, taskHash } from "@tau-sim/engine"
+import {
+  Events,
+  EventStore,
+  foldHistory,
+  layerSqlite,
+  mutates,
+  NOISY_ORACLE_SKIP,
+  ParticipantFactory,
+  playEpisode,
+  setupEvents,
+  taskHash,
+  type TrajectoryMessage,
+} from "@tau-sim/engine"
 import { builtinDomains } from "@tau-sim/domains"
 import { makeDemoDomain } from "@tau-sim/domains/demo"
-import { runCritical } from "@tau-sim/runs"
+import { type CriticalResult, runCritical } from "@tau-sim/runs"
 
 const SAMPLES = 4
 const TAIL_SAMPLES = 30
@@ -72,8 +89,82 @@ const benchOne = async (dir: string, members: number, label: string) => {
   }
 }
 
+/** The turn of the first skip, when a write was performed before it (so the estimate moves before it drops). */
+const skipAfterWrite = (trajectory: ReadonlyArray<TrajectoryMessage>, writes: ReadonlySet<string>): number | null => {
+  const calls = trajectory.flatMap((m, turn) => (m.role === "assistant" ? (m.toolCalls ?? []).map((c) => ({ turn, name: c.name })) : []))
+  const skip = calls.findIndex((c) => c.name === NOISY_ORACLE_SKIP)
+  return skip > 0 && calls.slice(0, skip).some((c) => writes.has(c.name)) ? calls[skip].turn : null
+}
+
+const benchAdaptive = async (dir: string) => {
+  const domain = makeDemoDomain()
+  const task = domain.tasks.find((t) => t.id === "pay_unblock_and_borrow") ?? domain.tasks[0]
+  const agent = "noisy-oracle:0.3"
+  const user = "scripted"
+  const db = path.join(dir, "critical-adaptive.db")
+  const K = 30
+  const writes = new Set(domain.agentToolkit.tools.filter(mutates).map((t) => t.name))
+  const program = Effect.gen(function* () {
+    const store = yield* EventStore
+    const factory = yield* ParticipantFactory
+    // The first seed whose episode is lost at a skip after a write (the seeds are fixed: the same episode every time).
+    for (let seed = 1; seed < 200; seed++) {
+      const episodeId = `parent-${seed}`
+      const started = Events.episodeStarted({
+        runId: "bench-adaptive",
+        episodeId,
+        domain: domain.name,
+        taskId: task.id,
+        trial: 0,
+        hashes: { ...domain.hashes, task: taskHash(task) },
+        dataDir: null,
+        policyVariant: "default",
+        mode: "default",
+        agent,
+        user,
+        seed,
+        limits: { maxSteps: 200, maxErrors: 10 },
+        engineVersion: "bench",
+        parent: null,
+      })
+      const setup = setupEvents(started, domain, task)
+      yield* store.append(episodeId, 0, setup)
+      const participants = { agent: yield* factory.make(agent, "agent"), user: yield* factory.make(user, "user") }
+      const final = yield* playEpisode(episodeId, foldHistory(domain, setup), domain, task, participants)
+      const skipTurn = skipAfterWrite(final.trajectory, writes)
+      if (skipTurn === null) continue
+      const turns = final.trajectory.filter((m) => !m.setup).length
+      const budget = turns * 8
+      const uniform = yield* runCritical({ episodeId, samples: K, maxSamples: budget })
+      const adaptive = yield* runCritical({ episodeId, samples: K, maxSamples: budget, adaptive: true })
+      const t0 = performance.now()
+      const settled = yield* runCritical({ episodeId, samples: K, adaptive: true })
+      const settledSeconds = (performance.now() - t0) / 1000
+      return { seed, turns, skipTurn, budget, uniform, adaptive, settled, settledSeconds }
+    }
+    return null
+  })
+  const r = await Effect.runPromise(program.pipe(Effect.provide([layerSqlite(db), builtinDomains([domain]), ParticipantFactory.builtin])))
+  if (r === null) return { error: "no seed below 200 gave an episode lost at a skip after a write" }
+  const next = (a: CriticalResult) => a.turns[a.turns.findIndex((t) => t.turn === r.skipTurn) + 1]?.turn
+  const beside = (a: CriticalResult) => a.turns.filter((t) => t.turn === r.skipTurn || t.turn === next(a)).reduce((n, t) => n + t.samples, 0)
+  const width = (a: CriticalResult) => (a.drop_ci_high === null || a.drop_ci_low === null ? null : Number((a.drop_ci_high - a.drop_ci_low).toFixed(3)))
+  const summary = (a: CriticalResult) => ({
+    samples: a.finished,
+    samples_beside_the_drop: beside(a),
+    drop_ci_width: width(a),
+    critical_turn_is_the_skip: a.critical_turn === r.skipTurn,
+  })
+  return {
+    episode: { seed: r.seed, analysed_turns: r.turns, skip_turn: r.skipTurn },
+    same_budget: { max_samples: r.budget, uniform: summary(r.uniform), adaptive: summary(r.adaptive) },
+    unbudgeted_adaptive: { ...summary(r.settled), of_all: r.turns * K, samples_per_s: Number((r.settled.finished / r.settledSeconds).toFixed(1)) },
+  }
+}
+
 export const benchCritical = async (options: { readonly dir: string }) => {
   const small = await benchOne(options.dir, 3_200, "1mb")
   const large = await benchOne(options.dir, 155_000, "50mb")
-  return { small, large, last_turn_ratio_large_over_small: Number((large.last_turn_sample_ms / small.last_turn_sample_ms).toFixed(2)) }
+  const adaptive = await benchAdaptive(options.dir)
+  return { small, large, last_turn_ratio_large_over_small: Number((large.last_turn_sample_ms / small.last_turn_sample_ms).toFixed(2)), adaptive }
 }
