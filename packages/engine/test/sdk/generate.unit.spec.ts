@@ -38,7 +38,12 @@ const spec = (groups: DomainSpec["subtasks"]): DomainSpec => ({
   database: { schema: Schema.Struct({ a: Schema.Int, b: Schema.Int }), data: { a: 0, b: 0 } },
   agentTools: {
     tools: [setTool],
-    initFunctions: { put: (db, { key, value }) => (db.set([String(key)], num(value)), null) },
+    initFunctions: {
+      put: (db, { key, value }) => {
+        db.set([String(key)], num(value))
+        return null
+      },
+    },
     assertions: { is: (db, { key, value }) => db.get(String(key)) === value },
   },
   tasks: [],
