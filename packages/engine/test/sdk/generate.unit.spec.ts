@@ -32,7 +32,7 @@ const setTool = tool({
   },
 })
 
-const spec = (groups: DomainSpec["subtasks"]): DomainSpec => ({
+const spec = (groups: NonNullable<DomainSpec["subtasks"]>): DomainSpec => ({
   name: "counters",
   policy: "Set counters when asked.",
   database: { schema: Schema.Struct({ a: Schema.Int, b: Schema.Int }), data: { a: 0, b: 0 } },
