@@ -372,7 +372,15 @@ export const exportTau2Results = (runId: string) =>
     const config = run.config as Record<string, unknown>
     const imported = config.source === IMPORT_SOURCE
     const episodes = yield* store.listEpisodes({ runId })
-    type Exported = { readonly simulation: PyObject; readonly loaded: ReplayedEpisode }
+    // What the header needs of each episode, not the loaded episode itself (its events and world):
+    // a run of thousands of episodes is held as its simulations only.
+    type Exported = { readonly simulation: PyObject; readonly episodeId: string; readonly started: EpisodeStarted; readonly domain: Domain }
+    const exported = (simulation: PyObject, loaded: ReplayedEpisode): Exported => ({
+      simulation,
+      episodeId: loaded.episodeId,
+      started: loaded.final.started,
+      domain: loaded.domain,
+    })
     const scan = yield* scanEpisodes(
       episodes,
       (ep) => ep.episodeId,
@@ -381,19 +389,19 @@ export const exportTau2Results = (runId: string) =>
           const loaded = yield* loadEpisode(ep.episodeId)
           const external = loaded.events.find((e) => e._tag === "ExternalRecord")
           if (external?._tag === "ExternalRecord") {
-            return { simulation: importedSimulation(PyJson.parse(external.json) as PyObject, loaded), loaded } satisfies Exported
+            return exported(importedSimulation(PyJson.parse(external.json) as PyObject, loaded), loaded)
           }
           if (loaded.final.ended === null) return yield* new EpisodeNotFinished({ episodeId: ep.episodeId, runId })
           const scores = yield* store.listScores(ep.episodeId)
           const score = scores.findLast((s) => s.evaluator === "tau2")
-          return { simulation: nativeSimulation(loaded, score), loaded } satisfies Exported
+          return exported(nativeSimulation(loaded, score), loaded)
         }),
     )
-    const trials = Math.max(0, ...scan.done.map((e) => e.loaded.final.started.trial + 1))
+    const trials = Math.max(0, ...scan.done.map((e) => e.started.trial + 1))
     if (imported) {
       const header = PyJson.parse(String(config.headerJson)) as PyObject
       const order = (config.simulationOrder as string[] | undefined) ?? scan.done.map((e) => String(e.simulation.id))
-      const bySource = new Map(scan.done.map((e) => [e.loaded.episodeId, e.simulation]))
+      const bySource = new Map(scan.done.map((e) => [e.episodeId, e.simulation]))
       const stored = new Set(episodes.map((e) => e.episodeId))
       const missing = order
         .map((id) => ({ id, episodeId: importedEpisodeId(runId, id) }))
@@ -413,7 +421,7 @@ export const exportTau2Results = (runId: string) =>
       const info = header.info !== null && typeof header.info === "object" && !Array.isArray(header.info) ? (header.info as PyObject) : {}
       const document: PyObject = {
         ...rest,
-        info: completedInfo(info, scan.done[0]?.loaded.final.started, trials),
+        info: completedInfo(info, scan.done[0]?.started, trials),
         tasks: Array.isArray(header.tasks) ? header.tasks : [],
         simulations,
         simulation_index: null,
@@ -422,15 +430,13 @@ export const exportTau2Results = (runId: string) =>
       return { document, layout, skipped: [...scan.skipped, ...missing] } satisfies ExportedResults
     }
     // The header says what the episodes ran with (their own start events), and there must be one such configuration.
-    const configurations = new Map(
-      scan.done.map(({ loaded }) => [JSON.stringify(exportedConfiguration(loaded.final.started)), exportedConfiguration(loaded.final.started)]),
-    )
+    const configurations = new Map(scan.done.map(({ started }) => [JSON.stringify(exportedConfiguration(started)), exportedConfiguration(started)]))
     if (configurations.size > 1) {
       return yield* new MixedConfigurationsExport({ runId, configurations: [...configurations.values()].map(describeConfiguration) })
     }
-    const first = scan.done[0]?.loaded
-    const started = first?.final.started
-    const taskIds = new Set(scan.done.map((e) => e.loaded.final.started.taskId))
+    const first = scan.done[0]
+    const started = first?.started
+    const taskIds = new Set(scan.done.map((e) => e.started.taskId))
     const document: PyObject = {
       timestamp: pythonIsoformat(micros(run.createdAt)),
       info: {
