@@ -44,7 +44,7 @@ export const benchEvaluateTrajs = ({
       })
       const ms = Number(process.hrtime.bigint() - t0) / 1e6
       if (r.status !== 0) throw new Error(`evaluate-trajs ${domain} exited ${r.status}: ${r.stderr}`)
-      const scored = r.stdout.split("\n").filter((l) => l.startsWith('{"simulation_id"')).length
+      const scored = r.stdout.split("\n").filter((l) => l.startsWith('{"type":"episode"')).length
       if (scored !== records.length) throw new Error(`evaluate-trajs ${domain}: ${scored} scores for ${records.length} simulations`)
       return ms
     }
