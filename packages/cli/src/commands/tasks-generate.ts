@@ -12,7 +12,7 @@ import { Command, Flag } from "effect/cli"
 import { table } from "../table.ts"
 import { usage } from "../usage-error.ts"
 import { writeFileAtomic } from "../write-file.ts"
-import { dataDirFlag, jsonFlag, nonNegativeInt, positiveInt, print, printJson, progress } from "./common.ts"
+import { dataDirFlag, describedDefault, jsonFlag, nonNegativeInt, positiveInt, print, printJson, progress, withShownDefault } from "./common.ts"
 
 const list = (text: Option.Option<string>) =>
   Option.map(text, (t) =>
@@ -31,12 +31,12 @@ const subtaskRange = (text: string) => {
 }
 
 const flags = {
-  domain: Flag.String("domain").pipe(Flag.withDescription("A domain with a subtask catalog: demo, telecom, or ./my-domain"), Flag.withDefault("demo")),
+  domain: Flag.String("domain").pipe(withShownDefault("A domain with a subtask catalog: demo, telecom, or ./my-domain", "demo")),
   dataDir: dataDirFlag,
   groups: Flag.String("groups").pipe(Flag.withDescription("Only these groups, comma-separated (group, or family/group)"), Flag.optional),
-  subtasks: Flag.String("subtasks").pipe(Flag.withDescription("Subtasks per task: N, or N-M (difficulty; default: any)"), Flag.optional),
+  subtasks: Flag.String("subtasks").pipe(Flag.withDescription(describedDefault("Subtasks per task: N, or N-M (difficulty)", "any")), Flag.optional),
   count: positiveInt("count").pipe(Flag.withDescription("How many tasks (default: the whole space, in order)"), Flag.optional),
-  seed: nonNegativeInt("seed").pipe(Flag.withDescription("Seed of the sample (default 0)"), Flag.withDefault(0)),
+  seed: nonNegativeInt("seed").pipe(withShownDefault("Seed of the sample", 0)),
   personas: Flag.String("personas").pipe(Flag.withDescription("Only these personas, comma-separated"), Flag.optional),
   out: Flag.String("out").pipe(Flag.withDescription("Where to write the tasks (a JSON list of τ² tasks)"), Flag.optional),
   report: Flag.Boolean("report").pipe(Flag.withDescription("Print what the set covers and the size of the whole space"), Flag.withDefault(false)),
