@@ -87,9 +87,15 @@ describe("--help and defaults", () => {
     let defaulted = 0
     const missing: string[] = []
     const misworded: string[] = []
-    for (const [path, command] of tree) {
-      const help = await tau([...path.split(" "), "--help"], tmp.root)
-      const lines = helpLines(help.stdout)
+    // Every command's help, four processes at a time.
+    const entries = [...tree]
+    const helps: string[] = []
+    for (let i = 0; i < entries.length; i += 4) {
+      const batch = entries.slice(i, i + 4).map(([path]) => tau([...path.split(" "), "--help"], tmp.root))
+      for (const r of await Promise.all(batch)) helps.push(r.stdout)
+    }
+    for (const [i, [path, command]] of entries.entries()) {
+      const lines = helpLines(helps[i] ?? "")
       for (const flag of command.config.flags.map(flagInfo)) {
         const line = lines.get(flag.name)
         if (line === undefined) continue // hidden
