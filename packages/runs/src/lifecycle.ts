@@ -21,6 +21,7 @@ import {
   type Mode,
   ParticipantFactory,
   playEpisode,
+  playedMs,
   readHistory,
   setupEvents,
   startedOf,
@@ -59,11 +60,11 @@ export const findTask = (
   return task ? Effect.succeed(task) : Effect.fail(new TaskMissing({ episodeId: of.episodeId, taskId: of.taskId, domain: domain.name, dataDir: of.dataDir }))
 }
 
-/** Plays `state` to its end (unless it has ended: then `participants` are not made), then scores it. */
-const playAndScore = <E, R>(state: EpisodeState, domain: Domain, task: Task, participants: Effect.Effect<EpisodeParticipants, E, R>) =>
+/** Plays `state` to its end (unless it has ended: then `participants` are not made), then scores it. `playedMs`: time already played (a resume's). */
+const playAndScore = <E, R>(state: EpisodeState, domain: Domain, task: Task, participants: Effect.Effect<EpisodeParticipants, E, R>, playedMs = 0) =>
   Effect.gen(function* () {
     const episodeId = state.started.episodeId
-    const final = state.ended ? state : yield* playEpisode(episodeId, state, domain, task, yield* participants)
+    const final = state.ended ? state : yield* playEpisode(episodeId, state, domain, task, yield* participants, { playedMs })
     const score = yield* scoreEpisode(episodeId, domain, task, final)
     return { state: final, reward: score?.reward ?? null } satisfies EpisodeOutcome
   })
@@ -100,7 +101,8 @@ export const resumeEpisode = (episodeId: string, options: ResumeEpisodeOptions =
       domain,
       allEvents(history).map((e) => e.event),
     )
-    return yield* playAndScore(state, domain, task, participantsFor(state.started))
+    // The time limit holds across resumes and workers: what the stored stream was played counts.
+    return yield* playAndScore(state, domain, task, participantsFor(state.started), playedMs(history))
   })
 
 /** The episode a branch is taken from: its whole history (inherited and own events) and the domain the branch plays on. */

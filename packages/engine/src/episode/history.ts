@@ -19,6 +19,18 @@ export interface EpisodeHistory {
 
 export const allEvents = (h: EpisodeHistory): ReadonlyArray<StoredEvent> => [...h.inherited, ...h.own]
 
+/**
+ * How long the episode's own stream was played, as recorded: from its start event to its last
+ * stored event (time when no process played it is not counted; neither is a hop lost to a crash).
+ */
+export const playedMs = (h: EpisodeHistory): number => {
+  const first = h.own[0]
+  const last = h.own[h.own.length - 1]
+  if (first === undefined || last === undefined) return 0
+  const ms = Date.parse(last.recordedAt) - Date.parse(first.recordedAt)
+  return Number.isFinite(ms) && ms > 0 ? ms : 0
+}
+
 export const startedOf = (h: EpisodeHistory): EpisodeStarted => {
   const first = h.own[0]?.event
   if (first?._tag !== "EpisodeStarted") throw new Error(`episode ${h.episodeId} has no start event`)

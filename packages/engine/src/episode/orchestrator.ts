@@ -202,7 +202,9 @@ const timedOut = (state: EpisodeState, limitMs: number): EpisodeEnded =>
  * recipient is not the environment (semantics §2.4): here, before each participant turn, and a turn
  * still running when the limit is reached is interrupted (a wedged model call must not hold a run
  * for hours; its request is cancelled and not recorded). Tool batches are pure and quick: never cut.
- * Time is Effect's `Clock`, measured from when this process began playing the episode.
+ * Time is Effect's `Clock`: the time this process has played the episode, plus what the stored
+ * history says was played before (`PlayOptions.playedMs`), so a resumed episode, or one a cluster
+ * worker takes over, does not get its whole limit again.
  */
 const nextHopWithin = (
   state: EpisodeState,
@@ -265,6 +267,11 @@ export const nextHop = (state: EpisodeState, domain: Domain, task: Task, partici
 
 export type EpisodeRunError = StoreError | VersionConflict
 
+export interface PlayOptions {
+  /** Time the episode was already played, by the stored history (`playedMs` of it); counts against its time limit. */
+  readonly playedMs?: number
+}
+
 /** At most this many events of free hops wait to be stored together. */
 const MAX_UNSTORED_EVENTS = 256
 
@@ -287,6 +294,7 @@ export const playEpisode = (
   domain: Domain,
   task: Task,
   participants: EpisodeParticipants,
+  options: PlayOptions = {},
 ): Effect.Effect<EpisodeState, EpisodeRunError, EventStore> =>
   Effect.gen(function* () {
     const store = yield* EventStore
@@ -301,7 +309,7 @@ export const playEpisode = (
       }
     }
     const limitMs = state.started.limits.timeoutMs
-    const deadline = limitMs === undefined ? null : { limitMs, startMs: yield* Clock.currentTimeMillis }
+    const deadline = limitMs === undefined ? null : { limitMs, startMs: (yield* Clock.currentTimeMillis) - (options.playedMs ?? 0) }
     let unstored: Array<EpisodeEvent> = []
     // A stop (an interrupt) lands between hops or in a participant's turn: the hops played before it
     // are stored first, as a stop promises (it keeps what was done). A failed write is left to resume.

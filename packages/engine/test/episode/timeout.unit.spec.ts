@@ -7,7 +7,7 @@
 import { Deferred, Effect, Fiber, Layer } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
-import { foldHistory } from "../../src/episode/history.ts"
+import { foldHistory, playedMs } from "../../src/episode/history.ts"
 import { type EpisodeParticipants, playEpisode, setupEvents } from "../../src/episode/orchestrator.ts"
 import type { EpisodeEvent, EpisodeStarted } from "../../src/events.ts"
 import type { Participant, ParticipantTurn } from "../../src/participants/participant.ts"
@@ -39,13 +39,13 @@ const turns = (list: ReadonlyArray<ParticipantTurn>, wedge?: { at: number; reach
   return p
 }
 
-/** Plays `root` with `participants` over a memory store (whose appends may take `appendMs` of clock time), the clock driven by `drive`. */
-const play = (participants: EpisodeParticipants, drive: Effect.Effect<void>, appendMs = 0, start: EpisodeStarted = root) =>
+/** Plays `root` with `participants` over a memory store (whose appends may take `appendMs` of clock time), the clock driven by `drive`; `playedMs`: time already played, as a resume passes it. */
+const play = (participants: EpisodeParticipants, drive: Effect.Effect<void>, appendMs = 0, start: EpisodeStarted = root, playedMs = 0) =>
   Effect.gen(function* () {
     const setup = setupEvents(start, counterDomain, counterTask)
     const store = yield* EventStore
     yield* store.append("ep", 0, setup)
-    const fiber = yield* Effect.forkChild(playEpisode("ep", foldHistory(counterDomain, setup), counterDomain, counterTask, participants))
+    const fiber = yield* Effect.forkChild(playEpisode("ep", foldHistory(counterDomain, setup), counterDomain, counterTask, participants, { playedMs }))
     yield* drive
     const final = yield* Fiber.join(fiber)
     return { final, stream: (yield* store.read("ep")).map((s) => s.event) }
@@ -101,5 +101,28 @@ describe("the episode time limit", () => {
     const user = turns([say("Hi."), say("###STOP###")])
     const { final } = await Effect.runPromise(play({ agent, user }, Effect.void))
     expect(final.ended).toBe("user_stop")
+  })
+
+  it("time the stored history was already played counts: a resumed episode does not get its whole limit again", async () => {
+    // Each append takes 40 s; 30 s were played before (another process or worker): the limit passes after the first stored hop.
+    const agent = turns([say("Hello."), say("Anything else?")])
+    const user = turns([say("Hi."), say("Thanks."), say("Bye.")])
+    const fresh = await Effect.runPromise(
+      play({ agent: turns([say("Hello."), say("Anything else?")]), user: turns([say("Hi."), say("Thanks.")]) }, Effect.void, 40_000),
+    )
+    const resumed = await Effect.runPromise(play({ agent, user }, Effect.void, 40_000, root, 30_000))
+    expect(resumed.final.ended).toBe("timeout")
+    // Fresh: two turns fit (40 s, 80 s); with 30 s already played, only the user's first (70 s).
+    expect(fresh.stream.filter((e) => e._tag === "MessageSent" && !e.setup)).toHaveLength(2)
+    expect([user.calls, agent.calls]).toEqual([1, 0])
+  })
+
+  it("playedMs is the stored stream's span, from its start to its last event; an inherited prefix does not count", () => {
+    const at = (seq: number, recordedAt: string) => ({ episodeId: "ep", seq, recordedAt, event: root })
+    const own = [at(1, "2026-12-01T10:00:00.000Z"), at(2, "2026-12-01T10:00:42.500Z")]
+    expect(playedMs({ episodeId: "ep", inherited: [at(1, "2026-11-30T10:00:00.000Z")], own })).toBe(42_500)
+    expect(playedMs({ episodeId: "ep", inherited: [], own: [own[0]] })).toBe(0)
+    // A clock that went backwards counts nothing rather than a negative time.
+    expect(playedMs({ episodeId: "ep", inherited: [], own: [...own].reverse() })).toBe(0)
   })
 })
