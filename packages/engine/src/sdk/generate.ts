@@ -5,6 +5,7 @@
  * is left out and said why); what the set covers.
  */
 import type { Domain } from "../domain.ts"
+import * as PyJson from "../py/json.ts"
 import { seededRandom } from "../initial-state.ts"
 import type { Task } from "../task.ts"
 import { GenerationEnv } from "./env.ts"
@@ -222,24 +223,46 @@ export const generatedRecordOf = (task: Task): GeneratedRecord | undefined => {
 }
 
 /**
+ * What a composition decides of a task, in one comparable string: its initialisation calls, its
+ * gold actions (with what the ACTION reward compares) and its env assertions.
+ */
+const composedCalls = (task: Task): string => {
+  const c = task.evaluation_criteria
+  return PyJson.stringify({
+    init: (task.initial_state?.initialization_actions ?? []).map((a) => [a.env_type, a.func_name, a.arguments]),
+    actions: (c?.actions ?? []).map((a) => [a.requestor ?? "assistant", a.name, a.arguments, a.compare_args ?? null]),
+    assertions: (c?.env_assertions ?? []).map((a) => [a.env_type, a.func_name, a.arguments, a.assert_value ?? true]),
+  })
+}
+
+/**
  * Proves a generated task again (a task file being loaded): the family and subtasks it records
- * must exist in the domain, and the task as it is now (not as it was generated) must pass.
- * Returns the problems, each a sentence; a task without a record has none.
+ * must exist in the domain, the task as it is now must pass, and its calls must be the ones its
+ * composition gives now (the proof alone passes a solution with an extra write before the fix,
+ * which changes the gold database). Returns the problems, each a sentence; a task without a record has none.
  */
 export const reproveTask = (domain: Domain, task: Task): ReadonlyArray<string> => {
   const record = generatedRecordOf(task)
   if (!record) return []
   const family = generationFamilies(domain).find((f) => f.name === record.family)
   if (!family) return [`it was generated from family ${record.family}, which domain ${domain.name} does not have`]
+  let recomposed: Task
   try {
-    subtasksByName(
+    const subtasks = subtasksByName(
       family,
       record.subtasks.map((s) => s.name),
     )
+    recomposed = composeTask(domain, family, subtasks, record.persona)
   } catch (e) {
     return [e instanceof Error ? e.message : String(e)]
   }
-  return proveTask(domain, task, family, freshEnv(domain, family)).problems
+  // What no longer holds is the clearer message; a task that still proves may differ all the same.
+  const problems = proveTask(domain, task, family, freshEnv(domain, family)).problems
+  if (problems.length > 0 || composedCalls(recomposed) === composedCalls(task)) return problems
+  return [
+    `its initialisation, gold actions or env assertions are not the ones ${record.family}/${record.subtasks.map((s) => s.name).join("|")} composes ` +
+      "(edited since it was generated? remove description.generated to use it as a hand-written task)",
+  ]
 }
 
 /** What a generated set covers: how often each subtask and each pair of groups was used, and what never was. */

@@ -121,6 +121,19 @@ describe("generateTasks", () => {
     expect(reproveTask(domain, tampered)).toEqual([expect.stringMatching(/^not fixed after all actions: is\(/)])
     expect(proveTask(domain, task).problems).toEqual([])
   })
+
+  it("refuses a solution given an extra write before its fix, which the proof alone lets through", () => {
+    const domain = defineDomain(spec({ groups: [{ name: "A", subtasks: [fixA] }] }))
+    const [task] = generateTasks(domain).tasks
+    const actions = task.evaluation_criteria?.actions ?? []
+    const extra = { action_id: "set_x", requestor: "assistant" as const, name: "set", arguments: { key: "b", value: 7 }, info: null, compare_args: null }
+    const tampered = { ...task, evaluation_criteria: { ...task.evaluation_criteria, actions: [extra, ...actions] } }
+    // Still broken before the fix and fixed after it: valid by the proof, yet its gold database has b = 7.
+    expect(proveTask(domain, tampered).problems).toEqual([])
+    expect(reproveTask(domain, tampered)).toEqual([
+      expect.stringMatching(/^its initialisation, gold actions or env assertions are not the ones counters\/a_wrong composes/),
+    ])
+  })
 })
 
 describe("defineDomain", () => {
