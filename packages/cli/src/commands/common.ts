@@ -4,6 +4,8 @@ import { type EventStore, layerSqlite, PyJson, type StoreError } from "@tau-sim/
 import { redactText, rememberSecrets, urlSecrets } from "@tau-sim/models"
 // Only the URL helpers: the store itself (and its driver) is imported when a postgres:// --db is given.
 import { describeUrl, isPostgresUrl } from "@tau-sim/store-pg/url"
+// Only the duration reader: the runs package is loaded by the commands that run episodes.
+import { DURATION_FORMS, parseDurationMs } from "@tau-sim/runs/duration"
 import { Effect, Layer, Option } from "effect"
 import { Flag } from "effect/cli"
 import { type UsageError, usage } from "../usage-error.ts"
@@ -61,25 +63,14 @@ const wholeNumber = (name: string, min: number) =>
 export const positiveInt = (name: string) => wholeNumber(name, 1)
 /** 0, 1, ...: where 0 means none (`--model-retries`, `--at-turn`). */
 export const nonNegativeInt = (name: string) => wholeNumber(name, 0)
-/**
- * A duration in milliseconds: `90` (seconds, as τ²'s `--timeout`), `90s`, `500ms`, `10m`, `1h30m`;
- * none for text that is not one, or is not > 0.
- */
-export const parseDurationMs = (text: string): Option.Option<number> => {
-  const t = text.trim()
-  if (/^\d+(\.\d+)?$/.test(t)) return Number(t) > 0 ? Option.some(Math.max(1, Math.round(Number(t) * 1000))) : Option.none()
-  if (!/^(\d+(\.\d+)?(ms|h|m|s))+$/.test(t)) return Option.none()
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const
-  let ms = 0
-  for (const [, n, , u] of t.matchAll(/(\d+(\.\d+)?)(ms|h|m|s)/g)) ms += Number(n) * unit[u as keyof typeof unit]
-  return ms > 0 ? Option.some(Math.max(1, Math.round(ms))) : Option.none()
-}
-
 /** A duration flag (`parseDurationMs`), in milliseconds. */
 export const durationFlag = (name: string) =>
   Flag.String(name).pipe(
     Flag.withMetavar("duration"),
-    Flag.filterMap(parseDurationMs, () => "a duration > 0: seconds (90), or with units: 500ms, 90s, 10m, 1h30m"),
+    Flag.filterMap(
+      (text) => Option.fromNullishOr(parseDurationMs(text)),
+      () => DURATION_FORMS,
+    ),
   )
 
 /** A duration in milliseconds as `durationFlag` reads it back (`1h30m`, `90s`, `500ms`). */

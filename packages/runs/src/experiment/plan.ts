@@ -146,6 +146,7 @@ export const cellRunConfig = (spec: ExperimentSpec, cell: ExperimentCell): RunCo
   maxErrors: spec.maxErrors,
   taskIds: cell.taskIds,
   maxConcurrency: spec.maxConcurrency,
+  ...(spec.episodeTimeoutMs === null ? {} : { episodeTimeoutMs: spec.episodeTimeoutMs }),
   experiment: spec.name,
 })
 

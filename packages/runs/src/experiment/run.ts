@@ -63,6 +63,7 @@ const FILE_KEYS: Readonly<Record<string, string>> = {
   seed: "seed",
   maxSteps: "max_steps",
   maxErrors: "max_errors",
+  episodeTimeoutMs: "episode_timeout",
   policyVariant: "policy variant",
 }
 const fileKey = (field: string) => FILE_KEYS[field] ?? (field.startsWith("hashes.") ? `${field.slice(7)} data hash` : field)

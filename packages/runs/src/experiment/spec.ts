@@ -7,6 +7,7 @@ import * as path from "node:path"
 import { type Mode, Mode as ModeSchema } from "@tau-sim/engine"
 import { Schema } from "effect"
 import { parseDocument } from "yaml"
+import { DURATION_FORMS, parseDurationMs } from "../duration.ts"
 import { RUN_DEFAULTS } from "../run-config.ts"
 
 export class ExperimentFileError extends Schema.TaggedError<ExperimentFileError>()("ExperimentFileError", {
@@ -53,6 +54,8 @@ export const ExperimentFile = Schema.Struct({
   max_steps: Schema.optional(PositiveInt),
   max_errors: Schema.optional(PositiveInt),
   max_concurrency: Schema.optional(PositiveInt),
+  /** Each episode's time limit, as `--episode-timeout` takes it (`90s`, `10m`; a number is seconds). */
+  episode_timeout: Schema.optional(Schema.Union([Schema.Number, NonEmptyString])),
   /** Mode the reports compare the others against (default: `default` if run, else the first mode). */
   baseline_mode: Schema.optional(ModeSchema),
 })
@@ -87,6 +90,8 @@ export interface ExperimentSpec {
   readonly maxSteps: number
   readonly maxErrors: number
   readonly maxConcurrency: number
+  /** Each episode's time limit in milliseconds; null: none. */
+  readonly episodeTimeoutMs: number | null
   readonly baselineMode: Mode
 }
 
@@ -164,6 +169,10 @@ export const experimentSpecFromValue = (value: unknown, file: string): Experimen
       }
     }
   }
+  const episodeTimeoutMs = f.episode_timeout === undefined ? null : parseDurationMs(String(f.episode_timeout))
+  if (f.episode_timeout !== undefined && episodeTimeoutMs === null) {
+    throw new ExperimentFileError({ file, key: "episode_timeout", detail: `${JSON.stringify(f.episode_timeout)} is not ${DURATION_FORMS}` })
+  }
   if (f.baseline_mode !== undefined && !modes.includes(f.baseline_mode)) {
     throw new ExperimentFileError({ file, key: "baseline_mode", detail: `${f.baseline_mode} is not one of the experiment's modes (${modes.join(", ")})` })
   }
@@ -182,6 +191,7 @@ export const experimentSpecFromValue = (value: unknown, file: string): Experimen
     maxSteps: f.max_steps ?? RUN_DEFAULTS.maxSteps,
     maxErrors: f.max_errors ?? RUN_DEFAULTS.maxErrors,
     maxConcurrency: f.max_concurrency ?? RUN_DEFAULTS.maxConcurrency,
+    episodeTimeoutMs,
     baselineMode: f.baseline_mode ?? (modes.includes("default") ? "default" : modes[0]),
   }
 }

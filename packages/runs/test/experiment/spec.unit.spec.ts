@@ -1,6 +1,6 @@
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { ExperimentFileError, parseDomainEntry, parseExperimentText } from "../../src/index.ts"
+import { cellRunConfig, ExperimentFileError, parseDomainEntry, parseExperimentText } from "../../src/index.ts"
 
 const FILE = "/exp/dir/ablation.yaml"
 
@@ -73,6 +73,22 @@ describe("experiment files", () => {
     expect(errorOf("name: a\ndomains: [mock]\nmodes: [default, default]\nagents: [oracle]\n")).toMatchObject({ key: "modes" })
     expect(errorOf("name: a\ndomains: [mock]\nagents: [oracle]\ntasks: {ids: {retail: [x]}}\n")).toMatchObject({ key: "tasks.ids.retail" })
     expect(errorOf("name: a\ndomains: [mock]\nagents: [oracle]\nbaseline_mode: no-user\n")).toMatchObject({ key: "baseline_mode" })
+  })
+
+  it("reads episode_timeout as --episode-timeout does, into each cell's run configuration", () => {
+    const base = "name: a\ndomains: [mock]\nagents: [oracle]\n"
+    expect(parseExperimentText(base, FILE).episodeTimeoutMs).toBeNull()
+    expect(parseExperimentText(`${base}episode_timeout: 1h30m\n`, FILE).episodeTimeoutMs).toBe(5_400_000)
+    expect(parseExperimentText(`${base}episode_timeout: 90\n`, FILE).episodeTimeoutMs).toBe(90_000)
+    const spec = parseExperimentText(`${base}episode_timeout: 90s\n`, FILE)
+    const cell = { runId: "r", domain: spec.domains[0], dataDir: null, agent: "oracle", user: "scripted", mode: "default", taskIds: ["t"] }
+    expect(cellRunConfig(spec, cell as unknown as Parameters<typeof cellRunConfig>[1]).episodeTimeoutMs).toBe(90_000)
+    expect(cellRunConfig(parseExperimentText(base, FILE), cell as unknown as Parameters<typeof cellRunConfig>[1])).not.toHaveProperty("episodeTimeoutMs")
+    for (const bad of ["soon", "0s", "-5", "0"]) {
+      const e = errorOf(`${base}episode_timeout: ${bad}\n`)
+      expect(e.key).toBe("episode_timeout")
+      expect(e.message).toContain("a duration > 0")
+    }
   })
 
   it("reports YAML syntax errors with their position", () => {
