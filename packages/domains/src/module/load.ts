@@ -2,7 +2,7 @@
  * Domains given by path (`--domain ./my-domain`): a module whose default export (or `domain`
  * export) is made with `defineDomain`. A folder loads its `index.ts` (or `.mts`, `.js`, `.mjs`);
  * a file is the module itself. The domain's code and data count as its data: every file of its
- * folder (not `node_modules`, dot-files, test folders or `*.test.*` / `*.spec.*`) is hashed into
+ * folder (not `node_modules`, dot-files, test folders, `*.test.*` / `*.spec.*` or SQLite stores) is hashed into
  * `hashes.data`, so replay and verify see a changed domain as changed data.
  *
  * Loading runs the module's code, as any local tool does with the code it is pointed at; a path
@@ -39,7 +39,32 @@ const locate = (spec: string): { module: string; folder: string } | string => {
   return { module: spec, folder: path.dirname(spec) }
 }
 
-/** The files a domain is made of, relative to its folder, sorted. */
+const SQLITE_HEADER = Buffer.from("SQLite format 3\u0000")
+
+/** Whether `file` is a SQLite database: an event store given by `--db` inside the domain's folder. */
+const isSqliteDatabase = (file: string): boolean => {
+  let fd: number | undefined
+  try {
+    fd = fs.openSync(file, "r")
+    const head = Buffer.alloc(SQLITE_HEADER.length)
+    return fs.readSync(fd, head, 0, head.length, 0) === head.length && head.equals(SQLITE_HEADER)
+  } catch {
+    return false
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd)
+  }
+}
+
+/**
+ * A store's files are written by every run: hashed, they would make the run's own episodes "data
+ * changed" and refuse its resume. So SQLite databases and their journals are not the domain's.
+ */
+const isStoreFile = (file: string): boolean => {
+  const journal = /-(wal|shm|journal)$/.exec(file)
+  return isSqliteDatabase(journal ? file.slice(0, journal.index) : file)
+}
+
+/** The files a domain is made of, relative to its folder, sorted (no store files: `isStoreFile`). */
 export const domainFiles = (folder: string): ReadonlyArray<string> => {
   const files: string[] = []
   const walk = (dir: string) => {
@@ -48,7 +73,7 @@ export const domainFiles = (folder: string): ReadonlyArray<string> => {
       const rel = dir === "" ? entry.name : `${dir}/${entry.name}`
       if (entry.isDirectory()) {
         if (!SKIPPED_DIRS.has(entry.name)) walk(rel)
-      } else if (entry.isFile() && !isTestFile(entry.name)) {
+      } else if (entry.isFile() && !isTestFile(entry.name) && !isStoreFile(path.join(folder, rel))) {
         files.push(rel)
         if (files.length > MAX_FILES) throw new Error(`${folder} holds more than ${MAX_FILES} files: put the domain in a folder of its own`)
       }
