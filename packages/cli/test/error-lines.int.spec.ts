@@ -42,7 +42,7 @@ describe("typed failures are one line naming what is wrong", () => {
   const DB = "--db=DB"
   it.concurrent.each([
     // UsageError: flags that do not say what to do, or name nothing.
-    [["report", DB], 2, "error: give exactly one of --run ID or --experiment NAME"],
+    [["report", DB], 2, "error: give --run ID (more than once to compare runs) or --experiment NAME"],
     [["rescore", DB], 2, "error: give exactly one of --run ID, --episode ID or --all"],
     [["counterfactual", "--run", "r", DB], 2, "error: give exactly one of --at-turn N or --at-first-write"],
     [["replay", DB], 2, "error: give an episode id, --run ID or --all"],
