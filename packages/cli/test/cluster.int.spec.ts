@@ -11,7 +11,8 @@
  *   the submitter, the drained worker hands its episodes over at a hop boundary, and `--follow`
  *   re-attaches and prints the rest;
  * - cluster-wide provider concurrency: two workers, a cap of 2 turns in flight, held at the server;
- * - a process with another shard count refuses to join, naming both counts.
+ * - a process with another shard count refuses to join, naming both counts;
+ * - a model NL judge is refused with --distributed (not carried to the workers).
  */
 import type { ChildProcess } from "node:child_process"
 import * as fs from "node:fs"
@@ -292,6 +293,16 @@ pg.describe("distributed runs on tau worker", () => {
       server.setBrain(demoBrain)
     }
   }, 120_000)
+
+  it("refuses a model --nl-judge with --distributed (the workers would score every NL assertion as met), before anything is stored", async () => {
+    const db = pg.server().createDatabase("cluster_judge")
+    const model = `compat:demo@${server.baseURL}`
+    const base = ["run", "--domain", "demo", "--task-ids", "renew_loan", "--agent", model, "--user", model, "--db", db, "--distributed"]
+    const r = await tau([...base, "--run-id", "run_judged", "--nl-judge", model], tmp.root)
+    expect(r.code, r.stderr).toBe(2)
+    expect(r.stderr).toContain(`--nl-judge ${model} is not carried to the workers of a --distributed run`)
+    expect(pg.server().psql("cluster_judge", "SELECT count(*) FROM runs WHERE run_id = 'run_judged'").trim()).toBe("0")
+  }, 60_000)
 
   it("refuses a process whose shard count is not the cluster's", async () => {
     const db = pg.server().createDatabase("cluster_shards")

@@ -22,6 +22,7 @@ import * as path from "node:path"
 import { Effect, Option } from "effect"
 import { Flag } from "effect/cli"
 import { type UsageError, usage } from "../usage-error.ts"
+import { SCRIPTED_NL_JUDGE } from "./nl-judge.ts"
 
 /** `openai=8,anthropic=4`: model turns in flight at once per provider, across the cluster. */
 const parseCaps = (text: string): Record<string, number> => {
@@ -67,6 +68,8 @@ interface DistributedFlagValues {
   readonly modelTimeout: number
   readonly modelRetries: number
   readonly rateLimit: Option.Option<Readonly<Record<string, number>>>
+  /** `tau run`'s NL judge (experiments have none). */
+  readonly nlJudge?: string
 }
 
 /** `--follow RUN` is `--resume RUN --distributed`. */
@@ -94,9 +97,18 @@ const clusterOptions = (f: DistributedFlagValues) =>
     }
   })
 
-/** `--provider-concurrency` without `--distributed` has nothing to limit: a usage error, not ignored. */
+/**
+ * `--provider-concurrency` without `--distributed` has nothing to limit, and a model `--nl-judge`
+ * is not carried to the workers (they would score every NL assertion as met): usage errors, not ignored.
+ */
 const checkFlags = (f: DistributedFlagValues) =>
-  !f.distributed && Option.isSome(f.providerConcurrency) ? Effect.fail(usage("--provider-concurrency applies to --distributed runs only")) : Effect.void
+  !f.distributed && Option.isSome(f.providerConcurrency)
+    ? Effect.fail(usage("--provider-concurrency applies to --distributed runs only"))
+    : f.distributed && f.nlJudge !== undefined && f.nlJudge !== SCRIPTED_NL_JUDGE
+      ? Effect.fail(
+          usage(`--nl-judge ${f.nlJudge} is not carried to the workers of a --distributed run; run it here, or rescore its episodes after with that judge`),
+        )
+      : Effect.void
 
 type Local = ReturnType<typeof executeRun>
 type Remote = ReturnType<ReturnType<typeof executeRunOnCluster>>
