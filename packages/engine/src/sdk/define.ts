@@ -284,6 +284,9 @@ const familyProblems = (families: ReadonlyArray<TaskFamily>): string[] => {
       for (const t of g.subtasks) {
         if (subtasks.has(t.name)) problems.push(`subtask ${t.name} of ${f.name} is defined twice`)
         if (t.name.includes("|") || t.name.includes("[")) problems.push(`subtask name ${t.name} may not contain | or [`)
+        // An unsolvable task ends broken: its subtasks' assertions are not stored, only the family's check it (proof.ts).
+        if (t.solution === null && !f.assertions)
+          problems.push(`subtask ${t.name} of ${f.name} has no solution (null), which needs family-wide assertions(solvable, env) on ${f.name}`)
         subtasks.add(t.name)
       }
     }

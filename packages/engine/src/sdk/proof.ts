@@ -5,7 +5,8 @@
  * stays broken), and then every env assertion of the task holds.
  *
  * "Fixed" is the family's own success assertions when it has them (telecom), else the task's env
- * assertions. Generation proves every task; loading a generated task file proves them again.
+ * assertions; so an unsolvable task (no env assertions: it ends broken) needs family-wide ones.
+ * Generation proves every task; loading a generated task file proves them again.
  */
 import { type Domain, findTool, mutates } from "../domain.ts"
 import { executeToolCall, runHelper } from "../execute.ts"
@@ -44,6 +45,20 @@ export interface Proof {
   readonly brokenAfterInit: ReadonlyArray<string>
 }
 
+/**
+ * Why nothing says when a task is fixed. A subtask's own assertions are stored only with a
+ * solvable task (an unsolvable one ends broken, so they would fail): an unsolvable task is
+ * checked by its family's assertions, and a family without them cannot have one.
+ */
+const noAssertions = (solvable: boolean, unsolvableCall: string, family: { readonly name: string; readonly assertions?: unknown } | undefined): string => {
+  if (solvable) return "it has no assertions: nothing says when it is fixed"
+  const which = family ? `family ${family.name}` : "the task"
+  return family?.assertions
+    ? `it is unsolvable (gold action ${unsolvableCall}) and ${which}'s assertions(true, env) give none: nothing says what fixed would be`
+    : `it is unsolvable (a subtask's solution is null: gold action ${unsolvableCall}) and ${which} has no family-wide assertions, ` +
+        "the only ones an unsolvable task is checked by (it ends broken, so its subtasks' assertions are not stored)"
+}
+
 export const proveTask = <E extends GenerationEnv>(domain: Domain, task: Task, family?: TaskFamily<E>, env?: E): Proof => {
   const criteria = task.evaluation_criteria
   const taskAssertions = (criteria?.env_assertions ?? []) as ReadonlyArray<Check>
@@ -52,7 +67,10 @@ export const proveTask = <E extends GenerationEnv>(domain: Domain, task: Task, f
   const fixed = (world: Node) => failing(world).length === 0
   const problems: string[] = []
   if (family?.assertions && !fixed(domain.initialWorld)) problems.push("the fresh scenario is already broken")
-  if (success.length === 0) problems.push("it has no assertions: nothing says when it is fixed")
+  const actions = criteria?.actions ?? []
+  const unsolvableCall = family?.unsolvable?.name ?? "transfer_to_human_agents"
+  const solvable = !actions.some((a) => a.name === unsolvableCall)
+  if (success.length === 0) problems.push(noAssertions(solvable, unsolvableCall, family))
   let world: Node
   try {
     world = applyInitialState(domain, task).world
@@ -61,8 +79,6 @@ export const proveTask = <E extends GenerationEnv>(domain: Domain, task: Task, f
   }
   const broken = failing(world).map((c) => c.why)
   if (success.length > 0 && broken.length === 0) problems.push("its assertions already hold after the initialisation: it breaks nothing")
-  const actions = criteria?.actions ?? []
-  const solvable = !actions.some((a) => a.name === (family?.unsolvable?.name ?? "transfer_to_human_agents"))
   actions.forEach((action, i) => {
     const requestor = action.requestor ?? "assistant"
     const tool = findTool(requestor === "user" ? domain.userToolkit : domain.agentToolkit, action.name)
@@ -79,7 +95,7 @@ export const proveTask = <E extends GenerationEnv>(domain: Domain, task: Task, f
   })
   const left = failing(world)
   if (solvable && left.length > 0) problems.push(`not fixed after all actions: ${left.map((c) => c.why).join("; ")}`)
-  if (!solvable && left.length === 0) problems.push("fixed although the task is unfixable")
+  if (!solvable && success.length > 0 && left.length === 0) problems.push("fixed although the task is unfixable")
   // When "fixed" is the task's own assertions, the line above said it all.
   for (const a of success === taskAssertions ? [] : taskAssertions) {
     const c = check(domain, world, a)

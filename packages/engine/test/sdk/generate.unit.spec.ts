@@ -7,9 +7,12 @@
 import { describe, expect, it } from "vitest"
 import {
   assertion,
+  composeTask,
   compositionSpace,
   defineDomain,
   type DomainSpec,
+  GenerationEnv,
+  generatedRecordOf,
   gold,
   generateTasks,
   initCall,
@@ -18,6 +21,7 @@ import {
   proveTask,
   reproveTask,
   Schema,
+  type TaskFamily,
   tool,
 } from "../../src/sdk/index.ts"
 
@@ -96,21 +100,68 @@ describe("generateTasks", () => {
   })
 
   it("samples deterministically for a seed, and differently for another", () => {
-    const groups = ["G1", "G2", "G3", "G4"].map((g) => ({
+    // Each group breaks its own counter (to 1, 2 or 3) and sets it back to 0: every composition is valid.
+    const keys = ["G1", "G2", "G3", "G4"]
+    const groups = keys.map((g) => ({
       name: g,
       subtasks: [1, 2, 3].map((v) => ({
         name: `${g}_${v}`,
-        init: [initCall("assistant", "put", { key: "a", value: 0 })],
-        solution: [],
-        assertions: [assertion("assistant", "is", { key: "a", value: 0 })],
+        init: [initCall("assistant", "put", { key: g, value: v })],
+        solution: [gold("assistant", "set", { key: g, value: 0 })],
+        assertions: [assertion("assistant", "is", { key: g, value: 0 })],
       })),
     }))
-    const domain = defineDomain(spec({ groups, personas: { P: null, Q: "q" } }))
+    const domain = defineDomain({
+      ...spec({ groups, personas: { P: null, Q: "q" } }),
+      database: { schema: Schema.Record(Schema.String, Schema.Int), data: Object.fromEntries(keys.map((k) => [k, 0])) },
+    })
     expect(compositionSpace(domain).size).toBe((4 ** 4 - 1) * 2)
     expect(compositionSpace(domain, { subtasks: { min: 2, max: 2 } }).size).toBe(6 * 9 * 2)
-    const ids = (seed: number) => generateTasks(domain, { count: 5, seed }).rejected.map((r) => r.id)
-    expect(ids(3)).toEqual(ids(3))
-    expect(ids(3)).not.toEqual(ids(4))
+    const sample = (seed: number) => generateTasks(domain, { count: 5, seed })
+    const first = sample(3)
+    expect(first.rejected).toEqual([])
+    expect(first.tasks).toHaveLength(5)
+    expect(new Set(first.tasks.map((t) => t.id)).size).toBe(5)
+    for (const t of first.tasks) expect(generatedRecordOf(t)?.seed).toBe(3)
+    // The same seed: the same tasks, field for field (ids, gold actions, assertions, records).
+    expect(sample(3).tasks).toEqual(first.tasks)
+    expect(sample(4).tasks.map((t) => t.id)).not.toEqual(first.tasks.map((t) => t.id))
+  })
+
+  it("an unsolvable subtask needs family-wide assertions: defineDomain says so, and so does the proof of such a task", () => {
+    const stuck = {
+      name: "stuck",
+      init: [initCall("assistant", "put", { key: "a", value: 5 })],
+      solution: null,
+      assertions: [assertion("assistant", "is", { key: "a", value: 0 })],
+    }
+    expect(() => defineDomain(spec({ groups: [{ name: "A", subtasks: [stuck] }] }))).toThrow(
+      "subtask stuck of counters has no solution (null), which needs family-wide assertions(solvable, env) on counters",
+    )
+    const transfer = tool({
+      name: "transfer_to_human_agents",
+      kind: "generic",
+      description: "Hand over.",
+      params: { summary: param(Schema.String) },
+      run: () => "Transfer successful",
+    })
+    const base = spec({ groups: [{ name: "A", subtasks: [fixA] }] })
+    const domain = defineDomain({ ...base, agentTools: { ...base.agentTools, tools: [setTool, transfer] } })
+    // A family handed to the proof directly (not through defineDomain) gets the same reason.
+    const bare: TaskFamily = { name: "bare", groups: [{ name: "A", subtasks: [stuck] }] }
+    const proof = proveTask(domain, composeTask(domain, bare, [stuck], "None"), bare, new GenerationEnv(domain))
+    expect(proof.problems).toEqual([
+      "it is unsolvable (a subtask's solution is null: gold action transfer_to_human_agents) and family bare has no family-wide assertions, " +
+        "the only ones an unsolvable task is checked by (it ends broken, so its subtasks' assertions are not stored)",
+    ])
+    // With them (fixed: a is 0; unsolvable: a is left at 5), the same subtask is a valid task.
+    const checked: TaskFamily = {
+      ...bare,
+      assertions: (solvable) => [assertion("assistant", "is", { key: "a", value: solvable ? 0 : 5 })],
+    }
+    const { tasks, rejected } = generateTasks(defineDomain({ ...base, agentTools: { ...base.agentTools, tools: [setTool, transfer] }, subtasks: [checked] }))
+    expect(rejected).toEqual([])
+    expect(tasks.map((t) => t.evaluation_criteria?.actions?.map((a) => a.name))).toEqual([["transfer_to_human_agents"]])
   })
 
   it("proves a task file's task again: a tampered solution fails", () => {
