@@ -18,16 +18,22 @@ import type { SqlError } from "effect/sql/SqlError"
 /** Shards of the one shard group. Many more than runners, so that a runner's share moves in small pieces. */
 export const DEFAULT_SHARDS = 64
 
+/** `TAU_CLUSTER_SHARDS` is not a whole number ≥ 1. */
+export class BadShardCount extends Schema.TaggedError<BadShardCount>()("BadShardCount", { given: Schema.String }) {
+  override get message(): string {
+    return `TAU_CLUSTER_SHARDS must be a whole number ≥ 1 (the same in every worker and submitter), got ${JSON.stringify(this.given)}; unset it for the default ${DEFAULT_SHARDS}`
+  }
+}
+
 /**
  * The shard count of this process: `TAU_CLUSTER_SHARDS` when set (the same value is then needed in
  * every process, which `checkShardCount` enforces), else `DEFAULT_SHARDS`.
  */
-export const shardCount = (env: NodeJS.ProcessEnv = process.env): number => {
+export const shardCount = (env: NodeJS.ProcessEnv = process.env): Effect.Effect<number, BadShardCount> => {
   const given = env.TAU_CLUSTER_SHARDS
-  if (given === undefined || given === "") return DEFAULT_SHARDS
+  if (given === undefined || given === "") return Effect.succeed(DEFAULT_SHARDS)
   const n = Number(given)
-  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`TAU_CLUSTER_SHARDS must be a whole number ≥ 1, got ${JSON.stringify(given)}`)
-  return n
+  return Number.isSafeInteger(n) && n >= 1 ? Effect.succeed(n) : Effect.fail(new BadShardCount({ given }))
 }
 
 /**

@@ -10,7 +10,7 @@ import { NodeClusterSocket } from "@effect/platform-node"
 import { NodeCrypto } from "@effect/platform-node"
 import { PgClient } from "@effect/sql-pg"
 import { describeUrl } from "@tau-sim/store-pg/url"
-import { Layer, Option, Redacted } from "effect"
+import { Effect, Layer, Option, Redacted } from "effect"
 import { RunnerAddress, RunnerHealth, Runners, ShardingConfig, SocketRunner, SqlMessageStorage, SqlRunnerStorage } from "effect/cluster"
 import { RpcSerialization } from "effect/rpc"
 import { checkShardCount, shardCount, shardingConfig } from "./config.ts"
@@ -33,8 +33,10 @@ const serialization = RpcSerialization.layerSchemaBinary()
 const guard = (url: string, shards: number) => Layer.effectDiscard(checkShardCount(describeUrl(url), shards))
 
 /** A runner at `host:port`: sharding, its storage, runner health by ping, and the cluster-wide limits. */
-export const layerRunner = (url: string, address: { readonly host: string; readonly port: number }) => {
-  const shards = shardCount()
+export const layerRunner = (url: string, address: { readonly host: string; readonly port: number }) =>
+  Layer.unwrap(Effect.map(shardCount(), (shards) => runnerOf(url, address, shards)))
+
+const runnerOf = (url: string, address: { readonly host: string; readonly port: number }, shards: number) => {
   const config = ShardingConfig.layer(shardingConfig(Option.some(RunnerAddress.make(address.host, address.port)), shards))
   const health = RunnerHealth.layerPing.pipe(Layer.provide(Runners.layerRpc), Layer.provide(NodeClusterSocket.layerClientProtocol))
   return SocketRunner.layer.pipe(
@@ -51,8 +53,9 @@ export const layerRunner = (url: string, address: { readonly host: string; reado
 }
 
 /** A client that sends units and reads replies, holding no shard. */
-export const layerClient = (url: string) => {
-  const shards = shardCount()
+export const layerClient = (url: string) => Layer.unwrap(Effect.map(shardCount(), (shards) => clientOf(url, shards)))
+
+const clientOf = (url: string, shards: number) => {
   const config = ShardingConfig.layer(shardingConfig(Option.none(), shards))
   return SocketRunner.layerClientOnly.pipe(
     Layer.provide(NodeClusterSocket.layerClientProtocol),

@@ -10,10 +10,15 @@
  * - **Concurrency** (`--provider-concurrency openai=8`): at most N participant turns of a provider
  *   in flight, as N session-level advisory locks (`pg_try_advisory_lock(hashtext(key), slot)`) taken
  *   on one connection each runner reserves for them. A runner that dies closes that session, and
- *   Postgres frees its slots with it: a dead runner never keeps a slot.
+ *   Postgres frees its slots with it: a dead runner never keeps a slot. A frozen or cut-off one
+ *   neither: as effect/cluster does for its shard-lock session, the session has an
+ *   `idle_session_timeout` of the shard lock expiry, kept busy by a keepalive at the lock refresh
+ *   interval, so Postgres ends it (and frees its slots) when the runner stops using it; the runner
+ *   then opens a new session (the slots it held are gone with the old one).
  */
 import type { RateLimiter } from "@tau-sim/models"
-import { Context, Effect, Layer, type Scope, Semaphore } from "effect"
+import { Context, Duration, Effect, Exit, Layer, Scope, Semaphore } from "effect"
+import { CLUSTER_TIMINGS } from "./config.ts"
 import { SqlClient } from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
 
@@ -39,11 +44,47 @@ export const makeClusterLimits: Effect.Effect<ClusterLimitsShape, SqlError, SqlC
       // Two runners creating it at once: the loser's error says it exists now.
       Effect.catch(() => sql.unsafe("SELECT 1 FROM tau_cluster_rates LIMIT 0")),
     )
+  // A session takes an advisory lock it holds again (they stack): the slots this runner holds are skipped here.
+  const held = new Map<string, Set<number>>()
   // The advisory locks of the slots belong to this session: one connection, used by one fiber at a time.
-  const slots = yield* sql.reserve
+  const layerScope = yield* Effect.scope
+  const idleMs = Math.ceil(Duration.toMillis(Duration.fromInputUnsafe(CLUSTER_TIMINGS.shardLockExpiration)))
+  const openSession = Effect.gen(function* () {
+    const scope = yield* Scope.fork(layerScope)
+    const conn = yield* sql.reserve.pipe(Scope.provide(scope))
+    // The session ends after this long unused (a frozen runner): Postgres frees its slots then.
+    yield* conn.executeRaw(`SELECT set_config('idle_session_timeout', '${idleMs}', false)`, [])
+    return { conn, scope }
+  })
+  let session: Effect.Success<typeof openSession> | null = null
   const oneAtATime = yield* Semaphore.make(1)
+  const run = (statement: string, params: ReadonlyArray<unknown>) =>
+    Effect.gen(function* () {
+      session ??= yield* openSession
+      return yield* session.conn.executeValues(statement, params)
+    })
   const onSlots = <A>(statement: string, params: ReadonlyArray<unknown>) =>
-    oneAtATime.withPermits(1)(slots.executeValues(statement, params)) as Effect.Effect<ReadonlyArray<ReadonlyArray<A>>, SqlError>
+    oneAtATime.withPermits(1)(
+      run(statement, params).pipe(
+        // The session is gone (ended while this runner was frozen, or the connection was cut): so are its slots.
+        Effect.catch(() =>
+          Effect.gen(function* () {
+            const old = session
+            session = null
+            held.clear()
+            if (old) yield* Scope.close(old.scope, Exit.void)
+            return yield* run(statement, params)
+          }),
+        ),
+      ),
+    ) as Effect.Effect<ReadonlyArray<ReadonlyArray<A>>, SqlError>
+  // Used at least every lock refresh interval, so that only a runner that stopped is timed out.
+  yield* onSlots("SELECT 1", []).pipe(
+    Effect.ignore,
+    Effect.andThen(Effect.sleep(CLUSTER_TIMINGS.shardLockRefreshInterval)),
+    Effect.forever,
+    Effect.forkIn(layerScope),
+  )
 
   const reserve = (key: string, capacity: number, perMs: number) =>
     sql
@@ -68,8 +109,6 @@ export const makeClusterLimits: Effect.Effect<ClusterLimitsShape, SqlError, SqlC
     }
   }
 
-  // A session takes an advisory lock it holds again (they stack): the slots this runner holds are skipped here.
-  const held = new Map<string, Set<number>>()
   const heldOf = (key: string) => {
     const slots = held.get(key) ?? new Set<number>()
     held.set(key, slots)

@@ -41,7 +41,7 @@ export const UnitOutcome = Schema.Struct({
   ran: Schema.Boolean,
   /** The runner that finished it (`host:port`). */
   runner: Schema.String,
-  /** The model calls this delivery made (a unit moved between runners counts only its last one's). */
+  /** The model calls this delivery made, for its runner's log (the submitter totals a unit from its stored `ModelCalled` events: a unit moved between runners made calls on each). */
   usage: Schema.Struct({ calls: Schema.Int, cachedCalls: Schema.Int, failedCalls: Schema.Int, cost: Schema.Number, unpricedCalls: Schema.Int }),
 })
 export type UnitOutcome = typeof UnitOutcome.Type
@@ -67,6 +67,8 @@ export const RunUnit = Rpc.make("RunUnit", {
     calls: CallOptions,
     /** Try again a unit whose latest attempt ended with `infrastructure_error` (`--retry-errors`). */
     retryErrors: Schema.Boolean,
+    /** Attempts per unit for this submission (`--max-attempts`, a resume's override); absent: the run's own. */
+    maxAttempts: Schema.optional(Schema.Int),
   },
   success: UnitOutcome,
   error: UnitFailed,

@@ -8,9 +8,21 @@
  * start (it parks), and once every episode has parked or ended, the runner leaves the cluster and
  * its shards, with their unfinished messages, go to the other runners.
  */
-import { type Domain, DomainResolver, EventStore, type Participant, ParticipantFactory, type ParticipantFactoryShape } from "@tau-sim/engine"
+import { type Domain, DomainResolver, EventStore, type Participant, ParticipantFactory, type ParticipantFactoryShape, type StoreError } from "@tau-sim/engine"
 import { isModelSpec, makeModelRuntime, ModelRuntime, modelParticipants, pricesOfRecord, redactText, storeResponseCache, unlimited } from "@tau-sim/models"
-import { decodeRunConfig, episodeIdFor, mismatchOf, type RunConfig, runUnit, storedRunConfig } from "@tau-sim/runs"
+import {
+  decodeRunConfig,
+  type EpisodeSummary,
+  episodeIdFor,
+  episodeLease,
+  LeaseBusy,
+  type LeaseLost,
+  mismatchOf,
+  type RunConfig,
+  runUnit,
+  storedRunConfig,
+  withLease,
+} from "@tau-sim/runs"
 import { Cause, Effect, type Layer, Semaphore } from "effect"
 import { CLUSTER_TIMINGS } from "./config.ts"
 import { ClusterLimits } from "./limits.ts"
@@ -81,6 +93,7 @@ export const makeRunner = (options: RunnerOptions) =>
       readonly seed: number
       readonly calls: CallOptions
       readonly retryErrors: boolean
+      readonly maxAttempts?: number | undefined
     }): Effect.Effect<UnitOutcome, UnitFailed, EventStore | DomainResolver | ClusterLimits> => {
       const episodeId = episodeIdFor(payload.runId, payload.taskId, payload.trial)
       const label = `episode ${episodeId} (run ${payload.runId}, task ${payload.taskId}, trial ${payload.trial})`
@@ -105,7 +118,8 @@ export const makeRunner = (options: RunnerOptions) =>
         const stored = yield* decodeRunConfig(record)
         if (stored.kind !== "run" && stored.kind !== "cell") return yield* fail(`run ${payload.runId} is ${stored.kind}, not a run or an experiment cell`)
         const { kind: _kind, ...config } = stored
-        const runConfig = config as RunConfig
+        // A submission's --max-attempts (a resume's override) is how this process runs it, not what the run is.
+        const runConfig: RunConfig = { ...(config as RunConfig), ...(payload.maxAttempts === undefined ? {} : { maxAttempts: payload.maxAttempts }) }
         const key = `${payload.runId}\u0000${runConfig.dataDir ?? ""}`
         let domain = domains.get(key)
         if (!domain) {
@@ -138,9 +152,12 @@ export const makeRunner = (options: RunnerOptions) =>
         options.log(
           `${label}: ${before === undefined ? "started" : before.status === "ended" ? "scoring or checking (already ended)" : `resumed from event ${before.version}`}`,
         )
-        const summary = yield* runUnit(runConfig, domain, { taskId: payload.taskId, trial: payload.trial, seed: payload.seed }, () => {}, {
-          retryErrors: payload.retryErrors,
-        }).pipe(Effect.provideService(ParticipantFactory, participants), Effect.provideService(ModelRuntime, limited))
+        const unit = { taskId: payload.taskId, trial: payload.trial, seed: payload.seed }
+        const playUnit = runUnit(runConfig, domain, unit, () => {}, { retryErrors: payload.retryErrors }).pipe(
+          Effect.provideService(ParticipantFactory, participants),
+          Effect.provideService(ModelRuntime, limited),
+        )
+        const summary = yield* playHeld(episodeId, label, playUnit, options.log)
         const t = limited.totals
         options.log(`${label}: ${summary.termination_reason}, reward ${summary.reward ?? "-"}${t.calls > 0 ? ` (${t.calls} model calls)` : ""}`)
         return {
@@ -195,6 +212,46 @@ export const makeRunner = (options: RunnerOptions) =>
     )
     return { layer, drain: { drain, busy: () => state.busy } satisfies Drain }
   })
+
+/** How often a delivery waiting for an episode another process plays asks again. */
+const LEASE_POLL_MS = 1_000
+/** Re-reads after a conflict before the delivery gives up (each follows another writer's progress, so a few suffice). */
+const MAX_REREADS = 20
+
+/**
+ * Plays a unit holding its episode lease, the one a local `tau run|--resume` takes too: two
+ * processes never play one episode at once. The lease held by a live process (a local resume, or
+ * a runner that stalled past its shard lock, so the unit was delivered again here) is waited for.
+ * A `VersionConflict` or `LeaseLost` says that another delivery moved the episode on meanwhile: the
+ * episode is read again (`runUnit` reads it from the store): ended and scored, its outcome is the
+ * reply (not played by this delivery); else it continues from the new last event.
+ */
+const playHeld = <E, R>(
+  episodeId: string,
+  label: string,
+  play: Effect.Effect<EpisodeSummary, E, R>,
+  log: (line: string) => void,
+): Effect.Effect<EpisodeSummary, E | LeaseBusy | LeaseLost | StoreError, R | EventStore> => {
+  let waitingLogged = false
+  const attempt = (rereads: number): Effect.Effect<EpisodeSummary, E | LeaseBusy | LeaseLost | StoreError, R | EventStore> =>
+    play.pipe(
+      withLease(episodeLease(episodeId)),
+      Effect.catch((error): Effect.Effect<EpisodeSummary, E | LeaseBusy | LeaseLost | StoreError, R | EventStore> => {
+        if (error instanceof LeaseBusy) {
+          if (!waitingLogged) log(`${label}: waiting: ${error.message}`)
+          waitingLogged = true
+          return Effect.andThen(Effect.sleep(LEASE_POLL_MS), attempt(rereads))
+        }
+        const tag = (error as { readonly _tag?: unknown })._tag
+        if ((tag === "VersionConflict" || tag === "LeaseLost") && rereads < MAX_REREADS) {
+          log(`${label}: another delivery moved it on (${tag}); reading it again`)
+          return attempt(rereads + 1)
+        }
+        return Effect.fail(error)
+      }),
+    )
+  return attempt(0)
+}
 
 /** The one line a failure says (its message), for a `UnitFailed`. */
 const describe = (cause: Cause.Cause<unknown>): string => {

@@ -16,6 +16,7 @@ import type { Sharding } from "effect/cluster"
 import { SqlClient } from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
 import { TABLE_PREFIX } from "./config.ts"
+import { differingSettings, pendingUnits } from "./pending.ts"
 import { type CallOptions, EPISODE_ENTITY, EpisodeEntity, type UnitOutcome } from "./protocol.ts"
 
 export interface Unit {
@@ -33,8 +34,10 @@ export interface UnitFailure {
 }
 
 export interface SubmitHooks {
-  readonly onOutcome?: (outcome: UnitOutcome) => void
+  readonly onOutcome?: (outcome: UnitOutcome) => Effect.Effect<void>
   readonly onFailure?: (failure: UnitFailure) => void
+  /** Told once when some units join messages sent before with other settings (which then apply to them). */
+  readonly onWarning?: (line: string) => void
 }
 
 /** Some units of a distributed run came back failed (each was reported as it came). */
@@ -48,18 +51,55 @@ export class DistributedUnitsFailed extends Schema.TaggedError<DistributedUnitsF
   }
 }
 
-/** Sends every unit (keyed: a unit already sent is joined) and waits for all of their replies. */
-export const submitUnits = (units: ReadonlyArray<Unit>, calls: CallOptions, hooks: SubmitHooks = {}, retryErrors = false) =>
+/** How a submission wants its units played (beside the unit itself): what its `RunUnit` messages carry. */
+export interface SubmitSettings {
+  readonly calls: CallOptions
+  readonly retryErrors: boolean
+  /** `--max-attempts` of this submission (a resume's override); undefined: the run's own. */
+  readonly maxAttempts?: number | undefined
+}
+
+/**
+ * Sends every unit (keyed: a unit already sent is joined) and waits for all of their replies. A
+ * joined message keeps the settings it was sent with: when they differ from these, `onWarning` says
+ * which flags, for how many units.
+ */
+export const submitUnits = (units: ReadonlyArray<Unit>, settings: SubmitSettings, hooks: SubmitHooks = {}) =>
   Effect.gen(function* () {
     const clientFor = yield* EpisodeEntity.client
+    const extra = {
+      calls: settings.calls,
+      retryErrors: settings.retryErrors,
+      ...(settings.maxAttempts === undefined ? {} : { maxAttempts: settings.maxAttempts }),
+    }
+    const stored = yield* pendingUnits(units, true).pipe(Effect.orElseSucceed(() => []))
+    // An answered message of an earlier submission (stopped before it cleaned up) sent with other
+    // settings would be joined with its old reply, and nothing played with this one's settings
+    // (`--follow --retry-errors`): it goes first; the episode's outcome is in the store.
+    const stale = stored.filter((p) => p.processed && differingSettings(p.payload, extra).length > 0)
+    if (stale.length > 0) yield* cleanUp(units.filter((u) => stale.some((p) => p.episodeId === episodeIdFor(u.runId, u.taskId, u.trial)))).pipe(Effect.ignore)
+    const joined = stored.filter((p) => !p.processed)
+    const differing = new Set<string>()
+    let affected = 0
+    for (const p of joined) {
+      const flags = differingSettings(p.payload, extra)
+      if (flags.length === 0) continue
+      affected++
+      for (const f of flags) differing.add(f)
+    }
+    if (affected > 0)
+      hooks.onWarning?.(
+        `${affected} of ${units.length} episodes (run ${units[0]?.runId}) were already submitted with other ${[...differing].join(", ")}: ` +
+          "those still queued or playing keep the first submission's settings (submit again after they end to change them); the others play with this one's",
+      )
     const results = yield* Effect.forEach(
       units,
       (unit) => {
         const episodeId = episodeIdFor(unit.runId, unit.taskId, unit.trial)
         return clientFor(episodeId)
-          .RunUnit({ ...unit, calls, retryErrors })
+          .RunUnit({ ...unit, ...extra })
           .pipe(
-            Effect.tap((outcome) => Effect.sync(() => hooks.onOutcome?.(outcome))),
+            Effect.tap((outcome) => hooks.onOutcome?.(outcome) ?? Effect.void),
             Effect.map((outcome) => ({ outcome }) as const),
             Effect.catch((error) =>
               Effect.sync(() => {
@@ -76,7 +116,7 @@ export const submitUnits = (units: ReadonlyArray<Unit>, calls: CallOptions, hook
       outcomes: results.flatMap((r) => ("outcome" in r ? [r.outcome] : [])),
       failures: results.flatMap((r) => ("failure" in r ? [r.failure] : [])),
     }
-  }) satisfies Effect.Effect<unknown, never, Sharding.Sharding>
+  }) satisfies Effect.Effect<unknown, never, Sharding.Sharding | SqlClient>
 
 const table = (name: string) => `${TABLE_PREFIX}_${name}`
 const CHUNK = 1000

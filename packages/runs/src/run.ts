@@ -22,7 +22,7 @@ import {
   nowIso,
 } from "@tau-sim/engine"
 import { Effect, Random } from "effect"
-import { runLease, withLease } from "./lease.ts"
+import { episodeLease, runLease, withLease } from "./lease.ts"
 import { branchEpisode, findTask, participantsFor, resumeEpisode, startEpisode } from "./lifecycle.ts"
 import { decodeRunConfig, encodeRunConfig, mismatchOf, type PlainRunConfig, RUN_DEFAULTS, runHashes, type RunHashes, type RunPricing } from "./run-config.ts"
 import { recordRunPricing } from "./run-pricing.ts"
@@ -189,7 +189,12 @@ export const executeRunUnits = (config: RunConfig, domain: Domain, onEpisode: (s
     const seeds = trialSeeds(config.seed, config.trials)
     // Trial-major, as the reference enumerates units (semantics §8.2).
     const units = seeds.flatMap((seed, trial) => config.taskIds.map((taskId) => ({ taskId, trial, seed })))
-    return yield* Effect.forEach(units, (unit) => runUnit(config, domain, unit, onEpisode, options), { concurrency: config.maxConcurrency })
+    // Each unit also under its episode's lease, the one a cluster runner takes (ADR 0009): a worker and this process never play one episode at once.
+    return yield* Effect.forEach(
+      units,
+      (unit) => runUnit(config, domain, unit, onEpisode, options).pipe(withLease(episodeLease(episodeIdFor(config.runId, unit.taskId, unit.trial)))),
+      { concurrency: config.maxConcurrency },
+    )
   }).pipe(withLease(runLease(config.runId)))
 
 /** One (task, trial): its latest attempt resumed or started, and retried while it ends with an infrastructure error. */

@@ -4,7 +4,7 @@
  * instead of here. The cluster's package (and effect/cluster) is imported only then.
  */
 import { isPostgresUrl } from "@tau-sim/store-pg/url"
-import type { executeRunOnCluster } from "@tau-sim/cluster"
+import type { BadShardCount, executeRunOnCluster, RunOnCluster } from "@tau-sim/cluster"
 import {
   decodeRunConfig,
   describeKind,
@@ -21,6 +21,7 @@ import { requireRun } from "@tau-sim/replay"
 import * as path from "node:path"
 import { Effect, Option } from "effect"
 import { Flag } from "effect/cli"
+import type { SqlError } from "effect/sql/SqlError"
 import { type UsageError, usage } from "../usage-error.ts"
 import { SCRIPTED_NL_JUDGE } from "./nl-judge.ts"
 
@@ -83,6 +84,8 @@ const cluster = Effect.promise(() => import("@tau-sim/cluster"))
 const clusterOptions = (f: DistributedFlagValues) =>
   Effect.gen(function* () {
     if (!isPostgresUrl(f.db)) return yield* usage(`--distributed needs a PostgreSQL store (--db postgres://user@host:port/database), not ${f.db}`)
+    // A bad TAU_CLUSTER_SHARDS is said before anything is stored.
+    yield* (yield* cluster).shardCount()
     return {
       url: f.db,
       calls: {
@@ -94,6 +97,7 @@ const clusterOptions = (f: DistributedFlagValues) =>
       },
       onFailure: (failure: { readonly episodeId: string; readonly unit: { readonly taskId: string; readonly trial: number }; readonly reason: string }) =>
         process.stderr.write(`[failed] ${failure.unit.taskId} trial ${failure.unit.trial}: ${failure.reason}\n`),
+      onWarning: (line: string) => process.stderr.write(`warning: ${line}\n`),
     }
   })
 
@@ -122,10 +126,14 @@ type LocalResume = ReturnType<typeof resumeRun>
 type ResumeRun = (
   runId: string,
   options: ResumeOptions,
-) => Effect.Effect<ResumeResult, Effect.Error<LocalResume> | Effect.Error<Remote> | UsageError, Effect.Services<LocalResume> | Effect.Services<Remote>>
+) => Effect.Effect<
+  ResumeResult,
+  Effect.Error<LocalResume> | Effect.Error<Remote> | UsageError | RunOnCluster | SqlError,
+  Effect.Services<LocalResume> | Effect.Services<Remote>
+>
 
 /** `executeRun`'s counterpart for the run: here, or on the cluster with `--distributed`. */
-export const executeRunOn = (f: DistributedFlagValues): Effect.Effect<ExecuteRun, UsageError> =>
+export const executeRunOn = (f: DistributedFlagValues): Effect.Effect<ExecuteRun, UsageError | BadShardCount> =>
   Effect.gen(function* () {
     yield* checkFlags(f)
     if (!f.distributed) return executeRun
@@ -137,10 +145,23 @@ export const executeRunOn = (f: DistributedFlagValues): Effect.Effect<ExecuteRun
  * `resumeRun`'s counterpart: here, or on the cluster with `--distributed` / `--follow`, which
  * continues plain runs and experiment cells (other kinds of runs continue here, with `--resume`).
  */
-export const resumeRunOn = (f: DistributedFlagValues): Effect.Effect<ResumeRun, UsageError> =>
+export const resumeRunOn = (f: DistributedFlagValues): Effect.Effect<ResumeRun, UsageError | BadShardCount> =>
   Effect.gen(function* () {
     yield* checkFlags(f)
-    if (!f.distributed) return resumeRun
+    if (!f.distributed && !isPostgresUrl(f.db)) return resumeRun
+    if (!f.distributed) {
+      // A run the cluster still plays is not resumed here too (its workers would play the same episodes).
+      const resumeHere: ResumeRun = (runId, resume) =>
+        Effect.gen(function* () {
+          const config = yield* decodeRunConfig(yield* requireRun(runId, resume.store))
+          if (config.kind === "run" || config.kind === "cell") {
+            const { kind: _kind, ...runConfig } = config
+            yield* (yield* cluster).refuseIfOnCluster(f.db, runConfig)
+          }
+          return yield* resumeRun(runId, resume)
+        })
+      return resumeHere
+    }
     const options = yield* clusterOptions(f)
     const { executeRunOnCluster } = yield* cluster
     const resumeOnCluster: ResumeRun = (runId, resume) =>
@@ -157,8 +178,10 @@ export const resumeRunOn = (f: DistributedFlagValues): Effect.Effect<ResumeRun, 
             maxConcurrency: resume.maxConcurrency ?? runConfig.maxConcurrency ?? RUN_DEFAULTS.maxConcurrency,
             dataDir: resume.dataDir === undefined ? runConfig.dataDir : path.resolve(resume.dataDir),
             ...(resume.pricing ? { pricing: resume.pricing } : {}),
+            ...(resume.maxAttempts === undefined ? {} : { maxAttempts: resume.maxAttempts }),
           },
           resume.onEpisode ?? (() => {}),
+          { retryErrors: resume.retryErrors ?? false },
         )
         return { config, summaries } satisfies ResumeResult
       })
