@@ -87,6 +87,28 @@ describe("a domain scaffolded by tau domain init", () => {
     expect(inconsistent.stderr).toContain("task cancel_placed_order: gold action cancel calls assistant tool cancel_ordr, which does not exist")
   })
 
+  it("hashes what the domain imports, wherever it lies, and nothing else: an edit of a helper outside its folder is data-changed, of an unrelated file beside it is not", async () => {
+    const outer = path.join(tmp.root, "outer")
+    const shop = path.join(outer, "shop")
+    fs.cpSync(dir, shop, { recursive: true })
+    // The tools move out of the domain's folder: index.ts imports ../tools.ts.
+    fs.renameSync(path.join(shop, "tools.ts"), path.join(outer, "tools.ts"))
+    const index = path.join(shop, "index.ts")
+    fs.writeFileSync(index, fs.readFileSync(index, "utf8").replace('from "./tools.ts"', 'from "../tools.ts"'))
+    const store = tmp.db()
+    const run = await tau(["run", "--domain", shop, "--agent", "oracle", "--user", "scripted", "--db", store], tmp.root)
+    expect(run.code).toBe(0)
+    fs.writeFileSync(path.join(shop, "README.md"), "Notes that are not the domain.\n")
+    fs.writeFileSync(path.join(outer, "unrelated.ts"), "export const x = 1\n")
+    const clean = await tau(["replay", "--all", "--verify", "--db", store], tmp.root)
+    expect(clean.stdout).toContain("2 episodes replayed, 2 verified, 0 with findings")
+    const tools = path.join(outer, "tools.ts")
+    fs.writeFileSync(tools, fs.readFileSync(tools, "utf8").replace('"Order " + orderId + " not found"', '"No order " + orderId'))
+    const changed = await tau(["replay", "--all", "--verify", "--db", store], tmp.root)
+    expect(changed.code).toBe(2)
+    expect(changed.stdout).toContain("data-changed")
+  })
+
   // Last: it edits the domain's code.
   it("records the domain's code with its data: after an edit to a tool, verify reports data-changed and fork refuses", async () => {
     const tools = path.join(dir, "tools.ts")

@@ -6,6 +6,8 @@
  * schema) and hashes data, tasks and policy, so episodes record what they ran on.
  */
 import { createHash } from "node:crypto"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
 import { Schema } from "effect"
 import { type Domain, type Helper, type PolicyVariants, type ToolContext, type ToolDef, ToolError, type ToolKind, type Toolkit } from "../domain.ts"
 import * as PyJson from "../py/json.ts"
@@ -134,6 +136,12 @@ export interface DomainSpec {
   readonly sync?: (world: Draft) => void
   /** Whether tasks can run without a user (needs `policy.solo`). */
   readonly supportsSolo?: boolean
+  /**
+   * Files the domain reads itself (with `fs`), as file URLs (`new URL("./db.json", import.meta.url)`)
+   * or absolute paths. A domain loaded by path hashes them into its data, beside the modules it
+   * imports (an imported JSON module needs no entry).
+   */
+  readonly dataFiles?: ReadonlyArray<URL | string>
 }
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
@@ -206,6 +214,19 @@ export const DOMAIN_MARK: unique symbol = Symbol.for("@tau-sim/engine/sdk/domain
 export const isDefinedDomain = (value: unknown): value is Domain =>
   typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[DOMAIN_MARK] === true
 
+const DATA_FILES: unique symbol = Symbol.for("@tau-sim/engine/sdk/data-files") as never
+
+/** The files a defined domain declared it reads (`dataFiles`), as absolute paths. */
+export const declaredDataFiles = (domain: Domain): ReadonlyArray<string> =>
+  (domain as unknown as Record<symbol, ReadonlyArray<string> | undefined>)[DATA_FILES] ?? []
+
+/** A declared data file as an absolute path, or why it is not one. */
+const dataFilePath = (file: URL | string): string | { problem: string } => {
+  const url = typeof file === "string" && file.startsWith("file:") ? new URL(file) : file
+  if (url instanceof URL) return url.protocol === "file:" ? fileURLToPath(url) : { problem: `data file ${url.href} is not a file URL` }
+  return path.isAbsolute(url) ? path.normalize(url) : { problem: `data file ${url} is not absolute: give new URL(${JSON.stringify(url)}, import.meta.url)` }
+}
+
 /** The domain a spec describes; throws `DomainDefinitionError` listing every inconsistency. */
 export const defineDomain = (spec: DomainSpec): Domain => {
   const problems: string[] = []
@@ -236,6 +257,12 @@ export const defineDomain = (spec: DomainSpec): Domain => {
     for (const id of list) if (!ids.has(id)) problems.push(`split ${split} lists task ${id}, which does not exist`)
   const families = familiesOf(spec)
   problems.push(...familyProblems(families))
+  const dataFiles: string[] = []
+  for (const f of spec.dataFiles ?? []) {
+    const p = dataFilePath(f)
+    if (typeof p === "string") dataFiles.push(p)
+    else problems.push(p.problem)
+  }
   const policy: PolicyVariants = typeof spec.policy === "string" ? { default: spec.policy } : spec.policy
   if (spec.supportsSolo && policy.solo === undefined) problems.push("supportsSolo needs a solo policy (policy: { default, solo })")
   if (problems.length > 0)
@@ -258,6 +285,7 @@ export const defineDomain = (spec: DomainSpec): Domain => {
     ...(families.length > 0 ? { taskFamilies: families } : {}),
   }
   Object.defineProperty(domain, DOMAIN_MARK, { value: true })
+  Object.defineProperty(domain, DATA_FILES, { value: dataFiles })
   return domain
 }
 

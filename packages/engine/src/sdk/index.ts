@@ -18,6 +18,7 @@ export {
   type Args,
   type DatabaseSpec,
   DOMAIN_MARK,
+  declaredDataFiles,
   defineDomain,
   type DomainSpec,
   fn,
