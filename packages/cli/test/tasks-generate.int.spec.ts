@@ -7,7 +7,8 @@
 import * as fs from "node:fs"
 import { needsData } from "@tau-sim/domains/testing"
 import { afterAll, describe, expect, it } from "vitest"
-import { jsonLines, tau, tempDir } from "./tau.ts"
+import { Effect } from "effect"
+import { jsonLines, readStore, tau, tempDir } from "./tau.ts"
 
 const tmp = tempDir("tasks-generate")
 afterAll(tmp.dispose)
@@ -68,6 +69,26 @@ describe("tau tasks generate --domain demo", () => {
     const db = tmp.db()
     const rewards = await oracleRewards(["--domain", "demo"], a, db)
     expect(rewards).toEqual(Array(20).fill(1))
+    const verify = await tau(["replay", "--all", "--verify", "--db", db], tmp.root)
+    expect(verify.stdout).toContain("20 episodes replayed, 20 verified, 0 with findings")
+  })
+
+  it("tau experiment --tasks runs the generated tasks in every cell: the oracle solves each (reward 1.0), recorded with the file", async () => {
+    const db = tmp.db()
+    const file = tmp.file("generated.yaml")
+    fs.writeFileSync(file, ["name: generated", "domains: [demo]", "agents: [oracle]", "users: [scripted]", "trials: 1", ""].join("\n"))
+    const r = await tau(["experiment", file, "--tasks", a, "--db", db], tmp.root)
+    expect(r.stderr).not.toContain("error:")
+    expect(r.code).toBe(0)
+    const rows = await readStore(db, ({ store }) => Effect.runPromise(store.listEpisodes()))
+    expect(rows.map((row) => row.taskId).sort()).toEqual(
+      readTasks(a)
+        .map((t) => t.id)
+        .sort(),
+    )
+    expect(rows.map((row) => row.reward)).toEqual(Array(20).fill(1))
+    // The cell's domain carries the file, so replay loads (and proves again) the same tasks.
+    expect(new Set(rows.map((row) => row.domain))).toEqual(new Set([`demo?tasks=${a}`]))
     const verify = await tau(["replay", "--all", "--verify", "--db", db], tmp.root)
     expect(verify.stdout).toContain("20 episodes replayed, 20 verified, 0 with findings")
   })
