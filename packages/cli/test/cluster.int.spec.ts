@@ -12,7 +12,11 @@
  *   re-attaches and prints the rest;
  * - cluster-wide provider concurrency: two workers, a cap of 2 turns in flight, held at the server;
  * - a process with another shard count refuses to join, naming both counts;
- * - a model NL judge is refused with --distributed (not carried to the workers).
+ * - a model NL judge is refused with --distributed (not carried to the workers);
+ * - a local --resume of a run the workers play is refused (naming --follow), and after a SIGKILL the
+ *   submitter's model-call total is the stored calls of every delivery;
+ * - --follow carries --retry-errors and --max-attempts to the workers;
+ * - a bad TAU_CLUSTER_SHARDS is a clean error before a run is stored.
  */
 import type { ChildProcess } from "node:child_process"
 import * as fs from "node:fs"
@@ -312,5 +316,103 @@ pg.describe("distributed runs on tau worker", () => {
     expect(other.stderr).toMatch(/the cluster in postgres:\/\/127\.0\.0\.1:\d+\/cluster_shards has 64 shards, this process 7/)
     expect(other.stderr).not.toContain(pg.server().password)
     w.child.kill("SIGTERM")
+  }, 60_000)
+
+  it("refuses a local --resume of a run the workers play, and totals every delivery's model calls after a SIGKILL", async () => {
+    const db = pg.server().createDatabase("cluster_guard")
+    const workers = [await startWorker(db, 3), await startWorker(db, 3)]
+    const model = `compat:demo@${server.baseURL}`
+    const args = ["run", "--domain", "demo", "--task-ids", "renew_loan,link_card_in_app", "--agent", model, "--user", model, "--trials", "6"]
+    // The server holds every call after the first 16: the episodes are caught mid-play, with calls stored.
+    let release = () => {}
+    const gate = new Promise<void>((r) => (release = r))
+    let holding = () => {}
+    const held = new Promise<void>((r) => (holding = r))
+    let n = 0
+    let lost = new Set<string>()
+    let dead = workers[0]
+    let out = ""
+    server.setBrain(async (call, index) => {
+      if (++n > 16) {
+        holding()
+        await gate
+      }
+      return demoBrain(call, index)
+    })
+    try {
+      const submit = started([...args, "--run-id", "run_guard", "--db", db, "--distributed"])
+      await held
+      // A plain resume here would play the episodes the workers play (version conflicts, repeated calls).
+      const local = await tau(["run", "--resume", "run_guard", "--db", db], tmp.root)
+      expect(local.code, local.stderr).toBe(1)
+      expect(local.stderr).toMatch(
+        /run run_guard has \d+ episodes? still queued or playing on the cluster's workers .*tau run --follow run_guard --db postgres:\/\//,
+      )
+      // Failover: the killed worker's stored calls count in the run's totals too.
+      const victim = workers.find((w) => inFlight(w.stderr()).size > 0) ?? workers[0]
+      lost = inFlight(victim.stderr())
+      dead = victim
+      victim.child.kill("SIGKILL")
+      await victim.exit
+      release()
+      const result = await submit.exit
+      expect(result.code, submit.stderr()).toBe(0)
+      out = submit.stdout()
+    } finally {
+      server.setBrain(demoBrain)
+    }
+    const got = await storedPgRun(db, "run_guard")
+    expect(got.rows).toHaveLength(12)
+    const survivor = workers.find((w) => w !== dead)?.stderr() ?? ""
+    // Some lost episode had model calls stored by the killed worker before it resumed elsewhere.
+    const resumedAt = [...lost].map((id) => Number(new RegExp(`episode ${id} .*: resumed from event (\\d+)`).exec(survivor)?.[1] ?? 0))
+    expect(Math.max(0, ...resumedAt)).toBeGreaterThanOrEqual(3)
+    expect(out).toMatch(new RegExp(`model calls: ${modelCalls(got)},`))
+    for (const w of workers) if (w !== dead) w.child.kill("SIGTERM")
+  }, 120_000)
+
+  it("re-attaching carries --retry-errors and --max-attempts to the workers", async () => {
+    const db = pg.server().createDatabase("cluster_retry")
+    const w = await startWorker(db, 2)
+    const model = `compat:demo@${server.baseURL}`
+    const run = (id: string, ...more: ReadonlyArray<string>) =>
+      tau(
+        ["run", "--domain", "demo", "--task-ids", "renew_loan", "--agent", model, "--user", model, "--model-retries", "0", "--run-id", id, "--db", db, ...more],
+        tmp.root,
+      )
+    server.setBrain(() => ({ type: "error", status: 500 }))
+    try {
+      for (const id of ["run_retry_errors", "run_retry_attempts"]) {
+        const failed = await run(id, "--distributed", "--max-attempts", "1")
+        expect(failed.stdout + failed.stderr).toMatch(/infrastructure_error/)
+      }
+    } finally {
+      server.setBrain(demoBrain)
+    }
+    const retried = await tau(["run", "--follow", "run_retry_errors", "--retry-errors", "--db", db], tmp.root)
+    expect(retried.code, retried.stderr).toBe(0)
+    expect(retried.stdout).toMatch(/run run_retry_errors: 1 episodes?, average reward 1\.00/)
+    const more = await tau(["run", "--follow", "run_retry_attempts", "--max-attempts", "2", "--db", db], tmp.root)
+    expect(more.code, more.stderr).toBe(0)
+    expect(more.stdout).toMatch(/run run_retry_attempts: 1 episodes?, average reward 1\.00/)
+    w.child.kill("SIGTERM")
+  }, 120_000)
+
+  it("a bad TAU_CLUSTER_SHARDS is a clean error before anything is stored", async () => {
+    const db = pg.server().createDatabase("cluster_bad_shards")
+    const model = `compat:demo@${server.baseURL}`
+    const r = await finished(
+      spawnTau(
+        ["run", "--domain", "demo", "--task-ids", "renew_loan", "--agent", model, "--user", model, "--run-id", "run_bad", "--db", db, "--distributed"],
+        tmp.root,
+        {
+          ...process.env,
+          TAU_CLUSTER_SHARDS: "abc",
+        },
+      ),
+    )
+    expect(r.code, r.stderr).toBe(1)
+    expect(r.stderr).toMatch(/^error: TAU_CLUSTER_SHARDS must be a whole number ≥ 1 .*got "abc"/m)
+    expect(pg.server().psql("cluster_bad_shards", "SELECT count(*) FROM runs WHERE run_id = 'run_bad'").trim()).toBe("0")
   }, 60_000)
 })
