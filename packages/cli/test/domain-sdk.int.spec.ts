@@ -109,6 +109,47 @@ describe("a domain scaffolded by tau domain init", () => {
     expect(changed.stdout).toContain("data-changed")
   })
 
+  it("moved, its old episodes are pointed at the new folder with --domain (replay, show, rescore, fork, resume), the hashes deciding", async () => {
+    const before = path.join(tmp.root, "old-place", "plant-shop")
+    fs.cpSync(dir, before, { recursive: true })
+    const store = tmp.db()
+    const run = await tau(["run", "--domain", before, "--agent", "oracle", "--user", "scripted", "--run-id", "moving", "--json", "--db", store], tmp.root)
+    expect(run.code).toBe(0)
+    const [first] = jsonLines(run.stdout)
+    const id = String(first.episode_id)
+    fs.mkdirSync(path.join(tmp.root, "new-place"))
+    const after = path.join(tmp.root, "new-place", "plant-shop")
+    fs.renameSync(before, after)
+    // Without --domain: the error says where to point.
+    const lost = await tau(["show", id, "--db", store], tmp.root)
+    expect(lost.code).toBe(1)
+    expect(lost.stderr).toContain(`cannot load domain ${before}`)
+    expect(lost.stderr).toContain("(point at the domain's folder where it is now with --domain)")
+    const moved = ["--domain", "./new-place/plant-shop", "--db", store]
+    const verify = await tau(["replay", "--all", "--verify", ...moved], tmp.root)
+    expect(verify.stdout).toContain("2 episodes replayed, 2 verified, 0 with findings")
+    for (const args of [
+      ["show", id],
+      ["rescore", "--run", "moving"],
+      ["run", "--resume", "moving"],
+    ]) {
+      const r = await tau([...args, ...moved], tmp.root)
+      expect({ args, code: r.code, stderr: r.stderr.includes("error:") ? r.stderr : "" }).toEqual({ args, code: 0, stderr: "" })
+    }
+    // A fork made so records the new place: it replays without --domain.
+    const fork = await tau(["fork", id, "--at-turn", "2", "--json", ...moved], tmp.root)
+    expect(fork.code).toBe(0)
+    const child = String(JSON.parse(fork.stdout).episode_id)
+    const again = await tau(["replay", child, "--verify", "--db", store], tmp.root)
+    expect(again.code).toBe(0)
+    // Another domain at the new place is not the same one: data-changed.
+    const tools = path.join(after, "tools.ts")
+    fs.writeFileSync(tools, fs.readFileSync(tools, "utf8").replace('"Order " + orderId + " not found"', '"No order " + orderId'))
+    const changed = await tau(["replay", id, "--verify", ...moved], tmp.root)
+    expect(changed.code).toBe(2)
+    expect(changed.stdout).toContain("data-changed")
+  })
+
   // Last: it edits the domain's code.
   it("records the domain's code with its data: after an edit to a tool, verify reports data-changed and fork refuses", async () => {
     const tools = path.join(dir, "tools.ts")

@@ -43,6 +43,7 @@ import {
   type DomainRef,
   DomainResolver,
 } from "@tau-sim/engine"
+import { isPathDomainRef, movedDomainRef } from "@tau-sim/domains"
 import { Context, Effect, Layer, Result, Schema } from "effect"
 
 export class DeterminismViolation extends Schema.TaggedError<DeterminismViolation>()("DeterminismViolation", {
@@ -95,7 +96,9 @@ export class DataUnavailable extends Schema.TaggedError<DataUnavailable>()("Data
   reason: Schema.String,
 }) {
   override get message(): string {
-    return `episode ${this.episodeId}: cannot load domain ${this.domain}${this.dataDir ? ` from ${this.dataDir}` : ""}: ${this.reason} (point at the data with --data-dir)`
+    // A domain given by path moves with its folder; τ² data with its data folder.
+    const hint = isPathDomainRef(this.domain) ? "point at the domain's folder where it is now with --domain" : "point at the data with --data-dir"
+    return `episode ${this.episodeId}: cannot load domain ${this.domain}${this.dataDir ? ` from ${this.dataDir}` : ""}: ${this.reason} (${hint})`
   }
 }
 
@@ -112,6 +115,8 @@ export class EpisodeNotFound extends Schema.TaggedError<EpisodeNotFound>()("Epis
 export interface LoadOptions {
   /** Read the domain from this data folder instead of the one recorded (moved data; checked by hash); undefined: the recorded one. */
   readonly dataDir?: string | undefined
+  /** Read a domain given by path from here instead of its recorded path (a moved folder; checked by hash); others ignore it. */
+  readonly domain?: string | undefined
 }
 
 export interface ReplayedEpisode {
@@ -175,7 +180,7 @@ export const loadEpisode = (episodeId: string, options: LoadOptions = {}) =>
     const events = stored.map((e) => e.event)
     const started = history.own[0].event as EpisodeStarted
     const ref: DomainRef = {
-      domain: started.domain,
+      domain: options.domain === undefined ? started.domain : movedDomainRef(started.domain, options.domain),
       dataDir: options.dataDir === undefined ? started.dataDir : path.resolve(options.dataDir),
       policyVariant: started.policyVariant,
     }

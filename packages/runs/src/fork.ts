@@ -29,6 +29,8 @@ export interface ForkOptions {
   readonly prepareRun?: Effect.Effect<void, StoreError | StoredRunConfigError, EventStore>
   /** Read the parent's domain from this data folder instead of the recorded one (it must hash the same). */
   readonly dataDir?: string | undefined
+  /** Read the parent's domain given by path from here instead of its recorded path (a moved folder; it must hash the same); the branch records it. */
+  readonly domain?: string | undefined
 }
 
 /** Index of the event that produced trajectory message `turn`. */
@@ -38,7 +40,7 @@ export const eventOfTurn = (states: ReadonlyArray<{ trajectory: ReadonlyArray<un
 /** Branches `parentId` just before its trajectory message `atTurn` (the branch point of `branchEpisode`, by turn). */
 export const forkEpisode = (parentId: string, options: ForkOptions) =>
   Effect.gen(function* () {
-    const parent = yield* loadEpisode(parentId, { dataDir: options.dataDir })
+    const parent = yield* loadEpisode(parentId, { dataDir: options.dataDir, domain: options.domain })
     // A branch continued on other data than its parent's prefix ran on would not be a branch of it.
     yield* requireRecordedData(parent)
     const { states, events, domain } = parent
@@ -68,6 +70,7 @@ export const forkEpisode = (parentId: string, options: ForkOptions) =>
           user: options.user,
           mode: options.mode,
           dataDir: options.dataDir === undefined ? undefined : path.resolve(options.dataDir),
+          movedDomain: options.domain,
         },
         { noContinue: options.noContinue === true },
       )

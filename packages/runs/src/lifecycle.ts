@@ -30,6 +30,7 @@ import {
 } from "@tau-sim/engine"
 import { scoreEpisode } from "@tau-sim/evaluators"
 import { TaskMissing } from "@tau-sim/replay"
+import { movedDomainRef } from "@tau-sim/domains"
 import { Effect, Schema } from "effect"
 
 export interface EpisodeOutcome {
@@ -124,6 +125,8 @@ export interface BranchSpec {
   readonly mode?: Mode | undefined
   /** The data folder the branch records (absolute), when the parent's data is read from elsewhere now. */
   readonly dataDir?: string | null | undefined
+  /** Where the parent's domain given by path is now (a moved folder): the branch records it there. */
+  readonly movedDomain?: string | undefined
   /** The seed of the branch's randomness from its branch point on (critical-turn samples draw afresh). */
   readonly seed?: number | undefined
 }
@@ -159,6 +162,7 @@ export const branchEpisode = (parent: BranchParent, seq: number, spec: BranchSpe
       user: spec.user ?? latest.user,
       mode: spec.mode ?? latest.mode,
       dataDir: spec.dataDir === undefined ? latest.dataDir : spec.dataDir,
+      domain: spec.movedDomain === undefined ? latest.domain : movedDomainRef(latest.domain, spec.movedDomain),
       seed: spec.seed ?? latest.seed,
       parent: { episodeId: parent.episodeId, seq },
     }

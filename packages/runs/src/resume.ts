@@ -6,6 +6,7 @@
  */
 import * as path from "node:path"
 import { type EpisodeRow, EventStore } from "@tau-sim/engine"
+import { movedDomainRef } from "@tau-sim/domains"
 import { Effect, Schema } from "effect"
 import { type CriticalSample, runCritical } from "./critical.ts"
 import { type BranchOutcome, runCounterfactual } from "./experiment/counterfactual.ts"
@@ -35,6 +36,8 @@ export interface ResumeOptions {
   readonly maxConcurrency?: number | undefined
   /** Where the data of a plain run or cell is now (moved; the run's hashes must still match); undefined: where it was. */
   readonly dataDir?: string | undefined
+  /** Where the domain of a plain run or cell given by path is now (moved; the run's hashes must still match); new episodes record it. */
+  readonly domain?: string | undefined
   readonly onEpisode?: (summary: EpisodeSummary) => void
   /** The prices this process costs model calls with, recorded over the run's own (undefined: none to record). */
   readonly pricing?: RunPricing | undefined
@@ -62,6 +65,7 @@ export const resumeRun = (runId: string, options: ResumeOptions) =>
             ...runConfig,
             maxConcurrency: options.maxConcurrency ?? runConfig.maxConcurrency,
             dataDir: options.dataDir === undefined ? runConfig.dataDir : path.resolve(options.dataDir),
+            domain: options.domain === undefined ? runConfig.domain : movedDomainRef(runConfig.domain, options.domain),
             ...(options.pricing ? { pricing: options.pricing } : {}),
             ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
           },

@@ -13,6 +13,7 @@
  */
 import { createHash } from "node:crypto"
 import { type Domain, legacyTaskHash, Mode, type RunRecord, type Task, taskHash } from "@tau-sim/engine"
+import { isPathDomainRef } from "@tau-sim/domains"
 import { Effect, Schema } from "effect"
 
 /**
@@ -308,7 +309,9 @@ export const mismatchOf = (
   if (stored.kind !== "run" && stored.kind !== "cell") {
     return new RunConfigMismatch({ runId, differences: [{ field: "kind", stored: describeKind(stored), requested: "a plain run" }] })
   }
-  const differences = identityDifferences(runIdentity(withCanonicalTasksHash(stored, domain)), runIdentity(requested), ignore)
+  // A domain given by path that moved is the same domain when its hashes (code and data, tasks, policy) agree.
+  const moved = stored.hashes !== undefined && stored.domain !== requested.domain && isPathDomainRef(stored.domain) && isPathDomainRef(requested.domain)
+  const differences = identityDifferences(runIdentity(withCanonicalTasksHash(stored, domain)), runIdentity(requested), moved ? [...ignore, "domain"] : ignore)
   return differences.length === 0 ? null : new RunConfigMismatch({ runId, differences })
 }
 

@@ -48,6 +48,17 @@ export const movedDataDirFlag = Flag.String("data-dir").pipe(
   Flag.optional,
 )
 
+/** For commands over stored episodes: where a domain given by path is now, when its folder moved (checked by content hash). */
+export const movedDomainFlag = Flag.String("domain").pipe(
+  Flag.withDescription(
+    describedDefault(
+      "Read a domain given by path from this file or folder instead of the one recorded (it must hash the same); others ignore it",
+      "the recorded path",
+    ),
+  ),
+  Flag.optional,
+)
+
 /**
  * Numeric flags, checked when the command line is parsed: a count or limit that is zero, negative or
  * fractional is a usage error naming the flag, before anything runs or is stored.

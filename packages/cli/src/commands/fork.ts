@@ -8,7 +8,7 @@ import { Effect, Layer, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { fmtReward } from "../table.ts"
 import { resumableOnStop, shellArg } from "../signals.ts"
-import { dbFlag, jsonFlag, movedDataDirFlag, nonNegativeInt, print, printJson, storeLayer } from "./common.ts"
+import { dbFlag, jsonFlag, movedDataDirFlag, movedDomainFlag, nonNegativeInt, print, printJson, storeLayer } from "./common.ts"
 import { participantFlag, modelCallFlags, modelServices, runPricing } from "./model-flags.ts"
 
 const flags = {
@@ -19,6 +19,7 @@ const flags = {
   agent: participantFlag("agent").pipe(Flag.withDescription("Agent spec for the branch (default: the parent's)"), Flag.optional),
   user: participantFlag("user").pipe(Flag.withDescription("User spec for the branch (default: the parent's)"), Flag.optional),
   dataDir: movedDataDirFlag,
+  domain: movedDomainFlag,
   // The viewer names the branch before it starts, to follow its progress while it runs.
   episodeId: Flag.String("episode-id").pipe(
     Flag.withDescription("Id of the branch (default: a fresh ep_...); refused if an episode has it"),
@@ -53,6 +54,7 @@ export const forkCommand = Command.make("fork", flags, (f) =>
       childId,
       prepareRun: create,
       dataDir: Option.getOrUndefined(f.dataDir),
+      domain: Option.getOrUndefined(f.domain),
     }).pipe(resumableOnStop(() => `tau run --resume ${shellArg(runId)} --db ${shellArg(f.db)}  (continues ${childId})`))
     const out = {
       run_id: runId,

@@ -19,7 +19,7 @@ import {
 import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { table } from "../table.ts"
-import { dbFlag, jsonFlag, movedDataDirFlag, nonNegativeInt, print, progress, withExistingStore } from "./common.ts"
+import { dbFlag, jsonFlag, movedDataDirFlag, movedDomainFlag, nonNegativeInt, print, progress, withExistingStore } from "./common.ts"
 import { printJsonLine } from "../json-output.ts"
 import { reportSkipped } from "./store-scan.ts"
 import { usage } from "../usage-error.ts"
@@ -31,6 +31,7 @@ const flags = {
   db: dbFlag,
   json: jsonFlag,
   dataDir: movedDataDirFlag,
+  domain: movedDomainFlag,
   episode: Argument.String("episode").pipe(Argument.optional),
   run: Flag.String("run").pipe(Flag.withDescription("Replay every episode of a run"), Flag.optional),
   all: Flag.Boolean("all").pipe(Flag.withDescription("Replay every episode in the store"), Flag.withDefault(false)),
@@ -68,7 +69,7 @@ export const replayCommand = Command.make("replay", flags, (f) =>
         f.db,
         Effect.gen(function* () {
           const store = yield* EventStore
-          const options: LoadOptions = Option.isSome(f.dataDir) ? { dataDir: f.dataDir.value } : {}
+          const options: LoadOptions = { dataDir: Option.getOrUndefined(f.dataDir), domain: Option.getOrUndefined(f.domain) }
           let ids: string[] = []
           if (Option.isSome(f.episode)) {
             yield* requireEpisode(f.episode.value, f.db)

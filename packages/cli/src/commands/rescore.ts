@@ -14,7 +14,7 @@ import { isSupportDeskScore, type NlJudge, type PolicyJudge, scoreEpisode, score
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { fmtReward, table } from "../table.ts"
-import { dbFlag, jsonFlag, movedDataDirFlag, print, printJson, progress, withExistingStore, withShownDefault } from "./common.ts"
+import { dbFlag, jsonFlag, movedDataDirFlag, movedDomainFlag, print, printJson, progress, withExistingStore, withShownDefault } from "./common.ts"
 import {
   freshJudgeFlag,
   judgeCallFlags,
@@ -46,6 +46,7 @@ const flags = {
   ),
   evaluatorVersion: Flag.String("evaluator-version").pipe(Flag.withDescription("Version tag recorded with the new tau2 scores"), Flag.optional),
   dataDir: movedDataDirFlag,
+  domain: movedDomainFlag,
   nlJudge: nlJudgeFlag,
   policyJudge: policyJudgeFlag,
   freshJudge: freshJudgeFlag,
@@ -110,7 +111,7 @@ export const rescoreCommand = Command.make("rescore", flags, (f) =>
           const rescoreOne = (ep: EpisodeRow) =>
             Effect.gen(function* () {
               const previous = (yield* store.listScores(ep.episodeId)).filter(sameSet(evaluator)).at(-1)
-              const data = { dataDir: Option.getOrUndefined(f.dataDir) }
+              const data = { dataDir: Option.getOrUndefined(f.dataDir), domain: Option.getOrUndefined(f.domain) }
               const loaded = yield* loadEpisode(ep.episodeId, data)
               // Scores of the data the episode ran on only: other data is a DataChanged error.
               yield* requireRecordedData(loaded)

@@ -26,6 +26,7 @@ import {
 } from "@tau-sim/runs"
 import { computeMetrics } from "@tau-sim/evaluators"
 import { requireRun } from "@tau-sim/replay"
+import { isPathDomainRef, movedDomainRef } from "@tau-sim/domains"
 import { Effect, Layer, Option, Schema } from "effect"
 import { ModelRuntime } from "@tau-sim/models"
 import { Command, Flag } from "effect/cli"
@@ -221,7 +222,11 @@ const checkResumeFlags = (f: Flags, runId: string, stored: StoredRunConfig) =>
     }
     const withStored: Flags = {
       ...f,
-      domain: Option.orElse(f.domain, () => Option.some(stored.domain)),
+      // --domain at a moved domain given by path keeps the run's task file (movedDomainRef); the hashes decide.
+      domain:
+        Option.isSome(f.domain) && isPathDomainRef(stored.domain)
+          ? Option.some(movedDomainRef(stored.domain, f.domain.value))
+          : Option.orElse(f.domain, () => Option.some(stored.domain)),
       dataDir: Option.orElse(f.dataDir, () => Option.fromNullishOr(stored.dataDir)),
       policyVariant: Option.orElse(f.policyVariant, () => Option.some(stored.policyVariant)),
       agent: Option.orElse(f.agent, () => Option.some(stored.agent)),
@@ -320,6 +325,7 @@ export const runCommand = Command.make("run", flags, (given) => {
         store: f.db,
         maxConcurrency: Option.getOrUndefined(f.maxConcurrency),
         dataDir: Option.getOrUndefined(f.dataDir),
+        domain: Option.getOrUndefined(f.domain),
         onEpisode: onEpisode(() => total),
         // The prices this resume costs calls with (the run's recorded ones, any given now over them).
         pricing: runPricing(models, "agent" in stored ? [stored.agent, stored.user] : []),

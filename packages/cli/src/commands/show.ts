@@ -13,11 +13,11 @@ import { Effect, Option } from "effect"
 import { Argument, Command } from "effect/cli"
 import { fmtReward, table } from "../table.ts"
 import { quoted, terminalText } from "../terminal-text.ts"
-import { dbFlag, jsonFlag, movedDataDirFlag, print, printJson, withExistingStore } from "./common.ts"
+import { dbFlag, jsonFlag, movedDataDirFlag, movedDomainFlag, print, printJson, withExistingStore } from "./common.ts"
 import { requireEpisode, warnDataChanges } from "./replay.ts"
 import { evaluatorJson } from "../json-output.ts"
 
-const flags = { db: dbFlag, json: jsonFlag, dataDir: movedDataDirFlag, episode: Argument.String("episode") }
+const flags = { db: dbFlag, json: jsonFlag, dataDir: movedDataDirFlag, domain: movedDomainFlag, episode: Argument.String("episode") }
 
 /** The note of the episode's own end event, if it has one. */
 const endNote = (events: ReadonlyArray<EpisodeEvent>): string | null => {
@@ -31,7 +31,7 @@ export const showCommand = Command.make("show", flags, (f) =>
     Effect.gen(function* () {
       const store = yield* EventStore
       yield* requireEpisode(f.episode, f.db)
-      const options = { dataDir: Option.getOrUndefined(f.dataDir) }
+      const options = { dataDir: Option.getOrUndefined(f.dataDir), domain: Option.getOrUndefined(f.domain) }
       const loaded = yield* loadEpisode(f.episode, options)
       const started = loaded.final.started
       // The log is the record: a missing read-model row is rebuilt from it.
