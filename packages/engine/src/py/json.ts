@@ -237,18 +237,36 @@ export const parsePlain = (text: string): unknown => JSON.parse(text)
 /** What `JSON.stringify` leaves unescaped and Python's `ensure_ascii` escapes: DEL and every non-ASCII unit. */
 const NON_ASCII = /[\u007f-\uffff]/g
 const escapeUnit = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`
+/** Strings from this length on are escaped natively (below it the loop: measured, natively escaped policy texts made an export of 6,855 telecom episodes take 2.3 GB instead of 1.5). */
+const NATIVE_ESCAPE_FROM = 1 << 20
 
 /**
- * A string as Python's `json.dumps` writes it (`ensure_ascii`): `JSON.stringify` escapes quotes,
- * backslashes and control characters exactly as Python does (`\n`, `\u001f`, lone surrogates as
- * `\udc00`), and leaves the rest raw; each remaining unit above `~` becomes `\uXXXX` (a surrogate
- * pair as its two halves, as Python writes an astral character). Built natively: a character-by-
- * character concatenation made a 50 MB message a rope of 50 million nodes.
+ * A string as Python's `json.dumps` writes it (`ensure_ascii`). A long one natively:
+ * `JSON.stringify` escapes quotes, backslashes and control characters exactly as Python does
+ * (`\n`, `\u001f`, lone surrogates as `\udc00`) and leaves the rest raw, then each unit above `~`
+ * becomes `\uXXXX` (a surrogate pair as its two halves, as Python writes an astral character);
+ * character by character, a 50 MB message became a rope of 50 million nodes.
  */
 const escapeAscii = (s: string): string => {
-  const json = JSON.stringify(s)
-  NON_ASCII.lastIndex = 0
-  return NON_ASCII.test(json) ? json.replace(NON_ASCII, escapeUnit) : json
+  if (s.length >= NATIVE_ESCAPE_FROM) {
+    const json = JSON.stringify(s)
+    NON_ASCII.lastIndex = 0
+    return NON_ASCII.test(json) ? json.replace(NON_ASCII, escapeUnit) : json
+  }
+  let out = '"'
+  for (let k = 0; k < s.length; k++) {
+    const c = s.charCodeAt(k)
+    if (c === 0x22) out += '\\"'
+    else if (c === 0x5c) out += "\\\\"
+    else if (c === 0x0a) out += "\\n"
+    else if (c === 0x0d) out += "\\r"
+    else if (c === 0x09) out += "\\t"
+    else if (c === 0x08) out += "\\b"
+    else if (c === 0x0c) out += "\\f"
+    else if (c < 0x20 || c > 0x7e) out += `\\u${c.toString(16).padStart(4, "0")}`
+    else out += s[k]
+  }
+  return `${out}"`
 }
 
 const floatJson = (x: number): string => (Number.isNaN(x) ? "NaN" : x === Infinity ? "Infinity" : x === -Infinity ? "-Infinity" : floatRepr(x))

@@ -34,6 +34,17 @@ describe("PyJson.dumps strings", () => {
     for (const s of ["\u007f", "\ud83d\ude00", "\ud800", "\udfff", "é\u0000\u001f", "a/b"]) expect(PyJson.dumps(s)).toBe(pythonAscii(s))
   })
 
+  it("of 1 MiB and more (escaped natively) are escaped as Python's ensure_ascii escapes them", () => {
+    const anyUnits = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 40 })
+    fc.assert(
+      fc.property(anyUnits, (sample) => {
+        const s = sample.repeat(Math.ceil((1 << 20) / sample.length))
+        expect(PyJson.dumps(s)).toBe(pythonAscii(s))
+      }),
+      { numRuns: 10 },
+    )
+  })
+
   it("of 50 MB are written whole", () => {
     const unit = 'Order #W2378156: "two lamps", one\tdesk; é\n'
     const big = unit.repeat(Math.ceil(50_000_000 / unit.length))
