@@ -6,5 +6,7 @@ export * from "./load.ts"
 export * from "./sections.ts"
 export * from "./svg.ts"
 export * from "./render.ts"
+// Width-fitted text tables, for any command that prints one (not the charts: charts.ts loads vega and is imported only when HTML is rendered).
+export * from "./text-table.ts"
 export * from "./support-desk.ts"
 export * from "./compare.ts"
