@@ -83,7 +83,7 @@ describe("the HTML report linked to tau view", () => {
     const chart = page.locator("svg.chart.critical-chart")
     await chart.screenshot({ path: path.join(shots, "critical-chart.png") })
     await page.screenshot({ path: path.join(shots, "critical-report.png"), fullPage: true })
-    const marked = page.locator("#critical-" + CSS_ESCAPE(analysisRun) + " td a", { hasText: "<" })
+    const marked = page.locator(`#critical-${CSS_ESCAPE(analysisRun)} td a`, { hasText: "<" })
     const turn = Number.parseInt((await marked.textContent()) ?? "", 10)
     await marked.click()
     await page.waitForURL(`${view.base}/episodes/${episode}?turn=${turn}`)
