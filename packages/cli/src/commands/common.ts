@@ -3,12 +3,11 @@ import * as path from "node:path"
 import { type EventStore, layerSqlite, PyJson, type StoreError } from "@tau-sim/engine"
 import { redactText, rememberSecrets, urlSecrets } from "@tau-sim/models"
 // Only the URL helpers: the store itself (and its driver) is imported when a postgres:// --db is given.
-import { describeUrl, isPostgresUrl } from "@tau-sim/store-pg/url"
+import { isPostgresUrl } from "@tau-sim/store-pg/url"
 // Only the duration reader: the runs package is loaded by the commands that run episodes.
 import { DURATION_FORMS, parseDurationMs } from "@tau-sim/runs/duration"
 import { Effect, Layer, Option } from "effect"
 import { Flag } from "effect/cli"
-import { type UsageError, usage } from "../usage-error.ts"
 
 export const DEFAULT_DB = path.join(".tau", "tau.db")
 
@@ -119,10 +118,6 @@ export const storeLayer = (db: string, options: StoreOptions = {}): Layer.Layer<
   rememberSecrets(urlSecrets(db))
   return Layer.unwrap(Effect.promise(() => import("@tau-sim/store-pg")).pipe(Effect.map((pg) => pg.layerPostgres(withPgPassword(db), options))))
 }
-
-/** For commands that read a SQLite file themselves (`tau view`): a Postgres `--db` is a usage error naming the store. */
-export const sqliteOnly = (db: string, command: string): Effect.Effect<void, UsageError> =>
-  isPostgresUrl(db) ? Effect.fail(usage(`${command} reads SQLite stores only, not yet ${describeUrl(db)}`)) : Effect.void
 
 /** The URL with PGPASSWORD as its password when it has none (libpq's convention), kept out of argv and shell history. */
 const withPgPassword = (db: string): string => {
