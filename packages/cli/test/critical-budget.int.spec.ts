@@ -31,7 +31,7 @@ interface Analysis {
   readonly planned: number
   readonly finished: number
   readonly stopped_by: string | null
-  readonly cost_usd: number | null
+  readonly cost: number | null
   readonly budget_usd: number | null
 }
 
@@ -74,8 +74,8 @@ describe("tau critical --budget-usd", () => {
   it("stops starting samples once they cost the budget, and a resume keeps the budget", async () => {
     // One sample a turn, unbudgeted: what a round costs (the model answers the same prefix the same way, whatever the seed).
     const round = await critical(db, episode, "--samples", "1")
-    expect(round.cost_usd).toBeGreaterThan(0)
-    const perRound = round.cost_usd as number
+    expect(round.cost).toBeGreaterThan(0)
+    const perRound = round.cost as number
     // Two samples a turn on a budget of one and a half rounds: the second round stops in its middle.
     const budget = Number((1.5 * perRound).toFixed(6))
     const analysis = await critical(db, episode, "--samples", "2", "--budget-usd", String(budget))
@@ -89,7 +89,7 @@ describe("tau critical --budget-usd", () => {
     const costs = await sampleCosts(db, analysis.run_id)
     expect(costs.size).toBe(analysis.finished)
     const spent = [...costs.values()].reduce((a, b) => a + b, 0)
-    expect(analysis.cost_usd).toBeCloseTo(spent, 12)
+    expect(analysis.cost).toBeCloseTo(spent, 12)
     expect(spent).toBeGreaterThanOrEqual(budget)
     const last = analysis.ran.at(-1) as string
     expect(analysis.ran.length).toBe(analysis.finished)

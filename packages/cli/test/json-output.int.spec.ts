@@ -164,7 +164,8 @@ describe("--json of every command", () => {
     const sometimes = new Set([
       "critical",
       "stopped_by",
-      "cost_usd",
+      "cost",
+      "known_cost",
       "unpriced_calls",
       "budget_usd",
       "why_failed",

@@ -140,7 +140,9 @@ const jsonOf = (r: CriticalResult) => ({
   planned: r.planned,
   finished: r.finished,
   stopped_by: r.stopped_by,
-  cost_usd: r.cost.unpriced === 0 ? r.cost.known : null,
+  // Costs as every command names them (USD): null when a call had no price, the priced part apart.
+  cost: r.cost.unpriced === 0 ? r.cost.known : null,
+  known_cost: r.cost.known,
   unpriced_calls: r.cost.unpriced,
   budget_usd: r.budget_usd,
 })
