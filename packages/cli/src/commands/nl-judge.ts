@@ -41,7 +41,9 @@ export const freshJudgeFlag = Flag.Boolean("fresh-judge").pipe(
 )
 
 export const policyJudgeFlag = Flag.String("policy-judge").pipe(
-  Flag.withDescription(describedDefault("With --evaluator support-desk: a model that judges policy adherence (the policy_adherence component)", "none: not judged")),
+  Flag.withDescription(
+    describedDefault("With --evaluator support-desk: a model that judges policy adherence (the policy_adherence component)", "none: not judged"),
+  ),
   Flag.map(publicSpec),
   Flag.optional,
 )
