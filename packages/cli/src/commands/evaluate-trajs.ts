@@ -15,7 +15,7 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { PyJson, type PyValue } from "@tau-sim/engine"
+import { PyJson } from "@tau-sim/engine"
 import {
   evaluateResults,
   expandResultsPaths,
@@ -124,8 +124,9 @@ export const evaluateTrajsCommand = Command.make(
             Effect.sync(() => {
               if (f.json) {
                 // In the vocabulary's names: a simulation of the results is an episode (an import stores it under this id).
-                const { simulation_id, ...rest } = PyJson.toPlain(s as unknown as PyValue) as { simulation_id: string } & Record<string, unknown>
-                process.stdout.write(`${JSON.stringify({ type: "episode", episode_id: simulation_id, ...rest })}\n`)
+                // Python floats as the floats they are (`1.0`), as every --json prints them.
+                const { simulation_id, ...rest } = s
+                process.stdout.write(`${PyJson.stringify({ type: "episode", episode_id: simulation_id, ...rest })}\n`)
               }
               scores.push(s)
             }),
