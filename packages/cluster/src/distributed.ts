@@ -7,7 +7,7 @@
 import { type Domain, DomainResolver, EventStore } from "@tau-sim/engine"
 import { ModelRuntime, type UsageTotals } from "@tau-sim/models"
 import { describeUrl } from "@tau-sim/store-pg/url"
-import { type EpisodeSummary, ensureRun, participantsFor, type RunConfig, type RunUnitsOptions, trialSeeds } from "@tau-sim/runs"
+import { type EpisodeSummary, ensureRun, participantsFor, type RunConfig, type RunUnitsOptions, unitsOfRun } from "@tau-sim/runs"
 import { Effect } from "effect"
 import { layerClient, layerPg } from "./layers.ts"
 import { pendingUnits, RunOnCluster } from "./pending.ts"
@@ -26,8 +26,7 @@ export interface DistributedOptions {
 }
 
 /** The units of a run, trial-major as a local run enumerates them. */
-export const unitsOf = (config: RunConfig): ReadonlyArray<Unit> =>
-  trialSeeds(config.seed, config.trials).flatMap((seed, trial) => config.taskIds.map((taskId) => ({ runId: config.runId, taskId, trial, seed })))
+export const unitsOf = (config: RunConfig): ReadonlyArray<Unit> => unitsOfRun(config).map((unit) => ({ runId: config.runId, ...unit }))
 
 const addUsage = (totals: UsageTotals, usage: StoredUsage) => {
   totals.calls += usage.calls

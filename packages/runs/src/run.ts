@@ -183,12 +183,16 @@ export const executeRun = (config: RunConfig, onEpisode: (s: EpisodeSummary) => 
     return yield* executeRunUnits(config, domain, onEpisode, options)
   })
 
+/** A run's units (task × trial, with each trial's seed), trial-major as the reference enumerates them (semantics §8.2). */
+export const unitsOfRun = (
+  config: Pick<RunConfig, "seed" | "trials" | "taskIds">,
+): ReadonlyArray<{ readonly taskId: string; readonly trial: number; readonly seed: number }> =>
+  trialSeeds(config.seed, config.trials).flatMap((seed, trial) => config.taskIds.map((taskId) => ({ taskId, trial, seed })))
+
 /** Runs the units of a run already created as `config`, on its resolved `domain`, holding the run's lease. */
 export const executeRunUnits = (config: RunConfig, domain: Domain, onEpisode: (s: EpisodeSummary) => void = () => {}, options: RunUnitsOptions = {}) =>
   Effect.gen(function* () {
-    const seeds = trialSeeds(config.seed, config.trials)
-    // Trial-major, as the reference enumerates units (semantics §8.2).
-    const units = seeds.flatMap((seed, trial) => config.taskIds.map((taskId) => ({ taskId, trial, seed })))
+    const units = unitsOfRun(config)
     // Each unit also under its episode's lease, the one a cluster runner takes (ADR 0009): a worker and this process never play one episode at once.
     return yield* Effect.forEach(
       units,
