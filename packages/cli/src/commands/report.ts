@@ -10,6 +10,7 @@ import { Command, Flag } from "effect/cli"
 import { FileWriteError, writeFileAtomic } from "../write-file.ts"
 import { dbFlag, jsonFlag, positiveInt, progress, withExistingStore, withShownDefault } from "./common.ts"
 import { printJsonDocument } from "../json-output.ts"
+import { terminalWidth } from "../table.ts"
 import { namingStore, reportSkipped } from "./store-scan.ts"
 import { usage } from "../usage-error.ts"
 
@@ -59,8 +60,7 @@ export const reportCommand = Command.make("report", flags, (f) =>
     if (f.json) return yield* printJsonDocument(report).pipe(Effect.andThen(reportSkipped(report.skipped)))
     // Participant specs of stores written before specs were redacted may still carry credentials.
     // Text tables fit the terminal they are printed on, or $COLUMNS (long ids wrap); a file or pipe gets them whole.
-    const columns = Number(process.env.COLUMNS)
-    const width = Number.isInteger(columns) && columns > 0 ? columns : Option.isNone(f.out) && process.stdout.isTTY ? process.stdout.columns : undefined
+    const width = Option.isNone(f.out) ? terminalWidth() : undefined
     const rendered = yield* Effect.promise(() => renderReport(report, f.format as ReportFormat, { width, viewerUrl: Option.getOrUndefined(f.viewerUrl) }))
     const text = redactText(rendered)
     if (Option.isSome(f.out)) {
