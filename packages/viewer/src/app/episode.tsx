@@ -426,6 +426,16 @@ const World = ({ episodeId, turn }: { episodeId: string; turn: number }) => {
   )
 }
 
+/** More sibling branches of one run than this are folded (a critical analysis has K samples per turn). */
+const FOLD_SIBLINGS = 5
+
+/** Siblings grouped by run, in their order of first appearance. */
+const byRun = (rows: ReadonlyArray<EpisodeListRow>): ReadonlyArray<ReadonlyArray<EpisodeListRow>> => {
+  const groups = new Map<string, EpisodeListRow[]>()
+  for (const r of rows) groups.set(r.run_id, [...(groups.get(r.run_id) ?? []), r])
+  return [...groups.values()]
+}
+
 /** The episode's family: its root and every branch below it, this one marked, each with a compare link. */
 const LineageTree = ({ episodeId, version }: { episodeId: string; version: number }) => {
   const tree = useApi<{ nodes: ReadonlyArray<EpisodeListRow> }>(`/api/episodes/${encodeURIComponent(episodeId)}/tree?v=${version}`)
@@ -450,11 +460,26 @@ const LineageTree = ({ episodeId, version }: { episodeId: string; version: numbe
       )}
       {(children.get(node.episode_id) ?? []).length > 0 && (
         <ul>
-          {(children.get(node.episode_id) ?? []).map((c) => (
+          {byRun(children.get(node.episode_id) ?? []).map((group) =>
+            group.length > FOLD_SIBLINGS ? <Folded key={group[0].run_id} group={group} /> : group.map((c) => <Node key={c.episode_id} node={c} />),
+          )}
+        </ul>
+      )}
+    </li>
+  )
+  /** Many branches of one run under one parent (a critical-turn analysis's samples): folded, open when this episode is one of them. */
+  const Folded = ({ group }: { group: ReadonlyArray<EpisodeListRow> }) => (
+    <li data-testid="lineage-folded" data-run={group[0].run_id}>
+      <details open={group.some((c) => c.episode_id === episodeId || (children.get(c.episode_id) ?? []).length > 0)}>
+        <summary class="small">
+          {group.length} branches of run <span class="spec">{group[0].run_id}</span> · {group.filter((c) => c.reward === 1).length} with reward 1
+        </summary>
+        <ul>
+          {group.map((c) => (
             <Node key={c.episode_id} node={c} />
           ))}
         </ul>
-      )}
+      </details>
     </li>
   )
   const root = nodes[0]
