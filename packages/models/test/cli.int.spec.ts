@@ -179,7 +179,7 @@ describe("tau run with model participants over HTTP", () => {
     expect(replay.code).toBe(0)
     const rows = lines(replay.stdout)
     expect(rows).toHaveLength(4)
-    expect(rows.every((r) => r.verified === true && r.ended === "user_stop")).toBe(true)
+    expect(rows.every((r) => r.verified === true && r.termination_reason === "user_stop")).toBe(true)
     expect(server.calls.length).toBe(before)
   })
 
