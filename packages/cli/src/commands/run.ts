@@ -283,7 +283,16 @@ export const runCommand = Command.make("run", flags, (given) => {
   return Effect.gen(function* () {
     const models = yield* ModelRuntime
     let runId: string | null = null
-    const resumeCommand = () => (runId ? `tau run ${f.distributed ? "--follow" : "--resume"} ${shellArg(runId)} --db ${shellArg(f.db)}` : null)
+    // The command continues as this one did: it carries what was given that the stored run does not
+    // hold (--retry-errors; on a resume the attempt limit and where the data or domain is now).
+    const carried = [
+      ...(f.retryErrors ? ["--retry-errors"] : []),
+      ...(Option.isSome(f.resume) && Option.isSome(f.maxAttempts) ? ["--max-attempts", String(f.maxAttempts.value)] : []),
+      ...(Option.isSome(f.resume) && Option.isSome(f.dataDir) ? ["--data-dir", shellArg(f.dataDir.value)] : []),
+      ...(Option.isSome(f.resume) && Option.isSome(f.domain) ? ["--domain", shellArg(f.domain.value)] : []),
+    ]
+    const resumeCommand = () =>
+      runId ? [`tau run ${f.distributed ? "--follow" : "--resume"} ${shellArg(runId)} --db ${shellArg(f.db)}`, ...carried].join(" ") : null
     // A bar on a terminal, a line per episode otherwise (live-progress.ts); off the screen before the summary or a stop message.
     let live: Progress | null = null
     const onEpisode = (total: () => number) => {
