@@ -24,7 +24,7 @@ export interface GroupCommitOptions<I, A, E> {
   readonly inTransaction: () => boolean
   /** What a thrown error becomes. */
   readonly error: (cause: unknown) => E
-  /** A transaction committed these items. */
+  /** A transaction committed these items (a notice: should it throw, the items are still committed). */
   readonly committed?: (items: ReadonlyArray<I>) => void
 }
 
@@ -40,19 +40,29 @@ export const groupCommit = <I, A, E>(options: GroupCommitOptions<I, A, E>) => {
   const { write, transaction, savepoint, inTransaction, error, committed } = options
   let pending: Array<Waiting<I, A, E>> | undefined
 
-  const alone = (item: I): Exit.Exit<A, E> => {
+  // After the commit, outside the write's error handling: a failing notice must not make committed
+  // items fail, nor be written again (a group's fallback would write them twice).
+  const notify = (items: ReadonlyArray<I>): void => {
     try {
-      const result = transaction(() => write(item))
-      committed?.([item])
-      return Exit.succeed(result)
+      committed?.(items)
+    } catch {}
+  }
+
+  const alone = (item: I): Exit.Exit<A, E> => {
+    let result: A
+    try {
+      result = transaction(() => write(item))
     } catch (e) {
       return Exit.fail(error(e))
     }
+    notify([item])
+    return Exit.succeed(result)
   }
 
   const together = (items: ReadonlyArray<I>): Array<Exit.Exit<A, E>> => {
+    let exits: Array<Exit.Exit<A, E>>
     try {
-      const exits = transaction(() =>
+      exits = transaction(() =>
         items.map((item): Exit.Exit<A, E> => {
           try {
             return Exit.succeed(savepoint(() => write(item)))
@@ -62,11 +72,11 @@ export const groupCommit = <I, A, E>(options: GroupCommitOptions<I, A, E>) => {
           }
         }),
       )
-      committed?.(items)
-      return exits
     } catch {
       return items.map(alone)
     }
+    notify(items)
+    return exits
   }
 
   const flush = (group: ReadonlyArray<Waiting<I, A, E>>): Exit.Exit<A, E> => {

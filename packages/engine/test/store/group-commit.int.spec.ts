@@ -35,6 +35,7 @@ const setup = (name: string) => {
   const tx = db.transaction((body: () => unknown) => body())
   const stats = { transactions: 0, commits: [] as Array<number> }
   const failNextCommit = { armed: false }
+  const failNextNotice = { armed: false }
   const group = groupCommit<Item, string, string>({
     write: (item) => {
       for (let n = 0; n < item.rows; n++) insert.run(item.key, n)
@@ -60,10 +61,16 @@ const setup = (name: string) => {
     savepoint: <R>(body: () => R) => tx(body) as R,
     inTransaction: () => db.inTransaction,
     error: (e) => (e instanceof Error ? e.message : String(e)),
-    committed: (items) => stats.commits.push(items.length),
+    committed: (items) => {
+      stats.commits.push(items.length)
+      if (failNextNotice.armed) {
+        failNextNotice.armed = false
+        throw new Error("the notice failed")
+      }
+    },
   })
   const rows = (key: string) => (db.prepare("SELECT count(*) AS n FROM t WHERE key = ?").get(key) as { n: number }).n
-  return { db, group, stats, rows, failNextCommit }
+  return { db, group, stats, rows, failNextCommit, failNextNotice }
 }
 
 const submitAll = (group: ReturnType<typeof setup>["group"], items: ReadonlyArray<Item>) =>
@@ -131,6 +138,20 @@ describe("group commit", () => {
     assert.isTrue(exits.every(Exit.isSuccess))
     assert.deepStrictEqual(stats.commits, [1, 1])
     assert.deepStrictEqual([rows("a"), rows("b")], [1, 1])
+    db.close()
+  })
+
+  it("a notice of the commit that throws changes no outcome: the items are committed once, alone or in a group", async () => {
+    const { db, group, rows, failNextNotice } = setup("notice")
+    failNextNotice.armed = true
+    assert.strictEqual(Effect.runSync(group.submit({ key: "solo", rows: 1 })), "solo")
+    failNextNotice.armed = true
+    const exits = await submitAll(group, [
+      { key: "a", rows: 1 },
+      { key: "b", rows: 1 },
+    ])
+    assert.deepStrictEqual(exits, [Exit.succeed("a"), Exit.succeed("b")])
+    assert.deepStrictEqual([rows("solo"), rows("a"), rows("b")], [1, 1, 1])
     db.close()
   })
 
