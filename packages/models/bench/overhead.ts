@@ -132,23 +132,29 @@ export const concurrentThroughput = async (dir: string, episodes = 64, latencyMs
       // Warm-up: one episode opens the connection pool and JIT-compiles the path.
       yield* episode(domain, link, "warm", 1, participants)
       const t0 = performance.now()
+      const cpu0 = process.cpuUsage()
       const results = yield* Effect.forEach(
         Array.from({ length: episodes }, (_, i) => i),
         (i) => episode(domain, link, `ep-${i}`, 100 + i, participants),
         { concurrency: episodes },
       )
       const wallMs = performance.now() - t0
+      const cpu = process.cpuUsage(cpu0)
       // Shared runtime: count each episode's calls from its stream (outside the timed part).
       const store = yield* EventStore
       const calls = yield* Effect.forEach(results, (_, i) =>
         store.read(`ep-${i}`).pipe(Effect.map((events) => events.filter((e) => e.event._tag === "ModelCalled").length)),
       )
       const idealMs = Math.max(...calls) * latencyMs
+      const modelCalls = calls.reduce((n, c) => n + c, 0)
       return {
         episodes,
         latency_ms: latencyMs,
-        model_calls: calls.reduce((n, c) => n + c, 0),
+        model_calls: modelCalls,
         wall_s: Number((wallMs / 1000).toFixed(3)),
+        // This process's CPU (user + system) in the timed part per model call (one hop): the budget
+        // at N episodes is about 2 cores × latency / N, the model server's process apart.
+        cpu_ms_per_model_call: Number(((cpu.user + cpu.system) / 1000 / modelCalls).toFixed(3)),
         ideal_s: Number((idealMs / 1000).toFixed(3)),
         percent_of_ideal: Number(((idealMs / wallMs) * 100).toFixed(1)),
       }
