@@ -8,9 +8,9 @@ import { Events, type ModelCalled } from "@tau-sim/engine"
 import { Clock, Effect, Random } from "effect"
 import { isTransient, ModelCallError, type ModelClient, type ModelRequest, type ModelResponse } from "./port.ts"
 import { costOf, priceOf } from "./pricing.ts"
-import { requestHash } from "./request-hash.ts"
+import { type RequestTexts, requestHash, requestTexts } from "./request-hash.ts"
 import { ModelRuntime, type ModelRuntimeOptions } from "./runtime.ts"
-import { redactText, redactValue } from "./secrets.ts"
+import { mayHoldSecret, redactText, redactValue } from "./secrets.ts"
 
 export type CallParticipant = ModelCalled["participant"]
 
@@ -28,19 +28,18 @@ export interface CallFailure {
 
 const ZERO_USAGE = { promptTokens: 0, completionTokens: 0 }
 
-/** What we store of a request: enough to re-send it, never a key. */
-const recordedRequest = (client: ModelClient, request: ModelRequest, secrets: ReadonlyArray<string>) =>
-  redactValue(
-    {
-      identity: client.identity,
-      baseURL: client.baseURL,
-      messages: request.messages,
-      tools: request.tools,
-      toolChoice: request.toolChoice,
-      params: request.params,
-    },
-    secrets,
-  )
+/**
+ * What we store of a request: enough to re-send it, never a key. The conversation and tools are
+ * walked for secrets only when their JSON texts (made for the hash) may hold one.
+ */
+const recordedRequest = (client: ModelClient, request: ModelRequest, texts: RequestTexts, secrets: ReadonlyArray<string>) => ({
+  identity: redactValue(client.identity, secrets),
+  baseURL: redactValue(client.baseURL, secrets),
+  messages: mayHoldSecret(texts.messages, secrets) ? redactValue(request.messages, secrets) : request.messages,
+  tools: mayHoldSecret(texts.tools, secrets) ? redactValue(request.tools, secrets) : request.tools,
+  toolChoice: redactValue(request.toolChoice, secrets),
+  params: redactValue(request.params, secrets),
+})
 
 const describe = (error: ModelCallError): string => `${error.kind}${error.status !== undefined ? ` (HTTP ${error.status})` : ""}: ${error.message}`
 
@@ -73,9 +72,10 @@ export const backoffMs = (
 export const recordedCall = (client: ModelClient, request: ModelRequest, participant: CallParticipant): Effect.Effect<CallSuccess, CallFailure, ModelRuntime> =>
   Effect.gen(function* () {
     const runtime = yield* ModelRuntime
-    const hash = requestHash(client.identity, request)
+    const texts = requestTexts(request)
+    const hash = requestHash(client.identity, request, texts)
     const secrets = runtime.options.credentials.secrets.values(runtime.options.env)
-    const recorded = recordedRequest(client, request, secrets)
+    const recorded = recordedRequest(client, request, texts, secrets)
     const price = priceOf(client.model, runtime.options.prices)
     const totals = runtime.totals
     const event = (fields: Pick<ModelCalled, "response" | "usage" | "cost" | "latencyMs" | "attempt" | "error">): ModelCalled =>

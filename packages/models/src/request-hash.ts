@@ -22,13 +22,21 @@ const sortedKeys = (value: unknown): unknown => {
   )
 }
 
-export const requestHash = (identity: string, request: ModelRequest): string => {
+/** The JSON texts of a request's tools and messages, the bulk of what is hashed (also used to skip redaction walks). */
+export interface RequestTexts {
+  readonly tools: string
+  readonly messages: string
+}
+
+export const requestTexts = (request: ModelRequest): RequestTexts => ({ tools: JSON.stringify(request.tools), messages: JSON.stringify(request.messages) })
+
+export const requestHash = (identity: string, request: ModelRequest, texts: RequestTexts = requestTexts(request)): string => {
   const params = Object.fromEntries(Object.entries(request.params).filter(([k]) => !(TRANSPORT_ARGS as ReadonlyArray<string>).includes(k)))
   return createHash("sha256")
     .update(JSON.stringify([identity, request.toolChoice, sortedKeys(params)]))
     .update("\n")
-    .update(JSON.stringify(request.tools))
+    .update(texts.tools)
     .update("\n")
-    .update(JSON.stringify(request.messages))
+    .update(texts.messages)
     .digest("hex")
 }

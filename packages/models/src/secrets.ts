@@ -123,6 +123,9 @@ export const envSecrets = (env: NodeJS.ProcessEnv): string[] => {
   return [...out]
 }
 
+/** The variables `envSecrets` reads. */
+const SECRET_VARIABLES: ReadonlyArray<string> = [...Object.values(KEY_VARIABLES), ...Object.values(BASE_URL_VARIABLES)]
+
 /** Secret values learnt from specs given to a process (URL credentials, see `credentials.ts`); kept in memory only. */
 export class KnownSecrets {
   private readonly learnt = new Set<string>()
@@ -131,9 +134,18 @@ export class KnownSecrets {
     for (const v of values) if (v.length >= MIN_SECRET_LENGTH) this.learnt.add(v)
   }
 
+  /** The last answer of `values`, and what it was computed from (asked for on every model call). */
+  private memo: { env: NodeJS.ProcessEnv; learnt: number; inputs: string; values: string[] } | undefined
+
   /** The secret values to redact: those in `env`, and those learnt. */
   values(env: NodeJS.ProcessEnv): string[] {
-    return [...new Set([...this.learnt, ...envSecrets(env)])]
+    // Recomputed when the env object, one of its secret variables, or what was learnt changes (learnt only grows).
+    const inputs = SECRET_VARIABLES.map((name) => env[name] ?? "").join("\0")
+    const memo = this.memo
+    if (memo && memo.env === env && memo.learnt === this.learnt.size && memo.inputs === inputs) return [...memo.values]
+    const values = [...new Set([...this.learnt, ...envSecrets(env)])]
+    this.memo = { env, learnt: this.learnt.size, inputs, values }
+    return [...values]
   }
 }
 
@@ -157,6 +169,14 @@ const replaceValues = (text: string, secrets: ReadonlyArray<string>): string => 
 
 /** A message or other text we produce (errors, notes, output): URLs redacted, known secret values replaced. */
 export const redactText = (text: string, secrets: ReadonlyArray<string> = secretValues()): string => replaceValues(redactUrlsIn(text), secrets)
+
+/**
+ * False only when no string of the value whose JSON text is `json` can hold one of `secrets`: a
+ * secret that JSON writes as it is (no quote, backslash, control character or lone surrogate)
+ * appears in the text wherever it appears in a string. A cheap test before `redactValue` walks a
+ * large value whose text was made anyway (the request hash serialises every request).
+ */
+export const mayHoldSecret = (json: string, secrets: ReadonlyArray<string>): boolean => secrets.some((s) => JSON.stringify(s) !== `"${s}"` || json.includes(s))
 
 /**
  * A JSON-like value with every known secret value replaced in its strings (copied only where one was

@@ -14,6 +14,8 @@ import {
   pricesOfRecord,
   recordedPrices,
   redactText,
+  KnownSecrets,
+  mayHoldSecret,
   redactValue,
   requestHash,
   TokenBucket,
@@ -191,5 +193,25 @@ describe("key redaction", () => {
       a: ["x [redacted] y", 1, null],
       b: { c: "[redacted]" },
     })
+  })
+
+  it("knows a key put in the environment after it was last asked (the answer is remembered between calls)", () => {
+    const known = new KnownSecrets()
+    const env: NodeJS.ProcessEnv = { OPENAI_API_KEY: "sk-first-0123456789" }
+    expect(known.values(env)).toEqual(["sk-first-0123456789"])
+    env.OPENAI_API_KEY = "sk-second-0123456789"
+    expect(known.values(env)).toEqual(["sk-second-0123456789"])
+    known.remember(["learnt-secret-value"])
+    expect(known.values(env)).toEqual(["learnt-secret-value", "sk-second-0123456789"])
+    expect(known.values({ ...env, ANTHROPIC_API_KEY: "sk-ant-0123456789" })).toContain("sk-ant-0123456789")
+  })
+
+  it("says a JSON text may hold a secret unless the secret is written as it is and absent", () => {
+    expect(mayHoldSecret(JSON.stringify({ a: "nothing here" }), ["sk-live-0123456789"])).toBe(false)
+    expect(mayHoldSecret(JSON.stringify({ a: "x sk-live-0123456789" }), ["sk-live-0123456789"])).toBe(true)
+    // Escaped in JSON (quote, backslash, control character, lone surrogate): always walked for.
+    for (const s of ['sk-"live-0123456789', "sk-\\live-0123456789", "sk-\nlive-0123456789", "sk-\ud83dlive-0123456789"]) {
+      expect(mayHoldSecret(JSON.stringify({ a: "nothing here" }), [s])).toBe(true)
+    }
   })
 })

@@ -215,6 +215,31 @@ describe("recorded calls", () => {
     // The participant's turn (stored as a message) is redacted as well.
     expect(response.text).toBe("your key is [redacted]")
   })
+
+  // The conversation is walked only when its JSON text may hold a secret: a key JSON escapes
+  // (quote, backslash) cannot be found in that text as it is, so it must still be walked for.
+  it.each([
+    ["a plain key", KEY],
+    ["a key with a quote and a backslash", 'sk-"quoted\\key-0123456789'],
+  ])("never stores %s the conversation or the tools repeat", async (_, key) => {
+    server.setBrain(() => ({ type: "message", text: "ok" }))
+    const rt = ModelRuntime.layer({ env: { ...env(), OPENAI_API_KEY: key }, backoffBaseMs: 0, backoffMaxMs: 0, timeoutMs: 5_000 })
+    const req: ModelRequest = {
+      ...request(),
+      messages: [
+        { role: "system", content: "sys" },
+        { role: "user", content: `my key is ${key}, keep it` },
+      ],
+      tools: [{ type: "function", function: { name: "lookup", description: `uses ${key}`, parameters: { type: "object", properties: {} } } }],
+    }
+    const { events } = await succeed(rt, req)
+    const recorded = JSON.stringify(events.map((e) => e.request))
+    expect(recorded).not.toContain(JSON.stringify(key).slice(1, -1))
+    expect(events[0].request).toMatchObject({
+      messages: [{ content: "sys" }, { content: "my key is [redacted], keep it" }],
+      tools: [{ function: { description: "uses [redacted]" } }],
+    })
+  })
 })
 
 const startedEvent = (episodeId: string) => ({
