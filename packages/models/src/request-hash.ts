@@ -11,6 +11,7 @@
 import { createHash } from "node:crypto"
 import type { ModelRequest } from "./port.ts"
 import { TRANSPORT_ARGS } from "./providers.ts"
+import { toolsJson } from "./tool-schema.ts"
 
 const sortedKeys = (value: unknown): unknown => {
   if (value === null || typeof value !== "object") return value
@@ -28,7 +29,7 @@ export interface RequestTexts {
   readonly messages: string
 }
 
-export const requestTexts = (request: ModelRequest): RequestTexts => ({ tools: JSON.stringify(request.tools), messages: JSON.stringify(request.messages) })
+export const requestTexts = (request: ModelRequest): RequestTexts => ({ tools: toolsJson(request.tools), messages: JSON.stringify(request.messages) })
 
 export const requestHash = (identity: string, request: ModelRequest, texts: RequestTexts = requestTexts(request)): string => {
   const params = Object.fromEntries(Object.entries(request.params).filter(([k]) => !(TRANSPORT_ARGS as ReadonlyArray<string>).includes(k)))

@@ -72,13 +72,24 @@ const title = (name: string) =>
 /** Tool definitions never change: each is converted once. */
 const converted = new WeakMap<ToolDef, FunctionTool>()
 
+/** The JSON texts of the tools made here (never changed once made); the request hash takes them on every call. */
+const texts = new WeakMap<FunctionTool, string>()
+
 export const functionTool = (tool: ToolDef): FunctionTool => {
   let fn = converted.get(tool)
   if (!fn) {
     fn = toFunctionTool(tool)
     converted.set(tool, fn)
+    texts.set(fn, JSON.stringify(fn))
   }
   return fn
+}
+
+/** `JSON.stringify(tools)`, from the texts kept for the tools made here. */
+export const toolsJson = (tools: ReadonlyArray<FunctionTool>): string => {
+  let out = "["
+  for (let i = 0; i < tools.length; i++) out += `${i > 0 ? "," : ""}${texts.get(tools[i]) ?? JSON.stringify(tools[i]) ?? "null"}`
+  return `${out}]`
 }
 
 const toFunctionTool = (tool: ToolDef): FunctionTool => {
@@ -115,3 +126,4 @@ export const DONE_TOOL: FunctionTool = {
     parameters: { type: "object", properties: {}, required: [] },
   },
 }
+texts.set(DONE_TOOL, JSON.stringify(DONE_TOOL))

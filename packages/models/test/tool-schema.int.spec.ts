@@ -5,7 +5,7 @@ import type { ToolDef } from "@tau-sim/engine"
 import { Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { needsData } from "@tau-sim/domains/testing"
-import { functionTool, modelJsonSchema } from "../src/index.ts"
+import { DONE_TOOL, type FunctionTool, functionTool, modelJsonSchema, toolsJson } from "../src/index.ts"
 
 const data = needsData("tau2")
 const TAU2_DATA_DIR = data.tau2
@@ -81,4 +81,15 @@ describe("functionTool", () => {
       }
     })
   }
+})
+
+describe("toolsJson", () => {
+  it("is JSON.stringify of the tool list, for tools made here (their texts kept) and others alike", () => {
+    const made = demoDomain().agentToolkit.tools.map(functionTool)
+    const other: FunctionTool = {
+      type: "function",
+      function: { name: "x", description: 'a "quoted" tool', parameters: { type: "object", properties: {}, required: [] } },
+    }
+    for (const tools of [[], made, [...made, DONE_TOOL], [other, ...made], [other]]) expect(toolsJson(tools)).toBe(JSON.stringify(tools))
+  })
 })
