@@ -16,7 +16,21 @@ const agents = {
 
 const NO_BODY_STATUSES = new Set([101, 204, 205, 304])
 
+/** Leading and trailing HTTP whitespace, which `Headers` strips from values. */
+const HTTP_WHITESPACE = /^[\t\n\r ]+|[\t\n\r ]+$/g
+
 const plainHeaders = (init: RequestInit["headers"]): Record<string, string> => {
+  // The providers pass a plain record: read it as `Headers` would (names lower-cased, values
+  // trimmed, repeated names joined), without building one on every request.
+  if (init != null && Object.getPrototypeOf(init) === Object.prototype) {
+    const out: Record<string, string> = Object.create(null)
+    for (const [key, value] of Object.entries(init as Record<string, string>)) {
+      const name = key.toLowerCase()
+      const v = String(value).replace(HTTP_WHITESPACE, "")
+      out[name] = Object.hasOwn(out, name) ? `${out[name]}, ${v}` : v
+    }
+    return out
+  }
   const out: Record<string, string> = {}
   new Headers(init).forEach((value, key) => {
     out[key] = value
