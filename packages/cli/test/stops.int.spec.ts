@@ -118,6 +118,26 @@ describe("SIGTERM / SIGINT mid-run (offline)", () => {
   }
 })
 
+describe("the printed command continues as the stopped one did", () => {
+  // It carries what was given that the stored run does not hold: without it the command would
+  // continue otherwise (no retries) or not at all (data no longer where the run recorded it).
+  it("a stopped run's keeps --retry-errors; a stopped resume's keeps --max-attempts and --data-dir too, and completes the run", async () => {
+    const db = tmp.db()
+    const run = ["run", "--domain", "demo", "--trials", "40", "--max-concurrency", "1", "--retry-errors", "--run-id", "H", "--db", db]
+    const first = await runWithFault(run, tmp.root, { afterLines: 2, matching: PROGRESS, signals: ["SIGINT"] })
+    expect(first.code, first.stderr).toBe(130)
+    expect(resumeHint(first.stderr)).toEqual(["run", "--resume", "H", "--db", db, "--retry-errors"])
+    const resume = ["run", "--resume", "H", "--db", db, "--retry-errors", "--max-attempts", "4", "--data-dir", tmp.root]
+    const second = await runWithFault(resume, tmp.root, { afterLines: 2, matching: PROGRESS, signals: ["SIGINT"] })
+    expect(second.code, second.stderr).toBe(130)
+    expect(resumeHint(second.stderr)).toEqual(resume)
+    const rest = await tau(resumeHint(second.stderr), tmp.root)
+    expect(rest.code, rest.stderr).toBe(0)
+    expectComplete(await storedRun(db, "H"), "resumed run")
+    expect((await storedRun(db, "H")).rows).toHaveLength(400)
+  })
+})
+
 describe("stops of experiment, counterfactual and fork", () => {
   it("tau experiment: SIGTERM after a progress line exits 143 and names the file to run again", async () => {
     const file = tmp.file("stop.yaml")
