@@ -103,6 +103,12 @@ const refsOf = (body: string): ReadonlyArray<string> => {
 }
 
 /**
+ * A request hash as the cache's text columns hold it: PostgreSQL text cannot hold NUL (SQLite's
+ * can), so `%` and NUL are escaped, injectively; a real hash (hex) is itself.
+ */
+const cacheKey = (requestHash: string): string => requestHash.replaceAll("%", "%25").replaceAll("\u0000", "%00")
+
+/**
  * What the model-call cache indexes for a row written raw (SQLite's expression index computes the
  * same from the body): the request hash of a readable, successful `ModelCalled`, else null.
  */
@@ -110,14 +116,14 @@ const answeredRequestHashOf = (tag: string, body: string): string | null => {
   if (tag !== "ModelCalled") return null
   try {
     const fields = JSON.parse(body)
-    return typeof fields === "object" && fields !== null && fields.error == null && typeof fields.requestHash === "string" ? fields.requestHash : null
+    return typeof fields === "object" && fields !== null && fields.error == null && typeof fields.requestHash === "string" ? cacheKey(fields.requestHash) : null
   } catch {
     return null
   }
 }
 
 /** The same for an event being appended (its body is its encoding). */
-const answeredRequestHash = (event: EpisodeEvent): string | null => (event._tag === "ModelCalled" && event.error === null ? event.requestHash : null)
+const answeredRequestHash = (event: EpisodeEvent): string | null => (event._tag === "ModelCalled" && event.error === null ? cacheKey(event.requestHash) : null)
 
 /**
  * The store over a connected SQL client: brings the schema to the current version (or, with
@@ -262,7 +268,7 @@ export const makePostgresStore = (
           )
           for (const { requestHash, index } of score.answered) {
             yield* q(`INSERT INTO score_model_calls (request_hash, score_id, idx) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [
-              requestHash,
+              cacheKey(requestHash),
               inserted.id,
               index,
             ])
@@ -369,7 +375,7 @@ export const makePostgresStore = (
       Effect.gen(function* () {
         const [row] = yield* q<{ episode_id: string; seq: number; recorded_at: string; body: string }>(
           `SELECT episode_id, seq, recorded_at, body FROM events WHERE answered_request_hash = $1 ORDER BY id LIMIT 1`,
-          [requestHash],
+          [cacheKey(requestHash)],
         )
         if (row) {
           const [decoded] = yield* decodeRows([row])
@@ -379,7 +385,7 @@ export const makePostgresStore = (
         const [scored] = yield* q<{ episode_id: string; id: bigint; model_calls: string | null; idx: number }>(
           `SELECT s.episode_id, s.id, s.model_calls, c.idx FROM score_model_calls c JOIN scores s ON s.id = c.score_id
            WHERE c.request_hash = $1 ORDER BY c.score_id, c.idx LIMIT 1`,
-          [requestHash],
+          [cacheKey(requestHash)],
         )
         if (!scored) return undefined
         const calls = yield* pure(() =>

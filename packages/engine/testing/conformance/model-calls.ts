@@ -42,6 +42,18 @@ export const modelCallsConformance = (name: string, makeStore: StoreFactory): vo
       ),
     )
 
+    it.effect("any text is a request hash: NUL and % are kept apart, each found by exactly its own hash", () =>
+      using((store) =>
+        Effect.gen(function* () {
+          // A store whose text columns cannot hold NUL (PostgreSQL) must not refuse or confuse these.
+          const hashes = ["a\u0000b", "a%00b", "a%2500b", "%", ""]
+          yield* store.append("ep", 0, [started("ep"), ...hashes.map((requestHash, i) => ({ ...modelCalled(), requestHash, cost: i }))])
+          for (const [i, hash] of hashes.entries()) assert.strictEqual((yield* store.findModelResponse(hash))?.cost, i, JSON.stringify(hash))
+          assert.isUndefined(yield* store.findModelResponse("a\u0000"))
+        }),
+      ),
+    )
+
     it.effect("pools model calls: conversations sharing a prefix read back exactly, each message node and tool set stored once", () =>
       using((store) =>
         Effect.gen(function* () {
