@@ -103,7 +103,7 @@ export const resumeEpisode = (episodeId: string, options: ResumeEpisodeOptions =
       allEvents(history).map((e) => e.event),
     )
     // The time limit holds across resumes and workers: what the stored stream was played counts.
-    return yield* playAndScore(state, domain, task, participantsFor(state.started), playedMs(history))
+    return yield* playAndScore(state, domain, task, participantsFor(state.started), playedMs(history, state.started.limits.timeoutMs))
   })
 
 /** The episode a branch is taken from: its whole history (inherited and own events) and the domain the branch plays on. */

@@ -20,15 +20,20 @@ export interface EpisodeHistory {
 export const allEvents = (h: EpisodeHistory): ReadonlyArray<StoredEvent> => [...h.inherited, ...h.own]
 
 /**
- * How long the episode's own stream was played, as recorded: from its start event to its last
- * stored event (time when no process played it is not counted; neither is a hop lost to a crash).
+ * How long the episode's own stream was played, as recorded, against its time limit `limitMs`:
+ * the sum of the gaps between consecutive stored events. The stream has no mark of where a stop
+ * and a resume were, so a gap that would take the total to the limit is taken for a pause (no
+ * process played then) and not counted: a live hop never spans it, as the limit would have cut it
+ * and the episode would have ended as `timeout`. A shorter pause counts (at most up to the limit);
+ * the hop that spans a long pause, or was lost to a crash, does not.
  */
-export const playedMs = (h: EpisodeHistory): number => {
-  const first = h.own[0]
-  const last = h.own[h.own.length - 1]
-  if (first === undefined || last === undefined) return 0
-  const ms = Date.parse(last.recordedAt) - Date.parse(first.recordedAt)
-  return Number.isFinite(ms) && ms > 0 ? ms : 0
+export const playedMs = (h: EpisodeHistory, limitMs: number = Number.POSITIVE_INFINITY): number => {
+  let played = 0
+  for (let i = 1; i < h.own.length; i++) {
+    const gap = Date.parse(h.own[i].recordedAt) - Date.parse(h.own[i - 1].recordedAt)
+    if (Number.isFinite(gap) && gap > 0 && played + gap < limitMs) played += gap
+  }
+  return played
 }
 
 export const startedOf = (h: EpisodeHistory): EpisodeStarted => {

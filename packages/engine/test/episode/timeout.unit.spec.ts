@@ -117,12 +117,14 @@ describe("the episode time limit", () => {
     expect([user.calls, agent.calls]).toEqual([1, 0])
   })
 
-  it("playedMs is the stored stream's span, from its start to its last event; an inherited prefix does not count", () => {
+  it("playedMs sums the stored stream's gaps; an inherited prefix, a clock gone backwards and a pause longer than the limit do not count", () => {
     const at = (seq: number, recordedAt: string) => ({ episodeId: "ep", seq, recordedAt, event: root })
-    const own = [at(1, "2026-12-01T10:00:00.000Z"), at(2, "2026-12-01T10:00:42.500Z")]
+    const own = [at(1, "2026-12-01T10:00:00.000Z"), at(2, "2026-12-01T10:00:30.000Z"), at(3, "2026-12-01T10:00:42.500Z")]
     expect(playedMs({ episodeId: "ep", inherited: [at(1, "2026-11-30T10:00:00.000Z")], own })).toBe(42_500)
     expect(playedMs({ episodeId: "ep", inherited: [], own: [own[0]] })).toBe(0)
-    // A clock that went backwards counts nothing rather than a negative time.
     expect(playedMs({ episodeId: "ep", inherited: [], own: [...own].reverse() })).toBe(0)
+    // Played 30 s, stopped, resumed the next day and played 10 s: a 60 s limit sees 40 s played, not a day.
+    const twice = [...own.slice(0, 2), at(3, "2026-12-02T10:00:00.000Z"), at(4, "2026-12-02T10:00:10.000Z")]
+    expect(playedMs({ episodeId: "ep", inherited: [], own: twice }, LIMIT_MS)).toBe(40_000)
   })
 })
