@@ -128,7 +128,8 @@ const passHatKChart = (report: Report): Chart | null => {
           encoding: {
             y: { field: "value", type: "quantitative", title: "pass^k", scale: { domain: [0, 1] } },
             ...color,
-            strokeDash: { field: "cell", type: "nominal", sort: cells.map((c) => labelLines(c.label, 64)), legend: null },
+            // The same legend as the colour (one legend, dashes too: it reads in grey print); a null one conflicts with it in Vega-Lite's merge.
+            strokeDash: { field: "cell", type: "nominal", sort: cells.map((c) => labelLines(c.label, 64)), legend: { title: null, labelExpr: LINES } },
           },
         },
         { mark: { type: "point", filled: true, size: 50 }, encoding: { y: { field: "value", type: "quantitative" }, ...color } },

@@ -272,10 +272,12 @@ export const makeMemoryStore = (): StoreHandle => {
     findModelResponse: (requestHash) =>
       attempt(() => {
         ensureOpen()
+        // A quick look at the body's text first, where the hash is written as it is (JSON escapes other text).
+        const needle = /^[\x20-\x7e]*$/.test(requestHash) && !/["\\]/.test(requestHash) ? requestHash : ""
         // Streams in the order they were first written, then by seq: the same "first" as SQLite's rowid order.
         for (const stream of streams.values()) {
           for (const row of stream) {
-            if (row.tag !== "ModelCalled" || !row.body.includes(requestHash)) continue
+            if (row.tag !== "ModelCalled" || !row.body.includes(needle)) continue
             let body: { requestHash?: unknown; error?: unknown }
             try {
               body = JSON.parse(row.body)
