@@ -143,7 +143,9 @@ export const makeRunner = (options: RunnerOptions) =>
             return rate === undefined ? unlimited : limits.rateLimiter(rateKey, rate)
           },
         }
+        let parked = false
         const onPark = Effect.sync(() => {
+          parked = true
           options.log(`${label}: handed over after its current hop (draining)`)
           leave()
         })
@@ -157,7 +159,16 @@ export const makeRunner = (options: RunnerOptions) =>
           Effect.provideService(ParticipantFactory, participants),
           Effect.provideService(ModelRuntime, limited),
         )
-        const summary = yield* playHeld(episodeId, label, playUnit, options.log)
+        const summary = yield* playHeld(episodeId, label, playUnit, options.log).pipe(
+          // Said in the log too: a shard that moved to a joining runner takes its episodes with it.
+          Effect.onInterrupt(() =>
+            parked
+              ? Effect.void
+              : Effect.sync(() =>
+                  options.log(`${label}: interrupted (its shard moved, or this runner stops); another runner continues it from its last event`),
+                ),
+          ),
+        )
         const t = limited.totals
         options.log(`${label}: ${summary.termination_reason}, reward ${summary.reward ?? "-"}${t.calls > 0 ? ` (${t.calls} model calls)` : ""}`)
         return {
