@@ -33,9 +33,10 @@ describe("WAL checkpoints off the writer's thread", () => {
       if (existsSync(`${path}-wal`)) largestWal = Math.max(largestWal, statSync(`${path}-wal`).size)
     }
     handle.close()
-    // The log's high-water mark stays well below what was written (the writer's own checkpoint is at
-    // 16 MB; the worker's, racing it, can make it skip a commit or a few).
-    assert.isBelow(largestWal, 50_000_000)
+    // The log's high-water mark stays below the ~100 MB it reaches when nothing checkpoints (the
+    // writer's own checkpoint is at 16 MB; the worker's, racing it on a loaded machine, can make it
+    // skip commits: 50.7 MB was seen in CI, so the bound leaves room and still tells the two apart).
+    assert.isBelow(largestWal, 80_000_000)
     assert.isFalse(existsSync(`${path}-wal`), "the last close folds the log into the database and removes it")
     // The database file alone, copied without its log, has every row.
     const copy = join(root, "copy.db")
