@@ -111,6 +111,9 @@ describe("SIGTERM / SIGINT mid-run (offline)", () => {
       const resumed = await tau(resumeArgs, tmp.root)
       expect(resumed.code, resumed.stderr).toBe(0)
       expect(resumed.stderr).toContain(`${ended} episodes were already finished and were skipped`)
+      // The progress counts the episodes left to play, and reaches that total.
+      const counts = [...resumed.stderr.matchAll(/^\[(\d+)\/(\d+)\] /gm)].map((m) => [Number(m[1]), Number(m[2])])
+      expect(counts.at(-1)).toEqual([80 - ended, 80 - ended])
       const after = await storedRun(db, "R")
       expectComplete(after, "resumed run")
       expect(facts(after)).toEqual(facts(await storedRun(reference, "R")))

@@ -39,6 +39,8 @@ export interface ResumeOptions {
   /** Where the domain of a plain run or cell given by path is now (moved; the run's hashes must still match); new episodes record it. */
   readonly domain?: string | undefined
   readonly onEpisode?: (summary: EpisodeSummary) => void
+  /** Plain runs and cells: told of each unit already finished, not played again (`RunUnitsOptions.onSkipped`). */
+  readonly onSkipped?: ((summary: EpisodeSummary) => void) | undefined
   /** The prices this process costs model calls with, recorded over the run's own (undefined: none to record). */
   readonly pricing?: RunPricing | undefined
   /** Plain runs and cells: try again the units whose latest attempt ended with `infrastructure_error` (`RunUnitsOptions`). */
@@ -70,7 +72,7 @@ export const resumeRun = (runId: string, options: ResumeOptions) =>
             ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
           },
           onEpisode,
-          { retryErrors: options.retryErrors ?? false },
+          { retryErrors: options.retryErrors ?? false, ...(options.onSkipped ? { onSkipped: options.onSkipped } : {}) },
         )
         return { config, summaries } satisfies ResumeResult
       }

@@ -138,6 +138,8 @@ export interface RunUnitsOptions {
    * `maxAttempts` attempts in all.
    */
   readonly retryErrors?: boolean
+  /** Told of each unit that was already finished, so not played (a resume's progress counts what is left). */
+  readonly onSkipped?: (summary: EpisodeSummary) => void
 }
 
 /** The configuration as stored with the run. */
@@ -254,6 +256,7 @@ export const runUnit = (
       }
       const summary: EpisodeSummary = { run_id: config.runId, episode_id: episodeId, task_id: taskId, trial, termination_reason: reason, reward, ran }
       if (ran) onEpisode(summary)
+      else options.onSkipped?.(summary)
       return summary
     }
   })

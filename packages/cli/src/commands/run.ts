@@ -336,6 +336,10 @@ export const runCommand = Command.make("run", flags, (given) => {
         dataDir: Option.getOrUndefined(f.dataDir),
         domain: Option.getOrUndefined(f.domain),
         onEpisode: onEpisode(() => total),
+        // The progress counts what is left to play: a unit finished before is not one of them.
+        onSkipped: () => {
+          total--
+        },
         // The prices this resume costs calls with (the run's recorded ones, any given now over them).
         pricing: runPricing(models, "agent" in stored ? [stored.agent, stored.user] : []),
         retryErrors: f.retryErrors,
