@@ -5,7 +5,7 @@
  */
 import type { Mode } from "@tau-sim/engine"
 import { computeMetrics, INFRASTRUCTURE_ERROR, isSuccessful, type SimulationOutcome } from "@tau-sim/evaluators"
-import { attemptBase, type CriticalResult, type ForkPoint, isRetryOf, RunPricing } from "@tau-sim/runs"
+import { attemptBase, type CriticalResult, type ForkPoint, retriedAttempts, RunPricing } from "@tau-sim/runs"
 import { Schema } from "effect"
 import { addUsage, PARTICIPANT_KINDS, type ParticipantKind, type ReportEpisode, type ReportRun, type UsageTotals, zeroUsage } from "./collect.ts"
 import { average, type BootstrapOptions, bootstrapMean, DEFAULT_BOOTSTRAP, type Interval } from "./stats.ts"
@@ -232,15 +232,15 @@ interface CellSource {
   readonly actual: { readonly domain: string; readonly policy_variant: string; readonly mode: Mode; readonly agent: string; readonly user: string } | null
 }
 
-/** A retry of an errored attempt is the same unit (`<id>_r<k>`), not a branch. */
 /**
  * The episodes that are their unit's result: an errored attempt that was retried (`tau run
  * --retry-errors`) is not, its retry is (issue 14). Its model calls still count in the costs.
  */
 const unitResults = (episodes: ReadonlyArray<ReportEpisode>): ReadonlyArray<ReportEpisode> => {
-  const retried = new Set(episodes.flatMap((e) => (e.parent_episode_id !== null && isRetryOf(e.episode_id, e.parent_episode_id) ? [e.parent_episode_id] : [])))
+  const retried = retriedAttempts(episodes.map((e) => [e.episode_id, e.parent_episode_id]))
   return retried.size === 0 ? episodes : episodes.filter((e) => !retried.has(e.episode_id))
 }
+/** A retry of an errored attempt is the same unit (`<id>_r<k>`), not a branch. */
 const isBranch = (e: ReportEpisode) => e.parent_episode_id !== null && attemptBase(e.parent_episode_id) !== attemptBase(e.episode_id)
 
 /**

@@ -13,7 +13,7 @@
 import type { Mode } from "@tau-sim/engine"
 import { computeMetrics, INFRASTRUCTURE_ERROR, isSuccessful, passHatKEstimate } from "@tau-sim/evaluators"
 import { requireRun } from "@tau-sim/replay"
-import { isRetryOf } from "@tau-sim/runs"
+import { retriedAttempts } from "@tau-sim/runs"
 import { Effect, Result } from "effect"
 import { buildReport, type DeltaMetric } from "./build.ts"
 import { addUsage, collectRun, PARTICIPANT_KINDS, type ReportEpisode, type ReportRun, type UsageTotals, zeroUsage } from "./collect.ts"
@@ -66,9 +66,7 @@ const totalUsage = (e: ReportEpisode): UsageTotals => PARTICIPANT_KINDS.reduce((
 
 /** The episodes a run's numbers count, and its errored ones. */
 const countedOf = (run: ReportRun) => {
-  const retried = new Set(
-    run.episodes.flatMap((e) => (e.parent_episode_id !== null && isRetryOf(e.episode_id, e.parent_episode_id) ? [e.parent_episode_id] : [])),
-  )
+  const retried = retriedAttempts(run.episodes.map((e) => [e.episode_id, e.parent_episode_id]))
   const finished = run.episodes.filter((e) => e.status === "ended" && !retried.has(e.episode_id))
   const evaluated = finished.filter((e) => e.termination_reason !== INFRASTRUCTURE_ERROR)
   return { evaluated, errored: finished.length - evaluated.length }

@@ -84,6 +84,16 @@ export const attemptBase = (episodeId: string): string => episodeId.replace(/_r\
 /** Whether `episodeId` is a retry of `parentId` (the next attempt of the same unit), not a fork of it. */
 export const isRetryOf = (episodeId: string, parentId: string): boolean => episodeId !== parentId && attemptBase(episodeId) === attemptBase(parentId)
 
+/**
+ * The errored attempts that were retried, among `episodes` ([episode id, parent id] each): not
+ * their unit's result (its retry is), wherever a run's numbers are counted (reports, compare, list).
+ */
+export const retriedAttempts = (episodes: Iterable<readonly [episodeId: string, parentId: string | null]>): ReadonlySet<string> => {
+  const retried = new Set<string>()
+  for (const [episodeId, parentId] of episodes) if (parentId !== null && isRetryOf(episodeId, parentId)) retried.add(parentId)
+  return retried
+}
+
 const startedFor = (config: RunConfig, domain: Domain, task: Task, trial: number, seed: number): EpisodeStarted => ({
   _tag: "EpisodeStarted",
   v: 2,

@@ -10,7 +10,7 @@
  */
 import { type EpisodeRow, EventStore, MODES, type RunRecord } from "@tau-sim/engine"
 import { computeMetrics, isSuccessful } from "@tau-sim/evaluators"
-import { ERRORED_REASONS, isRetryOf } from "@tau-sim/runs"
+import { ERRORED_REASONS, retriedAttempts } from "@tau-sim/runs"
 import { requireRun } from "@tau-sim/replay"
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
@@ -58,7 +58,7 @@ const runRow = (run: RunRecord, rows: ReadonlyArray<EpisodeRow>, started: Starte
   const config = run.config
   const kind = str(config.kind) ?? (typeof config.forksOf === "string" ? "forks" : typeof config.counterfactual_of === "string" ? "counterfactual" : "run")
   // An errored attempt that was retried is not its unit's result: the retry is (as in reports).
-  const retried = new Set(rows.flatMap((r) => (r.parentEpisodeId !== null && isRetryOf(r.episodeId, r.parentEpisodeId) ? [r.parentEpisodeId] : [])))
+  const retried = retriedAttempts(rows.map((r) => [r.episodeId, r.parentEpisodeId]))
   const latest = rows.filter((r) => !retried.has(r.episodeId))
   const ended = latest.filter((r) => r.status === "ended")
   const numTrials = typeof config.trials === "number" ? config.trials : Math.max(0, ...rows.map((r) => r.trial + 1))
