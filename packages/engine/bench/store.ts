@@ -1,14 +1,17 @@
 /**
  * Event store throughput on a temp SQLite file (WAL): events appended per second in batches of
- * ~1000 (one transaction each), and events read + decoded (upcast, validated) per second.
- * The event mix imitates a conversation: messages, tool executions and model calls.
- * Run alone: node packages/engine/bench/store.ts [events]
+ * ~1000 (one transaction each), and events read + decoded (upcast, validated) per second, each
+ * beside its target and beside a bare baseline (better-sqlite3 alone on the same rows: the
+ * machine's ceiling). The event mix imitates a conversation: messages, tool executions and model
+ * calls. Run alone: node packages/engine/bench/store.ts [events] [rounds]
  */
 import { mkdtempSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import Database from "better-sqlite3"
 import { Effect } from "effect"
 import { encodeEvent, type EpisodeEvent, type EpisodeStarted, Events } from "../src/events.ts"
+import type { RawStoredRow } from "../src/store/event-store.ts"
 import { openSqliteStore } from "../src/store/sqlite.ts"
 
 export interface StoreBenchOptions {
@@ -16,23 +19,45 @@ export interface StoreBenchOptions {
   readonly events: number
   /** Events per append (= per transaction). */
   readonly batch?: number
-  /** Directory for the temp database (a fresh temp dir by default). */
+  /** Directory for the temp databases (a fresh temp dir by default). */
   readonly dir?: string
+  /** Rounds of (store, bare) run alternately; figures are medians (the machine may be shared). */
+  readonly rounds?: number
+}
+
+/** Issue 13's targets. */
+export const TARGET_APPEND_EVENTS_PER_S = 300_000
+export const TARGET_READ_DECODE_EVENTS_PER_S = 500_000
+
+/** One phase's rates: per second of wall time, of the process's CPU, and of the calling thread's CPU. */
+export interface Rates {
+  readonly events_per_s: number
+  readonly events_per_cpu_s: number
+  /** The store's WAL checkpoints run on a worker thread: this leaves them out. */
+  readonly events_per_thread_cpu_s: number
+}
+
+export interface PhaseResult extends Rates {
+  readonly target_events_per_s: number
+  readonly meets_target: boolean
+  /** The same rows through better-sqlite3 alone (see `bare`): what this machine allows. */
+  readonly bare: Rates
+  /** The store's rate over the bare one (wall; thread CPU): how close the store is to the ceiling. */
+  readonly ratio_to_bare: number
+  readonly thread_cpu_ratio_to_bare: number
 }
 
 export interface StoreBenchResult {
   readonly events: number
   readonly batch: number
+  readonly rounds: number
   readonly bytes_per_event: number
-  readonly append_events_per_s: number
-  readonly read_decode_events_per_s: number
-  /** The same rates per second of this process's CPU time (steadier on a shared, loaded machine). */
-  readonly append_events_per_cpu_s: number
-  readonly read_decode_events_per_cpu_s: number
-  /** Per second of the calling thread's CPU time: the store's checkpoints run on a worker thread. */
-  readonly append_events_per_thread_cpu_s: number
-  readonly read_decode_events_per_thread_cpu_s: number
   readonly database_bytes: number
+  /** Batched appends: `store.append` of `batch` events (one transaction each). */
+  readonly append: PhaseResult
+  /** `store.read` of each episode: rows decoded (upcast, validated) into events. */
+  readonly read_decode: PhaseResult
+  readonly bare_is: string
 }
 
 const startedEvent = (episodeId: string): EpisodeStarted =>
@@ -92,7 +117,13 @@ const conversationEvent = (i: number): EpisodeEvent => {
   }
 }
 
-const timed = (work: () => void): { wallSeconds: number; cpuSeconds: number; threadCpuSeconds: number } => {
+interface Timing {
+  readonly wallSeconds: number
+  readonly cpuSeconds: number
+  readonly threadCpuSeconds: number
+}
+
+const timed = (work: () => void): Timing => {
   const cpu0 = process.cpuUsage()
   const thread0 = process.threadCpuUsage()
   const wall0 = performance.now()
@@ -106,14 +137,103 @@ const timed = (work: () => void): { wallSeconds: number; cpuSeconds: number; thr
   }
 }
 
+const median = (xs: ReadonlyArray<number>): number => {
+  const sorted = [...xs].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+const rates = (events: number, timings: ReadonlyArray<Timing>): Rates => ({
+  events_per_s: Math.round(events / median(timings.map((t) => t.wallSeconds))),
+  events_per_cpu_s: Math.round(events / median(timings.map((t) => t.cpuSeconds))),
+  events_per_thread_cpu_s: Math.round(events / median(timings.map((t) => t.threadCpuSeconds))),
+})
+
+const phase = (events: number, store: ReadonlyArray<Timing>, bare: ReadonlyArray<Timing>, target: number): PhaseResult => {
+  const own = rates(events, store)
+  const ceiling = rates(events, bare)
+  return {
+    ...own,
+    target_events_per_s: target,
+    meets_target: own.events_per_s >= target,
+    bare: ceiling,
+    ratio_to_bare: Number((own.events_per_s / ceiling.events_per_s).toFixed(2)),
+    thread_cpu_ratio_to_bare: Number((own.events_per_thread_cpu_s / ceiling.events_per_thread_cpu_s).toFixed(2)),
+  }
+}
+
+interface Batch {
+  readonly episodeId: string
+  readonly events: ReadonlyArray<EpisodeEvent>
+}
+
+/** The store: appends every batch, then reads every episode back; returns the rows it wrote. */
+const storeRound = (path: string, batches: ReadonlyArray<Batch>, total: number) => {
+  const handle = openSqliteStore(path)
+  try {
+    const append = timed(() => {
+      for (const { episodeId, events } of batches) Effect.runSync(handle.store.append(episodeId, 0, events))
+    })
+    let read = 0
+    const readBack = timed(() => {
+      for (const { episodeId } of batches) read += Effect.runSync(handle.store.read(episodeId)).length
+    })
+    if (read !== total) throw new Error(`store bench: read ${read} events, appended ${total}`)
+    const rows = batches.map(({ episodeId }) => Effect.runSync(handle.store.readRaw(episodeId)))
+    return { append, readBack, rows }
+  } finally {
+    handle.close()
+  }
+}
+
+/**
+ * The ceiling: the rows the store wrote, inserted into a file of the same schema by one prepared
+ * statement, one transaction per batch (WAL, synchronous = NORMAL, as the store; no checkpoint
+ * while timed), then selected by episode as the store's read does and each body \`JSON.parse\`d.
+ */
+const bareRound = (path: string, rows: ReadonlyArray<ReadonlyArray<RawStoredRow>>, total: number) => {
+  openSqliteStore(path).close()
+  const db = new Database(path)
+  try {
+    db.pragma("journal_mode = WAL")
+    db.pragma("synchronous = NORMAL")
+    db.pragma("wal_autocheckpoint = 0")
+    const insert = db.prepare<[string, number, string, string, number, string, string | null]>(
+      "INSERT INTO events (episode_id, seq, recorded_at, tag, v, body, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    const insertAll = db.transaction((batch: ReadonlyArray<RawStoredRow>) => {
+      for (const r of batch) insert.run(r.episodeId, r.seq, r.recordedAt, r.tag, r.v, r.body, r.hash)
+    })
+    const append = timed(() => {
+      for (const batch of rows) insertAll.immediate(batch)
+    })
+    db.pragma("wal_checkpoint(TRUNCATE)")
+    const select = db
+      .prepare<[string, number, number], [number, string, string]>(
+        "SELECT seq, recorded_at, body FROM events WHERE episode_id = ? AND seq >= ? AND seq < ? ORDER BY seq",
+      )
+      .raw()
+    let read = 0
+    const readBack = timed(() => {
+      for (const batch of rows) {
+        for (const row of select.all(batch[0].episodeId, 0, Number.MAX_SAFE_INTEGER)) if (JSON.parse(row[2]) !== null) read++
+      }
+    })
+    if (read !== total) throw new Error(`store bench (bare): read ${read} rows, inserted ${total}`)
+    return { append, readBack }
+  } finally {
+    db.close()
+  }
+}
+
 export const benchStore = async (options: StoreBenchOptions): Promise<StoreBenchResult> => {
   const batch = options.batch ?? 1000
+  const rounds = options.rounds ?? 3
   const episodesCount = Math.max(1, Math.ceil(options.events / batch))
   const dir = mkdtempSync(join(options.dir ?? tmpdir(), "store-bench-"))
-  const path = join(dir, "events.db")
   try {
     // Build the batches up front so only the store is timed.
-    const batches = Array.from({ length: episodesCount }, (_, e) => {
+    const batches: ReadonlyArray<Batch> = Array.from({ length: episodesCount }, (_, e) => {
       const episodeId = `bench-${e}`
       const size = Math.min(batch, options.events - e * batch)
       const events = [startedEvent(episodeId), ...Array.from({ length: size - 1 }, (_, i) => conversationEvent(i))]
@@ -122,28 +242,40 @@ export const benchStore = async (options: StoreBenchOptions): Promise<StoreBench
     const total = batches.reduce((n, b) => n + b.events.length, 0)
     const bytes = batches.reduce((n, b) => n + b.events.reduce((m, ev) => m + encodeEvent(ev).length, 0), 0)
 
-    const handle = openSqliteStore(path)
-    const append = timed(() => {
-      for (const { episodeId, events } of batches) Effect.runSync(handle.store.append(episodeId, 0, events))
-    })
-    let read = 0
-    const readBack = timed(() => {
-      for (const { episodeId } of batches) read += Effect.runSync(handle.store.read(episodeId)).length
-    })
-    handle.close()
-    if (read !== total) throw new Error(`store bench: read ${read} events, appended ${total}`)
+    const store: Array<ReturnType<typeof storeRound>> = []
+    const bare: Array<ReturnType<typeof bareRound>> = []
+    let databaseBytes = 0
+    for (let round = 0; round < rounds; round++) {
+      const path = join(dir, `store-${round}.db`)
+      const own = storeRound(path, batches, total)
+      databaseBytes = statSync(path).size
+      rmSync(path, { force: true })
+      store.push(own)
+      const barePath = join(dir, `bare-${round}.db`)
+      bare.push(bareRound(barePath, own.rows, total))
+      rmSync(barePath, { force: true })
+    }
 
     return {
       events: total,
       batch,
+      rounds,
       bytes_per_event: Math.round(bytes / total),
-      append_events_per_s: Math.round(total / append.wallSeconds),
-      read_decode_events_per_s: Math.round(total / readBack.wallSeconds),
-      append_events_per_cpu_s: Math.round(total / append.cpuSeconds),
-      read_decode_events_per_cpu_s: Math.round(total / readBack.cpuSeconds),
-      append_events_per_thread_cpu_s: Math.round(total / append.threadCpuSeconds),
-      read_decode_events_per_thread_cpu_s: Math.round(total / readBack.threadCpuSeconds),
-      database_bytes: statSync(path).size,
+      database_bytes: databaseBytes,
+      append: phase(
+        total,
+        store.map((r) => r.append),
+        bare.map((r) => r.append),
+        TARGET_APPEND_EVENTS_PER_S,
+      ),
+      read_decode: phase(
+        total,
+        store.map((r) => r.readBack),
+        bare.map((r) => r.readBack),
+        TARGET_READ_DECODE_EVENTS_PER_S,
+      ),
+      bare_is:
+        "better-sqlite3 alone on a file of the same schema: the rows the store wrote, one prepared INSERT per row, a transaction per batch, no checkpoint while timed; then the store's SELECT and JSON.parse of each body",
     }
   } finally {
     rmSync(dir, { recursive: true, force: true })
@@ -152,5 +284,6 @@ export const benchStore = async (options: StoreBenchOptions): Promise<StoreBench
 
 if (import.meta.main) {
   const events = Number(process.argv[2] ?? 200_000)
-  process.stdout.write(`${JSON.stringify(await benchStore({ events }), null, 2)}\n`)
+  const rounds = process.argv[3] === undefined ? undefined : Number(process.argv[3])
+  process.stdout.write(`${JSON.stringify(await benchStore({ events, ...(rounds === undefined ? {} : { rounds }) }), null, 2)}\n`)
 }
