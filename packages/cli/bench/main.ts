@@ -100,6 +100,7 @@ await optional("viewer", "../../viewer/bench/api.ts", (m) => (m.benchViewer as (
 await optional("critical", "./critical.ts", (m) => (m.benchCritical as (o: object) => unknown)({ dir: tmp }))
 await optional("concurrency", "./concurrency.ts", (m) => (m.benchConcurrency as (o: object) => unknown)({ dir: tmp }))
 await optional("big_records", "./big-records.ts", (m) => (m.benchBigRecords as (o: object) => unknown)({ dir: tmp }))
+await optional("offline_run", "./offline-run.ts", (m) => (m.benchOfflineRun as (o: object) => unknown)({ dir: tmp }))
 await optional("cluster", "../../cluster/bench/cluster.ts", (m) => (m.benchCluster as (o: object) => unknown)({ dir: tmp }))
 
 fs.rmSync(tmp, { recursive: true, force: true })
