@@ -248,11 +248,7 @@ const NATIVE_ESCAPE_FROM = 1 << 20
  * character by character, a 50 MB message became a rope of 50 million nodes.
  */
 const escapeAscii = (s: string): string => {
-  if (s.length >= NATIVE_ESCAPE_FROM) {
-    const json = JSON.stringify(s)
-    NON_ASCII.lastIndex = 0
-    return NON_ASCII.test(json) ? json.replace(NON_ASCII, escapeUnit) : json
-  }
+  if (s.length >= NATIVE_ESCAPE_FROM) return escapeAsciiNative(s)
   let out = '"'
   for (let k = 0; k < s.length; k++) {
     const c = s.charCodeAt(k)
@@ -267,6 +263,12 @@ const escapeAscii = (s: string): string => {
     else out += s[k]
   }
   return `${out}"`
+}
+
+const escapeAsciiNative = (s: string): string => {
+  const json = JSON.stringify(s)
+  NON_ASCII.lastIndex = 0
+  return NON_ASCII.test(json) ? json.replace(NON_ASCII, escapeUnit) : json
 }
 
 const floatJson = (x: number): string => (Number.isNaN(x) ? "NaN" : x === Infinity ? "Infinity" : x === -Infinity ? "-Infinity" : floatRepr(x))
@@ -289,6 +291,77 @@ const write = (v: PyValue, itemSep: string, keySep: string, quote: (s: string) =
 
 /** Python `json.dumps(v)` with default arguments. */
 export const dumps = (v: PyValue): string => write(v, ", ", ": ", escapeAscii)
+
+/** Streamed text is handed on in pieces of about this length (small parts gathered, long strings cut). */
+const PIECE = 1 << 20
+
+/**
+ * `write`'s text handed to `emit` in pieces, in order (their concatenation is the text), so a
+ * writer to a file never holds the whole text nor a whole copy of a big string: small parts are
+ * gathered up to `PIECE`, and a string that long is escaped a piece at a time with `quotePiece`
+ * (native), never cut inside a surrogate pair (a pair escaped in two halves would differ for
+ * JSON.stringify). Both escapers escape unit by unit otherwise, so the pieces join to the whole.
+ */
+const writeTo = (
+  root: PyValue,
+  itemSep: string,
+  keySep: string,
+  quote: (s: string) => string,
+  quotePiece: (s: string) => string,
+  emit: (piece: string) => void,
+): void => {
+  let buffer = ""
+  const put = (text: string) => {
+    buffer += text
+    if (buffer.length >= PIECE) {
+      emit(buffer)
+      buffer = ""
+    }
+  }
+  const str = (s: string) => {
+    if (s.length < PIECE) return put(quote(s))
+    put('"')
+    for (let at = 0; at < s.length; ) {
+      let end = Math.min(s.length, at + PIECE)
+      const last = s.charCodeAt(end - 1)
+      if (end < s.length && last >= 0xd800 && last <= 0xdbff) end++
+      put(quotePiece(s.slice(at, end)).slice(1, -1))
+      at = end
+    }
+    put('"')
+  }
+  const value = (v: PyValue) => {
+    if (typeof v === "string") return str(v)
+    if (v === null || typeof v !== "object" || v instanceof PyFloat) return put(write(v, itemSep, keySep, quote))
+    if (Array.isArray(v)) {
+      put("[")
+      for (let k = 0; k < v.length; k++) {
+        if (k > 0) put(itemSep)
+        value(v[k] as PyValue)
+      }
+      return put("]")
+    }
+    put("{")
+    let first = true
+    for (const [k, x] of Object.entries(v as PyObject)) {
+      if (x === undefined) continue
+      if (!first) put(itemSep)
+      first = false
+      str(k)
+      put(keySep)
+      value(x)
+    }
+    put("}")
+  }
+  value(root)
+  if (buffer.length > 0) emit(buffer)
+}
+
+/** `dumps(v)` handed to `emit` in pieces of about 1 MiB, in order: for writing big documents straight to a file. */
+export const dumpsTo = (v: PyValue, emit: (piece: string) => void): void => writeTo(v, ", ", ": ", escapeAscii, escapeAsciiNative, emit)
+
+/** `compact(v)` handed to `emit` in pieces, in order: for hashing a big value without its whole text. */
+export const compactTo = (v: PyValue, emit: (piece: string) => void): void => writeTo(v, ",", ":", JSON.stringify, JSON.stringify, emit)
 
 /** Python `json.dumps(v, sort_keys=True)`. */
 export const dumpsSorted = (v: PyValue): string => dumps(sortKeys(v))
