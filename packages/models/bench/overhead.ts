@@ -18,7 +18,7 @@ import { demoDomain } from "@tau-sim/domains/demo"
 import { type Domain, type EpisodeStarted, EventStore, foldHistory, layerSqlite, type Participant, playEpisode, setupEvents, type Task } from "@tau-sim/engine"
 import { Effect } from "effect"
 import { makeModelRuntime, type ModelClient, modelParticipants, type ModelRuntimeShape } from "../src/index.ts"
-import { demoBrain, inProcessModel } from "../testing/index.ts"
+import { demoBrain, inProcessModel, startFakeLlmServer } from "../testing/index.ts"
 
 export interface ModelBenchOptions {
   /** Where the SQLite stores go (a temp dir by default). */
@@ -119,45 +119,51 @@ export const engineOverheadPerStep = async (dir: string, episodes = 200) => {
 }
 
 /**
- * Wall time of `episodes` concurrent episodes against a local server answering after `latencyMs`,
- * as a percentage of the ideal (the longest episode's model calls back to back).
+ * `episodes` concurrent episodes against a local server answering after `latencyMs`, as a
+ * percentage of the ideal (the longest episode's model calls back to back), for `rounds` rounds
+ * one after another in one process. Round 1 is cold: it opens the connections and runs while V8
+ * is still compiling the path. Later rounds are the steady state a run of many episodes lives in.
  */
-export const concurrentThroughput = async (dir: string, episodes = 64, latencyMs = 200) => {
+export const concurrentThroughput = async (dir: string, episodes = 64, latencyMs = 200, rounds = 2) => {
   const server = await serverProcess(latencyMs)
   try {
     const domain = demoDomain()
     const [, link] = tasks(domain)
     const participants = participantsWith({ env: { OPENAI_API_KEY: "bench-not-a-key", OPENAI_BASE_URL: server.baseURL } })
+    const round = (r: number) =>
+      Effect.gen(function* () {
+        const ids = Array.from({ length: episodes }, (_, i) => `r${r}-ep-${i}`)
+        const t0 = performance.now()
+        const cpu0 = process.cpuUsage()
+        yield* Effect.forEach(ids, (id, i) => episode(domain, link, id, 100 + r * episodes + i, participants), { concurrency: episodes })
+        const wallMs = performance.now() - t0
+        const cpu = process.cpuUsage(cpu0)
+        // Shared runtime: count each episode's calls from its stream (outside the timed part).
+        const store = yield* EventStore
+        const calls = yield* Effect.forEach(ids, (id) =>
+          store.read(id).pipe(Effect.map((events) => events.filter((e) => e.event._tag === "ModelCalled").length)),
+        )
+        const idealMs = Math.max(...calls) * latencyMs
+        const modelCalls = calls.reduce((n, c) => n + c, 0)
+        return {
+          episodes,
+          latency_ms: latencyMs,
+          model_calls: modelCalls,
+          wall_s: Number((wallMs / 1000).toFixed(3)),
+          // This process's CPU (user + system, V8's compiler threads included) in the timed part per
+          // model call (one hop): the budget at N episodes is about 2 cores × latency / N, the model
+          // server's process apart.
+          cpu_ms_per_model_call: Number(((cpu.user + cpu.system) / 1000 / modelCalls).toFixed(3)),
+          ideal_s: Number((idealMs / 1000).toFixed(3)),
+          percent_of_ideal: Number(((idealMs / wallMs) * 100).toFixed(1)),
+        }
+      })
     const program = Effect.gen(function* () {
-      // Warm-up: one episode opens the connection pool and JIT-compiles the path.
+      // One episode first, as a run's first would be: it loads the path.
       yield* episode(domain, link, "warm", 1, participants)
-      const t0 = performance.now()
-      const cpu0 = process.cpuUsage()
-      const results = yield* Effect.forEach(
-        Array.from({ length: episodes }, (_, i) => i),
-        (i) => episode(domain, link, `ep-${i}`, 100 + i, participants),
-        { concurrency: episodes },
-      )
-      const wallMs = performance.now() - t0
-      const cpu = process.cpuUsage(cpu0)
-      // Shared runtime: count each episode's calls from its stream (outside the timed part).
-      const store = yield* EventStore
-      const calls = yield* Effect.forEach(results, (_, i) =>
-        store.read(`ep-${i}`).pipe(Effect.map((events) => events.filter((e) => e.event._tag === "ModelCalled").length)),
-      )
-      const idealMs = Math.max(...calls) * latencyMs
-      const modelCalls = calls.reduce((n, c) => n + c, 0)
-      return {
-        episodes,
-        latency_ms: latencyMs,
-        model_calls: modelCalls,
-        wall_s: Number((wallMs / 1000).toFixed(3)),
-        // This process's CPU (user + system) in the timed part per model call (one hop): the budget
-        // at N episodes is about 2 cores × latency / N, the model server's process apart.
-        cpu_ms_per_model_call: Number(((cpu.user + cpu.system) / 1000 / modelCalls).toFixed(3)),
-        ideal_s: Number((idealMs / 1000).toFixed(3)),
-        percent_of_ideal: Number(((idealMs / wallMs) * 100).toFixed(1)),
-      }
+      const out = []
+      for (let r = 1; r <= rounds; r++) out.push(yield* round(r))
+      return out
     })
     return await Effect.runPromise(program.pipe(Effect.provide(layerSqlite(path.join(dir, "concurrent.db")))))
   } finally {
@@ -165,13 +171,30 @@ export const concurrentThroughput = async (dir: string, episodes = 64, latencyMs
   }
 }
 
+/**
+ * The HTTP bodies one bench episode sends, in order, as an in-process copy of the server received
+ * them: what a bare client replays to measure what the machine allows for these exact requests.
+ */
+export const episodeRequestBodies = async (dir: string): Promise<ReadonlyArray<string>> => {
+  const server = await startFakeLlmServer({ brain: demoBrain })
+  try {
+    const domain = demoDomain()
+    const [, link] = tasks(domain)
+    const participants = participantsWith({ env: { OPENAI_API_KEY: "bench-not-a-key", OPENAI_BASE_URL: server.baseURL } })
+    await Effect.runPromise(episode(domain, link, "bodies", 1, participants).pipe(Effect.provide(layerSqlite(path.join(dir, "bodies.db")))))
+    return server.calls.map((c) => JSON.stringify(c.body))
+  } finally {
+    await server.close()
+  }
+}
+
 /** Both measurements, for `pnpm bench`. */
 export const benchModels = async (options: ModelBenchOptions = {}) => {
   const dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "tau-bench-models-"))
   const overhead = await engineOverheadPerStep(dir, options.overheadEpisodes)
-  const concurrent = await concurrentThroughput(dir, options.concurrentEpisodes, options.latencyMs)
+  const [cold, steady] = await concurrentThroughput(dir, options.concurrentEpisodes, options.latencyMs)
   if (!options.dir) fs.rmSync(dir, { recursive: true, force: true })
-  return { engine_overhead_instant_model: overhead, concurrent_episodes: concurrent }
+  return { engine_overhead_instant_model: overhead, concurrent_episodes: { cold, steady } }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
