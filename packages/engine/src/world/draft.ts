@@ -4,7 +4,7 @@
  * keeps the recorded patch as the fact of what the tool did.
  */
 import type { PyValue } from "../py/value.ts"
-import { apply, child, keysOf, materialize, type Node, nodeAt, type Op, type Path, toPointer } from "./tree.ts"
+import { applyAt, child, keysOf, materialize, type Node, nodeAt, type Op, parsePointer, type Path, toPointer } from "./tree.ts"
 
 interface DraftState {
   root: Node
@@ -63,20 +63,26 @@ export class Draft {
   /** Adds or replaces the member at `path`. */
   set(path: ReadonlyArray<string>, value: PyValue): void {
     const full = [...this.scope, ...path]
-    this.record({ op: nodeAt(this.#state.root, full) === undefined ? "add" : "replace", path: toPointer(full), value })
+    this.#write({ op: nodeAt(this.#state.root, full) === undefined ? "add" : "replace", path: toPointer(full), value }, full)
   }
   /** Appends to the array at `path`. */
   push(path: ReadonlyArray<string>, value: PyValue): void {
     const full = [...this.scope, ...path]
     const length = keysOf(nodeAt(this.#state.root, full)).length
-    this.record({ op: "add", path: toPointer([...full, String(length)]), value })
+    full.push(String(length))
+    this.#write({ op: "add", path: toPointer(full), value }, full)
   }
   remove(path: ReadonlyArray<string>): void {
-    this.record({ op: "remove", path: toPointer([...this.scope, ...path]) })
+    const full = [...this.scope, ...path]
+    this.#write({ op: "remove", path: toPointer(full) }, full)
   }
   /** Applies an operation whose path is absolute (from the world root). */
   record(op: Op): void {
-    this.#state.root = apply(this.#state.root, op)
+    this.#write(op, parsePointer(op.path))
+  }
+  /** `record` of an operation whose pointer was made from `path` (not parsed back). */
+  #write(op: Op, path: Path): void {
+    this.#state.root = applyAt(this.#state.root, op, path)
     this.#state.ops.push(op)
   }
 }

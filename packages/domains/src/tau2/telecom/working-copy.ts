@@ -16,12 +16,20 @@ export const deepClone = <T extends PyValue>(v: T): T => {
   if (v === null || typeof v !== "object" || isFloat(v)) return v
   if (Array.isArray(v)) return v.map((x) => deepClone(x)) as unknown as T
   const out: Obj = {}
-  for (const [k, x] of Object.entries(v)) out[k] = deepClone(x)
+  // Own keys in Object.keys order without an entries array per object (every tool call copies its database).
+  const o = v as Obj
+  for (const k in o) out[k] = deepClone(o[k] as PyValue)
   return out as T
 }
 
 /** Same value and same Python type (`1` and `1.0` differ: they render and hash differently). */
 const sameScalar = (a: PyValue, b: PyValue): boolean => a === b || (isFloat(a) && isFloat(b) && Object.is(a.value, b.value))
+
+const sameKeys = (beforeKeys: ReadonlyArray<string>, afterKeys: ReadonlyArray<string>): boolean => {
+  if (beforeKeys.length !== afterKeys.length) return false
+  for (let i = 0; i < beforeKeys.length; i++) if (beforeKeys[i] !== afterKeys[i]) return false
+  return true
+}
 
 /** Whether the keys both objects have appear in the same relative order. */
 const sameKeyOrder = (beforeKeys: ReadonlyArray<string>, afterKeys: ReadonlyArray<string>, before: Obj, after: Obj): boolean => {
@@ -39,6 +47,22 @@ const record = (draft: Draft, path: string[], before: PyValue, after: PyValue): 
   if (isObj(before) && isObj(after)) {
     const beforeKeys = Object.keys(before)
     const afterKeys = Object.keys(after)
+    if (sameKeys(beforeKeys, afterKeys)) {
+      // The common case (a copy the tool left as it was, or changed in values only): nothing added or
+      // removed, so the writes are those below each key in order; unchanged scalars cost no call.
+      for (const k of afterKeys) {
+        const b = before[k] as PyValue
+        const a = after[k] as PyValue
+        if (b === a || (typeof b !== "object" && typeof a !== "object")) {
+          if (b !== a) draft.set([...path, k], a)
+          continue
+        }
+        path.push(k)
+        record(draft, path, b, a)
+        path.pop()
+      }
+      return
+    }
     if (!sameKeyOrder(beforeKeys, afterKeys, before, after)) {
       // Key order is part of a model dump; a reordered object is replaced as a whole.
       draft.set([...path], after)
