@@ -2,7 +2,7 @@
  * `tau run --episode-timeout` (issue 14 item 6): against a local model server whose answer to the
  * agent's second request never comes, the episode ends as `timeout` once its limit passes (the
  * per-call `--model-timeout` is far longer), the limit recorded in the run's configuration and
- * the episode's start; replay --verify is clean, a resume does not play it again, a resume with
+ * the episode's start; the cut call is stored (cancelled, cost unknown); replay --verify is clean, a resume does not play it again, a resume with
  * another limit is refused (it is the run's identity), and the τ² export says `timeout` and is
  * valid τ² results.
  */
@@ -69,6 +69,12 @@ it("an episode whose model call hangs ends as timeout at --episode-timeout; repl
   const run = await storedRun(db, runId)
   expect(run.events[episode]?.[0]?.event).toMatchObject({ _tag: "EpisodeStarted", limits: { timeoutMs: 2000 } })
   expect(run.events[episode]?.at(-1)?.event).toMatchObject({ _tag: "EpisodeEnded", reason: "timeout" })
+  // The cut call is stored before the end, cancelled, its cost unknown (not free): every request the
+  // server saw from the agent has its event.
+  const calls = (run.events[episode] ?? []).map((e) => e.event).filter((e) => e._tag === "ModelCalled" && e.participant === "agent")
+  expect(calls).toHaveLength(agentRequests)
+  expect(run.events[episode]?.at(-2)?.event).toMatchObject({ _tag: "ModelCalled", participant: "agent", attempt: 1, cost: null })
+  expect(String((run.events[episode]?.at(-2)?.event as { error?: unknown }).error)).toMatch(/^cancelled after \d+ ms without an answer$/)
   const config = await readStore(db, ({ store }) => Effect.runPromise(store.getRun(runId)))
   expect(config?.config).toMatchObject({ episodeTimeoutMs: 2000 })
 

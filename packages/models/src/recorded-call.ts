@@ -2,9 +2,11 @@
  * One logical model call as the benchmark makes it: answered from the cache when allowed, else
  * rate limited, timed out per attempt and retried with exponential backoff and jitter on transient
  * failures. Every attempt, failed ones included, becomes a `ModelCalled` event (request, raw
- * response, usage, cost, latency, attempt number, request hash).
+ * response, usage, cost, latency, attempt number, request hash); so does an attempt cancelled
+ * while it waited for its answer (its cost unknown: a provider may bill what it had started), for
+ * the turn's `TurnCallLog` when the episode's time limit cuts the turn.
  */
-import { Events, type ModelCalled } from "@tau-sim/engine"
+import { Events, type ModelCalled, TurnCallLog } from "@tau-sim/engine"
 import { Clock, Effect, Random } from "effect"
 import { isTransient, ModelCallError, type ModelClient, type ModelRequest, type ModelResponse } from "./port.ts"
 import { costOf, priceOf } from "./pricing.ts"
@@ -72,6 +74,7 @@ export const backoffMs = (
 export const recordedCall = (client: ModelClient, request: ModelRequest, participant: CallParticipant): Effect.Effect<CallSuccess, CallFailure, ModelRuntime> =>
   Effect.gen(function* () {
     const runtime = yield* ModelRuntime
+    const log = yield* TurnCallLog
     const texts = requestTexts(request)
     const hash = requestHash(client.identity, request, texts)
     const secrets = runtime.options.credentials.secrets.values(runtime.options.env)
@@ -102,14 +105,29 @@ export const recordedCall = (client: ModelClient, request: ModelRequest, partici
     const limiter = runtime.limiter(client.rateLimitKey, client.provider)
     const { timeoutMs, maxRetries } = runtime.options
     const events: ModelCalled[] = []
+    const record = (call: ModelCalled) => {
+      events.push(call)
+      log.record(call)
+    }
     for (let attempt = 1; ; attempt++) {
       yield* limiter.take
       const started = yield* Clock.monotonicTimeNanos
+      const cancelled = Effect.gen(function* () {
+        const latencyMs = Number((yield* Clock.monotonicTimeNanos) - started) / 1e6
+        totals.calls++
+        totals.failedCalls++
+        totals.unpricedCalls++
+        const message = `cancelled after ${Math.round(latencyMs)} ms without an answer`
+        log.record(
+          event({ response: { error: { kind: "cancelled", status: null, message } }, usage: ZERO_USAGE, cost: null, latencyMs, attempt, error: message }),
+        )
+      })
       const outcome = yield* client.generate(request).pipe(
         Effect.timeoutOrElse({
           duration: timeoutMs,
           orElse: () => Effect.fail(new ModelCallError({ kind: "timeout", message: `no answer within ${timeoutMs} ms` })),
         }),
+        Effect.onInterrupt(() => cancelled),
         Effect.result,
       )
       const latencyMs = Number((yield* Clock.monotonicTimeNanos) - started) / 1e6
@@ -128,7 +146,7 @@ export const recordedCall = (client: ModelClient, request: ModelRequest, partici
             runtime.options.onUnpriced?.(client.model, client.provider)
           }
         } else totals.cost += cost
-        events.push(
+        record(
           event({
             response: { text: response.text, toolCalls: response.toolCalls, finishReason: response.finishReason, raw: response.raw, pricing: price },
             usage: response.usage,
@@ -142,7 +160,7 @@ export const recordedCall = (client: ModelClient, request: ModelRequest, partici
       }
       const error = outcome.failure
       totals.failedCalls++
-      events.push(
+      record(
         event({
           response: { error: { kind: error.kind, status: error.status ?? null, message: redactText(error.message, secrets) } },
           usage: ZERO_USAGE,

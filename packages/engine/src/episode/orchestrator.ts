@@ -9,14 +9,23 @@ import { Clock, Effect, Option } from "effect"
 import type { Domain, Side } from "../domain.ts"
 import { executeToolCall, syncWorld } from "../execute.ts"
 import { applyInitialState } from "../initial-state.ts"
-import { encodePatch, type EpisodeEnded, type EpisodeEvent, type EpisodeStarted, Events, type TerminationReason, type ToolExecuted } from "../events.ts"
+import {
+  encodePatch,
+  type EpisodeEnded,
+  type EpisodeEvent,
+  type EpisodeStarted,
+  Events,
+  type ModelCalled,
+  type TerminationReason,
+  type ToolExecuted,
+} from "../events.ts"
 import { compact } from "../py/json.ts"
 import type { PyValue } from "../py/value.ts"
 import type { Task } from "../task.ts"
 import type { Node } from "../world/tree.ts"
 import { isSolo } from "../mode.ts"
 import { EventStore, type StoreError, type VersionConflict } from "../store/event-store.ts"
-import type { Participant, ParticipantTurn } from "../participants/participant.ts"
+import { type Participant, type ParticipantTurn, TurnCallLog } from "../participants/participant.ts"
 import { type EpisodeState, evolve, isAgentStop, isUserStop, ownVersion, type TrajectoryToolCall } from "./state.ts"
 import { toolRandom } from "./random.ts"
 
@@ -201,7 +210,8 @@ const timedOut = (state: EpisodeState, limitMs: number): EpisodeEnded =>
  * The next hop, under the episode's time limit. τ² checks its timeout after every step whose next
  * recipient is not the environment (semantics §2.4): here, before each participant turn, and a turn
  * still running when the limit is reached is interrupted (a wedged model call must not hold a run
- * for hours; its request is cancelled and not recorded). Tool batches are pure and quick: never cut.
+ * for hours: its request is cancelled). The calls the cut turn made, the cancelled one included,
+ * are stored before the end (`TurnCallLog`). Tool batches are pure and quick: never cut.
  * Time is Effect's `Clock`: the time this process has played the episode, plus what the stored
  * history says was played before (`PlayOptions.playedMs`), so a resumed episode, or one a cluster
  * worker takes over, does not get its whole limit again.
@@ -217,8 +227,12 @@ const nextHopWithin = (
     if (deadline === null || state.next === "env") return yield* nextHop(state, domain, task, participants)
     const left = deadline.limitMs - ((yield* Clock.currentTimeMillis) - deadline.startMs)
     if (left <= 0) return [timedOut(state, deadline.limitMs)]
-    const hop = yield* nextHop(state, domain, task, participants).pipe(Effect.timeoutOption(left))
-    return Option.getOrElse(hop, () => [timedOut(state, deadline.limitMs)])
+    const calls: ModelCalled[] = []
+    const hop = yield* nextHop(state, domain, task, participants).pipe(
+      Effect.provideService(TurnCallLog, { record: (call) => calls.push(call) }),
+      Effect.timeoutOption(left),
+    )
+    return Option.getOrElse(hop, () => [...calls, timedOut(state, deadline.limitMs)])
   })
 
 /** Computes the events of the next hop (without storing them). */

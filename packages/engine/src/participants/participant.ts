@@ -2,7 +2,7 @@
  * The participant port: a policy that looks at the episode so far and produces its next message
  * (text and/or tool calls). Agents and users, LLM-backed or scripted, all implement it.
  */
-import { type Effect, Schema } from "effect"
+import { Context, type Effect, Schema } from "effect"
 import type { Domain, Side } from "../domain.ts"
 import type { EpisodeState } from "../episode/state.ts"
 import { ModelCalled } from "../events.ts"
@@ -48,3 +48,12 @@ export interface Participant {
   readonly spec: string
   readonly act: (input: TurnInput) => Effect.Effect<ParticipantTurn, ParticipantError>
 }
+
+/**
+ * Where a participant's model calls go as each attempt ends, before its turn returns them: a turn
+ * the episode's time limit cuts never returns, and what it asked (and may be billed for) is stored
+ * from here. The orchestrator listens only to a turn under a time limit; elsewhere nothing does.
+ */
+export const TurnCallLog = Context.Reference<{ readonly record: (call: ModelCalled) => void }>("@tau-sim/engine/TurnCallLog", {
+  defaultValue: () => ({ record: () => {} }),
+})
