@@ -12,22 +12,11 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Effect } from "effect"
-import {
-  Events,
-  EventStore,
-  foldHistory,
-  layerSqlite,
-  mutates,
-  NOISY_ORACLE_SKIP,
-  ParticipantFactory,
-  playEpisode,
-  setupEvents,
-  taskHash,
-  type TrajectoryMessage,
-} from "@tau-sim/engine"
+import { layerSqlite, mutates, NOISY_ORACLE_SKIP, ParticipantFactory, type TrajectoryMessage } from "@tau-sim/engine"
 import { builtinDomains } from "@tau-sim/domains"
 import { makeDemoDomain } from "@tau-sim/domains/demo"
 import { type CriticalResult, runCritical } from "@tau-sim/runs"
+import { playBenchEpisode } from "./bench-episode.ts"
 
 const SAMPLES = 4
 const TAIL_SAMPLES = 30
@@ -47,28 +36,9 @@ const benchOne = async (dir: string, members: number, label: string) => {
   const user = `scripted:${userFile}`
   const db = path.join(dir, `critical-${label}.db`)
   const program = Effect.gen(function* () {
-    const store = yield* EventStore
-    const started = Events.episodeStarted({
-      runId: "bench-critical",
-      episodeId: "parent",
-      domain: domain.name,
-      taskId: task.id,
-      trial: 0,
-      hashes: { ...domain.hashes, task: taskHash(task) },
-      dataDir: null,
-      policyVariant: "default",
-      mode: "default",
-      agent,
-      user,
-      seed: 1,
-      limits: { maxSteps: 200, maxErrors: 10 },
-      engineVersion: "bench",
-      parent: null,
-    })
-    const setup = setupEvents(started, domain, task)
-    yield* store.append("parent", 0, setup)
-    const participants = { agent: yield* (yield* ParticipantFactory).make(agent, "agent"), user: yield* (yield* ParticipantFactory).make(user, "user") }
-    const final = yield* playEpisode("parent", foldHistory(domain, setup), domain, task, participants)
+    const factory = yield* ParticipantFactory
+    const participants = { agent: yield* factory.make(agent, "agent"), user: yield* factory.make(user, "user") }
+    const final = yield* playBenchEpisode({ runId: "bench-critical", episodeId: "parent", domain, task, ...participants })
     const t0 = performance.now()
     const result = yield* runCritical({ episodeId: "parent", samples: SAMPLES, maxConcurrency: 1 })
     const seconds = (performance.now() - t0) / 1000
@@ -105,32 +75,12 @@ const benchAdaptive = async (dir: string) => {
   const K = 30
   const writes = new Set(domain.agentToolkit.tools.filter(mutates).map((t) => t.name))
   const program = Effect.gen(function* () {
-    const store = yield* EventStore
     const factory = yield* ParticipantFactory
     // The first seed whose episode is lost at a skip after a write (the seeds are fixed: the same episode every time).
     for (let seed = 1; seed < 200; seed++) {
       const episodeId = `parent-${seed}`
-      const started = Events.episodeStarted({
-        runId: "bench-adaptive",
-        episodeId,
-        domain: domain.name,
-        taskId: task.id,
-        trial: 0,
-        hashes: { ...domain.hashes, task: taskHash(task) },
-        dataDir: null,
-        policyVariant: "default",
-        mode: "default",
-        agent,
-        user,
-        seed,
-        limits: { maxSteps: 200, maxErrors: 10 },
-        engineVersion: "bench",
-        parent: null,
-      })
-      const setup = setupEvents(started, domain, task)
-      yield* store.append(episodeId, 0, setup)
       const participants = { agent: yield* factory.make(agent, "agent"), user: yield* factory.make(user, "user") }
-      const final = yield* playEpisode(episodeId, foldHistory(domain, setup), domain, task, participants)
+      const final = yield* playBenchEpisode({ runId: "bench-adaptive", episodeId, domain, task, ...participants, seed })
       const skipTurn = skipAfterWrite(final.trajectory, writes)
       if (skipTurn === null) continue
       const turns = final.trajectory.filter((m) => !m.setup).length

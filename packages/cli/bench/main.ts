@@ -6,10 +6,11 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Effect } from "effect"
-import { Events, EventStore, layerSqlite, ParticipantFactory, scriptedParticipant, setupEvents, playEpisode, foldHistory, taskHash } from "@tau-sim/engine"
+import { layerSqlite, ParticipantFactory, scriptedParticipant } from "@tau-sim/engine"
 import { makeDemoDomain } from "@tau-sim/domains/demo"
 import { forkEpisode } from "@tau-sim/runs"
 import { builtinDomains } from "@tau-sim/domains"
+import { playBenchEpisode } from "./bench-episode.ts"
 
 const log = (s: string) => process.stderr.write(`${s}\n`)
 const results: Record<string, unknown> = { machine: { cpus: os.cpus().length, node: process.version } }
@@ -50,27 +51,7 @@ const forkLatency = async (members: number, label: string) => {
   )
   const db = path.join(tmp, `fork-${label}.db`)
   const program = Effect.gen(function* () {
-    const store = yield* EventStore
-    const started = Events.episodeStarted({
-      runId: "bench",
-      episodeId: "parent",
-      domain: domain.name,
-      taskId: task.id,
-      trial: 0,
-      hashes: { ...domain.hashes, task: taskHash(task) },
-      dataDir: null,
-      policyVariant: "default",
-      mode: "default",
-      agent: agent.spec,
-      user: user.spec,
-      seed: 1,
-      limits: { maxSteps: 200, maxErrors: 10 },
-      engineVersion: "bench",
-      parent: null,
-    })
-    const setup = setupEvents(started, domain, task)
-    yield* store.append("parent", 0, setup)
-    yield* playEpisode("parent", foldHistory(domain, setup), domain, task, { agent, user })
+    yield* playBenchEpisode({ runId: "bench", episodeId: "parent", domain, task, agent, user })
     const n = 30
     yield* forkEpisode("parent", { atTurn: 20, noContinue: true })
     const t0 = performance.now()
