@@ -162,10 +162,18 @@ const phase = (events: number, store: ReadonlyArray<Timing>, bare: ReadonlyArray
   }
 }
 
-interface Batch {
+export interface Batch {
   readonly episodeId: string
   readonly events: ReadonlyArray<EpisodeEvent>
 }
+
+/** `events` events as appends of `batch` (each an episode from its EpisodeStarted). */
+export const benchBatches = (events: number, batch: number): ReadonlyArray<Batch> =>
+  Array.from({ length: Math.max(1, Math.ceil(events / batch)) }, (_, e) => {
+    const episodeId = `bench-${e}`
+    const size = Math.min(batch, events - e * batch)
+    return { episodeId, events: [startedEvent(episodeId), ...Array.from({ length: size - 1 }, (_, i) => conversationEvent(i))] }
+  })
 
 /** The store: appends every batch, then reads every episode back; returns the rows it wrote. */
 const storeRound = (path: string, batches: ReadonlyArray<Batch>, total: number) => {
@@ -229,16 +237,10 @@ const bareRound = (path: string, rows: ReadonlyArray<ReadonlyArray<RawStoredRow>
 export const benchStore = async (options: StoreBenchOptions): Promise<StoreBenchResult> => {
   const batch = options.batch ?? 1000
   const rounds = options.rounds ?? 3
-  const episodesCount = Math.max(1, Math.ceil(options.events / batch))
   const dir = mkdtempSync(join(options.dir ?? tmpdir(), "store-bench-"))
   try {
-    // Build the batches up front so only the store is timed.
-    const batches: ReadonlyArray<Batch> = Array.from({ length: episodesCount }, (_, e) => {
-      const episodeId = `bench-${e}`
-      const size = Math.min(batch, options.events - e * batch)
-      const events = [startedEvent(episodeId), ...Array.from({ length: size - 1 }, (_, i) => conversationEvent(i))]
-      return { episodeId, events }
-    })
+    // Built up front so only the store is timed.
+    const batches = benchBatches(options.events, batch)
     const total = batches.reduce((n, b) => n + b.events.length, 0)
     const bytes = batches.reduce((n, b) => n + b.events.reduce((m, ev) => m + encodeEvent(ev).length, 0), 0)
 

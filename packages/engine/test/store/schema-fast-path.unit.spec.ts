@@ -92,6 +92,33 @@ describe("event schema fast path", () => {
     assert.deepStrictEqual(Object.keys(out as object), ["_tag", "v", "reason", "steps", "errors", "note"])
   })
 
+  it("returns the input itself when it already is the output: a stored body, parsed", () => {
+    fc.assert(
+      fc.property(arbEvent, (event) => {
+        const parsed = JSON.parse(JSON.stringify(fast?.(event)))
+        assert.strictEqual(agrees(parsed), parsed)
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it("copies what only looks like its output: other key order, extra, inherited or unenumerable keys", () => {
+    const ended = () => ({ _tag: "EpisodeEnded", v: 1, reason: "user_stop", steps: 3, errors: 0, note: null })
+    const reordered = { v: 1, _tag: "EpisodeEnded", reason: "user_stop", steps: 3, errors: 0, note: null }
+    const inherited = Object.assign(Object.create({ note: null }), { _tag: "EpisodeEnded", v: 1, reason: "user_stop", steps: 3, errors: 0 })
+    const message = { _tag: "MessageSent", v: 1, role: "user", text: "hi", toolCalls: [] }
+    // An optional key the Schema reads (`in`) though a key walk does not see it.
+    const hiddenOptional = Object.defineProperty({ ...message }, "setup", { value: true, enumerable: false })
+    for (const input of [reordered, { ...ended(), extra: 1 }, inherited, hiddenOptional]) {
+      const out = agrees(input)
+      assert.isDefined(out)
+      assert.notStrictEqual(out, input)
+    }
+    assert.deepStrictEqual(Object.keys(agrees(hiddenOptional) as object), ["_tag", "v", "role", "text", "toolCalls", "setup"])
+    const plain = ended()
+    assert.strictEqual(agrees(plain), plain)
+  })
+
   it("the store's codec falls back to the Schema and its errors", () => {
     const bad = { _tag: "EpisodeEnded", v: 1, reason: "user_stop", steps: 1.5, errors: 0, note: null }
     assert.throws(() => encodeFields(bad as never), /steps|int/i)
