@@ -66,7 +66,9 @@ export const initialPrefix = (domain: Domain, task: Task): Result.Result<Node, E
     return Result.fail(evaluationError("initial_state", "ValueError", errorText(e)))
   }
   // applyInitialState ends with the post-replay sync; the prefix is the state just before it.
-  const steps = applied.steps.at(-1)?.name === "sync_tools" ? applied.steps.slice(0, -1) : applied.steps
+  // Without that step (the sync changed nothing) it is the world applyInitialState built.
+  if (applied.steps.at(-1)?.name !== "sync_tools") return Result.succeed(applied.world)
+  const steps = applied.steps.slice(0, -1)
   return Result.succeed(
     applyAll(
       domain.initialWorld,
