@@ -15,11 +15,12 @@ export class FileWriteError extends Schema.TaggedError<FileWriteError>()("FileWr
   }
 }
 
+/** The temporary file beside `target`: same directory, so the rename is atomic (one file system); the pid keeps writers apart. */
+const tempFileOf = (target: string): string => path.join(path.dirname(path.resolve(target)), `.${path.basename(target)}.${process.pid}.${Date.now()}.tmp`)
+
 /** Writes through a temporary file; returns why it failed (nothing thrown), after removing the temporary file. */
 const writeNow = (target: string, data: string | Uint8Array): unknown => {
-  const dir = path.dirname(path.resolve(target))
-  // Same directory, so the rename is atomic (one file system); the pid keeps writers apart.
-  const temp = path.join(dir, `.${path.basename(target)}.${process.pid}.${Date.now()}.tmp`)
+  const temp = tempFileOf(target)
   let fd: number | undefined
   try {
     fd = fs.openSync(temp, "wx", 0o644)
@@ -65,3 +66,83 @@ export const writeFilesAtomic = (files: ReadonlyArray<{ readonly path: string; r
       }).pipe(Effect.andThen(writeFileAtomic(f.path, f.text))),
     { discard: true },
   )
+
+/** Where `writeFileAtomicStreamed` writes: pieces in order, a failure kept for `check`, `restart` to begin again empty. */
+export interface StreamedFile {
+  readonly write: (piece: string) => void
+  readonly check: () => Effect.Effect<void, FileWriteError>
+  readonly restart: () => Effect.Effect<void, FileWriteError>
+}
+
+/**
+ * Writes `target` atomically as `writeFileAtomic` does, its folder created, its text given in pieces
+ * by `fill` (a big file is never held whole): through a temporary file, flushed and renamed into place when `fill`
+ * succeeds; removed, leaving any previous file, when it fails or is interrupted.
+ */
+export const writeFileAtomicStreamed = <A, E, R>(
+  target: string,
+  fill: (file: StreamedFile) => Effect.Effect<A, E, R>,
+): Effect.Effect<A, E | FileWriteError, R> => {
+  const failed = (e: unknown) => new FileWriteError({ path: target, reason: e instanceof Error ? e.message : String(e) })
+  return Effect.acquireUseRelease(
+    Effect.try({
+      try: () => {
+        fs.mkdirSync(path.dirname(path.resolve(target)), { recursive: true })
+        const temp = tempFileOf(target)
+        return { temp, fd: fs.openSync(temp, "wx", 0o644), closed: false, renamed: false }
+      },
+      catch: failed,
+    }),
+    (open) =>
+      Effect.gen(function* () {
+        let position = 0
+        let failure: unknown
+        const file: StreamedFile = {
+          write: (piece) => {
+            if (failure !== undefined) return
+            try {
+              const bytes = Buffer.from(piece)
+              for (let at = 0; at < bytes.length; ) at += fs.writeSync(open.fd, bytes, at, bytes.length - at, position + at)
+              position += bytes.length
+            } catch (e) {
+              failure = e
+            }
+          },
+          check: () => (failure === undefined ? Effect.void : Effect.fail(failed(failure))),
+          restart: () =>
+            failure === undefined
+              ? Effect.try({
+                  try: () => {
+                    fs.ftruncateSync(open.fd, 0)
+                    position = 0
+                  },
+                  catch: failed,
+                })
+              : Effect.fail(failed(failure)),
+        }
+        const result = yield* fill(file)
+        yield* file.check()
+        yield* Effect.try({
+          try: () => {
+            fs.fsyncSync(open.fd)
+            open.closed = true
+            fs.closeSync(open.fd)
+            fs.renameSync(open.temp, target)
+            open.renamed = true
+          },
+          catch: failed,
+        })
+        return result
+      }),
+    (open) =>
+      Effect.sync(() => {
+        // Cleaning up must not hide why the write failed (a close can fail on a full disk too).
+        try {
+          if (!open.closed) fs.closeSync(open.fd)
+          if (!open.renamed) fs.rmSync(open.temp, { force: true })
+        } catch {
+          // the temporary file is left; the error names the target
+        }
+      }),
+  )
+}

@@ -8,6 +8,8 @@
  * server refuses connections (`infrastructure_error`), a fork, a run stopped by SIGTERM during a
  * model call (its unfinished episode is skipped and named, exit 3), and an import of a results
  * file in an older format (no times: filled in). Export → import → export gives the same files.
+ * Every file-layout export (written a simulation at a time) is the text of the whole document
+ * that standard output gets, byte for byte, a run of 120 episodes included.
  */
 import * as fs from "node:fs"
 import * as net from "node:net"
@@ -81,6 +83,10 @@ const exportBoth = async (run: string, code = 0): Promise<Exported> => {
   expect(dirExport.code, dirExport.stderr).toBe(code)
   const text = fs.readFileSync(file, "utf8")
   expectValid(`${run} (file layout)`, validator.errorsOf(text))
+  // A file is written a simulation at a time; standard output gets the document built whole: the same text.
+  const whole = await tau(["export", "tau2", "--run", run, "--layout", "file", "--db", db], tmp.root)
+  expect(whole.code, whole.stderr).toBe(code)
+  expect(whole.stdout === text, `${run}: the streamed file differs from the whole document`).toBe(true)
   const document = PyJson.parse(text) as PyObject
   expect(document.simulation_index).toBeNull()
   const simulations = document.simulations as PyObject[]
@@ -217,6 +223,13 @@ suite("tau export tau2: results τ²'s Results model accepts, both layouts", () 
       expect(Number(PyJson.toPlain((sim.reward_info as PyObject).reward as PyValue))).toBe(reward)
     }
     if (domain === "demo" || mode === "no-user") await expectRoundTrip(exported, dataDirOf(domain))
+  })
+
+  it("a run of many episodes (telecom, 40 tasks × 3 trials) is written a simulation at a time, the same text as the whole document", async () => {
+    const r = await ok(oracle("telecom", "--num-tasks", "40", "--trials", "3"))
+    const exported = await exportBoth(runId(r.stdout))
+    expect(exported.simulations).toHaveLength(120)
+    expect((exported.document.tasks as PyValue[]).length).toBe(40)
   })
 
   it("model-backed runs: per-message cost and usage from the recorded calls, totals null when a model has no price", async () => {

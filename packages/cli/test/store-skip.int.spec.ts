@@ -105,6 +105,11 @@ data.describe("whole-store commands go on past unreadable episodes", () => {
     namesNative(nat.stderr)
     namesScore(nat.stderr)
     expect((PyJson.parse(fs.readFileSync(out, "utf8")) as PyObject).simulations).toHaveLength(TASKS - 2)
+    // The file is written a simulation at a time after a header predicted from the episodes' starts, which
+    // listed the tasks of the two skipped ones: it is rewritten, and is the whole document's text.
+    const whole = await tau(["export", "tau2", "--run", RUN, "--db", db], tmp.root)
+    expect(whole.code).toBe(3)
+    expect(whole.stdout === fs.readFileSync(out, "utf8"), "the streamed file differs from the whole document").toBe(true)
   })
 
   it("rescore --run and --all name the skipped episodes and re-score the others", async () => {

@@ -10,7 +10,9 @@ import {
   agentPolicy,
   callCost,
   type Domain,
+  DomainResolver,
   type EpisodeEnded,
+  type EpisodeRow,
   type EpisodeStarted,
   float,
   GREETING,
@@ -21,6 +23,7 @@ import {
   type PyObject,
   PyJson,
   type PyValue,
+  type RunRecord,
   type ScoreRecord,
   type StoredEvent,
   TERMINATION_REASONS,
@@ -30,7 +33,7 @@ import { rewardInfoToPy, type RewardInfo } from "@tau-sim/evaluators"
 import { parseModelSpec, USER_GUIDELINES } from "@tau-sim/models"
 import { loadEpisode, type ReplayedEpisode, requireRun, scanEpisodes, type SkippedEpisode } from "@tau-sim/replay"
 import { RUN_DEFAULTS } from "@tau-sim/runs"
-import { Effect, Schema } from "effect"
+import { Effect, Option, Schema } from "effect"
 import { IMPORT_SOURCE, importedEpisodeId } from "./tau2-import.ts"
 import type { ResultsLayout } from "./tau2-layout.ts"
 
@@ -360,85 +363,80 @@ export class MixedConfigurationsExport extends Schema.TaggedError<MixedConfigura
 
 const text = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined)
 
-/**
- * Exports a run as a τ² results document (simulations inline, `simulation_index: null`; lay it out
- * with `resultsFiles`). An episode that cannot be read or has not ended is left out and named in
- * `skipped`; the others are exported.
- */
-export const exportTau2Results = (runId: string) =>
+/** What a results header says of one exported episode: its start, and its domain (the first one's gives tasks and policy). */
+interface HeaderFact {
+  readonly episodeId: string
+  readonly started: EpisodeStarted
+  readonly domain: Domain | undefined
+}
+
+/** An exported episode: its simulation, and what the header needs of it (not the loaded episode: its events and world). */
+interface Exported extends HeaderFact {
+  readonly simulation: PyObject
+}
+
+/** The run, its episodes and what each export of it needs to know of them. */
+interface RunToExport {
+  readonly runId: string
+  readonly run: RunRecord
+  readonly config: Record<string, unknown>
+  readonly imported: boolean
+  readonly episodes: ReadonlyArray<EpisodeRow>
+}
+
+const runToExport = (runId: string) =>
   Effect.gen(function* () {
     const store = yield* EventStore
     const run = yield* requireRun(runId)
     const config = run.config as Record<string, unknown>
-    const imported = config.source === IMPORT_SOURCE
     const episodes = yield* store.listEpisodes({ runId })
-    // What the header needs of each episode, not the loaded episode itself (its events and world):
-    // a run of thousands of episodes is held as its simulations only.
-    type Exported = { readonly simulation: PyObject; readonly episodeId: string; readonly started: EpisodeStarted; readonly domain: Domain }
-    const exported = (simulation: PyObject, loaded: ReplayedEpisode): Exported => ({
-      simulation,
-      episodeId: loaded.episodeId,
-      started: loaded.final.started,
-      domain: loaded.domain,
-    })
-    const scan = yield* scanEpisodes(
-      episodes,
-      (ep) => ep.episodeId,
-      (ep) =>
-        Effect.gen(function* () {
-          const loaded = yield* loadEpisode(ep.episodeId)
-          const external = loaded.events.find((e) => e._tag === "ExternalRecord")
-          if (external?._tag === "ExternalRecord") {
-            return exported(importedSimulation(PyJson.parse(external.json) as PyObject, loaded), loaded)
-          }
-          if (loaded.final.ended === null) return yield* new EpisodeNotFinished({ episodeId: ep.episodeId, runId })
-          const scores = yield* store.listScores(ep.episodeId)
-          const score = scores.findLast((s) => s.evaluator === "tau2")
-          return exported(nativeSimulation(loaded, score), loaded)
-        }),
-    )
-    const trials = Math.max(0, ...scan.done.map((e) => e.started.trial + 1))
-    if (imported) {
+    return { runId, run, config, imported: config.source === IMPORT_SOURCE, episodes } satisfies RunToExport
+  })
+
+/** One episode as a simulation; it fails (and is skipped by the caller) when unreadable or, if ours, not finished. */
+const exportEpisode = (runId: string, episodeId: string) =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    const loaded = yield* loadEpisode(episodeId)
+    const fact = { episodeId, started: loaded.final.started, domain: loaded.domain }
+    const external = loaded.events.find((e) => e._tag === "ExternalRecord")
+    if (external?._tag === "ExternalRecord") {
+      return { ...fact, simulation: importedSimulation(PyJson.parse(external.json) as PyObject, loaded) } satisfies Exported
+    }
+    if (loaded.final.ended === null) return yield* new EpisodeNotFinished({ episodeId, runId })
+    const scores = yield* store.listScores(episodeId)
+    const score = scores.findLast((s) => s.evaluator === "tau2")
+    return { ...fact, simulation: nativeSimulation(loaded, score) } satisfies Exported
+  })
+
+/** The layout a run is exported in by default: the one an imported run came in, else `file`. */
+const defaultLayout = (r: RunToExport): ResultsLayout => (r.imported && r.config.layout === "dir" ? "dir" : "file")
+
+/**
+ * The results document without `simulations` and `simulation_index` (which always come last), from
+ * what the exported episodes (`done`, in the run's episode order) say: the header of an import as
+ * it was read, completed; ours from the episodes' own starts, which must agree on one configuration.
+ */
+const resultsHead = (r: RunToExport, done: ReadonlyArray<HeaderFact>): Effect.Effect<PyObject, MixedConfigurationsExport> =>
+  Effect.gen(function* () {
+    const { config } = r
+    const trials = Math.max(0, ...done.map((e) => e.started.trial + 1))
+    if (r.imported) {
       const header = PyJson.parse(String(config.headerJson)) as PyObject
-      const order = (config.simulationOrder as string[] | undefined) ?? scan.done.map((e) => String(e.simulation.id))
-      const bySource = new Map(scan.done.map((e) => [e.episodeId, e.simulation]))
-      const stored = new Set(episodes.map((e) => e.episodeId))
-      const missing = order
-        .map((id) => ({ id, episodeId: importedEpisodeId(runId, id) }))
-        .filter((s) => !stored.has(s.episodeId))
-        .map(
-          (s): SkippedEpisode => ({
-            episode_id: s.episodeId,
-            seq: null,
-            reason: `simulation ${s.id} is not in the store: its import did not finish (import the file again)`,
-          }),
-        )
-      const simulations = order.flatMap((id) => {
-        const sim = bySource.get(importedEpisodeId(runId, id))
-        return sim ? [sim] : []
-      })
       const { simulations: _inline, simulation_index: _index, ...rest } = header
       const info = header.info !== null && typeof header.info === "object" && !Array.isArray(header.info) ? (header.info as PyObject) : {}
-      const document: PyObject = {
-        ...rest,
-        info: completedInfo(info, scan.done[0]?.started, trials),
-        tasks: Array.isArray(header.tasks) ? header.tasks : [],
-        simulations,
-        simulation_index: null,
-      }
-      const layout: ResultsLayout = config.layout === "dir" ? "dir" : "file"
-      return { document, layout, skipped: [...scan.skipped, ...missing] } satisfies ExportedResults
+      return { ...rest, info: completedInfo(info, done[0]?.started, trials), tasks: Array.isArray(header.tasks) ? header.tasks : [] }
     }
     // The header says what the episodes ran with (their own start events), and there must be one such configuration.
-    const configurations = new Map(scan.done.map(({ started }) => [JSON.stringify(exportedConfiguration(started)), exportedConfiguration(started)]))
+    const configurations = new Map(done.map(({ started }) => [JSON.stringify(exportedConfiguration(started)), exportedConfiguration(started)]))
     if (configurations.size > 1) {
-      return yield* new MixedConfigurationsExport({ runId, configurations: [...configurations.values()].map(describeConfiguration) })
+      return yield* new MixedConfigurationsExport({ runId: r.runId, configurations: [...configurations.values()].map(describeConfiguration) })
     }
-    const first = scan.done[0]
+    const first = done[0]
     const started = first?.started
-    const taskIds = new Set(scan.done.map((e) => e.started.taskId))
-    const document: PyObject = {
-      timestamp: pythonIsoformat(micros(run.createdAt)),
+    const taskIds = new Set(done.map((e) => e.started.taskId))
+    return {
+      timestamp: pythonIsoformat(micros(r.run.createdAt)),
       info: {
         git_commit: started ? `tau-sim ${started.engineVersion}` : "tau-sim",
         num_trials: typeof config.trials === "number" ? config.trials : trials,
@@ -448,7 +446,7 @@ export const exportTau2Results = (runId: string) =>
         agent_info: started ? agentInfo(started) : { implementation: text(config.agent) ?? RUN_DEFAULTS.agent },
         environment_info: {
           domain_name: started ? domainName(started) : (text(config.domain) ?? ""),
-          policy: first && started ? environmentPolicy(first.domain, started) : "",
+          policy: first?.domain && started ? environmentPolicy(first.domain, started) : "",
           tool_defs: null,
         },
         // A forks run has no seed of its own (its episodes keep their parents' seeds).
@@ -459,9 +457,180 @@ export const exportTau2Results = (runId: string) =>
         retrieval_config: null,
         retrieval_config_kwargs: null,
       },
-      tasks: first ? (first.domain.tasks.filter((t) => taskIds.has(t.id)) as unknown as PyValue[]) : [],
-      simulations: scan.done.map((e) => e.simulation),
-      simulation_index: null,
+      tasks: first?.domain ? (first.domain.tasks.filter((t) => taskIds.has(t.id)) as unknown as PyValue[]) : [],
     }
-    return { document, layout: "file", skipped: scan.skipped } satisfies ExportedResults
+  })
+
+/** An imported run's simulations not in the store: their import did not finish. */
+const missingSimulations = (r: RunToExport, order: ReadonlyArray<string>): SkippedEpisode[] => {
+  const stored = new Set(r.episodes.map((e) => e.episodeId))
+  return order
+    .map((id) => ({ id, episodeId: importedEpisodeId(r.runId, id) }))
+    .filter((s) => !stored.has(s.episodeId))
+    .map((s) => ({ episode_id: s.episodeId, seq: null, reason: `simulation ${s.id} is not in the store: its import did not finish (import the file again)` }))
+}
+
+const simulationOrderOf = (r: RunToExport): ReadonlyArray<string> | undefined => {
+  const order = r.config.simulationOrder
+  return Array.isArray(order) ? order.map(String) : undefined
+}
+
+/**
+ * Exports a run as a τ² results document (simulations inline, `simulation_index: null`; lay it out
+ * with `resultsFiles`). An episode that cannot be read or has not ended is left out and named in
+ * `skipped`; the others are exported. The whole document is in memory: `writeTau2Results` writes
+ * the same text a simulation at a time.
+ */
+export const exportTau2Results = (runId: string) =>
+  Effect.gen(function* () {
+    const r = yield* runToExport(runId)
+    const scan = yield* scanEpisodes(
+      r.episodes,
+      (ep) => ep.episodeId,
+      (ep) => exportEpisode(runId, ep.episodeId),
+    )
+    const head = yield* resultsHead(r, scan.done)
+    if (!r.imported)
+      return {
+        document: { ...head, simulations: scan.done.map((e) => e.simulation), simulation_index: null },
+        layout: "file",
+        skipped: scan.skipped,
+      } satisfies ExportedResults
+    const order = simulationOrderOf(r) ?? scan.done.map((e) => String(e.simulation.id))
+    const bySource = new Map(scan.done.map((e) => [e.episodeId, e.simulation]))
+    const simulations = order.flatMap((id) => {
+      const sim = bySource.get(importedEpisodeId(runId, id))
+      return sim ? [sim] : []
+    })
+    const document: PyObject = { ...head, simulations, simulation_index: null }
+    return { document, layout: defaultLayout(r), skipped: [...scan.skipped, ...missingSimulations(r, order)] } satisfies ExportedResults
+  })
+
+/** The layout `tau export` writes a run in when none is asked for: an imported run's own, else `file`. */
+export const exportLayout = (runId: string) => Effect.map(runToExport(runId), defaultLayout)
+
+/**
+ * Where `writeTau2Results` writes the text: `write` takes the next piece (synchronously; a failure
+ * is kept and reported by `check`), `restart` drops everything written so far.
+ */
+export interface ResultsSink<E> {
+  readonly write: (piece: string) => void
+  readonly check: () => Effect.Effect<void, E>
+  readonly restart: () => Effect.Effect<void, E>
+}
+
+/** How often the header is rebuilt when it keeps turning out different (episodes changing while exported); then the document is built whole. */
+const STREAM_ATTEMPTS = 3
+
+/**
+ * Writes a run as the τ² results file `exportTau2Results` makes (`PyJson.dumps` of its document and
+ * a newline, byte for byte), a simulation at a time, so memory stays flat in the number of episodes.
+ * The header comes first and lists every exported episode's task, so a cheap pass predicts which
+ * episodes will be exported (their start event, and whether ours have ended); the episodes are then
+ * exported in order and written, and the header they actually give is compared with the one
+ * written: when an episode failed unforeseen (an unreadable row, an unreadable score) and that
+ * changes it, the file is written again with the header now known.
+ */
+export const writeTau2Results = <E>(runId: string, sink: ResultsSink<E>) =>
+  Effect.gen(function* () {
+    const r = yield* runToExport(runId)
+    const order = r.imported ? simulationOrderOf(r) : undefined
+    // An old import without its simulation order orders by simulation id: built whole, as it is small and rare.
+    if (r.imported && order === undefined) {
+      const exported = yield* exportTau2Results(runId)
+      yield* writeWhole(exported.document, sink)
+      return { layout: exported.layout, skipped: exported.skipped }
+    }
+    const position = new Map(r.episodes.map((e, i) => [e.episodeId, i]))
+    // In the run's episode order, each once (an import's file order may name a simulation twice).
+    const byPosition = <A>(items: ReadonlyArray<A>, idOf: (a: A) => string): A[] => {
+      const once = new Map<string, A>()
+      for (const a of items) if (!once.has(idOf(a))) once.set(idOf(a), a)
+      return [...once.values()].sort((a, b) => (position.get(idOf(a)) ?? 0) - (position.get(idOf(b)) ?? 0))
+    }
+    // Ours in the run's order; an import's in its file's order, then its other stored episodes (for what the header and `skipped` say of them).
+    const inOrder = (order ?? []).map((id) => importedEpisodeId(runId, id)).filter((id) => position.has(id))
+    const ordered = new Set(inOrder)
+    const visits: ReadonlyArray<{ readonly episodeId: string; readonly written: boolean }> =
+      order === undefined
+        ? r.episodes.map((e) => ({ episodeId: e.episodeId, written: true }))
+        : [
+            ...inOrder.map((episodeId) => ({ episodeId, written: true })),
+            ...r.episodes.filter((e) => !ordered.has(e.episodeId)).map((e) => ({ episodeId: e.episodeId, written: false })),
+          ]
+    let expected = yield* resultsHead(r, yield* predictedFacts(r)).pipe(Effect.option)
+    for (let attempt = 0; attempt < STREAM_ATTEMPTS; attempt++) {
+      const headText = Option.map(expected, PyJson.dumps)
+      if (Option.isSome(headText)) {
+        yield* sink.restart()
+        sink.write(headText.value === "{}" ? '{"simulations": [' : `${headText.value.slice(0, -1)}, "simulations": [`)
+      }
+      const done: HeaderFact[] = []
+      const skipped: SkippedEpisode[] = []
+      let count = 0
+      for (const visit of visits) {
+        const one = yield* scanEpisodes(
+          [visit.episodeId],
+          (id) => id,
+          (id) => exportEpisode(runId, id),
+        )
+        skipped.push(...one.skipped)
+        const [exported] = one.done
+        if (exported === undefined) continue
+        done.push({ episodeId: exported.episodeId, started: exported.started, domain: exported.domain })
+        if (!visit.written || Option.isNone(headText)) continue
+        if (count++ > 0) sink.write(", ")
+        PyJson.dumpsTo(exported.simulation, sink.write)
+        yield* sink.check()
+      }
+      const actual = yield* resultsHead(
+        r,
+        byPosition(done, (e) => e.episodeId),
+      )
+      if (Option.isSome(headText) && PyJson.dumps(actual) === headText.value) {
+        sink.write('], "simulation_index": null}\n')
+        yield* sink.check()
+        const all = byPosition(skipped, (s) => s.episode_id)
+        return { layout: defaultLayout(r), skipped: order === undefined ? all : [...all, ...missingSimulations(r, order)] }
+      }
+      expected = Option.some(actual)
+    }
+    const exported = yield* exportTau2Results(runId)
+    yield* writeWhole(exported.document, sink)
+    return { layout: exported.layout, skipped: exported.skipped }
+  })
+
+const writeWhole = <E>(document: PyObject, sink: ResultsSink<E>) =>
+  Effect.gen(function* () {
+    yield* sink.restart()
+    PyJson.dumpsTo(document, sink.write)
+    sink.write("\n")
+    yield* sink.check()
+  })
+
+/**
+ * What the header will likely say, cheaply: each episode's start event (its first own event) and,
+ * for ours, whether the read model says it ended; the first such episode's domain. Episodes whose
+ * start cannot be read are predicted skipped.
+ */
+const predictedFacts = (r: RunToExport) =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    const resolver = yield* DomainResolver
+    const facts: HeaderFact[] = []
+    for (const ep of r.episodes) {
+      if (!r.imported && ep.status !== "ended") continue
+      const [first] = yield* store.read(ep.episodeId, { toSeq: 1 }).pipe(Effect.orElseSucceed(() => []))
+      if (first?.event._tag !== "EpisodeStarted") continue
+      const started = first.event
+      const domain =
+        facts.length > 0 || r.imported
+          ? undefined
+          : yield* resolver
+              .resolve({ domain: started.domain, dataDir: started.dataDir, policyVariant: started.policyVariant })
+              .pipe(Effect.orElseSucceed(() => undefined))
+      if (facts.length === 0 && domain === undefined && !r.imported) continue
+      facts.push({ episodeId: ep.episodeId, started, domain })
+    }
+    return facts
   })

@@ -1,9 +1,9 @@
 /** `tau export tau2`: a run written as τ² results, in either of τ²'s layouts. */
-import { exportTau2Results, RESULTS_LAYOUTS, resultsFiles, strayFiles } from "@tau-sim/interop"
+import { exportLayout, exportTau2Results, RESULTS_LAYOUTS, resultsFiles, strayFiles, writeTau2Results } from "@tau-sim/interop"
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { usage } from "../usage-error.ts"
-import { writeFilesAtomic } from "../write-file.ts"
+import { writeFileAtomicStreamed, writeFilesAtomic } from "../write-file.ts"
 import { dbFlag, jsonFlag, print, withExistingStore } from "./common.ts"
 import { printJsonDocument } from "../json-output.ts"
 import { PyJson } from "@tau-sim/engine"
@@ -32,6 +32,14 @@ const exportTau2 = Command.make(
     withExistingStore(
       f.db,
       Effect.gen(function* () {
+        // One results file: written a simulation at a time, so a run of thousands of episodes is never held whole.
+        if (Option.isSome(f.out) && (Option.isSome(f.layout) ? f.layout.value : yield* exportLayout(f.run).pipe(namingStore(f.db))) === "file") {
+          const out = f.out.value
+          const written = yield* writeFileAtomicStreamed(out, (file) => writeTau2Results(f.run, file)).pipe(namingStore(f.db))
+          if (f.json) yield* printJsonDocument({ run_id: f.run, out, layout: "file", files: 1, skipped: written.skipped })
+          else yield* print(`wrote ${out}`)
+          return yield* reportSkipped(written.skipped)
+        }
         const exported = yield* exportTau2Results(f.run).pipe(namingStore(f.db))
         const layout = Option.getOrElse(f.layout, () => exported.layout)
         if (Option.isNone(f.out)) {
