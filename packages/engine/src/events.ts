@@ -215,22 +215,26 @@ type Raw = Record<string, unknown>
  * Upcasters from each old version to the next, keyed by tag. v1 of EpisodeStarted had flat
  * `maxSteps`/`maxErrors` and no policy variant or data dir.
  */
-const upcasters: Record<string, Record<number, (raw: Raw) => Raw>> = {
-  EpisodeStarted: {
-    1: ({ maxSteps, maxErrors, ...rest }) => ({
-      ...rest,
-      v: 2,
-      limits: { maxSteps, maxErrors },
-      policyVariant: rest.policyVariant ?? "default",
-      dataDir: rest.dataDir ?? null,
-    }),
-  },
-}
+const upcasters = new Map<string, Record<number, (raw: Raw) => Raw>>([
+  [
+    "EpisodeStarted",
+    {
+      1: ({ maxSteps, maxErrors, ...rest }) => ({
+        ...rest,
+        v: 2,
+        limits: { maxSteps, maxErrors },
+        policyVariant: rest.policyVariant ?? "default",
+        dataDir: rest.dataDir ?? null,
+      }),
+    },
+  ],
+])
 
 export const upcast = (raw: Raw): Raw => {
   let current = raw
   for (;;) {
-    const step = upcasters[String(current._tag)]?.[Number(current.v)]
+    // Every read of every event comes here; most tags have no upcaster (a Map says so fastest).
+    const step = upcasters.get(String(current._tag))?.[Number(current.v)]
     if (!step) return current
     current = step(current)
   }
