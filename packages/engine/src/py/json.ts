@@ -363,6 +363,143 @@ export const dumpsTo = (v: PyValue, emit: (piece: string) => void): void => writ
 /** `compact(v)` handed to `emit` in pieces, in order: for hashing a big value without its whole text. */
 export const compactTo = (v: PyValue, emit: (piece: string) => void): void => writeTo(v, ",", ":", JSON.stringify, JSON.stringify, emit)
 
+/**
+ * An escape `escapeAscii` writes for the unit it stands for: the short ones, `\u00XX` for the other
+ * control characters, and lower-case `\uXXXX` from DEL up. A compact text's string with only these
+ * (its raw units from DEL up escaped) is what `dumps` writes for its value; `\/`, `\u0041` or
+ * upper-case hex are not, and such a text is parsed instead.
+ */
+const FOREIGN_ESCAPE = /(?<!\\)(?:\\\\)*\\(?!["\\bfnrt]|u(?:00(?:0[0-7bef]|1[0-9a-f]|7f|[89a-f][0-9a-f])|0[1-9a-f][0-9a-f]{2}|[1-9a-f][0-9a-f]{3}))/
+// Raw control characters: JSON has none in strings, compact none outside them.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: they are what it looks for
+const CONTROL = /[\u0000-\u001f]/
+const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y
+const LITERALS = ["true", "false", "null", "NaN", "Infinity", "-Infinity"] as const
+const ARRAY_INDEX = /^(?:0|[1-9]\d*)$/
+
+/** Where the string token opening at `open` closes (the index of its closing quote), or -1. */
+const stringEnd = (text: string, open: number): number => {
+  let end = text.indexOf('"', open + 1)
+  for (;;) {
+    if (end < 0) return -1
+    let slashes = 0
+    while (text.charCodeAt(end - 1 - slashes) === 92) slashes++
+    if (slashes % 2 === 0) return end
+    end = text.indexOf('"', end + 1)
+  }
+}
+
+/**
+ * Whether `text` is exactly what `compact` writes for the value `parse` reads from it (no spaces,
+ * numbers as `compact` writes them, each key once, strings with only `dumps`'s escapes), without
+ * building the value: then `dumpsOfCompactTo` gives `dumps(parse(text))`. For a text whose root is
+ * an object, the top-level values' places (`[start, end)` by key) come back, so a caller can read a
+ * few small fields without parsing the rest; undefined when the text is not in that form.
+ */
+export const scanCompact = (text: string): ReadonlyMap<string, readonly [number, number]> | undefined => {
+  if (CONTROL.test(text) || FOREIGN_ESCAPE.test(text)) return undefined
+  const top = new Map<string, readonly [number, number]>()
+  let i = 0
+  const value = (depth: number): boolean => {
+    const c = text.charCodeAt(i)
+    if (c === 34 /* " */) {
+      const end = stringEnd(text, i)
+      if (end < 0) return false
+      i = end + 1
+      return true
+    }
+    if (c === 123 /* { */) {
+      i++
+      if (text.charCodeAt(i) === 125) {
+        i++
+        return true
+      }
+      const keys = new Set<string>()
+      // A parsed object lists array-index keys first, ascending (so compact writes them so): another order is not compact's.
+      let lastIndex = -1
+      let named = false
+      for (;;) {
+        if (text.charCodeAt(i) !== 34) return false
+        const end = stringEnd(text, i)
+        if (end < 0) return false
+        const key = JSON.parse(text.slice(i, end + 1)) as string
+        if (keys.has(key)) return false
+        keys.add(key)
+        if (ARRAY_INDEX.test(key) && Number(key) < 2 ** 32 - 1) {
+          if (named || Number(key) <= lastIndex) return false
+          lastIndex = Number(key)
+        } else named = true
+        i = end + 1
+        if (text.charCodeAt(i++) !== 58 /* : */) return false
+        const start = i
+        if (!value(depth + 1)) return false
+        if (depth === 0) top.set(key, [start, i])
+        const next = text.charCodeAt(i++)
+        if (next === 125 /* } */) return true
+        if (next !== 44 /* , */) return false
+      }
+    }
+    if (c === 91 /* [ */) {
+      i++
+      if (text.charCodeAt(i) === 93) {
+        i++
+        return true
+      }
+      for (;;) {
+        if (!value(depth + 1)) return false
+        const next = text.charCodeAt(i++)
+        if (next === 93 /* ] */) return true
+        if (next !== 44) return false
+      }
+    }
+    for (const word of LITERALS) {
+      if (text.startsWith(word, i)) {
+        i += word.length
+        return true
+      }
+    }
+    NUMBER.lastIndex = i
+    const m = NUMBER.exec(text)
+    if (m === null) return false
+    const token = m[0]
+    i += token.length
+    const n = Number(token)
+    // As parse reads it (a fraction or an exponent makes a float) and compact writes that back.
+    return /[.eE]/.test(token) ? floatRepr(n) === token : String(n) === token
+  }
+  return value(0) && i === text.length ? top : undefined
+}
+
+/**
+ * `dumps(parse(text))` handed to `emit` in pieces, for a text `scanCompact` accepted: separators
+ * get their spaces, and each string's raw units from DEL up become `\uXXXX`; no value is built, so a
+ * big string is never decoded nor escaped whole.
+ */
+export const dumpsOfCompactTo = (text: string, emit: (piece: string) => void): void => {
+  let buffer = ""
+  const put = (piece: string) => {
+    buffer += piece
+    if (buffer.length >= PIECE) {
+      emit(buffer)
+      buffer = ""
+    }
+  }
+  for (let i = 0; i < text.length; ) {
+    const open = text.indexOf('"', i)
+    const structure = text.slice(i, open < 0 ? text.length : open)
+    if (structure.length > 0) put(structure.replace(/,/g, ", ").replace(/:/g, ": "))
+    if (open < 0) break
+    const close = stringEnd(text, open)
+    for (let at = open; at <= close; at += PIECE) {
+      const piece = text.slice(at, Math.min(close + 1, at + PIECE))
+      NON_ASCII.lastIndex = 0
+      put(NON_ASCII.test(piece) ? piece.replace(NON_ASCII, escapeUnit) : piece)
+    }
+    i = close + 1
+  }
+  if (buffer.length > 0) emit(buffer)
+}
+
 /** Python `json.dumps(v, sort_keys=True)`. */
 export const dumpsSorted = (v: PyValue): string => dumps(sortKeys(v))
 
