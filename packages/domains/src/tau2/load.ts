@@ -9,6 +9,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Schema } from "effect"
+import { enable as compileSchema } from "effect/schema/SchemaJITCompiler"
 import { type Domain, type PolicyVariants, type PyValue, splitTasks, Task } from "@tau-sim/engine"
 import { DataFileError } from "./errors.ts"
 import { hashFiles, hashTexts } from "./hash.ts"
@@ -42,6 +43,12 @@ export class UnknownSplitError extends Error {
 export const tau2DomainDir = (name: string, dataDir: string): string => path.join(path.resolve(dataDir), "domains", name)
 
 // --- tasks -----------------------------------------------------------------------------------
+
+// Task files hold thousands of tasks (telecom: 2,285 in 14 MB): the task schema's decoder compiled
+// to a function validates them ~7x faster than the interpreter, with the same values and issues
+// (checked over every task of the τ² data and ~3,000 damaged ones). Registered before the first
+// decode, so every decoder of tasks in the process (results files' embedded tasks too) uses it.
+compileSchema(Task.ast)
 
 /** `tasks.json` first, then any other `tasks_*.json` (telecom's `tasks_small.json`). */
 const taskFilesOf = (domainDir: string): string[] => {
