@@ -11,6 +11,7 @@ import { join } from "node:path"
 import Database from "better-sqlite3"
 import { Effect } from "effect"
 import { encodeEvent, type EpisodeEvent, type EpisodeStarted, Events } from "../src/events.ts"
+import { CHAIN_START, chainHash } from "../src/store/chain.ts"
 import type { RawStoredRow } from "../src/store/event-store.ts"
 import { openSqliteStore } from "../src/store/sqlite.ts"
 
@@ -47,6 +48,13 @@ export interface PhaseResult extends Rates {
   readonly thread_cpu_ratio_to_bare: number
 }
 
+export interface AppendResult extends PhaseResult {
+  /** The bare inserts plus the work the stored format requires of each event: its JSON text and its chain hash (`floor_is`). */
+  readonly floor: Rates
+  readonly ratio_to_floor: number
+  readonly thread_cpu_ratio_to_floor: number
+}
+
 export interface StoreBenchResult {
   readonly events: number
   readonly batch: number
@@ -54,10 +62,11 @@ export interface StoreBenchResult {
   readonly bytes_per_event: number
   readonly database_bytes: number
   /** Batched appends: `store.append` of `batch` events (one transaction each). */
-  readonly append: PhaseResult
+  readonly append: AppendResult
   /** `store.read` of each episode: rows decoded (upcast, validated) into events. */
   readonly read_decode: PhaseResult
   readonly bare_is: string
+  readonly floor_is: string
 }
 
 const startedEvent = (episodeId: string): EpisodeStarted =>
@@ -162,6 +171,17 @@ const phase = (events: number, store: ReadonlyArray<Timing>, bare: ReadonlyArray
   }
 }
 
+const appendPhase = (events: number, store: ReadonlyArray<Timing>, bare: ReadonlyArray<Timing>, floor: ReadonlyArray<Timing>): AppendResult => {
+  const own = phase(events, store, bare, TARGET_APPEND_EVENTS_PER_S)
+  const least = rates(events, floor)
+  return {
+    ...own,
+    floor: least,
+    ratio_to_floor: Number((own.events_per_s / least.events_per_s).toFixed(2)),
+    thread_cpu_ratio_to_floor: Number((own.events_per_thread_cpu_s / least.events_per_thread_cpu_s).toFixed(2)),
+  }
+}
+
 export interface Batch {
   readonly episodeId: string
   readonly events: ReadonlyArray<EpisodeEvent>
@@ -194,21 +214,27 @@ const storeRound = (path: string, batches: ReadonlyArray<Batch>, total: number) 
   }
 }
 
-/**
- * The ceiling: the rows the store wrote, inserted into a file of the same schema by one prepared
- * statement, one transaction per batch (WAL, synchronous = NORMAL, as the store; no checkpoint
- * while timed), then selected by episode as the store's read does and each body \`JSON.parse\`d.
- */
-const bareRound = (path: string, rows: ReadonlyArray<ReadonlyArray<RawStoredRow>>, total: number) => {
+/** A file of the store's schema, opened bare: WAL, synchronous = NORMAL (as the store), no checkpoint while timed. */
+const openBare = (path: string): Database.Database => {
   openSqliteStore(path).close()
   const db = new Database(path)
+  db.pragma("journal_mode = WAL")
+  db.pragma("synchronous = NORMAL")
+  db.pragma("wal_autocheckpoint = 0")
+  return db
+}
+
+const INSERT_ROW = "INSERT INTO events (episode_id, seq, recorded_at, tag, v, body, hash) VALUES (?, ?, ?, ?, ?, ?, ?)"
+
+/**
+ * The ceiling: the rows the store wrote, inserted into a file of the same schema by one prepared
+ * statement, one transaction per batch, then selected by episode as the store's read does and
+ * each body \`JSON.parse\`d.
+ */
+const bareRound = (path: string, rows: ReadonlyArray<ReadonlyArray<RawStoredRow>>, total: number) => {
+  const db = openBare(path)
   try {
-    db.pragma("journal_mode = WAL")
-    db.pragma("synchronous = NORMAL")
-    db.pragma("wal_autocheckpoint = 0")
-    const insert = db.prepare<[string, number, string, string, number, string, string | null]>(
-      "INSERT INTO events (episode_id, seq, recorded_at, tag, v, body, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )
+    const insert = db.prepare<[string, number, string, string, number, string, string | null]>(INSERT_ROW)
     const insertAll = db.transaction((batch: ReadonlyArray<RawStoredRow>) => {
       for (const r of batch) insert.run(r.episodeId, r.seq, r.recordedAt, r.tag, r.v, r.body, r.hash)
     })
@@ -234,6 +260,35 @@ const bareRound = (path: string, rows: ReadonlyArray<ReadonlyArray<RawStoredRow>
   }
 }
 
+/**
+ * What no store of this format can skip: the bare inserts, each row's body made by
+ * `JSON.stringify` of its event and hashed into the chain (`chainHash`, ADR 0003) first.
+ */
+const floorRound = (path: string, batches: ReadonlyArray<Batch>, stored: ReadonlyArray<RawStoredRow>): Timing => {
+  const recordedAt = stored[0].recordedAt
+  const db = openBare(path)
+  try {
+    const insert = db.prepare<[string, number, string, string, number, string, string]>(INSERT_ROW)
+    const insertAll = db.transaction(({ episodeId, events }: Batch) => {
+      let prev = CHAIN_START
+      events.forEach((event, seq) => {
+        const body = JSON.stringify(event)
+        prev = chainHash(episodeId, prev, seq, event._tag, event.v, body)
+        insert.run(episodeId, seq, recordedAt, event._tag, event.v, body, prev)
+      })
+    })
+    const timing = timed(() => {
+      for (const batch of batches) insertAll.immediate(batch)
+    })
+    // The same rows as the store's, so the same work.
+    const hashes = db.prepare<[string], { hash: string }>("SELECT hash FROM events WHERE episode_id = ? ORDER BY seq").all(batches[0].episodeId)
+    if (hashes.some((row, i) => row.hash !== stored[i].hash)) throw new Error("store bench (floor): rows differ from the store's")
+    return timing
+  } finally {
+    db.close()
+  }
+}
+
 export const benchStore = async (options: StoreBenchOptions): Promise<StoreBenchResult> => {
   const batch = options.batch ?? 1000
   const rounds = options.rounds ?? 3
@@ -246,6 +301,7 @@ export const benchStore = async (options: StoreBenchOptions): Promise<StoreBench
 
     const store: Array<ReturnType<typeof storeRound>> = []
     const bare: Array<ReturnType<typeof bareRound>> = []
+    const floor: Array<Timing> = []
     let databaseBytes = 0
     for (let round = 0; round < rounds; round++) {
       const path = join(dir, `store-${round}.db`)
@@ -256,6 +312,9 @@ export const benchStore = async (options: StoreBenchOptions): Promise<StoreBench
       const barePath = join(dir, `bare-${round}.db`)
       bare.push(bareRound(barePath, own.rows, total))
       rmSync(barePath, { force: true })
+      const floorPath = join(dir, `floor-${round}.db`)
+      floor.push(floorRound(floorPath, batches, own.rows[0]))
+      rmSync(floorPath, { force: true })
     }
 
     return {
@@ -264,11 +323,11 @@ export const benchStore = async (options: StoreBenchOptions): Promise<StoreBench
       rounds,
       bytes_per_event: Math.round(bytes / total),
       database_bytes: databaseBytes,
-      append: phase(
+      append: appendPhase(
         total,
         store.map((r) => r.append),
         bare.map((r) => r.append),
-        TARGET_APPEND_EVENTS_PER_S,
+        floor,
       ),
       read_decode: phase(
         total,
@@ -278,6 +337,7 @@ export const benchStore = async (options: StoreBenchOptions): Promise<StoreBench
       ),
       bare_is:
         "better-sqlite3 alone on a file of the same schema: the rows the store wrote, one prepared INSERT per row, a transaction per batch, no checkpoint while timed; then the store's SELECT and JSON.parse of each body",
+      floor_is: "the bare inserts, each row's body JSON.stringify of its event and chain-hashed (ADR 0003) first: the per-event work the format requires",
     }
   } finally {
     rmSync(dir, { recursive: true, force: true })
