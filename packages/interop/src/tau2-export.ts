@@ -31,7 +31,7 @@ import {
 } from "@tau-sim/engine"
 import { rewardInfoToPy, type RewardInfo } from "@tau-sim/evaluators"
 import { parseModelSpec, USER_GUIDELINES } from "@tau-sim/models"
-import { loadEpisode, type ReplayedEpisode, requireRun, scanEpisodes, type SkippedEpisode } from "@tau-sim/replay"
+import { domainOf, loadEpisode, type ReplayedEpisode, requireRun, scanEpisodes, type SkippedEpisode } from "@tau-sim/replay"
 import { RUN_DEFAULTS } from "@tau-sim/runs"
 import { Effect, Option, Schema } from "effect"
 import { IMPORT_SOURCE, importedEpisodeId } from "./tau2-import.ts"
@@ -278,34 +278,78 @@ const nativeSimulation = (loaded: ReplayedEpisode, score: ScoreRecord | undefine
 
 const isText = (v: PyValue | undefined): v is string => typeof v === "string"
 
+/** Where an imported episode's export reads its times and end from: its first and last stored events. */
+interface ImportedStream {
+  readonly episodeId: string
+  readonly taskId: string
+  readonly first: StoredEvent
+  readonly last: StoredEvent
+}
+
+/** The record's fields the export may fill in (`recordFill`); it reads no other (but `messages`, when times are missing). */
+const FILLED_FIELDS = ["id", "task_id", "start_time", "end_time", "duration", "termination_reason"] as const
+
 /**
- * An imported simulation as its source recorded it, with what τ²'s model requires and the source
- * lacks (an older τ² version wrote no times, say) filled in deterministically: times from its
- * messages' timestamps, else the import's recorded times; a termination reason τ² does not know
- * as the import read it. Fields the source has are never changed, so exporting an import of this
- * export gives it back as it is.
+ * What τ²'s model requires of an imported simulation and its source lacks (an older τ² version
+ * wrote no times, say), filled in deterministically: times from its messages' timestamps, else
+ * the import's recorded times; a termination reason τ² does not know as the import read it.
+ * Fields the source has are never changed, so exporting an import of this export gives it back as it is.
  */
-const importedSimulation = (record: PyObject, loaded: ReplayedEpisode): PyObject => {
-  const { stored } = loaded
-  const ended = stored.at(-1)?.event
+const recordFill = (record: PyObject, stream: ImportedStream): Record<string, PyValue> => {
+  const ended = stream.last.event
   const stamps = (Array.isArray(record.messages) ? (record.messages as PyValue[]) : [])
     .map((m) => (m !== null && typeof m === "object" && !Array.isArray(m) ? (m as PyObject).timestamp : undefined))
     .filter(isText)
-  const start = isText(record.start_time) ? record.start_time : (stamps[0] ?? pythonIsoformat(micros(stored[0].recordedAt)))
-  const end = isText(record.end_time) ? record.end_time : (stamps.at(-1) ?? pythonIsoformat(micros(stored[stored.length - 1].recordedAt)))
+  const start = isText(record.start_time) ? record.start_time : (stamps[0] ?? pythonIsoformat(micros(stream.first.recordedAt)))
+  const end = isText(record.end_time) ? record.end_time : (stamps.at(-1) ?? pythonIsoformat(micros(stream.last.recordedAt)))
   const fill: Record<string, PyValue> = {}
-  if (!isText(record.id)) fill.id = typeof record.id === "number" ? String(record.id) : loaded.episodeId
-  if (!isText(record.task_id)) fill.task_id = record.task_id === undefined ? loaded.final.started.taskId : String(record.task_id)
+  if (!isText(record.id)) fill.id = typeof record.id === "number" ? String(record.id) : stream.episodeId
+  if (!isText(record.task_id)) fill.task_id = record.task_id === undefined ? stream.taskId : String(record.task_id)
   if (!isText(record.start_time)) fill.start_time = start
   if (!isText(record.end_time)) fill.end_time = end
   if (!isNumber(record.duration)) {
     const span = Date.parse(`${end}Z`) - Date.parse(`${start}Z`)
     fill.duration = float(Number.isFinite(span) && span > 0 ? span / 1000 : 0)
   }
-  if (!(TERMINATION_REASONS as ReadonlyArray<PyValue>).includes(record.termination_reason ?? null) && ended?._tag === "EpisodeEnded") {
+  if (!(TERMINATION_REASONS as ReadonlyArray<PyValue>).includes(record.termination_reason ?? null) && ended._tag === "EpisodeEnded") {
     fill.termination_reason = ended.reason
   }
+  return fill
+}
+
+/** An imported simulation as its source recorded it, completed (`recordFill`). */
+const importedSimulation = (record: PyObject, stream: ImportedStream): PyObject => {
+  const fill = recordFill(record, stream)
   return Object.keys(fill).length === 0 ? record : { ...record, ...fill }
+}
+
+/**
+ * A stored record that needs nothing filled in, kept as the compact text it is stored as:
+ * `PyJson.dumpsOfCompactTo` writes it as `dumps` writes the parsed record, without decoding it.
+ */
+class RecordText {
+  readonly compact: string
+  constructor(compact: string) {
+    this.compact = compact
+  }
+}
+
+/** A simulation as a value (a record kept as its text parsed: nothing needed filling in). */
+const recordValue = (simulation: PyObject | RecordText): PyObject =>
+  simulation instanceof RecordText ? (PyJson.parse(simulation.compact) as PyObject) : simulation
+
+/** The record as its text when it is in compact's form and complete (read from its few small fields only), else parsed and completed. */
+const recordOf = (json: string, stream: ImportedStream, whole: boolean): PyObject | RecordText => {
+  const top = whole ? undefined : PyJson.scanCompact(json)
+  if (top !== undefined && json.startsWith("{")) {
+    const fields: Record<string, PyValue> = {}
+    for (const key of FILLED_FIELDS) {
+      const at = top.get(key)
+      if (at !== undefined) fields[key] = PyJson.parse(json.slice(at[0], at[1]))
+    }
+    if (Object.keys(recordFill(fields, stream)).length === 0) return new RecordText(json)
+  }
+  return importedSimulation(PyJson.parse(json) as PyObject, stream)
 }
 
 /** An imported header's `info` with the keys τ² requires and an older file lacks, from the episodes' starts. */
@@ -372,7 +416,7 @@ interface HeaderFact {
 
 /** An exported episode: its simulation, and what the header needs of it (not the loaded episode: its events and world). */
 interface Exported extends HeaderFact {
-  readonly simulation: PyObject
+  readonly simulation: PyObject | RecordText
 }
 
 /** The run, its episodes and what each export of it needs to know of them. */
@@ -393,15 +437,43 @@ const runToExport = (runId: string) =>
     return { runId, run, config, imported: config.source === IMPORT_SOURCE, episodes } satisfies RunToExport
   })
 
-/** One episode as a simulation; it fails (and is skipped by the caller) when unreadable or, if ours, not finished. */
-const exportEpisode = (runId: string, episodeId: string) =>
+/**
+ * An imported episode's start, record and last event, read alone (an import stores the record
+ * right after the start): its messages are not read nor replayed, for the export is the record.
+ * Undefined when the stream is not so (a fork of an import, a damaged start): it is loaded whole.
+ */
+const importedStream = (episodeId: string) =>
   Effect.gen(function* () {
     const store = yield* EventStore
+    const [first, record] = yield* store.read(episodeId, { toSeq: 2 })
+    if (first?.event._tag !== "EpisodeStarted" || first.event.parent !== null || record?.event._tag !== "ExternalRecord") return undefined
+    const row = yield* store.getEpisode(episodeId)
+    const [last] = row === undefined || row.version < 2 ? [] : yield* store.read(episodeId, { fromSeq: row.version - 1 })
+    if (last === undefined) return undefined
+    const started = first.event
+    const domain = yield* domainOf(episodeId, { domain: started.domain, dataDir: started.dataDir, policyVariant: started.policyVariant })
+    const stream: ImportedStream = { episodeId, taskId: started.taskId, first, last }
+    return { started, domain, stream, json: record.event.json }
+  })
+
+/**
+ * One episode as a simulation; it fails (and is skipped by the caller) when unreadable or, if ours,
+ * not finished. `whole`: an imported record is always parsed (the document is built whole).
+ */
+const exportEpisode = (runId: string, episodeId: string, whole: boolean) =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    const imported = yield* importedStream(episodeId)
+    if (imported !== undefined) {
+      const { started, domain, stream, json } = imported
+      return { episodeId, started, domain, simulation: recordOf(json, stream, whole) } satisfies Exported
+    }
     const loaded = yield* loadEpisode(episodeId)
     const fact = { episodeId, started: loaded.final.started, domain: loaded.domain }
     const external = loaded.events.find((e) => e._tag === "ExternalRecord")
     if (external?._tag === "ExternalRecord") {
-      return { ...fact, simulation: importedSimulation(PyJson.parse(external.json) as PyObject, loaded) } satisfies Exported
+      const stream = { episodeId, taskId: loaded.final.started.taskId, first: loaded.stored[0], last: loaded.stored[loaded.stored.length - 1] }
+      return { ...fact, simulation: importedSimulation(PyJson.parse(external.json) as PyObject, stream) } satisfies Exported
     }
     if (loaded.final.ended === null) return yield* new EpisodeNotFinished({ episodeId, runId })
     const scores = yield* store.listScores(episodeId)
@@ -487,7 +559,7 @@ export const exportTau2Results = (runId: string) =>
     const scan = yield* scanEpisodes(
       r.episodes,
       (ep) => ep.episodeId,
-      (ep) => exportEpisode(runId, ep.episodeId),
+      (ep) => exportEpisode(runId, ep.episodeId, true).pipe(Effect.map((e) => ({ ...e, simulation: recordValue(e.simulation) }))),
     )
     const head = yield* resultsHead(r, scan.done)
     if (!r.imported)
@@ -572,7 +644,7 @@ export const writeTau2Results = <E>(runId: string, sink: ResultsSink<E>) =>
         const one = yield* scanEpisodes(
           [visit.episodeId],
           (id) => id,
-          (id) => exportEpisode(runId, id),
+          (id) => exportEpisode(runId, id, false),
         )
         skipped.push(...one.skipped)
         const [exported] = one.done
@@ -580,7 +652,9 @@ export const writeTau2Results = <E>(runId: string, sink: ResultsSink<E>) =>
         done.push({ episodeId: exported.episodeId, started: exported.started, domain: exported.domain })
         if (!visit.written || Option.isNone(headText)) continue
         if (count++ > 0) sink.write(", ")
-        PyJson.dumpsTo(exported.simulation, sink.write)
+        const sim = exported.simulation
+        if (sim instanceof RecordText) PyJson.dumpsOfCompactTo(sim.compact, sink.write)
+        else PyJson.dumpsTo(sim, sink.write)
         yield* sink.check()
       }
       const actual = yield* resultsHead(

@@ -162,8 +162,8 @@ export const statesOf = (domain: Domain, events: ReadonlyArray<EpisodeEvent>): R
   return Result.succeed(states)
 }
 
-/** The domain an episode's start names, from `dataDir` when given (recorded paths are absolute; old ones may not be). */
-const domainOf = (episodeId: string, ref: DomainRef) =>
+/** The domain an episode's start names, from `dataDir` when given (recorded paths are absolute; old ones may not be); unavailable: `DataUnavailable`. */
+export const domainOf = (episodeId: string, ref: DomainRef) =>
   Effect.gen(function* () {
     const resolver = yield* DomainResolver
     return yield* resolver
