@@ -43,6 +43,18 @@ export const TAU2_ORIGINAL_EVALUATOR = "tau2-original"
 export const IMPORT_SOURCE = "tau2-results"
 
 const sha = (s: string) => createHash("sha256").update(s).digest("hex")
+/** sha256 of `compact(v)`, hashed a piece at a time (a results file of a 50 MB message is never one more string). */
+const compactSha = (v: PyValue): string => {
+  const h = createHash("sha256")
+  PyJson.compactTo(v, (piece) => h.update(piece))
+  return h.digest("hex")
+}
+/** `compact(v)`, joined once from its pieces (compact joins each level of a big value anew: a copy of it per level). */
+const compactText = (v: PyValue): string => {
+  const pieces: string[] = []
+  PyJson.compactTo(v, (piece) => pieces.push(piece))
+  return pieces.join("")
+}
 const str = (v: PyValue | undefined, fallback = ""): string => (typeof v === "string" ? v : fallback)
 /** An imported simulation's episode id: fixed by the file's content and the simulation id. */
 export const importedEpisodeId = (runId: string, simulationId: string) => stableEpisodeId(runId, simulationId)
@@ -141,7 +153,7 @@ const planImport = (file: string, dataDir: string | null) =>
     const { ref, domain } = yield* resultsDomain(results, dataDir)
     const { domain: name, policyVariant } = ref
     const tasks = yield* Effect.fromResult(embeddedTasks(results))
-    const fileHash = sha(PyJson.compact(results.raw))
+    const fileHash = compactSha(results.raw)
     const runId = `tau2_${fileHash.slice(0, 12)}`
     const recordedAt = yield* nowIso
     const problems: string[] = []
@@ -302,7 +314,7 @@ const simulationEvents = (
     engineVersion: "import",
     parent: null,
   })
-  const events: EpisodeEvent[] = [started, Events.externalRecord({ source: IMPORT_SOURCE, json: PyJson.compact(sim) })]
+  const events: EpisodeEvent[] = [started, Events.externalRecord({ source: IMPORT_SOURCE, json: compactText(sim) })]
   // The world: the task's initial state, then every recorded call re-executed for its patch.
   const init = initialStateEvents(domain, task, { seed, solo, strict: false })
   events.push(...init.events)
