@@ -14,6 +14,50 @@ import * as path from "node:path"
 import { build } from "rolldown"
 
 const here = import.meta.dirname
+
+/**
+ * `node:http` as CommonJS: the ESM facade of a built-in reads every export at import, and
+ * node:http's `WebSocket`, `CloseEvent` and `MessageEvent` are getters that load undici (~20 ms
+ * of every command's start-up, though only a model call or the viewer uses HTTP). The module the
+ * bundle imports instead has the same exports, but undici's three, read once like the facade's.
+ * (A bundled CommonJS module's `require("http")` stays a require.)
+ */
+const NODE_HTTP = "\0node-http"
+const HTTP_EXPORTS = [
+  "METHODS",
+  "STATUS_CODES",
+  "Agent",
+  "ClientRequest",
+  "IncomingMessage",
+  "OutgoingMessage",
+  "Server",
+  "ServerResponse",
+  "createServer",
+  "validateHeaderName",
+  "validateHeaderValue",
+  "get",
+  "request",
+  "setMaxIdleHTTPParsers",
+  "setGlobalProxyFromEnv",
+  "maxHeaderSize",
+  "globalAgent",
+]
+const nodeHttpWithoutUndici = {
+  name: "node-http-without-undici",
+  // ESM imports only: a bundled CommonJS module's require("http") was never a facade.
+  resolveId: (id: string, _importer: string | undefined, extra: { kind: string }) =>
+    (id === "node:http" || id === "http") && extra.kind !== "require-call" ? NODE_HTTP : null,
+  load: (id: string) =>
+    id === NODE_HTTP
+      ? [
+          'import { createRequire } from "node:module"',
+          'const http = createRequire(import.meta.url)("node:http")',
+          "export default http",
+          `export const { ${HTTP_EXPORTS.join(", ")} } = http`,
+        ].join("\n")
+      : null,
+}
+
 const dist = path.join(here, "dist")
 mkdirSync(dist, { recursive: true })
 const result = await build({
@@ -21,6 +65,7 @@ const result = await build({
   platform: "node",
   external: [/^better-sqlite3$/],
   logLevel: "warn",
+  plugins: [nodeHttpWithoutUndici],
   // A module imported dynamically (the Postgres store, only for a postgres:// --db) is a chunk of its own, loaded when used.
   output: { dir: dist, entryFileNames: "tau.mjs", chunkFileNames: "chunks/[name].mjs", format: "esm" },
 })
