@@ -112,7 +112,17 @@ const sha256 = (text: string): string => createHash("sha256").update(text).diges
  * of the task as Python's `json.dumps(task, sort_keys=True)` writes it, so neither key order nor
  * how a float is held in memory changes it.
  */
-export const taskHash = (task: Task): string => sha256(dumpsSorted(task as unknown as PyValue))
+export const taskHash = (task: Task): string => {
+  // A loaded domain's tasks are deeply frozen (shared by every episode): each is hashed once.
+  if (!Object.isFrozen(task)) return sha256(dumpsSorted(task as unknown as PyValue))
+  let hash = frozenTaskHashes.get(task)
+  if (hash === undefined) {
+    hash = sha256(dumpsSorted(task as unknown as PyValue))
+    frozenTaskHashes.set(task, hash)
+  }
+  return hash
+}
+const frozenTaskHashes = new WeakMap<Task, string>()
 
 /**
  * The task hash recorded before the canonical one (stores written up to issue 10): the task's
