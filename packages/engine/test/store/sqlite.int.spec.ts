@@ -423,7 +423,7 @@ describe("sqlite event store", () => {
     const plan = db
       .prepare(
         `EXPLAIN QUERY PLAN SELECT episode_id, seq, recorded_at, body FROM events
-         WHERE tag = 'ModelCalled' AND ${MODEL_REQUEST_HASH} = ? AND json_extract(body, '$.error') IS NULL ORDER BY rowid LIMIT 1`,
+         WHERE tag = 'ModelCalled' AND ${MODEL_REQUEST_HASH} = +? AND json_extract(body, '$.error') IS NULL ORDER BY rowid LIMIT 1`,
       )
       .all("c".repeat(64)) as Array<{ detail: string }>
     assert.isTrue(
@@ -433,6 +433,59 @@ describe("sqlite event store", () => {
     const hit = db.prepare(`SELECT seq FROM events WHERE tag = 'ModelCalled' AND ${MODEL_REQUEST_HASH} = ?`).all("c".repeat(64))
     assert.deepStrictEqual(hit, [{ seq: 1 }])
     db.close()
+  })
+
+  describe("prepared statements", () => {
+    /**
+     * How many row-object factories better-sqlite3 compiles while `body` runs: one per statement
+     * when it first returns a row, and one more each time SQLite has re-prepared the statement.
+     */
+    const rowFactoriesCompiled = (body: () => void): number => {
+      const original = globalThis.Function
+      let compiled = 0
+      // better-sqlite3's factory source makes an object of the columns: `(v0,v1) => ({"seq":v0,...})`.
+      const counted = <A>(args: ReadonlyArray<unknown>, make: () => A): A => {
+        if (/\) => \(\{/.test(String(args.at(-1) ?? ""))) compiled++
+        return make()
+      }
+      globalThis.Function = new Proxy(original, {
+        apply: (target, self, args) => counted(args, () => Reflect.apply(target, self, args)),
+        construct: (target, args) => counted(args, () => Reflect.construct(target, args)),
+      })
+      try {
+        body()
+      } finally {
+        globalThis.Function = original
+      }
+      return compiled
+    }
+
+    it("are compiled once, not again on every call (a bare `= ?` SQLite's planner peeks at is re-prepared on each binding)", () => {
+      const handle = openSqliteStore(freshPath())
+      const { store } = handle
+      const requestHash = "c".repeat(64)
+      Effect.runSync(store.append("ep", 0, [started("ep"), conversationCall([SYSTEM_PROMPT], { requestHash })]))
+      // The stream's head, its raw rows, the score chain's head, the scores, the response cache.
+      const round = (i: number) => {
+        Effect.runSync(store.append("ep", 2 + i, [userMessage(`turn ${i}`)]))
+        Effect.runSync(store.readRaw("ep"))
+        Effect.runSync(store.appendScore({ episodeId: "ep", evaluator: "e", evaluatorVersion: "1", reward: 1, breakdown: {}, recordedAt: "t" }))
+        Effect.runSync(store.listScores("ep"))
+        assert.isDefined(Effect.runSync(store.findModelResponse(requestHash)))
+      }
+      // Each statement's factory is compiled the first time it returns a row (the score head: in
+      // the second round); after that, none again.
+      assert.isAbove(
+        rowFactoriesCompiled(() => [0, 1].forEach(round)),
+        0,
+        "row factories are compiled as this test counts them",
+      )
+      const compiled = rowFactoriesCompiled(() => {
+        for (let i = 2; i < 42; i++) round(i)
+      })
+      handle.close()
+      assert.strictEqual(compiled, 0)
+    })
   })
 
   describe("opening only an existing store (mustExist)", () => {
