@@ -30,15 +30,23 @@ export type Node = PyValue | Overlay
 export type Path = ReadonlyArray<string>
 
 /**
- * Whether an object is large enough to be overlaid: counting stops past the threshold, so this is
- * O(1) for any object and allocates nothing. (A per-object cache cost more than the count: every
- * write copies the small objects on its path, and each copy was a new cache entry.)
+ * Whether an object is large enough to be overlaid: counting stops past the threshold and
+ * allocates nothing, and an object found large is remembered, since for-in over a large object
+ * collects all its keys first. (Small objects are not remembered: every write copies the small
+ * objects on its path, and a cache entry per copy cost more than the count.)
  */
 const isLarge = (o: PyObject): boolean => {
+  if (largeObjects.has(o)) return true
   let keys = 0
-  for (const _ in o) if (++keys > LARGE_OBJECT) return true
+  for (const _ in o) {
+    if (++keys > LARGE_OBJECT) {
+      largeObjects.add(o)
+      return true
+    }
+  }
   return false
 }
+const largeObjects = new WeakSet<PyObject>()
 
 const isContainer = (n: Node | undefined): boolean => n instanceof Overlay || (typeof n === "object" && n !== null && !(n instanceof PyFloat))
 
