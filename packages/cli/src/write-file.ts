@@ -101,9 +101,15 @@ export const writeFileAtomicStreamed = <A, E, R>(
           write: (piece) => {
             if (failure !== undefined) return
             try {
-              const bytes = Buffer.from(piece)
-              for (let at = 0; at < bytes.length; ) at += fs.writeSync(open.fd, bytes, at, bytes.length - at, position + at)
-              position += bytes.length
+              // A string is written without a Buffer of it kept for the GC (a 50 MB record in 1 MiB pieces made
+              // 50 MB of them at once); a short write (which files rarely do) finishes from its bytes.
+              const length = Buffer.byteLength(piece)
+              const written = fs.writeSync(open.fd, piece, position, "utf8")
+              if (written < length) {
+                const bytes = Buffer.from(piece)
+                for (let at = written; at < length; ) at += fs.writeSync(open.fd, bytes, at, length - at, position + at)
+              }
+              position += length
             } catch (e) {
               failure = e
             }
