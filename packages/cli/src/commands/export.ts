@@ -32,8 +32,10 @@ const exportTau2 = Command.make(
     withExistingStore(
       f.db,
       Effect.gen(function* () {
-        // One results file: written a simulation at a time, so a run of thousands of episodes is never held whole.
-        if (Option.isSome(f.out) && (Option.isSome(f.layout) ? f.layout.value : yield* exportLayout(f.run).pipe(namingStore(f.db))) === "file") {
+        // One results file: written a simulation at a time, so a run of thousands of episodes is never held whole
+        // (an unknown run is refused first, before anything is created).
+        const runLayout = Option.isSome(f.out) ? yield* exportLayout(f.run).pipe(namingStore(f.db)) : "file"
+        if (Option.isSome(f.out) && Option.getOrElse(f.layout, () => runLayout) === "file") {
           const out = f.out.value
           const written = yield* writeFileAtomicStreamed(out, (file) => writeTau2Results(f.run, file)).pipe(namingStore(f.db))
           if (f.json) yield* printJsonDocument({ run_id: f.run, out, layout: "file", files: 1, skipped: written.skipped })
