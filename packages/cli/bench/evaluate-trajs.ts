@@ -3,7 +3,8 @@
  * conformance trajectories of a domain (gold and perturbed, as one τ² results file), timed as the
  * user sees it — start-up, reading the file, loading the domain, scoring every simulation — in ms
  * per episode, beside the reference's ~450 ms per episode on this machine (target ≤ 0.45 ms,
- * ≥ 1,000× faster). Median of `runs` processes after a warm-up.
+ * ≥ 1,000× faster). Median of `runs` processes after a warm-up. Beside them, a bare `node -e 0`
+ * and `tau --help` (the start-up every command pays) and what the target leaves after each.
  *   Run alone: node packages/cli/bench/evaluate-trajs.ts [domain...]
  */
 import { spawnSync } from "node:child_process"
@@ -31,7 +32,20 @@ export const benchEvaluateTrajs = ({
   runs?: number
 }) => {
   const { tau2 } = testDataDirs()
-  const out: Record<string, unknown> = {}
+  // The machine's floor: a bare Node process, and `tau --help` (every command's start-up).
+  const processMs = (args: ReadonlyArray<string>) => {
+    const t0 = process.hrtime.bigint()
+    const r = spawnSync(node, args, { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" })
+    if (r.status !== 0) throw new Error(`node ${args.join(" ")} exited ${r.status}: ${r.stderr}`)
+    return Number(process.hrtime.bigint() - t0) / 1e6
+  }
+  const baseline = (args: ReadonlyArray<string>) => {
+    processMs(args)
+    return Number(median(Array.from({ length: runs }, () => processMs(args))).toFixed(1))
+  }
+  const bareMs = baseline(["-e", "0"])
+  const helpMs = baseline([executable, "--help"])
+  const out: Record<string, unknown> = { bare_node_ms: bareMs, tau_help_ms: helpMs }
   for (const domain of domains) {
     const records = [...fixtureRecords("gold", domain), ...fixtureRecords("perturbed", domain)]
     const file = writeResults(dir, `${domain}.json`, resultsFromFixtures("gold", domain, records))
@@ -58,6 +72,10 @@ export const benchEvaluateTrajs = ({
       target_ms_per_episode: TARGET_MS_PER_EPISODE,
       meets_target: perEpisode <= TARGET_MS_PER_EPISODE,
       times_faster_than_reference: Math.round(REFERENCE_MS_PER_EPISODE / perEpisode),
+      // What the target leaves once a process has started: at or below 0 it cannot be met on this machine.
+      target_total_ms: Number((TARGET_MS_PER_EPISODE * records.length).toFixed(1)),
+      target_left_after_bare_node_ms: Number((TARGET_MS_PER_EPISODE * records.length - bareMs).toFixed(1)),
+      target_left_after_tau_help_ms: Number((TARGET_MS_PER_EPISODE * records.length - helpMs).toFixed(1)),
     }
   }
   return out
