@@ -70,7 +70,9 @@ export const writeViewStore = async (root: string, path: string) => {
   const run = await tau(["run", "--domain", "demo", "--trials", "2", "--run-id", RUN, "--json", "--db", path], root)
   expect(run.code, run.stderr).toBe(0)
   const rows = jsonLines(run.stdout)
-  const parent = String(rows.find((r) => r.task_id === "pay_fines_and_unblock")?.episode_id)
+  // Trial 0's, whichever finished first: forks keep their parent's trial, and a forks run's pass^k
+  // goes up to its highest trial, so two stores must fork the same one to compare.
+  const parent = String(rows.find((r) => r.task_id === "pay_fines_and_unblock" && r.trial === 0)?.episode_id)
   const fork = await tau(["fork", parent, "--at-turn", "4", "--json", "--db", path], root)
   expect(fork.code, fork.stderr).toBe(0)
   const quitter = `${root}/quitter-agent.json`
