@@ -81,14 +81,27 @@ export const recordedCall = (client: ModelClient, request: ModelRequest, partici
     const recorded = recordedRequest(client, request, texts, secrets)
     const price = priceOf(client.model, runtime.options.prices)
     const totals = runtime.totals
-    const event = (fields: Pick<ModelCalled, "response" | "usage" | "cost" | "latencyMs" | "attempt" | "error">): ModelCalled =>
+    // Built in the schema's field order: the store's encoder then takes the event as it is (no copy).
+    const event = ({
+      response,
+      usage,
+      cost,
+      latencyMs,
+      attempt,
+      error,
+    }: Pick<ModelCalled, "response" | "usage" | "cost" | "latencyMs" | "attempt" | "error">): ModelCalled =>
       Events.modelCalled({
         participant,
         provider: client.provider,
         model: client.model,
         request: recorded,
+        response,
+        usage,
+        cost,
+        latencyMs,
+        attempt,
         requestHash: hash,
-        ...fields,
+        error,
       })
 
     if (runtime.options.cache) {
