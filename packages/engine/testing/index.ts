@@ -21,6 +21,7 @@ import type { StoreFactory } from "./conformance/support.ts"
 
 export type { StoreFactory } from "./conformance/support.ts"
 export * from "./sample-events.ts"
+export { rowFactoriesCompiled } from "./row-factories.ts"
 
 /** Each operation's suite, by name. */
 export const conformanceSuites = {

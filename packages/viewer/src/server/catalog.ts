@@ -47,7 +47,18 @@ export interface SqliteCatalog {
   readonly close: () => void
 }
 
-const SQLITE: Dialect = { param: () => "?", contains: (column, param) => `instr(${column}, ${param}) > 0` }
+/**
+ * The episodes query's parameters are written `+?` (the same value and affinity; the same plans,
+ * checked with EXPLAIN QUERY PLAN), like the LIMIT, the joined row lookup and the branches' parent
+ * below: SQLite's planner peeks at such a bare `?` (in LIMIT, or beside a join or an ORDER BY) for
+ * its estimates and marks the statement to be prepared again when its bindings change, and
+ * better-sqlite3 clears the bindings after every call, so every call compiled it anew. (A lone key
+ * lookup, like those of `refresh`, is not re-prepared: measured, left as it is.)
+ */
+const SQLITE: Dialect = { param: () => "+?", contains: (column, param) => `instr(${column}, ${param}) > 0` }
+
+/** Distinct shapes of the episodes query whose statements are kept (filters × sorts × directions; a few are used). */
+const EPISODE_SHAPES_KEPT = 64
 
 /** Opens the catalog over the store file at `path` (read-only). Throws a `CatalogError` naming the file. */
 export const openCatalog = (path: string): SqliteCatalog => {
@@ -160,19 +171,35 @@ export const openCatalog = (path: string): SqliteCatalog => {
   const FROM = "FROM episodes e JOIN temp.facts f ON f.episode_id = e.episode_id"
   const COLUMNS = "e.*, f.agent, f.user, f.mode, f.tool_errors"
 
-  const selectJoinedRow = db.prepare<[number], Joined>(`SELECT ${COLUMNS} ${FROM} WHERE e.rowid = ?`)
+  const selectJoinedRow = db.prepare<[number], Joined>(`SELECT ${COLUMNS} ${FROM} WHERE e.rowid = +?`)
+
+  // The episodes query's statements by shape (its FROM and WHERE, its ORDER BY), prepared once:
+  // the values differ per request, the shapes hardly. Bounded: the oldest shape is let go.
+  const episodeShapes = new Map<string, { count: Database.Statement<unknown[], { n: number }>; page: Database.Statement<unknown[], { rid: number }> }>()
+  const episodeStatements = (fromWhere: string, order: string) => {
+    const key = `${fromWhere}\u0000${order}`
+    const kept = episodeShapes.get(key)
+    if (kept !== undefined) return kept
+    // Rows as objects, not plucked: better-sqlite3 then builds a row factory again exactly when
+    // SQLite has prepared the statement again, which the catalog's tests count.
+    const made = {
+      count: db.prepare<unknown[], { n: number }>(`SELECT count(*) AS n ${fromWhere}`),
+      page: db.prepare<unknown[], { rid: number }>(`SELECT e.rowid AS rid ${fromWhere} ${order} LIMIT +? OFFSET +?`),
+    }
+    if (episodeShapes.size >= EPISODE_SHAPES_KEPT) episodeShapes.delete(episodeShapes.keys().next().value as string)
+    episodeShapes.set(key, made)
+    return made
+  }
 
   const episodesNow = (q: EpisodeQuery): EpisodePage => {
     refresh()
     const where = whereOf(q, SQLITE)
     // The facts are joined only when a filter needs them; the page's rows are then looked up by rowid.
     const from = needsFacts(q) ? FROM : "FROM episodes e"
-    const total = (db.prepare(`SELECT count(*) AS n ${from} ${where.sql}`).get(...where.params) as { n: number }).n
-    const page = db
-      .prepare(`SELECT e.rowid AS rid ${from} ${where.sql} ${orderOf(q, "rowid")} LIMIT ? OFFSET ?`)
-      .pluck()
-      .all(...where.params, q.limit, q.offset) as number[]
-    const rows = page.map((rid) => selectJoinedRow.get(rid)).filter((r): r is Joined => r !== undefined)
+    const { count, page: pageOf } = episodeStatements(`${from} ${where.sql}`, orderOf(q, "rowid"))
+    const total = count.get(...where.params)?.n ?? 0
+    const page = pageOf.all(...where.params, q.limit, q.offset)
+    const rows = page.map(({ rid }) => selectJoinedRow.get(rid)).filter((r): r is Joined => r !== undefined)
     return { total, offset: q.offset, limit: q.limit, episodes: rows.map(toListRow) }
   }
 
@@ -194,6 +221,19 @@ export const openCatalog = (path: string): SqliteCatalog => {
       return cached.value
     }
   }
+
+  const selectChildren = db.prepare<[string], Joined>(`SELECT ${COLUMNS} ${FROM} WHERE e.parent_episode_id = +? ORDER BY e.rowid`)
+  // Up the parent links to the root, then down every branch of it (depth first keeps parents first).
+  const selectRoot = db.prepare<[string], { id: string }>(
+    `WITH RECURSIVE up(id, parent) AS (
+       SELECT episode_id, parent_episode_id FROM episodes WHERE episode_id = ?
+       UNION SELECT e.episode_id, e.parent_episode_id FROM episodes e JOIN up ON e.episode_id = up.parent)
+     SELECT id FROM up WHERE parent IS NULL OR parent NOT IN (SELECT episode_id FROM episodes)`,
+  )
+  const selectFamily = db.prepare<[string], Joined>(
+    `WITH RECURSIVE down(id) AS (SELECT ? UNION SELECT e.episode_id FROM episodes e JOIN down ON e.parent_episode_id = down.id)
+     SELECT ${COLUMNS} ${FROM} JOIN down ON down.id = e.episode_id ORDER BY e.rowid`,
+  )
 
   const distinct = (sql: string): string[] => (db.prepare(sql).pluck().all() as Array<string | null>).filter((v): v is string => v !== null)
 
@@ -234,28 +274,13 @@ export const openCatalog = (path: string): SqliteCatalog => {
     facets,
     children: guard("listing branches", (episodeId: string) => {
       refresh()
-      return (db.prepare(`SELECT ${COLUMNS} ${FROM} WHERE e.parent_episode_id = ? ORDER BY e.rowid`).all(episodeId) as Joined[]).map(toListRow)
+      return selectChildren.all(episodeId).map(toListRow)
     }),
     tree: guard("listing a lineage", (episodeId: string) => {
       refresh()
-      // Up the parent links to the root, then down every branch of it (depth first keeps parents first).
-      const root = db
-        .prepare(
-          `WITH RECURSIVE up(id, parent) AS (
-             SELECT episode_id, parent_episode_id FROM episodes WHERE episode_id = ?
-             UNION SELECT e.episode_id, e.parent_episode_id FROM episodes e JOIN up ON e.episode_id = up.parent)
-           SELECT id FROM up WHERE parent IS NULL OR parent NOT IN (SELECT episode_id FROM episodes)`,
-        )
-        .pluck()
-        .get(episodeId) as string | undefined
+      const root = selectRoot.get(episodeId)?.id
       if (root === undefined) return []
-      const family = db
-        .prepare(
-          `WITH RECURSIVE down(id) AS (SELECT ? UNION SELECT e.episode_id FROM episodes e JOIN down ON e.parent_episode_id = down.id)
-           SELECT ${COLUMNS} ${FROM} JOIN down ON down.id = e.episode_id ORDER BY e.rowid`,
-        )
-        .all(root) as Joined[]
-      return depthFirst(family, root)
+      return depthFirst(selectFamily.all(root), root)
     }),
     close: () => {
       if (db.open) db.close()
