@@ -323,8 +323,10 @@ const writeTo = (
     put('"')
     for (let at = 0; at < s.length; ) {
       let end = Math.min(s.length, at + PIECE)
+      // Only a whole pair is kept together: a lone high surrogate before the cut is escaped alone either way.
       const last = s.charCodeAt(end - 1)
-      if (end < s.length && last >= 0xd800 && last <= 0xdbff) end++
+      const next = s.charCodeAt(end)
+      if (end < s.length && last >= 0xd800 && last <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) end++
       put(quotePiece(s.slice(at, end)).slice(1, -1))
       at = end
     }

@@ -52,4 +52,16 @@ describe("PyJson.dumpsTo and compactTo", () => {
       expect(pieces(PyJson.compactTo, doc).join("")).toBe(PyJson.compact(doc))
     }
   })
+
+  it("keep a lone surrogate at a cut alone, and a pair after it whole", () => {
+    // Lone high or low halves before, at and after the cut, some followed by a pair (a review's case:
+    // a lone high half last before the cut, then a pair, had its pair split and escaped by compactTo).
+    for (const tail of ["\ud800\ud800\udc00", "\ud800\ud83d\ude00", "\udc00\ud800\udc00", "\ud800", "\ud800a", "\udc00\udc00"]) {
+      for (const shift of [0, 1, 2, 3]) {
+        const big = "a".repeat(MiB - shift) + tail + "b".repeat(10)
+        expect(pieces(PyJson.compactTo, big).join("")).toBe(PyJson.compact(big))
+        expect(pieces(PyJson.dumpsTo, big).join("")).toBe(PyJson.dumps(big))
+      }
+    }
+  })
 })
