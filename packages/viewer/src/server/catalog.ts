@@ -8,7 +8,7 @@
  * The catalog opens the same SQLite file read-only (it never writes the store; WAL lets it read
  * while a run appends), checks the file has the schema version this engine writes, and reads
  * events only by primary key: each episode's start (agent, user, mode) and end (tool-error
- * count), once, into a temporary table of its own connection (built when it opens: about a
+ * count), with its parent link, once, into a temporary table of its own connection (built when it opens: about a
  * second per 100,000 episodes; then only what is new).
  */
 import Database from "better-sqlite3"
@@ -117,10 +117,13 @@ export const openCatalog = (path: string): SqliteCatalog => {
   // errors from its end), read by primary key once per episode into a temporary table of this
   // read-only connection, and brought up to date before every query: new rows by rowid, and
   // episodes that were running when last seen.
-  db.exec(`CREATE TEMP TABLE facts (episode_id TEXT PRIMARY KEY, agent TEXT, user TEXT, mode TEXT, tool_errors INTEGER)`)
+  // The parent link too (the store's episodes table has no index on it, and a read-only connection
+  // cannot add one): branches and a lineage are then found by index, not by a scan of every episode.
+  db.exec(`CREATE TEMP TABLE facts (episode_id TEXT PRIMARY KEY, agent TEXT, user TEXT, mode TEXT, tool_errors INTEGER, parent TEXT)`)
   db.exec("CREATE INDEX temp.facts_agent ON facts (agent)")
   db.exec("CREATE INDEX temp.facts_mode ON facts (mode)")
   db.exec("CREATE INDEX temp.facts_errors ON facts (tool_errors)")
+  db.exec("CREATE INDEX temp.facts_parent ON facts (parent)")
   const setToolErrors = db.prepare<[number | null, string]>("UPDATE temp.facts SET tool_errors = ? WHERE episode_id = ?")
   const selectRow = db.prepare<[string], { status: string; version: number }>("SELECT status, version FROM episodes WHERE episode_id = ?")
   let seenRowid = 0
@@ -141,9 +144,9 @@ export const openCatalog = (path: string): SqliteCatalog => {
 
   // New rows in one statement (the JSON is read by SQLite, not parsed in JS): a few seconds per 100,000 episodes once.
   const insertNewFacts = db.prepare<[number]>(
-    `INSERT OR REPLACE INTO temp.facts (episode_id, agent, user, mode, tool_errors)
+    `INSERT OR REPLACE INTO temp.facts (episode_id, agent, user, mode, tool_errors, parent)
      SELECT e.episode_id, json_extract(s.body, '$.agent'), json_extract(s.body, '$.user'), json_extract(s.body, '$.mode'),
-       CASE WHEN e.status = 'ended' THEN json_extract(x.body, '$.errors') END
+       CASE WHEN e.status = 'ended' THEN json_extract(x.body, '$.errors') END, e.parent_episode_id
      FROM episodes e
      LEFT JOIN events s ON s.episode_id = e.episode_id AND s.seq = 0
      LEFT JOIN events x ON x.episode_id = e.episode_id AND x.seq = e.version - 1 AND x.tag = 'EpisodeEnded'
@@ -222,8 +225,10 @@ export const openCatalog = (path: string): SqliteCatalog => {
     }
   }
 
-  const selectChildren = db.prepare<[string], Joined>(`SELECT ${COLUMNS} ${FROM} WHERE e.parent_episode_id = +? ORDER BY e.rowid`)
-  // Up the parent links to the root, then down every branch of it (depth first keeps parents first).
+  const selectChildren = db.prepare<[string], Joined>(`SELECT ${COLUMNS} ${FROM} WHERE f.parent = +? ORDER BY e.rowid`)
+  // Up the parent links to the root, then down every branch of it (depth first keeps parents first);
+  // the family drives the join (CROSS JOIN keeps that order): ordered by rowid, the planner would
+  // otherwise scan every episode and probe the family for each.
   const selectRoot = db.prepare<[string], { id: string }>(
     `WITH RECURSIVE up(id, parent) AS (
        SELECT episode_id, parent_episode_id FROM episodes WHERE episode_id = ?
@@ -231,8 +236,8 @@ export const openCatalog = (path: string): SqliteCatalog => {
      SELECT id FROM up WHERE parent IS NULL OR parent NOT IN (SELECT episode_id FROM episodes)`,
   )
   const selectFamily = db.prepare<[string], Joined>(
-    `WITH RECURSIVE down(id) AS (SELECT ? UNION SELECT e.episode_id FROM episodes e JOIN down ON e.parent_episode_id = down.id)
-     SELECT ${COLUMNS} ${FROM} JOIN down ON down.id = e.episode_id ORDER BY e.rowid`,
+    `WITH RECURSIVE down(id) AS (SELECT ? UNION SELECT f.episode_id FROM temp.facts f JOIN down ON f.parent = down.id)
+     SELECT ${COLUMNS} FROM down CROSS JOIN episodes e ON e.episode_id = down.id JOIN temp.facts f ON f.episode_id = e.episode_id ORDER BY e.rowid`,
   )
 
   const distinct = (sql: string): string[] => (db.prepare(sql).pluck().all() as Array<string | null>).filter((v): v is string => v !== null)
