@@ -228,6 +228,9 @@ export const benchViewer = async (options: ViewerBenchOptions) => {
           episodes_filtered_tool_errors: yield* measure("/api/episodes?limit=50&tool_errors=yes"),
           episodes_filtered_agent_and_mode: yield* measure(`/api/episodes?limit=50&agent=${encodeURIComponent(AGENTS[1])}&mode=no-user`),
           episode_page: yield* measure("/api/episodes/ep_bench_3"),
+          // The episode page asks for its lineage; the branch list is the API's.
+          episode_lineage: yield* measure("/api/episodes/ep_bench_3/tree"),
+          episode_branches: yield* measure("/api/episodes/ep_bench_3/branches"),
           world_at_turn: yield* measure(`/api/episodes/ep_bench_3/world?turn=${toolTurn}`),
           page_render: built
             ? yield* Effect.promise(() => pageRenders(viewer.url, "ep_bench_3", "bench_run_0"))
