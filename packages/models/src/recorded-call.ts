@@ -111,7 +111,9 @@ export const recordedCall = (client: ModelClient, request: ModelRequest, partici
         totals.calls++
         totals.cachedCalls++
         const response = { ...(hit.response as object), cached: { requestHash: hash, usage: hit.usage, cost: hit.cost } }
-        return { response: cached, events: [event({ response, usage: ZERO_USAGE, cost: 0, latencyMs: 0, attempt: 1, error: null })] }
+        const hitEvent = event({ response, usage: ZERO_USAGE, cost: 0, latencyMs: 0, attempt: 1, error: null })
+        log.record(hitEvent)
+        return { response: cached, events: [hitEvent] }
       }
     }
 
