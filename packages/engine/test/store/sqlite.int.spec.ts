@@ -16,7 +16,17 @@ import { MIGRATIONS, MODEL_REQUEST_HASH, SCHEMA_VERSION } from "../../src/store/
 import { layerSqlite, openSqliteStore } from "../../src/store/sqlite.ts"
 import type { StoreHandle } from "../../src/store/store-handle.ts"
 import { runTogether, runWriters } from "./fixtures/run-writers.ts"
-import { agentMessage, conversationCall, ended, fullEpisode, runEventStoreConformance, started, SYSTEM_PROMPT, userMessage } from "@tau-sim/engine/testing"
+import {
+  agentMessage,
+  conversationCall,
+  ended,
+  fullEpisode,
+  rowFactoriesCompiled,
+  runEventStoreConformance,
+  started,
+  SYSTEM_PROMPT,
+  userMessage,
+} from "@tau-sim/engine/testing"
 
 const root = mkdtempSync(join(tmpdir(), "tau-sim-store-"))
 afterAll(() => rmSync(root, { recursive: true, force: true }))
@@ -436,30 +446,6 @@ describe("sqlite event store", () => {
   })
 
   describe("prepared statements", () => {
-    /**
-     * How many row-object factories better-sqlite3 compiles while `body` runs: one per statement
-     * when it first returns a row, and one more each time SQLite has re-prepared the statement.
-     */
-    const rowFactoriesCompiled = (body: () => void): number => {
-      const original = globalThis.Function
-      let compiled = 0
-      // better-sqlite3's factory source makes an object of the columns: `(v0,v1) => ({"seq":v0,...})`.
-      const counted = <A>(args: ReadonlyArray<unknown>, make: () => A): A => {
-        if (/\) => \(\{/.test(String(args.at(-1) ?? ""))) compiled++
-        return make()
-      }
-      globalThis.Function = new Proxy(original, {
-        apply: (target, self, args) => counted(args, () => Reflect.apply(target, self, args)),
-        construct: (target, args) => counted(args, () => Reflect.construct(target, args)),
-      })
-      try {
-        body()
-      } finally {
-        globalThis.Function = original
-      }
-      return compiled
-    }
-
     it("are compiled once, not again on every call (a bare `= ?` SQLite's planner peeks at is re-prepared on each binding)", () => {
       const handle = openSqliteStore(freshPath())
       const { store } = handle
