@@ -87,9 +87,11 @@ export const writeFileAtomicStreamed = <A, E, R>(
   return Effect.acquireUseRelease(
     Effect.try({
       try: () => {
-        fs.mkdirSync(path.dirname(path.resolve(target)), { recursive: true })
+        const dir = path.dirname(path.resolve(target))
+        // The first folder this made (undefined: all were there), so a failed write leaves none behind.
+        const made = fs.mkdirSync(dir, { recursive: true })
         const temp = tempFileOf(target)
-        return { temp, fd: fs.openSync(temp, "wx", 0o644), closed: false, renamed: false }
+        return { dir, made, temp, fd: fs.openSync(temp, "wx", 0o644), closed: false, renamed: false }
       },
       catch: failed,
     }),
@@ -145,7 +147,14 @@ export const writeFileAtomicStreamed = <A, E, R>(
         // Cleaning up must not hide why the write failed (a close can fail on a full disk too).
         try {
           if (!open.closed) fs.closeSync(open.fd)
-          if (!open.renamed) fs.rmSync(open.temp, { force: true })
+          if (!open.renamed) {
+            fs.rmSync(open.temp, { force: true })
+            // The folders made for it, deepest first, while empty (another writer's file keeps them).
+            for (let dir = open.dir; open.made !== undefined && dir.length >= open.made.length; dir = path.dirname(dir)) {
+              if (fs.readdirSync(dir).length > 0) break
+              fs.rmdirSync(dir)
+            }
+          }
         } catch {
           // the temporary file is left; the error names the target
         }

@@ -80,6 +80,11 @@ describe("on a full disk (64 KB tmpfs)", () => {
     expect(readFileSync(target, "utf8")).toBe(small)
     // Nothing half-written is left beside it.
     expect(readdirSync(mnt)).toEqual(["results.json"])
+    // Nor the folders made for a file that could not be written.
+    const nested = join(mnt, "new", "deeper", "results.json")
+    const failedNested = await exportTo(nested, "big")
+    expect(failedNested.stderr).toMatch(new RegExp(`^error: cannot write ${nested}: ENOSPC`))
+    expect(readdirSync(mnt)).toEqual(["results.json"])
   })
 
   it("report --out and export --out on a disk with no space left keep the previous files whole", async (ctx) => {
