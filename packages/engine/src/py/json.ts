@@ -295,6 +295,24 @@ export const dumps = (v: PyValue): string => write(v, ", ", ": ", escapeAscii)
 /** Streamed text is handed on in pieces of about this length (small parts gathered, long strings cut). */
 const PIECE = 1 << 20
 
+/** Small parts gathered into pieces of about `PIECE` for `emit`; `flush` hands on the rest. */
+const gathered = (emit: (piece: string) => void) => {
+  let buffer = ""
+  return {
+    put: (text: string) => {
+      buffer += text
+      if (buffer.length >= PIECE) {
+        emit(buffer)
+        buffer = ""
+      }
+    },
+    flush: () => {
+      if (buffer.length > 0) emit(buffer)
+      buffer = ""
+    },
+  }
+}
+
 /**
  * `write`'s text handed to `emit` in pieces, in order (their concatenation is the text), so a
  * writer to a file never holds the whole text nor a whole copy of a big string: small parts are
@@ -310,14 +328,7 @@ const writeTo = (
   quotePiece: (s: string) => string,
   emit: (piece: string) => void,
 ): void => {
-  let buffer = ""
-  const put = (text: string) => {
-    buffer += text
-    if (buffer.length >= PIECE) {
-      emit(buffer)
-      buffer = ""
-    }
-  }
+  const { put, flush } = gathered(emit)
   const str = (s: string) => {
     if (s.length < PIECE) return put(quote(s))
     put('"')
@@ -356,7 +367,7 @@ const writeTo = (
     put("}")
   }
   value(root)
-  if (buffer.length > 0) emit(buffer)
+  flush()
 }
 
 /** `dumps(v)` handed to `emit` in pieces of about 1 MiB, in order: for writing big documents straight to a file. */
@@ -478,14 +489,7 @@ export const scanCompact = (text: string): ReadonlyMap<string, readonly [number,
  * big string is never decoded nor escaped whole.
  */
 export const dumpsOfCompactTo = (text: string, emit: (piece: string) => void): void => {
-  let buffer = ""
-  const put = (piece: string) => {
-    buffer += piece
-    if (buffer.length >= PIECE) {
-      emit(buffer)
-      buffer = ""
-    }
-  }
+  const { put, flush } = gathered(emit)
   for (let i = 0; i < text.length; ) {
     const open = text.indexOf('"', i)
     const structure = text.slice(i, open < 0 ? text.length : open)
@@ -499,7 +503,7 @@ export const dumpsOfCompactTo = (text: string, emit: (piece: string) => void): v
     }
     i = close + 1
   }
-  if (buffer.length > 0) emit(buffer)
+  flush()
 }
 
 /** Python `json.dumps(v, sort_keys=True)`. */
