@@ -127,7 +127,10 @@ export const recordedCall = (client: ModelClient, request: ModelRequest, partici
     for (let attempt = 1; ; attempt++) {
       yield* limiter.take
       const started = yield* Clock.monotonicTimeNanos
+      // Counted only where it is stored (a turn the time limit cut), so the process's totals and
+      // the store agree; a stop (Ctrl-C, a lost lease) plays the hop again on resume.
       const cancelled = Effect.gen(function* () {
+        if (!log.listening) return
         const latencyMs = Number((yield* Clock.monotonicTimeNanos) - started) / 1e6
         totals.calls++
         totals.failedCalls++

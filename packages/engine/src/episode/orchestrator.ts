@@ -229,7 +229,7 @@ const nextHopWithin = (
     if (left <= 0) return [timedOut(state, deadline.limitMs)]
     const calls: ModelCalled[] = []
     const hop = yield* nextHop(state, domain, task, participants).pipe(
-      Effect.provideService(TurnCallLog, { record: (call) => calls.push(call) }),
+      Effect.provideService(TurnCallLog, { listening: true, record: (call) => calls.push(call) }),
       Effect.timeoutOption(left),
     )
     return Option.getOrElse(hop, () => [...calls, timedOut(state, deadline.limitMs)])

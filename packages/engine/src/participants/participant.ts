@@ -54,6 +54,10 @@ export interface Participant {
  * the episode's time limit cuts never returns, and what it asked (and may be billed for) is stored
  * from here. The orchestrator listens only to a turn under a time limit; elsewhere nothing does.
  */
-export const TurnCallLog = Context.Reference<{ readonly record: (call: ModelCalled) => void }>("@tau-sim/engine/TurnCallLog", {
-  defaultValue: () => ({ record: () => {} }),
+export const TurnCallLog = Context.Reference<{
+  /** Whether what is recorded here is stored (only a turn under a time limit). */
+  readonly listening: boolean
+  readonly record: (call: ModelCalled) => void
+}>("@tau-sim/engine/TurnCallLog", {
+  defaultValue: () => ({ listening: false, record: () => {} }),
 })
