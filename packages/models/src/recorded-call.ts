@@ -124,13 +124,11 @@ export const recordedCall = (client: ModelClient, request: ModelRequest, partici
       events.push(call)
       log.record(call)
     }
-    for (let attempt = 1; ; attempt++) {
-      yield* limiter.take
-      const started = yield* Clock.monotonicTimeNanos
-      // Counted only where it is stored (a turn the time limit cut), so the process's totals and
-      // the store agree; a stop (Ctrl-C, a lost lease) plays the hop again on resume.
-      const cancelled = Effect.gen(function* () {
-        if (!log.listening) return
+    // An attempt interrupted while it waits: recorded and counted only where it is stored (a turn
+    // the time limit cut), so the process's totals and the store agree; a stop (Ctrl-C, a lost
+    // lease) plays the hop again on resume.
+    const cancelled = (started: bigint, attempt: number) =>
+      Effect.gen(function* () {
         const latencyMs = Number((yield* Clock.monotonicTimeNanos) - started) / 1e6
         totals.calls++
         totals.failedCalls++
@@ -140,14 +138,16 @@ export const recordedCall = (client: ModelClient, request: ModelRequest, partici
           event({ response: { error: { kind: "cancelled", status: null, message } }, usage: ZERO_USAGE, cost: null, latencyMs, attempt, error: message }),
         )
       })
-      const outcome = yield* client.generate(request).pipe(
+    for (let attempt = 1; ; attempt++) {
+      yield* limiter.take
+      const started = yield* Clock.monotonicTimeNanos
+      const call = client.generate(request).pipe(
         Effect.timeoutOrElse({
           duration: timeoutMs,
           orElse: () => Effect.fail(new ModelCallError({ kind: "timeout", message: `no answer within ${timeoutMs} ms` })),
         }),
-        Effect.onInterrupt(() => cancelled),
-        Effect.result,
       )
+      const outcome = yield* (log.listening ? Effect.onInterrupt(call, () => cancelled(started, attempt)) : call).pipe(Effect.result)
       const latencyMs = Number((yield* Clock.monotonicTimeNanos) - started) / 1e6
       totals.calls++
       if (outcome._tag === "Success") {
