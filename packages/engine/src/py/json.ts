@@ -265,11 +265,13 @@ const escapeAscii = (s: string): string => {
   return `${out}"`
 }
 
-const escapeAsciiNative = (s: string): string => {
-  const json = JSON.stringify(s)
+/** JSON text with every unit from DEL up written as `\uXXXX`, as `dumps` writes it. */
+const asciiOnly = (json: string): string => {
   NON_ASCII.lastIndex = 0
   return NON_ASCII.test(json) ? json.replace(NON_ASCII, escapeUnit) : json
 }
+
+const escapeAsciiNative = (s: string): string => asciiOnly(JSON.stringify(s))
 
 const floatJson = (x: number): string => (Number.isNaN(x) ? "NaN" : x === Infinity ? "Infinity" : x === -Infinity ? "-Infinity" : floatRepr(x))
 
@@ -497,9 +499,7 @@ export const dumpsOfCompactTo = (text: string, emit: (piece: string) => void): v
     if (open < 0) break
     const close = stringEnd(text, open)
     for (let at = open; at <= close; at += PIECE) {
-      const piece = text.slice(at, Math.min(close + 1, at + PIECE))
-      NON_ASCII.lastIndex = 0
-      put(NON_ASCII.test(piece) ? piece.replace(NON_ASCII, escapeUnit) : piece)
+      put(asciiOnly(text.slice(at, Math.min(close + 1, at + PIECE))))
     }
     i = close + 1
   }
